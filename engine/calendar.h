@@ -1,0 +1,74 @@
+// Calendar dates, durations and deadlines.
+//
+// All deadline arithmetic happens on calendar dates in the institution's time
+// zone; instants (UTC seconds) are converted to a local date once, by
+// LocalDate(). Month arithmetic clamps to the last day of the month
+// (31 January + 1 month = 28 or 29 February), as people expect of
+// "a month later". Nothing here reads the system clock.
+#pragma once
+
+#include <date/date.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mentorflow {
+
+using Date = date::sys_days;
+using Instant = date::sys_seconds;
+
+// A calendar duration: years and months are applied first (clamped), then days.
+struct Duration {
+  int years = 0;
+  int months = 0;
+  int days = 0;
+
+  bool operator==(const Duration& o) const {
+    return years == o.years && months == o.months && days == o.days;
+  }
+  bool zero() const { return years == 0 && months == 0 && days == 0; }
+};
+
+// Parses "14 days", "1 day", "2 weeks", "9 months", "1 year", "1 year 2 months",
+// or ISO 8601 "P14D", "P1Y2M10D", "P2W". Returns nullopt when malformed.
+std::optional<Duration> ParseDuration(std::string_view text);
+
+// Human form of a duration, e.g. "14 days" or "1 year 2 months".
+std::string FormatDuration(const Duration& d);
+
+Date AddDuration(Date from, const Duration& d);
+Date SubtractDuration(Date from, const Duration& d);
+
+// A month and day that recur every year ("12-20").
+struct MonthDay {
+  unsigned month = 1;
+  unsigned day = 1;
+};
+
+// Parses "MM-DD"; 02-29 is refused because it does not recur every year.
+std::optional<MonthDay> ParseMonthDay(std::string_view text);
+
+// The first date on or after `from` that falls on one of `days`.
+// On 20 December itself the answer for {12-20} is that same day.
+Date NextYearly(Date from, const std::vector<MonthDay>& days);
+
+// "2026-09-01" -> Date. Rejects impossible dates (2026-02-30).
+std::optional<Date> ParseDate(std::string_view text);
+std::string FormatDate(Date d);
+
+// "2026-09-01" or "2026-09-01T10:30" (local wall time in `zone`) -> instant.
+std::optional<Instant> ParseLocalTime(std::string_view text, const std::string& zone);
+
+// The calendar date of `t` in the IANA time zone `zone` ("Europe/Saratov").
+// An empty zone means UTC. Throws std::runtime_error on an unknown zone.
+Date LocalDate(Instant t, const std::string& zone);
+
+// Whether `zone` names a time zone this machine knows.
+bool IsKnownZone(const std::string& zone);
+
+std::string FormatInstant(Instant t);  // ISO 8601 UTC, "2026-09-01T10:30:00Z"
+
+}  // namespace mentorflow

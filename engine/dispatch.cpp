@@ -1,0 +1,527 @@
+#include "engine/dispatch.h"
+
+#include <algorithm>
+
+#include "engine/messages.h"
+
+namespace mentorflow {
+
+bool Actor::Holds(std::string_view role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+namespace {
+
+const char* OpName(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return "=";
+    case CompareOp::kNe: return "!=";
+    case CompareOp::kLt: return "<";
+    case CompareOp::kLe: return "<=";
+    case CompareOp::kGt: return ">";
+    case CompareOp::kGe: return ">=";
+    case CompareOp::kIn: return "in";
+  }
+  return "?";
+}
+
+template <typename T>
+bool Compare(CompareOp op, const T& a, const T& b) {
+  switch (op) {
+    case CompareOp::kEq: return a == b;
+    case CompareOp::kNe: return !(a == b);
+    case CompareOp::kLt: return a < b;
+    case CompareOp::kLe: return !(b < a);
+    case CompareOp::kGt: return b < a;
+    case CompareOp::kGe: return !(a < b);
+    case CompareOp::kIn: return false;
+  }
+  return false;
+}
+
+std::string JoinStrings(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+// Whether the actor, acting as `role`, is the person the instance names for
+// that role. Roles no person field is bound to (curator, director) act on all.
+bool BoundOk(const Definition& def, const std::vector<Value>& fields, const Actor& actor, std::string_view role) {
+  bool bound = false;
+  for (size_t i = 0; i < def.fields.size(); ++i) {
+    const FieldDef& f = def.fields[i];
+    if (f.type != FieldType::kPerson || f.role != role) continue;
+    bound = true;
+    if (auto* s = std::get_if<std::string>(&fields[i]); s && *s == actor.id) return true;
+  }
+  return !bound;
+}
+
+// The role the actor takes for `t`, or nullptr. `held` tells whether the
+// actor holds one of the roles at all (to tell "wrong role" from "not yours").
+const std::string* ChooseRole(const Definition& def, const TransitionDef& t, const std::vector<Value>& fields,
+                              const Actor& actor, bool* held) {
+  *held = false;
+  for (const auto& r : t.by) {
+    if (!actor.Holds(r)) continue;
+    *held = true;
+    if (BoundOk(def, fields, actor, r)) return &r;
+  }
+  return nullptr;
+}
+
+std::string Describe(const Definition& def, const Condition& c, const std::vector<FieldDef>& scope) {
+  switch (c.kind) {
+    case Condition::Kind::kCompare: {
+      std::string rhs;
+      if (c.op == CompareOp::kIn) {
+        std::vector<std::string> vs;
+        for (const auto& v : c.constants) vs.push_back(ValueToString(v));
+        rhs = "[" + JoinStrings(vs) + "]";
+      } else {
+        rhs = ValueToString(c.constant);
+      }
+      return scope[c.field].name + " " + OpName(c.op) + " " + rhs;
+    }
+    case Condition::Kind::kPresent: return scope[c.field].name + " set";
+    case Condition::Kind::kAll:
+    case Condition::Kind::kAny: {
+      std::vector<std::string> parts;
+      for (const auto& ch : c.children) parts.push_back(Describe(def, ch, scope));
+      return (c.kind == Condition::Kind::kAll ? "all of (" : "one of (") + JoinStrings(parts, "; ") + ")";
+    }
+    case Condition::Kind::kNot: return "not (" + Describe(def, c.children[0], scope) + ")";
+    case Condition::Kind::kSigned: return "document '" + def.documents[c.document].name + "' signed";
+    case Condition::Kind::kConsent: {
+      std::vector<std::string> names;
+      for (int f : c.person_fields) names.push_back(def.fields[f].name);
+      return "consent of " + JoinStrings(names, " and ");
+    }
+    case Condition::Kind::kChildren:
+      return "every " + c.workflow + " of this instance in [" + JoinStrings(c.states) + "]" +
+             (c.number > 0 ? " (at least " + std::to_string(c.number) + ")" : "");
+    case Condition::Kind::kCount:
+      return "count of " + c.workflow + " " + OpName(c.op) + " " + std::to_string(c.number);
+    case Condition::Kind::kEvery:
+      return "every item of '" + scope[c.field].name + "' to match " +
+             Describe(def, c.children[0], scope[c.field].item_fields);
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, const std::vector<Value>& values,
+              const World& world) {
+  switch (c.kind) {
+    case Condition::Kind::kCompare: {
+      const Value& v = values[c.field];
+      if (!IsSet(v)) return c.op == CompareOp::kNe;
+      if (c.op == CompareOp::kIn) return std::find(c.constants.begin(), c.constants.end(), v) != c.constants.end();
+      return Compare(c.op, v, c.constant);
+    }
+    case Condition::Kind::kPresent: return IsSet(values[c.field]);
+    case Condition::Kind::kAll:
+      for (const auto& ch : c.children)
+        if (!Evaluate(def, ch, snap, values, world)) return false;
+      return true;
+    case Condition::Kind::kAny:
+      for (const auto& ch : c.children)
+        if (Evaluate(def, ch, snap, values, world)) return true;
+      return false;
+    case Condition::Kind::kNot: return !Evaluate(def, c.children[0], snap, values, world);
+    case Condition::Kind::kSigned:
+      return static_cast<size_t>(c.document) < snap.signed_documents.size() && snap.signed_documents[c.document];
+    case Condition::Kind::kConsent:
+      for (int f : c.person_fields) {
+        const auto* id = std::get_if<std::string>(&snap.fields[f]);
+        if (!id || !world.HasConsent(*id)) return false;
+      }
+      return true;
+    case Condition::Kind::kChildren: {
+      auto n = world.CountChildren(snap.id, c.workflow, c.states);
+      return n.total >= c.number && n.in_states == n.total;
+    }
+    case Condition::Kind::kCount: return Compare(c.op, world.CountInstances(c), c.number);
+    case Condition::Kind::kEvery: {
+      const auto* list = std::get_if<List>(&values[c.field]);
+      if (!list || list->empty()) return false;
+      for (const auto& item : *list)
+        if (!Evaluate(def, c.children[0], snap, item.values, world)) return false;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string ExplainFailure(const Definition& def, const Condition& c, const Snapshot& snap,
+                           const std::vector<Value>& values, const World& world,
+                           const std::vector<FieldDef>& scope) {
+  switch (c.kind) {
+    case Condition::Kind::kAll:
+      for (const auto& ch : c.children)
+        if (!Evaluate(def, ch, snap, values, world)) return ExplainFailure(def, ch, snap, values, world, scope);
+      break;
+    case Condition::Kind::kCompare: {
+      const Value& v = values[c.field];
+      return Describe(def, c, scope) + " (it is " + (IsSet(v) ? ValueToString(v) : std::string("not set")) + ")";
+    }
+    case Condition::Kind::kConsent: {
+      std::vector<std::string> missing;
+      for (int f : c.person_fields) {
+        const auto* id = std::get_if<std::string>(&snap.fields[f]);
+        if (!id || !world.HasConsent(*id)) missing.push_back(def.fields[f].name + (id ? " (" + *id + ")" : ""));
+      }
+      return "signed consent of " + JoinStrings(missing, " and ");
+    }
+    case Condition::Kind::kChildren: {
+      auto n = world.CountChildren(snap.id, c.workflow, c.states);
+      return Describe(def, c, scope) + " (" + std::to_string(n.in_states) + " of " + std::to_string(n.total) +
+             " are)";
+    }
+    case Condition::Kind::kCount:
+      return Describe(def, c, scope) + " (it is " + std::to_string(world.CountInstances(c)) + ")";
+    default: break;
+  }
+  return Describe(def, c, scope);
+}
+
+int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,
+                   const World& world) {
+  if (event_id < 0 || snap.state < 0) return -1;
+  auto [b, e] = def.Candidates(snap.state, event_id);
+  for (const int* i = b; i != e; ++i) {
+    const TransitionDef& t = def.transitions[*i];
+    bool held = false;
+    if (!ChooseRole(def, t, snap.fields, actor, &held)) continue;
+    if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world)) continue;
+    return *i;
+  }
+  return -1;
+}
+
+namespace {
+
+Refusal Refuse(Code code, std::string rule, std::string message) { return {code, std::move(rule), std::move(message)}; }
+
+std::string NextItemId(const List& list) {
+  long max = 0;
+  for (const auto& it : list) {
+    char* end = nullptr;
+    long n = std::strtol(it.id.c_str(), &end, 10);
+    if (end && *end == '\0' && n > max) max = n;
+  }
+  return std::to_string(max + 1);
+}
+
+// Parses one input value, checking person references against the world.
+std::optional<Value> ParseInput(const FieldDef& f, const std::string& key, const std::string& text,
+                                const World& world, Refusal* r) {
+  std::string err;
+  auto v = ParseValue(f, text, &err);
+  if (!v) {
+    *r = Refuse(Code::kBadInput, "input", msg::BadInputValue(key, err));
+    return std::nullopt;
+  }
+  if (f.type == FieldType::kPerson && !world.PersonHasRole(text, f.role)) {
+    *r = Refuse(Code::kBadInput, "input", msg::PersonLacksRole(key, text, f.role));
+    return std::nullopt;
+  }
+  return v;
+}
+
+// Runs the entry of `state`: its documents, notifications, deadline and reminders.
+void Enter(const Definition& def, int state, const Now& now, Decision& d) {
+  const StateDef& s = def.states[state];
+  d.reentered = true;
+  int n = 0;
+  for (const auto& a : s.on_enter) {
+    if (a.kind == Action::Kind::kIssue) {
+      d.documents.push_back(a.document);
+    } else {
+      ReminderSpec r;
+      r.key = "notify:" + s.name + ":" + std::to_string(n++);
+      r.on = now.today;
+      r.notify = a.notify;
+      r.template_name = a.template_name;
+      r.state = state;
+      d.reminders.push_back(std::move(r));
+    }
+  }
+  if (!s.deadline) return;
+  const DeadlineDef& dl = *s.deadline;
+  Date due;
+  switch (dl.kind) {
+    case DeadlineDef::Kind::kAfter: due = AddDuration(now.today, dl.after); break;
+    case DeadlineDef::Kind::kYearly: due = NextYearly(now.today, dl.yearly); break;
+    case DeadlineDef::Kind::kAtField: {
+      const auto* v = std::get_if<Date>(&d.fields[dl.at_field]);
+      if (!v) return;  // no date, no deadline
+      due = *v;
+      break;
+    }
+  }
+  std::string key = "deadline:" + s.name;
+  d.timers.push_back({key, state, dl.event, due});
+  // Reminders whose day has already passed collapse into one, sent today.
+  bool late_sent = false;
+  std::vector<Duration> remind = dl.remind;
+  std::sort(remind.begin(), remind.end(), [&](const Duration& a, const Duration& b) {
+    return SubtractDuration(due, a) > SubtractDuration(due, b);
+  });
+  for (size_t i = 0; i < remind.size(); ++i) {
+    Date on = SubtractDuration(due, remind[i]);
+    if (on < now.today) {
+      if (late_sent || due < now.today) continue;
+      on = now.today;
+      late_sent = true;
+    }
+    if (on == now.today) late_sent = true;
+    ReminderSpec r;
+    r.key = key + ":" + std::to_string(i);
+    r.on = on;
+    r.notify = dl.notify;
+    r.template_name = dl.template_name;
+    r.state = state;
+    r.event = dl.event;
+    r.due = due;
+    d.reminders.push_back(std::move(r));
+  }
+}
+
+void Leave(const Definition& def, int state, Decision& d) {
+  if (def.states[state].deadline) d.cancel_timers.push_back("deadline:" + def.states[state].name);
+}
+
+void Diff(const Definition& def, const std::vector<Value>& before, Decision& d) {
+  for (size_t i = 0; i < def.fields.size(); ++i)
+    if (!(before[i] == d.fields[i])) d.changes.push_back({static_cast<int>(i), before[i], d.fields[i]});
+  d.history.changes = d.changes;
+}
+
+std::string RolesOf(const std::vector<std::string>& roles) { return JoinStrings(roles, " or "); }
+
+}  // namespace
+
+Outcome Start(const Definition& def, const Input& input, const std::string& parent, const Actor& actor,
+              const Now& now, const World& world) {
+  Outcome out;
+  const auto& allowed = def.started_by.empty() ? def.roles : def.started_by;
+  std::string role;
+  for (const auto& r : allowed)
+    if (actor.Holds(r)) {
+      role = r;
+      break;
+    }
+  if (role.empty()) {
+    out.refusal = Refuse(Code::kRefused, "role", msg::StartRole(def.name, RolesOf(allowed)));
+    return out;
+  }
+  Decision d;
+  d.to = def.initial_state;
+  d.fields.resize(def.fields.size());
+  for (size_t i = 0; i < def.fields.size(); ++i) {
+    d.fields[i] = def.fields[i].default_value;
+    if (def.fields[i].type == FieldType::kList) d.fields[i] = List{};
+  }
+  for (const auto& [k, v] : input) {
+    int fi = def.FieldIndex(k);
+    if (fi < 0) {
+      out.refusal = Refuse(Code::kBadInput, "input", msg::UnknownField(k, def.name));
+      return out;
+    }
+    if (def.fields[fi].type == FieldType::kList) {
+      out.refusal = Refuse(Code::kBadInput, "input", msg::ListInput(k));
+      return out;
+    }
+    auto val = ParseInput(def.fields[fi], k, v, world, &out.refusal);
+    if (!val) return out;
+    d.fields[fi] = *val;
+  }
+  for (size_t i = 0; i < def.fields.size(); ++i)
+    if (def.fields[i].required && !IsSet(d.fields[i])) {
+      out.refusal = Refuse(Code::kBadInput, "input", msg::MissingField(def.fields[i].name));
+      return out;
+    }
+  std::vector<Value> empty(def.fields.size());
+  for (size_t i = 0; i < def.fields.size(); ++i)
+    if (def.fields[i].type == FieldType::kList) empty[i] = List{};
+  Diff(def, empty, d);
+  d.history.at = now.instant;
+  d.history.actor = actor.id;
+  d.history.role = role;
+  d.history.event = "start";
+  d.history.to = def.states[d.to].name;
+  (void)parent;
+  Enter(def, d.to, now, d);
+  out.decision = std::move(d);
+  return out;
+}
+
+Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view event, const Input& input,
+                 const Actor& actor, const Now& now, const World& world) {
+  Outcome out;
+  int ev = def.EventId(event);
+  const StateDef& here = def.states[snap.state];
+  if (ev < 0) {
+    std::string hint;
+    size_t best = 3;
+    for (const auto& e : def.events) {
+      size_t common = 0;
+      // Cheap "did you mean": same first letters.
+      while (common < e.size() && common < event.size() && e[common] == event[common]) ++common;
+      if (common >= best) {
+        best = common;
+        hint = e;
+      }
+    }
+    out.refusal = Refuse(Code::kBadInput, "unknown_event", msg::UnknownEvent(std::string(event), def.name, hint));
+    return out;
+  }
+  if (here.final) {
+    out.refusal = Refuse(Code::kRefused, "final", msg::FinalState(here.name));
+    return out;
+  }
+  auto [b, e] = def.Candidates(snap.state, ev);
+  if (b == e) {
+    out.refusal = Refuse(Code::kRefused, "state", msg::NotInState(std::string(event), here.name));
+    return out;
+  }
+  const TransitionDef* chosen = nullptr;
+  const std::string* role = nullptr;
+  std::optional<Refusal> first_refusal;
+  for (const int* i = b; i != e && !chosen; ++i) {
+    const TransitionDef& t = def.transitions[*i];
+    bool held = false;
+    const std::string* r = ChooseRole(def, t, snap.fields, actor, &held);
+    if (!r) {
+      if (!first_refusal) {
+        if (held) {
+          std::vector<std::string> names;
+          for (const auto& f : def.fields)
+            if (f.type == FieldType::kPerson && actor.Holds(f.role) &&
+                std::find(t.by.begin(), t.by.end(), f.role) != t.by.end())
+              names.push_back(f.name);
+          first_refusal = Refuse(Code::kRefused, "person", msg::NotThatPerson(actor.id, RolesOf(t.by), JoinStrings(names, " or ")));
+        } else {
+          first_refusal = Refuse(Code::kRefused, "role", msg::WrongRole(std::string(event), RolesOf(t.by)));
+        }
+      }
+      continue;
+    }
+    if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world)) {
+      if (!first_refusal || first_refusal->rule != "condition")
+        first_refusal = Refuse(Code::kRefused, "condition",
+                               msg::ConditionFailed(std::string(event),
+                                                    ExplainFailure(def, *t.when, snap, snap.fields, world, def.fields)));
+      continue;
+    }
+    chosen = &t;
+    role = r;
+    out.decision.emplace();
+    out.decision->transition = *i;
+  }
+  if (!chosen) {
+    out.refusal = *first_refusal;
+    return out;
+  }
+  Decision& d = *out.decision;
+  d.from = snap.state;
+  d.to = chosen->to < 0 ? snap.state : chosen->to;
+  d.fields = snap.fields;
+
+  // Input: either the transition's inputs, or a list item.
+  auto fail = [&](Refusal r) {
+    out.decision.reset();
+    out.refusal = std::move(r);
+    return out;
+  };
+  if (chosen->append_list >= 0 || chosen->update_list >= 0) {
+    bool append = chosen->append_list >= 0;
+    int li = append ? chosen->append_list : chosen->update_list;
+    const FieldDef& lf = def.fields[li];
+    List list = std::get_if<List>(&d.fields[li]) ? std::get<List>(d.fields[li]) : List{};
+    Item item;
+    Item* target = &item;
+    const std::string* id = nullptr;
+    for (const auto& kv : input)
+      if (kv.first == "id") id = &kv.second;
+    if (append) {
+      if (id) return fail(Refuse(Code::kBadInput, "input", msg::NotAnInput("id", std::string(event), "")));
+      item.id = NextItemId(list);
+      item.values.resize(lf.item_fields.size());
+      for (size_t k = 0; k < lf.item_fields.size(); ++k) item.values[k] = lf.item_fields[k].default_value;
+    } else {
+      if (!id) return fail(Refuse(Code::kBadInput, "input", msg::MissingInput("id", std::string(event))));
+      auto it = std::find_if(list.begin(), list.end(), [&](const Item& x) { return x.id == *id; });
+      if (it == list.end()) return fail(Refuse(Code::kNotFound, "not_found", msg::UnknownItem(*id, lf.name)));
+      target = &*it;
+    }
+    for (const auto& [k, v] : input) {
+      if (k == "id") continue;
+      int fi = lf.ItemFieldIndex(k);
+      if (fi < 0) {
+        std::vector<std::string> names;
+        for (const auto& f : lf.item_fields) names.push_back(f.name);
+        return fail(Refuse(Code::kBadInput, "input", msg::NotAnInput(k, std::string(event), JoinStrings(names))));
+      }
+      Refusal r;
+      auto val = ParseInput(lf.item_fields[fi], k, v, world, &r);
+      if (!val) return fail(r);
+      target->values[fi] = *val;
+    }
+    if (append) {
+      for (size_t k = 0; k < lf.item_fields.size(); ++k)
+        if (lf.item_fields[k].required && !IsSet(item.values[k]))
+          return fail(Refuse(Code::kBadInput, "input", msg::MissingInput(lf.item_fields[k].name, std::string(event))));
+      list.push_back(std::move(item));
+    }
+    d.fields[li] = std::move(list);
+  } else {
+    for (const auto& [k, v] : input) {
+      auto in = std::find_if(chosen->input.begin(), chosen->input.end(),
+                             [&](const InputDef& x) { return def.fields[x.field].name == k; });
+      if (in == chosen->input.end()) {
+        std::vector<std::string> names;
+        for (const auto& x : chosen->input) names.push_back(def.fields[x.field].name);
+        return fail(Refuse(Code::kBadInput, "input", msg::NotAnInput(k, std::string(event), JoinStrings(names))));
+      }
+      Refusal r;
+      auto val = ParseInput(def.fields[in->field], k, v, world, &r);
+      if (!val) return fail(r);
+      d.fields[in->field] = *val;
+    }
+    for (const auto& in : chosen->input) {
+      const std::string& name = def.fields[in.field].name;
+      bool given = std::any_of(input.begin(), input.end(), [&](const auto& kv) { return kv.first == name; });
+      if (in.required && !given) return fail(Refuse(Code::kBadInput, "input", msg::MissingInput(name, std::string(event))));
+    }
+  }
+  for (const auto& a : chosen->set) {
+    if (a.from_field >= 0) {
+      if (IsSet(d.fields[a.from_field])) d.fields[a.field] = d.fields[a.from_field];
+    } else {
+      d.fields[a.field] = a.constant;
+    }
+  }
+  Diff(def, snap.fields, d);
+  d.history.at = now.instant;
+  d.history.actor = actor.id;
+  d.history.role = *role;
+  d.history.event = std::string(event);
+  d.history.from = here.name;
+  d.history.to = def.states[d.to].name;
+  if (chosen->to >= 0) {  // an external transition: leave, then enter (even the same state)
+    Leave(def, snap.state, d);
+    Enter(def, d.to, now, d);
+  }
+  return out;
+}
+
+void Apply(const Decision& d, Snapshot& snap) {
+  snap.state = d.to;
+  snap.fields = d.fields;
+}
+
+}  // namespace mentorflow

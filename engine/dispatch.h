@@ -1,0 +1,159 @@
+// The pure dispatch core.
+//
+//   Start(definition, input, parent, actor, now, world)            -> Outcome
+//   Dispatch(definition, snapshot, event, input, actor, now, world) -> Outcome
+//
+// An Outcome is either a Decision (everything storage must apply, in one
+// transaction) or a Refusal naming the rule that refused. Nothing here does
+// I/O or reads a clock: `now` and the outside facts (`World`) are inputs, so
+// the same call always gives the same answer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/calendar.h"
+#include "engine/model.h"
+#include "engine/status.h"
+
+namespace mentorflow {
+
+// Who acts. `roles` are all the roles the person holds in the institution.
+struct Actor {
+  std::string id;
+  std::vector<std::string> roles;
+
+  static Actor System() { return {"system", {"system"}}; }
+  bool Holds(std::string_view role) const;
+};
+
+// The moment of a command: the instant, and its calendar date in the
+// institution's time zone (see LocalDate()).
+struct Now {
+  Instant instant;
+  Date today;
+  static Now At(Instant t, const std::string& zone) { return {t, LocalDate(t, zone)}; }
+};
+
+// The instance as stored: everything dispatch needs that belongs to it.
+struct Snapshot {
+  std::string id;
+  std::string parent;
+  int state = -1;
+  std::vector<Value> fields;         // one per Definition::fields
+  std::vector<char> signed_documents;  // one per Definition::documents; empty = none signed
+};
+
+// Facts about the rest of the institution. Read-only; implemented by storage
+// and by the in-memory runtime.
+class World {
+ public:
+  virtual ~World() = default;
+  virtual bool HasConsent(std::string_view person_id) const = 0;
+  virtual bool PersonHasRole(std::string_view person_id, std::string_view role) const = 0;
+  struct ChildCount {
+    std::int64_t total = 0;
+    std::int64_t in_states = 0;
+  };
+  // Children of `parent_id` running `workflow`: how many, and how many of them
+  // are in one of `states`.
+  virtual ChildCount CountChildren(std::string_view parent_id, std::string_view workflow,
+                                   const std::vector<std::string>& states) const = 0;
+  // Instances of c.workflow in c.states (any state if empty) whose fields equal c.where.
+  virtual std::int64_t CountInstances(const Condition& c) const = 0;
+};
+
+using Input = std::vector<std::pair<std::string, std::string>>;  // --set k=v, in order
+
+struct FieldChange {
+  int field = -1;
+  Value before;
+  Value after;
+};
+
+// A deadline timer: when `today` is past `due` and the instance is still in
+// `state`, `event` is sent by the system.
+struct TimerSpec {
+  std::string key;  // "deadline:STATE"
+  int state = -1;
+  std::string event;
+  Date due;
+};
+
+// A reminder to put in the outbox, to be sent on `on` to the people holding
+// `notify` (for a role bound to a person field, that person only).
+struct ReminderSpec {
+  std::string key;  // "deadline:STATE:N" (cancelled with the timer) or "notify:STATE:N"
+  Date on;
+  std::vector<std::string> notify;
+  std::string template_name;
+  int state = -1;
+  std::string event;        // the deadline's event, if any
+  std::optional<Date> due;  // the deadline, if any
+};
+
+struct HistoryEntry {
+  Instant at;
+  std::string actor;
+  std::string role;
+  std::string event;  // "start" for a new instance
+  std::string from;   // empty for a new instance
+  std::string to;
+  std::vector<FieldChange> changes;
+};
+
+struct Decision {
+  int transition = -1;  // -1 for Start
+  int from = -1;        // -1 for Start
+  int to = -1;
+  bool reentered = false;  // the state's on_enter and deadline ran
+  std::vector<Value> fields;  // the instance's fields after the decision
+  std::vector<FieldChange> changes;
+  std::vector<std::string> cancel_timers;  // timer keys; their pending reminders go too
+  std::vector<TimerSpec> timers;
+  std::vector<ReminderSpec> reminders;
+  std::vector<int> documents;  // documents to issue (indices)
+  HistoryEntry history;
+};
+
+struct Refusal {
+  Code code = Code::kRefused;
+  std::string rule;  // "unknown_event", "state", "final", "role", "person", "condition", "input", "not_found"
+  std::string message;
+};
+
+struct Outcome {
+  std::optional<Decision> decision;
+  Refusal refusal;
+  bool ok() const { return decision.has_value(); }
+};
+
+Outcome Start(const Definition& def, const Input& input, const std::string& parent, const Actor& actor,
+              const Now& now, const World& world);
+
+Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view event, const Input& input,
+                 const Actor& actor, const Now& now, const World& world);
+
+// The transition that `actor` may take on `event_id` from the snapshot's state,
+// or -1. Does not allocate: this is the hot path measured by bench/dispatch.
+int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,
+                   const World& world);
+
+// Evaluates a condition against the snapshot's fields (or an item's values,
+// inside {every}). Does not allocate.
+bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, const std::vector<Value>& values,
+              const World& world);
+
+// Why `c` is false, in words ("document 'agreement' signed").
+std::string ExplainFailure(const Definition& def, const Condition& c, const Snapshot& snap,
+                           const std::vector<Value>& values, const World& world,
+                           const std::vector<FieldDef>& scope);
+
+// Applies a decision to a snapshot (what storage does to its row).
+void Apply(const Decision& d, Snapshot& snap);
+
+}  // namespace mentorflow

@@ -1,0 +1,67 @@
+// Loading and validating workflow definitions from YAML.
+//
+// The loader never throws: every problem becomes a Diagnostic with the file,
+// the 1-based line and column, and a message, and all problems of a file are
+// reported, not just the first. A definition is returned only when a file has
+// no errors. Input is untrusted: files over LoadOptions::max_bytes, bytes that
+// are not UTF-8, deep nesting and alias bombs produce errors, not crashes.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.h"
+
+namespace mentorflow {
+
+struct Diagnostic {
+  std::string file;
+  Mark mark;
+  std::string message;
+
+  // "file:line:col: error: message"
+  std::string ToString() const;
+};
+
+struct LoadOptions {
+  // Where document templates live; each template T must exist as T.mustache.
+  // Empty: template files are not checked.
+  std::string templates_dir;
+  std::size_t max_bytes = 1 << 20;
+};
+
+struct LoadResult {
+  std::shared_ptr<const Definition> definition;  // null when errors is not empty
+  std::vector<Diagnostic> errors;
+  bool ok() const { return errors.empty() && definition != nullptr; }
+};
+
+LoadResult LoadWorkflowText(std::string_view text, const std::string& file, const LoadOptions& opts);
+LoadResult LoadWorkflowFile(const std::string& path, const LoadOptions& opts);
+
+// Workflows loaded together, so that references between them ({children: W},
+// {count: {workflow: W}}) are checked. A workflow name appears at most once.
+class Catalog {
+ public:
+  const Definition* Find(std::string_view name) const;
+  const std::vector<std::shared_ptr<const Definition>>& definitions() const { return defs_; }
+  const std::vector<Diagnostic>& errors() const { return errors_; }
+  std::size_t files() const { return files_; }
+  bool ok() const { return errors_.empty(); }
+
+  // Loads PATHs: files, or directories whose *.yaml / *.yml files are loaded
+  // in name order. Then checks the cross-workflow references; a reference
+  // not found among PATHs is looked up in `fallback` (e.g. the shipped
+  // workflows, when one edited file is validated on its own).
+  static Catalog Load(const std::vector<std::string>& paths, const LoadOptions& opts,
+                      const Catalog* fallback = nullptr);
+
+ private:
+  std::vector<std::shared_ptr<const Definition>> defs_;
+  std::vector<Diagnostic> errors_;
+  std::size_t files_ = 0;
+};
+
+}  // namespace mentorflow

@@ -1,0 +1,209 @@
+// Every message text the engine shows a user, in one place, so that wording
+// stays consistent and tests can match it. Messages are English (they are for
+// the curator writing YAML and for the person at the command line).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mentorflow::msg {
+
+inline std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
+inline std::string Suggest(const std::string& s) { return s.empty() ? "" : " (did you mean " + Q(s) + "?)"; }
+
+// ---- files and YAML ------------------------------------------------------
+inline std::string FileTooLarge(size_t size, size_t max) {
+  return "file is too large (" + std::to_string(size) + " bytes; at most " + std::to_string(max) +
+         " are accepted)";
+}
+inline std::string NotUtf8() { return "file is not valid UTF-8 here; save it as UTF-8"; }
+inline std::string TooManyNodes() {
+  return "document is too large or expands too many aliases; refusing to read further";
+}
+inline std::string YamlSyntax(const std::string& m) { return "YAML syntax: " + m; }
+inline std::string EmptyFile() { return "file is empty: expected a workflow (a mapping with 'workflow:', 'version:', ...)"; }
+inline std::string IsDirectory() { return "is a directory, not a workflow file"; }
+inline std::string CannotRead() { return "cannot read this file"; }
+inline std::string NoSuchFile() { return "no such file or directory"; }
+inline std::string DuplicateWorkflow(const std::string& name, const std::string& other) {
+  return "workflow " + Q(name) + " is already defined in " + other;
+}
+
+// ---- shapes and keys -----------------------------------------------------
+inline std::string Expected(std::string_view what, std::string_view where) {
+  return "expected " + std::string(what) + " for " + std::string(where);
+}
+inline std::string BadIdentifier(const std::string& s, std::string_view what) {
+  return Q(s) + " is not a valid " + std::string(what) +
+         " name (lower-case letters, digits and '_', starting with a letter)";
+}
+inline std::string NotBool(const std::string& s, std::string_view what) {
+  return std::string(what) + ": " + Q(s) + " is not true or false";
+}
+inline std::string BadValue(std::string_view what, const std::string& err) { return std::string(what) + ": " + err; }
+inline std::string DuplicateKey(const std::string& k, std::string_view where) {
+  return "key " + Q(k) + " appears twice in " + std::string(where);
+}
+inline std::string UnknownKey(const std::string& k, std::string_view where, const std::string& suggestion) {
+  return "unknown key " + Q(k) + " in " + std::string(where) + Suggest(suggestion);
+}
+inline std::string MissingKey(std::string_view k, std::string_view where) {
+  return "missing key " + Q(k) + " in " + std::string(where);
+}
+inline std::string BadVersion() { return "version must be a whole number from 1"; }
+inline std::string SystemRoleDeclared() { return "'system' is built in (deadlines act as it); do not declare it"; }
+inline std::string Duplicate(std::string_view kind, const std::string& name) {
+  return std::string(kind) + " " + Q(name) + " is declared twice";
+}
+inline std::string Unknown(std::string_view kind, const std::string& name, const std::string& suggestion) {
+  return "unknown " + std::string(kind) + " " + Q(name) + Suggest(suggestion);
+}
+
+// ---- fields and documents ------------------------------------------------
+inline std::string BadItemType(const std::string& t) { return "a list item field cannot be of type " + Q(t); }
+inline std::string KeyOnlyFor(std::string_view key, std::string_view type) {
+  return Q(key) + " applies only to " + std::string(type);
+}
+inline std::string EnumNeedsValues(const std::string& name) {
+  return "enum field " + Q(name) + " needs 'values:', a non-empty list";
+}
+inline std::string MinAboveMax() { return "min is greater than max"; }
+inline std::string ItemIdReserved() { return "'id' is given to every item by the engine; choose another name"; }
+inline std::string ListNoDefault() { return "a list field starts empty and takes no default"; }
+inline std::string UnknownTemplate(const std::string& t, const std::string& dir) {
+  return "unknown template " + Q(t) + ": no file " + t + ".mustache in " + dir;
+}
+inline std::string UnknownSigner(const std::string& s, const std::string& suggestion) {
+  return "unknown signer " + Q(s) + ": name a role or a person field" + Suggest(suggestion);
+}
+
+// ---- states, deadlines, transitions --------------------------------------
+inline std::string InitialAndFinal(const std::string& s) { return "state " + Q(s) + " cannot be both initial and final"; }
+inline std::string ActionKind() { return "an action is either {issue: DOCUMENT} or {notify: ROLES}"; }
+inline std::string DeadlineBoth() { return "a deadline has either 'after' or 'at', not both"; }
+inline std::string DeadlineNeither() {
+  return "a deadline needs 'after: DURATION' or 'at: DATE_FIELD' or 'at: {yearly: [MM-DD]}'";
+}
+inline std::string BadDuration(const std::string& t) {
+  return "bad duration " + Q(t) + " (write e.g. '14 days', '2 weeks', '9 months', '1 year' or 'P14D')";
+}
+inline std::string BadMonthDay(const std::string& t) {
+  return "bad yearly date " + Q(t) + " (write MM-DD, e.g. '12-20'; 02-29 does not recur)";
+}
+inline std::string DeadlineFieldNotDate(const std::string& f, std::string_view type) {
+  return "deadline 'at' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
+}
+inline std::string FinalDeadline(const std::string& s) { return "final state " + Q(s) + " cannot have a deadline"; }
+inline std::string NoTransitionHandles() { return ": no transition handles it"; }
+inline std::string DeadlineEventNotFromState(const std::string& e, const std::string& s) {
+  return "deadline event " + Q(e) + " has no transition from state " + Q(s) + " with 'by: system'";
+}
+inline std::string AppendAndUpdate() { return "a transition either appends to or updates a list, not both"; }
+inline std::string InputWithListOp(std::string_view key) {
+  return "'input' cannot be combined with '" + std::string(key) + "': the item fields are the input";
+}
+inline std::string NotAList(const std::string& f, std::string_view type) {
+  return "field " + Q(f) + " is " + std::string(type) + ", not a list";
+}
+inline std::string InputNeedsType(const std::string& f) {
+  return "input " + Q(f) + " is not a field; declare it under 'fields' or give it a 'type'";
+}
+inline std::string ListInput(const std::string& f) {
+  return "list field " + Q(f) + " is changed with 'append' or 'update', not set directly";
+}
+inline std::string InputTypeMismatch(const std::string& f, const std::string& given, std::string_view declared) {
+  return "input " + Q(f) + " says type " + Q(given) + " but the field is " + std::string(declared);
+}
+inline std::string CopyTypeMismatch(const std::string& src, const std::string& dst) {
+  return "cannot copy field " + Q(src) + " into " + Q(dst) + ": their types differ";
+}
+
+// ---- conditions ----------------------------------------------------------
+inline std::string ConditionTooDeep(int n) { return "condition nested deeper than " + std::to_string(n) + " levels"; }
+inline std::string ConditionKindMissing(const std::string& hint) {
+  return "a condition needs one of: field, present, all, any, not, signed, consent, children, count, every" +
+         Suggest(hint);
+}
+inline std::string ConditionKindMany(const std::vector<std::string>& found) {
+  std::string all;
+  for (const auto& f : found) all += (all.empty() ? "" : ", ") + f;
+  return "a condition has one kind, this one has several (" + all + "); combine them with 'all' or 'any'";
+}
+inline std::string ConsentNeedsPerson(const std::string& f, std::string_view type) {
+  return "consent is given by people: field " + Q(f) + " is " + std::string(type) + ", not person";
+}
+inline std::string CountNeedsOneBound() { return "a count condition needs exactly one of eq, lt, le, gt, ge"; }
+inline std::string CompareNeedsOneOp() { return "a field condition needs exactly one of eq, ne, lt, le, gt, ge, in"; }
+inline std::string CompareList(const std::string& f) {
+  return "list field " + Q(f) + " cannot be compared; use {every: ..., match: ...} or {present: ...}";
+}
+inline std::string CannotOrder(const std::string& f, std::string_view type, const std::string& op) {
+  return "field " + Q(f) + " is " + std::string(type) + "; '" + op + "' needs an int or a date";
+}
+inline std::string ConditionType(const std::string& f, std::string_view type, const std::string& err) {
+  return "condition on " + Q(f) + " (" + std::string(type) + "): " + err;
+}
+
+// ---- the machine ---------------------------------------------------------
+inline std::string NoInitial() { return "no initial state: mark one state with 'initial: true'"; }
+inline std::string SeveralInitial(const std::string& s, const std::string& first) {
+  return "state " + Q(s) + " is initial, but so is " + Q(first) + "; a workflow has one initial state";
+}
+inline std::string Unreachable(const std::string& s) {
+  return "state " + Q(s) + " is unreachable from the initial state";
+}
+inline std::string FinalLeft(const std::string& s, const std::string& e) {
+  return "final state " + Q(s) + " cannot be left, but event " + Q(e) + " leaves it";
+}
+inline std::string NoWayOut(const std::string& s) {
+  return "state " + Q(s) + " is not final and has no transition to another state";
+}
+inline std::string Ambiguous(const std::string& e, const std::string& s, int other_line) {
+  return "transitions on " + Q(e) + " from " + Q(s) + " (here and at line " + std::to_string(other_line) +
+         ") can both fire; give them conditions that exclude each other";
+}
+
+// ---- dispatch refusals ---------------------------------------------------
+inline std::string UnknownEvent(const std::string& e, const std::string& w, const std::string& suggestion) {
+  return "workflow " + Q(w) + " has no event " + Q(e) + Suggest(suggestion);
+}
+inline std::string NotInState(const std::string& e, const std::string& s) {
+  return "event " + Q(e) + " is not allowed in state " + Q(s);
+}
+inline std::string FinalState(const std::string& s) { return "the instance is finished (state " + Q(s) + ")"; }
+inline std::string WrongRole(const std::string& e, const std::string& allowed) {
+  return "role: " + Q(e) + " may be sent only by " + allowed;
+}
+inline std::string NotThatPerson(const std::string& actor, const std::string& role, const std::string& fields) {
+  return "role: " + actor + " acts as " + role + " only on instances where they are " + fields;
+}
+inline std::string StartRole(const std::string& w, const std::string& allowed) {
+  return "role: workflow " + Q(w) + " may be started only by " + allowed;
+}
+inline std::string ConditionFailed(const std::string& e, const std::string& what) {
+  return "condition: " + Q(e) + " needs " + what;
+}
+inline std::string NotAnInput(const std::string& k, const std::string& e, const std::string& allowed) {
+  return "event " + Q(e) + " does not take " + Q(k) + (allowed.empty() ? "" : " (it takes: " + allowed + ")");
+}
+inline std::string MissingInput(const std::string& k, const std::string& e) {
+  return "event " + Q(e) + " needs --set " + k + "=...";
+}
+inline std::string UnknownField(const std::string& k, const std::string& w) {
+  return "workflow " + Q(w) + " has no field " + Q(k);
+}
+inline std::string MissingField(const std::string& k) { return "field " + Q(k) + " is required: --set " + k + "=..."; }
+inline std::string BadInputValue(const std::string& k, const std::string& err) { return Q(k) + ": " + err; }
+inline std::string PersonLacksRole(const std::string& k, const std::string& id, const std::string& role) {
+  return Q(k) + ": person " + Q(id) + " is unknown or does not hold the role " + Q(role);
+}
+inline std::string UnknownItem(const std::string& id, const std::string& list) {
+  return "list " + Q(list) + " has no item " + Q(id);
+}
+inline std::string NoActorRole(const std::string& actor) {
+  return "role: " + Q(actor) + " holds no role of this workflow";
+}
+
+}  // namespace mentorflow::msg

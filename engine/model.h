@@ -1,0 +1,204 @@
+// The workflow model: what a validated YAML definition compiles into.
+//
+// A Definition is immutable once loaded. Names are resolved to indices at
+// load time, and the transition table (state x event) is built once, so that
+// dispatch never searches the YAML tree nor compares names on its hot path.
+// Thread-safety: a const Definition may be shared between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "engine/calendar.h"
+
+namespace mentorflow {
+
+// A position in a YAML file, 1-based.
+struct Mark {
+  int line = 0;
+  int column = 0;
+};
+
+struct Item;
+using List = std::vector<Item>;
+
+// A field value. monostate means "not set".
+using Value = std::variant<std::monostate, bool, std::int64_t, std::string, Date, List>;
+
+// One record of a list field (an individual plan's item); values follow the
+// list's item fields in declaration order.
+struct Item {
+  std::string id;
+  std::vector<Value> values;
+  bool operator==(const Item& o) const { return id == o.id && values == o.values; }
+  bool operator!=(const Item& o) const { return !(*this == o); }
+  bool operator<(const Item& o) const { return id != o.id ? id < o.id : values < o.values; }
+};
+
+enum class FieldType { kString, kInt, kBool, kDate, kEnum, kPerson, kList };
+
+std::string_view FieldTypeName(FieldType t);
+
+struct FieldDef {
+  std::string name;
+  FieldType type = FieldType::kString;
+  std::string title;
+  std::string role;  // kPerson: the role the person must hold
+  bool required = false;
+  Value default_value;
+  std::optional<std::int64_t> min, max;  // kInt
+  std::vector<std::string> values;       // kEnum
+  std::vector<FieldDef> item_fields;     // kList
+  Mark mark;
+
+  int ItemFieldIndex(std::string_view n) const;
+};
+
+struct DocumentDef {
+  std::string name;
+  std::string template_name;
+  std::string title;
+  std::vector<std::string> signers;  // roles or person fields
+  Mark mark;
+};
+
+enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe, kIn };
+
+struct Condition {
+  enum class Kind {
+    kCompare,   // {field: F, eq|ne|lt|le|gt|ge|in: V}
+    kPresent,   // {present: F}: the field is set (a list: non-empty)
+    kAll,       // {all: [..]}
+    kAny,       // {any: [..]}
+    kNot,       // {not: ..}
+    kSigned,    // {signed: DOC}
+    kConsent,   // {consent: [PERSON_FIELDS]}
+    kChildren,  // {children: W, all_in: [STATES], min: N}
+    kCount,     // {count: {workflow: W, where: {..}, state_in: [..]}, lt|le|gt|ge|eq: N}
+    kEvery,     // {every: LIST_FIELD, match: COND}: non-empty, and each item matches
+  };
+  Kind kind = Kind::kAll;
+  CompareOp op = CompareOp::kEq;
+  int field = -1;                      // kCompare, kPresent, kEvery (an item field inside kEvery)
+  Value constant;                      // kCompare
+  std::vector<Value> constants;        // kCompare with kIn
+  std::vector<Condition> children;     // kAll, kAny, kNot, kEvery
+  int document = -1;                   // kSigned
+  std::vector<int> person_fields;      // kConsent
+  std::string workflow;                // kChildren, kCount
+  std::vector<std::string> states;     // kChildren, kCount
+  std::int64_t number = 0;             // kChildren: min; kCount: the bound
+  std::vector<std::pair<std::string, std::string>> where;  // kCount: field = value
+  Mark mark;
+};
+
+// An action run on entering a state.
+struct Action {
+  enum class Kind { kIssue, kNotify };
+  Kind kind = Kind::kIssue;
+  int document = -1;                  // kIssue
+  std::vector<std::string> notify;    // kNotify: roles
+  std::string template_name;          // kNotify
+  Mark mark;
+};
+
+struct DeadlineDef {
+  enum class Kind { kAfter, kAtField, kYearly };
+  Kind kind = Kind::kAfter;
+  Duration after;
+  int at_field = -1;
+  std::vector<MonthDay> yearly;
+  std::string event;
+  int event_id = -1;
+  std::vector<Duration> remind;
+  std::vector<std::string> notify;  // roles
+  std::string template_name = "reminder";
+  Mark mark;
+};
+
+struct StateDef {
+  std::string name;
+  std::string title;
+  bool initial = false;
+  bool final = false;
+  std::vector<Action> on_enter;
+  std::optional<DeadlineDef> deadline;
+  Mark mark;
+};
+
+// A transition's input: a field the event may (or must) set.
+struct InputDef {
+  int field = -1;
+  bool required = false;
+};
+
+// A constant (or another field's value) written on a transition.
+struct Assignment {
+  int field = -1;
+  Value constant;
+  int from_field = -1;  // >= 0: copy that field when it is set
+};
+
+struct TransitionDef {
+  std::string event;
+  int event_id = -1;
+  std::vector<int> from;
+  int to = -1;  // -1: stay in the current state without re-entering it
+  std::vector<std::string> by;  // roles; "system" for deadlines
+  std::optional<Condition> when;
+  std::vector<InputDef> input;
+  std::vector<Assignment> set;
+  int append_list = -1;  // {append: LIST}: input is a new item
+  int update_list = -1;  // {update: LIST}: input is "id" plus the item fields to change
+  std::string title;
+  Mark mark;
+};
+
+struct Definition {
+  std::string name;
+  int version = 0;
+  std::string title;
+  std::string source_path;
+  std::vector<std::string> roles;
+  std::vector<std::string> started_by;  // roles allowed to start; empty: any role
+  std::vector<FieldDef> fields;
+  std::vector<DocumentDef> documents;
+  std::vector<StateDef> states;
+  std::vector<TransitionDef> transitions;
+  std::vector<std::string> events;  // sorted; an event's id is its index
+  int initial_state = -1;
+
+  int FieldIndex(std::string_view n) const;
+  int StateIndex(std::string_view n) const;
+  int DocumentIndex(std::string_view n) const;
+  int EventId(std::string_view n) const;  // binary search, no allocation
+  bool HasRole(std::string_view r) const;
+
+  // The transitions on `event_id` from `state`, in declaration order.
+  std::pair<const int*, const int*> Candidates(int state, int event_id) const {
+    const auto& cell = table_[static_cast<size_t>(state) * events.size() + event_id];
+    return {table_entries_.data() + cell.first, table_entries_.data() + cell.first + cell.second};
+  }
+
+  // Builds the state x event table. Called once by the loader.
+  void BuildTable();
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> table_;  // offset, count
+  std::vector<int> table_entries_;
+};
+
+// Printable form of a value ("" when unset; lists as "N items").
+std::string ValueToString(const Value& v);
+bool IsSet(const Value& v);
+
+// Parses text into a value of the field's type; nullopt with `error` set when
+// the text does not fit (wrong type, enum value not listed, out of range).
+std::optional<Value> ParseValue(const FieldDef& f, std::string_view text, std::string* error);
+
+}  // namespace mentorflow

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mentorflow needs to build and test.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+PACKAGES=(
+  cmake make g++ clang libclang-rt-14-dev
+  libboost-dev libyaml-cpp-dev libcli11-dev libhowardhinnant-date-dev tzdata
+  libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+  libspdlog-dev libmstch-dev nlohmann-json3-dev libzip-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "mentorflow needs these Debian packages; run as root:" >&2
+  echo "  apt-get update && $line" >&2
+  exit 1
+fi
+
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

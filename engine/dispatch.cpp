@@ -501,6 +501,9 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
   for (const auto& a : chosen->set) {
     if (a.from_field >= 0) {
       if (IsSet(d.fields[a.from_field])) d.fields[a.field] = d.fields[a.from_field];
+    } else if (a.today_plus_months >= 0) {
+      if (const auto* n = std::get_if<std::int64_t>(&d.fields[a.today_plus_months]))
+        d.fields[a.field] = AddDuration(now.today, Duration{0, static_cast<int>(*n), 0});
     } else {
       d.fields[a.field] = a.constant;
     }

@@ -315,14 +315,27 @@ class Loader {
       else if (auto r = Scalar(n["role"], "role"); r && CheckRole(*r, M(n["role"]))) f.role = *r;
     }
     if (f.type == FieldType::kEnum) {
-      if (!n["values"] || !n["values"].IsSequence() || n["values"].size() == 0) {
-        Error(M(n["values"], M(n)), msg::EnumNeedsValues(name));
-      } else {
-        for (auto& [v, m] : Names(n["values"], "values")) {
-          if (std::find(f.values.begin(), f.values.end(), v) != f.values.end())
-            Error(m, msg::Duplicate("enum value", v));
-          else f.values.push_back(v);
+      // values: [a, b] or, with titles people see, values: {a: Title, b: Title}
+      const YAML::Node vs = n["values"];
+      auto add = [&](const std::string& v, Mark m, std::string title) {
+        if (!IsIdentifier(v)) Error(m, msg::BadIdentifier(v, "enum value"));
+        else if (std::find(f.values.begin(), f.values.end(), v) != f.values.end())
+          Error(m, msg::Duplicate("enum value", v));
+        else {
+          f.values.push_back(v);
+          f.value_titles.push_back(std::move(title));
         }
+      };
+      if (!vs || (!vs.IsSequence() && !vs.IsMap()) || vs.size() == 0) {
+        Error(M(vs, M(n)), msg::EnumNeedsValues(name));
+      } else if (vs.IsMap()) {
+        for (auto it = vs.begin(); it != vs.end(); ++it) {
+          auto v = Scalar(it->first, "values");
+          auto t = Scalar(it->second, "value title");
+          if (v && t) add(*v, M(it->first), *t);
+        }
+      } else {
+        for (auto& [v, m] : Names(vs, "values")) add(v, m, "");
       }
     }
     if (f.type == FieldType::kInt) {
@@ -780,7 +793,21 @@ class Loader {
         continue;
       }
       const YAML::Node v = it->second;
-      if (v.IsMap()) {
+      if (v.IsMap() && v["today_plus_months"]) {
+        CheckKeys(v, {"today_plus_months"}, "a computed date");
+        auto src = Scalar(v["today_plus_months"], "today_plus_months");
+        if (!src) {
+          ok = false;
+          continue;
+        }
+        const FieldDef* sf = ResolveField(*src, M(v["today_plus_months"]), def_.fields, &a.today_plus_months);
+        if (!sf) {
+          ok = false;
+        } else if (sf->type != FieldType::kInt || f->type != FieldType::kDate) {
+          Error(M(v["today_plus_months"]), msg::TodayPlusMonths(*src, *name));
+          ok = false;
+        }
+      } else if (v.IsMap()) {
         CheckKeys(v, {"field"}, "a copied value");
         auto src = Scalar(v["field"], "field");
         if (!src) {

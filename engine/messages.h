@@ -67,7 +67,7 @@ inline std::string KeyOnlyFor(std::string_view key, std::string_view type) {
   return Q(key) + " applies only to " + std::string(type);
 }
 inline std::string EnumNeedsValues(const std::string& name) {
-  return "enum field " + Q(name) + " needs 'values:', a non-empty list";
+  return "enum field " + Q(name) + " needs 'values:', a non-empty list or a mapping of value: title";
 }
 inline std::string MinAboveMax() { return "min is greater than max"; }
 inline std::string ItemIdReserved() { return "'id' is given to every item by the engine; choose another name"; }
@@ -118,6 +118,10 @@ inline std::string InputTypeMismatch(const std::string& f, const std::string& gi
 }
 inline std::string CopyTypeMismatch(const std::string& src, const std::string& dst) {
   return "cannot copy field " + Q(src) + " into " + Q(dst) + ": their types differ";
+}
+
+inline std::string TodayPlusMonths(const std::string& src, const std::string& dst) {
+  return "{today_plus_months: " + src + "} needs an int field, written into a date field (" + Q(dst) + " is not)";
 }
 
 // ---- conditions ----------------------------------------------------------

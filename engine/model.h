@@ -53,6 +53,7 @@ struct FieldDef {
   Value default_value;
   std::optional<std::int64_t> min, max;  // kInt
   std::vector<std::string> values;       // kEnum
+  std::vector<std::string> value_titles; // kEnum: what people see, one per value ("" if none)
   std::vector<FieldDef> item_fields;     // kList
   Mark mark;
 
@@ -142,6 +143,7 @@ struct Assignment {
   int field = -1;
   Value constant;
   int from_field = -1;  // >= 0: copy that field when it is set
+  int today_plus_months = -1;  // >= 0: today + that int field's months (a date field)
 };
 
 struct TransitionDef {

@@ -230,6 +230,20 @@ MemoryInstitution::Result MemoryInstitution::Sign(const std::string& instance_id
 
 MemoryInstitution::TickReport MemoryInstitution::Tick(const Now& now) {
   TickReport report;
+  // Sends the reminders due on or before `until`, in date order.
+  auto flush = [&](Date until) {
+    std::stable_sort(outbox_.begin(), outbox_.end(),
+                     [](const Pending& a, const Pending& b) { return a.spec.on < b.spec.on; });
+    auto keep = std::stable_partition(outbox_.begin(), outbox_.end(),
+                                      [&](const Pending& p) { return until < p.spec.on; });
+    for (auto p = keep; p != outbox_.end(); ++p) {
+      auto it = instances_.find(p->instance);
+      std::vector<std::string> to;
+      if (it != instances_.end()) to = Recipients(it->second, p->spec.notify);
+      report.reminders.push_back({p->instance, p->spec, to});
+    }
+    outbox_.erase(keep, outbox_.end());
+  };
   for (;;) {
     // The earliest overdue timer first; a fired transition may set new ones.
     auto due = std::min_element(timers_.begin(), timers_.end(), [](const Timer& a, const Timer& b) {
@@ -238,6 +252,9 @@ MemoryInstitution::TickReport MemoryInstitution::Tick(const Now& now) {
     if (due == timers_.end() || !(due->spec.due < now.today)) break;
     Timer t = *due;
     timers_.erase(due);
+    // Reminders that fell due before this deadline passed go out first:
+    // leaving the state would otherwise cancel them unsent.
+    flush(t.spec.due);
     FiredTimer f{t.instance, t.spec.event, t.spec.due, {}};
     auto it = instances_.find(t.instance);
     if (it != instances_.end() && it->second.snap.state == t.spec.state)
@@ -246,16 +263,7 @@ MemoryInstitution::TickReport MemoryInstitution::Tick(const Now& now) {
       f.result.status = Status::Refused("the instance left the state");
     report.fired.push_back(std::move(f));
   }
-  std::stable_sort(outbox_.begin(), outbox_.end(), [](const Pending& a, const Pending& b) { return a.spec.on < b.spec.on; });
-  auto keep = std::stable_partition(outbox_.begin(), outbox_.end(),
-                                    [&](const Pending& p) { return now.today < p.spec.on; });
-  for (auto p = keep; p != outbox_.end(); ++p) {
-    auto it = instances_.find(p->instance);
-    std::vector<std::string> to;
-    if (it != instances_.end()) to = Recipients(it->second, p->spec.notify);
-    report.reminders.push_back({p->instance, p->spec, to});
-  }
-  outbox_.erase(keep, outbox_.end());
+  flush(now.today);
   return report;
 }
 

@@ -114,6 +114,9 @@ class Loader {
       Parse(text);
     }
     r.errors = std::move(errors_);
+    std::stable_sort(r.errors.begin(), r.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return a.mark.line != b.mark.line ? a.mark.line < b.mark.line : a.mark.column < b.mark.column;
+    });
     if (r.errors.empty()) r.definition = std::make_shared<const Definition>(std::move(def_));
     return r;
   }

@@ -1,0 +1,40 @@
+# The two user commands, over CMake (like DuckDB's Makefile).
+#   make demo   install what is missing, build, run the school-year demo
+#   make test   install what is missing, build, run every test
+BUILD      ?= build
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build demo test fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/mentorflow demo
+
+test: build fuzz-build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz_loader $(FUZZ_SECONDS)
+
+# The loader+validator under libFuzzer with ASan/UBSan (clang).
+fuzz-build: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+	  -DMENTORFLOW_FUZZ=ON -DMENTORFLOW_TESTS=OFF -DMENTORFLOW_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_loader
+
+fuzz: fuzz-build
+	scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz_loader $${FUZZ_SECONDS:-600}
+
+bench: build
+	./$(BUILD)/bench_dispatch
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -127,6 +127,9 @@ int main(int argc, char** argv) {
   demo->add_option("--dir", demo_dir, "Where to write the demo's files");
   demo->fallthrough();
 
+  for (auto* sub : {validate, graph, demo})
+    sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
+                "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --zone ZONE, --json. See: mentorflow --help");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

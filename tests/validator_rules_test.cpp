@@ -1,0 +1,102 @@
+// One fixture per validator rule (tests/fixtures/invalid/*.yaml). Each file
+// ends with "# expect: LINE:COL message" comments: the validator must report
+// exactly those errors, in that order, at those positions.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+#include "tests/test_support.h"
+
+namespace mentorflow {
+namespace {
+
+struct Expected {
+  int line, column;
+  std::string message;
+};
+
+std::vector<Expected> ExpectationsOf(const std::string& text) {
+  std::vector<Expected> out;
+  std::regex re("^# expect: ([0-9]+):([0-9]+) (.*)$");
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, re)) out.push_back({std::stoi(m[1]), std::stoi(m[2]), m[3]});
+  }
+  return out;
+}
+
+class ValidatorRule : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ValidatorRule, ReportsEveryErrorWithLineAndColumn) {
+  const std::string path = GetParam();
+  auto expected = ExpectationsOf(testing::ReadText(path));
+  ASSERT_FALSE(expected.empty()) << path << " has no '# expect:' lines";
+  auto r = LoadWorkflowFile(path, testing::Options());
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.definition, nullptr);
+  ASSERT_EQ(r.errors.size(), expected.size()) << [&] {
+    std::string all;
+    for (const auto& e : r.errors) all += e.ToString() + "\n";
+    return all;
+  }();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(r.errors[i].mark.line, expected[i].line) << r.errors[i].ToString();
+    EXPECT_EQ(r.errors[i].mark.column, expected[i].column) << r.errors[i].ToString();
+    EXPECT_EQ(r.errors[i].message.rfind(expected[i].message, 0), 0u)
+        << "got:      " << r.errors[i].message << "\nexpected: " << expected[i].message;
+    EXPECT_EQ(r.errors[i].file, path);
+  }
+}
+
+std::string NameOf(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param.substr(info.param.find_last_of('/') + 1);
+  n = n.substr(0, n.find('.'));
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ValidatorRule, ::testing::ValuesIn(testing::FilesIn("tests/fixtures/invalid")),
+                         NameOf);
+
+TEST(ValidatorRule_Coverage, EveryRuleHasItsFixture) {
+  // The rules the issue lists, by fixture name; a missing file is a missing test.
+  for (const char* rule : {"yaml_syntax", "unknown_key", "unknown_state", "unknown_role", "unknown_field",
+                           "unknown_document", "unknown_template", "unknown_event", "no_initial",
+                           "several_initial", "unreachable", "no_way_out", "ambiguous", "enum_value",
+                           "condition_type", "deadline_neither", "bad_duration", "several_errors", "empty",
+                           "final_left", "deadline_event_not_system", "missing_keys"}) {
+    EXPECT_FALSE(testing::ReadText(testing::SourcePath(std::string("tests/fixtures/invalid/") + rule + ".yaml")).empty())
+        << rule;
+  }
+}
+
+TEST(Validator_Valid, ExclusiveGuardsOnOneEventAreAccepted) {
+  for (const auto& f : testing::FilesIn("tests/fixtures/valid")) {
+    auto r = LoadWorkflowFile(f, testing::Options());
+    EXPECT_TRUE(r.ok()) << (r.errors.empty() ? f : r.errors.front().ToString());
+  }
+}
+
+TEST(Validator_CrossWorkflow, UnknownChildWorkflowAndStateAreReported) {
+  const std::string text =
+      "workflow: parent_wf\nversion: 1\nroles: [curator]\nstates:\n  open: {initial: true}\n  done: {final: true}\n"
+      "transitions:\n"
+      "  - {on: a, from: open, to: done, by: curator, when: {children: mentoring_pair, all_in: [finished]}}\n"
+      "  - {on: b, from: open, to: done, by: curator, when: {children: no_such_flow, all_in: [x]}}\n";
+  std::string path = ::testing::TempDir() + "/parent_wf.yaml";
+  FILE* f = fopen(path.c_str(), "w");
+  fputs(text.c_str(), f);
+  fclose(f);
+  auto c = Catalog::Load({path}, testing::Options(), &testing::Shipped());
+  ASSERT_EQ(c.errors().size(), 2u);
+  EXPECT_EQ(c.errors()[0].mark.line, 8);
+  EXPECT_NE(c.errors()[0].message.find("unknown state of mentoring_pair 'finished'"), std::string::npos)
+      << c.errors()[0].message;
+  EXPECT_EQ(c.errors()[1].mark.line, 9);
+  EXPECT_NE(c.errors()[1].message.find("unknown workflow 'no_such_flow'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mentorflow

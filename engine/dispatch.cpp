@@ -479,7 +479,9 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
     }
     d.fields[li] = std::move(list);
   } else {
-    for (const auto& [k, v] : input) {
+    for (const auto& kv : input) {
+      const std::string& k = kv.first;
+      const std::string& v = kv.second;
       auto in = std::find_if(chosen->input.begin(), chosen->input.end(),
                              [&](const InputDef& x) { return def.fields[x.field].name == k; });
       if (in == chosen->input.end()) {

@@ -38,11 +38,11 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
-Run RunCli(const std::string& args) {
+Run RunCli(const std::string& args, const std::string& cwd) {
   static int n = 0;
   std::string base = std::filesystem::temp_directory_path().string() + "/mf_cli_" + std::to_string(getpid()) + "_" +
                      std::to_string(n++);
-  std::string cmd = std::string(MENTORFLOW_CLI) + " " + args + " >" + base + ".out 2>" + base + ".err";
+  std::string cmd = (cwd.empty() ? std::string() : "cd '" + cwd + "' && ") + std::string(MENTORFLOW_CLI) + " " + args + " >" + base + ".out 2>" + base + ".err";
   int status = std::system(cmd.c_str());
   Run r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

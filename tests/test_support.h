@@ -21,6 +21,6 @@ struct Run {
   std::string out;
   std::string err;
 };
-Run RunCli(const std::string& args);
+Run RunCli(const std::string& args, const std::string& cwd = "");
 
 }  // namespace mentorflow::testing

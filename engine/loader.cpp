@@ -130,7 +130,10 @@ class Loader {
     if (m.line < 0) return fallback;
     return Mark{m.line + 1, m.column + 1};
   }
+  // Counts a visited node against the budget (alias bombs), and remembers
+  // where we are for errors about values that are missing altogether.
   bool Spend(const YAML::Node& n) {
+    if (n.IsDefined()) last_mark_ = M(n, last_mark_);
     if (--budget_ >= 0) return true;
     if (!budget_reported_) Error(M(n), msg::TooManyNodes());
     budget_reported_ = true;
@@ -138,12 +141,22 @@ class Loader {
   }
 
   // ---- shapes ------------------------------------------------------------
+  // yaml-cpp throws when a missing key's node is asked its type: every shape
+  // check goes through these helpers, which test IsDefined() first.
   bool IsMap(const YAML::Node& n, std::string_view what) {
+    if (!n.IsDefined()) {
+      Error(last_mark_, msg::Expected("a mapping", what));
+      return false;
+    }
     if (n.IsMap()) return true;
     Error(M(n), msg::Expected("a mapping", what));
     return false;
   }
   std::optional<std::string> Scalar(const YAML::Node& n, std::string_view what) {
+    if (!n.IsDefined()) {
+      Error(last_mark_, msg::Expected("a value", what));
+      return std::nullopt;
+    }
     if (!Spend(n)) return std::nullopt;
     if (n.IsScalar()) return n.Scalar();
     Error(M(n), msg::Expected("a single value", what));
@@ -160,7 +173,7 @@ class Loader {
   // A scalar or a sequence of scalars.
   std::vector<std::pair<std::string, Mark>> Names(const YAML::Node& n, std::string_view what) {
     std::vector<std::pair<std::string, Mark>> out;
-    if (n.IsSequence()) {
+    if (n.IsDefined() && n.IsSequence()) {
       for (const auto& e : n)
         if (auto s = Scalar(e, what)) out.push_back({*s, M(e, M(n))});
     } else if (auto s = Scalar(n, what)) {
@@ -224,6 +237,15 @@ class Loader {
       return;
     }
     if (!IsMap(root, "the file (a workflow)")) return;
+    try {
+      ParseRoot(root);
+    } catch (const YAML::Exception& e) {
+      // A shape the checks above did not foresee: still an error, never a crash.
+      Error(last_mark_, msg::UnexpectedShape(e.msg));
+    }
+  }
+
+  void ParseRoot(const YAML::Node& root) {
     CheckKeys(root, kTopKeys, "a workflow");
 
     if (!root["workflow"]) Error(M(root), msg::MissingKey("workflow", "a workflow"));
@@ -1230,6 +1252,7 @@ class Loader {
   Definition def_;
   std::vector<Diagnostic> errors_;
   long budget_ = kNodeBudget;
+  Mark last_mark_{1, 1};
   bool budget_reported_ = false;
   std::map<std::string, Mark> deadline_event_marks_;
   std::set<int> declared_by_input_;  // positions of inputs that declared a field

@@ -23,6 +23,7 @@ inline std::string TooManyNodes() {
   return "document is too large or expands too many aliases; refusing to read further";
 }
 inline std::string YamlSyntax(const std::string& m) { return "YAML syntax: " + m; }
+inline std::string UnexpectedShape(const std::string& m) { return "unexpected YAML shape near here (" + m + ")"; }
 inline std::string EmptyFile() { return "file is empty: expected a workflow (a mapping with 'workflow:', 'version:', ...)"; }
 inline std::string IsDirectory() { return "is a directory, not a workflow file"; }
 inline std::string CannotRead() { return "cannot read this file"; }

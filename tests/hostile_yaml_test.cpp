@@ -130,5 +130,30 @@ TEST(HostileYaml_Directory, ADirectoryGivenAsAFileIsAnError) {
   EXPECT_NE(r.errors[0].message.find("is a directory"), std::string::npos);
 }
 
+TEST(HostileYaml_FuzzFindings, EveryCrashTheFuzzerFoundIsNowAnError) {
+  // Inputs that once crashed the loader (tests/fixtures/fuzz/), kept as regressions.
+  auto files = testing::FilesIn("tests/fixtures/fuzz");
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    LoadResult r;
+    EXPECT_NO_THROW(r = LoadWorkflowFile(f, testing::Options())) << f;
+    EXPECT_FALSE(r.errors.empty()) << f;
+  }
+}
+
+TEST(HostileYaml_WrongShapes, MissingKeysInsideValuesAreErrorsNotExceptions) {
+  const std::string base = "workflow: x\nversion: 1\nroles: [r]\nfields: {a: {type: string}, d: {type: date}}\n"
+                           "states:\n  s: {initial: true}\n  e: {final: true}\ntransitions:\n";
+  for (const char* t : {"  - {on: go, from: s, to: e, by: r, set: {a: {fieldd: a}}}\n",
+                        "  - {on: go, from: s, to: e, by: r, when: {count: {where: {a: b}}, lt: 3}}\n",
+                        "  - {on: go, from: s, to: e, by: r, when: {children: }}\n",
+                        "  - {on: go, from: s, to: e, by: r, when: {every: a}}\n",
+                        "  - {on: go, from: s, to: e, by: r, input: {a: {type: }}}\n"}) {
+    LoadResult r;
+    EXPECT_NO_THROW(r = Load(base + t)) << t;
+    EXPECT_FALSE(r.ok()) << t;
+  }
+}
+
 }  // namespace
 }  // namespace mentorflow

@@ -104,7 +104,7 @@ TEST_P(RandomWalk, NoDecisionBreaksTheDefinition) {
   const Definition& def = *catalog.Find(GetParam());
   std::mt19937 rng(20261123u);
   int accepted = 0, refused = 0;
-  const int kSequences = 400, kSteps = 40;
+  const int kSequences = 2000, kSteps = 40;
   for (int seq = 0; seq < kSequences; ++seq) {
     MemoryInstitution inst(catalog, "Europe/Saratov");
     AddPeople(inst);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "cli/demo.h"
 #include "engine/graph.h"
 #include "engine/loader.h"
+#include "storage/store.h"
 
 namespace mf = mentorflow;
 using nlohmann::json;
@@ -95,6 +97,109 @@ int Graph(const Globals& g, const std::string& workflow, const std::string& form
   return 0;
 }
 
+// ---- commands on the database ---------------------------------------------------
+
+bool ResolveNow(const Globals& g, mf::Now* now, std::string* error) {
+  if (!mf::IsKnownZone(g.zone)) {
+    *error = "--zone: unknown time zone '" + g.zone + "'";
+    return false;
+  }
+  if (g.now.empty()) {  // the only place that reads the clock
+    auto t = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    *now = mf::Now::At(mf::Instant{t.time_since_epoch()}, g.zone);
+    return true;
+  }
+  auto t = mf::ParseLocalTime(g.now, g.zone);
+  if (!t) {
+    *error = "--now: '" + g.now + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM";
+    return false;
+  }
+  *now = mf::Now::At(*t, g.zone);
+  return true;
+}
+
+json InstanceJson(const mf::InstanceRecord& r) {
+  return {{"id", r.id},
+          {"workflow", r.workflow},
+          {"version", r.workflow_version},
+          {"state", r.state},
+          {"fields", json::parse(r.fields_json)},
+          {"parent", r.parent.empty() ? json() : json(r.parent)},
+          {"created", r.created},
+          {"updated", r.updated},
+          {"revision", r.version}};
+}
+
+mf::Input ParseSets(const std::vector<std::string>& sets, std::string* error) {
+  mf::Input in;
+  for (const auto& kv : sets) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *error = "--set expects KEY=VALUE, got '" + kv + "'";
+      return {};
+    }
+    in.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+  }
+  return in;
+}
+
+struct DbCommand {
+  const Globals& g;
+  std::unique_ptr<mf::Store> store;
+  mf::Now now;
+  int code = 0;
+
+  explicit DbCommand(const Globals& globals) : g(globals) {
+    std::string err;
+    if (!ResolveNow(g, &now, &err)) {
+      code = Fail(g, 1, err);
+      return;
+    }
+    mf::Status st;
+    store = mf::Store::Open(g.db, &st);
+    if (!store) code = Fail(g, st.exit_code(), st.message());
+  }
+  bool ok() const { return code == 0; }
+  int Report(const mf::Status& st, const mf::Refusal* refusal = nullptr) {
+    if (st.ok()) return 0;
+    if (g.json) {
+      json e = {{"code", st.exit_code()}, {"reason", st.message()}};
+      if (refusal && !refusal->rule.empty()) e["rule"] = refusal->rule;
+      std::cout << json{{"error", e}}.dump(2) << "\n";
+    } else {
+      std::cerr << "mentorflow: " << st.message() << "\n";
+    }
+    return st.exit_code();
+  }
+  bool NeedActor() {
+    if (!g.actor.empty()) return true;
+    code = Fail(g, 1, "who acts? give --as PERSON_ID (or MENTORFLOW_ACTOR)");
+    return false;
+  }
+};
+
+int Init(const Globals& g) {
+  mf::LoadOptions opts;
+  opts.templates_dir = g.templates;
+  auto c = mf::Catalog::Load({g.workflows}, opts);
+  if (!c.ok()) {
+    PrintDiagnostics(c.errors());
+    return Fail(g, 1, "the workflows do not validate; nothing was changed");
+  }
+  DbCommand cmd(g);
+  if (!cmd.ok()) return cmd.code;
+  std::vector<std::string> registered;
+  auto st = cmd.store->Init(c, cmd.now, &registered);
+  if (!st.ok()) return cmd.Report(st);
+  if (g.json) std::cout << json{{"db", g.db}, {"schema", mf::Store::kSchemaVersion}, {"registered", registered}}.dump(2) << "\n";
+  else {
+    std::cout << g.db << ": schema version " << mf::Store::kSchemaVersion << "\n";
+    for (const auto& r : registered) std::cout << "registered " << r << "\n";
+    if (registered.empty()) std::cout << "workflows up to date\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,7 +232,66 @@ int main(int argc, char** argv) {
   demo->add_option("--dir", demo_dir, "Where to write the demo's files");
   demo->fallthrough();
 
-  for (auto* sub : {validate, graph, demo})
+  auto* init = app.add_subcommand("init", "Create or upgrade the database; register new workflow versions");
+  init->fallthrough();
+
+  mf::PersonRecord person;
+  auto* person_cmd = app.add_subcommand("person", "People: add");
+  person_cmd->require_subcommand(1);
+  auto* person_add = person_cmd->add_subcommand("add", "Register a person with their roles");
+  person_add->add_option("ID", person.id, "The person's id")->required();
+  person_add->add_option("--name", person.name, "Full name (personal data, kept apart)")->required();
+  person_add->add_option("--role", person.roles, "A role (repeat for several)")->required();
+  person_add->add_option("--birth", person.birth, "Birth date, YYYY-MM-DD");
+  person_add->add_option("--guardian", person.guardian, "The guardian's person id (for a minor)");
+  person_cmd->fallthrough();
+  person_add->fallthrough();
+
+  std::string consent_person;
+  auto* consent = app.add_subcommand("consent", "Consent to personal data processing: sign or revoke");
+  consent->require_subcommand(1);
+  auto* consent_sign = consent->add_subcommand("sign", "Record a person's signed consent");
+  consent_sign->add_option("PERSON", consent_person, "Person id")->required();
+  auto* consent_revoke = consent->add_subcommand("revoke", "Revoke a person's consent");
+  consent_revoke->add_option("PERSON", consent_person, "Person id")->required();
+  for (auto* c : {consent, consent_sign, consent_revoke}) c->fallthrough();
+
+  std::string start_workflow, parent, id, event;
+  std::vector<std::string> sets;
+  auto* start = app.add_subcommand("start", "Start an instance of a workflow; prints its id");
+  start->add_option("WORKFLOW", start_workflow, "Workflow name")->required();
+  start->add_option("--set", sets, "KEY=VALUE, parsed by the field's type (repeat)");
+  start->add_option("--parent", parent, "The parent instance id");
+  start->fallthrough();
+
+  auto* send = app.add_subcommand("send", "Send one event to an instance; prints the new state");
+  send->add_option("ID", id, "Instance id")->required();
+  send->add_option("EVENT", event, "Event name")->required();
+  send->add_option("--set", sets, "KEY=VALUE, the event's input (repeat)");
+  send->fallthrough();
+
+  auto* show = app.add_subcommand("show", "Show an instance");
+  show->add_option("ID", id, "Instance id")->required();
+  show->fallthrough();
+  std::string list_workflow, list_state;
+  auto* list = app.add_subcommand("list", "List instances");
+  list->add_option("--workflow", list_workflow, "Only this workflow");
+  list->add_option("--state", list_state, "Only this state");
+  list->fallthrough();
+  auto* history = app.add_subcommand("history", "The history of an instance");
+  history->add_option("ID", id, "Instance id")->required();
+  history->fallthrough();
+
+  std::string doc_name;
+  auto* doc = app.add_subcommand("doc", "Documents: sign");
+  doc->require_subcommand(1);
+  auto* doc_sign = doc->add_subcommand("sign", "Sign the latest issue of a document: DOC is INSTANCE:NAME");
+  doc_sign->add_option("DOC", doc_name, "INSTANCE:NAME, e.g. 12:agreement")->required();
+  doc->fallthrough();
+  doc_sign->fallthrough();
+
+  for (auto* sub : {validate, graph, demo, init, person_add, consent_sign, consent_revoke, start, send, show, list,
+                    history, doc_sign})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --zone ZONE, --json. See: mentorflow --help");
   try {
@@ -139,6 +303,94 @@ int main(int argc, char** argv) {
   try {
     if (*validate) return Validate(g, paths);
     if (*graph) return Graph(g, workflow, format);
+    if (*init) return Init(g);
+    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc) {
+      DbCommand cmd(g);
+      if (!cmd.ok()) return cmd.code;
+      if (*person_add) {
+        auto st = cmd.store->AddPerson(person, cmd.now);
+        if (st.ok()) std::cout << (g.json ? json{{"id", person.id}}.dump() : person.id) << "\n";
+        return cmd.Report(st);
+      }
+      if (*consent) {
+        auto st = cmd.store->SetConsent(consent_person, static_cast<bool>(*consent_sign));
+        if (st.ok() && !g.json) std::cout << consent_person << ": consent " << (static_cast<bool>(*consent_sign) ? "signed" : "revoked") << "\n";
+        if (st.ok() && g.json) std::cout << json{{"person", consent_person}, {"consent", static_cast<bool>(*consent_sign)}}.dump() << "\n";
+        return cmd.Report(st);
+      }
+      if (*start || *send) {
+        if (!cmd.NeedActor()) return cmd.code;
+        std::string err;
+        auto in = ParseSets(sets, &err);
+        if (!err.empty()) return Fail(g, 1, err);
+        mf::InstanceRecord rec;
+        mf::Refusal refusal;
+        auto st = *start ? cmd.store->Start(start_workflow, in, parent, g.actor, cmd.now, &rec, &refusal)
+                         : cmd.store->Send(id, event, in, g.actor, cmd.now, &rec, &refusal);
+        if (st.code() == mf::Code::kConflict && *send)  // one retry on a concurrent change
+          st = cmd.store->Send(id, event, in, g.actor, cmd.now, &rec, &refusal);
+        if (!st.ok()) return cmd.Report(st, &refusal);
+        if (g.json) std::cout << InstanceJson(rec).dump(2) << "\n";
+        else std::cout << (*start ? rec.id : rec.state) << "\n";
+        return 0;
+      }
+      if (*doc) {
+        if (!cmd.NeedActor()) return cmd.code;
+        auto colon = doc_name.find(':');
+        if (colon == std::string::npos) return Fail(g, 1, "DOC is INSTANCE:NAME, e.g. 12:agreement");
+        std::string status;
+        auto st = cmd.store->Sign(doc_name.substr(0, colon), doc_name.substr(colon + 1), g.actor, &status);
+        if (st.ok()) std::cout << (g.json ? json{{"document", doc_name}, {"status", status}}.dump() : doc_name + ": " + status) << "\n";
+        return cmd.Report(st);
+      }
+      if (*show) {
+        mf::InstanceRecord rec;
+        auto st = cmd.store->Show(id, &rec);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) std::cout << InstanceJson(rec).dump(2) << "\n";
+        else {
+          std::cout << "id: " << rec.id << "\nworkflow: " << rec.workflow << " v" << rec.workflow_version
+                    << "\nstate: " << rec.state << "\n";
+          if (!rec.parent.empty()) std::cout << "parent: " << rec.parent << "\n";
+          const json fields = json::parse(rec.fields_json);
+          for (auto it = fields.begin(); it != fields.end(); ++it)
+            if (!it->is_null())
+              std::cout << "  " << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump()) << "\n";
+        }
+        return 0;
+      }
+      if (*list) {
+        std::vector<mf::InstanceRecord> recs;
+        auto st = cmd.store->List(list_workflow, list_state, &recs);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) {
+          json arr = json::array();
+          for (const auto& r : recs) arr.push_back(InstanceJson(r));
+          std::cout << arr.dump(2) << "\n";
+        } else {
+          for (const auto& r : recs) std::cout << r.id << "\t" << r.workflow << "\t" << r.state << "\n";
+        }
+        return 0;
+      }
+      if (*history) {
+        std::vector<mf::HistoryRecord> hs;
+        auto st = cmd.store->History(id, &hs);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) {
+          json arr = json::array();
+          for (const auto& h : hs)
+            arr.push_back({{"seq", h.seq}, {"at", h.at}, {"actor", h.actor}, {"role", h.role}, {"event", h.event},
+                           {"from", h.from.empty() ? json() : json(h.from)}, {"to", h.to},
+                           {"changes", json::parse(h.changes_json)}});
+          std::cout << arr.dump(2) << "\n";
+        } else {
+          for (const auto& h : hs)
+            std::cout << h.seq << "  " << h.at << "  " << h.actor << " (" << h.role << ")  " << h.event << ": "
+                      << (h.from.empty() ? "-" : h.from) << " -> " << h.to << "\n";
+        }
+        return 0;
+      }
+    }
     if (*demo) return mf::cli::RunDemo({g.workflows, g.templates, g.zone, demo_dir, MENTORFLOW_SOURCE_SCENARIO});
   } catch (const std::exception& e) {
     return Fail(g, 5, std::string("internal error: ") + e.what());

@@ -1,0 +1,643 @@
+#include "storage/store.h"
+
+#include <nlohmann/json.hpp>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace mentorflow {
+namespace {
+
+using nlohmann::json;
+
+// ---- values <-> JSON, by the field's declared type ----------------------------
+json ToJson(const FieldDef& f, const Value& v) {
+  if (!IsSet(v) && f.type != FieldType::kList) return nullptr;
+  switch (f.type) {
+    case FieldType::kInt: return std::get<std::int64_t>(v);
+    case FieldType::kBool: return std::get<bool>(v);
+    case FieldType::kDate: return FormatDate(std::get<Date>(v));
+    case FieldType::kList: {
+      json arr = json::array();
+      if (const auto* l = std::get_if<List>(&v))
+        for (const auto& item : *l) {
+          json o = {{"id", item.id}};
+          for (size_t k = 0; k < f.item_fields.size(); ++k) o[f.item_fields[k].name] = ToJson(f.item_fields[k], item.values[k]);
+          arr.push_back(o);
+        }
+      return arr;
+    }
+    default: return std::get<std::string>(v);
+  }
+}
+
+Value FromJson(const FieldDef& f, const json& j) {
+  if (j.is_null()) return f.type == FieldType::kList ? Value{List{}} : Value{};
+  switch (f.type) {
+    case FieldType::kInt: return j.get<std::int64_t>();
+    case FieldType::kBool: return j.get<bool>();
+    case FieldType::kDate: return *ParseDate(j.get<std::string>());
+    case FieldType::kList: {
+      List l;
+      for (const auto& o : j) {
+        Item item;
+        item.id = o.at("id").get<std::string>();
+        for (const auto& sub : f.item_fields) item.values.push_back(FromJson(sub, o.value(sub.name, json())));
+        l.push_back(std::move(item));
+      }
+      return l;
+    }
+    default: return j.get<std::string>();
+  }
+}
+
+json FieldsJson(const Definition& def, const std::vector<Value>& fields) {
+  json o = json::object();
+  for (size_t i = 0; i < def.fields.size(); ++i) o[def.fields[i].name] = ToJson(def.fields[i], fields[i]);
+  return o;
+}
+
+std::vector<Value> FieldsFromJson(const Definition& def, const std::string& text) {
+  json o = json::parse(text);
+  std::vector<Value> out;
+  for (const auto& f : def.fields) out.push_back(FromJson(f, o.value(f.name, json())));
+  return out;
+}
+
+json ChangesJson(const Definition& def, const std::vector<FieldChange>& changes) {
+  json arr = json::array();
+  for (const auto& c : changes) {
+    const FieldDef& f = def.fields[c.field];
+    arr.push_back({{"field", f.name}, {"before", ToJson(f, c.before)}, {"after", ToJson(f, c.after)}});
+  }
+  return arr;
+}
+
+std::string Fnv1a(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  std::ostringstream os;
+  os << std::hex << h;
+  return os.str();
+}
+
+// ---- schema ----------------------------------------------------------------------
+// Migration N brings the schema from version N-1 to N. Append, never edit.
+const std::vector<std::vector<const char*>> kMigrations = {
+    {
+        "CREATE TABLE workflow_definitions (name TEXT NOT NULL, version BIGINT NOT NULL, source TEXT NOT NULL,"
+        " hash TEXT NOT NULL, registered_at TEXT NOT NULL, PRIMARY KEY (name, version))",
+        // Ids only: what history and instances refer to.
+        "CREATE TABLE people (id TEXT PRIMARY KEY, guardian TEXT, consent INTEGER NOT NULL DEFAULT 0,"
+        " created TEXT NOT NULL)",
+        "CREATE TABLE person_roles (person TEXT NOT NULL REFERENCES people(id), role TEXT NOT NULL,"
+        " PRIMARY KEY (person, role))",
+        "CREATE INDEX person_roles_by_role ON person_roles (role)",
+        // Personal data, kept apart so that it can be erased on its own.
+        "CREATE TABLE person_data (id TEXT PRIMARY KEY REFERENCES people(id), name TEXT NOT NULL, birth TEXT)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+        "CREATE TABLE instances (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, workflow_version BIGINT NOT NULL,"
+        " state TEXT NOT NULL, fields TEXT NOT NULL, parent TEXT, version BIGINT NOT NULL,"
+        " created TEXT NOT NULL, updated TEXT NOT NULL)",
+        "CREATE INDEX instances_by_workflow_state ON instances (workflow, state)",
+        "CREATE INDEX instances_by_parent ON instances (parent, workflow)",
+        "CREATE TABLE history (instance TEXT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
+        " role TEXT NOT NULL, event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, changes TEXT NOT NULL,"
+        " PRIMARY KEY (instance, seq))",
+        "CREATE TABLE timers (instance TEXT NOT NULL, timer_key TEXT NOT NULL, state TEXT NOT NULL,"
+        " event TEXT NOT NULL, due TEXT NOT NULL, PRIMARY KEY (instance, timer_key))",
+        "CREATE INDEX timers_by_due ON timers (due)",
+        "CREATE TABLE outbox (instance TEXT NOT NULL, reminder_key TEXT NOT NULL, send_on TEXT NOT NULL,"
+        " notify TEXT NOT NULL, template TEXT NOT NULL, event TEXT, due TEXT, status TEXT NOT NULL,"
+        " PRIMARY KEY (instance, reminder_key, send_on))",
+        "CREATE INDEX outbox_by_status_day ON outbox (status, send_on)",
+        "CREATE TABLE documents (instance TEXT NOT NULL, name TEXT NOT NULL, issue BIGINT NOT NULL,"
+        " template TEXT NOT NULL, issued_at TEXT NOT NULL, status TEXT NOT NULL, signatures TEXT NOT NULL,"
+        " PRIMARY KEY (instance, name, issue))",
+    },
+};
+
+class SociStore : public Store {
+ public:
+  SociStore(std::unique_ptr<soci::session> sql, bool sqlite) : sql_(std::move(sql)), sqlite_(sqlite) {}
+
+  // A write transaction: BEGIN IMMEDIATE on SQLite (a deferred BEGIN that
+  // upgrades to a write fails with SQLITE_BUSY instead of waiting). Rolled
+  // back unless Commit() ran.
+  class Tx {
+   public:
+    explicit Tx(SociStore& s) : s_(s) { *s_.sql_ << (s_.sqlite_ ? "BEGIN IMMEDIATE" : "BEGIN"); }
+    ~Tx() {
+      if (!done_) try {
+          *s_.sql_ << "ROLLBACK";
+        } catch (...) {
+        }
+    }
+    void Commit() {
+      *s_.sql_ << "COMMIT";
+      done_ = true;
+    }
+
+   private:
+    SociStore& s_;
+    bool done_ = false;
+  };
+
+  Status Guard(const std::function<Status()>& body) {
+    try {
+      return body();
+    } catch (const soci::soci_error& e) {
+      return Status::Internal(std::string("storage: ") + e.what());
+    } catch (const json::exception& e) {
+      return Status::Internal(std::string("storage: corrupt JSON: ") + e.what());
+    }
+  }
+
+  int SchemaVersion() {
+    *sql_ << "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)";
+    long long v = 0;
+    soci::indicator ind = soci::i_null;
+    *sql_ << "SELECT MAX(version) FROM schema_version", soci::into(v, ind);
+    return ind == soci::i_ok ? static_cast<int>(v) : 0;
+  }
+
+  Status Init(const Catalog& catalog, const Now& when, std::vector<std::string>* registered) override {
+    return Guard([&]() -> Status {
+      Tx tx(*this);
+      int have = SchemaVersion();
+      if (have > kSchemaVersion)
+        return Status::BadInput("the database has schema version " + std::to_string(have) +
+                                ", newer than this mentorflow (" + std::to_string(kSchemaVersion) + "); upgrade mentorflow");
+      for (int v = have; v < kSchemaVersion; ++v) {
+        for (const char* stmt : kMigrations[v]) *sql_ << stmt;
+        long long next = v + 1;
+        *sql_ << "INSERT INTO schema_version (version) VALUES (:v)", soci::use(next);
+      }
+      for (const auto& def : catalog.definitions()) {
+        std::ifstream in(def->source_path, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string source = ss.str(), hash = Fnv1a(source), old_hash;
+        long long version = def->version;
+        soci::indicator ind = soci::i_null;
+        *sql_ << "SELECT hash FROM workflow_definitions WHERE name = :n AND version = :v", soci::into(old_hash, ind),
+            soci::use(def->name), soci::use(version);
+        if (ind == soci::i_ok) {
+          if (old_hash != hash)
+            return Status::BadInput(def->source_path + ": workflow '" + def->name + "' version " +
+                                    std::to_string(def->version) +
+                                    " is already registered with different content; bump 'version:'");
+          continue;
+        }
+        std::string now = FormatInstant(when.instant);
+        *sql_ << "INSERT INTO workflow_definitions (name, version, source, hash, registered_at)"
+                 " VALUES (:n, :v, :s, :h, :t)",
+            soci::use(def->name), soci::use(version), soci::use(source), soci::use(hash), soci::use(now);
+        if (registered) registered->push_back(def->name + " v" + std::to_string(def->version));
+      }
+      tx.Commit();
+      return Status::Ok();
+    });
+  }
+
+  Status Ready() {
+    int v = SchemaVersion();
+    if (v == 0) return Status::BadInput("the database is not initialised: run 'mentorflow init'");
+    if (v != kSchemaVersion)
+      return Status::BadInput("the database has schema version " + std::to_string(v) + "; this mentorflow needs " +
+                              std::to_string(kSchemaVersion) + " (run 'mentorflow init')");
+    return Status::Ok();
+  }
+
+  Status AddPerson(const PersonRecord& p, const Now& now) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      if (p.id.empty()) return Status::BadInput("a person id cannot be empty");
+      if (p.roles.empty()) return Status::BadInput("a person needs at least one --role");
+      if (!p.birth.empty() && !ParseDate(p.birth)) return Status::BadInput("--birth: '" + p.birth + "' is not a date");
+      Tx tx(*this);
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.id);
+      if (n > 0) return Status::Conflict("person '" + p.id + "' already exists");
+      if (!p.guardian.empty()) {
+        *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.guardian);
+        if (n == 0) return Status::NotFound("no person '" + p.guardian + "' (the guardian)");
+      }
+      std::string created = FormatInstant(now.instant);
+      soci::indicator gi = p.guardian.empty() ? soci::i_null : soci::i_ok;
+      *sql_ << "INSERT INTO people (id, guardian, consent, created) VALUES (:id, :g, 0, :c)", soci::use(p.id),
+          soci::use(p.guardian, gi), soci::use(created);
+      for (const auto& r : p.roles)
+        *sql_ << "INSERT INTO person_roles (person, role) VALUES (:p, :r)", soci::use(p.id), soci::use(r);
+      soci::indicator bi = p.birth.empty() ? soci::i_null : soci::i_ok;
+      *sql_ << "INSERT INTO person_data (id, name, birth) VALUES (:id, :n, :b)", soci::use(p.id), soci::use(p.name),
+          soci::use(p.birth, bi);
+      tx.Commit();
+      return Status::Ok();
+    });
+  }
+
+  Status SetConsent(const std::string& person_id, bool given) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      Tx tx(*this);
+      int v = given ? 1 : 0;
+      soci::statement st = (sql_->prepare << "UPDATE people SET consent = :c WHERE id = :id", soci::use(v), soci::use(person_id));
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return Status::NotFound("no person '" + person_id + "'");
+      tx.Commit();
+      return Status::Ok();
+    });
+  }
+
+  // ---- the world as the database sees it, inside the current transaction ---------
+  class DbWorld : public World {
+   public:
+    explicit DbWorld(SociStore& s) : s_(s) {}
+    bool HasConsent(std::string_view id) const override {
+      int c = 0;
+      std::string pid(id);
+      soci::indicator ind = soci::i_null;
+      *s_.sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(c, ind), soci::use(pid);
+      return ind == soci::i_ok && c != 0;
+    }
+    bool PersonHasRole(std::string_view id, std::string_view role) const override {
+      int n = 0;
+      std::string pid(id), r(role);
+      *s_.sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n), soci::use(pid),
+          soci::use(r);
+      return n > 0;
+    }
+    ChildCount CountChildren(std::string_view parent, std::string_view workflow,
+                             const std::vector<std::string>& states) const override {
+      ChildCount c;
+      std::string p(parent), w(workflow);
+      soci::rowset<std::string> rs = (s_.sql_->prepare << "SELECT state FROM instances WHERE parent = :p AND workflow = :w",
+                                      soci::use(p), soci::use(w));
+      for (const auto& st : rs) {
+        ++c.total;
+        if (std::find(states.begin(), states.end(), st) != states.end()) ++c.in_states;
+      }
+      return c;
+    }
+    std::int64_t CountInstances(const Condition& c) const override {
+      std::int64_t n = 0;
+      soci::rowset<soci::row> rs = (s_.sql_->prepare << "SELECT state, fields FROM instances WHERE workflow = :w",
+                                    soci::use(c.workflow));
+      for (const auto& row : rs) {
+        std::string state = row.get<std::string>(0);
+        if (!c.states.empty() && std::find(c.states.begin(), c.states.end(), state) == c.states.end()) continue;
+        json f = json::parse(row.get<std::string>(1));
+        bool match = true;
+        for (const auto& [k, v] : c.where) {
+          const json& x = f.value(k, json());
+          std::string text = x.is_string() ? x.get<std::string>() : x.dump();
+          if (text != v) match = false;
+        }
+        if (match) ++n;
+      }
+      return n;
+    }
+
+   private:
+    SociStore& s_;
+  };
+
+  Actor LoadActor(const std::string& id) {
+    Actor a{id, {}};
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p", soci::use(id));
+    for (const auto& r : rs) a.roles.push_back(r);
+    return a;
+  }
+
+  const Definition* DefinitionFor(const std::string& name, int version, Status* st) {
+    auto key = name + "@" + std::to_string(version);
+    auto it = defs_.find(key);
+    if (it != defs_.end()) return it->second.get();
+    std::string source;
+    long long v = version;
+    soci::indicator ind = soci::i_null;
+    *sql_ << "SELECT source FROM workflow_definitions WHERE name = :n AND version = :v", soci::into(source, ind),
+        soci::use(name), soci::use(v);
+    if (ind != soci::i_ok) {
+      *st = Status::NotFound("workflow '" + name + "' version " + std::to_string(version) + " is not registered");
+      return nullptr;
+    }
+    auto r = LoadWorkflowText(source, name + " v" + std::to_string(version) + " (stored)", LoadOptions{});
+    if (!r.ok()) {
+      *st = Status::Internal("stored workflow does not load: " + r.errors.front().ToString());
+      return nullptr;
+    }
+    defs_[key] = r.definition;
+    return r.definition.get();
+  }
+
+  int LatestVersion(const std::string& name) {
+    long long v = 0;
+    soci::indicator ind = soci::i_null;
+    *sql_ << "SELECT MAX(version) FROM workflow_definitions WHERE name = :n", soci::into(v, ind), soci::use(name);
+    return ind == soci::i_ok ? static_cast<int>(v) : 0;
+  }
+
+  std::string NextId() {
+    long long v = 0;
+    soci::indicator ind = soci::i_null;
+    std::string name = "instance";
+    *sql_ << "SELECT value FROM counters WHERE name = :n", soci::into(v, ind), soci::use(name);
+    if (ind != soci::i_ok) {
+      v = 1;
+      *sql_ << "INSERT INTO counters (name, value) VALUES (:n, :v)", soci::use(name), soci::use(v);
+    } else {
+      ++v;
+      *sql_ << "UPDATE counters SET value = :v WHERE name = :n", soci::use(v), soci::use(name);
+    }
+    return std::to_string(v);
+  }
+
+  // Everything a decision asks for except the instance row itself.
+  void ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq) {
+    const auto& h = d.history;
+    std::string at = FormatInstant(h.at), changes = ChangesJson(def, h.changes).dump();
+    soci::indicator fi = h.from.empty() ? soci::i_null : soci::i_ok;
+    *sql_ << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes)"
+             " VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c)",
+        soci::use(id), soci::use(seq), soci::use(at), soci::use(h.actor), soci::use(h.role), soci::use(h.event),
+        soci::use(h.from, fi), soci::use(h.to), soci::use(changes);
+    for (const auto& key : d.cancel_timers) {
+      *sql_ << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(id), soci::use(key);
+      std::string prefix = key + ":%";
+      *sql_ << "DELETE FROM outbox WHERE instance = :i AND status = 'pending' AND reminder_key LIKE :k", soci::use(id),
+          soci::use(prefix);
+    }
+    for (const auto& t : d.timers) {
+      std::string state = def.states[t.state].name, due = FormatDate(t.due);
+      *sql_ << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(id), soci::use(t.key);
+      *sql_ << "INSERT INTO timers (instance, timer_key, state, event, due) VALUES (:i, :k, :s, :e, :d)", soci::use(id),
+          soci::use(t.key), soci::use(state), soci::use(t.event), soci::use(due);
+    }
+    for (const auto& r : d.reminders) {
+      std::string on = FormatDate(r.on), notify = json(r.notify).dump(), due = r.due ? FormatDate(*r.due) : "";
+      soci::indicator ei = r.event.empty() ? soci::i_null : soci::i_ok, di = r.due ? soci::i_ok : soci::i_null;
+      *sql_ << "DELETE FROM outbox WHERE instance = :i AND reminder_key = :k AND send_on = :o", soci::use(id),
+          soci::use(r.key), soci::use(on);
+      *sql_ << "INSERT INTO outbox (instance, reminder_key, send_on, notify, template, event, due, status)"
+               " VALUES (:i, :k, :o, :n, :t, :e, :d, 'pending')",
+          soci::use(id), soci::use(r.key), soci::use(on), soci::use(notify), soci::use(r.template_name),
+          soci::use(r.event, ei), soci::use(due, di);
+    }
+    for (int doc : d.documents) {
+      const DocumentDef& dd = def.documents[doc];
+      long long issue = 0;
+      soci::indicator ind = soci::i_null;
+      *sql_ << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n", soci::into(issue, ind),
+          soci::use(id), soci::use(dd.name);
+      long long next = (ind == soci::i_ok ? issue : 0) + 1;
+      *sql_ << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures)"
+               " VALUES (:i, :n, :s, :t, :a, 'issued', '[]')",
+          soci::use(id), soci::use(dd.name), soci::use(next), soci::use(dd.template_name), soci::use(at);
+    }
+  }
+
+  Status Start(const std::string& workflow, const Input& input, const std::string& parent,
+               const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      Tx tx(*this);
+      int version = LatestVersion(workflow);
+      if (version == 0) return Status::NotFound("workflow '" + workflow + "' is not registered (run 'mentorflow init')");
+      Status st;
+      const Definition* def = DefinitionFor(workflow, version, &st);
+      if (!def) return st;
+      if (!parent.empty()) {
+        int n = 0;
+        *sql_ << "SELECT COUNT(*) FROM instances WHERE id = :p", soci::into(n), soci::use(parent);
+        if (n == 0) return Status::NotFound("no instance '" + parent + "' (the parent)");
+      }
+      DbWorld world(*this);
+      Outcome o = mentorflow::Start(*def, input, parent, LoadActor(actor_id), now, world);
+      if (!o.ok()) {
+        if (refusal) *refusal = o.refusal;
+        return Status(o.refusal.code, o.refusal.message);
+      }
+      std::string id = NextId(), fields = FieldsJson(*def, o.decision->fields).dump(), at = FormatInstant(now.instant);
+      std::string state = def->states[o.decision->to].name;
+      long long wv = version;
+      soci::indicator pi = parent.empty() ? soci::i_null : soci::i_ok;
+      *sql_ << "INSERT INTO instances (id, workflow, workflow_version, state, fields, parent, version, created, updated)"
+               " VALUES (:id, :w, :wv, :s, :f, :p, 1, :c, :u)",
+          soci::use(id), soci::use(workflow), soci::use(wv), soci::use(state), soci::use(fields), soci::use(parent, pi),
+          soci::use(at), soci::use(at);
+      ApplyEffects(*def, id, *o.decision, 1);
+      tx.Commit();
+      return ShowUnlocked(id, out);
+    });
+  }
+
+  Status Send(const std::string& id, const std::string& event, const Input& input, const std::string& actor_id,
+              const Now& now, InstanceRecord* out, Refusal* refusal) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      Tx tx(*this);
+      InstanceRecord rec;
+      if (Status s = ShowUnlocked(id, &rec); !s.ok()) return s;
+      Status st;
+      const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+      if (!def) return st;
+      Snapshot snap;
+      snap.id = rec.id;
+      snap.parent = rec.parent;
+      snap.state = def->StateIndex(rec.state);
+      snap.fields = FieldsFromJson(*def, rec.fields_json);
+      snap.signed_documents.assign(def->documents.size(), 0);
+      for (size_t d = 0; d < def->documents.size(); ++d) {
+        std::string status;
+        soci::indicator ind = soci::i_null;
+        *sql_ << "SELECT status FROM documents WHERE instance = :i AND name = :n ORDER BY issue DESC LIMIT 1",
+            soci::into(status, ind), soci::use(id), soci::use(def->documents[d].name);
+        snap.signed_documents[d] = ind == soci::i_ok && status == "signed";
+      }
+      DbWorld world(*this);
+      Outcome o = Dispatch(*def, snap, event, input, LoadActor(actor_id), now, world);
+      if (!o.ok()) {
+        if (refusal) *refusal = o.refusal;
+        return Status(o.refusal.code, o.refusal.message);
+      }
+      std::string state = def->states[o.decision->to].name, fields = FieldsJson(*def, o.decision->fields).dump();
+      std::string at = FormatInstant(now.instant);
+      long long version = rec.version;
+      soci::statement upd = (sql_->prepare << "UPDATE instances SET state = :s, fields = :f, version = version + 1,"
+                                              " updated = :u WHERE id = :id AND version = :v",
+                             soci::use(state), soci::use(fields), soci::use(at), soci::use(id), soci::use(version));
+      upd.execute(true);
+      if (upd.get_affected_rows() != 1)
+        return Status::Conflict("instance " + id + " was changed by someone else meanwhile; nothing was applied, try again");
+      long long seq = 0;
+      *sql_ << "SELECT MAX(seq) FROM history WHERE instance = :i", soci::into(seq), soci::use(id);
+      ApplyEffects(*def, id, *o.decision, seq + 1);
+      tx.Commit();
+      return ShowUnlocked(id, out);
+    });
+  }
+
+  Status Sign(const std::string& id, const std::string& doc, const std::string& actor_id,
+              std::string* status_out) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      Tx tx(*this);
+      InstanceRecord rec;
+      if (Status s = ShowUnlocked(id, &rec); !s.ok()) return s;
+      Status st;
+      const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+      if (!def) return st;
+      int di = def->DocumentIndex(doc);
+      long long issue = 0;
+      soci::indicator ind = soci::i_null;
+      *sql_ << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n", soci::into(issue, ind),
+          soci::use(id), soci::use(doc);
+      if (di < 0 || ind != soci::i_ok)
+        return Status::NotFound("document '" + doc + "' has not been issued for instance " + id);
+      auto fields = FieldsFromJson(*def, rec.fields_json);
+      Actor actor = LoadActor(actor_id);
+      // Each signer is a person field (that person) or a role (anyone holding it).
+      auto satisfied = [&](const std::string& signer, const std::vector<std::string>& who) {
+        int fi = def->FieldIndex(signer);
+        if (fi >= 0 && def->fields[fi].type == FieldType::kPerson) {
+          const auto* p = std::get_if<std::string>(&fields[fi]);
+          return p && std::find(who.begin(), who.end(), *p) != who.end();
+        }
+        DbWorld world(*this);
+        for (const auto& w : who)
+          if (world.PersonHasRole(w, signer)) return true;
+        return false;
+      };
+      bool may = false;
+      for (const auto& signer : def->documents[di].signers) may = may || satisfied(signer, {actor_id});
+      if (!may) return Status::Refused("role: " + actor_id + " is not a signer of '" + doc + "'");
+      std::string sigs_text;
+      *sql_ << "SELECT signatures FROM documents WHERE instance = :i AND name = :n AND issue = :s",
+          soci::into(sigs_text), soci::use(id), soci::use(doc), soci::use(issue);
+      std::vector<std::string> sigs = json::parse(sigs_text).get<std::vector<std::string>>();
+      if (std::find(sigs.begin(), sigs.end(), actor_id) == sigs.end()) sigs.push_back(actor_id);
+      bool all = true;
+      for (const auto& signer : def->documents[di].signers) all = all && satisfied(signer, sigs);
+      std::string status = all ? "signed" : "issued", text = json(sigs).dump();
+      *sql_ << "UPDATE documents SET signatures = :g, status = :s WHERE instance = :i AND name = :n AND issue = :v",
+          soci::use(text), soci::use(status), soci::use(id), soci::use(doc), soci::use(issue);
+      tx.Commit();
+      if (status_out) *status_out = status;
+      return Status::Ok();
+    });
+  }
+
+  static InstanceRecord FromRow(const soci::row& r) {
+    InstanceRecord rec;
+    rec.id = r.get<std::string>(0);
+    rec.workflow = r.get<std::string>(1);
+    rec.workflow_version = static_cast<int>(r.get<long long>(2));
+    rec.state = r.get<std::string>(3);
+    rec.fields_json = r.get<std::string>(4);
+    rec.parent = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
+    rec.version = static_cast<long>(r.get<long long>(6));
+    rec.created = r.get<std::string>(7);
+    rec.updated = r.get<std::string>(8);
+    return rec;
+  }
+
+  static constexpr const char* kColumns =
+      "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated FROM instances";
+
+  Status ShowUnlocked(const std::string& id, InstanceRecord* out) {
+    soci::rowset<soci::row> rs = (sql_->prepare << std::string(kColumns) + " WHERE id = :id", soci::use(id));
+    for (const auto& r : rs) {
+      if (out) *out = FromRow(r);
+      return Status::Ok();
+    }
+    return Status::NotFound("no instance '" + id + "'");
+  }
+
+  Status Show(const std::string& id, InstanceRecord* out) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      return ShowUnlocked(id, out);
+    });
+  }
+
+  Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      std::string w = workflow, s = state;
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << std::string(kColumns) +
+                                " WHERE (:w1 = '' OR workflow = :w2) AND (:s1 = '' OR state = :s2) ORDER BY created, id",
+           soci::use(w, "w1"), soci::use(w, "w2"), soci::use(s, "s1"), soci::use(s, "s2"));
+      for (const auto& r : rs) out->push_back(FromRow(r));
+      return Status::Ok();
+    });
+  }
+
+  Status History(const std::string& id, std::vector<HistoryRecord>* out) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      if (Status s = ShowUnlocked(id, nullptr); !s.ok()) return s;
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << "SELECT seq, at, actor, role, event, from_state, to_state, changes FROM history"
+                            " WHERE instance = :i ORDER BY seq",
+           soci::use(id));
+      for (const auto& r : rs) {
+        HistoryRecord h;
+        h.seq = static_cast<long>(r.get<long long>(0));
+        h.at = r.get<std::string>(1);
+        h.actor = r.get<std::string>(2);
+        h.role = r.get<std::string>(3);
+        h.event = r.get<std::string>(4);
+        h.from = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
+        h.to = r.get<std::string>(6);
+        h.changes_json = r.get<std::string>(7);
+        out->push_back(std::move(h));
+      }
+      return Status::Ok();
+    });
+  }
+
+ private:
+  std::unique_ptr<soci::session> sql_;
+  bool sqlite_;
+  std::map<std::string, std::shared_ptr<const Definition>> defs_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> Store::Open(const std::string& url, Status* status) {
+  try {
+    if (url.rfind("sqlite:", 0) == 0) {
+      std::string path = url.substr(7);
+      if (path.empty()) {
+        *status = Status::BadInput("--db sqlite:PATH needs a path");
+        return nullptr;
+      }
+      // SOCI's sqlite3 timeout is in seconds (and 0 by default): wait for a writer.
+      auto sql = std::make_unique<soci::session>(soci::sqlite3, "db=\"" + path + "\" timeout=30");
+      *sql << "PRAGMA journal_mode=WAL";
+      *sql << "PRAGMA synchronous=FULL";  // an acknowledged event survives a crash or power loss
+      *sql << "PRAGMA foreign_keys=ON";
+      return std::make_unique<SociStore>(std::move(sql), true);
+    }
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+      auto sql = std::make_unique<soci::session>(soci::postgresql, url);
+      return std::make_unique<SociStore>(std::move(sql), false);
+    }
+    *status = Status::BadInput("--db: '" + url + "' is neither sqlite:PATH nor postgresql://...");
+  } catch (const soci::soci_error& e) {
+    *status = Status::Internal(std::string("cannot open the database: ") + e.what());
+  }
+  return nullptr;
+}
+
+}  // namespace mentorflow

@@ -614,6 +614,52 @@ class SociStore : public Store {
 
 }  // namespace
 
+std::string PostgresConnectionString(const std::string& url) {
+  std::string rest;
+  for (const char* scheme : {"postgresql://", "postgres://"})
+    if (url.rfind(scheme, 0) == 0) rest = url.substr(std::string(scheme).size());
+  if (rest.empty()) return url;
+  auto quote = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\\' || c == '\'') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  };
+  std::string params;
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    std::string query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    std::istringstream in(query);
+    std::string kv;
+    while (std::getline(in, kv, '&'))
+      if (auto eq = kv.find('='); eq != std::string::npos) params += " " + kv.substr(0, eq) + "=" + quote(kv.substr(eq + 1));
+  }
+  std::string out, hostport = rest, db;
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    hostport = rest.substr(0, slash);
+    db = rest.substr(slash + 1);
+  }
+  if (auto at = hostport.rfind('@'); at != std::string::npos) {
+    std::string user = hostport.substr(0, at);
+    hostport = hostport.substr(at + 1);
+    if (auto colon = user.find(':'); colon != std::string::npos) {
+      out += " password=" + quote(user.substr(colon + 1));
+      user = user.substr(0, colon);
+    }
+    if (!user.empty()) out += " user=" + quote(user);
+  }
+  if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
+    out += " port=" + quote(hostport.substr(colon + 1));
+    hostport = hostport.substr(0, colon);
+  }
+  if (!hostport.empty()) out += " host=" + quote(hostport);
+  if (!db.empty()) out += " dbname=" + quote(db);
+  out += params;
+  return out.empty() ? out : out.substr(1);
+}
+
 std::unique_ptr<Store> Store::Open(const std::string& url, Status* status) {
   try {
     if (url.rfind("sqlite:", 0) == 0) {
@@ -630,7 +676,7 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status) {
       return std::make_unique<SociStore>(std::move(sql), true);
     }
     if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-      auto sql = std::make_unique<soci::session>(soci::postgresql, url);
+      auto sql = std::make_unique<soci::session>(soci::postgresql, PostgresConnectionString(url));
       return std::make_unique<SociStore>(std::move(sql), false);
     }
     *status = Status::BadInput("--db: '" + url + "' is neither sqlite:PATH nor postgresql://...");

@@ -47,6 +47,11 @@ struct HistoryRecord {
   std::string changes_json;  // [{"field","before","after"}]
 };
 
+// "postgresql://user[:password]@host[:port]/dbname[?k=v&...]" -> libpq's
+// "host=... port=... user=... dbname=..." form, which SOCI passes on as is.
+// Other strings are returned unchanged.
+std::string PostgresConnectionString(const std::string& url);
+
 class Store {
  public:
   virtual ~Store() = default;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs a command beside a throwaway PostgreSQL: initdb in a temp dir, a free
+# port on 127.0.0.1, stopped and removed at the end whatever happens.
+# The command sees MENTORFLOW_TEST_PG=postgresql://... .
+set -euo pipefail
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
+  echo "with-postgres: PostgreSQL server binaries not found (install the 'postgresql' package)" >&2
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+  exec "$@"
+fi
+dir=$(mktemp -d /tmp/mentorflow-pg.XXXXXX)
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$dir"
+  as_pg=(runuser -u postgres --)
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cleanup() {
+  "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+"${as_pg[@]}" "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 \
+  || { cat "$dir/initdb.log" >&2; exit 1; }
+"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
+  || { cat "$dir/server.log" >&2; exit 1; }
+echo "with-postgres: PostgreSQL on 127.0.0.1:$port"
+export MENTORFLOW_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"
+set +e
+"$@"
+rc=$?
+exit $rc

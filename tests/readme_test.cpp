@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <unistd.h>
 
 #include "tests/test_support.h"
 
@@ -51,6 +52,10 @@ TEST(Readme_Yaml, EveryWorkflowExampleValidates) {
 }
 
 TEST(Readme_Commands, EveryCommandRunsAsShown) {
+  // The examples share one fresh database and one date, as a reader would.
+  std::string db = ::testing::TempDir() + "/mf_readme_" + std::to_string(getpid()) + ".db";
+  setenv("MENTORFLOW_DB", ("sqlite:" + db).c_str(), 1);
+  setenv("MENTORFLOW_NOW", "2026-09-01", 1);
   int checked = 0;
   for (const auto& b : Blocks()) {
     if (b.lang != "sh") continue;
@@ -61,8 +66,13 @@ TEST(Readme_Commands, EveryCommandRunsAsShown) {
       if (cmd.empty()) return;
       bool errors = false;
       for (const auto& e : expected) errors = errors || e.find(": error: ") != std::string::npos;
+      int code = errors ? 1 : 0;
+      if (auto hash = cmd.find("   # exit "); hash != std::string::npos) {
+        code = std::stoi(cmd.substr(hash + 10));
+        cmd = cmd.substr(0, hash);
+      }
       auto r = testing::RunCli(cmd, testing::SourcePath(""));
-      EXPECT_EQ(r.code, errors ? 1 : 0) << "README line " << b.line << ": mentorflow " << cmd << "\n" << r.err;
+      EXPECT_EQ(r.code, code) << "README line " << b.line << ": mentorflow " << cmd << "\n" << r.out << r.err;
       for (const auto& e : expected)
         EXPECT_NE((r.out + r.err).find(e), std::string::npos) << "README: mentorflow " << cmd << "\nmissing: " << e;
       ++checked;

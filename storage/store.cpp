@@ -446,10 +446,8 @@ class SociStore : public Store {
       if (Status s = Ready(); !s.ok()) return s;
       Tx tx(*this);
       InstanceRecord rec;
-      if (Status s = ShowUnlocked(id, &rec); !s.ok()) return s;
-      Status st;
-      const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
-      if (!def) return st;
+      const Definition* def = nullptr;
+      if (Status s = LoadInstance(id, &rec, &def); !s.ok()) return s;
       Snapshot snap;
       snap.id = rec.id;
       snap.parent = rec.parent;
@@ -492,10 +490,8 @@ class SociStore : public Store {
       if (Status s = Ready(); !s.ok()) return s;
       Tx tx(*this);
       InstanceRecord rec;
-      if (Status s = ShowUnlocked(id, &rec); !s.ok()) return s;
-      Status st;
-      const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
-      if (!def) return st;
+      const Definition* def = nullptr;
+      if (Status s = LoadInstance(id, &rec, &def); !s.ok()) return s;
       int di = def->DocumentIndex(doc);
       long long issue = 0;
       soci::indicator ind = soci::i_null;
@@ -534,6 +530,14 @@ class SociStore : public Store {
       if (status_out) *status_out = status;
       return Status::Ok();
     });
+  }
+
+  // The instance's row and the definition of the version it runs.
+  Status LoadInstance(const std::string& id, InstanceRecord* rec, const Definition** def) {
+    if (Status s = ShowUnlocked(id, rec); !s.ok()) return s;
+    Status st;
+    *def = DefinitionFor(rec->workflow, rec->workflow_version, &st);
+    return *def ? Status::Ok() : st;
   }
 
   static InstanceRecord FromRow(const soci::row& r) {

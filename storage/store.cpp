@@ -160,8 +160,23 @@ class SociStore : public Store {
     }
   }
 
-  int SchemaVersion() {
-    *sql_ << "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)";
+  bool SchemaTableExists() {
+    int n = 0;
+    if (sqlite_)
+      *sql_ << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'", soci::into(n);
+    else
+      *sql_ << "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+               " AND table_name = 'schema_version'",
+          soci::into(n);
+    return n > 0;
+  }
+
+  // 0 for an empty database. `create` makes the version table if missing.
+  int SchemaVersion(bool create = false) {
+    if (!SchemaTableExists()) {
+      if (!create) return 0;
+      *sql_ << "CREATE TABLE schema_version (version BIGINT NOT NULL)";
+    }
     long long v = 0;
     soci::indicator ind = soci::i_null;
     *sql_ << "SELECT MAX(version) FROM schema_version", soci::into(v, ind);
@@ -171,7 +186,7 @@ class SociStore : public Store {
   Status Init(const Catalog& catalog, const Now& when, std::vector<std::string>* registered) override {
     return Guard([&]() -> Status {
       Tx tx(*this);
-      int have = SchemaVersion();
+      int have = SchemaVersion(true);
       if (have > kSchemaVersion)
         return Status::BadInput("the database has schema version " + std::to_string(have) +
                                 ", newer than this mentorflow (" + std::to_string(kSchemaVersion) + "); upgrade mentorflow");

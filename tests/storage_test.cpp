@@ -6,7 +6,12 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <random>
 
 #include <algorithm>
 #include <filesystem>
@@ -216,6 +221,58 @@ TEST_P(StorageTest, Concurrency_FourProcessesLoseNoUpdate) {
   EXPECT_EQ(rec.version, 1 + accepted.load());
   RecordProperty("accepted", accepted.load());
   RecordProperty("conflicts", conflicts.load());
+}
+
+TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
+  InstanceRecord rec;
+  Refusal r;
+  ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+  const std::string id = rec.id;
+  std::mt19937 rng(7);
+  for (int round = 0; round < 4; ++round) {
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {  // the writer: thousands of events, until killed
+      Status st;
+      auto store = Store::Open(url_, &st);
+      InstanceRecord out;
+      Refusal rf;
+      for (int i = 0; i < 100000; ++i)
+        store->Send(id, "publish", {{"last_url", "r" + std::to_string(round) + "_" + std::to_string(i)}, {"channel", "site"}},
+                    "c1", At("2026-09-02"), &out, &rf);
+      _exit(0);
+    }
+    usleep(200000 + rng() % 400000);
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status));
+  }
+  if (GetParam() == "sqlite") {
+    soci::session s(soci::sqlite3, "db=" + path_);
+    std::string check;
+    s << "PRAGMA integrity_check", soci::into(check);
+    EXPECT_EQ(check, "ok");
+  }
+  // Replaying the history gives the stored state: every accepted event is in
+  // the history, and nothing is in the instance that the history lacks.
+  Status st;
+  auto fresh = Store::Open(url_, &st);
+  ASSERT_TRUE(fresh->Show(id, &rec).ok());
+  std::vector<HistoryRecord> h;
+  ASSERT_TRUE(fresh->History(id, &h).ok());
+  EXPECT_GT(h.size(), 10u) << "the writer made too little progress to test anything";
+  EXPECT_EQ(static_cast<long>(h.size()), rec.version);
+  std::string last_url;
+  for (const auto& entry : h) {
+    auto changes = nlohmann::json::parse(entry.changes_json);
+    for (const auto& c : changes)
+      if (c["field"] == "last_url") last_url = c["after"].get<std::string>();
+  }
+  auto fields = nlohmann::json::parse(rec.fields_json);
+  EXPECT_EQ(fields["last_url"].get<std::string>(), last_url);
+  EXPECT_EQ(rec.state, h.back().to);
+  RecordProperty("events", static_cast<int>(h.size()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::Values("sqlite", "postgresql"),

@@ -35,6 +35,7 @@ fuzz: fuzz-build
 
 bench: build
 	./$(BUILD)/bench_dispatch
+	scripts/with-postgres.sh ./$(BUILD)/bench_persist 2000
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -313,7 +313,8 @@ int main(int argc, char** argv) {
         return cmd.Report(st);
       }
       if (*consent) {
-        auto st = cmd.store->SetConsent(consent_person, static_cast<bool>(*consent_sign));
+        if (!cmd.NeedActor()) return cmd.code;
+        auto st = cmd.store->SetConsent(consent_person, static_cast<bool>(*consent_sign), g.actor, cmd.now);
         if (st.ok() && !g.json) std::cout << consent_person << ": consent " << (static_cast<bool>(*consent_sign) ? "signed" : "revoked") << "\n";
         if (st.ok() && g.json) std::cout << json{{"person", consent_person}, {"consent", static_cast<bool>(*consent_sign)}}.dump() << "\n";
         return cmd.Report(st);

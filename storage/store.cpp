@@ -259,14 +259,33 @@ class SociStore : public Store {
     });
   }
 
-  Status SetConsent(const std::string& person_id, bool given) override {
+  Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) override {
     return Guard([&]() -> Status {
       if (Status s = Ready(); !s.ok()) return s;
       Tx tx(*this);
+      std::string guardian, birth;
+      soci::indicator gi = soci::i_null, bi = soci::i_null;
+      int found = 0;
+      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(found), soci::use(person_id);
+      if (found == 0) return Status::NotFound("no person '" + person_id + "'");
+      *sql_ << "SELECT p.guardian, d.birth FROM people p LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :id",
+          soci::into(guardian, gi), soci::into(birth, bi), soci::use(person_id);
+      bool minor = false;
+      if (bi == soci::i_ok) {
+        if (auto b = ParseDate(birth)) minor = AddDuration(*b, Duration{18, 0, 0}) > now.today;
+      }
+      bool is_guardian = gi == soci::i_ok && guardian == actor_id;
+      bool is_curator = DbWorld(*this).PersonHasRole(actor_id, "curator");
+      bool is_self = actor_id == person_id;
+      if (given && minor && gi != soci::i_ok)
+        return Status::Refused("consent: " + person_id + " is a minor with no guardian registered; add the guardian first");
+      bool allowed = is_guardian || is_curator || (is_self && (!given || !minor));
+      if (!allowed)
+        return Status::Refused("role: " + (actor_id.empty() ? std::string("nobody") : actor_id) + " may not " +
+                               (given ? "sign" : "revoke") + " consent for " + person_id +
+                               (minor ? " (a minor: their guardian or a curator does)" : " (only they, their guardian or a curator)"));
       int v = given ? 1 : 0;
-      soci::statement st = (sql_->prepare << "UPDATE people SET consent = :c WHERE id = :id", soci::use(v), soci::use(person_id));
-      st.execute(true);
-      if (st.get_affected_rows() == 0) return Status::NotFound("no person '" + person_id + "'");
+      *sql_ << "UPDATE people SET consent = :c WHERE id = :id", soci::use(v), soci::use(person_id);
       tx.Commit();
       return Status::Ok();
     });

@@ -66,7 +66,12 @@ class Store {
   virtual Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered) = 0;
 
   virtual Status AddPerson(const PersonRecord& p, const Now& now) = 0;
-  virtual Status SetConsent(const std::string& person_id, bool given) = 0;
+  // Records that `person_id` signed (or revoked) consent to processing, acting
+  // as `actor_id`: the person themself (an adult, or a revocation), their
+  // guardian, or a curator recording a paper form. A minor (under 18 on
+  // `now`) cannot sign for themself; a minor with no guardian cannot consent.
+  virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id,
+                            const Now& now) = 0;
 
   // `refusal` receives the rule when the workflow refuses (Code::kRefused or kBadInput).
   virtual Status Start(const std::string& workflow, const Input& input, const std::string& parent,

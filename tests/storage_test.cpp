@@ -58,10 +58,11 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     for (const PersonRecord& p : {PersonRecord{"d1", "Директор", {"director"}, "", ""},
                                   PersonRecord{"c1", "Куратор", {"curator"}, "", ""},
                                   PersonRecord{"m1", "Наставник", {"mentor"}, "", ""},
-                                  PersonRecord{"s1", "Наставляемый", {"mentee"}, "2012-05-01", ""}})
+                                  PersonRecord{"g1", "Законный представитель", {"guardian"}, "", ""},
+                                  PersonRecord{"s1", "Наставляемый", {"mentee"}, "2012-05-01", "g1"}})
       ASSERT_TRUE(store_->AddPerson(p, At("2026-09-01")).ok());
-    ASSERT_TRUE(store_->SetConsent("m1", true).ok());
-    ASSERT_TRUE(store_->SetConsent("s1", true).ok());
+    ASSERT_TRUE(store_->SetConsent("m1", true, "m1", At("2026-09-01")).ok());
+    ASSERT_TRUE(store_->SetConsent("s1", true, "g1", At("2026-09-01")).ok());  // a minor: the guardian signs
   }
 
   std::string StartPair() {
@@ -153,8 +154,26 @@ TEST_P(StorageTest, Refusal_BadInputChangesNothing) {
   EXPECT_EQ(store_->Sign(id, "order", "d1", nullptr).code(), Code::kNotFound);  // not issued yet
   EXPECT_EQ(store_->AddPerson({"c1", "dup", {"curator"}, "", ""}, At("2026-09-02")).code(), Code::kConflict);
   EXPECT_EQ(store_->AddPerson({"x1", "x", {"mentee"}, "2012-02-30", ""}, At("2026-09-02")).code(), Code::kBadInput);
-  EXPECT_EQ(store_->SetConsent("nobody", true).code(), Code::kNotFound);
+  EXPECT_EQ(store_->SetConsent("nobody", true, "c1", At("2026-09-02")).code(), Code::kNotFound);
+  EXPECT_EQ(store_->SetConsent("s1", false, "m1", At("2026-09-02")).code(), Code::kRefused);  // not theirs to revoke
   EXPECT_EQ(Dump(), before);
+}
+
+TEST_P(StorageTest, Consent_AMinorsConsentIsGivenByTheGuardian) {
+  ASSERT_TRUE(store_->AddPerson({"g9", "Мама", {"guardian"}, "", ""}, At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"s9", "Ребёнок", {"mentee"}, "2014-01-10", "g9"}, At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"s8", "Сирота в базе", {"mentee"}, "2014-01-10", ""}, At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"a1", "Взрослый", {"mentee"}, "2000-01-10", ""}, At("2026-09-01")).ok());
+  const std::string before = Dump();
+  EXPECT_EQ(store_->SetConsent("s9", true, "s9", At("2026-09-02")).code(), Code::kRefused);  // a minor for themself
+  EXPECT_EQ(store_->SetConsent("s9", true, "m1", At("2026-09-02")).code(), Code::kRefused);  // a stranger
+  EXPECT_EQ(store_->SetConsent("s8", true, "c1", At("2026-09-02")).code(), Code::kRefused);  // no guardian registered
+  EXPECT_EQ(Dump(), before);
+  EXPECT_TRUE(store_->SetConsent("s9", true, "g9", At("2026-09-02")).ok());
+  EXPECT_TRUE(store_->SetConsent("a1", true, "a1", At("2026-09-02")).ok());
+  EXPECT_TRUE(store_->SetConsent("s9", false, "s9", At("2026-09-03")).ok());  // anyone may withdraw their own
+  // On the 18th birthday the person signs for themself.
+  EXPECT_TRUE(store_->SetConsent("s9", true, "s9", At("2032-01-10")).ok());
 }
 
 TEST_P(StorageTest, Init_ChangedFileUnderTheSameVersionIsRefused) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command beside a throwaway PostgreSQL: initdb in a temp dir, a free
 # port on 127.0.0.1, stopped and removed at the end whatever happens.
-# The command sees MENTORFLOW_TEST_PG=postgresql://... .
+# The command sees MENTORFLOW_TEST_PG=postgresql://... . Tests run with
+# fsync=off (nothing there must survive the machine); MENTORFLOW_PG_FSYNC=on
+# gives the durable setting a real deployment has (bench/persist uses it).
 set -euo pipefail
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
@@ -24,7 +26,7 @@ trap cleanup EXIT
 "${as_pg[@]}" "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${MENTORFLOW_PG_FSYNC:-off}" start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
 echo "with-postgres: PostgreSQL on 127.0.0.1:$port"
 export MENTORFLOW_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"

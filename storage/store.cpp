@@ -124,9 +124,179 @@ const std::vector<std::vector<const char*>> kMigrations = {
     },
 };
 
+// ---- statements prepared once per session -------------------------------------
+// The hot path (start, send, sign) runs these again and again. SOCI reads the
+// bound variables at every execute, so each statement owns the variables it
+// binds: assign them, then Run(). On PostgreSQL this is a server-side
+// prepared statement reused for the life of the session (one round trip per
+// execute instead of prepare + execute + deallocate).
+struct Prepared {
+  soci::statement st;
+  explicit Prepared(soci::details::prepare_temp_type p) : st(std::move(p)) {}
+  // Executes; for a query, fetches the first row and reports whether there
+  // was one, then reads to the end so that SQLite does not keep the statement
+  // (and its read snapshot) open until the next execute.
+  bool Run() {
+    st.execute(true);
+    bool got = st.got_data();
+    while (got && st.fetch()) {
+    }
+    return got;
+  }
+  // Executes a query and calls `row()` with each row in the bound variables.
+  template <class F>
+  void ForEach(F row) {
+    st.execute(true);
+    if (!st.got_data()) return;
+    do row();
+    while (st.fetch());
+  }
+};
+
+struct SelectInstance : Prepared {
+  std::string id, r_id, workflow, state, fields, parent, created, updated;
+  long long workflow_version = 0, version = 0;
+  soci::indicator parent_ind = soci::i_null;
+  explicit SelectInstance(soci::session& sql)
+      : Prepared((sql.prepare << "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated"
+                                 " FROM instances WHERE id = :id",
+                  soci::into(r_id), soci::into(workflow), soci::into(workflow_version), soci::into(state),
+                  soci::into(fields), soci::into(parent, parent_ind), soci::into(version), soci::into(created),
+                  soci::into(updated), soci::use(id))) {}
+};
+
+struct SelectDocuments : Prepared {  // every issue, oldest first: the last one per name wins
+  std::string instance, name, status;
+  explicit SelectDocuments(soci::session& sql)
+      : Prepared((sql.prepare << "SELECT name, status FROM documents WHERE instance = :i ORDER BY name, issue",
+                  soci::into(name), soci::into(status), soci::use(instance))) {}
+};
+
+struct SelectRoles : Prepared {
+  std::string person, role;
+  explicit SelectRoles(soci::session& sql)
+      : Prepared((sql.prepare << "SELECT role FROM person_roles WHERE person = :p", soci::into(role), soci::use(person))) {}
+};
+
+struct SelectHasRole : Prepared {
+  std::string person, role;
+  int n = 0;
+  explicit SelectHasRole(soci::session& sql)
+      : Prepared((sql.prepare << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n),
+                  soci::use(person), soci::use(role))) {}
+};
+
+struct SelectConsent : Prepared {
+  std::string person;
+  int consent = 0;
+  explicit SelectConsent(soci::session& sql)
+      : Prepared((sql.prepare << "SELECT consent FROM people WHERE id = :id", soci::into(consent), soci::use(person))) {}
+};
+
+struct UpdateInstance : Prepared {
+  std::string state, fields, updated, id;
+  long long version = 0;
+  explicit UpdateInstance(soci::session& sql)
+      : Prepared((sql.prepare << "UPDATE instances SET state = :s, fields = :f, version = version + 1, updated = :u"
+                                 " WHERE id = :id AND version = :v",
+                  soci::use(state), soci::use(fields), soci::use(updated), soci::use(id), soci::use(version))) {}
+};
+
+struct InsertHistory : Prepared {
+  std::string instance, at, actor, role, event, from, to, changes;
+  long long seq = 0;
+  soci::indicator from_ind = soci::i_ok;
+  explicit InsertHistory(soci::session& sql)
+      : Prepared((sql.prepare << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes)"
+                                 " VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c)",
+                  soci::use(instance), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role),
+                  soci::use(event), soci::use(from, from_ind), soci::use(to), soci::use(changes))) {}
+};
+
+struct DeleteTimer : Prepared {
+  std::string instance, key;
+  explicit DeleteTimer(soci::session& sql)
+      : Prepared((sql.prepare << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(instance),
+                  soci::use(key))) {}
+};
+
+struct DeletePendingReminders : Prepared {  // of one timer: reminder keys "TIMER:N"
+  std::string instance, prefix;
+  explicit DeletePendingReminders(soci::session& sql)
+      : Prepared((sql.prepare << "DELETE FROM outbox WHERE instance = :i AND status = 'pending' AND reminder_key LIKE :k",
+                  soci::use(instance), soci::use(prefix))) {}
+};
+
+struct UpsertTimer : Prepared {
+  std::string instance, key, state, event, due;
+  explicit UpsertTimer(soci::session& sql)
+      : Prepared((sql.prepare << "INSERT INTO timers (instance, timer_key, state, event, due) VALUES (:i, :k, :s, :e, :d)"
+                                 " ON CONFLICT (instance, timer_key) DO UPDATE SET state = excluded.state,"
+                                 " event = excluded.event, due = excluded.due",
+                  soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due))) {}
+};
+
+struct UpsertReminder : Prepared {
+  std::string instance, key, on, notify, template_name, event, due;
+  soci::indicator event_ind = soci::i_ok, due_ind = soci::i_ok;
+  explicit UpsertReminder(soci::session& sql)
+      : Prepared((sql.prepare << "INSERT INTO outbox (instance, reminder_key, send_on, notify, template, event, due, status)"
+                                 " VALUES (:i, :k, :o, :n, :t, :e, :d, 'pending')"
+                                 " ON CONFLICT (instance, reminder_key, send_on) DO UPDATE SET notify = excluded.notify,"
+                                 " template = excluded.template, event = excluded.event, due = excluded.due,"
+                                 " status = 'pending'",
+                  soci::use(instance), soci::use(key), soci::use(on), soci::use(notify), soci::use(template_name),
+                  soci::use(event, event_ind), soci::use(due, due_ind))) {}
+};
+
+struct SelectLastIssue : Prepared {
+  std::string instance, name;
+  long long issue = 0;
+  soci::indicator issue_ind = soci::i_null;
+  explicit SelectLastIssue(soci::session& sql)
+      : Prepared((sql.prepare << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n",
+                  soci::into(issue, issue_ind), soci::use(instance), soci::use(name))) {}
+};
+
+struct InsertDocument : Prepared {
+  std::string instance, name, template_name, issued_at;
+  long long issue = 0;
+  explicit InsertDocument(soci::session& sql)
+      : Prepared((sql.prepare << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures)"
+                                 " VALUES (:i, :n, :s, :t, :a, 'issued', '[]')",
+                  soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name),
+                  soci::use(issued_at))) {}
+};
+
+// Prepared on first use, each once per session.
+struct Statements {
+  explicit Statements(soci::session& sql) : sql_(sql) {}
+  template <class T>
+  T& Get(std::unique_ptr<T>& slot) {
+    if (!slot) slot = std::make_unique<T>(sql_);
+    return *slot;
+  }
+  std::unique_ptr<SelectInstance> select_instance;
+  std::unique_ptr<SelectDocuments> select_documents;
+  std::unique_ptr<SelectRoles> select_roles;
+  std::unique_ptr<SelectHasRole> select_has_role;
+  std::unique_ptr<SelectConsent> select_consent;
+  std::unique_ptr<UpdateInstance> update_instance;
+  std::unique_ptr<InsertHistory> insert_history;
+  std::unique_ptr<DeleteTimer> delete_timer;
+  std::unique_ptr<DeletePendingReminders> delete_pending_reminders;
+  std::unique_ptr<UpsertTimer> upsert_timer;
+  std::unique_ptr<UpsertReminder> upsert_reminder;
+  std::unique_ptr<SelectLastIssue> select_last_issue;
+  std::unique_ptr<InsertDocument> insert_document;
+
+ private:
+  soci::session& sql_;
+};
+
 class SociStore : public Store {
  public:
-  SociStore(std::unique_ptr<soci::session> sql, bool sqlite) : sql_(std::move(sql)), sqlite_(sqlite) {}
+  SociStore(std::unique_ptr<soci::session> sql, bool sqlite) : sql_(std::move(sql)), sqlite_(sqlite), q_(*sql_) {}
 
   // A write transaction: BEGIN IMMEDIATE on SQLite (a deferred BEGIN that
   // upgrades to a write fails with SQLITE_BUSY instead of waiting). Rolled
@@ -222,12 +392,15 @@ class SociStore : public Store {
     });
   }
 
+  // Checked once per session: a schema change needs `init`, which runs alone.
   Status Ready() {
+    if (ready_) return Status::Ok();
     int v = SchemaVersion();
     if (v == 0) return Status::BadInput("the database is not initialised: run 'mentorflow init'");
     if (v != kSchemaVersion)
       return Status::BadInput("the database has schema version " + std::to_string(v) + "; this mentorflow needs " +
                               std::to_string(kSchemaVersion) + " (run 'mentorflow init')");
+    ready_ = true;
     return Status::Ok();
   }
 
@@ -296,18 +469,16 @@ class SociStore : public Store {
    public:
     explicit DbWorld(SociStore& s) : s_(s) {}
     bool HasConsent(std::string_view id) const override {
-      int c = 0;
-      std::string pid(id);
-      soci::indicator ind = soci::i_null;
-      *s_.sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(c, ind), soci::use(pid);
-      return ind == soci::i_ok && c != 0;
+      auto& q = s_.q_.Get(s_.q_.select_consent);
+      q.person = id;
+      return q.Run() && q.consent != 0;
     }
     bool PersonHasRole(std::string_view id, std::string_view role) const override {
-      int n = 0;
-      std::string pid(id), r(role);
-      *s_.sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n), soci::use(pid),
-          soci::use(r);
-      return n > 0;
+      auto& q = s_.q_.Get(s_.q_.select_has_role);
+      q.person = id;
+      q.role = role;
+      q.Run();
+      return q.n > 0;
     }
     ChildCount CountChildren(std::string_view parent, std::string_view workflow,
                              const std::vector<std::string>& states) const override {
@@ -346,8 +517,9 @@ class SociStore : public Store {
 
   Actor LoadActor(const std::string& id) {
     Actor a{id, {}};
-    soci::rowset<std::string> rs = (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p", soci::use(id));
-    for (const auto& r : rs) a.roles.push_back(r);
+    auto& q = q_.Get(q_.select_roles);
+    q.person = id;
+    q.ForEach([&] { a.roles.push_back(q.role); });
     return a;
   }
 
@@ -398,44 +570,67 @@ class SociStore : public Store {
   // Everything a decision asks for except the instance row itself.
   void ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq) {
     const auto& h = d.history;
-    std::string at = FormatInstant(h.at), changes = ChangesJson(def, h.changes).dump();
-    soci::indicator fi = h.from.empty() ? soci::i_null : soci::i_ok;
-    *sql_ << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes)"
-             " VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c)",
-        soci::use(id), soci::use(seq), soci::use(at), soci::use(h.actor), soci::use(h.role), soci::use(h.event),
-        soci::use(h.from, fi), soci::use(h.to), soci::use(changes);
+    auto& hist = q_.Get(q_.insert_history);
+    hist.instance = id;
+    hist.seq = seq;
+    hist.at = FormatInstant(h.at);
+    hist.actor = h.actor;
+    hist.role = h.role;
+    hist.event = h.event;
+    hist.from = h.from;
+    hist.from_ind = h.from.empty() ? soci::i_null : soci::i_ok;
+    hist.to = h.to;
+    hist.changes = ChangesJson(def, h.changes).dump();
+    hist.Run();
     for (const auto& key : d.cancel_timers) {
-      *sql_ << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(id), soci::use(key);
-      std::string prefix = key + ":%";
-      *sql_ << "DELETE FROM outbox WHERE instance = :i AND status = 'pending' AND reminder_key LIKE :k", soci::use(id),
-          soci::use(prefix);
+      bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
+      if (!rearmed) {  // a re-armed timer is overwritten below
+        auto& del = q_.Get(q_.delete_timer);
+        del.instance = id;
+        del.key = key;
+        del.Run();
+      }
+      auto& rem = q_.Get(q_.delete_pending_reminders);
+      rem.instance = id;
+      rem.prefix = key + ":%";
+      rem.Run();
     }
     for (const auto& t : d.timers) {
-      std::string state = def.states[t.state].name, due = FormatDate(t.due);
-      *sql_ << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(id), soci::use(t.key);
-      *sql_ << "INSERT INTO timers (instance, timer_key, state, event, due) VALUES (:i, :k, :s, :e, :d)", soci::use(id),
-          soci::use(t.key), soci::use(state), soci::use(t.event), soci::use(due);
+      auto& up = q_.Get(q_.upsert_timer);
+      up.instance = id;
+      up.key = t.key;
+      up.state = def.states[t.state].name;
+      up.event = t.event;
+      up.due = FormatDate(t.due);
+      up.Run();
     }
     for (const auto& r : d.reminders) {
-      std::string on = FormatDate(r.on), notify = json(r.notify).dump(), due = r.due ? FormatDate(*r.due) : "";
-      soci::indicator ei = r.event.empty() ? soci::i_null : soci::i_ok, di = r.due ? soci::i_ok : soci::i_null;
-      *sql_ << "DELETE FROM outbox WHERE instance = :i AND reminder_key = :k AND send_on = :o", soci::use(id),
-          soci::use(r.key), soci::use(on);
-      *sql_ << "INSERT INTO outbox (instance, reminder_key, send_on, notify, template, event, due, status)"
-               " VALUES (:i, :k, :o, :n, :t, :e, :d, 'pending')",
-          soci::use(id), soci::use(r.key), soci::use(on), soci::use(notify), soci::use(r.template_name),
-          soci::use(r.event, ei), soci::use(due, di);
+      auto& up = q_.Get(q_.upsert_reminder);
+      up.instance = id;
+      up.key = r.key;
+      up.on = FormatDate(r.on);
+      up.notify = json(r.notify).dump();
+      up.template_name = r.template_name;
+      up.event = r.event;
+      up.event_ind = r.event.empty() ? soci::i_null : soci::i_ok;
+      up.due = r.due ? FormatDate(*r.due) : "";
+      up.due_ind = r.due ? soci::i_ok : soci::i_null;
+      up.Run();
     }
     for (int doc : d.documents) {
       const DocumentDef& dd = def.documents[doc];
-      long long issue = 0;
-      soci::indicator ind = soci::i_null;
-      *sql_ << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n", soci::into(issue, ind),
-          soci::use(id), soci::use(dd.name);
-      long long next = (ind == soci::i_ok ? issue : 0) + 1;
-      *sql_ << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures)"
-               " VALUES (:i, :n, :s, :t, :a, 'issued', '[]')",
-          soci::use(id), soci::use(dd.name), soci::use(next), soci::use(dd.template_name), soci::use(at);
+      auto& last = q_.Get(q_.select_last_issue);
+      last.instance = id;
+      last.name = dd.name;
+      last.issue_ind = soci::i_null;
+      last.Run();
+      auto& ins = q_.Get(q_.insert_document);
+      ins.instance = id;
+      ins.name = dd.name;
+      ins.issue = (last.issue_ind == soci::i_ok ? last.issue : 0) + 1;
+      ins.template_name = dd.template_name;
+      ins.issued_at = hist.at;
+      ins.Run();
     }
   }
 
@@ -470,7 +665,8 @@ class SociStore : public Store {
           soci::use(at), soci::use(at);
       ApplyEffects(*def, id, *o.decision, 1);
       tx.Commit();
-      return ShowUnlocked(id, out);
+      if (out) *out = InstanceRecord{id, workflow, version, state, fields, parent, 1, at, at};
+      return Status::Ok();
     });
   }
 
@@ -488,12 +684,13 @@ class SociStore : public Store {
       snap.state = def->StateIndex(rec.state);
       snap.fields = FieldsFromJson(*def, rec.fields_json);
       snap.signed_documents.assign(def->documents.size(), 0);
-      for (size_t d = 0; d < def->documents.size(); ++d) {
-        std::string status;
-        soci::indicator ind = soci::i_null;
-        *sql_ << "SELECT status FROM documents WHERE instance = :i AND name = :n ORDER BY issue DESC LIMIT 1",
-            soci::into(status, ind), soci::use(id), soci::use(def->documents[d].name);
-        snap.signed_documents[d] = ind == soci::i_ok && status == "signed";
+      if (!def->documents.empty()) {
+        auto& docs = q_.Get(q_.select_documents);
+        docs.instance = id;
+        docs.ForEach([&] {  // issues come oldest first: the latest decides
+          int d = def->DocumentIndex(docs.name);
+          if (d >= 0) snap.signed_documents[d] = docs.status == "signed";
+        });
       }
       DbWorld world(*this);
       Outcome o = Dispatch(*def, snap, event, input, LoadActor(actor_id), now, world);
@@ -501,20 +698,27 @@ class SociStore : public Store {
         if (refusal) *refusal = o.refusal;
         return Status(o.refusal.code, o.refusal.message);
       }
-      std::string state = def->states[o.decision->to].name, fields = FieldsJson(*def, o.decision->fields).dump();
-      std::string at = FormatInstant(now.instant);
-      long long version = rec.version;
-      soci::statement upd = (sql_->prepare << "UPDATE instances SET state = :s, fields = :f, version = version + 1,"
-                                              " updated = :u WHERE id = :id AND version = :v",
-                             soci::use(state), soci::use(fields), soci::use(at), soci::use(id), soci::use(version));
-      upd.execute(true);
-      if (upd.get_affected_rows() != 1)
+      auto& upd = q_.Get(q_.update_instance);
+      upd.state = def->states[o.decision->to].name;
+      upd.fields = FieldsJson(*def, o.decision->fields).dump();
+      upd.updated = FormatInstant(now.instant);
+      upd.id = id;
+      upd.version = rec.version;
+      upd.Run();
+      if (upd.st.get_affected_rows() != 1)
         return Status::Conflict("instance " + id + " was changed by someone else meanwhile; nothing was applied, try again");
-      long long seq = 0;
-      *sql_ << "SELECT MAX(seq) FROM history WHERE instance = :i", soci::into(seq), soci::use(id);
-      ApplyEffects(*def, id, *o.decision, seq + 1);
+      // Every change of an instance adds one history entry and one to its
+      // version, so the next entry's number is the new version.
+      ApplyEffects(*def, id, *o.decision, rec.version + 1);
       tx.Commit();
-      return ShowUnlocked(id, out);
+      if (out) {
+        *out = rec;
+        out->state = upd.state;
+        out->fields_json = upd.fields;
+        out->version = rec.version + 1;
+        out->updated = upd.updated;
+      }
+      return Status::Ok();
     });
   }
 
@@ -592,12 +796,17 @@ class SociStore : public Store {
       "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated FROM instances";
 
   Status ShowUnlocked(const std::string& id, InstanceRecord* out) {
-    soci::rowset<soci::row> rs = (sql_->prepare << std::string(kColumns) + " WHERE id = :id", soci::use(id));
-    for (const auto& r : rs) {
-      if (out) *out = FromRow(r);
-      return Status::Ok();
-    }
-    return Status::NotFound("no instance '" + id + "'");
+    auto& q = q_.Get(q_.select_instance);
+    q.id = id;
+    q.parent_ind = soci::i_null;
+    if (!q.Run()) return Status::NotFound("no instance '" + id + "'");
+    if (out)
+      *out = InstanceRecord{q.r_id,   q.workflow,
+                            static_cast<int>(q.workflow_version), q.state,
+                            q.fields, q.parent_ind == soci::i_ok ? q.parent : std::string(),
+                            static_cast<long>(q.version),         q.created,
+                            q.updated};
+    return Status::Ok();
   }
 
   Status Show(const std::string& id, InstanceRecord* out) override {
@@ -647,6 +856,8 @@ class SociStore : public Store {
  private:
   std::unique_ptr<soci::session> sql_;
   bool sqlite_;
+  bool ready_ = false;
+  Statements q_;
   std::map<std::string, std::shared_ptr<const Definition>> defs_;
 };
 

@@ -153,16 +153,19 @@ struct Prepared {
   }
 };
 
+// The instance and, in the same round trip, the roles of whoever acts on it:
+// one row per role (one row with a null role when they hold none).
 struct SelectInstance : Prepared {
-  std::string id, r_id, workflow, state, fields, parent, created, updated;
+  std::string actor, id, r_id, workflow, state, fields, parent, created, updated, role;
   long long workflow_version = 0, version = 0;
-  soci::indicator parent_ind = soci::i_null;
+  soci::indicator parent_ind = soci::i_null, role_ind = soci::i_null;
   explicit SelectInstance(soci::session& sql)
-      : Prepared((sql.prepare << "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated"
-                                 " FROM instances WHERE id = :id",
+      : Prepared((sql.prepare << "SELECT i.id, i.workflow, i.workflow_version, i.state, i.fields, i.parent, i.version,"
+                                 " i.created, i.updated, r.role FROM instances i"
+                                 " LEFT JOIN person_roles r ON r.person = :actor WHERE i.id = :id",
                   soci::into(r_id), soci::into(workflow), soci::into(workflow_version), soci::into(state),
                   soci::into(fields), soci::into(parent, parent_ind), soci::into(version), soci::into(created),
-                  soci::into(updated), soci::use(id))) {}
+                  soci::into(updated), soci::into(role, role_ind), soci::use(actor), soci::use(id))) {}
 };
 
 struct SelectDocuments : Prepared {  // every issue, oldest first: the last one per name wins
@@ -677,7 +680,8 @@ class SociStore : public Store {
       Tx tx(*this);
       InstanceRecord rec;
       const Definition* def = nullptr;
-      if (Status s = LoadInstance(id, &rec, &def); !s.ok()) return s;
+      Actor actor;
+      if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
       Snapshot snap;
       snap.id = rec.id;
       snap.parent = rec.parent;
@@ -693,7 +697,7 @@ class SociStore : public Store {
         });
       }
       DbWorld world(*this);
-      Outcome o = Dispatch(*def, snap, event, input, LoadActor(actor_id), now, world);
+      Outcome o = Dispatch(*def, snap, event, input, actor, now, world);
       if (!o.ok()) {
         if (refusal) *refusal = o.refusal;
         return Status(o.refusal.code, o.refusal.message);
@@ -729,7 +733,7 @@ class SociStore : public Store {
       Tx tx(*this);
       InstanceRecord rec;
       const Definition* def = nullptr;
-      if (Status s = LoadInstance(id, &rec, &def); !s.ok()) return s;
+      if (Status s = LoadInstance(id, &rec, &def, "", nullptr); !s.ok()) return s;
       int di = def->DocumentIndex(doc);
       long long issue = 0;
       soci::indicator ind = soci::i_null;
@@ -738,7 +742,6 @@ class SociStore : public Store {
       if (di < 0 || ind != soci::i_ok)
         return Status::NotFound("document '" + doc + "' has not been issued for instance " + id);
       auto fields = FieldsFromJson(*def, rec.fields_json);
-      Actor actor = LoadActor(actor_id);
       // Each signer is a person field (that person) or a role (anyone holding it).
       auto satisfied = [&](const std::string& signer, const std::vector<std::string>& who) {
         int fi = def->FieldIndex(signer);
@@ -771,8 +774,9 @@ class SociStore : public Store {
   }
 
   // The instance's row and the definition of the version it runs.
-  Status LoadInstance(const std::string& id, InstanceRecord* rec, const Definition** def) {
-    if (Status s = ShowUnlocked(id, rec); !s.ok()) return s;
+  Status LoadInstance(const std::string& id, InstanceRecord* rec, const Definition** def, const std::string& actor_id,
+                      Actor* actor) {
+    if (Status s = ShowUnlocked(id, rec, actor_id, actor); !s.ok()) return s;
     Status st;
     *def = DefinitionFor(rec->workflow, rec->workflow_version, &st);
     return *def ? Status::Ok() : st;
@@ -795,11 +799,20 @@ class SociStore : public Store {
   static constexpr const char* kColumns =
       "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated FROM instances";
 
-  Status ShowUnlocked(const std::string& id, InstanceRecord* out) {
+  // `actor`, when given, receives `actor_id` and their roles.
+  Status ShowUnlocked(const std::string& id, InstanceRecord* out, const std::string& actor_id = "",
+                      Actor* actor = nullptr) {
     auto& q = q_.Get(q_.select_instance);
     q.id = id;
+    q.actor = actor_id;
     q.parent_ind = soci::i_null;
-    if (!q.Run()) return Status::NotFound("no instance '" + id + "'");
+    bool found = false;
+    if (actor) *actor = Actor{actor_id, {}};
+    q.ForEach([&] {
+      found = true;
+      if (actor && q.role_ind == soci::i_ok) actor->roles.push_back(q.role);
+    });
+    if (!found) return Status::NotFound("no instance '" + id + "'");
     if (out)
       *out = InstanceRecord{q.r_id,   q.workflow,
                             static_cast<int>(q.workflow_version), q.state,

@@ -290,8 +290,19 @@ int main(int argc, char** argv) {
   doc->fallthrough();
   doc_sign->fallthrough();
 
+  std::string migrate_workflow;
+  int migrate_to = 0;
+  std::vector<std::string> maps;
+  bool dry_run = false;
+  auto* migrate = app.add_subcommand("migrate", "Move running instances of a workflow onto another registered version");
+  migrate->add_option("WORKFLOW", migrate_workflow, "Workflow name")->required();
+  migrate->add_option("--to", migrate_to, "The version to move to (registered by 'init')")->required();
+  migrate->add_option("--map", maps, "OLD=NEW: instances in state OLD go to state NEW (repeat)");
+  migrate->add_flag("--dry-run", dry_run, "Show what would move and what blocks; change nothing");
+  migrate->fallthrough();
+
   for (auto* sub : {validate, graph, demo, init, person_add, consent_sign, consent_revoke, start, send, show, list,
-                    history, doc_sign})
+                    history, doc_sign, migrate})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --zone ZONE, --json. See: mentorflow --help");
   try {
@@ -304,7 +315,7 @@ int main(int argc, char** argv) {
     if (*validate) return Validate(g, paths);
     if (*graph) return Graph(g, workflow, format);
     if (*init) return Init(g);
-    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc) {
+    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc || *migrate) {
       DbCommand cmd(g);
       if (!cmd.ok()) return cmd.code;
       if (*person_add) {
@@ -344,6 +355,47 @@ int main(int argc, char** argv) {
         if (st.ok()) std::cout << (g.json ? json{{"document", doc_name}, {"status", status}}.dump() : doc_name + ": " + status) << "\n";
         return cmd.Report(st);
       }
+      if (*migrate) {
+        if (!cmd.NeedActor()) return cmd.code;
+        mf::StateMap state_map;
+        for (const auto& m : maps) {
+          auto eq = m.find('=');
+          if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+            return Fail(g, 1, "--map expects OLD=NEW, got '" + m + "'");
+          if (!state_map.emplace(m.substr(0, eq), m.substr(eq + 1)).second)
+            return Fail(g, 1, "--map: state '" + m.substr(0, eq) + "' is mapped twice");
+        }
+        mf::Store::MigrationReport report;
+        auto st = cmd.store->Migrate(migrate_workflow, migrate_to, state_map, g.actor, cmd.now, dry_run, &report);
+        if (st.code() == mf::Code::kConflict) {  // one retry on a concurrent change
+          report = {};
+          st = cmd.store->Migrate(migrate_workflow, migrate_to, state_map, g.actor, cmd.now, dry_run, &report);
+        }
+        bool reported = st.ok() || st.code() == mf::Code::kRefused;
+        if (!reported || (st.code() == mf::Code::kRefused && report.blocked.empty())) return cmd.Report(st);
+        if (g.json) {
+          json moved = json::array(), blocked = json::array();
+          for (const auto& m : report.moved)
+            moved.push_back({{"id", m.id}, {"from_version", m.from_version}, {"from", m.from}, {"to", m.to}});
+          for (const auto& b : report.blocked)
+            blocked.push_back({{"id", b.id}, {"version", b.version}, {"state", b.state}, {"reasons", b.reasons}});
+          json out = {{"workflow", migrate_workflow}, {"to", migrate_to}, {"dry_run", dry_run}, {"moved", moved},
+                      {"blocked", blocked}};
+          if (!st.ok()) out["error"] = {{"code", st.exit_code()}, {"reason", st.message()}, {"rule", "migrate"}};
+          std::cout << out.dump(2) << "\n";
+        } else {
+          const char* verb = dry_run ? "would move" : "moved";
+          for (const auto& m : report.moved)
+            std::cout << verb << " " << m.id << ": v" << m.from_version << " " << m.from << " -> v" << migrate_to << " "
+                      << m.to << "\n";
+          for (const auto& b : report.blocked)
+            for (const auto& r : b.reasons) std::cout << "blocked " << b.id << " (v" << b.version << " " << b.state << "): " << r << "\n";
+          std::cout << report.moved.size() << (dry_run ? " would move, " : " moved, ") << report.blocked.size()
+                    << " blocked" << (dry_run ? " (dry run: nothing changed)" : "") << "\n";
+          if (!st.ok()) std::cerr << "mentorflow: " << st.message() << "\n";
+        }
+        return st.exit_code();
+      }
       if (*show) {
         mf::InstanceRecord rec;
         auto st = cmd.store->Show(id, &rec);
@@ -382,12 +434,18 @@ int main(int argc, char** argv) {
           for (const auto& h : hs)
             arr.push_back({{"seq", h.seq}, {"at", h.at}, {"actor", h.actor}, {"role", h.role}, {"event", h.event},
                            {"from", h.from.empty() ? json() : json(h.from)}, {"to", h.to},
-                           {"changes", json::parse(h.changes_json)}});
+                           {"changes", json::parse(h.changes_json)}, {"version", h.workflow_version}});
           std::cout << arr.dump(2) << "\n";
         } else {
-          for (const auto& h : hs)
+          int version = 0;
+          for (const auto& h : hs) {
             std::cout << h.seq << "  " << h.at << "  " << h.actor << " (" << h.role << ")  " << h.event << ": "
-                      << (h.from.empty() ? "-" : h.from) << " -> " << h.to << "\n";
+                      << (h.from.empty() ? "-" : h.from) << " -> " << h.to;
+            if (version != 0 && h.workflow_version != version)
+              std::cout << "  [v" << version << " -> v" << h.workflow_version << "]";
+            std::cout << "\n";
+            version = h.workflow_version;
+          }
         }
         return 0;
       }

@@ -249,6 +249,13 @@ void Enter(const Definition& def, int state, const Now& now, Decision& d) {
       d.reminders.push_back(std::move(r));
     }
   }
+  ArmDeadline(def, state, now, d);
+}
+
+}  // namespace
+
+void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) {
+  const StateDef& s = def.states[state];
   if (!s.deadline) return;
   const DeadlineDef& dl = *s.deadline;
   Date due;
@@ -289,6 +296,8 @@ void Enter(const Definition& def, int state, const Now& now, Decision& d) {
     d.reminders.push_back(std::move(r));
   }
 }
+
+namespace {
 
 void Leave(const Definition& def, int state, Decision& d) {
   if (def.states[state].deadline) d.cancel_timers.push_back("deadline:" + def.states[state].name);

@@ -138,6 +138,10 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
 Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view event, const Input& input,
                  const Actor& actor, const Now& now, const World& world);
 
+// Arms the deadline of `state` (if it has one) as entering it on `now` does:
+// the timer into d.timers and its reminders into d.reminders.
+void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d);
+
 // The transition that `actor` may take on `event_id` from the snapshot's state,
 // or -1. Does not allocate: this is the hot path measured by bench/dispatch.
 int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,

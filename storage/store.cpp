@@ -122,6 +122,11 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " template TEXT NOT NULL, issued_at TEXT NOT NULL, status TEXT NOT NULL, signatures TEXT NOT NULL,"
         " PRIMARY KEY (instance, name, issue))",
     },
+    {
+        // 2: which workflow version each history entry was made under (migrate changes it).
+        "ALTER TABLE history ADD COLUMN workflow_version BIGINT",
+        "UPDATE history SET workflow_version = (SELECT i.workflow_version FROM instances i WHERE i.id = history.instance)",
+    },
 };
 
 // ---- statements prepared once per session -------------------------------------
@@ -207,13 +212,14 @@ struct UpdateInstance : Prepared {
 
 struct InsertHistory : Prepared {
   std::string instance, at, actor, role, event, from, to, changes;
-  long long seq = 0;
+  long long seq = 0, workflow_version = 0;
   soci::indicator from_ind = soci::i_ok;
   explicit InsertHistory(soci::session& sql)
-      : Prepared((sql.prepare << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes)"
-                                 " VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c)",
+      : Prepared((sql.prepare << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes,"
+                                 " workflow_version) VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c, :wv)",
                   soci::use(instance), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role),
-                  soci::use(event), soci::use(from, from_ind), soci::use(to), soci::use(changes))) {}
+                  soci::use(event), soci::use(from, from_ind), soci::use(to), soci::use(changes),
+                  soci::use(workflow_version))) {}
 };
 
 struct DeleteTimer : Prepared {
@@ -584,6 +590,7 @@ class SociStore : public Store {
     hist.from_ind = h.from.empty() ? soci::i_null : soci::i_ok;
     hist.to = h.to;
     hist.changes = ChangesJson(def, h.changes).dump();
+    hist.workflow_version = def.version;
     hist.Run();
     for (const auto& key : d.cancel_timers) {
       bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
@@ -773,6 +780,93 @@ class SociStore : public Store {
     });
   }
 
+  Status Migrate(const std::string& workflow, int to_version, const StateMap& state_map, const std::string& actor_id,
+                 const Now& now, bool dry_run, MigrationReport* report) override {
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      Tx tx(*this);
+      std::vector<int> versions;
+      {
+        soci::rowset<long long> rs = (sql_->prepare << "SELECT version FROM workflow_definitions WHERE name = :n"
+                                                       " ORDER BY version",
+                                      soci::use(workflow));
+        for (long long v : rs) versions.push_back(static_cast<int>(v));
+      }
+      if (versions.empty()) return Status::NotFound("workflow '" + workflow + "' is not registered");
+      if (std::find(versions.begin(), versions.end(), to_version) == versions.end()) {
+        std::string have;
+        for (int v : versions) have += (have.empty() ? "" : ", ") + std::to_string(v);
+        return Status::NotFound("workflow '" + workflow + "' has no version " + std::to_string(to_version) +
+                                " (registered: " + have + "; run 'mentorflow init' after changing its YAML)");
+      }
+      Actor actor = LoadActor(actor_id);
+      std::string role = actor.Holds("director") ? "director" : actor.Holds("curator") ? "curator" : "";
+      if (role.empty())
+        return Status::Refused("role: " + (actor_id.empty() ? std::string("nobody") : actor_id) +
+                               " may not migrate instances (a curator or the director does)");
+      Status st;
+      const Definition* to = DefinitionFor(workflow, to_version, &st);
+      if (!to) return st;
+      for (const auto& [from_state, to_state] : state_map) {
+        bool known = false;
+        for (int v : versions) {
+          const Definition* d = v == to_version ? nullptr : DefinitionFor(workflow, v, &st);
+          known = known || (d && d->StateIndex(from_state) >= 0);
+        }
+        if (!known)
+          return Status::BadInput("--map " + from_state + "=" + to_state + ": no earlier version of '" + workflow +
+                                  "' has a state '" + from_state + "'");
+        if (to->StateIndex(to_state) < 0)
+          return Status::BadInput("--map " + from_state + "=" + to_state + ": version " + std::to_string(to_version) +
+                                  " has no state '" + to_state + "'");
+      }
+      long long tv = to_version;
+      std::vector<std::string> ids;
+      {
+        soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w"
+                                                         " AND workflow_version <> :v ORDER BY created, id",
+                                        soci::use(workflow), soci::use(tv));
+        for (const auto& i : rs) ids.push_back(i);
+      }
+      for (const auto& id : ids) {
+        InstanceRecord rec;
+        const Definition* from = nullptr;
+        if (Status s = LoadInstance(id, &rec, &from, "", nullptr); !s.ok()) return s;
+        Snapshot snap;
+        snap.id = rec.id;
+        snap.parent = rec.parent;
+        snap.state = from->StateIndex(rec.state);
+        if (from->states[snap.state].final) continue;  // ended: it stays with the version it ended under
+        snap.fields = FieldsFromJson(*from, rec.fields_json);
+        std::vector<std::string> reasons;
+        Outcome o = mentorflow::Migrate(*from, *to, snap, state_map, actor, role, now, &reasons);
+        if (!o.ok()) {
+          report->blocked.push_back({id, rec.workflow_version, rec.state, reasons});
+          continue;
+        }
+        std::string state = to->states[o.decision->to].name, fields = FieldsJson(*to, o.decision->fields).dump();
+        std::string at = FormatInstant(now.instant);
+        long long version = rec.version;
+        soci::statement upd = (sql_->prepare << "UPDATE instances SET workflow_version = :wv, state = :s, fields = :f,"
+                                                " version = version + 1, updated = :u WHERE id = :id AND version = :v",
+                               soci::use(tv), soci::use(state), soci::use(fields), soci::use(at), soci::use(id),
+                               soci::use(version));
+        upd.execute(true);
+        if (upd.get_affected_rows() != 1)
+          return Status::Conflict("instance " + id + " was changed by someone else during the migration; nothing was"
+                                  " migrated, try again");
+        ApplyEffects(*to, id, *o.decision, rec.version + 1);
+        report->moved.push_back({id, rec.workflow_version, rec.state, state});
+      }
+      if (!dry_run) tx.Commit();
+      if (!report->blocked.empty())
+        return Status::Refused(std::to_string(report->blocked.size()) + " instance(s) of '" + workflow +
+                               "' cannot move to version " + std::to_string(to_version) +
+                               (dry_run ? "" : "; " + std::to_string(report->moved.size()) + " moved"));
+      return Status::Ok();
+    });
+  }
+
   // The instance's row and the definition of the version it runs.
   Status LoadInstance(const std::string& id, InstanceRecord* rec, const Definition** def, const std::string& actor_id,
                       Actor* actor) {
@@ -847,7 +941,7 @@ class SociStore : public Store {
       if (Status s = Ready(); !s.ok()) return s;
       if (Status s = ShowUnlocked(id, nullptr); !s.ok()) return s;
       soci::rowset<soci::row> rs =
-          (sql_->prepare << "SELECT seq, at, actor, role, event, from_state, to_state, changes FROM history"
+          (sql_->prepare << "SELECT seq, at, actor, role, event, from_state, to_state, changes, workflow_version FROM history"
                             " WHERE instance = :i ORDER BY seq",
            soci::use(id));
       for (const auto& r : rs) {
@@ -860,6 +954,7 @@ class SociStore : public Store {
         h.from = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
         h.to = r.get<std::string>(6);
         h.changes_json = r.get<std::string>(7);
+        h.workflow_version = static_cast<int>(r.get<long long>(8));
         out->push_back(std::move(h));
       }
       return Status::Ok();

@@ -17,6 +17,7 @@
 
 #include "engine/dispatch.h"
 #include "engine/loader.h"
+#include "engine/migrate.h"
 #include "engine/status.h"
 
 namespace mentorflow {
@@ -43,6 +44,7 @@ struct InstanceRecord {
 
 struct HistoryRecord {
   long seq = 0;
+  int workflow_version = 0;  // the version the instance ran after this entry
   std::string at, actor, role, event, from, to;
   std::string changes_json;  // [{"field","before","after"}]
 };
@@ -84,11 +86,35 @@ class Store {
   virtual Status Sign(const std::string& id, const std::string& doc, const std::string& actor_id,
                       std::string* status_out) = 0;
 
+  // Moves the running instances of `workflow` (those not in a final state)
+  // onto registered version `to_version`, each as migrate::Migrate decides,
+  // with a "migrate" history entry. Those that can move move together in one
+  // transaction (none with `dry_run`); the rest stay and are listed with what
+  // blocks them, and the status is then Code::kRefused. `actor_id` must be a
+  // curator or the director.
+  struct MigrationReport {
+    struct Moved {
+      std::string id;
+      int from_version = 0;
+      std::string from, to;
+    };
+    struct Blocked {
+      std::string id;
+      int version = 0;
+      std::string state;
+      std::vector<std::string> reasons;
+    };
+    std::vector<Moved> moved;
+    std::vector<Blocked> blocked;
+  };
+  virtual Status Migrate(const std::string& workflow, int to_version, const StateMap& state_map,
+                         const std::string& actor_id, const Now& now, bool dry_run, MigrationReport* report) = 0;
+
   virtual Status Show(const std::string& id, InstanceRecord* out) = 0;
   virtual Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) = 0;
   virtual Status History(const std::string& id, std::vector<HistoryRecord>* out) = 0;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 };
 
 }  // namespace mentorflow

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 
 #include <algorithm>
 #include <filesystem>
@@ -32,25 +33,36 @@ std::string Env(const char* n) {
 
 class StorageTest : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override {
+  // An empty database for this test on this backend; `suffix` makes another.
+  // Sets path_ (SQLite) and returns the URL; "" when PostgreSQL is not available.
+  std::string FreshDatabase(const std::string& suffix, std::string* path) {
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_';
-    name = "mf_" + name.substr(0, 40) + "_" + std::to_string(getpid());
+    name = "mf_" + name.substr(0, 40) + suffix + "_" + std::to_string(getpid());
     if (GetParam() == "sqlite") {
-      path_ = ::testing::TempDir() + "/" + name + ".db";
-      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + ext);
-      url_ = "sqlite:" + path_;
-    } else {
-      std::string admin = Env("MENTORFLOW_TEST_PG");
-      if (admin.empty()) {
-        if (Env("CI") == "true") FAIL() << "CI=true but MENTORFLOW_TEST_PG is not set: PostgreSQL tests must run";
-        GTEST_SKIP() << "MENTORFLOW_TEST_PG not set (make test starts a PostgreSQL)";
-      }
-      soci::session s(soci::postgresql, PostgresConnectionString(admin));
-      s << "DROP DATABASE IF EXISTS " + name;
-      s << "CREATE DATABASE " + name;
-      url_ = admin.substr(0, admin.rfind('/') + 1) + name;
+      *path = ::testing::TempDir() + "/" + name + ".db";
+      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(*path + ext);
+      return "sqlite:" + *path;
     }
+    std::string admin = Env("MENTORFLOW_TEST_PG");
+    if (admin.empty()) return "";
+    soci::session s(soci::postgresql, PostgresConnectionString(admin));
+    s << "DROP DATABASE IF EXISTS " + name;
+    s << "CREATE DATABASE " + name;
+    return admin.substr(0, admin.rfind('/') + 1) + name;
+  }
+
+  soci::session Raw(const std::string& url, const std::string& path) {
+    return GetParam() == "sqlite" ? soci::session(soci::sqlite3, "db=" + path)
+                                  : soci::session(soci::postgresql, PostgresConnectionString(url));
+  }
+
+  void SetUp() override {
+    if (GetParam() == "postgresql" && Env("MENTORFLOW_TEST_PG").empty()) {
+      if (Env("CI") == "true") FAIL() << "CI=true but MENTORFLOW_TEST_PG is not set: PostgreSQL tests must run";
+      GTEST_SKIP() << "MENTORFLOW_TEST_PG not set (make test starts a PostgreSQL)";
+    }
+    url_ = FreshDatabase("", &path_);
     Status st;
     store_ = Store::Open(url_, &st);
     ASSERT_TRUE(store_) << st.message();
@@ -76,8 +88,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 
   // Every row of every table, in a fixed order: "the database is the same".
   std::string Dump() {
-    soci::session s = GetParam() == "sqlite" ? soci::session(soci::sqlite3, "db=" + path_)
-                                             : soci::session(soci::postgresql, PostgresConnectionString(url_));
+    soci::session s = Raw(url_, path_);
     std::string out;
     for (const char* t : {"schema_version", "workflow_definitions", "people", "person_roles", "person_data", "counters",
                           "instances", "history", "timers", "outbox", "documents"}) {
@@ -242,26 +253,50 @@ TEST_P(StorageTest, Concurrency_FourProcessesLoseNoUpdate) {
   RecordProperty("conflicts", conflicts.load());
 }
 
+// What the history says an instance is: its last state, and each field's last
+// "after" (null if no entry ever changed it).
+struct Replayed {
+  std::string state;
+  nlohmann::json fields = nlohmann::json::object();
+};
+Replayed Replay(const std::vector<HistoryRecord>& h) {
+  Replayed r;
+  for (const auto& entry : h) {
+    r.state = entry.to;
+    for (const auto& c : nlohmann::json::parse(entry.changes_json)) r.fields[c["field"].get<std::string>()] = c["after"];
+  }
+  return r;
+}
+
 TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
   InstanceRecord rec;
   Refusal r;
-  ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
-  const std::string id = rec.id;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+    ids.push_back(rec.id);
+  }
   std::mt19937 rng(7);
   for (int round = 0; round < 4; ++round) {
     pid_t child = fork();
     ASSERT_GE(child, 0);
-    if (child == 0) {  // the writer: thousands of events, until killed
+    if (child == 0) {  // the writer: events round the instances, until killed
       Status st;
       auto store = Store::Open(url_, &st);
       InstanceRecord out;
       Refusal rf;
-      for (int i = 0; i < 100000; ++i)
-        store->Send(id, "publish", {{"last_url", "r" + std::to_string(round) + "_" + std::to_string(i)}, {"channel", "site"}},
+      const char* channels[] = {"site", "social", "both"};
+      for (int i = 0; i < 1000000; ++i) {
+        const std::string& id = ids[i % 3];
+        if (i % 50 == 49)  // now and then a real state change and back
+          store->Send(id, "week_missed", {}, "system", At("2026-09-20"), &out, &rf);
+        store->Send(id, "publish",
+                    {{"last_url", "r" + std::to_string(round) + "_" + std::to_string(i)}, {"channel", channels[i % 3]}},
                     "c1", At("2026-09-02"), &out, &rf);
+      }
       _exit(0);
     }
-    usleep(200000 + rng() % 400000);
+    usleep(700000 + rng() % 800000);  // 0.7-1.5 s: thousands of events per kill
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
@@ -273,25 +308,176 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
     s << "PRAGMA integrity_check", soci::into(check);
     EXPECT_EQ(check, "ok");
   }
-  // Replaying the history gives the stored state: every accepted event is in
-  // the history, and nothing is in the instance that the history lacks.
+  // Replaying the history gives the stored instance: every accepted event is
+  // in the history, and nothing is in the instance that the history lacks.
   Status st;
   auto fresh = Store::Open(url_, &st);
-  ASSERT_TRUE(fresh->Show(id, &rec).ok());
-  std::vector<HistoryRecord> h;
-  ASSERT_TRUE(fresh->History(id, &h).ok());
-  EXPECT_GT(h.size(), 10u) << "the writer made too little progress to test anything";
-  EXPECT_EQ(static_cast<long>(h.size()), rec.version);
-  std::string last_url;
-  for (const auto& entry : h) {
-    auto changes = nlohmann::json::parse(entry.changes_json);
-    for (const auto& c : changes)
-      if (c["field"] == "last_url") last_url = c["after"].get<std::string>();
+  size_t events = 0;
+  for (const auto& id : ids) {
+    ASSERT_TRUE(fresh->Show(id, &rec).ok());
+    std::vector<HistoryRecord> h;
+    ASSERT_TRUE(fresh->History(id, &h).ok());
+    events += h.size();
+    EXPECT_EQ(static_cast<long>(h.size()), rec.version) << id;
+    Replayed replayed = Replay(h);
+    EXPECT_EQ(rec.state, replayed.state) << id;
+    auto fields = nlohmann::json::parse(rec.fields_json);
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+      EXPECT_EQ(*it, replayed.fields.value(it.key(), nlohmann::json())) << id << " field " << it.key();
   }
+  EXPECT_GT(events, 2000u) << "the writer made too little progress to test anything";
+  RecordProperty("events", static_cast<int>(events));
+}
+
+// information_support version 2: 'publishing' is renamed 'posting', the
+// 'social' channel is gone, and a field 'audience' with a default is added.
+std::string InformationSupportV2() {
+  std::string text = testing::ReadText(testing::SourcePath("workflows/information_support.yaml"));
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  };
+  replace_all("version: 1", "version: 2");
+  replace_all("publishing", "posting");
+  replace_all(" social: группа в социальной сети,", "");
+  replace_all("  missed_weeks:", "  audience: {type: string, default: все, title: Для кого}\n  missed_weeks:");
+  return text;
+}
+
+TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
+  InstanceRecord rec;
+  Refusal r;
+  auto start = [&] {
+    EXPECT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+    return rec.id;
+  };
+  const std::string site = start(), social = start(), fresh = start(), closed = start();
+  ASSERT_TRUE(store_->Send(site, "publish", {{"last_url", "u1"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r).ok());
+  ASSERT_TRUE(store_->Send(social, "publish", {{"last_url", "u2"}, {"channel", "social"}}, "c1", At("2026-09-02"), &rec, &r).ok());
+  ASSERT_TRUE(store_->Send(closed, "close", {}, "c1", At("2026-09-02"), &rec, &r).ok());
+
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(::testing::TempDir()) / ("mf_v2_" + GetParam() + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy(testing::SourcePath("workflows"), dir);
+  std::ofstream(dir / "information_support.yaml") << InformationSupportV2();
+  auto v2 = Catalog::Load({dir.string()}, testing::Options());
+  ASSERT_TRUE(v2.ok()) << v2.errors().front().ToString();
+  ASSERT_TRUE(store_->Init(v2, At("2026-10-01"), nullptr).ok());
+  fs::remove_all(dir);
+
+  // Refusals, and a dry run, change nothing.
+  const std::string before = Dump();
+  Store::MigrationReport report;
+  const StateMap map{{"publishing", "posting"}};
+  EXPECT_EQ(store_->Migrate("no_such", 2, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
+  EXPECT_EQ(store_->Migrate("information_support", 3, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
+  EXPECT_EQ(store_->Migrate("information_support", 2, {{"publishing", "nowhere"}}, "c1", At("2026-10-01"), false, &report).code(),
+            Code::kBadInput);
+  EXPECT_EQ(store_->Migrate("information_support", 2, {{"nowhere", "posting"}}, "c1", At("2026-10-01"), false, &report).code(),
+            Code::kBadInput);
+  EXPECT_EQ(store_->Migrate("information_support", 2, map, "m1", At("2026-10-01"), false, &report).code(), Code::kRefused);
+  EXPECT_TRUE(report.moved.empty() && report.blocked.empty());
+  // Without the map nothing can move: every running instance is listed.
+  EXPECT_EQ(store_->Migrate("information_support", 2, {}, "c1", At("2026-10-01"), false, &report).code(), Code::kRefused);
+  EXPECT_TRUE(report.moved.empty());
+  ASSERT_EQ(report.blocked.size(), 3u) << "the closed instance is not running and is not listed";
+  EXPECT_EQ(report.blocked[0].reasons, std::vector<std::string>{
+                                           "state 'publishing' does not exist in version 2 (map it: --map publishing=NEW)"});
+  report = {};
+  EXPECT_EQ(store_->Migrate("information_support", 2, map, "c1", At("2026-10-01"), true, &report).code(), Code::kRefused);
+  EXPECT_EQ(report.moved.size(), 2u);
+  EXPECT_EQ(Dump(), before);
+
+  // With the map: two move together, the one on the dropped channel stays.
+  report = {};
+  auto st = store_->Migrate("information_support", 2, map, "c1", At("2026-10-01"), false, &report);
+  EXPECT_EQ(st.code(), Code::kRefused) << st.message();
+  ASSERT_EQ(report.moved.size(), 2u);
+  EXPECT_EQ(report.moved[0].id, site);
+  EXPECT_EQ(report.moved[1].id, fresh);
+  ASSERT_EQ(report.blocked.size(), 1u);
+  EXPECT_EQ(report.blocked[0].id, social);
+  EXPECT_EQ(report.blocked[0].reasons,
+            std::vector<std::string>{"field 'channel' holds 'social', which the new version does not allow"});
+
+  ASSERT_TRUE(store_->Show(site, &rec).ok());
+  EXPECT_EQ(rec.workflow_version, 2);
+  EXPECT_EQ(rec.state, "posting");
   auto fields = nlohmann::json::parse(rec.fields_json);
-  EXPECT_EQ(fields["last_url"].get<std::string>(), last_url);
-  EXPECT_EQ(rec.state, h.back().to);
-  RecordProperty("events", static_cast<int>(h.size()));
+  EXPECT_EQ(fields["audience"], "все");
+  EXPECT_EQ(fields["last_url"], "u1");
+  std::vector<HistoryRecord> h;
+  ASSERT_TRUE(store_->History(site, &h).ok());
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[1].workflow_version, 1);
+  EXPECT_EQ(h[2].event, "migrate");
+  EXPECT_EQ(h[2].from, "publishing");
+  EXPECT_EQ(h[2].to, "posting");
+  EXPECT_EQ(h[2].role, "curator");
+  EXPECT_EQ(h[2].workflow_version, 2);
+  EXPECT_EQ(static_cast<long>(h.size()), rec.version);
+  {
+    soci::session s = Raw(url_, path_);
+    int old_timers = 0, new_timers = 0;
+    s << "SELECT COUNT(*) FROM timers WHERE instance = :i AND timer_key = 'deadline:publishing'", soci::into(old_timers),
+        soci::use(site);
+    s << "SELECT COUNT(*) FROM timers WHERE instance = :i AND timer_key = 'deadline:posting'", soci::into(new_timers),
+        soci::use(site);
+    EXPECT_EQ(old_timers, 0);
+    EXPECT_EQ(new_timers, 1);
+  }
+  // The moved instance runs version 2 now; the others stay on version 1.
+  ASSERT_TRUE(store_->Send(site, "publish", {{"last_url", "u3"}, {"channel", "both"}}, "c1", At("2026-10-02"), &rec, &r).ok());
+  EXPECT_EQ(rec.state, "posting");
+  ASSERT_TRUE(store_->Show(social, &rec).ok());
+  EXPECT_EQ(rec.workflow_version, 1);
+  ASSERT_TRUE(store_->Show(closed, &rec).ok());
+  EXPECT_EQ(rec.workflow_version, 1);
+  // Nothing left that can move: running again moves nothing and changes nothing.
+  const std::string after = Dump();
+  report = {};
+  EXPECT_EQ(store_->Migrate("information_support", 2, map, "c1", At("2026-10-03"), false, &report).code(), Code::kRefused);
+  EXPECT_TRUE(report.moved.empty());
+  EXPECT_EQ(Dump(), after);
+}
+
+TEST_P(StorageTest, Init_UpgradesASchemaVersion1Database) {
+  std::string path;
+  const std::string url = FreshDatabase("_v1", &path);
+  {
+    soci::session s = Raw(url, path);
+    std::istringstream sql(testing::ReadText(testing::SourcePath("tests/fixtures/schema_v1.sql")));
+    std::string line, stmt;
+    while (std::getline(sql, line)) {
+      if (line.rfind("--", 0) == 0) continue;
+      stmt += line + "\n";
+      if (!line.empty() && line.back() == ';') {
+        s << stmt.substr(0, stmt.size() - 2);
+        stmt.clear();
+      }
+    }
+  }
+  Status st;
+  auto store = Store::Open(url, &st);
+  ASSERT_TRUE(store);
+  InstanceRecord rec;
+  Refusal r;
+  EXPECT_EQ(store->Show("1", &rec).code(), Code::kBadInput) << "an old schema must be upgraded by init first";
+  ASSERT_TRUE(store->Init(testing::Shipped(), At("2026-10-01"), nullptr).ok());
+  std::vector<HistoryRecord> h;
+  ASSERT_TRUE(store->History("1", &h).ok());
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].workflow_version, 1) << "old entries get the version their instance ran";
+  ASSERT_TRUE(store->Send("1", "publish", {{"last_url", "u"}, {"channel", "site"}}, "c1", At("2026-10-01"), &rec, &r).ok());
+  EXPECT_EQ(rec.version, 3);
+  {
+    soci::session s = Raw(url, path);
+    long long v = 0;
+    s << "SELECT MAX(version) FROM schema_version", soci::into(v);
+    EXPECT_EQ(v, Store::kSchemaVersion);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::Values("sqlite", "postgresql"),

@@ -35,7 +35,7 @@ fuzz: fuzz-build
 
 bench: build
 	./$(BUILD)/bench_dispatch
-	scripts/with-postgres.sh ./$(BUILD)/bench_persist 2000
+	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_persist 2000
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -309,34 +309,64 @@ class SociStore : public Store {
 
   // A write transaction: BEGIN IMMEDIATE on SQLite (a deferred BEGIN that
   // upgrades to a write fails with SQLITE_BUSY instead of waiting). Rolled
-  // back unless Commit() ran.
+  // back unless Commit() ran. Inside Batch() it is part of the batch's
+  // transaction and does nothing itself.
   class Tx {
    public:
-    explicit Tx(SociStore& s) : s_(s) { *s_.sql_ << (s_.sqlite_ ? "BEGIN IMMEDIATE" : "BEGIN"); }
+    explicit Tx(SociStore& s) : s_(s), nested_(s.in_batch_) {
+      if (!nested_) *s_.sql_ << (s_.sqlite_ ? "BEGIN IMMEDIATE" : "BEGIN");
+    }
     ~Tx() {
-      if (!done_) try {
+      if (!done_ && !nested_) try {
           *s_.sql_ << "ROLLBACK";
         } catch (...) {
         }
     }
     void Commit() {
-      *s_.sql_ << "COMMIT";
+      if (!nested_) *s_.sql_ << "COMMIT";
       done_ = true;
     }
 
    private:
     SociStore& s_;
+    bool nested_;
     bool done_ = false;
   };
 
+  Status Batch(const std::function<Status()>& body) override {
+    if (in_batch_) return Status::Internal("Batch() cannot be nested");
+    return Guard([&]() -> Status {
+      if (Status s = Ready(); !s.ok()) return s;
+      Tx tx(*this);
+      in_batch_ = true;
+      batch_failure_ = Status::Ok();
+      Status st;
+      try {
+        st = body();
+      } catch (...) {
+        in_batch_ = false;
+        throw;
+      }
+      in_batch_ = false;
+      if (st.ok()) st = batch_failure_;
+      if (st.ok()) tx.Commit();
+      return st;
+    });
+  }
+
   Status Guard(const std::function<Status()>& body) {
+    Status st;
     try {
-      return body();
+      st = body();
     } catch (const soci::soci_error& e) {
-      return Status::Internal(std::string("storage: ") + e.what());
+      st = Status::Internal(std::string("storage: ") + e.what());
     } catch (const json::exception& e) {
-      return Status::Internal(std::string("storage: corrupt JSON: ") + e.what());
+      st = Status::Internal(std::string("storage: corrupt JSON: ") + e.what());
     }
+    // Inside a batch the first failure fails the batch, whatever its body
+    // does next: a half-applied call must never be committed.
+    if (in_batch_ && !st.ok() && batch_failure_.ok()) batch_failure_ = st;
+    return st;
   }
 
   bool SchemaTableExists() {
@@ -965,6 +995,8 @@ class SociStore : public Store {
   std::unique_ptr<soci::session> sql_;
   bool sqlite_;
   bool ready_ = false;
+  bool in_batch_ = false;
+  Status batch_failure_;
   Statements q_;
   std::map<std::string, std::shared_ptr<const Definition>> defs_;
 };

@@ -11,6 +11,7 @@
 // concatenated into SQL. Not thread-safe: one Store per thread or process.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,6 +110,11 @@ class Store {
   };
   virtual Status Migrate(const std::string& workflow, int to_version, const StateMap& state_map,
                          const std::string& actor_id, const Now& now, bool dry_run, MigrationReport* report) = 0;
+
+  // Runs `body` as one transaction: the Start, Send and Sign calls it makes on
+  // this store commit together when it returns Ok, and none of them does
+  // otherwise (for imports: all of a file or nothing of it).
+  virtual Status Batch(const std::function<Status()>& body) = 0;
 
   virtual Status Show(const std::string& id, InstanceRecord* out) = 0;
   virtual Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) = 0;

@@ -253,6 +253,49 @@ TEST_P(StorageTest, Concurrency_FourProcessesLoseNoUpdate) {
   RecordProperty("conflicts", conflicts.load());
 }
 
+TEST_P(StorageTest, Batch_CommitsAllOrNothing) {
+  InstanceRecord rec;
+  Refusal r;
+  ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+  const std::string id = rec.id;
+  const std::string before = Dump();
+  // A refusal in the middle fails the batch: the events before it are gone too.
+  auto st = store_->Batch([&] {
+    for (int i = 0; i < 5; ++i)
+      if (auto s = store_->Send(id, "publish", {{"last_url", "u" + std::to_string(i)}, {"channel", "site"}}, "c1",
+                                At("2026-09-02"), &rec, &r);
+          !s.ok())
+        return s;
+    return store_->Send(id, "publish", {{"last_url", "u"}, {"channel", "nowhere"}}, "c1", At("2026-09-02"), &rec, &r);
+  });
+  EXPECT_EQ(st.code(), Code::kBadInput) << st.message();
+  EXPECT_EQ(Dump(), before);
+  // A body that ignores a failure cannot commit what came before it either.
+  st = store_->Batch([&] {
+    store_->Send(id, "publish", {{"last_url", "a"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+    store_->Send("no_such", "publish", {}, "c1", At("2026-09-02"), &rec, &r);
+    return Status::Ok();
+  });
+  EXPECT_EQ(st.code(), Code::kNotFound);
+  EXPECT_EQ(Dump(), before);
+  // A clean batch commits every event, in order.
+  st = store_->Batch([&] {
+    for (int i = 0; i < 5; ++i)
+      if (auto s = store_->Send(id, "publish", {{"last_url", "u" + std::to_string(i)}, {"channel", "site"}}, "c1",
+                                At("2026-09-02"), &rec, &r);
+          !s.ok())
+        return s;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::vector<HistoryRecord> h;
+  ASSERT_TRUE(store_->History(id, &h).ok());
+  ASSERT_EQ(h.size(), 6u);
+  ASSERT_TRUE(store_->Show(id, &rec).ok());
+  EXPECT_EQ(rec.version, 6);
+  EXPECT_NE(rec.fields_json.find("\"u4\""), std::string::npos);
+}
+
 // What the history says an instance is: its last state, and each field's last
 // "after" (null if no entry ever changed it).
 struct Replayed {

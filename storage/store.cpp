@@ -956,11 +956,19 @@ class SociStore : public Store {
   Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) override {
     return Guard([&]() -> Status {
       if (Status s = Ready(); !s.ok()) return s;
+      // Only the filters given, so that the (workflow, state) index serves them.
       std::string w = workflow, s = state;
-      soci::rowset<soci::row> rs =
-          (sql_->prepare << std::string(kColumns) +
-                                " WHERE (:w1 = '' OR workflow = :w2) AND (:s1 = '' OR state = :s2) ORDER BY created, id",
-           soci::use(w, "w1"), soci::use(w, "w2"), soci::use(s, "s1"), soci::use(s, "s2"));
+      std::string where;
+      if (!w.empty()) where += " WHERE workflow = :w";
+      if (!s.empty()) where += (where.empty() ? " WHERE" : " AND") + std::string(" state = :s");
+      const std::string q = std::string(kColumns) + where + " ORDER BY created, id";
+      auto query = [&]() -> soci::details::prepare_temp_type {
+        if (!w.empty() && !s.empty()) return (sql_->prepare << q, soci::use(w, "w"), soci::use(s, "s"));
+        if (!w.empty()) return (sql_->prepare << q, soci::use(w, "w"));
+        if (!s.empty()) return (sql_->prepare << q, soci::use(s, "s"));
+        return (sql_->prepare << q);
+      };
+      soci::rowset<soci::row> rs = query();
       for (const auto& r : rs) out->push_back(FromRow(r));
       return Status::Ok();
     });

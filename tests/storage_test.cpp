@@ -47,7 +47,9 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     std::string admin = Env("MENTORFLOW_TEST_PG");
     if (admin.empty()) return "";
     soci::session s(soci::postgresql, PostgresConnectionString(admin));
-    s << "DROP DATABASE IF EXISTS " + name;
+    int exists = 0;
+    s << "SELECT COUNT(*) FROM pg_database WHERE datname = :n", soci::into(exists), soci::use(name);
+    if (exists) s << "DROP DATABASE " + name;
     s << "CREATE DATABASE " + name;
     return admin.substr(0, admin.rfind('/') + 1) + name;
   }
@@ -226,31 +228,87 @@ TEST_P(StorageTest, Init_ADatabaseNewerThanTheBinaryIsRefused) {
 TEST_P(StorageTest, Concurrency_FourProcessesLoseNoUpdate) {
   InstanceRecord rec;
   Refusal r;
-  ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
-  const std::string id = rec.id;
-  std::atomic<int> accepted{0}, conflicts{0}, other{0};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+    ids.push_back(rec.id);
+  }
+  // Four processes, each sending 16 events alternately to the same two instances.
+  std::atomic<int> accepted[2] = {{0}, {0}}, conflicts{0}, other{0};
   std::vector<std::thread> procs;
   for (int p = 0; p < 4; ++p)
     procs.emplace_back([&, p] {
-      for (int i = 0; i < 15; ++i) {
-        auto run = testing::RunCli("--db '" + url_ + "' --now 2026-09-0" + std::to_string(2 + p) + " --as c1 send " + id +
-                                   " publish --set last_url=u" + std::to_string(p) + "_" + std::to_string(i) +
-                                   " --set channel=site");
-        if (run.code == 0) ++accepted;
-        else if (run.code == 4) ++conflicts;
+      for (int i = 0; i < 16; ++i) {
+        auto run = testing::RunCli("--db '" + url_ + "' --now 2026-09-0" + std::to_string(2 + p) + " --as c1 send " +
+                                   ids[i % 2] + " publish --set last_url=u" + std::to_string(p) + "_" +
+                                   std::to_string(i) + " --set channel=site");
+        if (run.code == 0) ++accepted[i % 2];
+        else if (run.code == 4) ++conflicts;  // the loser: changed nothing, said so
         else ++other;
       }
     });
   for (auto& t : procs) t.join();
-  EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(accepted.load() + conflicts.load(), 60);
+  EXPECT_EQ(other.load(), 0) << "every event was either applied or lost a conflict (exit 4)";
+  EXPECT_EQ(accepted[0].load() + accepted[1].load() + conflicts.load(), 64);
+  for (int k = 0; k < 2; ++k) {
+    std::vector<HistoryRecord> h;
+    ASSERT_TRUE(store_->History(ids[k], &h).ok());
+    EXPECT_EQ(static_cast<int>(h.size()), 1 + accepted[k].load()) << "an accepted event is missing from the history";
+    ASSERT_TRUE(store_->Show(ids[k], &rec).ok());
+    EXPECT_EQ(rec.version, 1 + accepted[k].load());
+  }
+  RecordProperty("accepted", accepted[0].load() + accepted[1].load());
+  RecordProperty("conflicts", conflicts.load());
+}
+
+// A writer that commits between our read and our write: on PostgreSQL our
+// UPDATE waits for its row lock, then finds the version moved on and changes
+// nothing (Code::kConflict, exit 4). On SQLite BEGIN IMMEDIATE waits for the
+// other writer before reading, so the event applies to the fresh instance.
+TEST_P(StorageTest, Concurrency_ALostRaceChangesNothing) {
+  InstanceRecord rec;
+  Refusal r;
+  ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+  const std::string id = rec.id, fields_before = rec.fields_json;
+  soci::session other = Raw(url_, path_);
+  other << (GetParam() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN");
+  other << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes, workflow_version)"
+           " VALUES (:i, 2, '2026-09-02T00:00:00Z', 'c1', 'curator', 'close', 'publishing', 'closed', '[]', 1)",
+      soci::use(id);
+  other << "UPDATE instances SET state = 'closed', version = 2 WHERE id = :i", soci::use(id);
+  Status sent;
+  std::thread ours([&] {
+    sent = store_->Send(id, "publish", {{"last_url", "late"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+  });
+  if (GetParam() == "postgresql") {  // wait until ours is blocked on the row lock
+    soci::session watch = Raw(url_, path_);
+    int waiting = 0;
+    for (int i = 0; i < 200 && waiting == 0; ++i) {
+      usleep(50000);
+      watch << "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+          soci::into(waiting);
+    }
+    ASSERT_EQ(waiting, 1) << "our Send never reached the locked row";
+  } else {
+    usleep(300000);  // either way ours reads after the other writer commits
+  }
+  other << "COMMIT";
+  ours.join();
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store_->History(id, &h).ok());
-  EXPECT_EQ(static_cast<int>(h.size()), 1 + accepted.load()) << "an accepted event is missing from the history";
   ASSERT_TRUE(store_->Show(id, &rec).ok());
-  EXPECT_EQ(rec.version, 1 + accepted.load());
-  RecordProperty("accepted", accepted.load());
-  RecordProperty("conflicts", conflicts.load());
+  if (GetParam() == "postgresql") {
+    EXPECT_EQ(sent.code(), Code::kConflict) << sent.message();
+    EXPECT_NE(sent.message().find("changed by someone else"), std::string::npos);
+    EXPECT_EQ(h.size(), 2u);
+    EXPECT_EQ(rec.version, 2);
+    EXPECT_EQ(rec.fields_json, fields_before);
+  } else {
+    // Read after the other writer: the instance is closed, so the event is refused.
+    EXPECT_EQ(sent.code(), Code::kRefused) << sent.message();
+    EXPECT_EQ(h.size(), 2u);
+    EXPECT_EQ(rec.state, "closed");
+  }
 }
 
 TEST_P(StorageTest, Batch_CommitsAllOrNothing) {

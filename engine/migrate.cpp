@@ -5,19 +5,6 @@
 namespace mentorflow {
 namespace {
 
-const char* TypeName(FieldType t) {
-  switch (t) {
-    case FieldType::kString: return "string";
-    case FieldType::kInt: return "int";
-    case FieldType::kBool: return "bool";
-    case FieldType::kDate: return "date";
-    case FieldType::kEnum: return "enum";
-    case FieldType::kPerson: return "person";
-    case FieldType::kList: return "list";
-  }
-  return "?";
-}
-
 const FieldDef* Find(const std::vector<FieldDef>& fields, const std::string& name) {
   for (const auto& f : fields)
     if (f.name == name) return &f;
@@ -29,8 +16,8 @@ Value Convert(const FieldDef& from, const FieldDef& to, const Value& v, const st
               std::vector<std::string>& blocks) {
   if (!IsSet(v) && from.type != FieldType::kList) return v;
   if (from.type != to.type) {
-    blocks.push_back("field '" + path + "' changes type from " + TypeName(from.type) + " to " + TypeName(to.type) +
-                     " and holds a value");
+    blocks.push_back("field '" + path + "' changes type from " + std::string(FieldTypeName(from.type)) + " to " +
+                     std::string(FieldTypeName(to.type)) + " and holds a value");
     return Value{};
   }
   switch (to.type) {

@@ -7,9 +7,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include "cli/demo.h"
+#include "cli/import.h"
 #include "engine/graph.h"
 #include "engine/loader.h"
 #include "storage/store.h"
@@ -301,8 +304,15 @@ int main(int argc, char** argv) {
   migrate->add_flag("--dry-run", dry_run, "Show what would move and what blocks; change nothing");
   migrate->fallthrough();
 
+  std::string import_file;
+  bool import_dry_run = false;
+  auto* import = app.add_subcommand("import", "Apply a JSON Lines file of starts, events and signatures: all or nothing");
+  import->add_option("FILE", import_file, "The file, or - for standard input")->required();
+  import->add_flag("--dry-run", import_dry_run, "Check every line against the database; keep nothing");
+  import->fallthrough();
+
   for (auto* sub : {validate, graph, demo, init, person_add, consent_sign, consent_revoke, start, send, show, list,
-                    history, doc_sign, migrate})
+                    history, doc_sign, migrate, import})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --zone ZONE, --json. See: mentorflow --help");
   try {
@@ -315,7 +325,7 @@ int main(int argc, char** argv) {
     if (*validate) return Validate(g, paths);
     if (*graph) return Graph(g, workflow, format);
     if (*init) return Init(g);
-    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc || *migrate) {
+    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import) {
       DbCommand cmd(g);
       if (!cmd.ok()) return cmd.code;
       if (*person_add) {
@@ -354,6 +364,35 @@ int main(int argc, char** argv) {
         auto st = cmd.store->Sign(doc_name.substr(0, colon), doc_name.substr(colon + 1), g.actor, &status);
         if (st.ok()) std::cout << (g.json ? json{{"document", doc_name}, {"status", status}}.dump() : doc_name + ": " + status) << "\n";
         return cmd.Report(st);
+      }
+      if (*import) {
+        std::stringstream text;
+        if (import_file == "-") {
+          text << std::cin.rdbuf();
+        } else {
+          std::ifstream in(import_file, std::ios::binary);
+          if (!in) return Fail(g, 2, "cannot read '" + import_file + "'");
+          text << in.rdbuf();
+        }
+        mf::cli::ImportOptions opts{g.actor, cmd.now, g.zone, import_dry_run};
+        mf::cli::ImportResult result;
+        auto st = mf::cli::Import(*cmd.store, import_file == "-" ? "<stdin>" : import_file, text.str(), opts, &result);
+        if (!st.ok()) {
+          mf::Status where(st.code(), result.where + ": " + st.message() + "; nothing was imported");
+          return cmd.Report(where);
+        }
+        if (g.json) {
+          std::cout << json{{"lines", result.lines}, {"started", result.started}, {"events", result.events},
+                            {"signatures", result.signatures}, {"refs", result.refs}, {"dry_run", import_dry_run}}
+                           .dump(2)
+                    << "\n";
+        } else {
+          for (const auto& [ref, id] : result.refs) std::cout << "@" << ref << " = " << id << "\n";
+          std::cout << (import_dry_run ? "would import " : "imported ") << result.lines << " line(s): " << result.started
+                    << " started, " << result.events << " event(s), " << result.signatures << " signature(s)"
+                    << (import_dry_run ? " (dry run: nothing changed)" : "") << "\n";
+        }
+        return 0;
       }
       if (*migrate) {
         if (!cmd.NeedActor()) return cmd.code;

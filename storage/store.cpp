@@ -333,7 +333,7 @@ class SociStore : public Store {
     bool done_ = false;
   };
 
-  Status Batch(const std::function<Status()>& body) override {
+  Status Batch(const std::function<Status()>& body, bool dry_run) override {
     if (in_batch_) return Status::Internal("Batch() cannot be nested");
     return Guard([&]() -> Status {
       if (Status s = Ready(); !s.ok()) return s;
@@ -349,7 +349,7 @@ class SociStore : public Store {
       }
       in_batch_ = false;
       if (st.ok()) st = batch_failure_;
-      if (st.ok()) tx.Commit();
+      if (st.ok() && !dry_run) tx.Commit();
       return st;
     });
   }

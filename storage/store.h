@@ -113,8 +113,9 @@ class Store {
 
   // Runs `body` as one transaction: the Start, Send and Sign calls it makes on
   // this store commit together when it returns Ok, and none of them does
-  // otherwise (for imports: all of a file or nothing of it).
-  virtual Status Batch(const std::function<Status()>& body) = 0;
+  // otherwise (for imports: all of a file or nothing of it). With `dry_run`
+  // the body runs in full and nothing is kept.
+  virtual Status Batch(const std::function<Status()>& body, bool dry_run = false) = 0;
 
   virtual Status Show(const std::string& id, InstanceRecord* out) = 0;
   virtual Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) = 0;

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "tests/test_support.h"
 
@@ -83,6 +87,80 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
   EXPECT_NE(r.out.find("0 unexpected outcome(s)"), std::string::npos);
   EXPECT_NE(r.out.find("reminder [overdue_escalation]"), std::string::npos);
   EXPECT_FALSE(testing::ReadText(dir + "/graphs/mentoring_pair.mmd").empty());
+}
+
+// A database with the people of examples/import/*.jsonl, for the import tests.
+class Cli_Import : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "/mf_import_" + std::to_string(getpid()) + ".db";
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + ext);
+    ASSERT_EQ(Db("init").code, 0);
+    for (const char* p : {"c1 --role curator", "d1 --role director", "m1 --role mentor", "g1 --role guardian",
+                          "s1 --role mentee --birth 2013-04-02 --guardian g1"})
+      ASSERT_EQ(Db(std::string("person add ") + p + " --name Имя").code, 0);
+    ASSERT_EQ(Db("consent sign m1 --as m1").code, 0);
+    ASSERT_EQ(Db("consent sign s1 --as g1").code, 0);
+  }
+  testing::Run Db(const std::string& args) {
+    return RunCli("--db sqlite:" + path_ + " --now 2026-09-01 " + args, SourcePath(""));
+  }
+  std::string path_;
+};
+
+TEST_F(Cli_Import, AFileIsAppliedInOneGo) {
+  auto r = Db("import examples/import/pairs.jsonl --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["lines"], 7);
+  EXPECT_EQ(out["started"], 1);
+  EXPECT_EQ(out["events"], 3);
+  EXPECT_EQ(out["signatures"], 3);
+  const std::string id = out["refs"]["pair"].get<std::string>();
+  auto show = nlohmann::json::parse(Db("show " + id + " --json").out);
+  EXPECT_EQ(show["state"], "active");
+  auto history = nlohmann::json::parse(Db("history " + id + " --json").out);
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[3]["actor"], "d1");
+  EXPECT_EQ(history[3]["at"], "2026-09-09T21:00:00Z") << "each line's \"at\" is when it happened (Moscow time)";
+}
+
+TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
+  const std::string before = Db("list --json").out;
+  auto r = Db("import examples/import/pairs_refused.jsonl");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("pairs_refused.jsonl:9: role:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was imported"), std::string::npos);
+  EXPECT_EQ(Db("list --json").out, before);
+  // Bad lines name themselves, and change nothing either.
+  const std::string dir = ::testing::TempDir();
+  const std::vector<std::pair<std::string, int>> bad = {
+      {"{\"start\": \"mentoring_pair\"", 1},                                  // not JSON
+      {"{\"send\": \"1\", \"event\": \"submit\", \"as\": \"c1\"}", 2},        // unknown instance
+      {"{\"send\": \"@nope\", \"event\": \"submit\", \"as\": \"c1\"}", 2},    // unknown ref
+      {"{\"start\": \"mentoring_pair\", \"send\": \"1\", \"as\": \"c1\"}", 1},  // two kinds
+      {"{\"start\": \"mentoring_pair\", \"as\": \"c1\", \"at\": \"1 Sept\"}", 1},
+      {"{\"start\": \"mentoring_pair\", \"set\": {\"months\": [9]}, \"as\": \"c1\"}", 1},
+  };
+  for (const auto& [line, code] : bad) {
+    std::ofstream(dir + "/mf_bad.jsonl") << "# a comment\n\n" << line << "\n";
+    auto b = Db("import " + dir + "/mf_bad.jsonl");
+    EXPECT_EQ(b.code, code) << line << "\n" << b.err;
+    EXPECT_NE(b.err.find("mf_bad.jsonl:3:"), std::string::npos) << b.err;
+  }
+  EXPECT_EQ(Db("list --json").out, before);
+  // Nothing was used up: the first instance really imported is still number 1.
+  auto ok = Db("import examples/import/pairs.jsonl --json");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["refs"]["pair"], "1");
+}
+
+TEST_F(Cli_Import, ADryRunChecksEveryLineAndKeepsNothing) {
+  auto r = Db("import examples/import/pairs.jsonl --dry-run");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("would import 7 line(s)"), std::string::npos);
+  EXPECT_EQ(Db("list --json").out, "[]\n");
+  EXPECT_EQ(Db("import examples/import/pairs_refused.jsonl --dry-run").code, 3);
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+#include "cli/import.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace mentorflow::cli {
+namespace {
+
+using nlohmann::json;
+
+// A "set" value as the text `--set k=v` would give: strings as they are,
+// numbers and booleans as JSON writes them.
+bool ReadInput(const json& line, Input* in, std::string* error) {
+  auto it = line.find("set");
+  if (it == line.end()) return true;
+  if (!it->is_object()) {
+    *error = "\"set\" must be an object of field: value";
+    return false;
+  }
+  for (auto kv = it->begin(); kv != it->end(); ++kv) {
+    if (kv->is_string()) in->push_back({kv.key(), kv->get<std::string>()});
+    else if (kv->is_number() || kv->is_boolean()) in->push_back({kv.key(), kv->dump()});
+    else {
+      *error = "\"set\": '" + kv.key() + "' must be a string, a number or a boolean";
+      return false;
+    }
+  }
+  return true;
+}
+
+// A string member; a number is taken as its text (ids are strings, but 12 means "12").
+std::string Text(const json& line, const char* key) {
+  auto it = line.find(key);
+  if (it == line.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  return it->is_number_integer() ? it->dump() : std::string();
+}
+
+}  // namespace
+
+Status Import(Store& store, const std::string& name, const std::string& text, const ImportOptions& opts,
+              ImportResult* result) {
+  std::istringstream in(text);
+  std::string raw;
+  int n = 0;
+  auto fail = [&](Status st) {
+    result->where = name + ":" + std::to_string(n);
+    return st;
+  };
+  // An id, or "@ref" for an instance an earlier line started.
+  auto resolve = [&](const std::string& id, std::string* out) {
+    if (id.empty() || id[0] != '@') {
+      *out = id;
+      return true;
+    }
+    auto it = result->refs.find(id.substr(1));
+    if (it == result->refs.end()) return false;
+    *out = it->second;
+    return true;
+  };
+  Status st = store.Batch([&]() -> Status {
+    while (std::getline(in, raw)) {
+      ++n;
+      auto first = raw.find_first_not_of(" \t\r");
+      if (first == std::string::npos || raw[first] == '#') continue;
+      json line = json::parse(raw, nullptr, false);
+      if (line.is_discarded() || !line.is_object())
+        return fail(Status::BadInput("not a JSON object (one per line: {\"start\": …}, {\"send\": …} or {\"sign\": …})"));
+      std::string error;
+      Input input;
+      if (!ReadInput(line, &input, &error)) return fail(Status::BadInput(error));
+      std::string actor = line.contains("as") ? Text(line, "as") : opts.actor;
+      if (actor.empty()) return fail(Status::BadInput("who acts? give \"as\" on the line, or --as"));
+      Now now = opts.now;
+      if (line.contains("at")) {
+        auto t = ParseLocalTime(Text(line, "at"), opts.zone);
+        if (!t) return fail(Status::BadInput("\"at\" is not YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
+        now = Now::At(*t, opts.zone);
+      }
+      int kinds = line.contains("start") + line.contains("send") + line.contains("sign");
+      if (kinds != 1) return fail(Status::BadInput("a line has exactly one of \"start\", \"send\" and \"sign\""));
+      InstanceRecord rec;
+      Refusal refusal;
+      if (line.contains("start")) {
+        std::string parent;
+        if (!resolve(Text(line, "parent"), &parent)) return fail(Status::NotFound("no earlier line has that \"ref\": " + Text(line, "parent")));
+        Status s = store.Start(Text(line, "start"), input, parent, actor, now, &rec, &refusal);
+        if (!s.ok()) return fail(s);
+        ++result->started;
+        std::string ref = Text(line, "ref");
+        if (!ref.empty() && !result->refs.emplace(ref, rec.id).second)
+          return fail(Status::BadInput("\"ref\": '" + ref + "' is already used by an earlier line"));
+      } else if (line.contains("send")) {
+        std::string id;
+        if (!resolve(Text(line, "send"), &id)) return fail(Status::NotFound("no earlier line has that \"ref\": " + Text(line, "send")));
+        std::string event = Text(line, "event");
+        if (event.empty()) return fail(Status::BadInput("\"send\" needs \"event\""));
+        Status s = store.Send(id, event, input, actor, now, &rec, &refusal);
+        if (!s.ok()) return fail(s);
+        ++result->events;
+      } else {
+        std::string id;
+        if (!resolve(Text(line, "sign"), &id)) return fail(Status::NotFound("no earlier line has that \"ref\": " + Text(line, "sign")));
+        std::string doc = Text(line, "document");
+        if (doc.empty()) return fail(Status::BadInput("\"sign\" needs \"document\""));
+        Status s = store.Sign(id, doc, actor, nullptr);
+        if (!s.ok()) return fail(s);
+        ++result->signatures;
+      }
+      ++result->lines;
+    }
+    return Status::Ok();
+  }, opts.dry_run);
+  return st;
+}
+
+}  // namespace mentorflow::cli

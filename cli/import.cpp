@@ -48,16 +48,14 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
     result->where = name + ":" + std::to_string(n);
     return st;
   };
-  // An id, or "@ref" for an instance an earlier line started.
-  auto resolve = [&](const std::string& id, std::string* out) {
-    if (id.empty() || id[0] != '@') {
-      *out = id;
-      return true;
-    }
-    auto it = result->refs.find(id.substr(1));
-    if (it == result->refs.end()) return false;
+  // The line's `key`: an id, or "@ref" for an instance an earlier line started.
+  auto resolve = [&](const json& line, const char* key, std::string* out) {
+    *out = Text(line, key);
+    if (out->empty() || (*out)[0] != '@') return Status::Ok();
+    auto it = result->refs.find(out->substr(1));
+    if (it == result->refs.end()) return Status::NotFound("no earlier line has \"ref\": \"" + out->substr(1) + "\"");
     *out = it->second;
-    return true;
+    return Status::Ok();
   };
   Status st = store.Batch([&]() -> Status {
     while (std::getline(in, raw)) {
@@ -84,7 +82,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
       Refusal refusal;
       if (line.contains("start")) {
         std::string parent;
-        if (!resolve(Text(line, "parent"), &parent)) return fail(Status::NotFound("no earlier line has that \"ref\": " + Text(line, "parent")));
+        if (Status s = resolve(line, "parent", &parent); !s.ok()) return fail(s);
         Status s = store.Start(Text(line, "start"), input, parent, actor, now, &rec, &refusal);
         if (!s.ok()) return fail(s);
         ++result->started;
@@ -93,7 +91,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
           return fail(Status::BadInput("\"ref\": '" + ref + "' is already used by an earlier line"));
       } else if (line.contains("send")) {
         std::string id;
-        if (!resolve(Text(line, "send"), &id)) return fail(Status::NotFound("no earlier line has that \"ref\": " + Text(line, "send")));
+        if (Status s = resolve(line, "send", &id); !s.ok()) return fail(s);
         std::string event = Text(line, "event");
         if (event.empty()) return fail(Status::BadInput("\"send\" needs \"event\""));
         Status s = store.Send(id, event, input, actor, now, &rec, &refusal);
@@ -101,7 +99,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
         ++result->events;
       } else {
         std::string id;
-        if (!resolve(Text(line, "sign"), &id)) return fail(Status::NotFound("no earlier line has that \"ref\": " + Text(line, "sign")));
+        if (Status s = resolve(line, "sign", &id); !s.ok()) return fail(s);
         std::string doc = Text(line, "document");
         if (doc.empty()) return fail(Status::BadInput("\"sign\" needs \"document\""));
         Status s = store.Sign(id, doc, actor, nullptr);

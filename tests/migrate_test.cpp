@@ -19,35 +19,7 @@ std::shared_ptr<const Definition> Load(const std::string& text) {
 }
 
 // Version 1: a plan with a title, a count, a kind and a list of steps; a
-// deadline while it is being written.
-const char* kV1 = R"(workflow: plan
-version: 1
-roles: [curator]
-fields:
-  title: {type: string}
-  count: {type: int, default: 0}
-  kind: {type: enum, values: [short, long]}
-  note: {type: string}
-  steps:
-    type: list
-    item: {text: {type: string}, done: {type: bool, default: false}}
-states:
-  draft: {initial: true, deadline: {after: 14 days, event: late, remind: [3 days], notify: curator}}
-  review: {}
-  done: {final: true}
-transitions:
-  - {on: write, from: draft, by: curator, input: {title: {}, count: {}, kind: {}, note: {}}}
-  - {on: add_step, from: draft, by: curator, append: steps}
-  - {on: late, from: draft, to: review, by: system}
-  - {on: send, from: draft, to: review, by: curator}
-  - {on: finish, from: review, to: done, by: curator}
-)";
-
-std::string V2(const std::string& fields, const std::string& states, const std::string& transitions) {
-  return "workflow: plan\nversion: 2\nroles: [curator]\nfields:\n" + fields + "states:\n" + states +
-         "transitions:\n" + transitions;
-}
-
+// deadline while it is being written. Each test changes one part for version 2.
 const char* kFieldsSame = R"(  title: {type: string}
   count: {type: int, default: 0}
   kind: {type: enum, values: [short, long]}
@@ -64,6 +36,20 @@ const char* kTransitionsSame = R"(  - {on: late, from: draft, to: review, by: sy
   - {on: send, from: draft, to: review, by: curator}
   - {on: finish, from: review, to: done, by: curator}
 )";
+
+std::string Version(int v, const std::string& fields, const std::string& states, const std::string& transitions) {
+  return "workflow: plan\nversion: " + std::to_string(v) + "\nroles: [curator]\nfields:\n" + fields + "states:\n" +
+         states + "transitions:\n" + transitions;
+}
+std::string V2(const std::string& fields, const std::string& states, const std::string& transitions) {
+  return Version(2, fields, states, transitions);
+}
+
+const std::string kV1 = Version(1, kFieldsSame, kStatesSame,
+                                std::string("  - {on: write, from: draft, by: curator, input: {title: {}, count: {},"
+                                            " kind: {}, note: {}}}\n"
+                                            "  - {on: add_step, from: draft, by: curator, append: steps}\n") +
+                                    kTransitionsSame);
 
 class MigrateTest : public ::testing::Test {
  protected:

@@ -102,7 +102,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
         if (Status s = resolve(line, "sign", &id); !s.ok()) return fail(s);
         std::string doc = Text(line, "document");
         if (doc.empty()) return fail(Status::BadInput("\"sign\" needs \"document\""));
-        Status s = store.Sign(id, doc, actor, nullptr);
+        Status s = store.Sign(id, doc, actor, now, nullptr);
         if (!s.ok()) return fail(s);
         ++result->signatures;
       }

@@ -11,9 +11,14 @@
 #include <sstream>
 #include <iostream>
 
-#include "cli/demo.h"
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "app/delivery.h"
+#include "app/demo.h"
 #include "cli/import.h"
 #include "engine/graph.h"
+#include "engine/ics.h"
 #include "engine/loader.h"
 #include "storage/store.h"
 
@@ -33,7 +38,8 @@ struct Globals {
   std::string templates = EnvOr("MENTORFLOW_TEMPLATES", MENTORFLOW_TEMPLATES_DIR);
   std::string now = EnvOr("MENTORFLOW_NOW", "");
   std::string actor = EnvOr("MENTORFLOW_ACTOR", "");
-  std::string zone = EnvOr("MENTORFLOW_ZONE", "Europe/Moscow");
+  std::string zone = EnvOr("MENTORFLOW_ZONE", "");  // init stores it; other commands use the stored one
+  std::string log_level = EnvOr("MENTORFLOW_LOG", "warn");
   bool json = false;
 };
 
@@ -102,22 +108,23 @@ int Graph(const Globals& g, const std::string& workflow, const std::string& form
 
 // ---- commands on the database ---------------------------------------------------
 
-bool ResolveNow(const Globals& g, mf::Now* now, std::string* error) {
-  if (!mf::IsKnownZone(g.zone)) {
-    *error = "--zone: unknown time zone '" + g.zone + "'";
+// `zone` is the institution's (stored at init): --now is a wall time there.
+bool ResolveNow(const Globals& g, const std::string& zone, mf::Now* now, std::string* error) {
+  if (!mf::IsKnownZone(zone)) {
+    *error = "unknown time zone '" + zone + "'";
     return false;
   }
   if (g.now.empty()) {  // the only place that reads the clock
     auto t = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    *now = mf::Now::At(mf::Instant{t.time_since_epoch()}, g.zone);
+    *now = mf::Now::At(mf::Instant{t.time_since_epoch()}, zone);
     return true;
   }
-  auto t = mf::ParseLocalTime(g.now, g.zone);
+  auto t = mf::ParseLocalTime(g.now, zone);
   if (!t) {
     *error = "--now: '" + g.now + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM";
     return false;
   }
-  *now = mf::Now::At(*t, g.zone);
+  *now = mf::Now::At(*t, zone);
   return true;
 }
 
@@ -150,17 +157,38 @@ struct DbCommand {
   const Globals& g;
   std::unique_ptr<mf::Store> store;
   mf::Now now;
+  std::string zone = "Europe/Moscow";  // the institution's
   int code = 0;
 
-  explicit DbCommand(const Globals& globals) : g(globals) {
-    std::string err;
-    if (!ResolveNow(g, &now, &err)) {
-      code = Fail(g, 1, err);
+  // `initialising`: the zone comes from --zone (or the stored one, or the default), not the database.
+  explicit DbCommand(const Globals& globals, bool initialising = false) : g(globals) {
+    mf::Status st;
+    store = mf::Store::Open(g.db, &st, mf::StoreOptions{g.templates});
+    if (!store) {
+      code = Fail(g, st.exit_code(), st.message());
       return;
     }
-    mf::Status st;
-    store = mf::Store::Open(g.db, &st);
-    if (!store) code = Fail(g, st.exit_code(), st.message());
+    if (initialising) {
+      std::string stored;
+      if (!g.zone.empty()) zone = g.zone;
+      else if (store->GetSetting("zone", &stored).ok()) zone = stored;
+      if (!mf::IsKnownZone(zone)) {
+        code = Fail(g, 1, "--zone: unknown time zone '" + zone + "' (an IANA name such as Europe/Samara)");
+        return;
+      }
+    } else {
+      if (mf::Status s = store->GetSetting("zone", &zone); !s.ok()) {
+        code = Fail(g, s.exit_code(), s.message());
+        return;
+      }
+      if (!g.zone.empty() && g.zone != zone) {
+        code = Fail(g, 1, "--zone " + g.zone + ": the institution's zone is " + zone +
+                              " (stored at init; change it with 'mentorflow settings zone ZONE')");
+        return;
+      }
+    }
+    std::string err;
+    if (!ResolveNow(g, zone, &now, &err)) code = Fail(g, 1, err);
   }
   bool ok() const { return code == 0; }
   int Report(const mf::Status& st, const mf::Refusal* refusal = nullptr) {
@@ -168,6 +196,7 @@ struct DbCommand {
     if (g.json) {
       json e = {{"code", st.exit_code()}, {"reason", st.message()}};
       if (refusal && !refusal->rule.empty()) e["rule"] = refusal->rule;
+      else if (!st.rule().empty()) e["rule"] = st.rule();
       std::cout << json{{"error", e}}.dump(2) << "\n";
     } else {
       std::cerr << "mentorflow: " << st.message() << "\n";
@@ -181,7 +210,7 @@ struct DbCommand {
   }
 };
 
-int Init(const Globals& g) {
+int Init(const Globals& g, const mf::Store::InitOptions& options) {
   mf::LoadOptions opts;
   opts.templates_dir = g.templates;
   auto c = mf::Catalog::Load({g.workflows}, opts);
@@ -189,10 +218,14 @@ int Init(const Globals& g) {
     PrintDiagnostics(c.errors());
     return Fail(g, 1, "the workflows do not validate; nothing was changed");
   }
-  DbCommand cmd(g);
+  if (!options.director.id.empty() && options.director.name.empty())
+    return Fail(g, 1, "--director ID needs --name NAME (the director's full name)");
+  DbCommand cmd(g, true);
   if (!cmd.ok()) return cmd.code;
   std::vector<std::string> registered;
-  auto st = cmd.store->Init(c, cmd.now, &registered);
+  mf::Store::InitOptions o = options;
+  o.zone = g.zone;
+  auto st = cmd.store->Init(c, cmd.now, &registered, o);
   if (!st.ok()) return cmd.Report(st);
   if (g.json) std::cout << json{{"db", g.db}, {"schema", mf::Store::kSchemaVersion}, {"registered", registered}}.dump(2) << "\n";
   else {
@@ -200,6 +233,218 @@ int Init(const Globals& g) {
     for (const auto& r : registered) std::cout << "registered " << r << "\n";
     if (registered.empty()) std::cout << "workflows up to date\n";
   }
+  return 0;
+}
+
+
+json ReminderJson(const mf::ReminderRecord& r) {
+  return {{"id", r.id},
+          {"on", r.on},
+          {"deadline", r.deadline.empty() ? json() : json(r.deadline)},
+          {"kind", r.kind},
+          {"to", r.to},
+          {"instance", r.instance},
+          {"workflow", r.workflow},
+          {"subject", r.subject},
+          {"text", r.text},
+          {"status", r.status},
+          {"tries", r.tries}};
+}
+
+int Settings(DbCommand& cmd, const std::string& key, const std::vector<std::string>& value) {
+  const Globals& g = cmd.g;
+  if (value.size() > 1) return Fail(g, 1, "settings KEY VALUE takes one value (quote it if it has spaces)");
+  if (!value.empty()) {
+    if (!cmd.NeedActor()) return cmd.code;
+    auto st = cmd.store->SetSetting(key, value[0], g.actor, cmd.now);
+    if (!st.ok()) return cmd.Report(st);
+    if (g.json) std::cout << json{{key, value[0]}}.dump(2) << "\n";
+    else std::cout << key << " = " << value[0] << "\n";
+    return 0;
+  }
+  std::vector<std::pair<std::string, std::string>> all;
+  if (!key.empty()) {
+    std::string v;
+    auto st = cmd.store->GetSetting(key, &v);
+    if (!st.ok()) return cmd.Report(st);
+    all.push_back({key, v});
+  } else if (auto st = cmd.store->Settings(&all); !st.ok()) {
+    return cmd.Report(st);
+  }
+  if (g.json) {
+    json o = json::object();
+    for (const auto& [k, v] : all) o[k] = v;
+    std::cout << o.dump(2) << "\n";
+  } else if (!key.empty()) {
+    std::cout << all[0].second << "\n";
+  } else {
+    for (const auto& [k, v] : all) std::cout << k << " = " << v << "\n";
+  }
+  return 0;
+}
+
+int Tick(DbCommand& cmd) {
+  const Globals& g = cmd.g;
+  mf::Store::TickReport report;
+  auto st = cmd.store->Tick(cmd.now, &report);
+  if (st.code() == mf::Code::kConflict) {  // a user changed an instance meanwhile: go on from where it stopped
+    mf::Store::TickReport more;
+    st = cmd.store->Tick(cmd.now, &more);
+    for (auto& f : more.fired) report.fired.push_back(std::move(f));
+    report.reminders_due += more.reminders_due;
+  }
+  if (!st.ok()) return cmd.Report(st);
+  if (g.json) {
+    json fired = json::array();
+    for (const auto& f : report.fired)
+      fired.push_back({{"instance", f.instance}, {"workflow", f.workflow}, {"event", f.event}, {"due", f.due},
+                       {"at", f.at}, {"from", f.from}, {"to", f.to}, {"refused", f.refused},
+                       {"reason", f.refused ? json(f.reason) : json()}});
+    std::cout << json{{"today", mf::FormatDate(cmd.now.today)}, {"fired", fired}, {"reminders_due", report.reminders_due}}
+                     .dump(2)
+              << "\n";
+  } else {
+    for (const auto& f : report.fired)
+      std::cout << f.at << "  " << f.workflow << " " << f.instance << ": " << f.event << " (due " << f.due << ") "
+                << (f.refused ? "refused: " + f.reason : f.from + " -> " + f.to) << "\n";
+    std::cout << report.fired.size() << " deadline(s) fired, " << report.reminders_due << " reminder(s) came due\n";
+  }
+  return 0;
+}
+
+int Reminders(DbCommand& cmd, const mf::Store::ReminderFilter& filter) {
+  const Globals& g = cmd.g;
+  std::vector<mf::ReminderRecord> rs;
+  auto st = cmd.store->Reminders(filter, &rs);
+  if (!st.ok()) return cmd.Report(st);
+  if (g.json) {
+    json arr = json::array();
+    for (const auto& r : rs) arr.push_back(ReminderJson(r));
+    std::cout << arr.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& r : rs)
+    std::cout << r.id << "\t" << r.on << "\t" << r.status << (r.tries ? " (" + std::to_string(r.tries) + " tries)" : "")
+              << "\t" << r.kind << "\t" << r.to << "\t" << r.workflow << " " << r.instance << "\t" << r.subject << "\n";
+  if (rs.empty()) std::cout << "no reminders\n";
+  return 0;
+}
+
+int Agenda(DbCommand& cmd, const std::string& person, const std::string& from_text, const std::string& to_text,
+           const std::string& format) {
+  const Globals& g = cmd.g;
+  mf::Date from = cmd.now.today, to = cmd.now.today + date::days{365};
+  if (!from_text.empty()) {
+    auto d = mf::ParseDate(from_text);
+    if (!d) return Fail(g, 1, "--from: '" + from_text + "' is not YYYY-MM-DD");
+    from = *d;
+  }
+  if (!to_text.empty()) {
+    auto d = mf::ParseDate(to_text);
+    if (!d) return Fail(g, 1, "--to: '" + to_text + "' is not YYYY-MM-DD");
+    to = *d;
+  }
+  if (to < from) return Fail(g, 1, "--to is before --from");
+  std::vector<mf::DeadlineRecord> deadlines;
+  std::vector<mf::ReminderRecord> reminders;
+  auto st = cmd.store->Agenda(person, from, to, &deadlines, &reminders);
+  if (!st.ok()) return cmd.Report(st);
+  auto belongs = [](const mf::ReminderRecord& r, const mf::DeadlineRecord& d) {
+    return r.instance == d.instance && r.deadline == d.due && r.reminder_key.rfind(d.timer_key + ":", 0) == 0;
+  };
+  const std::string fmt = g.json ? "json" : format;
+  if (fmt == "ics") {
+    std::vector<mf::IcsEvent> events;
+    for (const auto& d : deadlines) {
+      mf::IcsEvent e;
+      e.uid = "deadline-" + d.instance + "-" + d.timer_key + "-" + d.due + "@mentorflow";
+      for (auto& c : e.uid)
+        if (c == ':') c = '-';
+      e.day = *mf::ParseDate(d.due);
+      e.summary = d.workflow_title + " — " + d.state_title + " (№ " + d.instance + ")";
+      e.description = d.event;
+      // One alarm per reminder offset, whoever it goes to.
+      std::vector<std::string> seen;
+      for (const auto& r : reminders) {
+        if (!belongs(r, d) || std::find(seen.begin(), seen.end(), r.on) != seen.end()) continue;
+        seen.push_back(r.on);
+        int days = static_cast<int>((e.day - *mf::ParseDate(r.on)).count());
+        e.alarms.push_back({mf::Duration{0, 0, days}, r.subject});
+      }
+      events.push_back(std::move(e));
+    }
+    for (const auto& r : reminders) {  // notices not tied to a deadline
+      if (!r.deadline.empty()) continue;
+      mf::IcsEvent e;
+      e.uid = "reminder-" + std::to_string(r.id) + "@mentorflow";
+      e.day = *mf::ParseDate(r.on);
+      e.summary = r.subject;
+      e.description = r.text;
+      events.push_back(std::move(e));
+    }
+    std::string name;
+    cmd.store->GetSetting("institution", &name);
+    std::cout << mf::WriteIcs(events, name, cmd.now.instant);
+    return 0;
+  }
+  if (fmt == "json") {
+    json ds = json::array(), rs = json::array();
+    for (const auto& d : deadlines)
+      ds.push_back({{"instance", d.instance}, {"workflow", d.workflow}, {"state", d.state}, {"event", d.event},
+                    {"due", d.due}, {"recipients", d.recipients}, {"title", d.workflow_title},
+                    {"state_title", d.state_title}});
+    for (const auto& r : reminders) rs.push_back(ReminderJson(r));
+    std::cout << json{{"from", mf::FormatDate(from)}, {"to", mf::FormatDate(to)}, {"deadlines", ds}, {"reminders", rs}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  for (const auto& d : deadlines) {
+    std::cout << d.due << "  deadline  " << d.workflow << " " << d.instance << " (" << d.state << "): " << d.event << "\n";
+    for (const auto& r : reminders)
+      if (belongs(r, d)) std::cout << "  " << r.on << "  reminder to " << r.to << ": " << r.subject << "\n";
+  }
+  for (const auto& r : reminders)
+    if (r.deadline.empty()) std::cout << r.on << "  notice to " << r.to << ": " << r.subject << "\n";
+  if (deadlines.empty() && reminders.empty())
+    std::cout << "nothing due from " << mf::FormatDate(from) << " to " << mf::FormatDate(to) << "\n";
+  return 0;
+}
+
+int Deliver(DbCommand& cmd, const std::string& via) {
+  const Globals& g = cmd.g;
+  std::string timeout = "30";
+  cmd.store->GetSetting("smtp_timeout_seconds", &timeout);
+  std::unique_ptr<mf::Channel> channel;
+  if (auto st = mf::OpenChannel(via, std::stoi(timeout), &channel); !st.ok()) return cmd.Report(st);
+  mf::DeliveryReport report;
+  auto st = mf::DeliverPending(*cmd.store, *channel, cmd.now, &report);
+  if (g.json) {
+    json lines = json::array();
+    for (const auto& l : report.lines)
+      lines.push_back({{"id", l.id}, {"to", l.to}, {"status", l.status}, {"error", l.error.empty() ? json() : json(l.error)}});
+    json out = {{"via", channel->Describe()}, {"sent", report.sent}, {"failed", report.failed}, {"dead", report.dead},
+                {"reminders", lines}};
+    if (!st.ok()) out["error"] = {{"code", st.exit_code()}, {"reason", st.message()}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const auto& l : report.lines)
+      std::cout << l.id << "\t" << l.to << "\t" << l.status << (l.error.empty() ? "" : "\t" + l.error) << "\n";
+    std::cout << report.sent << " sent, " << report.failed << " failed (retried later), " << report.dead << " dead\n";
+    if (!st.ok()) std::cerr << "mentorflow: " << st.message() << "\n";
+  }
+  return st.exit_code();
+}
+
+int Ack(DbCommand& cmd, const std::string& id_text) {
+  const Globals& g = cmd.g;
+  if (!cmd.NeedActor()) return cmd.code;
+  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
+    return Fail(g, 1, "REMINDER is a reminder's number, got '" + id_text + "'");
+  auto st = cmd.store->Ack(std::stoll(id_text), g.actor, cmd.now);
+  if (!st.ok()) return cmd.Report(st);
+  if (g.json) std::cout << json{{"id", std::stoll(id_text)}, {"status", "acknowledged"}}.dump() << "\n";
+  else std::cout << id_text << ": acknowledged\n";
   return 0;
 }
 
@@ -218,6 +463,8 @@ int main(int argc, char** argv) {
   app.add_option("--as", g.actor, "Who acts: a person id (env MENTORFLOW_ACTOR)");
   app.add_option("--zone", g.zone, "The institution's time zone (env MENTORFLOW_ZONE)");
   app.add_flag("--json", g.json, "Print one JSON document on stdout");
+  app.add_option("--log-level", g.log_level, "Operational log on stderr: trace, debug, info, warn, error, off (env MENTORFLOW_LOG)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
   std::vector<std::string> paths;
   auto* validate = app.add_subcommand("validate", "Check workflow YAML files; errors as file:line:col: error: ...");
@@ -235,8 +482,49 @@ int main(int argc, char** argv) {
   demo->add_option("--dir", demo_dir, "Where to write the demo's files");
   demo->fallthrough();
 
-  auto* init = app.add_subcommand("init", "Create or upgrade the database; register new workflow versions");
+  mf::Store::InitOptions init_options;
+  auto* init = app.add_subcommand("init", "Create or upgrade the database; store the zone and name; register new workflow versions");
+  init->add_option("--institution", init_options.institution, "The institution's name (stored; see 'settings')");
+  init->add_option("--director", init_options.director.id, "Register the first director with this id");
+  init->add_option("--name", init_options.director.name, "The director's full name (with --director)");
+  init->footer("--zone ZONE (IANA, default Europe/Moscow) is stored: every date is a calendar date in it.");
   init->fallthrough();
+
+  std::string setting_key;
+  std::vector<std::string> setting_value;
+  auto* settings = app.add_subcommand("settings", "Read or change the institution's stored settings");
+  settings->add_option("KEY", setting_key, "A setting (without one: all of them)");
+  settings->add_option("VALUE", setting_value, "The new value (a curator or the director, with --as)");
+  settings->fallthrough();
+
+  auto* tick = app.add_subcommand("tick", "Fire every deadline and reminder due at --now; safe to repeat and to run twice at once");
+  tick->fallthrough();
+
+  mf::Store::ReminderFilter reminder_filter;
+  auto* reminders = app.add_subcommand("reminders", "The outbox: reminders that have come due, with their delivery status");
+  reminders->add_option("--status", reminder_filter.status,
+                        "Only this status: scheduled, pending, sent, acknowledged, failed, retried, dead, cancelled");
+  reminders->add_option("--for", reminder_filter.person, "Only those to this person");
+  reminders->add_option("--instance", reminder_filter.instance, "Only those about this instance");
+  reminders->fallthrough();
+
+  std::string agenda_for, agenda_from, agenda_to, agenda_format = "text";
+  auto* agenda = app.add_subcommand("agenda", "What is coming: deadlines and scheduled reminders (text, json, or an iCalendar file)");
+  agenda->add_option("--for", agenda_for, "Only what concerns this person");
+  agenda->add_option("--from", agenda_from, "From this day, YYYY-MM-DD (default: today)");
+  agenda->add_option("--to", agenda_to, "To this day, YYYY-MM-DD (default: a year from today)");
+  agenda->add_option("--format", agenda_format, "text, json or ics")->check(CLI::IsMember({"text", "json", "ics"}));
+  agenda->fallthrough();
+
+  std::string via;
+  auto* deliver = app.add_subcommand("deliver", "Hand every pending reminder to a channel and mark it sent");
+  deliver->add_option("--via", via, "jsonl:PATH or smtp://HOST[:PORT]")->required();
+  deliver->fallthrough();
+
+  std::string ack_id;
+  auto* ack = app.add_subcommand("ack", "Acknowledge a reminder (its recipient, a curator or the director)");
+  ack->add_option("REMINDER", ack_id, "The reminder's number (see 'reminders')")->required();
+  ack->fallthrough();
 
   mf::PersonRecord person;
   auto* person_cmd = app.add_subcommand("person", "People: add");
@@ -247,6 +535,7 @@ int main(int argc, char** argv) {
   person_add->add_option("--role", person.roles, "A role (repeat for several)")->required();
   person_add->add_option("--birth", person.birth, "Birth date, YYYY-MM-DD");
   person_add->add_option("--guardian", person.guardian, "The guardian's person id (for a minor)");
+  person_add->add_option("--email", person.email, "Where e-mailed reminders go");
   person_cmd->fallthrough();
   person_add->fallthrough();
 
@@ -311,10 +600,10 @@ int main(int argc, char** argv) {
   import->add_flag("--dry-run", import_dry_run, "Check every line against the database; keep nothing");
   import->fallthrough();
 
-  for (auto* sub : {validate, graph, demo, init, person_add, consent_sign, consent_revoke, start, send, show, list,
-                    history, doc_sign, migrate, import})
+  for (auto* sub : {validate, graph, demo, init, settings, person_add, consent_sign, consent_revoke, start, send, show,
+                    list, history, doc_sign, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
-                "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --zone ZONE, --json. See: mentorflow --help");
+                "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -324,10 +613,24 @@ int main(int argc, char** argv) {
   try {
     if (*validate) return Validate(g, paths);
     if (*graph) return Graph(g, workflow, format);
-    if (*init) return Init(g);
-    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import) {
+    {
+      auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+      auto logger = std::make_shared<spdlog::logger>("mentorflow", sink);
+      logger->set_pattern("mentorflow %l: %v");
+      logger->set_level(spdlog::level::from_str(g.log_level));
+      spdlog::set_default_logger(logger);
+    }
+    if (*init) return Init(g, init_options);
+    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
+        *settings || *tick || *reminders || *agenda || *deliver || *ack) {
       DbCommand cmd(g);
       if (!cmd.ok()) return cmd.code;
+      if (*settings) return Settings(cmd, setting_key, setting_value);
+      if (*tick) return Tick(cmd);
+      if (*reminders) return Reminders(cmd, reminder_filter);
+      if (*agenda) return Agenda(cmd, agenda_for, agenda_from, agenda_to, agenda_format);
+      if (*deliver) return Deliver(cmd, via);
+      if (*ack) return Ack(cmd, ack_id);
       if (*person_add) {
         auto st = cmd.store->AddPerson(person, cmd.now);
         if (st.ok()) std::cout << (g.json ? json{{"id", person.id}}.dump() : person.id) << "\n";
@@ -361,7 +664,7 @@ int main(int argc, char** argv) {
         auto colon = doc_name.find(':');
         if (colon == std::string::npos) return Fail(g, 1, "DOC is INSTANCE:NAME, e.g. 12:agreement");
         std::string status;
-        auto st = cmd.store->Sign(doc_name.substr(0, colon), doc_name.substr(colon + 1), g.actor, &status);
+        auto st = cmd.store->Sign(doc_name.substr(0, colon), doc_name.substr(colon + 1), g.actor, cmd.now, &status);
         if (st.ok()) std::cout << (g.json ? json{{"document", doc_name}, {"status", status}}.dump() : doc_name + ": " + status) << "\n";
         return cmd.Report(st);
       }
@@ -374,7 +677,7 @@ int main(int argc, char** argv) {
           if (!in) return Fail(g, 2, "cannot read '" + import_file + "'");
           text << in.rdbuf();
         }
-        mf::cli::ImportOptions opts{g.actor, cmd.now, g.zone, import_dry_run};
+        mf::cli::ImportOptions opts{g.actor, cmd.now, cmd.zone, import_dry_run};
         mf::cli::ImportResult result;
         auto st = mf::cli::Import(*cmd.store, import_file == "-" ? "<stdin>" : import_file, text.str(), opts, &result);
         if (!st.ok()) {
@@ -489,7 +792,7 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    if (*demo) return mf::cli::RunDemo({g.workflows, g.templates, g.zone, demo_dir, MENTORFLOW_SOURCE_SCENARIO});
+    if (*demo) return mf::cli::RunDemo({g.workflows, g.templates, demo_dir, MENTORFLOW_SOURCE_SCENARIO});
   } catch (const std::exception& e) {
     return Fail(g, 5, std::string("internal error: ") + e.what());
   }

@@ -10,6 +10,16 @@ bool Actor::Holds(std::string_view role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
+std::string_view ReminderKindName(ReminderKind k) {
+  switch (k) {
+    case ReminderKind::kUpcoming: return "upcoming";
+    case ReminderKind::kDue: return "due";
+    case ReminderKind::kOverdue: return "overdue";
+    case ReminderKind::kNotice: return "notice";
+  }
+  return "notice";
+}
+
 namespace {
 
 const char* OpName(CompareOp op) {
@@ -231,8 +241,9 @@ std::optional<Value> ParseInput(const FieldDef& f, const std::string& key, const
   return v;
 }
 
-// Runs the entry of `state`: its documents, notifications, deadline and reminders.
-void Enter(const Definition& def, int state, const Now& now, Decision& d) {
+// Runs the entry of `state`: its documents, notifications, deadline and
+// reminders. `overdue`: the state is entered because a deadline passed.
+void Enter(const Definition& def, int state, const Now& now, Decision& d, bool overdue = false) {
   const StateDef& s = def.states[state];
   d.reentered = true;
   int n = 0;
@@ -242,10 +253,11 @@ void Enter(const Definition& def, int state, const Now& now, Decision& d) {
     } else {
       ReminderSpec r;
       r.key = "notify:" + s.name + ":" + std::to_string(n++);
-      r.on = now.today;
+      r.on = AddDuration(now.today, a.after);
       r.notify = a.notify;
       r.template_name = a.template_name;
       r.state = state;
+      r.kind = overdue ? ReminderKind::kOverdue : ReminderKind::kNotice;
       d.reminders.push_back(std::move(r));
     }
   }
@@ -291,6 +303,7 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) 
     r.notify = dl.notify;
     r.template_name = dl.template_name;
     r.state = state;
+    r.kind = on < due ? ReminderKind::kUpcoming : ReminderKind::kDue;
     r.event = dl.event;
     r.due = due;
     d.reminders.push_back(std::move(r));
@@ -300,7 +313,11 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) 
 namespace {
 
 void Leave(const Definition& def, int state, Decision& d) {
-  if (def.states[state].deadline) d.cancel_timers.push_back("deadline:" + def.states[state].name);
+  const StateDef& s = def.states[state];
+  if (s.deadline) d.cancel_timers.push_back("deadline:" + s.name);
+  bool delayed = std::any_of(s.on_enter.begin(), s.on_enter.end(),
+                             [](const Action& a) { return a.kind == Action::Kind::kNotify && !a.after.zero(); });
+  if (delayed) d.cancel_notices.push_back("notify:" + s.name);
 }
 
 void Diff(const Definition& def, const std::vector<Value>& before, Decision& d) {
@@ -527,8 +544,9 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
   d.history.from = here.name;
   d.history.to = def.states[d.to].name;
   if (chosen->to >= 0) {  // an external transition: leave, then enter (even the same state)
+    const bool overdue = here.deadline && here.deadline->event == event && *role == "system";
     Leave(def, snap.state, d);
-    Enter(def, d.to, now, d);
+    Enter(def, d.to, now, d, overdue);
   }
   return out;
 }

@@ -49,12 +49,14 @@ struct Snapshot {
 };
 
 // Facts about the rest of the institution. Read-only; implemented by storage
-// and by the in-memory runtime.
+// (and by a small fake in the tests of the pure core).
 class World {
  public:
   virtual ~World() = default;
   virtual bool HasConsent(std::string_view person_id) const = 0;
   virtual bool PersonHasRole(std::string_view person_id, std::string_view role) const = 0;
+  // Everyone holding `role`, in id order.
+  virtual std::vector<std::string> PeopleWithRole(std::string_view role) const = 0;
   struct ChildCount {
     std::int64_t total = 0;
     std::int64_t in_states = 0;
@@ -84,14 +86,25 @@ struct TimerSpec {
   Date due;
 };
 
-// A reminder to put in the outbox, to be sent on `on` to the people holding
-// `notify` (for a role bound to a person field, that person only).
+// What a reminder is about, as people see it in the outbox.
+enum class ReminderKind {
+  kUpcoming,  // a deadline is coming (sent before it)
+  kDue,       // the deadline is today
+  kOverdue,   // a deadline passed: sent on entering the state its event led to
+  kNotice,    // a notification on entering a state
+};
+std::string_view ReminderKindName(ReminderKind k);
+
+// A reminder to put in the outbox, to be sent on `on` to the people named by
+// `notify`: a person field's person, or the holders of a role (for a role
+// bound to a person field, that person only; see Recipients() in rules.h).
 struct ReminderSpec {
   std::string key;  // "deadline:STATE:N" (cancelled with the timer) or "notify:STATE:N"
   Date on;
   std::vector<std::string> notify;
-  std::string template_name;
+  std::string template_name;  // templates/reminders/T.mustache
   int state = -1;
+  ReminderKind kind = ReminderKind::kNotice;
   std::string event;        // the deadline's event, if any
   std::optional<Date> due;  // the deadline, if any
 };
@@ -104,6 +117,7 @@ struct HistoryEntry {
   std::string from;   // empty for a new instance
   std::string to;
   std::vector<FieldChange> changes;
+  std::string note;  // why, for entries that are not transitions (a refused deadline event, a signature)
 };
 
 struct Decision {
@@ -113,7 +127,8 @@ struct Decision {
   bool reentered = false;  // the state's on_enter and deadline ran
   std::vector<Value> fields;  // the instance's fields after the decision
   std::vector<FieldChange> changes;
-  std::vector<std::string> cancel_timers;  // timer keys; their pending reminders go too
+  std::vector<std::string> cancel_timers;  // timer keys; their unsent reminders go too
+  std::vector<std::string> cancel_notices;  // "notify:STATE": its notices not yet due go too
   std::vector<TimerSpec> timers;
   std::vector<ReminderSpec> reminders;
   std::vector<int> documents;  // documents to issue (indices)

@@ -33,7 +33,7 @@ const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required"
 const std::vector<std::string> kDocumentKeys = {"template", "signers", "title"};
 const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
-const std::vector<std::string> kActionKeys = {"issue", "notify", "template"};
+const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after"};
 const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template"};
 const std::vector<std::string> kTransitionKeys = {"on", "from", "to", "by", "when", "input",
                                                   "set", "append", "update", "title"};
@@ -416,14 +416,26 @@ class Loader {
   }
 
   // ---- documents ---------------------------------------------------------
-  bool TemplateExists(const std::string& t) const {
+  // Document templates are DIR/T.mustache; reminder templates DIR/reminders/T.mustache.
+  bool TemplateExists(const std::string& t, bool reminder) const {
     if (opts_.templates_dir.empty()) return true;
     std::error_code ec;
-    return fs::is_regular_file(fs::path(opts_.templates_dir) / (t + ".mustache"), ec);
+    fs::path dir = fs::path(opts_.templates_dir);
+    if (reminder) dir /= "reminders";
+    return fs::is_regular_file(dir / (t + ".mustache"), ec);
   }
-  void CheckTemplate(const std::string& t, Mark m) {
+  void CheckTemplate(const std::string& t, Mark m, bool reminder = false) {
     if (!IsIdentifier(t)) Error(m, msg::BadIdentifier(t, "template"));
-    else if (!TemplateExists(t)) Error(m, msg::UnknownTemplate(t, opts_.templates_dir));
+    else if (!TemplateExists(t, reminder))
+      Error(m, msg::UnknownTemplate(t, reminder ? opts_.templates_dir + "/reminders" : opts_.templates_dir));
+  }
+  void CheckReminderTemplate(const std::string& t, Mark m) { CheckTemplate(t, m, true); }
+
+  // Who a reminder goes to: a role, or a person field (that person).
+  bool CheckRecipient(const std::string& r, Mark m) {
+    int fi = def_.FieldIndex(r);
+    if (fi >= 0 && def_.fields[fi].type == FieldType::kPerson) return true;
+    return CheckRole(r, m);
   }
 
   void ParseDocuments(const YAML::Node& n) {
@@ -552,19 +564,26 @@ class Loader {
         act.kind = Action::Kind::kIssue;
         if (auto d = Scalar(a["issue"], "issue")) act.document = ResolveDocument(*d, M(a["issue"]));
         if (a["template"]) Error(KeyMark(a, "template"), msg::KeyOnlyFor("template", "notify"));
+        if (a["after"]) Error(KeyMark(a, "after"), msg::KeyOnlyFor("after", "notify"));
         if (act.document >= 0) s.on_enter.push_back(act);
       } else if (a["notify"]) {
         act.kind = Action::Kind::kNotify;
         for (auto& [r, m] : Names(a["notify"], "notify"))
-          if (CheckRole(r, m)) act.notify.push_back(r);
-        act.template_name = "reminder";
+          if (CheckRecipient(r, m)) act.notify.push_back(r);
+        act.template_name = "notice";
         if (a["template"]) {
           if (auto t = Scalar(a["template"], "template")) {
             act.template_name = *t;
-            CheckTemplate(*t, M(a["template"]));
+            CheckReminderTemplate(*t, M(a["template"]));
           }
         } else {
-          CheckTemplate(act.template_name, M(a));
+          CheckReminderTemplate(act.template_name, M(a));
+        }
+        if (a["after"]) {
+          if (auto t = Scalar(a["after"], "after")) {
+            if (auto dur = ParseDuration(*t)) act.after = *dur;
+            else Error(M(a["after"]), msg::BadDuration(*t));
+          }
         }
         s.on_enter.push_back(act);
       } else {
@@ -642,15 +661,15 @@ class Loader {
     }
     if (n["notify"]) {
       for (auto& [r, m] : Names(n["notify"], "notify"))
-        if (CheckRole(r, m)) d.notify.push_back(r);
+        if (CheckRecipient(r, m)) d.notify.push_back(r);
     }
     if (n["template"]) {
       if (auto t = Scalar(n["template"], "template")) {
         d.template_name = *t;
-        CheckTemplate(*t, M(n["template"]));
+        CheckReminderTemplate(*t, M(n["template"]));
       }
     } else if (!d.remind.empty() || !d.notify.empty()) {
-      CheckTemplate(d.template_name, M(n));
+      CheckReminderTemplate(d.template_name, M(n));
     }
     if (ok) s.deadline = d;
   }

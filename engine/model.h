@@ -103,8 +103,9 @@ struct Action {
   enum class Kind { kIssue, kNotify };
   Kind kind = Kind::kIssue;
   int document = -1;                  // kIssue
-  std::vector<std::string> notify;    // kNotify: roles
-  std::string template_name;          // kNotify
+  std::vector<std::string> notify;    // kNotify: roles or person fields
+  std::string template_name;          // kNotify: templates/reminders/T.mustache
+  Duration after;                     // kNotify: how long after entering (zero: at once)
   Mark mark;
 };
 
@@ -117,8 +118,8 @@ struct DeadlineDef {
   std::string event;
   int event_id = -1;
   std::vector<Duration> remind;
-  std::vector<std::string> notify;  // roles
-  std::string template_name = "reminder";
+  std::vector<std::string> notify;  // roles or person fields
+  std::string template_name = "reminder";  // templates/reminders/T.mustache
   Mark mark;
 };
 

@@ -23,6 +23,9 @@ class Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  // `rule` names what refused (a workflow rule such as "role" or "condition").
+  Status(Code code, std::string message, std::string rule)
+      : code_(code), message_(std::move(message)), rule_(std::move(rule)) {}
 
   static Status Ok() { return {}; }
   static Status BadInput(std::string m) { return {Code::kBadInput, std::move(m)}; }
@@ -35,10 +38,12 @@ class Status {
   Code code() const { return code_; }
   int exit_code() const { return static_cast<int>(code_); }
   const std::string& message() const { return message_; }
+  const std::string& rule() const { return rule_; }
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  std::string rule_;
 };
 
 }  // namespace mentorflow

@@ -1,19 +1,25 @@
-// Persistent storage of people, workflow definitions and instances on SOCI:
-// SQLite (sqlite:PATH, the default) or PostgreSQL (postgresql://...).
+// Persistent storage of people, workflow definitions, instances, timers and
+// the outbox on SOCI: SQLite (sqlite:PATH, the default) or PostgreSQL
+// (postgresql://...). The store is the one runtime: the CLI, the scenario
+// files and the demo all apply decisions through it, and nothing else does.
 //
 // Every command is one transaction: a Decision from the pure dispatch core is
 // applied together with its history entry, timers, outbox rows and documents,
-// or not at all. A concurrent change to the same instance is detected by its
-// version counter and reported as Code::kConflict; the loser changed nothing.
+// or not at all. On PostgreSQL the instance row is locked for the decision
+// (SELECT ... FOR UPDATE), so writers on one instance queue; a change that
+// still races (a version counter) or a concurrent insert that hits a unique
+// key is reported as Code::kConflict, and the loser changed nothing.
 // SQLite runs in WAL mode with synchronous=FULL (an acknowledged event
 // survives kill -9 and power loss), and every write transaction starts with
 // BEGIN IMMEDIATE under a busy timeout. Values are always bound, never
 // concatenated into SQL. Not thread-safe: one Store per thread or process.
+// Errors carry the rule that refused (Status::rule()) where one did.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/dispatch.h"
@@ -29,6 +35,7 @@ struct PersonRecord {
   std::vector<std::string> roles;
   std::string birth;     // YYYY-MM-DD or empty
   std::string guardian;  // person id or empty
+  std::string email;     // where reminders go, or empty
 };
 
 struct InstanceRecord {
@@ -48,6 +55,30 @@ struct HistoryRecord {
   int workflow_version = 0;  // the version the instance ran after this entry
   std::string at, actor, role, event, from, to;
   std::string changes_json;  // [{"field","before","after"}]
+  std::string note;          // a signature, or why a deadline's event was refused
+};
+
+// One reminder of the outbox: to one person, about one instance.
+struct ReminderRecord {
+  long long id = 0;
+  std::string on;        // YYYY-MM-DD: the day it is to go out
+  std::string deadline;  // YYYY-MM-DD, or empty for a notice
+  std::string kind;      // upcoming, due, overdue, notice
+  std::string to;        // person id
+  std::string to_name, to_email;
+  std::string instance, workflow, event;
+  std::string subject, text;
+  std::string status;  // see engine/outbox_lifecycle.h
+  int tries = 0;
+  std::string last_error, next_attempt, sent_at, acked_at;
+  std::string reminder_key;
+};
+
+// A deadline still to come: an armed timer.
+struct DeadlineRecord {
+  std::string instance, workflow, workflow_title, state, state_title, event, timer_key;
+  std::string due;                      // YYYY-MM-DD
+  std::vector<std::string> recipients;  // who its reminders go to
 };
 
 // "postgresql://user[:password]@host[:port]/dbname[?k=v&...]" -> libpq's
@@ -55,27 +86,57 @@ struct HistoryRecord {
 // Other strings are returned unchanged.
 std::string PostgresConnectionString(const std::string& url);
 
+struct StoreOptions {
+  // Where templates live; reminders are rendered from TEMPLATES/reminders/.
+  std::string templates_dir;
+};
+
+// The settings an institution keeps in its database, with their defaults.
+// `settings KEY VALUE` checks each value (a known zone, a positive number).
+struct SettingDef {
+  const char* key;
+  const char* default_value;
+  const char* help;
+};
+const std::vector<SettingDef>& KnownSettings();
+
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Opens (and for SQLite creates) the database at `url`.
-  static std::unique_ptr<Store> Open(const std::string& url, Status* status);
+  // Opens (and for SQLite creates, readable by its owner only) the database at `url`.
+  static std::unique_ptr<Store> Open(const std::string& url, Status* status, const StoreOptions& options = {});
 
-  // Creates or upgrades the schema, then registers each definition of
-  // `catalog` whose version is new. A changed file under an already
-  // registered version is refused (bump `version:`). A database written by a
-  // newer mentorflow is refused.
-  virtual Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered) = 0;
+  struct InitOptions {
+    std::string zone;         // IANA; empty: keep the stored one (Europe/Moscow for a new database)
+    std::string institution;  // empty: keep the stored one
+    PersonRecord director;    // id empty: none
+  };
+  // Creates or upgrades the schema, stores the settings given, then
+  // registers each definition of `catalog` whose version is new. A changed
+  // file under an already registered version is refused (bump `version:`).
+  // A database written by a newer mentorflow is refused. Safe to run twice.
+  virtual Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,
+                      const InitOptions& options = {}) = 0;
 
-  virtual Status AddPerson(const PersonRecord& p, const Now& now) = 0;
-  // Records that `person_id` signed (or revoked) consent to processing, acting
-  // as `actor_id`: the person themself (an adult, or a revocation), their
-  // guardian, or a curator recording a paper form. A minor (under 18 on
-  // `now`) cannot sign for themself; a minor with no guardian cannot consent.
-  virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id,
+  // ---- settings ----
+  virtual Status Settings(std::vector<std::pair<std::string, std::string>>* out) = 0;
+  virtual Status GetSetting(const std::string& key, std::string* value) = 0;
+  // A curator or the director changes a setting; the change is in the person history of the actor.
+  virtual Status SetSetting(const std::string& key, const std::string& value, const std::string& actor_id,
                             const Now& now) = 0;
 
+  // ---- people ----
+  // Refuses the reserved role and id `system`, and a role no registered workflow declares.
+  virtual Status AddPerson(const PersonRecord& p, const Now& now) = 0;
+  // Records that `person_id` signed (or revoked) consent to processing,
+  // acting as `actor_id`, as engine/rules.h MayChangeConsent() decides; the
+  // change is a person-history entry (who, in which capacity, when).
+  virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id,
+                            const Now& now) = 0;
+  virtual Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) = 0;
+
+  // ---- instances ----
   // `refusal` receives the rule when the workflow refuses (Code::kRefused or kBadInput).
   virtual Status Start(const std::string& workflow, const Input& input, const std::string& parent,
                        const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) = 0;
@@ -83,8 +144,9 @@ class Store {
                       const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) = 0;
 
   // Records `actor_id`'s signature on the latest issue of document `doc` of
-  // instance `id`; the document is signed when every signer it names has signed.
-  virtual Status Sign(const std::string& id, const std::string& doc, const std::string& actor_id,
+  // instance `id`, as engine/rules.h MaySign() decides, with a history entry
+  // on the instance; the document is signed when FullySigned().
+  virtual Status Sign(const std::string& id, const std::string& doc, const std::string& actor_id, const Now& now,
                       std::string* status_out) = 0;
 
   // Moves the running instances of `workflow` (those not in a final state)
@@ -121,7 +183,54 @@ class Store {
   virtual Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) = 0;
   virtual Status History(const std::string& id, std::vector<HistoryRecord>* out) = 0;
 
-  static constexpr int kSchemaVersion = 2;
+  // ---- time ----
+  // Fires every deadline overdue at `now` (due before its calendar day), in
+  // due order, each as the system at its own moment (engine/rules.h
+  // FiringMoment), one transaction per firing; reminders whose day has come
+  // become pending first. A refused deadline event is a history entry, not an
+  // error. Safe to repeat and to run in several processes at once: each
+  // timer fires once (claimed under FOR UPDATE SKIP LOCKED on PostgreSQL).
+  struct TickReport {
+    struct Fired {
+      std::string instance, workflow, event, due, at, from, to;
+      bool refused = false;
+      std::string reason;
+    };
+    std::vector<Fired> fired;
+    long long reminders_due = 0;  // reminders that became pending
+  };
+  virtual Status Tick(const Now& now, TickReport* report) = 0;
+
+  // ---- the outbox ----
+  struct ReminderFilter {
+    std::string status;    // one status, or empty: everything that has come due (not scheduled, not cancelled)
+    std::string person;    // recipient
+    std::string instance;
+  };
+  virtual Status Reminders(const ReminderFilter& filter, std::vector<ReminderRecord>* out) = 0;
+  // Deadlines due and reminders scheduled from `from` to `to` (inclusive), for `person` if given.
+  virtual Status Agenda(const std::string& person, Date from, Date to, std::vector<DeadlineRecord>* deadlines,
+                        std::vector<ReminderRecord>* reminders) = 0;
+  // The recipient (or a curator, or the director) acknowledges a reminder.
+  virtual Status Ack(long long id, const std::string& actor_id, const Now& now) = 0;
+
+  // Delivery, in two steps around the channel so that no transaction is open
+  // while a message is on the wire. Claim() marks up to `limit` deliverable
+  // reminders (pending; failed whose backoff has passed; claims left by a
+  // process that died) as taken by `claimer` ("host:pid"); each is claimed
+  // by one process only. Finish() records the channel's answer for a
+  // reminder this claimer holds.
+  virtual Status ClaimForDelivery(const Now& now, const std::string& claimer, int limit,
+                                  std::vector<ReminderRecord>* out) = 0;
+  struct DeliveryOutcome {
+    bool delivered = false;
+    bool permanent = false;  // an error that a retry cannot clear
+    std::string error;
+  };
+  virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
+                                const Now& now, std::string* new_status) = 0;
+
+  static constexpr int kSchemaVersion = 3;
 };
 
 }  // namespace mentorflow

@@ -1,12 +1,13 @@
-#include "cli/demo.h"
+#include "app/demo.h"
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "app/scenario.h"
 #include "engine/graph.h"
 #include "engine/loader.h"
-#include "engine/scenario.h"
+#include "storage/store.h"
 
 namespace mentorflow::cli {
 
@@ -30,10 +31,17 @@ int RunDemo(const DemoOptions& o) {
     std::cout << "  " << path.string() << "\n";
   }
 
-  std::cout << "== simulating a school year (" << o.scenario << ")\n";
-  auto report = RunScenarioFile(o.scenario, catalog, [](const std::string& line) { std::cout << "  " << line << "\n"; });
+  const fs::path db = fs::path(o.dir) / "demo.db";
+  for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+  std::cout << "== simulating a school year (" << o.scenario << ") on " << db.string() << "\n";
+  auto report = RunScenarioFile(o.scenario, catalog, {"sqlite:" + db.string(), o.templates},
+                                [](const std::string& line) { std::cout << "  " << line << "\n"; });
   for (const auto& f : report.failures) std::cerr << f.ToString() << "\n";
-  std::cout << "== " << report.steps << " steps, " << report.failures.size() << " unexpected outcome(s)\n";
+  std::cout << "== " << report.steps << " steps, " << report.fired << " deadline(s) fired, " << report.reminders
+            << " reminder(s), " << report.failures.size() << " unexpected outcome(s)\n";
+  std::cout << "== the database stays for you to explore, e.g.\n"
+            << "  mentorflow --db sqlite:" << db.string() << " reminders\n"
+            << "  mentorflow --db sqlite:" << db.string() << " agenda --from 2027-05-01 --format ics\n";
   return report.failures.empty() ? 0 : 5;
 }
 

@@ -1,6 +1,6 @@
 // `mentorflow demo`: the shipped workflows validated and drawn, then a school
-// year simulated day by day (in memory until storage lands), printing each
-// event, deadline and reminder.
+// year played on the real store (a new SQLite file DIR/demo.db), printing
+// each event, deadline and reminder, and finally the outbox.
 #pragma once
 
 #include <string>
@@ -10,7 +10,6 @@ namespace mentorflow::cli {
 struct DemoOptions {
   std::string workflows;
   std::string templates;
-  std::string zone;
   std::string dir;
   std::string scenario;
 };

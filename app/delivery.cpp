@@ -1,0 +1,206 @@
+#include "app/delivery.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace mentorflow {
+namespace {
+
+std::string Base64(const std::string& bytes) {
+  static const bool ready = sodium_init() >= 0;
+  (void)ready;
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::string Rfc5322Date(Instant t) { return date::format("%a, %d %b %Y %H:%M:%S +0000", t); }
+
+// ---- jsonl:PATH ----------------------------------------------------------------
+class JsonlChannel : public Channel {
+ public:
+  explicit JsonlChannel(std::string path) : path_(std::move(path)) {}
+  std::string Describe() const override { return "jsonl:" + path_; }
+
+ protected:
+  Status SendMessage(const OutgoingMessage& m) override {
+    nlohmann::json j = {{"id", m.reminder},       {"message_id", m.message_id}, {"to", m.to_person},
+                        {"email", m.to_email},    {"name", m.to_name},          {"subject", m.subject},
+                        {"text", m.text},         {"instance", m.record.instance},
+                        {"workflow", m.record.workflow}, {"kind", m.record.kind}, {"on", m.record.on},
+                        {"deadline", m.record.deadline.empty() ? nlohmann::json() : nlohmann::json(m.record.deadline)}};
+    std::string line = j.dump() + "\n";
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600);
+    if (fd < 0) return Status::Internal("cannot open " + path_ + ": " + std::strerror(errno));
+    ssize_t n = ::write(fd, line.data(), line.size());
+    bool ok = n == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    return ok ? Status::Ok() : Status::Internal("cannot write " + path_ + ": " + std::strerror(errno));
+  }
+
+ private:
+  std::string path_;
+};
+
+// ---- smtp://HOST[:PORT] ---------------------------------------------------------
+class SmtpChannel : public Channel {
+ public:
+  SmtpChannel(std::string url, int timeout) : url_(std::move(url)), timeout_(timeout) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_ = curl_easy_init();
+  }
+  ~SmtpChannel() override {
+    if (curl_) curl_easy_cleanup(curl_);
+  }
+  std::string Describe() const override { return url_; }
+
+ protected:
+  Status SendMessage(const OutgoingMessage& m) override {
+    if (!curl_) return Status::Internal("libcurl did not initialise");
+    const std::string payload = BuildMimeMessage(m);
+    struct Reader {
+      const std::string* data;
+      size_t pos = 0;
+    } reader{&payload};
+    auto read = [](char* buf, size_t size, size_t nitems, void* p) -> size_t {
+      auto* r = static_cast<Reader*>(p);
+      size_t n = std::min(size * nitems, r->data->size() - r->pos);
+      std::memcpy(buf, r->data->data() + r->pos, n);
+      r->pos += n;
+      return n;
+    };
+    curl_slist* rcpt = curl_slist_append(nullptr, ("<" + m.to_email + ">").c_str());
+    char error[CURL_ERROR_SIZE] = {0};
+    curl_easy_reset(curl_);
+    curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(curl_, CURLOPT_MAIL_FROM, ("<" + m.from + ">").c_str());
+    curl_easy_setopt(curl_, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(curl_, CURLOPT_READFUNCTION, static_cast<curl_read_callback>(read));
+    curl_easy_setopt(curl_, CURLOPT_READDATA, &reader);
+    curl_easy_setopt(curl_, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT, static_cast<long>(timeout_));
+    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT, static_cast<long>(std::min(timeout_, 10)));
+    curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(curl_);
+    curl_slist_free_all(rcpt);
+    if (rc == CURLE_OK) return Status::Ok();
+    long code = 0;
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &code);
+    std::string why = std::string(curl_easy_strerror(rc)) + (*error ? std::string(": ") + error : "");
+    if (code) why += " (SMTP " + std::to_string(code) + ")";
+    return Status::Internal(why);
+  }
+
+ private:
+  std::string url_;
+  int timeout_;
+  CURL* curl_ = nullptr;
+};
+
+}  // namespace
+
+Status Channel::Send(const OutgoingMessage& m) {
+  if (m.to_email.empty() && dynamic_cast<JsonlChannel*>(this) == nullptr)
+    return Status::BadInput("person '" + m.to_person + "' has no e-mail address (person add --email)");
+  Status st = SendMessage(m);
+  if (st.ok()) ++sent_;
+  return st;
+}
+
+Status OpenChannel(const std::string& via, int timeout_seconds, std::unique_ptr<Channel>* out) {
+  if (via.rfind("jsonl:", 0) == 0) {
+    std::string path = via.substr(6);
+    if (path.empty()) return Status::BadInput("--via jsonl:PATH needs a path");
+    *out = std::make_unique<JsonlChannel>(path);
+    return Status::Ok();
+  }
+  const std::string accepted = " (expected jsonl:PATH or smtp://HOST[:PORT])";
+  CURLU* u = curl_url();
+  CURLUcode rc = curl_url_set(u, CURLUPART_URL, via.c_str(), 0);
+  char *scheme = nullptr, *host = nullptr;
+  if (rc == CURLUE_OK) rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+  if (rc == CURLUE_OK) rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+  std::string s = scheme ? scheme : "", h = host ? host : "";
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  if (rc != CURLUE_OK) return Status::BadInput("--via '" + via + "': " + curl_url_strerror(rc) + accepted);
+  if (s != "smtp" && s != "smtps") return Status::BadInput("--via '" + via + "': scheme '" + s + "' is not supported" + accepted);
+  if (h.empty()) return Status::BadInput("--via '" + via + "': no host" + accepted);
+  *out = std::make_unique<SmtpChannel>(via, timeout_seconds);
+  return Status::Ok();
+}
+
+std::string MessageIdFor(const ReminderRecord& r, const std::string& mail_from) {
+  auto at = mail_from.find('@');
+  std::string domain = at == std::string::npos ? "mentorflow.invalid" : mail_from.substr(at + 1);
+  return "<reminder-" + std::to_string(r.id) + "." + r.on + "@" + domain + ">";
+}
+
+std::string EncodeHeaderWord(const std::string& utf8) {
+  // Encoded words of at most 75 characters: 45 bytes of text each, never
+  // splitting a UTF-8 character; folded onto continuation lines.
+  std::string out;
+  size_t pos = 0;
+  while (pos < utf8.size()) {
+    size_t end = std::min(pos + 45, utf8.size());
+    while (end < utf8.size() && end > pos && (static_cast<unsigned char>(utf8[end]) & 0xC0) == 0x80) --end;
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?" + Base64(utf8.substr(pos, end - pos)) + "?=";
+    pos = end;
+  }
+  return out;
+}
+
+std::string BuildMimeMessage(const OutgoingMessage& m) {
+  std::string body = Base64(m.text);
+  std::string wrapped;
+  for (size_t i = 0; i < body.size(); i += 76) wrapped += body.substr(i, 76) + "\r\n";
+  std::string to = m.to_name.empty() ? "<" + m.to_email + ">" : EncodeHeaderWord(m.to_name) + " <" + m.to_email + ">";
+  return "Date: " + m.date + "\r\n" + "From: <" + m.from + ">\r\n" + "To: " + to + "\r\n" +
+         "Subject: " + EncodeHeaderWord(m.subject) + "\r\n" + "Message-ID: " + m.message_id + "\r\n" +
+         "MIME-Version: 1.0\r\n" + "Content-Type: text/plain; charset=UTF-8\r\n" +
+         "Content-Transfer-Encoding: base64\r\n" + "X-Mentorflow-Reminder: " + std::to_string(m.reminder) + "\r\n" +
+         "\r\n" + wrapped;
+}
+
+Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryReport* report) {
+  std::string from;
+  if (Status s = store.GetSetting("mail_from", &from); !s.ok()) return s;
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const std::string claimer = std::string(host) + ":" + std::to_string(getpid());
+  for (;;) {
+    std::vector<ReminderRecord> batch;
+    if (Status s = store.ClaimForDelivery(now, claimer, 50, &batch); !s.ok()) return s;
+    if (batch.empty()) return Status::Ok();
+    for (const auto& r : batch) {
+      OutgoingMessage m{r.id, MessageIdFor(r, from), from, r.to_email, r.to_name, r.to, r.subject, r.text,
+                        Rfc5322Date(now.instant), r};
+      Status sent = channel.Send(m);
+      Store::DeliveryOutcome outcome{sent.ok(), sent.code() == Code::kBadInput, sent.message()};
+      std::string status;
+      if (Status s = store.FinishDelivery(r.id, claimer, outcome, now, &status); !s.ok()) return s;
+      report->lines.push_back({r.id, r.to, status, sent.message()});
+      if (sent.ok()) {
+        ++report->sent;
+        spdlog::info("deliver: reminder {} to {} via {}: sent", r.id, r.to, channel.Describe());
+      } else {
+        status == "dead" ? ++report->dead : ++report->failed;
+        spdlog::warn("deliver: reminder {} to {} via {}: {} ({})", r.id, r.to, channel.Describe(), status,
+                     sent.message());
+      }
+    }
+  }
+}
+
+}  // namespace mentorflow

@@ -1,0 +1,67 @@
+// Handing pending reminders to a channel: a JSON Lines file, or e-mail over
+// SMTP (libcurl). Channels follow spdlog's sink shape: the public
+// non-virtual Send() keeps the books, the protected virtual SendMessage()
+// does the work, so a test channel overrides one method.
+//
+// Delivery is at-least-once and never concurrent: each reminder is claimed
+// in the store before it goes out and marked after (see
+// Store::ClaimForDelivery); a process killed in between leaves a claim that
+// the next `deliver` takes over, and the message then carries the same
+// Message-ID, so the duplicate is recognisable.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/store.h"
+
+namespace mentorflow {
+
+struct OutgoingMessage {
+  long long reminder = 0;
+  std::string message_id;  // "<...@...>", stable for a reminder
+  std::string from;
+  std::string to_email, to_name, to_person;
+  std::string subject, text;
+  std::string date;  // RFC 5322
+  ReminderRecord record;
+};
+
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  // Ok, or the error: Code::kBadInput for one a retry cannot clear.
+  Status Send(const OutgoingMessage& m);
+  int sent() const { return sent_; }
+  virtual std::string Describe() const = 0;
+
+ protected:
+  virtual Status SendMessage(const OutgoingMessage& m) = 0;
+
+ private:
+  int sent_ = 0;
+};
+
+// "jsonl:PATH" or "smtp://HOST[:PORT]" (also smtps://). A malformed value is
+// Code::kBadInput with a message that says what is accepted.
+Status OpenChannel(const std::string& via, int timeout_seconds, std::unique_ptr<Channel>* out);
+
+struct DeliveryReport {
+  struct Line {
+    long long id = 0;
+    std::string to, status, error;
+  };
+  std::vector<Line> lines;
+  int sent = 0, failed = 0, dead = 0;
+};
+
+// Delivers every reminder that is deliverable at `now`.
+Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryReport* report);
+
+// Exposed for tests and the benchmark.
+std::string MessageIdFor(const ReminderRecord& r, const std::string& mail_from);
+std::string EncodeHeaderWord(const std::string& utf8);  // RFC 2047 "=?UTF-8?B?...?="
+std::string BuildMimeMessage(const OutgoingMessage& m);
+
+}  // namespace mentorflow

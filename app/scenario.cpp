@@ -1,0 +1,304 @@
+#include "app/scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "storage/store.h"
+
+namespace mentorflow {
+namespace {
+
+Mark MarkOf(const YAML::Node& n) { return Mark{n.Mark().line + 1, n.Mark().column + 1}; }
+
+std::string Str(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : std::string(); }
+
+const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "people", "steps"};
+const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email"};
+const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
+                                            "sign", "in", "consent", "revoke", "tick", "expect_state",
+                                            "expect", "refused", "exit", "message", "fired", "reminders",
+                                            "reminded"};
+
+class Runner {
+ public:
+  Runner(const std::string& path, const Catalog& catalog, const ScenarioOptions& options,
+         const std::function<void(const std::string&)>& log)
+      : path_(path), catalog_(catalog), options_(options), log_(log) {}
+
+  ScenarioReport Run() {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path_);
+    } catch (const YAML::Exception& e) {
+      Fail(Mark{e.mark.line + 1, e.mark.column + 1}, "YAML: " + e.msg);
+      return std::move(report_);
+    }
+    if (!root.IsMap()) {
+      Fail(Mark{1, 1}, "a scenario is a mapping with 'people' and 'steps'");
+      return std::move(report_);
+    }
+    if (!CheckKeys(root, kTopKeys, "a scenario")) return std::move(report_);
+    zone_ = root["zone"] ? Str(root["zone"]) : "Europe/Moscow";
+    Status st;
+    store_ = Store::Open(options_.db_url, &st, StoreOptions{options_.templates_dir});
+    if (!store_) {
+      Fail(Mark{1, 1}, "cannot open the database: " + st.message());
+      return std::move(report_);
+    }
+    // Everything before the first dated step happens on its date.
+    std::string first = "2000-01-01";
+    for (const auto& step : root["steps"])
+      if (step.IsMap() && (step["at"] || step["tick"])) {
+        first = Str(step["at"] ? step["at"] : step["tick"]);
+        break;
+      }
+    auto t = ParseLocalTime(first, zone_);
+    if (!t) {
+      Fail(Mark{1, 1}, "bad first date '" + first + "'");
+      return std::move(report_);
+    }
+    now_ = Now::At(*t, zone_);
+    Store::InitOptions init;
+    init.zone = zone_;
+    init.institution = Str(root["institution"]);
+    if (Status s = store_->Init(catalog_, now_, nullptr, init); !s.ok()) {
+      Fail(MarkOf(root), "init: " + s.message());
+      return std::move(report_);
+    }
+    if (!AddPeople(root["people"])) return std::move(report_);
+    for (const auto& step : root["steps"]) {
+      ++report_.steps;
+      try {
+        if (step.IsMap() && CheckKeys(step, kStepKeys, "a step")) Step(step);
+        else if (!step.IsMap()) Fail(MarkOf(step), "a step is a mapping");
+      } catch (const YAML::Exception& e) {
+        Fail(MarkOf(step), "bad step: " + e.msg);
+      }
+    }
+    return std::move(report_);
+  }
+
+ private:
+  void Fail(Mark m, std::string message) { report_.failures.push_back({path_, m, std::move(message)}); }
+  void Log(const std::string& s) {
+    if (log_) log_(s);
+  }
+
+  bool CheckKeys(const YAML::Node& n, const std::vector<std::string>& known, const std::string& what) {
+    bool ok = true;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string k = Str(it->first);
+      if (std::find(known.begin(), known.end(), k) == known.end()) {
+        std::string list;
+        for (const auto& x : known) list += (list.empty() ? "" : ", ") + x;
+        Fail(MarkOf(it->first), "unknown key '" + k + "' in " + what + " (known: " + list + ")");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  bool AddPeople(const YAML::Node& people) {
+    // Guardians first, so that a minor's guardian exists when the minor is added.
+    std::vector<std::pair<YAML::Node, YAML::Node>> order;
+    for (auto it = people.begin(); it != people.end(); ++it)
+      if (!it->second["guardian"]) order.push_back({it->first, it->second});
+    for (auto it = people.begin(); it != people.end(); ++it)
+      if (it->second["guardian"]) order.push_back({it->first, it->second});
+    for (const auto& [key, p] : order) {
+      if (!CheckKeys(p, kPersonKeys, "a person")) return false;
+      PersonRecord rec;
+      rec.id = Str(key);
+      rec.name = p["name"] ? Str(p["name"]) : rec.id;
+      for (const auto& r : p["roles"]) rec.roles.push_back(r.Scalar());
+      rec.birth = Str(p["birth"]);
+      rec.guardian = Str(p["guardian"]);
+      rec.email = Str(p["email"]);
+      if (Status s = store_->AddPerson(rec, now_); !s.ok()) {
+        Fail(MarkOf(key), "person " + rec.id + ": " + s.message());
+        return false;
+      }
+    }
+    for (const auto& [key, p] : order) {
+      if (!p["consent"] || !p["consent"].as<bool>()) continue;
+      std::string id = Str(key), by = p["guardian"] ? Str(p["guardian"]) : id;
+      if (Status s = store_->SetConsent(id, true, by, now_); !s.ok()) {
+        Fail(MarkOf(key), "consent of " + id + ": " + s.message());
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string Id(const YAML::Node& n) {
+    std::string name = Str(n);
+    auto it = names_.find(name);
+    return it == names_.end() ? name : it->second;
+  }
+  std::string NameOf(const std::string& id) {
+    for (const auto& [name, i] : names_)
+      if (i == id) return name;
+    return "#" + id;
+  }
+  Input SetOf(const YAML::Node& n) {
+    Input in;
+    for (auto it = n.begin(); it != n.end(); ++it) in.push_back({it->first.Scalar(), it->second.Scalar()});
+    return in;
+  }
+
+  // Compares a count or an exact list (in any order) of "..." lines.
+  void Expect(const YAML::Node& want, std::vector<std::string> got, const std::string& what, Mark m) {
+    if (!want) return;
+    if (want.IsScalar()) {
+      if (static_cast<int>(got.size()) != want.as<int>())
+        Fail(m, "expected " + Str(want) + " " + what + ", got " + std::to_string(got.size()) + Listed(got));
+      return;
+    }
+    std::vector<std::string> w;
+    for (const auto& x : want) w.push_back(x.Scalar());
+    std::sort(w.begin(), w.end());
+    std::sort(got.begin(), got.end());
+    if (w != got) Fail(m, "expected " + what + Listed(w) + ", got" + Listed(got));
+  }
+  static std::string Listed(const std::vector<std::string>& v) {
+    std::string out = " [";
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? "; " : "") + v[i];
+    return out + "]";
+  }
+
+  // The reminders that have come due since the last look.
+  std::vector<ReminderRecord> NewReminders() {
+    std::vector<ReminderRecord> all, fresh;
+    store_->Reminders({}, &all);
+    for (auto& r : all)
+      if (seen_.insert(r.id).second) fresh.push_back(std::move(r));
+    return fresh;
+  }
+
+  void Step(const YAML::Node& s) {
+    Mark m = MarkOf(s);
+    if (s["at"]) {
+      auto t = ParseLocalTime(Str(s["at"]), zone_);
+      if (!t) return Fail(m, "bad 'at': " + Str(s["at"]));
+      now_ = Now::At(*t, zone_);
+    }
+    const std::string as = Str(s["as"]);
+    Status st;
+    std::string what, state;
+    InstanceRecord rec;
+    Refusal refusal;
+    if (s["start"]) {
+      st = store_->Start(Str(s["start"]), SetOf(s["set"]), Id(s["parent"]), as, now_, &rec, &refusal);
+      if (s["name"] && st.ok()) names_[Str(s["name"])] = rec.id;
+      what = "start " + Str(s["start"]) + (s["name"] ? " (" + Str(s["name"]) + ")" : "");
+      state = rec.state;
+    } else if (s["send"]) {
+      st = store_->Send(Id(s["to"]), Str(s["send"]), SetOf(s["set"]), as, now_, &rec, &refusal);
+      what = "send " + Str(s["send"]) + " to " + Str(s["to"]);
+      if (!st.ok()) store_->Show(Id(s["to"]), &rec);
+      state = rec.state;
+    } else if (s["sign"]) {
+      std::string doc_status;
+      st = store_->Sign(Id(s["in"]), Str(s["sign"]), as, now_, &doc_status);
+      what = "sign " + Str(s["sign"]) + " in " + Str(s["in"]);
+      state = st.ok() ? doc_status : "";
+    } else if (s["consent"] || s["revoke"]) {
+      const bool give = static_cast<bool>(s["consent"]);
+      const std::string person = Str(give ? s["consent"] : s["revoke"]);
+      st = store_->SetConsent(person, give, as.empty() ? person : as, now_);
+      what = (give ? "consent " : "revoke ") + person;
+    } else if (s["tick"]) {
+      return Tick(s, m);
+    } else if (!s["expect_state"]) {
+      return Fail(m, "a step needs one of: start, send, sign, consent, revoke, tick, expect_state");
+    }
+    if (!what.empty()) {
+      Log(FormatDate(now_.today) + "  " + (as.empty() ? "" : as + ": ") + what + " -> " +
+          (st.ok() ? state : "refused (" + std::to_string(st.exit_code()) + "): " + st.message()));
+      const std::string rule = !refusal.rule.empty() ? refusal.rule : st.rule();
+      if (s["refused"]) {
+        if (st.ok()) Fail(m, "expected a refusal (" + Str(s["refused"]) + "), but it was accepted");
+        else if (rule != Str(s["refused"]))
+          Fail(m, "expected refusal rule '" + Str(s["refused"]) + "', got '" + rule + "': " + st.message());
+      } else if (s["exit"]) {
+        if (st.exit_code() != s["exit"].as<int>())
+          Fail(m, "expected exit " + Str(s["exit"]) + ", got " + std::to_string(st.exit_code()) + ": " + st.message());
+      } else if (!st.ok()) {
+        Fail(m, "refused: " + st.message());
+      }
+      if (s["expect"] && state != Str(s["expect"]))
+        Fail(m, "expected state '" + Str(s["expect"]) + "', got '" + state + "'");
+      if (s["message"] && st.message().find(Str(s["message"])) == std::string::npos)
+        Fail(m, "expected the message to contain '" + Str(s["message"]) + "', got: " + st.message());
+    }
+    CheckStates(s, m);
+  }
+
+  void Tick(const YAML::Node& s, Mark m) {
+    auto t = ParseLocalTime(Str(s["tick"]), zone_);
+    if (!t) return Fail(m, "bad 'tick': " + Str(s["tick"]));
+    now_ = Now::At(*t, zone_);
+    Store::TickReport rep;
+    if (Status st = store_->Tick(now_, &rep); !st.ok()) return Fail(m, "tick: " + st.message());
+    auto reminders = NewReminders();
+    report_.fired += static_cast<int>(rep.fired.size());
+    report_.reminders += static_cast<int>(reminders.size());
+    Log(FormatDate(now_.today) + "  tick: " + std::to_string(rep.fired.size()) + " deadline(s), " +
+        std::to_string(reminders.size()) + " reminder(s)");
+    std::vector<std::string> fired, sent, to;
+    for (const auto& f : rep.fired) {
+      Log("    deadline " + f.event + " (due " + f.due + ") on " + NameOf(f.instance) + " [" + f.workflow + "] at " +
+          f.at + " -> " + (f.refused ? "refused: " + f.reason : f.to));
+      fired.push_back(NameOf(f.instance) + " " + f.event + " " + f.due);
+    }
+    for (const auto& r : reminders) {
+      Log("    reminder #" + std::to_string(r.id) + " " + r.on + " [" + r.kind + "] to " + r.to + " (" + r.to_name +
+          ") about " + NameOf(r.instance) + ": " + r.subject);
+      sent.push_back(r.to + " " + r.kind + " " + NameOf(r.instance) + " " + r.on);
+      to.push_back(r.to);
+    }
+    Expect(s["fired"], fired, "deadline(s) fired", m);
+    Expect(s["reminders"], sent, "reminder(s)", m);
+    if (s["reminded"])  // expected recipients, in any order across all reminders
+      for (const auto& who : s["reminded"])
+        if (std::find(to.begin(), to.end(), who.Scalar()) == to.end())
+          Fail(m, "expected a reminder to " + who.Scalar() + Listed(sent));
+    CheckStates(s, m);
+  }
+
+  void CheckStates(const YAML::Node& s, Mark m) {
+    if (!s["expect_state"]) return;
+    for (auto it = s["expect_state"].begin(); it != s["expect_state"].end(); ++it) {
+      InstanceRecord rec;
+      if (Status st = store_->Show(Id(it->first), &rec); !st.ok()) {
+        Fail(m, "no instance '" + it->first.Scalar() + "'");
+        continue;
+      }
+      if (rec.state != it->second.Scalar())
+        Fail(m, it->first.Scalar() + ": expected state '" + it->second.Scalar() + "', got '" + rec.state + "'");
+    }
+  }
+
+  std::string path_;
+  const Catalog& catalog_;
+  ScenarioOptions options_;
+  const std::function<void(const std::string&)>& log_;
+  std::string zone_;
+  std::unique_ptr<Store> store_;
+  std::map<std::string, std::string> names_;
+  std::set<long long> seen_;
+  Now now_{};
+  ScenarioReport report_;
+};
+
+}  // namespace
+
+ScenarioReport RunScenarioFile(const std::string& path, const Catalog& catalog, const ScenarioOptions& options,
+                               const std::function<void(const std::string&)>& log) {
+  return Runner(path, catalog, options, log).Run();
+}
+
+}  // namespace mentorflow

@@ -1,0 +1,34 @@
+// An RFC 5545 calendar (iCalendar) of all-day events with alarms, for
+// `agenda --format ics`: CRLF line ends, lines folded at 75 octets without
+// splitting a UTF-8 character, TEXT values escaped. Pure: the caller gives
+// the stamp, and derives each UID from database keys so that it is the same
+// in every export.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/calendar.h"
+
+namespace mentorflow {
+
+struct IcsAlarm {
+  Duration before;  // how long before the event's day (TRIGGER;RELATED=START:-P...)
+  std::string description;
+};
+
+struct IcsEvent {
+  std::string uid;
+  Date day;  // DTSTART;VALUE=DATE, DTEND the next day
+  std::string summary;
+  std::string description;
+  std::vector<IcsAlarm> alarms;
+};
+
+std::string WriteIcs(const std::vector<IcsEvent>& events, const std::string& calendar_name, Instant stamp);
+
+// Exposed for tests.
+std::string IcsEscapeText(const std::string& s);
+std::string IcsFold(const std::string& line);  // one content line -> folded, CRLF-terminated
+
+}  // namespace mentorflow

@@ -1,0 +1,91 @@
+// The pure rules that storage used to decide for itself: who may sign a
+// document and in which capacity, whether it is now fully signed, who may
+// give or revoke a consent, who receives a reminder, when a deadline fires.
+//
+// Like dispatch, nothing here does I/O or reads a clock. Storage loads the
+// inputs inside its transaction, calls these, and applies the answer; the
+// tests call them with a small fake World.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/dispatch.h"
+#include "engine/model.h"
+#include "engine/status.h"
+
+namespace mentorflow {
+
+// ---- recipients -----------------------------------------------------------
+
+// The people `notify` names on an instance, each once, in the order named:
+// a person field gives its person (if set); a role bound to a person field
+// gives the people those fields hold; any other role gives every holder of
+// it in the institution (World::PeopleWithRole).
+std::vector<std::string> Recipients(const Definition& def, const std::vector<Value>& fields,
+                                    const std::vector<std::string>& notify, const World& world);
+
+// ---- signatures -----------------------------------------------------------
+
+// One signature on an issued document: who, in the place of which signer
+// entry of the document (`as`: a role or a person field), in which capacity.
+struct Signature {
+  std::string person;
+  std::string as;
+  std::string capacity;  // "self" or the role they sign as ("director")
+  std::string at;        // ISO 8601 instant
+};
+
+// Where `actor` may sign `doc`: the first signer entry they fill that has no
+// signature yet. Refused (rule "signer") when they fill none, and (rule
+// "signed") when every entry they fill is signed already.
+struct SignRuling {
+  Status status;
+  std::string as;
+  std::string capacity;
+};
+SignRuling MaySign(const Definition& def, const DocumentDef& doc, const std::vector<Value>& fields,
+                   const Actor& actor, const std::vector<Signature>& existing);
+
+// Whether every signer entry of `doc` is filled by one of `signatures`: a
+// person field by its person, a role by a signature given as that role.
+bool FullySigned(const Definition& def, const DocumentDef& doc, const std::vector<Value>& fields,
+                 const std::vector<Signature>& signatures);
+
+// ---- consent --------------------------------------------------------------
+
+struct ConsentSubject {
+  std::string id;
+  std::optional<Date> birth;
+  std::string guardian;  // person id, or empty
+};
+
+// Whether `actor` may give (or revoke) the consent of `subject` on `today`,
+// and in which capacity ("self", "guardian", "curator"). An adult gives
+// their own; a minor's (under 18) is given by their guardian, or recorded
+// by a curator from the guardian's paper form, and needs a registered
+// guardian; anyone may revoke their own. Refusals name the rule ("consent"
+// or "role") and say who may.
+Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool given, Date today,
+                        std::string* capacity);
+
+bool IsMinor(const std::optional<Date>& birth, Date today);
+
+// ---- time -----------------------------------------------------------------
+
+// A deadline due on `due` is overdue from the start of the next day.
+inline bool IsOverdue(Date due, Date today) { return due < today; }
+
+// The moment an overdue deadline fires: the start of the day after `due`
+// in the institution's zone. A tick that jumps ahead dates each firing so.
+Now FiringMoment(Date due, const std::string& zone);
+
+// ---- counting ---------------------------------------------------------------
+
+// Whether the fields match {count: {where: {F: V}}}: each named field's
+// printed value equals V (an unset field prints as "", so never equals a V).
+bool MatchesWhere(const Definition& def, const std::vector<Value>& fields,
+                  const std::vector<std::pair<std::string, std::string>>& where);
+
+}  // namespace mentorflow

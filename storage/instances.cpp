@@ -1,0 +1,410 @@
+// Instances: start, send, show, list, history and migrate, and applying a
+// decision with all its effects in the current transaction.
+#include <algorithm>
+
+#include "storage/statements.h"
+
+namespace mentorflow::storage {
+namespace {
+
+InstanceRecord FromRow(const soci::row& r) {
+  InstanceRecord rec;
+  rec.id = r.get<std::string>(0);
+  rec.workflow = r.get<std::string>(1);
+  rec.workflow_version = static_cast<int>(RowInt(r, 2));
+  rec.state = r.get<std::string>(3);
+  rec.fields_json = r.get<std::string>(4);
+  rec.parent = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
+  rec.version = static_cast<long>(RowInt(r, 6));
+  rec.created = r.get<std::string>(7);
+  rec.updated = r.get<std::string>(8);
+  return rec;
+}
+
+constexpr const char* kColumns =
+    "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated FROM instances";
+
+}  // namespace
+
+const Definition* SociStore::DefinitionFor(const std::string& name, int version, Status* st) {
+  auto key = name + "@" + std::to_string(version);
+  auto it = defs_.find(key);
+  if (it != defs_.end()) return it->second.get();
+  std::string source;
+  long long v = version;
+  soci::indicator ind = soci::i_null;
+  *sql_ << "SELECT source FROM workflow_definitions WHERE name = :n AND version = :v", soci::into(source, ind),
+      soci::use(name), soci::use(v);
+  if (ind != soci::i_ok) {
+    *st = Status::NotFound("workflow '" + name + "' version " + std::to_string(version) + " is not registered");
+    return nullptr;
+  }
+  auto r = LoadWorkflowText(source, name + " v" + std::to_string(version) + " (stored)", LoadOptions{});
+  if (!r.ok()) {
+    *st = Status::Internal("stored workflow does not load: " + r.errors.front().ToString());
+    return nullptr;
+  }
+  defs_[key] = r.definition;
+  return r.definition.get();
+}
+
+int SociStore::LatestVersion(const std::string& name) {
+  long long v = 0;
+  soci::indicator ind = soci::i_null;
+  *sql_ << "SELECT MAX(version) FROM workflow_definitions WHERE name = :n", soci::into(v, ind), soci::use(name);
+  return ind == soci::i_ok ? static_cast<int>(v) : 0;
+}
+
+// One atomic increment: two processes starting instances at once never get
+// the same id (no read-then-write).
+std::string SociStore::NextId() {
+  long long v = 0;
+  *sql_ << "UPDATE counters SET value = value + 1 WHERE name = 'instance' RETURNING value", soci::into(v);
+  return std::to_string(v);
+}
+
+Status SociStore::LoadInstance(const std::string& id, InstanceRecord* rec, const Definition** def,
+                               const std::string& actor_id, Actor* actor) {
+  if (Status s = ShowUnlocked(id, rec, actor_id, actor); !s.ok()) return s;
+  if (actor && actor_id == "system") *actor = Actor::System();
+  Status st;
+  *def = DefinitionFor(rec->workflow, rec->workflow_version, &st);
+  return *def ? Status::Ok() : st;
+}
+
+Status SociStore::ShowUnlocked(const std::string& id, InstanceRecord* out, const std::string& actor_id, Actor* actor) {
+  auto& q = q_.Get(q_.select_instance);
+  q.id = id;
+  q.actor = actor_id;
+  q.parent_ind = soci::i_null;
+  bool found = false;
+  if (actor) *actor = Actor{actor_id, {}};
+  q.ForEach([&] {
+    found = true;
+    if (actor && q.role_ind == soci::i_ok) actor->roles.push_back(q.role);
+  });
+  if (!found) return Status::NotFound("no instance '" + id + "'");
+  if (out)
+    *out = InstanceRecord{q.r_id, q.workflow, static_cast<int>(q.workflow_version), q.state, q.fields,
+                          q.parent_ind == soci::i_ok ? q.parent : std::string(), static_cast<long>(q.version),
+                          q.created, q.updated};
+  return Status::Ok();
+}
+
+Snapshot SociStore::SnapshotOf(const Definition& def, const InstanceRecord& rec) {
+  Snapshot snap;
+  snap.id = rec.id;
+  snap.parent = rec.parent;
+  snap.state = def.StateIndex(rec.state);
+  snap.fields = FieldsFromJson(def, rec.fields_json);
+  snap.signed_documents.assign(def.documents.size(), 0);
+  if (!def.documents.empty()) {
+    auto& docs = q_.Get(q_.select_documents);
+    docs.instance = rec.id;
+    docs.ForEach([&] {  // issues come oldest first: the latest decides
+      int d = def.DocumentIndex(docs.name);
+      if (d >= 0) snap.signed_documents[d] = docs.status == "signed";
+    });
+  }
+  return snap;
+}
+
+Status SociStore::ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq,
+                               const Now& now) {
+  const auto& h = d.history;
+  auto& hist = q_.Get(q_.insert_history);
+  hist.instance = id;
+  hist.seq = seq;
+  hist.at = FormatInstant(h.at);
+  hist.actor = h.actor;
+  hist.role = h.role;
+  hist.event = h.event;
+  hist.from = h.from;
+  hist.from_ind = h.from.empty() ? soci::i_null : soci::i_ok;
+  hist.to = h.to;
+  hist.changes = ChangesJson(def, h.changes).dump();
+  hist.workflow_version = def.version;
+  hist.note = h.note;
+  hist.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
+  hist.Run();
+  for (const auto& key : d.cancel_timers) {
+    bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
+    if (!rearmed) {  // a re-armed timer is overwritten below
+      auto& del = q_.Get(q_.delete_timer);
+      del.instance = id;
+      del.key = key;
+      del.Run();
+    }
+    CancelReminders(id, key + ":");
+  }
+  for (const auto& key : d.cancel_notices) CancelReminders(id, key + ":");
+  DbWorld world(*this);
+  for (const auto& t : d.timers) {
+    const StateDef& s = def.states[t.state];
+    auto& up = q_.Get(q_.upsert_timer);
+    up.instance = id;
+    up.key = t.key;
+    up.state = s.name;
+    up.event = t.event;
+    up.due = FormatDate(t.due);
+    up.recipients = json(s.deadline ? Recipients(def, d.fields, s.deadline->notify, world) : std::vector<std::string>{})
+                        .dump();
+    up.Run();
+  }
+  if (Status s = ScheduleReminders(def, id, d.fields, d.reminders, now); !s.ok()) return s;
+  for (int doc : d.documents) {
+    const DocumentDef& dd = def.documents[doc];
+    auto& last = q_.Get(q_.select_last_issue);
+    last.instance = id;
+    last.name = dd.name;
+    last.issue_ind = soci::i_null;
+    last.Run();
+    auto& ins = q_.Get(q_.insert_document);
+    ins.instance = id;
+    ins.name = dd.name;
+    ins.issue = (last.issue_ind == soci::i_ok ? last.issue : 0) + 1;
+    ins.template_name = dd.template_name;
+    ins.issued_at = hist.at;
+    ins.Run();
+  }
+  return Status::Ok();
+}
+
+Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec, const Decision& d, const Now& now,
+                                InstanceRecord* out) {
+  auto& upd = q_.Get(q_.update_instance);
+  upd.state = def.states[d.to].name;
+  upd.fields = FieldsJson(def, d.fields).dump();
+  upd.updated = FormatInstant(now.instant);
+  upd.id = rec.id;
+  upd.version = rec.version;
+  upd.Run();
+  if (upd.st.get_affected_rows() != 1)
+    return Status::Conflict("instance " + rec.id + " was changed by someone else meanwhile; nothing was applied, try again");
+  // Every change of an instance adds one history entry and one to its
+  // version, so the next entry's number is the new version.
+  if (Status s = ApplyEffects(def, rec.id, d, rec.version + 1, now); !s.ok()) return s;
+  if (out) {
+    *out = rec;
+    out->state = upd.state;
+    out->fields_json = upd.fields;
+    out->version = rec.version + 1;
+    out->updated = upd.updated;
+  }
+  return Status::Ok();
+}
+
+Status SociStore::AppendNote(const Definition& def, const InstanceRecord& rec, const std::string& actor,
+                             const std::string& role, const std::string& event, const std::string& note, const Now& now) {
+  Decision d;
+  d.to = def.StateIndex(rec.state);
+  d.fields = FieldsFromJson(def, rec.fields_json);
+  d.history.at = now.instant;
+  d.history.actor = actor;
+  d.history.role = role;
+  d.history.event = event;
+  d.history.from = rec.state;
+  d.history.to = rec.state;
+  d.history.note = note;
+  return ApplyDecision(def, rec, d, now, nullptr);
+}
+
+Status SociStore::Start(const std::string& workflow, const Input& input, const std::string& parent,
+                        const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    int version = LatestVersion(workflow);
+    if (version == 0) return Status::NotFound("workflow '" + workflow + "' is not registered (run 'mentorflow init')");
+    Status st;
+    const Definition* def = DefinitionFor(workflow, version, &st);
+    if (!def) return st;
+    if (!parent.empty()) {
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM instances WHERE id = :p", soci::into(n), soci::use(parent);
+      if (n == 0) return Status::NotFound("no instance '" + parent + "' (the parent)");
+    }
+    DbWorld world(*this);
+    Outcome o = mentorflow::Start(*def, input, parent, LoadActor(actor_id), now, world);
+    if (!o.ok()) {
+      if (refusal) *refusal = o.refusal;
+      return Status(o.refusal.code, o.refusal.message, o.refusal.rule);
+    }
+    std::string id = NextId(), fields = FieldsJson(*def, o.decision->fields).dump(), at = FormatInstant(now.instant);
+    std::string state = def->states[o.decision->to].name;
+    long long wv = version;
+    soci::indicator pi = parent.empty() ? soci::i_null : soci::i_ok;
+    *sql_ << "INSERT INTO instances (id, workflow, workflow_version, state, fields, parent, version, created, updated)"
+             " VALUES (:id, :w, :wv, :s, :f, :p, 1, :c, :u)",
+        soci::use(id), soci::use(workflow), soci::use(wv), soci::use(state), soci::use(fields), soci::use(parent, pi),
+        soci::use(at), soci::use(at);
+    if (Status s = ApplyEffects(*def, id, *o.decision, 1, now); !s.ok()) return s;
+    tx.Commit();
+    if (out) *out = InstanceRecord{id, workflow, version, state, fields, parent, 1, at, at};
+    return Status::Ok();
+  });
+}
+
+Status SociStore::Send(const std::string& id, const std::string& event, const Input& input,
+                       const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    InstanceRecord rec;
+    const Definition* def = nullptr;
+    Actor actor;
+    if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
+    Snapshot snap = SnapshotOf(*def, rec);
+    DbWorld world(*this);
+    Outcome o = Dispatch(*def, snap, event, input, actor, now, world);
+    if (!o.ok()) {
+      if (refusal) *refusal = o.refusal;
+      return Status(o.refusal.code, o.refusal.message, o.refusal.rule);
+    }
+    if (Status s = ApplyDecision(*def, rec, *o.decision, now, out); !s.ok()) return s;
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
+Status SociStore::Migrate(const std::string& workflow, int to_version, const StateMap& state_map,
+                          const std::string& actor_id, const Now& now, bool dry_run, MigrationReport* report) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    std::vector<int> versions;
+    {
+      soci::rowset<long long> rs = (sql_->prepare << "SELECT version FROM workflow_definitions WHERE name = :n"
+                                                     " ORDER BY version",
+                                    soci::use(workflow));
+      for (long long v : rs) versions.push_back(static_cast<int>(v));
+    }
+    if (versions.empty()) return Status::NotFound("workflow '" + workflow + "' is not registered");
+    if (std::find(versions.begin(), versions.end(), to_version) == versions.end()) {
+      std::string have;
+      for (int v : versions) have += (have.empty() ? "" : ", ") + std::to_string(v);
+      return Status::NotFound("workflow '" + workflow + "' has no version " + std::to_string(to_version) +
+                              " (registered: " + have + "; run 'mentorflow init' after changing its YAML)");
+    }
+    Actor actor = LoadActor(actor_id);
+    std::string role = actor.Holds("director") ? "director" : actor.Holds("curator") ? "curator" : "";
+    if (role.empty())
+      return Status::Refused("role: " + (actor_id.empty() ? std::string("nobody") : actor_id) +
+                             " may not migrate instances (a curator or the director does)");
+    Status st;
+    const Definition* to = DefinitionFor(workflow, to_version, &st);
+    if (!to) return st;
+    for (const auto& [from_state, to_state] : state_map) {
+      bool known = false;
+      for (int v : versions) {
+        const Definition* d = v == to_version ? nullptr : DefinitionFor(workflow, v, &st);
+        known = known || (d && d->StateIndex(from_state) >= 0);
+      }
+      if (!known)
+        return Status::BadInput("--map " + from_state + "=" + to_state + ": no earlier version of '" + workflow +
+                                "' has a state '" + from_state + "'");
+      if (to->StateIndex(to_state) < 0)
+        return Status::BadInput("--map " + from_state + "=" + to_state + ": version " + std::to_string(to_version) +
+                                " has no state '" + to_state + "'");
+    }
+    long long tv = to_version;
+    std::vector<std::string> ids;
+    {
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w"
+                                                       " AND workflow_version <> :v ORDER BY created, id",
+                                      soci::use(workflow), soci::use(tv));
+      for (const auto& i : rs) ids.push_back(i);
+    }
+    for (const auto& id : ids) {
+      InstanceRecord rec;
+      const Definition* from = nullptr;
+      if (Status s = LoadInstance(id, &rec, &from, "", nullptr); !s.ok()) return s;
+      Snapshot snap;
+      snap.id = rec.id;
+      snap.parent = rec.parent;
+      snap.state = from->StateIndex(rec.state);
+      if (from->states[snap.state].final) continue;  // ended: it stays with the version it ended under
+      snap.fields = FieldsFromJson(*from, rec.fields_json);
+      std::vector<std::string> reasons;
+      Outcome o = mentorflow::Migrate(*from, *to, snap, state_map, actor, role, now, &reasons);
+      if (!o.ok()) {
+        report->blocked.push_back({id, rec.workflow_version, rec.state, reasons});
+        continue;
+      }
+      std::string state = to->states[o.decision->to].name, fields = FieldsJson(*to, o.decision->fields).dump();
+      std::string at = FormatInstant(now.instant);
+      long long version = rec.version;
+      soci::statement upd = (sql_->prepare << "UPDATE instances SET workflow_version = :wv, state = :s, fields = :f,"
+                                              " version = version + 1, updated = :u WHERE id = :id AND version = :v",
+                             soci::use(tv), soci::use(state), soci::use(fields), soci::use(at), soci::use(id),
+                             soci::use(version));
+      upd.execute(true);
+      if (upd.get_affected_rows() != 1)
+        return Status::Conflict("instance " + id + " was changed by someone else during the migration; nothing was"
+                                " migrated, try again");
+      if (Status s = ApplyEffects(*to, id, *o.decision, rec.version + 1, now); !s.ok()) return s;
+      report->moved.push_back({id, rec.workflow_version, rec.state, state});
+    }
+    if (!dry_run) tx.Commit();
+    if (!report->blocked.empty())
+      return Status::Refused(std::to_string(report->blocked.size()) + " instance(s) of '" + workflow +
+                             "' cannot move to version " + std::to_string(to_version) +
+                             (dry_run ? "" : "; " + std::to_string(report->moved.size()) + " moved"));
+    return Status::Ok();
+  });
+}
+
+Status SociStore::Show(const std::string& id, InstanceRecord* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    return ShowUnlocked(id, out);
+  });
+}
+
+Status SociStore::List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    // Only the filters given, so that the (workflow, state) index serves them.
+    std::string w = workflow, s = state;
+    std::string where;
+    if (!w.empty()) where += " WHERE workflow = :w";
+    if (!s.empty()) where += (where.empty() ? " WHERE" : " AND") + std::string(" state = :s");
+    const std::string q = std::string(kColumns) + where + " ORDER BY created, id";
+    auto query = [&]() -> soci::details::prepare_temp_type {
+      if (!w.empty() && !s.empty()) return (sql_->prepare << q, soci::use(w, "w"), soci::use(s, "s"));
+      if (!w.empty()) return (sql_->prepare << q, soci::use(w, "w"));
+      if (!s.empty()) return (sql_->prepare << q, soci::use(s, "s"));
+      return (sql_->prepare << q);
+    };
+    soci::rowset<soci::row> rs = query();
+    for (const auto& r : rs) out->push_back(FromRow(r));
+    return Status::Ok();
+  });
+}
+
+Status SociStore::History(const std::string& id, std::vector<HistoryRecord>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = ShowUnlocked(id, nullptr); !s.ok()) return s;
+    soci::rowset<soci::row> rs =
+        (sql_->prepare << "SELECT seq, at, actor, role, event, from_state, to_state, changes, workflow_version, note FROM history"
+                          " WHERE instance = :i ORDER BY seq",
+         soci::use(id));
+    for (const auto& r : rs) {
+      HistoryRecord h;
+      h.seq = static_cast<long>(RowInt(r, 0));
+      h.at = r.get<std::string>(1);
+      h.actor = r.get<std::string>(2);
+      h.role = r.get<std::string>(3);
+      h.event = r.get<std::string>(4);
+      h.from = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
+      h.to = r.get<std::string>(6);
+      h.changes_json = r.get<std::string>(7);
+      h.workflow_version = static_cast<int>(RowInt(r, 8));
+      h.note = r.get_indicator(9) == soci::i_null ? "" : r.get<std::string>(9);
+      out->push_back(std::move(h));
+    }
+    return Status::Ok();
+  });
+}
+}  // namespace mentorflow::storage

@@ -1,0 +1,241 @@
+// Private to storage/: the SOCI implementation of Store, split by concern
+// into session.cpp (open, transactions, errors), schema.cpp (migrations,
+// init, settings), values.cpp (field values <-> JSON), instances.cpp
+// (start, send, show, list, history, migrate, batch), people.cpp (people and
+// consent), documents.cpp (signatures), timers.cpp (tick) and outbox.cpp
+// (reminders: scheduling, listing, agenda, delivery, ack). Nothing outside
+// storage/ includes this header.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <soci/soci.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/rules.h"
+#include "storage/store.h"
+
+namespace mentorflow::storage {
+
+using nlohmann::json;
+
+// ---- values.cpp: field values <-> JSON, by the field's declared type ----------
+json ToJson(const FieldDef& f, const Value& v);
+Value FromJson(const FieldDef& f, const json& j);
+json FieldsJson(const Definition& def, const std::vector<Value>& fields);
+std::vector<Value> FieldsFromJson(const Definition& def, const std::string& text);
+json ChangesJson(const Definition& def, const std::vector<FieldChange>& changes);
+std::string Fnv1a(const std::string& s);
+
+// A whole number from a dynamic row, whatever type the backend reports
+// (SQLite's INTEGER is dt_integer, BIGINT dt_long_long).
+inline long long RowInt(const soci::row& r, std::size_t i) {
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return r.get<long long>(i);
+    case soci::dt_unsigned_long_long: return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double: return static_cast<long long>(r.get<double>(i));
+    default: return std::stoll(r.get<std::string>(i));
+  }
+}
+
+// ---- statements prepared once per session ---------------------------------------
+// SOCI reads the bound variables at every execute, so each statement owns the
+// variables it binds: assign them, then Run(). On PostgreSQL this is a
+// server-side prepared statement reused for the life of the session.
+struct Prepared {
+  soci::statement st;
+  explicit Prepared(soci::details::prepare_temp_type p) : st(std::move(p)) {}
+  // Executes; for a query, fetches the first row and reports whether there
+  // was one, then reads to the end so that SQLite does not keep the statement
+  // (and its read snapshot) open until the next execute.
+  bool Run() {
+    st.execute(true);
+    bool got = st.got_data();
+    while (got && st.fetch()) {
+    }
+    return got;
+  }
+  template <class F>
+  void ForEach(F row) {
+    st.execute(true);
+    if (!st.got_data()) return;
+    do row();
+    while (st.fetch());
+  }
+};
+
+struct SelectInstance;
+struct SelectDocuments;
+struct SelectRoles;
+struct SelectHasRole;
+struct SelectConsent;
+struct UpdateInstance;
+struct InsertHistory;
+struct DeleteTimer;
+struct CancelReminders;
+struct UpsertTimer;
+struct UpsertReminder;
+struct SelectLastIssue;
+struct InsertDocument;
+struct SelectPersonName;
+
+// Prepared on first use, each once per session.
+struct Statements {
+  explicit Statements(soci::session& sql, bool sqlite);
+  ~Statements();
+  template <class T>
+  T& Get(std::unique_ptr<T>& slot) {
+    if (!slot) slot = std::make_unique<T>(sql_, sqlite_);
+    return *slot;
+  }
+  std::unique_ptr<SelectInstance> select_instance;
+  std::unique_ptr<SelectDocuments> select_documents;
+  std::unique_ptr<SelectRoles> select_roles;
+  std::unique_ptr<SelectHasRole> select_has_role;
+  std::unique_ptr<SelectConsent> select_consent;
+  std::unique_ptr<UpdateInstance> update_instance;
+  std::unique_ptr<InsertHistory> insert_history;
+  std::unique_ptr<DeleteTimer> delete_timer;
+  std::unique_ptr<CancelReminders> cancel_reminders;
+  std::unique_ptr<UpsertTimer> upsert_timer;
+  std::unique_ptr<UpsertReminder> upsert_reminder;
+  std::unique_ptr<SelectLastIssue> select_last_issue;
+  std::unique_ptr<InsertDocument> insert_document;
+  std::unique_ptr<SelectPersonName> select_person_name;
+
+ private:
+  soci::session& sql_;
+  bool sqlite_;
+};
+
+class SociStore : public Store {
+ public:
+  SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options);
+  ~SociStore() override;
+
+  // A write transaction: BEGIN IMMEDIATE on SQLite (a deferred BEGIN that
+  // upgrades to a write fails with SQLITE_BUSY instead of waiting). Rolled
+  // back unless Commit() ran. Inside Batch() it is part of the batch's
+  // transaction and does nothing itself.
+  class Tx {
+   public:
+    explicit Tx(SociStore& s);
+    ~Tx();
+    void Commit();
+
+   private:
+    SociStore& s_;
+    bool nested_;
+    bool done_ = false;
+  };
+
+  // ---- Store ----
+  Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,
+              const InitOptions& options) override;
+  Status Settings(std::vector<std::pair<std::string, std::string>>* out) override;
+  Status GetSetting(const std::string& key, std::string* value) override;
+  Status SetSetting(const std::string& key, const std::string& value, const std::string& actor_id,
+                    const Now& now) override;
+  Status AddPerson(const PersonRecord& p, const Now& now) override;
+  Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) override;
+  Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
+  Status Start(const std::string& workflow, const Input& input, const std::string& parent,
+               const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) override;
+  Status Send(const std::string& id, const std::string& event, const Input& input, const std::string& actor_id,
+              const Now& now, InstanceRecord* out, Refusal* refusal) override;
+  Status Sign(const std::string& id, const std::string& doc, const std::string& actor_id, const Now& now,
+              std::string* status_out) override;
+  Status Migrate(const std::string& workflow, int to_version, const StateMap& state_map, const std::string& actor_id,
+                 const Now& now, bool dry_run, MigrationReport* report) override;
+  Status Batch(const std::function<Status()>& body, bool dry_run) override;
+  Status Show(const std::string& id, InstanceRecord* out) override;
+  Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) override;
+  Status History(const std::string& id, std::vector<HistoryRecord>* out) override;
+  Status Tick(const Now& now, TickReport* report) override;
+  Status Reminders(const ReminderFilter& filter, std::vector<ReminderRecord>* out) override;
+  Status Agenda(const std::string& person, Date from, Date to, std::vector<DeadlineRecord>* deadlines,
+                std::vector<ReminderRecord>* reminders) override;
+  Status Ack(long long id, const std::string& actor_id, const Now& now) override;
+  Status ClaimForDelivery(const Now& now, const std::string& claimer, int limit,
+                          std::vector<ReminderRecord>* out) override;
+  Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome, const Now& now,
+                        std::string* new_status) override;
+
+  // ---- shared plumbing (session.cpp, schema.cpp) ----
+  // Runs `body`, turning SOCI and JSON exceptions into a Status: a unique or
+  // foreign key violation is a conflict (exit 4), anything else internal.
+  Status Guard(const std::function<Status()>& body);
+  Status Ready();  // the schema is the one this binary knows
+  bool SchemaTableExists();
+  int SchemaVersion(bool create = false);
+  std::string Setting(const std::string& key);  // stored value or the default
+  std::string Zone() { return Setting("zone"); }
+
+  // ---- the world as the database sees it, inside the current transaction ----
+  class DbWorld : public World {
+   public:
+    explicit DbWorld(SociStore& s) : s_(s) {}
+    bool HasConsent(std::string_view id) const override;
+    bool PersonHasRole(std::string_view id, std::string_view role) const override;
+    std::vector<std::string> PeopleWithRole(std::string_view role) const override;
+    ChildCount CountChildren(std::string_view parent, std::string_view workflow,
+                             const std::vector<std::string>& states) const override;
+    std::int64_t CountInstances(const Condition& c) const override;
+
+   private:
+    SociStore& s_;
+  };
+
+  // ---- instances.cpp ----
+  Actor LoadActor(const std::string& id);
+  const Definition* DefinitionFor(const std::string& name, int version, Status* st);
+  int LatestVersion(const std::string& name);
+  std::string NextId();
+  Status LoadInstance(const std::string& id, InstanceRecord* rec, const Definition** def, const std::string& actor_id,
+                      Actor* actor);
+  Status ShowUnlocked(const std::string& id, InstanceRecord* out, const std::string& actor_id = "",
+                      Actor* actor = nullptr);
+  Snapshot SnapshotOf(const Definition& def, const InstanceRecord& rec);
+  // Everything a decision asks for except the instance row itself: history,
+  // timers, reminders (recipients resolved, texts rendered), documents.
+  Status ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq, const Now& now);
+  // Writes `d` onto instance `rec` (state, fields, version) and its effects.
+  Status ApplyDecision(const Definition& def, const InstanceRecord& rec, const Decision& d, const Now& now,
+                       InstanceRecord* out);
+  // A history entry that changes no state (a signature; a refused deadline event).
+  Status AppendNote(const Definition& def, const InstanceRecord& rec, const std::string& actor, const std::string& role,
+                    const std::string& event, const std::string& note, const Now& now);
+
+  // ---- people.cpp ----
+  std::string PersonName(const std::string& id);
+  Status AppendPersonHistory(const std::string& person, const std::string& actor, const std::string& role,
+                             const std::string& event, const std::string& note, const Now& now);
+  std::vector<std::string> DeclaredRoles();
+
+  // ---- documents.cpp ----
+  std::vector<Signature> ParseSignatures(const std::string& text);
+
+  // ---- outbox.cpp ----
+  Status ScheduleReminders(const Definition& def, const std::string& id, const std::vector<Value>& fields,
+                           const std::vector<ReminderSpec>& specs, const Now& now);
+  // Leaving a state: its reminders whose day has not come are cancelled.
+  void CancelReminders(const std::string& id, const std::string& key_prefix);
+  long long PromoteDueReminders(Date until);
+
+  std::unique_ptr<soci::session> sql_;
+  bool sqlite_;
+  StoreOptions options_;
+  bool ready_ = false;
+  bool in_batch_ = false;
+  bool in_tx_ = false;  // a Tx is open: an inner one joins it
+  Status batch_failure_;
+  Statements q_;
+  std::map<std::string, std::shared_ptr<const Definition>> defs_;
+  std::map<std::string, std::string> settings_cache_;
+};
+
+}  // namespace mentorflow::storage

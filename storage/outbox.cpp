@@ -1,0 +1,349 @@
+// The outbox: reminders scheduled with the decision that asks for them (one
+// row per person, its text rendered then), listed, shown as an agenda,
+// claimed for delivery and acknowledged. Every status change goes through
+// the reminder lifecycle (engine/outbox_lifecycle.h).
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "engine/outbox_lifecycle.h"
+#include "engine/render.h"
+#include "storage/statements.h"
+
+namespace mentorflow::storage {
+namespace {
+
+constexpr const char* kReminderColumns =
+    "SELECT r.id, r.send_on, r.deadline, r.kind, r.recipient, r.instance, r.workflow, r.event, r.subject, r.body,"
+    " r.status, r.tries, r.last_error, r.next_attempt, r.sent_at, r.acked_at, r.reminder_key, d.name, d.email"
+    " FROM reminders r LEFT JOIN person_data d ON d.id = r.recipient";
+
+std::string Opt(const soci::row& r, size_t i) {
+  return r.get_indicator(i) == soci::i_null ? std::string() : r.get<std::string>(i);
+}
+
+ReminderRecord ReminderFromRow(const soci::row& r) {
+  ReminderRecord x;
+  x.id = RowInt(r, 0);
+  x.on = r.get<std::string>(1);
+  x.deadline = Opt(r, 2);
+  x.kind = r.get<std::string>(3);
+  x.to = r.get<std::string>(4);
+  x.instance = r.get<std::string>(5);
+  x.workflow = r.get<std::string>(6);
+  x.event = Opt(r, 7);
+  x.subject = r.get<std::string>(8);
+  x.text = r.get<std::string>(9);
+  x.status = r.get<std::string>(10);
+  x.tries = static_cast<int>(RowInt(r, 11));
+  x.last_error = Opt(r, 12);
+  x.next_attempt = Opt(r, 13);
+  x.sent_at = Opt(r, 14);
+  x.acked_at = Opt(r, 15);
+  x.reminder_key = r.get<std::string>(16);
+  x.to_name = Opt(r, 17);
+  x.to_email = Opt(r, 18);
+  return x;
+}
+
+std::string FieldDisplay(const FieldDef& f, const Value& v, const std::function<std::string(const std::string&)>& name) {
+  if (!IsSet(v)) return "";
+  switch (f.type) {
+    case FieldType::kEnum: {
+      const auto& s = std::get<std::string>(v);
+      for (size_t i = 0; i < f.values.size(); ++i)
+        if (f.values[i] == s && i < f.value_titles.size() && !f.value_titles[i].empty()) return f.value_titles[i];
+      return s;
+    }
+    case FieldType::kDate: return RussianDate(FormatDate(std::get<Date>(v)));
+    case FieldType::kPerson: return name(std::get<std::string>(v));
+    default: return ValueToString(v);
+  }
+}
+
+bool ClaimIsStale(const std::string& claimed_by, const std::string& claimed_at, const Now& now, long long timeout) {
+  if (claimed_by.empty()) return true;
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  auto colon = claimed_by.rfind(':');
+  if (colon != std::string::npos && claimed_by.substr(0, colon) == host) {
+    long pid = std::strtol(claimed_by.c_str() + colon + 1, nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true;  // that process is gone
+  }
+  std::tm tm{};
+  if (strptime(claimed_at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+    Instant at{std::chrono::seconds{timegm(&tm)}};
+    if (at + std::chrono::seconds{timeout} < now.instant) return true;
+  }
+  return false;
+}
+
+Instant ParseInstant(const std::string& s) {
+  std::tm tm{};
+  if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return Instant{};
+  return Instant{std::chrono::seconds{timegm(&tm)}};
+}
+
+}  // namespace
+
+Status SociStore::ScheduleReminders(const Definition& def, const std::string& id, const std::vector<Value>& fields,
+                                    const std::vector<ReminderSpec>& specs, const Now& now) {
+  if (specs.empty()) return Status::Ok();
+  DbWorld world(*this);
+  json base = {{"institution", {{"name", Setting("institution")}}},
+               {"workflow", {{"name", def.name}, {"title", def.title}}},
+               {"instance", {{"id", id}}}};
+  json shown = json::object();
+  auto name = [&](const std::string& p) { return PersonName(p); };
+  for (size_t i = 0; i < def.fields.size(); ++i)
+    if (def.fields[i].type != FieldType::kList) shown[def.fields[i].name] = FieldDisplay(def.fields[i], fields[i], name);
+  base["fields"] = shown;
+  const std::string created = FormatInstant(now.instant);
+  for (const auto& spec : specs) {
+    const auto to = Recipients(def, fields, spec.notify, world);
+    if (to.empty()) {
+      spdlog::warn("instance {}: reminder {} names nobody ({}): no one holds those roles", id, spec.key,
+                   fmt::join(spec.notify, ", "));
+      continue;
+    }
+    const StateDef& s = def.states[spec.state];
+    json ctx = base;
+    ctx["state"] = {{"name", s.name}, {"title", s.title.empty() ? s.name : s.title}};
+    ctx["kind"] = std::string(ReminderKindName(spec.kind));
+    ctx["upcoming"] = spec.kind == ReminderKind::kUpcoming;
+    ctx["due_today"] = spec.kind == ReminderKind::kDue;
+    ctx["overdue"] = spec.kind == ReminderKind::kOverdue;
+    ctx["notice"] = spec.kind == ReminderKind::kNotice;
+    ctx["on"] = RussianDate(FormatDate(spec.on));
+    ctx["due"] = spec.due ? RussianDate(FormatDate(*spec.due)) : std::string();
+    for (const auto& person : to) {
+      ctx["recipient"] = {{"id", person}, {"name", PersonName(person)}};
+      RenderedReminder text;
+      if (Status st = RenderReminder(options_.templates_dir, spec.template_name, ctx, &text); !st.ok()) return st;
+      auto& up = q_.Get(q_.upsert_reminder);
+      up.instance = id;
+      up.workflow = def.name;
+      up.key = spec.key;
+      up.on = FormatDate(spec.on);
+      up.recipient = person;
+      up.kind = std::string(ReminderKindName(spec.kind));
+      up.deadline = spec.due ? FormatDate(*spec.due) : "";
+      up.deadline_ind = spec.due ? soci::i_ok : soci::i_null;
+      up.event = spec.event;
+      up.event_ind = spec.event.empty() ? soci::i_null : soci::i_ok;
+      up.template_name = spec.template_name;
+      up.subject = text.subject;
+      up.body = text.text;
+      up.status = spec.on <= now.today ? "pending" : "scheduled";
+      up.created = created;
+      up.Run();
+    }
+  }
+  return Status::Ok();
+}
+
+void SociStore::CancelReminders(const std::string& id, const std::string& key_prefix) {
+  auto& c = q_.Get(q_.cancel_reminders);
+  c.instance = id;
+  c.prefix = key_prefix + "%";
+  c.Run();
+}
+
+long long SociStore::PromoteDueReminders(Date until) {
+  std::string day = FormatDate(until);
+  soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE status = 'scheduled'"
+                                         " AND send_on <= :d",
+                        soci::use(day));
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+Status SociStore::Reminders(const ReminderFilter& f, std::vector<ReminderRecord>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (!f.status.empty() && !ParseReminderStatus(f.status))
+      return Status::BadInput("--status: '" + f.status +
+                              "' is not one of scheduled, pending, sent, acknowledged, failed, retried, dead, cancelled");
+    // Every filter is bound (empty: not given), so one statement serves all.
+    std::string q = std::string(kReminderColumns) +
+                    " WHERE ((:s1 = '' AND r.status NOT IN ('scheduled', 'cancelled')) OR r.status = :s2)"
+                    " AND (:p1 = '' OR r.recipient = :p2) AND (:i1 = '' OR r.instance = :i2) ORDER BY r.send_on, r.id";
+    std::string status = f.status, person = f.person, instance = f.instance;
+    soci::rowset<soci::row> rs = (sql_->prepare << q, soci::use(status, "s1"), soci::use(status, "s2"),
+                                  soci::use(person, "p1"), soci::use(person, "p2"), soci::use(instance, "i1"),
+                                  soci::use(instance, "i2"));
+    for (const auto& r : rs) out->push_back(ReminderFromRow(r));
+    return Status::Ok();
+  });
+}
+
+Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vector<DeadlineRecord>* deadlines,
+                         std::vector<ReminderRecord>* reminders) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    std::string f = FormatDate(from), t = FormatDate(to);
+    struct Row {
+      DeadlineRecord d;
+      long long version;
+    };
+    std::vector<Row> rows;
+    {
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << "SELECT t.instance, t.timer_key, t.state, t.event, t.due, t.recipients, i.workflow,"
+                            " i.workflow_version FROM timers t JOIN instances i ON i.id = t.instance"
+                            " WHERE t.due >= :f AND t.due <= :t ORDER BY t.due, t.instance",
+           soci::use(f), soci::use(t));
+      for (const auto& r : rs) {
+        Row x;
+        x.d.instance = r.get<std::string>(0);
+        x.d.timer_key = r.get<std::string>(1);
+        x.d.state = r.get<std::string>(2);
+        x.d.event = r.get<std::string>(3);
+        x.d.due = r.get<std::string>(4);
+        if (r.get_indicator(5) == soci::i_ok) x.d.recipients = json::parse(r.get<std::string>(5)).get<std::vector<std::string>>();
+        x.d.workflow = r.get<std::string>(6);
+        x.version = RowInt(r, 7);
+        rows.push_back(std::move(x));
+      }
+    }
+    for (auto& x : rows) {
+      if (!person.empty() &&
+          std::find(x.d.recipients.begin(), x.d.recipients.end(), person) == x.d.recipients.end())
+        continue;
+      Status st;
+      if (const Definition* def = DefinitionFor(x.d.workflow, static_cast<int>(x.version), &st)) {
+        x.d.workflow_title = def->title;
+        int si = def->StateIndex(x.d.state);
+        x.d.state_title = si >= 0 ? def->states[si].title : x.d.state;
+      }
+      deadlines->push_back(std::move(x.d));
+    }
+    std::string q = std::string(kReminderColumns) +
+                    " WHERE r.status = 'scheduled' AND r.send_on >= :f AND r.send_on <= :t" +
+                    (person.empty() ? "" : " AND r.recipient = :p") + " ORDER BY r.send_on, r.id";
+    std::string p = person;
+    soci::rowset<soci::row> rs = person.empty() ? (sql_->prepare << q, soci::use(f, "f"), soci::use(t, "t"))
+                                                : (sql_->prepare << q, soci::use(f, "f"), soci::use(t, "t"),
+                                                   soci::use(p, "p"));
+    for (const auto& r : rs) reminders->push_back(ReminderFromRow(r));
+    return Status::Ok();
+  });
+}
+
+Status SociStore::Ack(long long id, const std::string& actor_id, const Now& now) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    std::string status, recipient;
+    soci::indicator ind = soci::i_null;
+    *sql_ << "SELECT status, recipient FROM reminders WHERE id = :id", soci::into(status, ind), soci::into(recipient),
+        soci::use(id);
+    if (ind != soci::i_ok) return Status::NotFound("no reminder " + std::to_string(id));
+    Actor actor = LoadActor(actor_id);
+    if (actor_id != recipient && !actor.Holds("curator") && !actor.Holds("director"))
+      return Status(Code::kRefused,
+                    "role: " + (actor_id.empty() ? std::string("nobody") : actor_id) + " may not acknowledge reminder " +
+                        std::to_string(id) + " (its recipient, a curator or the director does)",
+                    "role");
+    auto from = ParseReminderStatus(status);
+    if (!from) return Status::Internal("reminder " + std::to_string(id) + " has an unknown status '" + status + "'");
+    LifecycleStep step = Advance(*from, ReminderEvent::kAck);
+    if (!step.status.ok()) return step.status;
+    std::string to(ReminderStatusName(step.to)), at = FormatInstant(now.instant);
+    *sql_ << "UPDATE reminders SET status = :s, acked_at = :a, claimed_by = NULL WHERE id = :id", soci::use(to),
+        soci::use(at), soci::use(id);
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
+Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, int limit,
+                                   std::vector<ReminderRecord>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    const long long timeout = std::stoll(Setting("deliver_claim_timeout_seconds"));
+    struct Candidate {
+      long long id;
+      std::string status, claimed_by, claimed_at, next_attempt;
+    };
+    std::vector<Candidate> cands;
+    {
+      std::string today = FormatDate(now.today);
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << "SELECT id, status, claimed_by, claimed_at, next_attempt FROM reminders"
+                            " WHERE status IN ('pending', 'failed', 'retried') AND send_on <= :d ORDER BY send_on, id",
+           soci::use(today));
+      for (const auto& r : rs)
+        cands.push_back({RowInt(r, 0), r.get<std::string>(1), Opt(r, 2), Opt(r, 3), Opt(r, 4)});
+    }
+    const std::string at = FormatInstant(now.instant);
+    std::vector<long long> claimed;
+    for (const auto& c : cands) {
+      if (static_cast<int>(claimed.size()) >= limit) break;
+      if (!c.claimed_by.empty() && !ClaimIsStale(c.claimed_by, c.claimed_at, now, timeout)) continue;
+      ReminderStatus from = *ParseReminderStatus(c.status), to = from;
+      if (from == ReminderStatus::kFailed) {
+        if (!c.next_attempt.empty() && now.instant < ParseInstant(c.next_attempt)) continue;  // still backing off
+        LifecycleStep step = Advance(from, ReminderEvent::kRetry);
+        if (!step.status.ok()) continue;
+        to = step.to;
+      }
+      Tx tx(*this);
+      std::string old_claim = c.claimed_by, new_status(ReminderStatusName(to)), old_status = c.status;
+      long long id = c.id;
+      soci::statement st = (sql_->prepare << "UPDATE reminders SET status = :ns, claimed_by = :me, claimed_at = :at"
+                                             " WHERE id = :id AND status = :os AND COALESCE(claimed_by, '') = :oc",
+                            soci::use(new_status), soci::use(claimer), soci::use(at), soci::use(id),
+                            soci::use(old_status), soci::use(old_claim));
+      st.execute(true);
+      if (st.get_affected_rows() != 1) continue;  // another process took it first
+      tx.Commit();
+      claimed.push_back(id);
+    }
+    for (long long id : claimed) {
+      soci::rowset<soci::row> rs = (sql_->prepare << std::string(kReminderColumns) + " WHERE r.id = :id", soci::use(id));
+      for (const auto& r : rs) out->push_back(ReminderFromRow(r));
+    }
+    return Status::Ok();
+  });
+}
+
+Status SociStore::FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
+                                 const Now& now, std::string* new_status) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    std::string status, claimed_by;
+    long long tries = 0;
+    soci::indicator ind = soci::i_null, ci = soci::i_null;
+    *sql_ << "SELECT status, tries, claimed_by FROM reminders WHERE id = :id", soci::into(status, ind), soci::into(tries),
+        soci::into(claimed_by, ci), soci::use(id);
+    if (ind != soci::i_ok) return Status::NotFound("no reminder " + std::to_string(id));
+    if (ci != soci::i_ok || claimed_by != claimer)
+      return Status::Conflict("reminder " + std::to_string(id) + " is no longer held by this delivery");
+    DeliveryFacts facts{static_cast<int>(tries + 1), std::stoi(Setting("deliver_max_tries")), outcome.permanent};
+    LifecycleStep step = Advance(*ParseReminderStatus(status),
+                                 outcome.delivered ? ReminderEvent::kDelivered : ReminderEvent::kFail, facts);
+    if (!step.status.ok()) return step.status;
+    std::string to(ReminderStatusName(step.to)), at = FormatInstant(now.instant);
+    long long n = tries + 1;
+    if (outcome.delivered) {
+      *sql_ << "UPDATE reminders SET status = :s, tries = :n, sent_at = :a, last_error = NULL, claimed_by = NULL"
+               " WHERE id = :id",
+          soci::use(to), soci::use(n), soci::use(at), soci::use(id);
+    } else {
+      std::string next = FormatInstant(NextAttempt(now.instant, facts.tries, std::stoi(Setting("deliver_backoff_seconds"))));
+      *sql_ << "UPDATE reminders SET status = :s, tries = :n, last_error = :e, next_attempt = :na, claimed_by = NULL"
+               " WHERE id = :id",
+          soci::use(to), soci::use(n), soci::use(outcome.error), soci::use(next), soci::use(id);
+    }
+    tx.Commit();
+    if (new_status) *new_status = to;
+    return Status::Ok();
+  });
+}
+
+}  // namespace mentorflow::storage

@@ -1,0 +1,277 @@
+// The schema and its migrations, `init`, and the institution's settings.
+#include <fstream>
+#include <sstream>
+
+#include "storage/statements.h"
+
+namespace mentorflow {
+
+const std::vector<SettingDef>& KnownSettings() {
+  static const std::vector<SettingDef> kSettings = {
+      {"zone", "Europe/Moscow", "the institution's IANA time zone: every date is a calendar date there"},
+      {"institution", "", "the institution's name, as documents and reminders print it"},
+      {"mail_from", "mentorflow@localhost", "the sender address of e-mailed reminders"},
+      {"deliver_max_tries", "5", "how many times a reminder is tried before it is dead"},
+      {"deliver_backoff_seconds", "300", "the wait after a failed delivery, doubled after each further failure"},
+      {"deliver_claim_timeout_seconds", "600", "after this, a reminder claimed by a silent process is taken over"},
+      {"smtp_timeout_seconds", "30", "how long one SMTP delivery may take"},
+  };
+  return kSettings;
+}
+
+namespace storage {
+namespace {
+
+// Migration N brings the schema from version N-1 to N. Append, never edit.
+// "{ID}" is the backend's auto-increment primary key.
+const std::vector<std::vector<const char*>> kMigrations = {
+    {
+        "CREATE TABLE workflow_definitions (name TEXT NOT NULL, version BIGINT NOT NULL, source TEXT NOT NULL,"
+        " hash TEXT NOT NULL, registered_at TEXT NOT NULL, PRIMARY KEY (name, version))",
+        // Ids only: what history and instances refer to.
+        "CREATE TABLE people (id TEXT PRIMARY KEY, guardian TEXT, consent INTEGER NOT NULL DEFAULT 0,"
+        " created TEXT NOT NULL)",
+        "CREATE TABLE person_roles (person TEXT NOT NULL REFERENCES people(id), role TEXT NOT NULL,"
+        " PRIMARY KEY (person, role))",
+        "CREATE INDEX person_roles_by_role ON person_roles (role)",
+        // Personal data, kept apart so that it can be erased on its own.
+        "CREATE TABLE person_data (id TEXT PRIMARY KEY REFERENCES people(id), name TEXT NOT NULL, birth TEXT)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+        "CREATE TABLE instances (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, workflow_version BIGINT NOT NULL,"
+        " state TEXT NOT NULL, fields TEXT NOT NULL, parent TEXT, version BIGINT NOT NULL,"
+        " created TEXT NOT NULL, updated TEXT NOT NULL)",
+        "CREATE INDEX instances_by_workflow_state ON instances (workflow, state)",
+        "CREATE INDEX instances_by_parent ON instances (parent, workflow)",
+        "CREATE TABLE history (instance TEXT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
+        " role TEXT NOT NULL, event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, changes TEXT NOT NULL,"
+        " PRIMARY KEY (instance, seq))",
+        "CREATE TABLE timers (instance TEXT NOT NULL, timer_key TEXT NOT NULL, state TEXT NOT NULL,"
+        " event TEXT NOT NULL, due TEXT NOT NULL, PRIMARY KEY (instance, timer_key))",
+        "CREATE INDEX timers_by_due ON timers (due)",
+        "CREATE TABLE outbox (instance TEXT NOT NULL, reminder_key TEXT NOT NULL, send_on TEXT NOT NULL,"
+        " notify TEXT NOT NULL, template TEXT NOT NULL, event TEXT, due TEXT, status TEXT NOT NULL,"
+        " PRIMARY KEY (instance, reminder_key, send_on))",
+        "CREATE INDEX outbox_by_status_day ON outbox (status, send_on)",
+        "CREATE TABLE documents (instance TEXT NOT NULL, name TEXT NOT NULL, issue BIGINT NOT NULL,"
+        " template TEXT NOT NULL, issued_at TEXT NOT NULL, status TEXT NOT NULL, signatures TEXT NOT NULL,"
+        " PRIMARY KEY (instance, name, issue))",
+    },
+    {
+        // 2: which workflow version each history entry was made under (migrate changes it).
+        "ALTER TABLE history ADD COLUMN workflow_version BIGINT",
+        "UPDATE history SET workflow_version = (SELECT i.workflow_version FROM instances i WHERE i.id = history.instance)",
+    },
+    {
+        // 3: one runtime. Institution settings; reminders as rows per person
+        // with their lifecycle (the v2 outbox was never read, so it is not
+        // carried over); notes on history entries; consent as history.
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "ALTER TABLE person_data ADD COLUMN email TEXT",
+        "ALTER TABLE history ADD COLUMN note TEXT",
+        "CREATE TABLE person_history (person TEXT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL,"
+        " actor TEXT NOT NULL, role TEXT NOT NULL, event TEXT NOT NULL, note TEXT, PRIMARY KEY (person, seq))",
+        "ALTER TABLE timers ADD COLUMN recipients TEXT",
+        "DROP TABLE outbox",
+        "CREATE TABLE reminders (id {ID}, instance TEXT NOT NULL, workflow TEXT NOT NULL,"
+        " reminder_key TEXT NOT NULL, send_on TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL,"
+        " deadline TEXT, event TEXT, template TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,"
+        " status TEXT NOT NULL, tries BIGINT NOT NULL DEFAULT 0, next_attempt TEXT, last_error TEXT,"
+        " claimed_by TEXT, claimed_at TEXT, sent_at TEXT, acked_at TEXT, created TEXT NOT NULL,"
+        " UNIQUE (instance, reminder_key, send_on, recipient))",
+        "CREATE INDEX reminders_by_status_day ON reminders (status, send_on)",
+        "CREATE INDEX reminders_by_instance_key ON reminders (instance, reminder_key)",
+        "CREATE INDEX reminders_by_recipient ON reminders (recipient, send_on)",
+        "INSERT INTO counters (name, value) SELECT 'instance', 0 WHERE NOT EXISTS"
+        " (SELECT 1 FROM counters WHERE name = 'instance')",
+    },
+};
+
+const SettingDef* FindSetting(const std::string& key) {
+  for (const auto& s : KnownSettings())
+    if (key == s.key) return &s;
+  return nullptr;
+}
+
+Status CheckSetting(const std::string& key, const std::string& value) {
+  const SettingDef* def = FindSetting(key);
+  if (!def) {
+    std::string known;
+    for (const auto& s : KnownSettings()) known += (known.empty() ? "" : ", ") + std::string(s.key);
+    return Status::BadInput("no setting '" + key + "' (known: " + known + ")");
+  }
+  if (key == "zone" && (value.empty() || value == "UTC" ? false : !IsKnownZone(value)))
+    return Status::BadInput("zone: unknown time zone '" + value + "' (an IANA name such as Europe/Samara)");
+  if (key == "zone" && value.empty()) return Status::BadInput("zone: give an IANA time zone such as Europe/Moscow");
+  if (std::string(def->default_value).find_first_not_of("0123456789") == std::string::npos &&
+      *def->default_value != '\0') {
+    if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(value) < 1)
+      return Status::BadInput(key + ": '" + value + "' is not a whole number from 1");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool SociStore::SchemaTableExists() {
+  int n = 0;
+  if (sqlite_)
+    *sql_ << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'", soci::into(n);
+  else
+    *sql_ << "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+             " AND table_name = 'schema_version'",
+        soci::into(n);
+  return n > 0;
+}
+
+int SociStore::SchemaVersion(bool create) {
+  if (!SchemaTableExists()) {
+    if (!create) return 0;
+    *sql_ << "CREATE TABLE schema_version (version BIGINT NOT NULL)";
+  }
+  long long v = 0;
+  soci::indicator ind = soci::i_null;
+  *sql_ << "SELECT MAX(version) FROM schema_version", soci::into(v, ind);
+  return ind == soci::i_ok ? static_cast<int>(v) : 0;
+}
+
+Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std::string>* registered,
+                       const InitOptions& options) {
+  if (!options.zone.empty())
+    if (Status s = CheckSetting("zone", options.zone); !s.ok()) return s;
+  return Guard([&]() -> Status {
+    Tx tx(*this);
+    // Several `init`s at once on a new PostgreSQL database: one at a time.
+    if (!sqlite_) *sql_ << "SELECT pg_advisory_xact_lock(7231001)";
+    int have = SchemaVersion(true);
+    if (have > kSchemaVersion)
+      return Status::BadInput("the database has schema version " + std::to_string(have) +
+                              ", newer than this mentorflow (" + std::to_string(kSchemaVersion) + "); upgrade mentorflow");
+    for (int v = have; v < kSchemaVersion; ++v) {
+      for (const char* stmt : kMigrations[v]) {
+        std::string text = stmt;
+        if (auto p = text.find("{ID}"); p != std::string::npos)
+          text.replace(p, 4, sqlite_ ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY");
+        *sql_ << text;
+      }
+      long long next = v + 1;
+      *sql_ << "INSERT INTO schema_version (version) VALUES (:v)", soci::use(next);
+    }
+    ready_ = true;
+    auto put = [&](const std::string& key, const std::string& value, bool overwrite) {
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM settings WHERE key = :k", soci::into(n), soci::use(key);
+      if (n == 0) *sql_ << "INSERT INTO settings (key, value) VALUES (:k, :v)", soci::use(key), soci::use(value);
+      else if (overwrite) *sql_ << "UPDATE settings SET value = :v WHERE key = :k", soci::use(value), soci::use(key);
+    };
+    put("zone", options.zone.empty() ? "Europe/Moscow" : options.zone, !options.zone.empty());
+    if (!options.institution.empty()) put("institution", options.institution, true);
+    settings_cache_.clear();
+    for (const auto& def : catalog.definitions()) {
+      std::ifstream in(def->source_path, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string source = ss.str(), hash = Fnv1a(source), old_hash;
+      long long version = def->version;
+      soci::indicator ind = soci::i_null;
+      *sql_ << "SELECT hash FROM workflow_definitions WHERE name = :n AND version = :v", soci::into(old_hash, ind),
+          soci::use(def->name), soci::use(version);
+      if (ind == soci::i_ok) {
+        if (old_hash != hash)
+          return Status::BadInput(def->source_path + ": workflow '" + def->name + "' version " +
+                                  std::to_string(def->version) +
+                                  " is already registered with different content; bump 'version:'");
+        continue;
+      }
+      std::string now = FormatInstant(when.instant);
+      *sql_ << "INSERT INTO workflow_definitions (name, version, source, hash, registered_at)"
+               " VALUES (:n, :v, :s, :h, :t)",
+          soci::use(def->name), soci::use(version), soci::use(source), soci::use(hash), soci::use(now);
+      if (registered) registered->push_back(def->name + " v" + std::to_string(def->version));
+    }
+    if (!options.director.id.empty()) {
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(options.director.id);
+      if (n == 0) {
+        PersonRecord d = options.director;
+        if (d.roles.empty()) d.roles = {"director"};
+        if (Status s = AddPerson(d, when); !s.ok()) return s;
+      }
+    }
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
+// Checked once per session: a schema change needs `init`, which runs alone.
+Status SociStore::Ready() {
+  if (ready_) return Status::Ok();
+  int v = SchemaVersion();
+  if (v == 0) return Status::BadInput("the database is not initialised: run 'mentorflow init'");
+  if (v != kSchemaVersion)
+    return Status::BadInput("the database has schema version " + std::to_string(v) + "; this mentorflow needs " +
+                            std::to_string(kSchemaVersion) + " (run 'mentorflow init')");
+  ready_ = true;
+  return Status::Ok();
+}
+
+std::string SociStore::Setting(const std::string& key) {
+  if (auto it = settings_cache_.find(key); it != settings_cache_.end()) return it->second;
+  std::string value;
+  soci::indicator ind = soci::i_null;
+  *sql_ << "SELECT value FROM settings WHERE key = :k", soci::into(value, ind), soci::use(key);
+  if (ind != soci::i_ok) {
+    const SettingDef* def = FindSetting(key);
+    value = def ? def->default_value : "";
+  }
+  settings_cache_[key] = value;
+  return value;
+}
+
+Status SociStore::Settings(std::vector<std::pair<std::string, std::string>>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    for (const auto& s : KnownSettings()) out->push_back({s.key, Setting(s.key)});
+    return Status::Ok();
+  });
+}
+
+Status SociStore::GetSetting(const std::string& key, std::string* value) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (!FindSetting(key)) return CheckSetting(key, "");
+    *value = Setting(key);
+    return Status::Ok();
+  });
+}
+
+Status SociStore::SetSetting(const std::string& key, const std::string& value, const std::string& actor_id,
+                             const Now& now) {
+  if (Status s = CheckSetting(key, value); !s.ok()) return s;
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    Actor actor = LoadActor(actor_id);
+    std::string role = actor.Holds("director") ? "director" : actor.Holds("curator") ? "curator" : "";
+    if (role.empty())
+      return Status(Code::kRefused,
+                    "role: " + (actor_id.empty() ? std::string("nobody") : actor_id) +
+                        " may not change settings (a curator or the director does)",
+                    "role");
+    std::string before = Setting(key);
+    int n = 0;
+    *sql_ << "SELECT COUNT(*) FROM settings WHERE key = :k", soci::into(n), soci::use(key);
+    if (n == 0) *sql_ << "INSERT INTO settings (key, value) VALUES (:k, :v)", soci::use(key), soci::use(value);
+    else *sql_ << "UPDATE settings SET value = :v WHERE key = :k", soci::use(value), soci::use(key);
+    if (Status s = AppendPersonHistory(actor_id, actor_id, role, "setting", key + ": '" + before + "' -> '" + value + "'",
+                                       now);
+        !s.ok())
+      return s;
+    tx.Commit();
+    settings_cache_.erase(key);
+    return Status::Ok();
+  });
+}
+
+}  // namespace storage
+}  // namespace mentorflow

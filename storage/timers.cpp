@@ -1,0 +1,76 @@
+// `tick`: firing the deadlines that have passed, one transaction each, in
+// due order, and bringing reminders whose day has come into the outbox.
+#include <spdlog/spdlog.h>
+
+#include "storage/statements.h"
+
+namespace mentorflow::storage {
+
+Status SociStore::Tick(const Now& now, TickReport* report) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    const std::string zone = Zone();
+    const std::string today = FormatDate(now.today);
+    // On PostgreSQL each process claims the earliest timer nobody else holds:
+    // two ticks at once fire different timers, each exactly once.
+    const std::string next_timer = std::string(
+        "SELECT instance, timer_key, state, event, due FROM timers WHERE due < :today"
+        " ORDER BY due, instance, timer_key LIMIT 1") + (sqlite_ ? "" : " FOR UPDATE SKIP LOCKED");
+    for (;;) {
+      Tx tx(*this);
+      std::string instance, key, state, event, due;
+      soci::indicator ind = soci::i_null;
+      *sql_ << next_timer, soci::into(instance, ind), soci::into(key), soci::into(state), soci::into(event),
+          soci::into(due), soci::use(today);
+      if (ind != soci::i_ok) {
+        report->reminders_due += PromoteDueReminders(now.today);
+        tx.Commit();
+        return Status::Ok();
+      }
+      const Date due_day = *ParseDate(due);
+      // Reminders that came due before this deadline passed go out first:
+      // leaving the state would otherwise cancel them unsent.
+      report->reminders_due += PromoteDueReminders(due_day);
+      auto& del = q_.Get(q_.delete_timer);
+      del.instance = instance;
+      del.key = key;
+      del.Run();
+      const Now at = FiringMoment(due_day, zone);
+      InstanceRecord rec;
+      const Definition* def = nullptr;
+      Actor system;
+      if (Status s = LoadInstance(instance, &rec, &def, "system", &system); !s.ok()) {
+        spdlog::warn("tick: timer {} of instance {} has no instance; dropped", key, instance);
+        tx.Commit();
+        continue;
+      }
+      TickReport::Fired fired{instance, rec.workflow, event, due, FormatInstant(at.instant), rec.state, rec.state,
+                              false, ""};
+      if (rec.state != state) {  // left without the timer being cancelled (should not happen): nothing to fire
+        spdlog::warn("tick: timer {} of instance {} belongs to state {}, the instance is in {}; dropped", key,
+                     instance, state, rec.state);
+        tx.Commit();
+        continue;
+      }
+      Snapshot snap = SnapshotOf(*def, rec);
+      DbWorld world(*this);
+      Outcome o = Dispatch(*def, snap, event, {}, system, at, world);
+      if (o.ok()) {
+        if (Status s = ApplyDecision(*def, rec, *o.decision, at, nullptr); !s.ok()) return s;
+        fired.to = def->states[o.decision->to].name;
+        spdlog::info("tick: {} #{} {} (due {}) -> {}", rec.workflow, instance, event, due, fired.to);
+      } else {
+        // Not fatal: the refusal is written down and the tick goes on.
+        fired.refused = true;
+        fired.reason = o.refusal.message;
+        if (Status s = AppendNote(*def, rec, "system", "system", event, "refused: " + o.refusal.message, at); !s.ok())
+          return s;
+        spdlog::warn("tick: {} #{} {} (due {}) refused: {}", rec.workflow, instance, event, due, o.refusal.message);
+      }
+      tx.Commit();
+      report->fired.push_back(std::move(fired));
+    }
+  });
+}
+
+}  // namespace mentorflow::storage

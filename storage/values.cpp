@@ -1,0 +1,82 @@
+// Field values <-> JSON, by the field's declared type: the one codec between
+// engine Values and the database's `fields` and `changes` columns.
+#include <sstream>
+
+#include "storage/internal.h"
+
+namespace mentorflow::storage {
+
+json ToJson(const FieldDef& f, const Value& v) {
+  if (!IsSet(v) && f.type != FieldType::kList) return nullptr;
+  switch (f.type) {
+    case FieldType::kInt: return std::get<std::int64_t>(v);
+    case FieldType::kBool: return std::get<bool>(v);
+    case FieldType::kDate: return FormatDate(std::get<Date>(v));
+    case FieldType::kList: {
+      json arr = json::array();
+      if (const auto* l = std::get_if<List>(&v))
+        for (const auto& item : *l) {
+          json o = {{"id", item.id}};
+          for (size_t k = 0; k < f.item_fields.size(); ++k) o[f.item_fields[k].name] = ToJson(f.item_fields[k], item.values[k]);
+          arr.push_back(o);
+        }
+      return arr;
+    }
+    default: return std::get<std::string>(v);
+  }
+}
+
+Value FromJson(const FieldDef& f, const json& j) {
+  if (j.is_null()) return f.type == FieldType::kList ? Value{List{}} : Value{};
+  switch (f.type) {
+    case FieldType::kInt: return j.get<std::int64_t>();
+    case FieldType::kBool: return j.get<bool>();
+    case FieldType::kDate: return *ParseDate(j.get<std::string>());
+    case FieldType::kList: {
+      List l;
+      for (const auto& o : j) {
+        Item item;
+        item.id = o.at("id").get<std::string>();
+        for (const auto& sub : f.item_fields) item.values.push_back(FromJson(sub, o.value(sub.name, json())));
+        l.push_back(std::move(item));
+      }
+      return l;
+    }
+    default: return j.get<std::string>();
+  }
+}
+
+json FieldsJson(const Definition& def, const std::vector<Value>& fields) {
+  json o = json::object();
+  for (size_t i = 0; i < def.fields.size(); ++i) o[def.fields[i].name] = ToJson(def.fields[i], fields[i]);
+  return o;
+}
+
+std::vector<Value> FieldsFromJson(const Definition& def, const std::string& text) {
+  json o = json::parse(text);
+  std::vector<Value> out;
+  for (const auto& f : def.fields) out.push_back(FromJson(f, o.value(f.name, json())));
+  return out;
+}
+
+json ChangesJson(const Definition& def, const std::vector<FieldChange>& changes) {
+  json arr = json::array();
+  for (const auto& c : changes) {
+    const FieldDef& f = def.fields[c.field];
+    arr.push_back({{"field", f.name}, {"before", ToJson(f, c.before)}, {"after", ToJson(f, c.after)}});
+  }
+  return arr;
+}
+
+std::string Fnv1a(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  std::ostringstream os;
+  os << std::hex << h;
+  return os.str();
+}
+
+}  // namespace mentorflow::storage

@@ -11,7 +11,9 @@
 #include <new>
 
 #include "bench/msm_pair.h"
-#include "engine/memory_institution.h"
+#include "engine/dispatch.h"
+#include "engine/loader.h"
+#include "tests/fake_world.h"
 
 // ---- allocation counter ------------------------------------------------------
 static std::atomic<long> g_allocations{0};
@@ -53,7 +55,7 @@ const std::vector<Step>& Lifecycle() {
 struct Fixture {
   Catalog catalog = Catalog::Load({MENTORFLOW_SOURCE_DIR "/workflows"}, LoadOptions{MENTORFLOW_SOURCE_DIR "/templates"});
   const Definition* def = catalog.Find("mentoring_pair");
-  MemoryInstitution world{catalog};
+  mentorflow::testing::FakeWorld world;
   Now now = Now::At(*ParseLocalTime("2026-09-01", ""), "");
   Snapshot start;
   std::vector<Actor> actors;       // per step
@@ -65,10 +67,10 @@ struct Fixture {
       for (const auto& e : catalog.errors()) std::fprintf(stderr, "%s\n", e.ToString().c_str());
       std::exit(1);
     }
-    world.AddPerson({"d1", "", {"director"}, true});
-    world.AddPerson({"c1", "", {"curator"}, true});
-    world.AddPerson({"m1", "", {"mentor"}, true});
-    world.AddPerson({"s1", "", {"mentee"}, true});
+    world.Add("d1", {"director"});
+    world.Add("c1", {"curator"});
+    world.Add("m1", {"mentor"});
+    world.Add("s1", {"mentee"});
     auto o = Start(*def, {{"mentor", "m1"}, {"mentee", "s1"}, {"form", "virtual"}, {"kind", "volunteer_pupil"}}, "",
                    world.ActorFor("c1"), now, world);
     start.id = "1";

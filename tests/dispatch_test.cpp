@@ -1,11 +1,12 @@
 // The pure dispatch core on the shipped mentoring_pair: the happy path, every
 // termination reason, and every kind of refusal, each leaving the instance
-// untouched.
+// untouched. Driven through a fake World (tests/fake_world.h); what storage
+// does with a decision is tested on the store.
 #include "engine/dispatch.h"
 
 #include <gtest/gtest.h>
 
-#include "engine/memory_institution.h"
+#include "tests/fake_world.h"
 #include "tests/test_support.h"
 
 namespace mentorflow {
@@ -17,73 +18,63 @@ class PairTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(testing::Shipped().ok());
-    inst_ = std::make_unique<MemoryInstitution>(testing::Shipped());
-    inst_->AddPerson({"d1", "Директор", {"director"}, true});
-    inst_->AddPerson({"c1", "Куратор", {"curator"}, true});
-    inst_->AddPerson({"m1", "Наставник", {"mentor"}, true});
-    inst_->AddPerson({"m2", "Другой наставник", {"mentor"}, true});
-    inst_->AddPerson({"s1", "Наставляемый", {"mentee"}, true});
-    auto r = inst_->Start("mentoring_pair", {{"mentor", "m1"}, {"mentee", "s1"}, {"form", "virtual"},
-                                             {"kind", "volunteer_pupil"}, {"months", "6"}},
-                          "", "c1", At("2026-09-01"));
-    ASSERT_TRUE(r.status.ok()) << r.status.message();
-    id_ = r.id;
+    world_.Add("d1", {"director"});
+    world_.Add("c1", {"curator"});
+    world_.Add("m1", {"mentor"});
+    world_.Add("m2", {"mentor"});
+    world_.Add("s1", {"mentee"});
+    auto st = pair_.Start(*testing::Shipped().Find("mentoring_pair"),
+                          {{"mentor", "m1"}, {"mentee", "s1"}, {"form", "virtual"}, {"kind", "volunteer_pupil"},
+                           {"months", "6"}},
+                          world_.ActorFor("c1"), At("2026-09-01"), world_);
+    ASSERT_TRUE(st.ok()) << st.message();
   }
-  MemoryInstitution::Result Send(const char* ev, const char* who, Input in = {}, const char* day = "2026-09-02") {
-    return inst_->Send(id_, ev, in, who, At(day));
+  Status Send(const char* ev, const char* who, Input in = {}, const char* day = "2026-09-02") {
+    return pair_.Send(ev, in, world_.ActorFor(who), At(day), world_);
   }
-  std::string State() const {
-    const auto* i = inst_->Find(id_);
-    return i->def->states[i->snap.state].name;
-  }
+  std::string State() const { return pair_.State(); }
   void ToActive() {
-    ASSERT_TRUE(Send("submit", "c1").status.ok());
-    ASSERT_TRUE(inst_->Sign(id_, "agreement", "m1").status.ok());
-    ASSERT_TRUE(inst_->Sign(id_, "agreement", "s1").status.ok());
-    ASSERT_TRUE(Send("ready", "c1").status.ok());
-    ASSERT_TRUE(inst_->Sign(id_, "order", "d1").status.ok());
+    ASSERT_TRUE(Send("submit", "c1").ok());
+    pair_.MarkSigned("agreement");
+    ASSERT_TRUE(Send("ready", "c1").ok());
+    pair_.MarkSigned("order");
     auto r = Send("approve", "d1", {}, "2026-09-10");
-    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    ASSERT_TRUE(r.ok()) << r.message();
     ASSERT_EQ(State(), "active");
   }
   // A refused event must leave the instance exactly as it was.
   void ExpectRefusedUnchanged(const char* ev, const char* who, Input in, Code code, const char* rule) {
-    const auto before = *inst_->Find(id_);
-    size_t timers = inst_->pending_timers(), docs = inst_->documents().size();
+    const auto before = pair_.snap;
+    const size_t history = pair_.history.size();
     auto r = Send(ev, who, in);
-    EXPECT_EQ(r.status.code(), code) << ev << ": " << r.status.message();
-    EXPECT_EQ(r.rule, rule) << r.status.message();
-    const auto& after = *inst_->Find(id_);
-    EXPECT_EQ(after.snap.state, before.snap.state);
-    EXPECT_EQ(after.snap.fields, before.snap.fields);
-    EXPECT_EQ(after.history.size(), before.history.size());
-    EXPECT_EQ(inst_->pending_timers(), timers);
-    EXPECT_EQ(inst_->documents().size(), docs);
+    EXPECT_EQ(r.code(), code) << ev << ": " << r.message();
+    EXPECT_EQ(r.rule(), rule) << r.message();
+    EXPECT_EQ(pair_.snap.state, before.state);
+    EXPECT_EQ(pair_.snap.fields, before.fields);
+    EXPECT_EQ(pair_.history.size(), history);
   }
-  std::unique_ptr<MemoryInstitution> inst_;
-  std::string id_;
+  testing::FakeWorld world_;
+  testing::PureInstance pair_;
 };
 
 TEST_F(PairTest, Dispatch_HappyPathToCompletion) {
   ToActive();
-  const auto* i = inst_->Find(id_);
-  int ends = i->def->FieldIndex("ends_on");
-  EXPECT_EQ(FormatDate(std::get<Date>(i->snap.fields[ends])), "2027-03-10");  // 6 months after approval
-  auto plan = inst_->Start("individual_plan", {{"mentor", "m1"}, {"mentee", "s1"}}, id_, "m1", At("2026-09-11"));
-  ASSERT_TRUE(plan.status.ok()) << plan.status.message();
-  EXPECT_EQ(Send("complete", "c1").rule, "condition");  // the plan is not done
-  ASSERT_TRUE(inst_->Send(plan.id, "add_item", {{"title", "Встреча"}, {"due", "2026-10-01"}}, "m1", At("2026-09-11")).status.ok());
-  ASSERT_TRUE(inst_->Send(plan.id, "submit", {}, "m1", At("2026-09-11")).status.ok());
-  ASSERT_TRUE(inst_->Sign(plan.id, "plan", "m1").status.ok());
-  ASSERT_TRUE(inst_->Sign(plan.id, "plan", "c1").status.ok());
-  ASSERT_TRUE(inst_->Send(plan.id, "agree", {}, "c1", At("2026-09-12")).status.ok());
-  EXPECT_EQ(inst_->Send(plan.id, "finish", {}, "m1", At("2026-10-02")).rule, "condition");
-  ASSERT_TRUE(inst_->Send(plan.id, "update_item", {{"id", "1"}, {"status", "done"}}, "m1", At("2026-10-02")).status.ok());
-  ASSERT_TRUE(inst_->Send(plan.id, "finish", {}, "m1", At("2026-10-02")).status.ok());
+  EXPECT_EQ(FormatDate(std::get<Date>(pair_.Field("ends_on"))), "2027-03-10");  // 6 months after approval
+  // Entering `active` armed its deadline at ends_on, reminders 30 and 7 days before, to mentor and curator.
+  ASSERT_EQ(pair_.last.timers.size(), 1u);
+  EXPECT_EQ(FormatDate(pair_.last.timers[0].due), "2027-03-10");
+  ASSERT_EQ(pair_.last.reminders.size(), 2u);
+  EXPECT_EQ(FormatDate(pair_.last.reminders[0].on), "2027-02-08");
+  EXPECT_EQ(pair_.last.reminders[0].kind, ReminderKind::kUpcoming);
+  EXPECT_EQ(Recipients(*pair_.def, pair_.snap.fields, pair_.last.reminders[0].notify, world_),
+            (std::vector<std::string>{"m1", "c1"}));
+  world_.children = {1, 0};  // the plan is not done
+  EXPECT_EQ(Send("complete", "c1").rule(), "condition");
+  world_.children = {1, 1};
   auto r = Send("complete", "c1", {}, "2026-10-03");
-  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(State(), "completed");
-  EXPECT_EQ(inst_->pending_timers(), 0u);  // the active deadline went with the state
+  EXPECT_EQ(pair_.last.cancel_timers, std::vector<std::string>{"deadline:active"});  // the deadline goes with the state
   ExpectRefusedUnchanged("complete", "c1", {}, Code::kRefused, "final");
 }
 
@@ -99,12 +90,11 @@ TEST_P(PairTermination, Dispatch_EachReasonIsRecorded) {
   ToActive();
   ExpectRefusedUnchanged(GetParam().event, GetParam().actor, {}, Code::kBadInput, "input");  // reason required
   auto r = Send(GetParam().event, GetParam().actor, {{"termination_reason", "переезд"}});
-  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(State(), "terminated");
-  const auto* i = inst_->Find(id_);
-  EXPECT_EQ(std::get<std::string>(i->snap.fields[i->def->FieldIndex("termination")]), GetParam().recorded);
-  EXPECT_EQ(std::get<std::string>(i->snap.fields[i->def->FieldIndex("termination_reason")]), "переезд");
-  const auto& h = i->history.back();
+  EXPECT_EQ(std::get<std::string>(pair_.Field("termination")), GetParam().recorded);
+  EXPECT_EQ(std::get<std::string>(pair_.Field("termination_reason")), "переезд");
+  const auto& h = pair_.history.back();
   EXPECT_EQ(h.event, GetParam().event);
   EXPECT_EQ(h.actor, GetParam().actor);
   EXPECT_EQ(h.from, "active");
@@ -130,20 +120,19 @@ TEST_F(PairTest, Refusal_AnotherMentorsPair) {
 }
 
 TEST_F(PairTest, Refusal_UnmetConditionNamesWhatIsMissing) {
-  ASSERT_TRUE(Send("submit", "c1").status.ok());
+  ASSERT_TRUE(Send("submit", "c1").ok());
   auto r = Send("ready", "c1");
-  EXPECT_EQ(r.rule, "condition");
-  EXPECT_NE(r.status.message().find("document 'agreement' signed"), std::string::npos) << r.status.message();
+  EXPECT_EQ(r.rule(), "condition");
+  EXPECT_NE(r.message().find("document 'agreement' signed"), std::string::npos) << r.message();
   ExpectRefusedUnchanged("ready", "c1", {}, Code::kRefused, "condition");
 }
 
 TEST_F(PairTest, Refusal_MissingConsent) {
-  inst_->SetConsent("s1", false);
-  ASSERT_TRUE(Send("submit", "c1").status.ok());
-  ASSERT_TRUE(inst_->Sign(id_, "agreement", "m1").status.ok());
-  ASSERT_TRUE(inst_->Sign(id_, "agreement", "s1").status.ok());
+  world_.people["s1"].consent = false;
+  ASSERT_TRUE(Send("submit", "c1").ok());
+  pair_.MarkSigned("agreement");
   auto r = Send("ready", "c1");
-  EXPECT_NE(r.status.message().find("consent of mentee (s1)"), std::string::npos) << r.status.message();
+  EXPECT_NE(r.message().find("consent of mentee (s1)"), std::string::npos) << r.message();
   ExpectRefusedUnchanged("ready", "c1", {}, Code::kRefused, "condition");
 }
 
@@ -153,7 +142,7 @@ TEST_F(PairTest, Refusal_EventNotAllowedInThisState) {
 
 TEST_F(PairTest, Refusal_UnknownEventSuggestsTheNearest) {
   auto r = Send("submt", "c1");
-  EXPECT_EQ(r.status.code(), Code::kBadInput);
+  EXPECT_EQ(r.code(), Code::kBadInput);
   ExpectRefusedUnchanged("submt", "c1", {}, Code::kBadInput, "unknown_event");
 }
 
@@ -168,64 +157,62 @@ TEST_F(PairTest, Refusal_BadInputValues) {
 
 TEST_F(PairTest, Dispatch_ExtensionNeedsBothSides) {
   ToActive();
-  ASSERT_TRUE(Send("propose_change", "m1", {{"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}}).status.ok());
-  ASSERT_TRUE(Send("mentor_agrees", "m1").status.ok());
+  ASSERT_TRUE(Send("propose_change", "m1", {{"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}}).ok());
+  ASSERT_TRUE(Send("mentor_agrees", "m1").ok());
   ExpectRefusedUnchanged("apply_change", "c1", {}, Code::kRefused, "condition");
   ExpectRefusedUnchanged("mentee_agrees", "m1", {}, Code::kRefused, "role");
-  ASSERT_TRUE(Send("mentee_agrees", "s1").status.ok());
-  ASSERT_TRUE(Send("apply_change", "c1").status.ok());
-  const auto* i = inst_->Find(id_);
-  EXPECT_EQ(FormatDate(std::get<Date>(i->snap.fields[i->def->FieldIndex("ends_on")])), "2027-06-30");
+  ASSERT_TRUE(Send("mentee_agrees", "s1").ok());
+  ASSERT_TRUE(Send("apply_change", "c1").ok());
+  EXPECT_EQ(FormatDate(std::get<Date>(pair_.Field("ends_on"))), "2027-06-30");
   EXPECT_EQ(State(), "active");
 }
 
 TEST_F(PairTest, Dispatch_ReplacementIsDecidedByTheDirector) {
   ToActive();
-  ASSERT_TRUE(Send("request_replacement", "s1", {{"replacement_reason", "нет контакта"}}).status.ok());
+  ASSERT_TRUE(Send("request_replacement", "s1", {{"replacement_reason", "нет контакта"}}).ok());
   ExpectRefusedUnchanged("replace_mentor", "c1", {{"mentor", "m2"}}, Code::kRefused, "role");
   ExpectRefusedUnchanged("replace_mentor", "d1", {{"mentor", "s1"}}, Code::kBadInput, "input");  // not a mentor
-  ASSERT_TRUE(Send("replace_mentor", "d1", {{"mentor", "m2"}}).status.ok());
+  ASSERT_TRUE(Send("replace_mentor", "d1", {{"mentor", "m2"}}).ok());
   EXPECT_EQ(State(), "documents");  // a new agreement is needed
   ExpectRefusedUnchanged("ready", "c1", {}, Code::kRefused, "condition");
 }
 
 TEST_F(PairTest, Dispatch_StartRefusals) {
-  auto n = inst_->pending_timers();
-  auto missing = inst_->Start("mentoring_pair", {{"mentor", "m1"}}, "", "c1", At("2026-09-01"));
-  EXPECT_EQ(missing.status.code(), Code::kBadInput);
-  auto unknown = inst_->Start("mentoring_pair", {{"mentor", "m1"}, {"colour", "red"}}, "", "c1", At("2026-09-01"));
-  EXPECT_EQ(unknown.status.code(), Code::kBadInput);
-  auto role = inst_->Start("mentoring_pair", {}, "", "s1", At("2026-09-01"));
-  EXPECT_EQ(role.status.code(), Code::kRefused);
-  auto nowf = inst_->Start("no_such_workflow", {}, "", "c1", At("2026-09-01"));
-  EXPECT_EQ(nowf.status.code(), Code::kNotFound);
-  EXPECT_EQ(inst_->instances().size(), 1u);
-  EXPECT_EQ(inst_->pending_timers(), n);
+  const Definition& def = *testing::Shipped().Find("mentoring_pair");
+  testing::PureInstance other;
+  EXPECT_EQ(other.Start(def, {{"mentor", "m1"}}, world_.ActorFor("c1"), At("2026-09-01"), world_).code(), Code::kBadInput);
+  EXPECT_EQ(other.Start(def, {{"mentor", "m1"}, {"colour", "red"}}, world_.ActorFor("c1"), At("2026-09-01"), world_).code(),
+            Code::kBadInput);
+  EXPECT_EQ(other.Start(def, {}, world_.ActorFor("s1"), At("2026-09-01"), world_).code(), Code::kRefused);
+  EXPECT_TRUE(other.history.empty());
 }
 
 TEST_F(PairTest, Dispatch_DeadlinesAndReminders) {
-  ASSERT_TRUE(Send("submit", "c1", {}, "2026-09-01").status.ok());
-  // Documents due 14 days later; reminders 7 days and 1 day before.
-  auto early = inst_->Tick(At("2026-09-07"));
-  EXPECT_TRUE(early.reminders.empty());
-  auto week = inst_->Tick(At("2026-09-08"));
-  ASSERT_EQ(week.reminders.size(), 1u);
-  EXPECT_EQ(week.reminders[0].recipients, std::vector<std::string>{"c1"});
-  EXPECT_EQ(FormatDate(*week.reminders[0].spec.due), "2026-09-15");
-  auto due_day = inst_->Tick(At("2026-09-15"));
-  EXPECT_TRUE(due_day.fired.empty());  // due *by* the 15th
-  auto after = inst_->Tick(At("2026-09-16"));
-  ASSERT_EQ(after.fired.size(), 1u);
+  ASSERT_TRUE(Send("submit", "c1", {}, "2026-09-01").ok());
+  // Documents due 14 days later; reminders 7 days and 1 day before, to the curator.
+  ASSERT_EQ(pair_.last.timers.size(), 1u);
+  EXPECT_EQ(pair_.last.timers[0].key, "deadline:documents");
+  EXPECT_EQ(FormatDate(pair_.last.timers[0].due), "2026-09-15");
+  ASSERT_EQ(pair_.last.reminders.size(), 2u);
+  EXPECT_EQ(FormatDate(pair_.last.reminders[0].on), "2026-09-08");
+  EXPECT_EQ(FormatDate(pair_.last.reminders[1].on), "2026-09-14");
+  EXPECT_EQ(FormatDate(*pair_.last.reminders[0].due), "2026-09-15");
+  EXPECT_EQ(Recipients(*pair_.def, pair_.snap.fields, pair_.last.reminders[0].notify, world_),
+            std::vector<std::string>{"c1"});
+  // The deadline's event is the system's: nobody else may send it.
+  ExpectRefusedUnchanged("documents_overdue", "c1", {}, Code::kRefused, "role");
+  auto r = pair_.Send("documents_overdue", {}, Actor::System(), FiringMoment(*ParseDate("2026-09-15"), ""), world_);
+  ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(State(), "proposed");
-  EXPECT_TRUE(inst_->Tick(At("2026-09-16")).fired.empty());  // repeating a tick does nothing
+  EXPECT_EQ(pair_.history.back().at, *ParseLocalTime("2026-09-16", ""));
 }
 
 TEST(Dispatch_Pure, SameInputsGiveTheSameDecision) {
   const Definition& def = *testing::Shipped().Find("mentoring_pair");
-  MemoryInstitution world(testing::Shipped());
-  world.AddPerson({"c1", "", {"curator"}, true});
-  world.AddPerson({"m1", "", {"mentor"}, true});
-  world.AddPerson({"s1", "", {"mentee"}, true});
+  testing::FakeWorld world;
+  world.Add("c1", {"curator"});
+  world.Add("m1", {"mentor"});
+  world.Add("s1", {"mentee"});
   Input in = {{"mentor", "m1"}, {"mentee", "s1"}, {"form", "speed"}, {"kind", "counsellor_pupil"}};
   auto a = Start(def, in, "", world.ActorFor("c1"), At("2026-09-01"), world);
   auto b = Start(def, in, "", world.ActorFor("c1"), At("2026-09-01"), world);
@@ -233,6 +220,25 @@ TEST(Dispatch_Pure, SameInputsGiveTheSameDecision) {
   EXPECT_EQ(a.decision->fields, b.decision->fields);
   // mentor, mentee, form, kind as given; months and the four flags from their defaults.
   EXPECT_EQ(a.decision->history.changes.size(), 9u);
+}
+
+TEST(Dispatch_Pure, AnOverdueDeadlineNotifiesAtOnceAndEscalatesLater) {
+  const Definition& def = *testing::Shipped().Find("monitoring");
+  testing::FakeWorld world;
+  world.Add("c1", {"curator"});
+  world.Add("d1", {"director"});
+  testing::PureInstance mon;
+  ASSERT_TRUE(mon.Start(def, {}, world.ActorFor("c1"), At("2026-12-01"), world).ok());
+  ASSERT_TRUE(mon.Send("overdue", {}, Actor::System(), FiringMoment(*ParseDate("2026-12-20"), ""), world).ok());
+  ASSERT_EQ(mon.last.reminders.size(), 2u);
+  EXPECT_EQ(mon.last.reminders[0].kind, ReminderKind::kOverdue);
+  EXPECT_EQ(FormatDate(mon.last.reminders[0].on), "2026-12-21");  // the curator, at once
+  EXPECT_EQ(Recipients(def, mon.snap.fields, mon.last.reminders[0].notify, world), std::vector<std::string>{"c1"});
+  EXPECT_EQ(FormatDate(mon.last.reminders[1].on), "2026-12-28");  // the director, a week later
+  EXPECT_EQ(Recipients(def, mon.snap.fields, mon.last.reminders[1].notify, world), std::vector<std::string>{"d1"});
+  // A late report before the week is out cancels the escalation not yet due.
+  ASSERT_TRUE(mon.Send("submit", {{"report_url", "x"}}, world.ActorFor("c1"), At("2026-12-23"), world).ok());
+  EXPECT_EQ(mon.last.cancel_notices, std::vector<std::string>{"notify:overdue"});
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     }
     url_ = FreshDatabase("", &path_);
     Status st;
-    store_ = Store::Open(url_, &st);
+    store_ = Store::Open(url_, &st, {testing::SourcePath("templates")});
     ASSERT_TRUE(store_) << st.message();
     ASSERT_TRUE(store_->Init(testing::Shipped(), At("2026-09-01"), nullptr).ok());
     for (const PersonRecord& p : {PersonRecord{"d1", "Директор", {"director"}, "", ""},
@@ -93,7 +93,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     soci::session s = Raw(url_, path_);
     std::string out;
     for (const char* t : {"schema_version", "workflow_definitions", "people", "person_roles", "person_data", "counters",
-                          "instances", "history", "timers", "outbox", "documents"}) {
+                          "instances", "history", "timers", "reminders", "documents", "settings", "person_history"}) {
       soci::rowset<soci::row> rs = (s.prepare << std::string("SELECT * FROM ") + t);
       out += std::string("## ") + t + "\n";
       std::vector<std::string> lines;
@@ -127,12 +127,12 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   EXPECT_EQ(store_->Send(id, "ready", {}, "c1", At("2026-09-02"), &rec, &r).code(), Code::kRefused);
   EXPECT_EQ(r.rule, "condition");
   std::string doc_status;
-  ASSERT_TRUE(store_->Sign(id, "agreement", "m1", &doc_status).ok());
+  ASSERT_TRUE(store_->Sign(id, "agreement", "m1", At("2026-09-03"), &doc_status).ok());
   EXPECT_EQ(doc_status, "issued");
-  ASSERT_TRUE(store_->Sign(id, "agreement", "s1", &doc_status).ok());
+  ASSERT_TRUE(store_->Sign(id, "agreement", "s1", At("2026-09-03"), &doc_status).ok());
   EXPECT_EQ(doc_status, "signed");
   ASSERT_TRUE(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).ok());
-  ASSERT_TRUE(store_->Sign(id, "order", "d1", &doc_status).ok());
+  ASSERT_TRUE(store_->Sign(id, "order", "d1", At("2026-09-03"), &doc_status).ok());
   ASSERT_TRUE(store_->Send(id, "approve", {}, "d1", At("2026-09-10"), &rec, &r).ok());
   EXPECT_EQ(rec.state, "active");
   EXPECT_NE(rec.fields_json.find("\"ends_on\":\"2027-06-10\""), std::string::npos) << rec.fields_json;
@@ -164,7 +164,7 @@ TEST_P(StorageTest, Refusal_BadInputChangesNothing) {
             Code::kBadInput);
   EXPECT_EQ(store_->Start("mentoring_pair", {{"months", "nine"}}, "", "c1", At("2026-09-02"), &rec, &r).code(),
             Code::kBadInput);
-  EXPECT_EQ(store_->Sign(id, "order", "d1", nullptr).code(), Code::kNotFound);  // not issued yet
+  EXPECT_EQ(store_->Sign(id, "order", "d1", At("2026-09-03"), nullptr).code(), Code::kNotFound);  // not issued yet
   EXPECT_EQ(store_->AddPerson({"c1", "dup", {"curator"}, "", ""}, At("2026-09-02")).code(), Code::kConflict);
   EXPECT_EQ(store_->AddPerson({"x1", "x", {"mentee"}, "2012-02-30", ""}, At("2026-09-02")).code(), Code::kBadInput);
   EXPECT_EQ(store_->SetConsent("nobody", true, "c1", At("2026-09-02")).code(), Code::kNotFound);
@@ -383,7 +383,7 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
     ASSERT_GE(child, 0);
     if (child == 0) {  // the writer: events round the instances, until killed
       Status st;
-      auto store = Store::Open(url_, &st);
+      auto store = Store::Open(url_, &st, {testing::SourcePath("templates")});
       InstanceRecord out;
       Refusal rf;
       const char* channels[] = {"site", "social", "both"};
@@ -412,7 +412,7 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
   // Replaying the history gives the stored instance: every accepted event is
   // in the history, and nothing is in the instance that the history lacks.
   Status st;
-  auto fresh = Store::Open(url_, &st);
+  auto fresh = Store::Open(url_, &st, {testing::SourcePath("templates")});
   size_t events = 0;
   for (const auto& id : ids) {
     ASSERT_TRUE(fresh->Show(id, &rec).ok());
@@ -561,7 +561,7 @@ TEST_P(StorageTest, Init_UpgradesASchemaVersion1Database) {
     }
   }
   Status st;
-  auto store = Store::Open(url, &st);
+  auto store = Store::Open(url, &st, {testing::SourcePath("templates")});
   ASSERT_TRUE(store);
   InstanceRecord rec;
   Refusal r;

@@ -1,0 +1,126 @@
+// The pure rules storage applies: recipients, signatures, consent, firing
+// moments, and the iCalendar writer's folding and escaping.
+#include "engine/rules.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/ics.h"
+#include "tests/fake_world.h"
+#include "tests/test_support.h"
+
+namespace mentorflow {
+namespace {
+
+const Definition& Def(const char* name) { return *testing::Shipped().Find(name); }
+
+std::vector<Value> PairFields(const char* mentor, const char* mentee) {
+  const Definition& def = Def("mentoring_pair");
+  std::vector<Value> f(def.fields.size());
+  f[def.FieldIndex("mentor")] = std::string(mentor);
+  f[def.FieldIndex("mentee")] = std::string(mentee);
+  return f;
+}
+
+TEST(Rules_Recipients, BoundRolesGiveTheirPersonOthersEveryHolder) {
+  testing::FakeWorld world;
+  world.Add("c1", {"curator"});
+  world.Add("c2", {"curator"});
+  world.Add("m1", {"mentor"});
+  world.Add("m2", {"mentor"});
+  const Definition& def = Def("mentoring_pair");
+  auto fields = PairFields("m1", "s1");
+  EXPECT_EQ(Recipients(def, fields, {"mentor", "curator"}, world), (std::vector<std::string>{"m1", "c1", "c2"}));
+  EXPECT_EQ(Recipients(def, fields, {"mentee"}, world), std::vector<std::string>{"s1"});  // a person field's role
+  EXPECT_EQ(Recipients(def, fields, {"mentor", "mentor"}, world), std::vector<std::string>{"m1"});  // each once
+  EXPECT_TRUE(Recipients(def, fields, {"guardian"}, world).empty());  // bound, and the field is unset
+  // The programme names its curator: only that one.
+  const Definition& prog = Def("programme");
+  std::vector<Value> pf(prog.fields.size());
+  pf[prog.FieldIndex("curator")] = std::string("c2");
+  EXPECT_EQ(Recipients(prog, pf, {"curator"}, world), std::vector<std::string>{"c2"});
+}
+
+TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
+  const Definition& def = Def("mentoring_pair");
+  const DocumentDef& agreement = def.documents[def.DocumentIndex("agreement")];
+  auto fields = PairFields("m1", "s1");
+  std::vector<Signature> sigs;
+  auto m1 = MaySign(def, agreement, fields, Actor{"m1", {"mentor"}}, sigs);
+  ASSERT_TRUE(m1.status.ok());
+  EXPECT_EQ(m1.as, "mentor");
+  EXPECT_EQ(m1.capacity, "mentor");
+  auto other = MaySign(def, agreement, fields, Actor{"m2", {"mentor"}}, sigs);  // another pair's mentor
+  EXPECT_EQ(other.status.rule(), "signer");
+  EXPECT_EQ(MaySign(def, agreement, fields, Actor{"c1", {"curator"}}, sigs).status.rule(), "signer");
+  sigs.push_back({"m1", m1.as, m1.capacity, ""});
+  EXPECT_FALSE(FullySigned(def, agreement, fields, sigs));
+  EXPECT_EQ(MaySign(def, agreement, fields, Actor{"m1", {"mentor"}}, sigs).status.rule(), "signed");
+  auto s1 = MaySign(def, agreement, fields, Actor{"s1", {"mentee"}}, sigs);
+  ASSERT_TRUE(s1.status.ok());
+  sigs.push_back({"s1", s1.as, s1.capacity, ""});
+  EXPECT_TRUE(FullySigned(def, agreement, fields, sigs));
+  // The mentor replaced: the old mentor's signature no longer fills the place.
+  EXPECT_FALSE(FullySigned(def, agreement, PairFields("m2", "s1"), sigs));
+  // A role signer: any holder (the director signs the order).
+  const DocumentDef& order = def.documents[def.DocumentIndex("order")];
+  auto d = MaySign(def, order, fields, Actor{"d1", {"director"}}, {});
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_EQ(d.capacity, "director");
+  EXPECT_TRUE(FullySigned(def, order, fields, {{"d1", d.as, d.capacity, ""}}));
+}
+
+TEST(Rules_Consent, WhoMayGiveAndRevoke) {
+  const Date today = *ParseDate("2026-09-01");
+  ConsentSubject minor{"s1", ParseDate("2014-01-10"), "g1"}, orphan{"s2", ParseDate("2014-01-10"), ""},
+      adult{"a1", ParseDate("2000-01-10"), ""};
+  std::string cap;
+  EXPECT_TRUE(MayChangeConsent(minor, Actor{"g1", {"guardian"}}, true, today, &cap).ok());
+  EXPECT_EQ(cap, "guardian");
+  EXPECT_TRUE(MayChangeConsent(minor, Actor{"c1", {"curator"}}, true, today, &cap).ok());
+  EXPECT_EQ(cap, "curator");
+  EXPECT_EQ(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, today, &cap).rule(), "role");
+  EXPECT_EQ(MayChangeConsent(minor, Actor{"m1", {"mentor"}}, true, today, &cap).rule(), "role");
+  EXPECT_TRUE(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, false, today, &cap).ok());  // one's own revocation
+  EXPECT_EQ(cap, "self");
+  EXPECT_EQ(MayChangeConsent(orphan, Actor{"c1", {"curator"}}, true, today, &cap).rule(), "consent");
+  EXPECT_TRUE(MayChangeConsent(adult, Actor{"a1", {"mentee"}}, true, today, &cap).ok());
+  // On the 18th birthday the person signs for themself.
+  EXPECT_TRUE(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, *ParseDate("2032-01-10"), &cap).ok());
+  EXPECT_EQ(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, *ParseDate("2032-01-09"), &cap).rule(), "role");
+}
+
+TEST(Rules_Time, ADeadlineFiresAtTheStartOfTheNextDayInTheZone) {
+  Now at = FiringMoment(*ParseDate("2026-12-20"), "Europe/Saratov");
+  EXPECT_EQ(FormatDate(at.today), "2026-12-21");
+  EXPECT_EQ(FormatInstant(at.instant), "2026-12-20T20:00:00Z");  // Saratov is UTC+4
+  EXPECT_FALSE(IsOverdue(*ParseDate("2026-12-20"), *ParseDate("2026-12-20")));
+  EXPECT_TRUE(IsOverdue(*ParseDate("2026-12-20"), *ParseDate("2026-12-21")));
+}
+
+TEST(Rules_Count, AnUnsetFieldMatchesNothing) {
+  const Definition& def = Def("mentoring_pair");
+  auto fields = PairFields("m1", "s1");
+  EXPECT_TRUE(MatchesWhere(def, fields, {{"mentor", "m1"}}));
+  EXPECT_FALSE(MatchesWhere(def, fields, {{"guardian", ""}}));
+  EXPECT_FALSE(MatchesWhere(def, fields, {{"guardian", "null"}}));
+  EXPECT_FALSE(MatchesWhere(def, fields, {{"no_such_field", "x"}}));
+}
+
+TEST(Ics_Writer, FoldsAt75OctetsWithoutSplittingCharactersAndEscapes) {
+  EXPECT_EQ(IcsEscapeText("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
+  std::string line = "SUMMARY:" + std::string(100, 'x');
+  std::string folded = IcsFold(line);
+  EXPECT_EQ(folded.substr(0, 77), line.substr(0, 75) + "\r\n");
+  std::string cyr = "SUMMARY:";
+  for (int i = 0; i < 60; ++i) cyr += "ж";  // two octets each
+  std::string f = IcsFold(cyr);
+  size_t start = 0;
+  for (size_t end; (end = f.find("\r\n", start)) != std::string::npos; start = end + 2) {
+    std::string l = f.substr(start, end - start);
+    EXPECT_LE(l.size(), 75u);
+    EXPECT_NE(static_cast<unsigned char>(l.back()) & 0xC0, 0xC0) << "a line ends inside a character";
+  }
+}
+
+}  // namespace
+}  // namespace mentorflow

@@ -1,0 +1,32 @@
+// A fresh database for one test, on SQLite (a temp file) or PostgreSQL (a new
+// database in the cluster `make test` starts, MENTORFLOW_TEST_PG), removed
+// when the test ends, pass or fail. With CI=true a PostgreSQL database that
+// cannot be had is a failure, never a skip.
+#pragma once
+
+#include <string>
+
+namespace mentorflow::testing {
+
+class TestDatabase {
+ public:
+  // `backend` is "sqlite" or "postgresql"; `name` tells tests apart.
+  TestDatabase(const std::string& backend, const std::string& name);
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  bool available() const { return !url_.empty(); }
+  const std::string& url() const { return url_; }
+  const std::string& path() const { return path_; }  // SQLite only
+  const std::string& backend() const { return backend_; }
+  std::string why_not() const { return why_not_; }
+
+ private:
+  std::string backend_, name_, url_, path_, admin_, why_not_;
+};
+
+// The PostgreSQL cluster's URL, or "" (and, with CI=true, a test failure).
+std::string PostgresAdminUrl();
+
+}  // namespace mentorflow::testing

@@ -15,12 +15,12 @@ Mark MarkOf(const YAML::Node& n) { return Mark{n.Mark().line + 1, n.Mark().colum
 
 std::string Str(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : std::string(); }
 
-const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "people", "steps"};
+const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "daily_ticks", "people", "steps"};
 const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
                                             "sign", "in", "consent", "revoke", "tick", "expect_state",
                                             "expect", "refused", "exit", "message", "fired", "reminders",
-                                            "reminded"};
+                                            "reminded", "from"};
 
 class Runner {
  public:
@@ -42,6 +42,7 @@ class Runner {
     }
     if (!CheckKeys(root, kTopKeys, "a scenario")) return std::move(report_);
     zone_ = root["zone"] ? Str(root["zone"]) : "Europe/Moscow";
+    daily_ = root["daily_ticks"] && root["daily_ticks"].as<bool>();
     Status st;
     store_ = Store::Open(options_.db_url, &st, StoreOptions{options_.templates_dir});
     if (!store_) {
@@ -61,6 +62,7 @@ class Runner {
       return std::move(report_);
     }
     now_ = Now::At(*t, zone_);
+    ticked_ = now_.today;
     Store::InitOptions init;
     init.zone = zone_;
     init.institution = Str(root["institution"]);
@@ -178,11 +180,27 @@ class Runner {
     return fresh;
   }
 
+  // With `daily_ticks: true`, time never jumps: before anything happens on a
+  // day, `tick` has run at the start of every day up to it, as cron would.
+  bool TickThrough(Date day, Mark m) {
+    if (!daily_) return true;
+    for (Date d = ticked_ + date::days{1}; d <= day; d += date::days{1}) {
+      Now at = Now::At(*ParseLocalTime(FormatDate(d), zone_), zone_);
+      if (Status st = store_->Tick(at, &ticks_); !st.ok()) {
+        Fail(m, "tick on " + FormatDate(d) + ": " + st.message());
+        return false;
+      }
+      ticked_ = d;
+    }
+    return true;
+  }
+
   void Step(const YAML::Node& s) {
     Mark m = MarkOf(s);
     if (s["at"]) {
       auto t = ParseLocalTime(Str(s["at"]), zone_);
       if (!t) return Fail(m, "bad 'at': " + Str(s["at"]));
+      if (!TickThrough(LocalDate(*t, zone_), m)) return;
       now_ = Now::At(*t, zone_);
     }
     const std::string as = Str(s["as"]);
@@ -210,6 +228,7 @@ class Runner {
       const std::string person = Str(give ? s["consent"] : s["revoke"]);
       st = store_->SetConsent(person, give, as.empty() ? person : as, now_);
       what = (give ? "consent " : "revoke ") + person;
+      state = give ? "given" : "revoked";
     } else if (s["tick"]) {
       return Tick(s, m);
     } else if (!s["expect_state"]) {
@@ -237,12 +256,27 @@ class Runner {
     CheckStates(s, m);
   }
 
+  // {tick: DAY} ticks once; {tick: DAY, from: FIRST} every day from FIRST to
+  // DAY, as cron would, and the expectations cover all of those days.
   void Tick(const YAML::Node& s, Mark m) {
     auto t = ParseLocalTime(Str(s["tick"]), zone_);
     if (!t) return Fail(m, "bad 'tick': " + Str(s["tick"]));
-    now_ = Now::At(*t, zone_);
-    Store::TickReport rep;
-    if (Status st = store_->Tick(now_, &rep); !st.ok()) return Fail(m, "tick: " + st.message());
+    std::vector<Instant> moments;
+    if (s["from"]) {
+      auto first = ParseDate(Str(s["from"]));
+      if (!first) return Fail(m, "bad 'from': " + Str(s["from"]));
+      for (Date d = *first; d < LocalDate(*t, zone_); d += date::days{1})
+        moments.push_back(*ParseLocalTime(FormatDate(d), zone_));
+    }
+    moments.push_back(*t);
+    if (!TickThrough(LocalDate(*t, zone_) - date::days{1}, m)) return;
+    Store::TickReport rep = std::move(ticks_);  // what the daily ticks fired since the last tick step
+    ticks_ = {};
+    for (Instant at : moments) {
+      now_ = Now::At(at, zone_);
+      if (Status st = store_->Tick(now_, &rep); !st.ok()) return Fail(m, "tick: " + st.message());
+    }
+    if (now_.today > ticked_) ticked_ = now_.today;
     auto reminders = NewReminders();
     report_.fired += static_cast<int>(rep.fired.size());
     report_.reminders += static_cast<int>(reminders.size());
@@ -290,6 +324,9 @@ class Runner {
   std::unique_ptr<Store> store_;
   std::map<std::string, std::string> names_;
   std::set<long long> seen_;
+  bool daily_ = false;
+  Date ticked_{};                 // the last day ticked
+  Store::TickReport ticks_;       // fired by daily ticks, not yet checked
   Now now_{};
   ScenarioReport report_;
 };

@@ -135,9 +135,9 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
       del.key = key;
       del.Run();
     }
-    CancelReminders(id, key + ":");
+    CancelReminders(id, key + ":", now.today);
   }
-  for (const auto& key : d.cancel_notices) CancelReminders(id, key + ":");
+  for (const auto& key : d.cancel_notices) CancelReminders(id, key + ":", now.today);
   DbWorld world(*this);
   for (const auto& t : d.timers) {
     const StateDef& s = def.states[t.state];

@@ -222,8 +222,8 @@ class SociStore : public Store {
   // ---- outbox.cpp ----
   Status ScheduleReminders(const Definition& def, const std::string& id, const std::vector<Value>& fields,
                            const std::vector<ReminderSpec>& specs, const Now& now);
-  // Leaving a state: its reminders whose day has not come are cancelled.
-  void CancelReminders(const std::string& id, const std::string& key_prefix);
+  // Leaving a state on `today`: its reminders whose day has not come are cancelled.
+  void CancelReminders(const std::string& id, const std::string& key_prefix, Date today);
   long long PromoteDueReminders(Date until);
 
   std::unique_ptr<soci::session> sql_;

@@ -145,10 +145,11 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
   return Status::Ok();
 }
 
-void SociStore::CancelReminders(const std::string& id, const std::string& key_prefix) {
+void SociStore::CancelReminders(const std::string& id, const std::string& key_prefix, Date today) {
   auto& c = q_.Get(q_.cancel_reminders);
   c.instance = id;
   c.prefix = key_prefix + "%";
+  c.today = FormatDate(today);
   c.Run();
 }
 

@@ -90,13 +90,14 @@ struct DeleteTimer : Prepared {
 
 // Reminders of one instance whose key starts with a prefix and whose day has
 // not come: cancelled (served by the (instance, reminder_key) index). Those
-// already in the outbox (pending and after) stay: they were due when sent.
+// whose day has come stay, whether a tick has promoted them yet or not:
+// what goes out must not depend on how often `tick` runs.
 struct CancelReminders : Prepared {
-  std::string instance, prefix;
+  std::string instance, prefix, today;
   CancelReminders(soci::session& sql, bool)
       : Prepared((sql.prepare << "UPDATE reminders SET status = 'cancelled' WHERE instance = :i"
-                                 " AND reminder_key LIKE :k AND status = 'scheduled'",
-                  soci::use(instance), soci::use(prefix))) {}
+                                 " AND reminder_key LIKE :k AND status = 'scheduled' AND send_on > :d",
+                  soci::use(instance), soci::use(prefix), soci::use(today))) {}
 };
 
 struct UpsertTimer : Prepared {

@@ -48,7 +48,7 @@ TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
   auto m1 = MaySign(def, agreement, fields, Actor{"m1", {"mentor"}}, sigs);
   ASSERT_TRUE(m1.status.ok());
   EXPECT_EQ(m1.as, "mentor");
-  EXPECT_EQ(m1.capacity, "mentor");
+  EXPECT_EQ(m1.capacity, "self");  // the person the field names signs for themself
   auto other = MaySign(def, agreement, fields, Actor{"m2", {"mentor"}}, sigs);  // another pair's mentor
   EXPECT_EQ(other.status.rule(), "signer");
   EXPECT_EQ(MaySign(def, agreement, fields, Actor{"c1", {"curator"}}, sigs).status.rule(), "signer");

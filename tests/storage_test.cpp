@@ -139,11 +139,25 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   ASSERT_TRUE(store_->Send(id, "terminate_by_mentor", {{"termination_reason", "переезд"}}, "m1", At("2026-10-01"), &rec, &r).ok());
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store_->History(id, &h).ok());
-  ASSERT_EQ(h.size(), 5u);
+  // start, submit, two signatures of the agreement, ready, the order's signature, approve, terminate.
+  ASSERT_EQ(h.size(), 8u);
   EXPECT_EQ(h[0].event, "start");
-  EXPECT_EQ(h[4].event, "terminate_by_mentor");
-  EXPECT_EQ(h[4].role, "mentor");
-  EXPECT_NE(h[4].changes_json.find("переезд"), std::string::npos);
+  EXPECT_EQ(h[2].event, "sign");
+  EXPECT_EQ(h[2].actor, "m1");
+  EXPECT_EQ(h[2].role, "mentor");
+  EXPECT_EQ(h[2].note, "agreement issue 1 signed as mentor");
+  EXPECT_EQ(h[3].note, "agreement issue 1 signed as mentee; the document is signed");
+  EXPECT_EQ(h[5].actor, "d1");
+  EXPECT_EQ(h[7].event, "terminate_by_mentor");
+  EXPECT_EQ(h[7].role, "mentor");
+  EXPECT_NE(h[7].changes_json.find("переезд"), std::string::npos);
+  // Consent is part of the person's history: who gave it, in which capacity, when.
+  std::vector<HistoryRecord> ph;
+  ASSERT_TRUE(store_->PersonHistory("s1", &ph).ok());
+  ASSERT_EQ(ph.size(), 1u);
+  EXPECT_EQ(ph[0].event, "consent_signed");
+  EXPECT_EQ(ph[0].actor, "g1");
+  EXPECT_EQ(ph[0].role, "guardian");
   std::vector<InstanceRecord> all;
   ASSERT_TRUE(store_->List("mentoring_pair", "terminated", &all).ok());
   ASSERT_EQ(all.size(), 1u);
@@ -206,11 +220,11 @@ TEST_P(StorageTest, Init_ChangedFileUnderTheSameVersionIsRefused) {
   EXPECT_NE(st.message().find("bump 'version:'"), std::string::npos) << st.message();
   EXPECT_EQ(Dump(), before);
   // With the version bumped, the new version is registered beside the old one.
-  text.replace(text.find("version: 1"), 10, "version: 2");
+  text.replace(text.find("version: 2"), 10, "version: 3");
   std::ofstream(dir / "monitoring.yaml") << text;
   std::vector<std::string> registered;
   ASSERT_TRUE(store_->Init(Catalog::Load({dir.string()}, testing::Options()), At("2026-09-02"), &registered).ok());
-  EXPECT_EQ(registered, std::vector<std::string>{"monitoring v2"});
+  EXPECT_EQ(registered, std::vector<std::string>{"monitoring v3"});
   fs::remove_all(dir);
 }
 

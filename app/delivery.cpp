@@ -119,7 +119,7 @@ Status Channel::Send(const OutgoingMessage& m) {
 Status OpenChannel(const std::string& via, int timeout_seconds, std::unique_ptr<Channel>* out) {
   if (via.rfind("jsonl:", 0) == 0) {
     std::string path = via.substr(6);
-    if (path.empty()) return Status::BadInput("--via jsonl:PATH needs a path");
+    if (path.empty()) return Status::BadInput("--via 'jsonl:' needs a path (expected jsonl:PATH or smtp://HOST[:PORT])");
     *out = std::make_unique<JsonlChannel>(path);
     return Status::Ok();
   }

@@ -776,7 +776,8 @@ int main(int argc, char** argv) {
           for (const auto& h : hs)
             arr.push_back({{"seq", h.seq}, {"at", h.at}, {"actor", h.actor}, {"role", h.role}, {"event", h.event},
                            {"from", h.from.empty() ? json() : json(h.from)}, {"to", h.to},
-                           {"changes", json::parse(h.changes_json)}, {"version", h.workflow_version}});
+                           {"changes", json::parse(h.changes_json)}, {"version", h.workflow_version},
+                           {"note", h.note.empty() ? json() : json(h.note)}});
           std::cout << arr.dump(2) << "\n";
         } else {
           int version = 0;
@@ -785,6 +786,7 @@ int main(int argc, char** argv) {
                       << (h.from.empty() ? "-" : h.from) << " -> " << h.to;
             if (version != 0 && h.workflow_version != version)
               std::cout << "  [v" << version << " -> v" << h.workflow_version << "]";
+            if (!h.note.empty()) std::cout << "  (" << h.note << ")";
             std::cout << "\n";
             version = h.workflow_version;
           }

@@ -85,7 +85,12 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
   auto r = RunCli("demo --dir " + dir);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("0 unexpected outcome(s)"), std::string::npos);
-  EXPECT_NE(r.out.find("reminder [overdue_escalation]"), std::string::npos);
+  EXPECT_NE(r.out.find("[overdue] to d1 (Директор) about info: Срок пропущен"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deadline overdue (due 2027-05-20) on mon [monitoring]"), std::string::npos) << r.out;
+  // The demo's database stays, and the commands read it.
+  auto rs = RunCli("--db sqlite:" + dir + "/demo.db reminders --json");
+  ASSERT_EQ(rs.code, 0) << rs.err;
+  EXPECT_EQ(nlohmann::json::parse(rs.out).size(), 16u);
   EXPECT_FALSE(testing::ReadText(dir + "/graphs/mentoring_pair.mmd").empty());
 }
 
@@ -120,9 +125,12 @@ TEST_F(Cli_Import, AFileIsAppliedInOneGo) {
   auto show = nlohmann::json::parse(Db("show " + id + " --json").out);
   EXPECT_EQ(show["state"], "active");
   auto history = nlohmann::json::parse(Db("history " + id + " --json").out);
-  ASSERT_EQ(history.size(), 4u);
-  EXPECT_EQ(history[3]["actor"], "d1");
-  EXPECT_EQ(history[3]["at"], "2026-09-09T21:00:00Z") << "each line's \"at\" is when it happened (Moscow time)";
+  // start, submit, two signatures, ready, the order's signature, approve: signatures are history too.
+  ASSERT_EQ(history.size(), 7u);
+  EXPECT_EQ(history[2]["event"], "sign");
+  EXPECT_EQ(history[6]["actor"], "d1");
+  EXPECT_EQ(history[6]["event"], "approve");
+  EXPECT_EQ(history[6]["at"], "2026-09-09T21:00:00Z") << "each line's \"at\" is when it happened (Moscow time)";
 }
 
 TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {

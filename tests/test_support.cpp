@@ -1,5 +1,6 @@
 #include "tests/test_support.h"
 
+#include <atomic>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -39,7 +40,7 @@ std::string ReadText(const std::string& path) {
 }
 
 Run RunCli(const std::string& args, const std::string& cwd) {
-  static int n = 0;
+  static std::atomic<int> n{0};
   std::string base = std::filesystem::temp_directory_path().string() + "/mf_cli_" + std::to_string(getpid()) + "_" +
                      std::to_string(n++);
   std::string cmd = (cwd.empty() ? std::string() : "cd '" + cwd + "' && ") + std::string(MENTORFLOW_CLI) + " " + args + " >" + base + ".out 2>" + base + ".err";

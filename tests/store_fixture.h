@@ -1,0 +1,44 @@
+// A database on one backend, set up through the command line as a user
+// would: init in Europe/Saratov, a director, two curators with e-mail
+// addresses. For the tests of tick, the outbox and delivery.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/test_db.h"
+#include "tests/test_support.h"
+
+namespace mentorflow::testing {
+
+using CliRun = ::mentorflow::testing::Run;
+
+class CliDatabase : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql" && PostgresAdminUrl().empty()) {
+      if (std::getenv("CI") && std::string(std::getenv("CI")) == "true") FAIL() << "CI=true: PostgreSQL tests must run";
+      GTEST_SKIP() << "MENTORFLOW_TEST_PG not set";
+    }
+    db_ = std::make_unique<TestDatabase>(GetParam(), ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(db_->available()) << db_->why_not();
+    ASSERT_EQ(Db("init --zone Europe/Saratov --institution 'Центр «Радуга»' --director d1 --name 'Ольга Карпова'",
+                 "2026-09-01").code, 0);
+    ASSERT_EQ(Db("person add c1 --name 'Мария Петрова' --role curator --email c1@example.org", "2026-09-01").code, 0);
+    ASSERT_EQ(Db("person add c2 --name 'Иван Сидоров' --role curator --email c2@example.org", "2026-09-01").code, 0);
+  }
+  CliRun Db(const std::string& args, const std::string& now) {
+    return RunCli("--db '" + db_->url() + "' --now " + now + " " + args);
+  }
+  nlohmann::json Json(const std::string& args, const std::string& now) {
+    auto r = Db(args + " --json", now);
+    EXPECT_EQ(r.code, 0) << args << ": " << r.err << r.out;
+    return nlohmann::json::parse(r.out.empty() ? "null" : r.out);
+  }
+  std::unique_ptr<TestDatabase> db_;
+};
+
+}  // namespace mentorflow::testing

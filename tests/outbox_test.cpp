@@ -1,0 +1,262 @@
+// The outbox against real peers: the agenda's iCalendar parsed by Debian's
+// python3-icalendar, reminders delivered to a real SMTP server (aiosmtpd on
+// loopback) and read back, a failing server, and a deliver killed mid-batch.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "tests/store_fixture.h"
+
+namespace mentorflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Python() { return "/usr/bin/python3"; }
+
+std::string Capture(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+// aiosmtpd on a free loopback port, stopped when the test ends.
+class SmtpServer {
+ public:
+  explicit SmtpServer(const std::string& dir) : dir_(dir) {
+    fs::create_directories(dir_);
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      execl(Python().c_str(), "python3", testing::SourcePath("tests/smtp_sink.py").c_str(), dir_.c_str(), nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    char buf[32] = {0};
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    if (n > 0) port_ = std::atoi(buf);
+  }
+  ~SmtpServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    fs::remove_all(dir_);
+  }
+  int port() const { return port_; }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  void Refuse(bool on) {
+    if (on) std::ofstream(dir_ + "/refuse") << "";
+    else fs::remove(dir_ + "/refuse");
+  }
+  nlohmann::json Messages() const {
+    return nlohmann::json::parse(Capture(Python() + " " + testing::SourcePath("tests/read_mail.py") + " " + dir_));
+  }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+class Outbox : public testing::CliDatabase {
+ protected:
+  // Monitoring instances; at 7 December each has its 14-days reminder due, to both curators.
+  void MonitoringDue(int n) {
+    for (int i = 0; i < n; ++i) ASSERT_EQ(Db("start monitoring --as c1", "2026-09-01").code, 0);
+    ASSERT_EQ(Db("tick", "2026-12-07").code, 0);
+  }
+  std::string Dir(const char* what) { return ::testing::TempDir() + "/mf_" + what + "_" + GetParam() + std::to_string(getpid()); }
+};
+
+TEST_P(Outbox, TheAgendaIsACalendarThatARealParserReads) {
+  ASSERT_EQ(Db("start monitoring --as c1", "2026-09-01").code, 0);
+  ASSERT_EQ(Db("start annual_report --as c1 --set year=2026", "2026-09-01").code, 0);
+  auto agenda = Json("agenda --from 2026-09-01 --to 2027-06-30", "2026-09-01");
+  ASSERT_EQ(agenda["deadlines"].size(), 2u);  // 20 December and 30 December
+  const std::string ics = Dir("agenda") + ".ics";
+  auto r = Db("agenda --from 2026-09-01 --to 2027-06-30 --format ics", "2026-09-01");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\r\n"), std::string::npos);
+  for (size_t pos = 0, end; (end = r.out.find("\r\n", pos)) != std::string::npos; pos = end + 2)
+    EXPECT_LE(end - pos, 75u) << "an unfolded line";
+  std::ofstream(ics, std::ios::binary) << r.out;
+  auto events = nlohmann::json::parse(Capture(Python() + " " + testing::SourcePath("tests/parse_ics.py") + " " + ics));
+  ASSERT_EQ(events.size(), agenda["deadlines"].size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i]["date"], agenda["deadlines"][i]["due"]);
+    EXPECT_NE(events[i]["summary"].get<std::string>().find(agenda["deadlines"][i]["title"].get<std::string>()),
+              std::string::npos);
+  }
+  // Monitoring: reminders 14 and 3 days before; the annual report: 14 and 3 days before.
+  ASSERT_EQ(events[0]["alarms"].size(), 2u);
+  EXPECT_EQ(events[0]["alarms"][0]["trigger_days"], -14);
+  EXPECT_EQ(events[0]["alarms"][1]["trigger_days"], -3);
+  EXPECT_NE(events[0]["alarms"][0]["description"].get<std::string>().find("20.12.2026"), std::string::npos);
+  // The UIDs are the same in the next export, a day later.
+  auto again = Db("agenda --from 2026-09-01 --to 2027-06-30 --format ics", "2026-09-02");
+  std::ofstream(ics, std::ios::binary) << again.out;
+  auto events2 = nlohmann::json::parse(Capture(Python() + " " + testing::SourcePath("tests/parse_ics.py") + " " + ics));
+  ASSERT_EQ(events2.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events2[i]["uid"], events[i]["uid"]);
+  // For one person: only what concerns them.
+  auto d1 = Json("agenda --from 2026-09-01 --to 2027-06-30 --for d1", "2026-09-01");
+  ASSERT_EQ(d1["deadlines"].size(), 1u);  // the annual report reminds the director; monitoring does not
+  EXPECT_EQ(d1["deadlines"][0]["workflow"], "annual_report");
+  fs::remove(ics);
+}
+
+TEST_P(Outbox, RemindersReachARealSmtpServerWithTheirCyrillicSubject) {
+  SmtpServer smtp(Dir("smtp"));
+  ASSERT_GT(smtp.port(), 0) << "aiosmtpd did not start (python3-aiosmtpd installed?)";
+  MonitoringDue(1);
+  auto pending = Json("reminders --status pending", "2026-12-07");
+  ASSERT_EQ(pending.size(), 2u);
+  auto r = Db("deliver --via " + smtp.url(), "2026-12-07");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 sent"), std::string::npos) << r.out;
+  auto mail = smtp.Messages();
+  ASSERT_EQ(mail.size(), 2u);
+  std::set<std::string> to;
+  for (const auto& m : mail) {
+    to.insert(m["envelope_to"].get<std::string>());
+    EXPECT_EQ(m["subject"], "Напоминание: «Мониторинг программы наставничества» — срок 20.12.2026");
+    EXPECT_NE(m["text"].get<std::string>().find("Центр «Радуга»"), std::string::npos) << m["text"];
+  }
+  EXPECT_EQ(to, (std::set<std::string>{"c1@example.org", "c2@example.org"}));
+  EXPECT_NE(mail[0]["to"].get<std::string>().find("@example.org"), std::string::npos);
+  EXPECT_EQ(Json("reminders --status sent", "2026-12-07").size(), 2u);
+  // Nothing is sent twice.
+  ASSERT_EQ(Db("deliver --via " + smtp.url(), "2026-12-08").code, 0);
+  EXPECT_EQ(smtp.Messages().size(), 2u);
+}
+
+TEST_P(Outbox, ARefusingServerLeavesRemindersFailedThenTheyAreRetriedAndSent) {
+  SmtpServer smtp(Dir("refusing"));
+  ASSERT_GT(smtp.port(), 0);
+  MonitoringDue(1);
+  smtp.Refuse(true);
+  auto first = Json("deliver --via " + smtp.url(), "2026-12-07T09:00");
+  EXPECT_EQ(first["failed"], 2);
+  auto failed = Json("reminders --status failed", "2026-12-07T09:00");
+  ASSERT_EQ(failed.size(), 2u);
+  EXPECT_EQ(failed[0]["tries"], 1);
+  smtp.Refuse(false);
+  // Within the backoff (300 s): not tried again.
+  EXPECT_EQ(Json("deliver --via " + smtp.url(), "2026-12-07T09:03")["reminders"].size(), 0u);
+  auto later = Json("deliver --via " + smtp.url(), "2026-12-07T09:06");
+  EXPECT_EQ(later["sent"], 2);
+  auto sent = Json("reminders --status sent", "2026-12-07T09:06");
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0]["tries"], 2);
+  EXPECT_EQ(smtp.Messages().size(), 2u);  // nothing duplicated
+}
+
+TEST_P(Outbox, AFailingChannelMakesAReminderDeadAfterItsTries) {
+  MonitoringDue(1);
+  ASSERT_EQ(Db("settings deliver_max_tries 2 --as d1", "2026-12-07").code, 0);
+  // Nobody listens on this port: every try fails.
+  for (const char* at : {"2026-12-07T09:00", "2026-12-07T10:00"})
+    ASSERT_EQ(Db("deliver --via smtp://127.0.0.1:1", at).code, 0);
+  auto dead = Json("reminders --status dead", "2026-12-07T11:00");
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(dead[0]["tries"], 2);
+  EXPECT_EQ(Json("deliver --via smtp://127.0.0.1:1", "2026-12-08")["reminders"].size(), 0u);
+}
+
+TEST_P(Outbox, ADeliverKilledMidBatchLosesNothingAndDuplicatesAreRecognisable) {
+  SmtpServer smtp(Dir("killed"));
+  ASSERT_GT(smtp.port(), 0);
+  MonitoringDue(15);  // 30 reminders
+  auto pending = Json("reminders --status pending", "2026-12-07");
+  ASSERT_EQ(pending.size(), 30u);
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string url = db_->url(), via = smtp.url();
+    execl(MENTORFLOW_CLI, "mentorflow", "--db", url.c_str(), "--now", "2026-12-07", "deliver", "--via", via.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  // Kill it once a few messages have arrived, before it is done.
+  for (int i = 0; i < 400; ++i) {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(Dir("killed")))
+      n += e.path().extension() == ".eml";
+    if (n >= 5) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  auto r = Db("deliver --via " + smtp.url(), "2026-12-07");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto mail = smtp.Messages();
+  std::map<std::string, int> by_id;
+  for (const auto& m : mail) ++by_id[m["message_id"].get<std::string>()];
+  EXPECT_EQ(by_id.size(), 30u) << "every reminder arrives";
+  int duplicates = 0;
+  for (const auto& [id, n] : by_id) duplicates += n - 1;
+  RecordProperty("duplicates_after_kill", duplicates);
+  std::printf("deliver killed mid-batch: %zu messages for 30 reminders, %d duplicate(s), each with its Message-ID\n",
+              mail.size(), duplicates);
+  EXPECT_LE(duplicates, 1) << "at most the one message in flight when killed";
+  EXPECT_EQ(Json("reminders --status sent", "2026-12-07").size(), 30u);
+}
+
+TEST_P(Outbox, ConcurrentDeliversSendEachReminderOnce) {
+  SmtpServer smtp(Dir("concurrent"));
+  ASSERT_GT(smtp.port(), 0);
+  MonitoringDue(10);  // 20 reminders
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 3; ++p) threads.emplace_back([&] { Db("deliver --via " + smtp.url(), "2026-12-07"); });
+  for (auto& t : threads) t.join();
+  auto mail = smtp.Messages();
+  std::set<std::string> ids;
+  for (const auto& m : mail) ids.insert(m["message_id"].get<std::string>());
+  EXPECT_EQ(mail.size(), 20u);
+  EXPECT_EQ(ids.size(), 20u);
+}
+
+TEST_P(Outbox, JsonLinesChannelWritesOneLinePerReminder) {
+  MonitoringDue(2);
+  const std::string path = Dir("jsonl") + ".jsonl";
+  fs::remove(path);
+  auto r = Json("deliver --via jsonl:" + path, "2026-12-07");
+  EXPECT_EQ(r["sent"], 4);
+  std::ifstream in(path);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["kind"], "upcoming");
+    EXPECT_EQ(j["deadline"], "2026-12-20");
+    ++n;
+  }
+  EXPECT_EQ(n, 4);
+  // Acknowledged by its recipient.
+  auto sent = Json("reminders --status sent --for c2", "2026-12-07");
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(Db("ack " + std::to_string(sent[0]["id"].get<long long>()) + " --as c2", "2026-12-07").code, 0);
+  EXPECT_EQ(Json("reminders --status acknowledged", "2026-12-07").size(), 1u);
+  fs::remove(path);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Outbox, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace mentorflow

@@ -2,6 +2,7 @@
 // python3-icalendar, reminders delivered to a real SMTP server (aiosmtpd on
 // loopback) and read back, a failing server, and a deliver killed mid-batch.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,14 +43,19 @@ class SmtpServer {
     if (pid_ == 0) {
       dup2(fds[1], 1);
       close(fds[0]);
+      if (const char* log = std::getenv("MF_SINK_LOG")) {
+        int fd = open((std::string(log) + "/" + std::to_string(getpid()) + ".log").c_str(), O_WRONLY | O_CREAT, 0644);
+        dup2(fd, 2);
+      }
       execl(Python().c_str(), "python3", testing::SourcePath("tests/smtp_sink.py").c_str(), dir_.c_str(), nullptr);
       _exit(127);
     }
     close(fds[1]);
-    char buf[32] = {0};
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    std::string line;
+    char c;
+    while (line.size() < 16 && read(fds[0], &c, 1) == 1 && c != '\n') line += c;
     close(fds[0]);
-    if (n > 0) port_ = std::atoi(buf);
+    port_ = std::atoi(line.c_str());
   }
   ~SmtpServer() {
     if (pid_ > 0) {
@@ -222,12 +228,14 @@ TEST_P(Outbox, ConcurrentDeliversSendEachReminderOnce) {
   ASSERT_GT(smtp.port(), 0);
   MonitoringDue(10);  // 20 reminders
   std::vector<std::thread> threads;
-  for (int p = 0; p < 3; ++p) threads.emplace_back([&] { Db("deliver --via " + smtp.url(), "2026-12-07"); });
+  std::vector<testing::Run> runs(3);
+  for (int p = 0; p < 3; ++p) threads.emplace_back([&, p] { runs[p] = Db("deliver --via " + smtp.url(), "2026-12-07"); });
   for (auto& t : threads) t.join();
+  for (const auto& r : runs) EXPECT_EQ(r.code, 0) << r.out << r.err;
   auto mail = smtp.Messages();
   std::set<std::string> ids;
   for (const auto& m : mail) ids.insert(m["message_id"].get<std::string>());
-  EXPECT_EQ(mail.size(), 20u);
+  EXPECT_EQ(mail.size(), 20u) << runs[0].out << runs[1].out << runs[2].out << runs[0].err;
   EXPECT_EQ(ids.size(), 20u);
 }
 

@@ -5,13 +5,14 @@ Usage: smtp_sink.py DIR. Prints the port on stdout once it listens, then
 stores each accepted message as DIR/NNNN.eml. While DIR/refuse exists it
 answers every message with a temporary failure (451). Stops on SIGTERM.
 """
+import asyncio
 import os
 import signal
 import socket
 import sys
 import threading
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class Sink:
@@ -33,20 +34,28 @@ class Sink:
         return "250 OK"
 
 
+async def serve(directory):
+    # Our own listening socket, bound to port 0 and kept open: no other
+    # process can take the port between choosing and listening.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    loop = asyncio.get_running_loop()
+    handler = Sink(directory)
+    server = await loop.create_server(lambda: SMTP(handler), sock=sock)
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    # One write, then stdout is done with: the parent may close its end.
+    os.write(1, b"%d\n" % sock.getsockname()[1])
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    await stop.wait()
+    server.close()
+
+
 def main():
-    directory = sys.argv[1]
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port)
-    controller.start()
-    print(port, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
-    controller.stop()
+    asyncio.run(serve(sys.argv[1]))
 
 
 if __name__ == "__main__":

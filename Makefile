@@ -36,6 +36,8 @@ fuzz: fuzz-build
 bench: build
 	./$(BUILD)/bench_dispatch
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_persist 2000
+	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick 100000
+	./$(BUILD)/bench_deliver 1000
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

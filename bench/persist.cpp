@@ -48,7 +48,7 @@ std::unique_ptr<soci::session> Raw(const std::string& url) {
 
 std::unique_ptr<mf::Store> OpenStore(const std::string& url) {
   mf::Status st;
-  auto store = mf::Store::Open(url, &st);
+  auto store = mf::Store::Open(url, &st, {MENTORFLOW_SOURCE_DIR "/templates"});
   if (!store) {
     std::fprintf(stderr, "%s: %s\n", url.c_str(), st.message().c_str());
     std::exit(1);

@@ -3,6 +3,8 @@
 #include <kainjow/mustache.hpp>
 
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 namespace mentorflow {
@@ -50,12 +52,24 @@ Status RenderReminder(const std::string& templates_dir, const std::string& name,
                       RenderedReminder* out) {
   if (templates_dir.empty()) return Status::Internal("no templates directory to render reminder '" + name + "' from");
   const std::string path = templates_dir + "/reminders/" + name + ".mustache";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Internal("cannot read the reminder template " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // Read once per process: a tick or an import renders many reminders.
+  static std::mutex mu;
+  static std::map<std::string, std::string> cache;
+  std::string source;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(path);
+    if (it == cache.end()) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return Status::Internal("cannot read the reminder template " + path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      it = cache.emplace(path, ss.str()).first;
+    }
+    source = it->second;
+  }
   std::string text;
-  if (Status s = RenderMustache(path, ss.str(), context, Escape::kNone, &text); !s.ok()) return s;
+  if (Status s = RenderMustache(path, source, context, Escape::kNone, &text); !s.ok()) return s;
   text = Trim(text);
   auto nl = text.find('\n');
   out->subject = Trim(text.substr(0, nl));

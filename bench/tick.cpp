@@ -1,0 +1,130 @@
+// bench/tick: the cost of `tick` follows what is due, not what is stored.
+//
+// With S instances and their timers stored (S = STORED/10 and STORED, default
+// 10 000 and 100 000), ticks fire 10, 1 000 and 10 000 due timers; printed:
+// the time per fired timer, and for each D the ratio of the per-timer cost at
+// S = STORED to the cost at S = STORED/10 (aim: <= 1.5). The instances are
+// information_support pairs started through the store (Store::Batch): those
+// meant to be due start on a day whose deadline the tick has passed, the
+// rest months later. SQLite always; PostgreSQL when MENTORFLOW_TEST_PG is set.
+//
+//   bench_tick [STORED]
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/store.h"
+
+namespace mf = mentorflow;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+mf::Now At(const char* day) { return mf::Now::At(*mf::ParseLocalTime(day, "Europe/Moscow"), "Europe/Moscow"); }
+
+void Check(const mf::Status& st, const char* what) {
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, st.message().c_str());
+    std::exit(1);
+  }
+}
+
+void StartMany(mf::Store& store, int n, const char* day) {
+  const int chunk = 2000;
+  for (int done = 0; done < n; done += chunk) {
+    Check(store.Batch([&]() -> mf::Status {
+            for (int i = done; i < std::min(n, done + chunk); ++i) {
+              mf::InstanceRecord rec;
+              mf::Refusal r;
+              if (auto st = store.Start("information_support", {}, "", "c1", At(day), &rec, &r); !st.ok()) return st;
+            }
+            return mf::Status::Ok();
+          }),
+          "start");
+  }
+}
+
+// Per-timer seconds for each D, with `stored` instances in the database.
+std::map<int, double> Run(const std::string& url, int stored) {
+  auto catalog = mf::Catalog::Load({MENTORFLOW_SOURCE_DIR "/workflows"}, mf::LoadOptions{MENTORFLOW_SOURCE_DIR "/templates"});
+  mf::Status st;
+  auto store = mf::Store::Open(url, &st, {MENTORFLOW_SOURCE_DIR "/templates"});
+  Check(st, "open");
+  Check(store->Init(catalog, At("2026-09-01"), nullptr), "init");
+  Check(store->AddPerson({"c1", "Куратор", {"curator"}, "", "", ""}, At("2026-09-01")), "person");
+  const int due[] = {10, 1000, 10000};
+  const char* days[][2] = {{"2026-09-01", "2026-09-10"}, {"2026-09-15", "2026-09-24"}, {"2026-10-01", "2026-10-10"}};
+  StartMany(*store, std::max(0, stored - 11010), "2027-06-01");  // not due in this run
+  for (int k = 0; k < 3; ++k) StartMany(*store, due[k], days[k][0]);
+  std::map<int, double> out;
+  for (int k = 0; k < 3; ++k) {
+    mf::Store::TickReport report;
+    auto t0 = Clock::now();
+    Check(store->Tick(At(days[k][1]), &report), "tick");
+    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (static_cast<int>(report.fired.size()) != due[k]) {
+      std::fprintf(stderr, "expected %d fired, got %zu\n", due[k], report.fired.size());
+      std::exit(1);
+    }
+    out[due[k]] = s / due[k];
+  }
+  return out;
+}
+
+std::string Fresh(const std::string& backend, int stored) {
+  const std::string name = "mf_bench_tick_" + std::to_string(stored) + "_" + std::to_string(getpid());
+  if (backend == "sqlite") {
+    std::string path = std::filesystem::temp_directory_path().string() + "/" + name + ".db";
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
+    return "sqlite:" + path;
+  }
+  std::string admin = std::getenv("MENTORFLOW_TEST_PG");
+  soci::session s(soci::postgresql, mf::PostgresConnectionString(admin));
+  s << "DROP DATABASE IF EXISTS " + name;
+  s << "CREATE DATABASE " + name;
+  return admin.substr(0, admin.rfind('/') + 1) + name;
+}
+
+void Drop(const std::string& url) {
+  if (url.rfind("sqlite:", 0) == 0) {
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(url.substr(7) + ext);
+    return;
+  }
+  std::string admin = std::getenv("MENTORFLOW_TEST_PG");
+  soci::session s(soci::postgresql, mf::PostgresConnectionString(admin));
+  s << "DROP DATABASE IF EXISTS " + url.substr(url.rfind('/') + 1) + " WITH (FORCE)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
+  const int stored = argc > 1 ? std::atoi(argv[1]) : 100000;
+  // The small database holds at least the 11 010 due ones themselves.
+  const int small_stored = std::max(stored / 10, 11010);
+  std::vector<std::string> backends = {"sqlite"};
+  if (std::getenv("MENTORFLOW_TEST_PG")) backends.push_back("postgresql");
+  std::printf("bench/tick: time per fired timer, with %d and %d instances stored\n", small_stored, stored);
+  for (const auto& b : backends) {
+    std::map<int, std::map<int, double>> by_stored;
+    for (int s : {small_stored, stored}) {
+      std::string url = Fresh(b, s);
+      by_stored[s] = Run(url, s);
+      Drop(url);
+    }
+    for (int d : {10, 1000, 10000}) {
+      double small = by_stored[small_stored][d], large = by_stored[stored][d];
+      std::printf("  %-10s due %5d: %8.1f us/timer at %6d stored, %8.1f us/timer at %6d stored, ratio %.2f%s\n",
+                  b.c_str(), d, small * 1e6, small_stored, large * 1e6, stored, large / small,
+                  large / small <= 1.5 ? "" : "  (above 1.5)");
+    }
+  }
+  return 0;
+}

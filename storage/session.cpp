@@ -129,6 +129,19 @@ void SociStore::Tx::Commit() {
   done_ = true;
 }
 
+namespace {
+
+// SOCI 4.0's categories are not filled in by every backend: ask the backend's
+// own error (SQLite's result code, PostgreSQL's SQLSTATE class 23) too.
+bool IsConstraintViolation(const soci::soci_error& e) {
+  if (e.get_error_category() == soci::soci_error::constraint_violation) return true;
+  if (const auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) return (s->result() & 0xff) == 19;  // SQLITE_CONSTRAINT
+  if (const auto* p = dynamic_cast<const soci::postgresql_soci_error*>(&e)) return p->sqlstate().rfind("23", 0) == 0;
+  return false;
+}
+
+}  // namespace
+
 Status SociStore::Guard(const std::function<Status()>& body) {
   Status st;
   try {
@@ -136,7 +149,7 @@ Status SociStore::Guard(const std::function<Status()>& body) {
   } catch (const soci::soci_error& e) {
     // Two writers inserting the same key at once (a person, a reminder, a
     // history entry): the loser changed nothing and may retry.
-    if (e.get_error_category() == soci::soci_error::constraint_violation)
+    if (IsConstraintViolation(e))
       st = Status::Conflict(std::string("changed concurrently, nothing was applied; try again (") + e.what() + ")");
     else
       st = Status::Internal(std::string("storage: ") + e.what());

@@ -279,6 +279,26 @@ TEST_P(StorageTest, Concurrency_FourProcessesLoseNoUpdate) {
 // UPDATE waits for its row lock, then finds the version moved on and changes
 // nothing (Code::kConflict, exit 4). On SQLite BEGIN IMMEDIATE waits for the
 // other writer before reading, so the event applies to the fresh instance.
+// A unique key hit by a concurrent writer (here: a history row someone else
+// wrote under the number ours would take) is a conflict, exit 4, and nothing
+// of ours is applied: not an internal error.
+TEST_P(StorageTest, Concurrency_AUniqueKeyViolationIsAConflict) {
+  InstanceRecord rec;
+  Refusal r;
+  ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+  const std::string id = rec.id;
+  {
+    soci::session other = Raw(url_, path_);
+    other << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes, workflow_version)"
+             " VALUES (:i, 2, '2026-09-02T00:00:00Z', 'c1', 'curator', 'close', 'publishing', 'closed', '[]', 1)",
+        soci::use(id);
+  }
+  const std::string before = Dump();
+  Status st = store_->Send(id, "publish", {{"last_url", "x"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+  EXPECT_EQ(st.code(), Code::kConflict) << st.message();
+  EXPECT_EQ(Dump(), before);
+}
+
 TEST_P(StorageTest, Concurrency_ALostRaceChangesNothing) {
   InstanceRecord rec;
   Refusal r;

@@ -56,6 +56,21 @@ TEST_P(Tick, RepeatedTicksFireNothingMore) {
   ExpectExactlyOnce(ids, 1);
 }
 
+// Dates are calendar dates in the institution's zone (Europe/Saratov, stored
+// at init), whatever the machine's: here the machine claims to be at UTC+14.
+TEST_P(Tick, DatesAreInTheInstitutionsZoneNotTheMachines) {
+  const char* old = std::getenv("TZ");
+  std::string saved = old ? old : "";
+  setenv("TZ", "Pacific/Kiritimati", 1);
+  StartMany(1);  // due 8 September
+  EXPECT_EQ(Json("tick", "2026-09-08T23:30")["fired"].size(), 0u);  // still the 8th in Saratov
+  auto out = Json("tick", "2026-09-09T00:10");
+  ASSERT_EQ(out["fired"].size(), 1u);
+  EXPECT_EQ(out["fired"][0]["at"], "2026-09-08T20:00:00Z");
+  if (old) setenv("TZ", saved.c_str(), 1);
+  else unsetenv("TZ");
+}
+
 TEST_P(Tick, ConcurrentTicksFireEachTimerOnce) {
   for (int processes : {2, 4}) {
     SCOPED_TRACE(std::to_string(processes) + " processes");

@@ -94,14 +94,12 @@ struct DeleteTimer : Prepared {
 // what goes out must not depend on how often `tick` runs.
 struct CancelReminders : Prepared {
   std::string instance, prefix, today;
-  // On SQLite the unary + keeps the planner on the instance's index: by
-  // (status, send_on) it would scan every scheduled reminder of the
-  // institution (PostgreSQL's planner chooses well, and has no text +).
-  CancelReminders(soci::session& sql, bool sqlite)
-      : Prepared((sql.prepare << std::string("UPDATE reminders SET status = 'cancelled' WHERE instance = :i"
-                                             " AND reminder_key LIKE :k AND ") +
-                                     (sqlite ? "+status = 'scheduled' AND +send_on > :d"
-                                             : "status = 'scheduled' AND send_on > :d"),
+  // `status || ''` keeps both planners on the instance's index: by (status,
+  // send_on) SQLite would scan every scheduled reminder of the institution,
+  // and so may PostgreSQL's generic plan for a prepared statement.
+  CancelReminders(soci::session& sql, bool)
+      : Prepared((sql.prepare << "UPDATE reminders SET status = 'cancelled' WHERE instance = :i"
+                                 " AND reminder_key LIKE :k AND (status || '') = 'scheduled' AND (send_on || '') > :d",
                   soci::use(instance), soci::use(prefix), soci::use(today))) {}
 };
 

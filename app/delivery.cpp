@@ -31,6 +31,7 @@ class JsonlChannel : public Channel {
   std::string Describe() const override { return "jsonl:" + path_; }
 
  protected:
+  bool NeedsAddress() const override { return false; }
   Status SendMessage(const OutgoingMessage& m) override {
     nlohmann::json j = {{"id", m.reminder},       {"message_id", m.message_id}, {"to", m.to_person},
                         {"email", m.to_email},    {"name", m.to_name},          {"subject", m.subject},
@@ -109,7 +110,7 @@ class SmtpChannel : public Channel {
 }  // namespace
 
 Status Channel::Send(const OutgoingMessage& m) {
-  if (m.to_email.empty() && dynamic_cast<JsonlChannel*>(this) == nullptr)
+  if (m.to_email.empty() && NeedsAddress())
     return Status::BadInput("person '" + m.to_person + "' has no e-mail address (person add --email)");
   Status st = SendMessage(m);
   if (st.ok()) ++sent_;

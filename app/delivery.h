@@ -37,6 +37,8 @@ class Channel {
   virtual std::string Describe() const = 0;
 
  protected:
+  // Whether a message needs the person's e-mail address (a file does not).
+  virtual bool NeedsAddress() const { return true; }
   virtual Status SendMessage(const OutgoingMessage& m) = 0;
 
  private:

@@ -14,7 +14,7 @@ InstanceRecord FromRow(const soci::row& r) {
   rec.workflow_version = static_cast<int>(RowInt(r, 2));
   rec.state = r.get<std::string>(3);
   rec.fields_json = r.get<std::string>(4);
-  rec.parent = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
+  rec.parent = RowText(r, 5);
   rec.version = static_cast<long>(RowInt(r, 6));
   rec.created = r.get<std::string>(7);
   rec.updated = r.get<std::string>(8);
@@ -397,11 +397,11 @@ Status SociStore::History(const std::string& id, std::vector<HistoryRecord>* out
       h.actor = r.get<std::string>(2);
       h.role = r.get<std::string>(3);
       h.event = r.get<std::string>(4);
-      h.from = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
+      h.from = RowText(r, 5);
       h.to = r.get<std::string>(6);
       h.changes_json = r.get<std::string>(7);
       h.workflow_version = static_cast<int>(RowInt(r, 8));
-      h.note = r.get_indicator(9) == soci::i_null ? "" : r.get<std::string>(9);
+      h.note = RowText(r, 9);
       out->push_back(std::move(h));
     }
     return Status::Ok();

@@ -42,6 +42,11 @@ inline long long RowInt(const soci::row& r, std::size_t i) {
   }
 }
 
+// A text column that may be NULL ("" then).
+inline std::string RowText(const soci::row& r, std::size_t i) {
+  return r.get_indicator(i) == soci::i_null ? std::string() : r.get<std::string>(i);
+}
+
 // ---- statements prepared once per session ---------------------------------------
 // SOCI reads the bound variables at every execute, so each statement owns the
 // variables it binds: assign them, then Run(). On PostgreSQL this is a

@@ -21,31 +21,27 @@ constexpr const char* kReminderColumns =
     " r.status, r.tries, r.last_error, r.next_attempt, r.sent_at, r.acked_at, r.reminder_key, d.name, d.email"
     " FROM reminders r LEFT JOIN person_data d ON d.id = r.recipient";
 
-std::string Opt(const soci::row& r, size_t i) {
-  return r.get_indicator(i) == soci::i_null ? std::string() : r.get<std::string>(i);
-}
-
 ReminderRecord ReminderFromRow(const soci::row& r) {
   ReminderRecord x;
   x.id = RowInt(r, 0);
   x.on = r.get<std::string>(1);
-  x.deadline = Opt(r, 2);
+  x.deadline = RowText(r, 2);
   x.kind = r.get<std::string>(3);
   x.to = r.get<std::string>(4);
   x.instance = r.get<std::string>(5);
   x.workflow = r.get<std::string>(6);
-  x.event = Opt(r, 7);
+  x.event = RowText(r, 7);
   x.subject = r.get<std::string>(8);
   x.text = r.get<std::string>(9);
   x.status = r.get<std::string>(10);
   x.tries = static_cast<int>(RowInt(r, 11));
-  x.last_error = Opt(r, 12);
-  x.next_attempt = Opt(r, 13);
-  x.sent_at = Opt(r, 14);
-  x.acked_at = Opt(r, 15);
+  x.last_error = RowText(r, 12);
+  x.next_attempt = RowText(r, 13);
+  x.sent_at = RowText(r, 14);
+  x.acked_at = RowText(r, 15);
   x.reminder_key = r.get<std::string>(16);
-  x.to_name = Opt(r, 17);
-  x.to_email = Opt(r, 18);
+  x.to_name = RowText(r, 17);
+  x.to_email = RowText(r, 18);
   return x;
 }
 
@@ -278,7 +274,7 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
                             " WHERE status IN ('pending', 'failed', 'retried') AND send_on <= :d ORDER BY send_on, id",
            soci::use(today));
       for (const auto& r : rs)
-        cands.push_back({RowInt(r, 0), r.get<std::string>(1), Opt(r, 2), Opt(r, 3), Opt(r, 4)});
+        cands.push_back({RowInt(r, 0), r.get<std::string>(1), RowText(r, 2), RowText(r, 3), RowText(r, 4)});
     }
     const std::string at = FormatInstant(now.instant);
     std::vector<long long> claimed;

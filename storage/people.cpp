@@ -119,7 +119,7 @@ Status SociStore::PersonHistory(const std::string& person_id, std::vector<Histor
       h.actor = r.get<std::string>(2);
       h.role = r.get<std::string>(3);
       h.event = r.get<std::string>(4);
-      h.note = r.get_indicator(5) == soci::i_null ? "" : r.get<std::string>(5);
+      h.note = RowText(r, 5);
       out->push_back(std::move(h));
     }
     return Status::Ok();

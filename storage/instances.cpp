@@ -179,7 +179,7 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
   upd.id = rec.id;
   upd.version = rec.version;
   upd.Run();
-  if (upd.st.get_affected_rows() != 1)
+  if (upd.st->get_affected_rows() != 1)
     return Status::Conflict("instance " + rec.id + " was changed by someone else meanwhile; nothing was applied, try again");
   // Every change of an instance adds one history entry and one to its
   // version, so the next entry's number is the new version.

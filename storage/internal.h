@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,25 +52,29 @@ inline std::string RowText(const soci::row& r, std::size_t i) {
 // SOCI reads the bound variables at every execute, so each statement owns the
 // variables it binds: assign them, then Run(). On PostgreSQL this is a
 // server-side prepared statement reused for the life of the session.
+//
+// A derived statement prepares itself in its constructor's body, once its
+// members exist: if preparing fails (on PostgreSQL, say, a lock held elsewhere
+// times it out), SOCI reads the bound variables to describe them in the error.
 struct Prepared {
-  soci::statement st;
-  explicit Prepared(soci::details::prepare_temp_type p) : st(std::move(p)) {}
+  std::optional<soci::statement> st;
+  void Prepare(soci::details::prepare_temp_type p) { st.emplace(std::move(p)); }
   // Executes; for a query, fetches the first row and reports whether there
   // was one, then reads to the end so that SQLite does not keep the statement
   // (and its read snapshot) open until the next execute.
   bool Run() {
-    st.execute(true);
-    bool got = st.got_data();
-    while (got && st.fetch()) {
+    st->execute(true);
+    bool got = st->got_data();
+    while (got && st->fetch()) {
     }
     return got;
   }
   template <class F>
   void ForEach(F row) {
-    st.execute(true);
-    if (!st.got_data()) return;
+    st->execute(true);
+    if (!st->got_data()) return;
     do row();
-    while (st.fetch());
+    while (st->fetch());
   }
 };
 

@@ -5,6 +5,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -14,6 +16,67 @@
 namespace mentorflow {
 
 using storage::SociStore;
+
+namespace {
+
+// "2s", "500ms", "2min", "1h" or a bare number of milliseconds -> milliseconds.
+bool ParseDurationMs(const std::string& text, long long* ms) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 9) return false;
+  const long long n = std::stoll(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  static const std::pair<const char*, long long> kUnits[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}};
+  for (const auto& [name, factor] : kUnits)
+    if (unit == name) {
+      *ms = n * factor;
+      return true;
+    }
+  return false;
+}
+
+// URL -> (what comes before '?', its k=v parameters in order).
+std::pair<std::string, std::vector<std::pair<std::string, std::string>>> SplitQuery(const std::string& url) {
+  std::vector<std::pair<std::string, std::string>> params;
+  auto q = url.find('?');
+  if (q == std::string::npos) return {url, params};
+  std::istringstream in(url.substr(q + 1));
+  std::string kv;
+  while (std::getline(in, kv, '&')) {
+    auto eq = kv.find('=');
+    params.emplace_back(kv.substr(0, eq), eq == std::string::npos ? std::string() : kv.substr(eq + 1));
+  }
+  return {url.substr(0, q), params};
+}
+
+// How long a command waits before it gives up (exit 5), from the URL's
+// parameters: ?lock_timeout= (both backends: a lock held elsewhere),
+// ?statement_timeout= (PostgreSQL: one statement) and ?connect_timeout=
+// (PostgreSQL: seconds until the server answers).
+struct Waits {
+  long long lock_ms = 30000, statement_ms = 120000, connect_s = 10;
+};
+
+Status ReadWaits(const std::vector<std::pair<std::string, std::string>>& params, bool postgres, Waits* w) {
+  for (const auto& [key, value] : params) {
+    const bool known = key == "lock_timeout" || (postgres && (key == "statement_timeout" || key == "connect_timeout"));
+    if (!known) {
+      if (postgres) continue;  // libpq's own keywords (sslmode, ...) pass through
+      return Status::BadInput("--db: sqlite: URLs take only ?lock_timeout=DURATION, not '" + key + "'");
+    }
+    long long ms = 0;
+    const bool seconds = key == "connect_timeout" && !value.empty() &&
+                         value.find_first_not_of("0123456789") == std::string::npos;  // libpq's unit
+    if (!ParseDurationMs(value, &ms) || ms == 0)
+      return Status::BadInput("--db: " + key + "='" + value + "' is not a duration such as 500ms, 5s or 2min");
+    if (key == "lock_timeout") w->lock_ms = ms;
+    if (key == "statement_timeout") w->statement_ms = ms;
+    if (key == "connect_timeout") w->connect_s = seconds ? ms : std::max(1LL, ms / 1000);
+  }
+  return Status();
+}
+
+}  // namespace
 
 std::string PostgresConnectionString(const std::string& url) {
   std::string rest;
@@ -28,15 +91,19 @@ std::string PostgresConnectionString(const std::string& url) {
     }
     return out + "'";
   };
+  auto [base, query] = SplitQuery(rest);
+  rest = base;
+  // Bounded waits by default: a server that accepts and stays silent, or a
+  // lock held elsewhere, ends the command (exit 5) instead of hanging it.
+  Waits waits;
+  ReadWaits(query, true, &waits);  // Store::Open has refused a malformed one
   std::string params;
-  if (auto q = rest.find('?'); q != std::string::npos) {
-    std::string query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-    std::istringstream in(query);
-    std::string kv;
-    while (std::getline(in, kv, '&'))
-      if (auto eq = kv.find('='); eq != std::string::npos) params += " " + kv.substr(0, eq) + "=" + quote(kv.substr(eq + 1));
-  }
+  for (const auto& [key, value] : query)
+    if (key != "lock_timeout" && key != "statement_timeout" && key != "connect_timeout")
+      params += " " + key + "=" + quote(value);
+  params += " connect_timeout=" + quote(std::to_string(waits.connect_s));
+  params += " options=" + quote("-c lock_timeout=" + std::to_string(waits.lock_ms) +
+                                " -c statement_timeout=" + std::to_string(waits.statement_ms));
   std::string out, hostport = rest, db;
   if (auto slash = rest.find('/'); slash != std::string::npos) {
     hostport = rest.substr(0, slash);
@@ -64,7 +131,12 @@ std::string PostgresConnectionString(const std::string& url) {
 std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const StoreOptions& options) {
   try {
     if (url.rfind("sqlite:", 0) == 0) {
-      std::string path = url.substr(7);
+      auto [path, query] = SplitQuery(url.substr(7));
+      Waits waits;
+      if (Status s = ReadWaits(query, false, &waits); !s.ok()) {
+        *status = s;
+        return nullptr;
+      }
       if (path.empty()) {
         *status = Status::BadInput("--db sqlite:PATH needs a path");
         return nullptr;
@@ -77,20 +149,26 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
         return nullptr;
       }
       ::close(fd);
-      // SOCI's sqlite3 timeout is in seconds (and 0 by default): wait for a writer.
-      auto sql = std::make_unique<soci::session>(soci::sqlite3, "db=\"" + path + "\" timeout=30");
+      auto sql = std::make_unique<soci::session>(soci::sqlite3, "db=\"" + path + "\"");
+      // Wait for a writer at most lock_timeout, then give up (exit 5).
+      *sql << "PRAGMA busy_timeout=" + std::to_string(waits.lock_ms);
       *sql << "PRAGMA journal_mode=WAL";
       *sql << "PRAGMA synchronous=FULL";  // an acknowledged event survives a crash or power loss
       *sql << "PRAGMA foreign_keys=ON";
       return std::make_unique<SociStore>(std::move(sql), true, options);
     }
     if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+      Waits waits;
+      if (Status s = ReadWaits(SplitQuery(url).second, true, &waits); !s.ok()) {
+        *status = s;
+        return nullptr;
+      }
       auto sql = std::make_unique<soci::session>(soci::postgresql, PostgresConnectionString(url));
       return std::make_unique<SociStore>(std::move(sql), false, options);
     }
     *status = Status::BadInput("--db: '" + url + "' is neither sqlite:PATH nor postgresql://...");
   } catch (const soci::soci_error& e) {
-    *status = Status::Internal(std::string("cannot open the database: ") + e.what());
+    *status = Status::Internal(std::string("cannot open the database: ") + e.get_error_message());
   }
   return nullptr;
 }
@@ -140,6 +218,10 @@ bool IsConstraintViolation(const soci::soci_error& e) {
   return false;
 }
 
+std::string FirstLine(const std::string& s) {  // PostgreSQL's DETAIL lines quote key values
+  return s.substr(0, s.find('\n'));
+}
+
 }  // namespace
 
 Status SociStore::Guard(const std::function<Status()>& body) {
@@ -149,10 +231,20 @@ Status SociStore::Guard(const std::function<Status()>& body) {
   } catch (const soci::soci_error& e) {
     // Two writers inserting the same key at once (a person, a reminder, a
     // history entry): the loser changed nothing and may retry.
+    // The message is the server's own, never SOCI's what(): that appends
+    // the statement's bound values, which may be a child's name.
+    const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e);
+    const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e);
     if (IsConstraintViolation(e))
-      st = Status::Conflict(std::string("changed concurrently, nothing was applied; try again (") + e.what() + ")");
+      st = Status::Conflict("changed concurrently, nothing was applied; try again");
+    else if ((pg && pg->sqlstate() == "55P03") || (lite && ((lite->result() & 0xff) == 5 || (lite->result() & 0xff) == 6)))
+      st = Status::Internal("storage: gave up waiting for a lock another process holds (lock_timeout in --db);"
+                            " nothing was applied, try again later");
+    else if (pg && pg->sqlstate() == "57014")
+      st = Status::Internal("storage: a statement ran longer than statement_timeout (in --db) and was cancelled;"
+                            " nothing was applied");
     else
-      st = Status::Internal(std::string("storage: ") + e.what());
+      st = Status::Internal(std::string("storage: ") + FirstLine(e.get_error_message()));
   } catch (const json::exception& e) {
     st = Status::Internal(std::string("storage: corrupt JSON: ") + e.what());
   }

@@ -14,78 +14,87 @@ struct SelectInstance : Prepared {
   std::string actor, id, r_id, workflow, state, fields, parent, created, updated, role;
   long long workflow_version = 0, version = 0;
   soci::indicator parent_ind = soci::i_null, role_ind = soci::i_null;
-  SelectInstance(soci::session& sql, bool sqlite)
-      : Prepared((sql.prepare << std::string("SELECT i.id, i.workflow, i.workflow_version, i.state, i.fields, i.parent,"
-                                             " i.version, i.created, i.updated, r.role FROM instances i"
-                                             " LEFT JOIN person_roles r ON r.person = :actor WHERE i.id = :id") +
-                                     (sqlite ? "" : " FOR UPDATE OF i"),
-                  soci::into(r_id), soci::into(workflow), soci::into(workflow_version), soci::into(state),
-                  soci::into(fields), soci::into(parent, parent_ind), soci::into(version), soci::into(created),
-                  soci::into(updated), soci::into(role, role_ind), soci::use(actor), soci::use(id))) {}
+  SelectInstance(soci::session& sql, bool sqlite) {
+    Prepare((sql.prepare << std::string("SELECT i.id, i.workflow, i.workflow_version, i.state, i.fields, i.parent,"
+                                        " i.version, i.created, i.updated, r.role FROM instances i"
+                                        " LEFT JOIN person_roles r ON r.person = :actor WHERE i.id = :id") +
+                                (sqlite ? "" : " FOR UPDATE OF i"),
+             soci::into(r_id), soci::into(workflow), soci::into(workflow_version), soci::into(state),
+             soci::into(fields), soci::into(parent, parent_ind), soci::into(version), soci::into(created),
+             soci::into(updated), soci::into(role, role_ind), soci::use(actor), soci::use(id)));
+  }
 };
 
 struct SelectDocuments : Prepared {  // every issue, oldest first: the last one per name wins
   std::string instance, name, status;
-  SelectDocuments(soci::session& sql, bool)
-      : Prepared((sql.prepare << "SELECT name, status FROM documents WHERE instance = :i ORDER BY name, issue",
-                  soci::into(name), soci::into(status), soci::use(instance))) {}
+  SelectDocuments(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT name, status FROM documents WHERE instance = :i ORDER BY name, issue",
+             soci::into(name), soci::into(status), soci::use(instance)));
+  }
 };
 
 struct SelectRoles : Prepared {
   std::string person, role;
-  SelectRoles(soci::session& sql, bool)
-      : Prepared((sql.prepare << "SELECT role FROM person_roles WHERE person = :p", soci::into(role), soci::use(person))) {}
+  SelectRoles(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT role FROM person_roles WHERE person = :p", soci::into(role), soci::use(person)));
+  }
 };
 
 struct SelectHasRole : Prepared {
   std::string person, role;
   int n = 0;
-  SelectHasRole(soci::session& sql, bool)
-      : Prepared((sql.prepare << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n),
-                  soci::use(person), soci::use(role))) {}
+  SelectHasRole(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n),
+             soci::use(person), soci::use(role)));
+  }
 };
 
 struct SelectConsent : Prepared {
   std::string person;
   int consent = 0;
-  SelectConsent(soci::session& sql, bool)
-      : Prepared((sql.prepare << "SELECT consent FROM people WHERE id = :id", soci::into(consent), soci::use(person))) {}
+  SelectConsent(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT consent FROM people WHERE id = :id", soci::into(consent), soci::use(person)));
+  }
 };
 
 struct SelectPersonName : Prepared {
   std::string person, name, email;
   soci::indicator name_ind = soci::i_null, email_ind = soci::i_null;
-  SelectPersonName(soci::session& sql, bool)
-      : Prepared((sql.prepare << "SELECT name, email FROM person_data WHERE id = :id", soci::into(name, name_ind),
-                  soci::into(email, email_ind), soci::use(person))) {}
+  SelectPersonName(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT name, email FROM person_data WHERE id = :id", soci::into(name, name_ind),
+             soci::into(email, email_ind), soci::use(person)));
+  }
 };
 
 struct UpdateInstance : Prepared {
   std::string state, fields, updated, id;
   long long version = 0;
-  UpdateInstance(soci::session& sql, bool)
-      : Prepared((sql.prepare << "UPDATE instances SET state = :s, fields = :f, version = version + 1, updated = :u"
-                                 " WHERE id = :id AND version = :v",
-                  soci::use(state), soci::use(fields), soci::use(updated), soci::use(id), soci::use(version))) {}
+  UpdateInstance(soci::session& sql, bool) {
+    Prepare((sql.prepare << "UPDATE instances SET state = :s, fields = :f, version = version + 1, updated = :u"
+                            " WHERE id = :id AND version = :v",
+             soci::use(state), soci::use(fields), soci::use(updated), soci::use(id), soci::use(version)));
+  }
 };
 
 struct InsertHistory : Prepared {
   std::string instance, at, actor, role, event, from, to, changes, note;
   long long seq = 0, workflow_version = 0;
   soci::indicator from_ind = soci::i_ok, note_ind = soci::i_null;
-  InsertHistory(soci::session& sql, bool)
-      : Prepared((sql.prepare << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes,"
-                                 " workflow_version, note) VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c, :wv, :n)",
-                  soci::use(instance), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role),
-                  soci::use(event), soci::use(from, from_ind), soci::use(to), soci::use(changes),
-                  soci::use(workflow_version), soci::use(note, note_ind))) {}
+  InsertHistory(soci::session& sql, bool) {
+    Prepare((sql.prepare << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes,"
+                            " workflow_version, note) VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c, :wv, :n)",
+             soci::use(instance), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role), soci::use(event),
+             soci::use(from, from_ind), soci::use(to), soci::use(changes), soci::use(workflow_version),
+             soci::use(note, note_ind)));
+  }
 };
 
 struct DeleteTimer : Prepared {
   std::string instance, key;
-  DeleteTimer(soci::session& sql, bool)
-      : Prepared((sql.prepare << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(instance),
-                  soci::use(key))) {}
+  DeleteTimer(soci::session& sql, bool) {
+    Prepare((sql.prepare << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(instance),
+             soci::use(key)));
+  }
 };
 
 // Reminders of one instance whose key starts with a prefix and whose day has
@@ -97,21 +106,23 @@ struct CancelReminders : Prepared {
   // `status || ''` keeps both planners on the instance's index: by (status,
   // send_on) SQLite would scan every scheduled reminder of the institution,
   // and so may PostgreSQL's generic plan for a prepared statement.
-  CancelReminders(soci::session& sql, bool)
-      : Prepared((sql.prepare << "UPDATE reminders SET status = 'cancelled' WHERE instance = :i"
-                                 " AND reminder_key LIKE :k AND (status || '') = 'scheduled' AND (send_on || '') > :d",
-                  soci::use(instance), soci::use(prefix), soci::use(today))) {}
+  CancelReminders(soci::session& sql, bool) {
+    Prepare((sql.prepare << "UPDATE reminders SET status = 'cancelled' WHERE instance = :i"
+                            " AND reminder_key LIKE :k AND (status || '') = 'scheduled' AND (send_on || '') > :d",
+             soci::use(instance), soci::use(prefix), soci::use(today)));
+  }
 };
 
 struct UpsertTimer : Prepared {
   std::string instance, key, state, event, due, recipients;
-  UpsertTimer(soci::session& sql, bool)
-      : Prepared((sql.prepare << "INSERT INTO timers (instance, timer_key, state, event, due, recipients)"
-                                 " VALUES (:i, :k, :s, :e, :d, :r)"
-                                 " ON CONFLICT (instance, timer_key) DO UPDATE SET state = excluded.state,"
-                                 " event = excluded.event, due = excluded.due, recipients = excluded.recipients",
-                  soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due),
-                  soci::use(recipients))) {}
+  UpsertTimer(soci::session& sql, bool) {
+    Prepare((sql.prepare << "INSERT INTO timers (instance, timer_key, state, event, due, recipients)"
+                            " VALUES (:i, :k, :s, :e, :d, :r)"
+                            " ON CONFLICT (instance, timer_key) DO UPDATE SET state = excluded.state,"
+                            " event = excluded.event, due = excluded.due, recipients = excluded.recipients",
+             soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due),
+             soci::use(recipients)));
+  }
 };
 
 // One reminder to one person. Re-armed with the same key, day and person, a
@@ -120,38 +131,39 @@ struct UpsertReminder : Prepared {
   std::string instance, workflow, key, on, recipient, kind, deadline, event, template_name, subject, body, status,
       created;
   soci::indicator deadline_ind = soci::i_null, event_ind = soci::i_null;
-  UpsertReminder(soci::session& sql, bool)
-      : Prepared((sql.prepare << "INSERT INTO reminders (instance, workflow, reminder_key, send_on, recipient, kind,"
-                                 " deadline, event, template, subject, body, status, tries, created)"
-                                 " VALUES (:i, :w, :k, :o, :r, :kd, :dl, :e, :t, :s, :b, :st, 0, :c)"
-                                 " ON CONFLICT (instance, reminder_key, send_on, recipient) DO UPDATE SET"
-                                 " kind = excluded.kind, deadline = excluded.deadline, event = excluded.event,"
-                                 " template = excluded.template, subject = excluded.subject, body = excluded.body,"
-                                 " status = excluded.status, tries = 0, last_error = NULL, next_attempt = NULL"
-                                 " WHERE reminders.status = 'cancelled'",
-                  soci::use(instance), soci::use(workflow), soci::use(key), soci::use(on), soci::use(recipient),
-                  soci::use(kind), soci::use(deadline, deadline_ind), soci::use(event, event_ind),
-                  soci::use(template_name), soci::use(subject), soci::use(body), soci::use(status),
-                  soci::use(created))) {}
+  UpsertReminder(soci::session& sql, bool) {
+    Prepare((sql.prepare << "INSERT INTO reminders (instance, workflow, reminder_key, send_on, recipient, kind,"
+                            " deadline, event, template, subject, body, status, tries, created)"
+                            " VALUES (:i, :w, :k, :o, :r, :kd, :dl, :e, :t, :s, :b, :st, 0, :c)"
+                            " ON CONFLICT (instance, reminder_key, send_on, recipient) DO UPDATE SET"
+                            " kind = excluded.kind, deadline = excluded.deadline, event = excluded.event,"
+                            " template = excluded.template, subject = excluded.subject, body = excluded.body,"
+                            " status = excluded.status, tries = 0, last_error = NULL, next_attempt = NULL"
+                            " WHERE reminders.status = 'cancelled'",
+             soci::use(instance), soci::use(workflow), soci::use(key), soci::use(on), soci::use(recipient),
+             soci::use(kind), soci::use(deadline, deadline_ind), soci::use(event, event_ind), soci::use(template_name),
+             soci::use(subject), soci::use(body), soci::use(status), soci::use(created)));
+  }
 };
 
 struct SelectLastIssue : Prepared {
   std::string instance, name;
   long long issue = 0;
   soci::indicator issue_ind = soci::i_null;
-  SelectLastIssue(soci::session& sql, bool)
-      : Prepared((sql.prepare << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n",
-                  soci::into(issue, issue_ind), soci::use(instance), soci::use(name))) {}
+  SelectLastIssue(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n",
+             soci::into(issue, issue_ind), soci::use(instance), soci::use(name)));
+  }
 };
 
 struct InsertDocument : Prepared {
   std::string instance, name, template_name, issued_at;
   long long issue = 0;
-  InsertDocument(soci::session& sql, bool)
-      : Prepared((sql.prepare << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures)"
-                                 " VALUES (:i, :n, :s, :t, :a, 'issued', '[]')",
-                  soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name),
-                  soci::use(issued_at))) {}
+  InsertDocument(soci::session& sql, bool) {
+    Prepare((sql.prepare << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures)"
+                            " VALUES (:i, :n, :s, :t, :a, 'issued', '[]')",
+             soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name), soci::use(issued_at)));
+  }
 };
 
 }  // namespace mentorflow::storage

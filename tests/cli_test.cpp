@@ -1,6 +1,12 @@
 // The command-line contract: exit codes, file:line:col errors, --json, and
 // global options anywhere on the line.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -169,6 +175,35 @@ TEST_F(Cli_Import, ADryRunChecksEveryLineAndKeepsNothing) {
   EXPECT_NE(r.out.find("would import 7 line(s)"), std::string::npos);
   EXPECT_EQ(Db("list --json").out, "[]\n");
   EXPECT_EQ(Db("import examples/import/pairs_refused.jsonl --dry-run").code, 3);
+}
+
+}  // namespace
+}  // namespace mentorflow
+
+namespace mentorflow {
+namespace {
+
+// A PostgreSQL "server" that accepts connections and never answers: the
+// command gives up after connect_timeout with exit 5, it does not hang.
+TEST(Cli_Postgres, ASilentServerEndsTheCommandWithinItsConnectTimeout) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 16), 0);  // the kernel completes the handshake; nobody ever speaks
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "postgresql://u@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/db?connect_timeout=2";
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = testing::RunCli("--db '" + url + "' list");
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  close(fd);
+  EXPECT_EQ(r.code, 5) << r.err;
+  EXPECT_NE(r.err.find("cannot open the database"), std::string::npos) << r.err;
+  EXPECT_LT(s, 15.0);
+  auto bad = testing::RunCli("--db 'postgresql://u@127.0.0.1:1/db?lock_timeout=1s%3B' list");
+  EXPECT_EQ(bad.code, 1) << bad.err;
 }
 
 }  // namespace

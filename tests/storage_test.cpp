@@ -299,6 +299,35 @@ TEST_P(StorageTest, Concurrency_AUniqueKeyViolationIsAConflict) {
   EXPECT_EQ(Dump(), before);
 }
 
+// A lock held elsewhere (a table lock on PostgreSQL, a write transaction on
+// SQLite): the command waits lock_timeout (here 1 s), then exits 5 with a
+// message that says so, and changes nothing.
+TEST_P(StorageTest, Timeouts_ALockHeldElsewhereEndsTheCommand) {
+  InstanceRecord rec;
+  Refusal r;
+  ASSERT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+  soci::session other = Raw(url_, path_);
+  if (GetParam() == "sqlite") {
+    other << "BEGIN IMMEDIATE";
+  } else {
+    other << "BEGIN";
+    other << "LOCK TABLE instances IN ACCESS EXCLUSIVE MODE";
+  }
+  Status st;
+  auto store = Store::Open(url_ + "?lock_timeout=1s", &st, {testing::SourcePath("templates")});
+  ASSERT_TRUE(store) << st.message();
+  auto t0 = std::chrono::steady_clock::now();
+  st = store->Send(rec.id, "publish", {{"last_url", "x"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  other << "ROLLBACK";
+  EXPECT_EQ(st.code(), Code::kInternal) << st.message();
+  EXPECT_NE(st.message().find("lock_timeout"), std::string::npos) << st.message();
+  EXPECT_LT(s, 10.0);
+  InstanceRecord after;
+  ASSERT_TRUE(store_->Show(rec.id, &after).ok());
+  EXPECT_EQ(after.version, 1);
+}
+
 TEST_P(StorageTest, Concurrency_ALostRaceChangesNothing) {
   InstanceRecord rec;
   Refusal r;

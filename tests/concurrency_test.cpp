@@ -1,0 +1,156 @@
+// Many processes at once, as a busy school uses the command line: sixteen
+// starting instances, sixteen signing, sixteen sending to three instances, two
+// imports, eight inits of a new database. On both backends: no command fails
+// with exit 5, none is lost, ids are unique.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "tests/store_fixture.h"
+
+namespace mentorflow::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class Concurrency : public CliDatabase {
+ protected:
+  // Runs `per_process(p)` for p = 0..n-1, each in its own thread, each
+  // thread running its commands one after another as separate processes.
+  static std::vector<std::vector<CliRun>> AtOnce(int n, const std::function<std::vector<CliRun>(int)>& per_process) {
+    std::vector<std::vector<CliRun>> runs(n);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < n; ++p) threads.emplace_back([&, p] { runs[p] = per_process(p); });
+    for (auto& t : threads) t.join();
+    return runs;
+  }
+  static std::string Failures(const std::vector<std::vector<CliRun>>& runs) {
+    std::string out;
+    for (const auto& process : runs)
+      for (const auto& r : process)
+        if (r.code != 0) out += "exit " + std::to_string(r.code) + ": " + r.err;
+    return out;
+  }
+  std::string Trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+};
+
+TEST_P(Concurrency, SixteenProcessesStartingGetUniqueIdsAndAllSucceed) {
+  constexpr int kProcesses = 16, kStarts = 8;
+  auto runs = AtOnce(kProcesses, [&](int) {
+    std::vector<CliRun> mine;
+    for (int i = 0; i < kStarts; ++i) mine.push_back(Db("start information_support --as c1", "2026-09-01"));
+    return mine;
+  });
+  EXPECT_EQ(Failures(runs), "");
+  std::set<std::string> ids;
+  for (const auto& process : runs)
+    for (const auto& r : process) ids.insert(Trim(r.out));
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kProcesses * kStarts));
+  EXPECT_EQ(Json("list", "2026-09-01").size(), static_cast<std::size_t>(kProcesses * kStarts));
+}
+
+// Two signers of one document at the same moment, on eight documents at once:
+// every signature is kept, every agreement ends signed.
+TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
+  constexpr int kPairs = 8;
+  std::string lines;
+  for (int k = 0; k < kPairs; ++k) {
+    const std::string m = "m" + std::to_string(k), s = "s" + std::to_string(k);
+    ASSERT_EQ(Db("person add " + m + " --name 'Наставник " + std::to_string(k) + "' --role mentor --birth 1990-01-01",
+                 "2026-09-01")
+                  .code,
+              0);
+    ASSERT_EQ(Db("person add " + s + " --name 'Наставляемый " + std::to_string(k) +
+                     "' --role mentee --birth 2000-01-01",
+                 "2026-09-01")
+                  .code,
+              0);
+    ASSERT_EQ(Db("consent sign " + m + " --as " + m, "2026-09-01").code, 0);
+    ASSERT_EQ(Db("consent sign " + s + " --as " + s, "2026-09-01").code, 0);
+    json start = {{"start", "mentoring_pair"},
+                  {"ref", "p" + std::to_string(k)},
+                  {"as", "c1"},
+                  {"set", {{"mentor", m}, {"mentee", s}, {"form", "virtual"}, {"kind", "volunteer_pupil"}}}};
+    lines += start.dump() + "\n" + json{{"send", "@p" + std::to_string(k)}, {"event", "submit"}, {"as", "c1"}}.dump() + "\n";
+  }
+  const fs::path file = fs::temp_directory_path() / ("mf_pairs_" + std::to_string(getpid()) + ".jsonl");
+  std::ofstream(file) << lines;
+  auto imported = Db("import '" + file.string() + "'", "2026-09-02");
+  fs::remove(file);
+  ASSERT_EQ(imported.code, 0) << imported.err;
+
+  auto runs = AtOnce(2 * kPairs, [&](int p) {
+    const int pair = p / 2 + 1;  // instances 1..8, in import order
+    const std::string who = (p % 2 ? "s" : "m") + std::to_string(p / 2);
+    return std::vector<CliRun>{Db("doc sign " + std::to_string(pair) + ":agreement --as " + who, "2026-09-03")};
+  });
+  EXPECT_EQ(Failures(runs), "");
+  for (int pair = 1; pair <= kPairs; ++pair) {
+    int signatures = 0;
+    for (const auto& e : Json("history " + std::to_string(pair), "2026-09-03"))
+      signatures += e["event"] == "sign" && e["note"].get<std::string>().find("agreement") != std::string::npos;
+    EXPECT_EQ(signatures, 2) << "pair " << pair;
+    auto ready = Db("send " + std::to_string(pair) + " ready --as c1", "2026-09-03");
+    EXPECT_EQ(ready.code, 0) << "pair " << pair << ": the agreement is not signed: " << ready.err;
+  }
+}
+
+TEST_P(Concurrency, SixteenWritersOnThreeInstancesQueueAndAllSucceed) {
+  constexpr int kProcesses = 16, kSends = 6;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Db("start information_support --as c1", "2026-09-01").code, 0);
+  auto runs = AtOnce(kProcesses, [&](int p) {
+    std::vector<CliRun> mine;
+    for (int i = 0; i < kSends; ++i)
+      mine.push_back(Db("send " + std::to_string((p + i) % 3 + 1) + " publish --as c" + std::to_string(p % 2 + 1) +
+                            " --set channel=site --set last_url=https://school.example/news/" + std::to_string(p * 100 + i),
+                        "2026-09-02"));
+    return mine;
+  });
+  EXPECT_EQ(Failures(runs), "");
+  std::size_t events = 0;
+  for (int id = 1; id <= 3; ++id) events += Json("history " + std::to_string(id), "2026-09-02").size() - 1;
+  EXPECT_EQ(events, static_cast<std::size_t>(kProcesses * kSends));  // none lost
+}
+
+TEST_P(Concurrency, TwoImportsAtOnceBothSucceed) {
+  std::vector<fs::path> files;
+  for (int f = 0; f < 2; ++f) {
+    files.push_back(fs::temp_directory_path() / ("mf_import_" + std::to_string(getpid()) + "_" + std::to_string(f)));
+    std::ofstream out(files.back());
+    for (int i = 0; i < 40; ++i) out << R"({"start": "information_support", "as": "c1"})" << "\n";
+  }
+  auto runs = AtOnce(2, [&](int f) { return std::vector<CliRun>{Db("import '" + files[f].string() + "'", "2026-09-01")}; });
+  for (const auto& f : files) fs::remove(f);
+  EXPECT_EQ(Failures(runs), "");
+  std::set<std::string> ids;
+  for (const auto& i : Json("list", "2026-09-01")) ids.insert(i["id"].get<std::string>());
+  EXPECT_EQ(ids.size(), 80u);
+}
+
+TEST_P(Concurrency, EightInitsOfANewDatabaseAllSucceed) {
+  TestDatabase fresh(GetParam(), "fresh_init");
+  ASSERT_TRUE(fresh.available()) << fresh.why_not();
+  auto runs = AtOnce(8, [&](int) {
+    return std::vector<CliRun>{
+        RunCli("--db '" + fresh.url() + "' --now 2026-09-01 init --zone Europe/Saratov --director d1 --name 'Ольга Карпова'")};
+  });
+  EXPECT_EQ(Failures(runs), "");
+  auto settings = RunCli("--db '" + fresh.url() + "' settings --json");
+  ASSERT_EQ(settings.code, 0) << settings.err;
+  EXPECT_EQ(json::parse(settings.out)["zone"], "Europe/Saratov");
+  auto workflows = RunCli("--db '" + fresh.url() + "' --now 2026-09-01 start information_support --as d1");
+  EXPECT_EQ(workflows.code, 0) << workflows.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Concurrency, ::testing::Values("sqlite", "postgresql"));
+
+}  // namespace
+}  // namespace mentorflow::testing

@@ -66,6 +66,24 @@ class Runner {
     Store::InitOptions init;
     init.zone = zone_;
     init.institution = Str(root["institution"]);
+    // The first director among the people is created by init, as
+    // `mentorflow init --director` does; they register everyone else.
+    for (auto it = root["people"].begin(); root["people"].IsMap() && it != root["people"].end(); ++it) {
+      const YAML::Node& p = it->second;
+      bool director = false;
+      if (p.IsMap() && p["roles"].IsSequence())
+        for (const auto& r : p["roles"]) director = director || r.Scalar() == "director";
+      if (!director) continue;
+      init.director = PersonRecord{Str(it->first), p["name"] ? Str(p["name"]) : Str(it->first), {}, Str(p["birth"]), "",
+                                   Str(p["email"])};
+      for (const auto& r : p["roles"]) init.director.roles.push_back(r.Scalar());
+      registrar_ = init.director.id;
+      break;
+    }
+    if (registrar_.empty()) {
+      Fail(MarkOf(root), "a scenario needs a director among its people: they register the others");
+      return std::move(report_);
+    }
     if (Status s = store_->Init(catalog_, now_, nullptr, init); !s.ok()) {
       Fail(MarkOf(root), "init: " + s.message());
       return std::move(report_);
@@ -119,7 +137,8 @@ class Runner {
       rec.birth = Str(p["birth"]);
       rec.guardian = Str(p["guardian"]);
       rec.email = Str(p["email"]);
-      if (Status s = store_->AddPerson(rec, now_); !s.ok()) {
+      if (rec.id == registrar_) continue;  // created by init
+      if (Status s = store_->AddPerson(rec, registrar_, now_); !s.ok()) {
         Fail(MarkOf(key), "person " + rec.id + ": " + s.message());
         return false;
       }
@@ -321,6 +340,7 @@ class Runner {
   ScenarioOptions options_;
   const std::function<void(const std::string&)>& log_;
   std::string zone_;
+  std::string registrar_;  // the director who registers the scenario's people
   std::unique_ptr<Store> store_;
   std::map<std::string, std::string> names_;
   std::set<long long> seen_;

@@ -25,6 +25,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+mf::Store::InitOptions DirectorD1() {
+  mf::Store::InitOptions o;
+  o.director = {"d1", "Директор", {"director"}, "", "", ""};
+  return o;
+}
+
 mf::Now At(const char* day) { return mf::Now::At(*mf::ParseLocalTime(day, "Europe/Moscow"), "Europe/Moscow"); }
 
 void Check(const mf::Status& st, const char* what) {
@@ -67,9 +73,9 @@ int main(int argc, char** argv) {
   mf::Status st;
   auto store = mf::Store::Open("sqlite:" + db, &st, {MENTORFLOW_SOURCE_DIR "/templates"});
   Check(st, "open");
-  Check(store->Init(catalog, At("2026-09-01"), nullptr), "init");
-  Check(store->AddPerson({"c1", "Мария Петрова", {"curator"}, "", "", "c1@example.org"}, At("2026-09-01")), "person");
-  Check(store->AddPerson({"c2", "Иван Сидоров", {"curator"}, "", "", "c2@example.org"}, At("2026-09-01")), "person");
+  Check(store->Init(catalog, At("2026-09-01"), nullptr, DirectorD1()), "init");
+  Check(store->AddPerson({"c1", "Мария Петрова", {"curator"}, "", "", "c1@example.org"}, "d1", At("2026-09-01")), "person");
+  Check(store->AddPerson({"c2", "Иван Сидоров", {"curator"}, "", "", "c2@example.org"}, "d1", At("2026-09-01")), "person");
   Check(store->Batch([&]() -> mf::Status {
           for (int i = 0; i < n / 2; ++i) {
             mf::InstanceRecord rec;

@@ -6,7 +6,10 @@
 //   1. one transaction per event (what `mentorflow send` does), SQLite and PostgreSQL;
 //   2. batch import: every event in one transaction (Store::Batch);
 //   3. PostgreSQL, four processes at once, each on its own instance;
-//   4. memory: peak RSS of a process sending events into a database holding
+//   4. import-size series: `mentorflow import` of 20 000, 80 000 and 200 000
+//      JSON lines into a new SQLite database (a start, then nine events on
+//      it, repeated); the time per line must not grow with the file;
+//   5. memory: peak RSS of a process sending events into a database holding
 //      100 instances, then 100 000 (it must not grow with the database).
 //
 //   bench_persist [EVENTS]     (PostgreSQL parts when MENTORFLOW_TEST_PG is set)
@@ -29,6 +32,12 @@ namespace mf = mentorflow;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+mf::Store::InitOptions DirectorD1() {
+  mf::Store::InitOptions o;
+  o.director = {"d1", "Директор", {"director"}, "", "", ""};
+  return o;
+}
 
 double Seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
 
@@ -61,8 +70,8 @@ std::vector<std::string> Prepare(const std::string& url, int instances) {
   auto store = OpenStore(url);
   mf::LoadOptions opts;
   auto catalog = mf::Catalog::Load({MENTORFLOW_SOURCE_DIR "/workflows"}, opts);
-  store->Init(catalog, kNow, nullptr);
-  store->AddPerson({"c1", "Куратор", {"curator"}, "", ""}, kNow);
+  store->Init(catalog, kNow, nullptr, DirectorD1());
+  store->AddPerson({"c1", "Куратор", {"curator"}, "", ""}, "d1", kNow);
   std::vector<std::string> ids;
   for (int done = 0; done < instances;) {
     int chunk = std::min(5000, instances - done);
@@ -230,6 +239,48 @@ void Memory(const std::string& dir, int events) {
               static_cast<double>(rss[1]) / static_cast<double>(rss[0]));
 }
 
+// One `mentorflow import` run, as a user runs it: its wall time in seconds.
+double ImportRun(const std::string& dir, int lines) {
+  const std::string db = dir + "/mf_bench_import_" + std::to_string(lines) + "_" + std::to_string(getpid()) + ".db";
+  const std::string file = dir + "/mf_bench_import_" + std::to_string(lines) + "_" + std::to_string(getpid()) + ".jsonl";
+  Prepare("sqlite:" + db, 0);
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < lines / 10; ++i) {
+      out << R"({"start": "information_support", "ref": "r)" << i << R"(", "as": "c1"})" << "\n";
+      for (int j = 0; j < 9; ++j)
+        out << R"({"send": "@r)" << i << R"(", "event": "publish", "as": "c1", "at": "2026-09-0)" << (j + 1)
+            << R"(", "set": {"channel": "site", "last_url": "https://example.org/news/)" << i << "/" << j << R"("}})"
+            << "\n";
+    }
+  }
+  const std::string cmd = std::string("MENTORFLOW_WORKFLOWS='" MENTORFLOW_SOURCE_DIR "/workflows' '") + MENTORFLOW_CLI +
+                          "' --templates '" MENTORFLOW_SOURCE_DIR "/templates' --db 'sqlite:" + db +
+                          "' --now 2026-09-01 import '" + file + "' >/dev/null";
+  auto t0 = Clock::now();
+  int rc = std::system(cmd.c_str());
+  double s = Seconds(t0);
+  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db + ext);
+  std::filesystem::remove(file);
+  if (rc != 0) {
+    std::fprintf(stderr, "import of %d lines failed (%d)\n", lines, rc);
+    std::exit(1);
+  }
+  return s;
+}
+
+void ImportSeries(const std::string& dir) {
+  const int sizes[] = {20000, 80000, 200000};
+  double base = 0;
+  for (int n : sizes) {
+    double s = ImportRun(dir, n);
+    double per_line = s / n;
+    if (base == 0) base = per_line;
+    std::printf("import of %6d lines (SQLite): %6.1f s, %5.0f us/line, %.2fx the 20 000-line file's time per line\n", n,
+                s, per_line * 1e6, per_line / base);
+  }
+}
+
 std::string FreshPg(const char* admin_url, const std::string& name) {
   soci::session admin(soci::postgresql, mf::PostgresConnectionString(admin_url));
   int exists = 0;
@@ -258,6 +309,7 @@ int main(int argc, char** argv) {
   } else {
     std::printf("PostgreSQL: skipped (set MENTORFLOW_TEST_PG, or run under scripts/with-postgres.sh)\n");
   }
+  ImportSeries(dir);
   Memory(dir, events);
   return 0;
 }

@@ -27,6 +27,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+mf::Store::InitOptions DirectorD1() {
+  mf::Store::InitOptions o;
+  o.director = {"d1", "Директор", {"director"}, "", "", ""};
+  return o;
+}
+
 mf::Now At(const char* day) { return mf::Now::At(*mf::ParseLocalTime(day, "Europe/Moscow"), "Europe/Moscow"); }
 
 void Check(const mf::Status& st, const char* what) {
@@ -57,8 +63,8 @@ std::map<int, double> Run(const std::string& url, int stored) {
   mf::Status st;
   auto store = mf::Store::Open(url, &st, {MENTORFLOW_SOURCE_DIR "/templates"});
   Check(st, "open");
-  Check(store->Init(catalog, At("2026-09-01"), nullptr), "init");
-  Check(store->AddPerson({"c1", "Куратор", {"curator"}, "", "", ""}, At("2026-09-01")), "person");
+  Check(store->Init(catalog, At("2026-09-01"), nullptr, DirectorD1()), "init");
+  Check(store->AddPerson({"c1", "Куратор", {"curator"}, "", "", ""}, "d1", At("2026-09-01")), "person");
   const int due[] = {10, 1000, 10000};
   const char* days[][2] = {{"2026-09-01", "2026-09-10"}, {"2026-09-15", "2026-09-24"}, {"2026-10-01", "2026-10-10"}};
   StartMany(*store, std::max(0, stored - 11010), "2027-06-01");  // not due in this run

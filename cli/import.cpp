@@ -73,7 +73,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
       Now now = opts.now;
       if (line.contains("at")) {
         auto t = ParseLocalTime(Text(line, "at"), opts.zone);
-        if (!t) return fail(Status::BadInput("\"at\" is not YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
+        if (!t) return fail(Status::BadInput("\"at\" is not YYYY-MM-DD or YYYY-MM-DDTHH:MM (years 1900 to 2200)"));
         now = Now::At(*t, opts.zone);
       }
       int kinds = line.contains("start") + line.contains("send") + line.contains("sign");
@@ -107,6 +107,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
         ++result->signatures;
       }
       ++result->lines;
+      if (opts.progress && result->lines % opts.progress_every == 0) opts.progress(result->lines);
     }
     return Status::Ok();
   }, opts.dry_run);

@@ -3,6 +3,7 @@
 // nothing of it. See README, "import".
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -15,6 +16,9 @@ struct ImportOptions {
   Now now;            // --now: when, where a line gives no "at"
   std::string zone;
   bool dry_run = false;
+  // Called after every `progress_every` lines applied, with their number.
+  std::function<void(int)> progress;
+  int progress_every = 10000;
 };
 
 struct ImportResult {

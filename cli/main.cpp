@@ -8,11 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iostream>
+#include <sstream>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "app/delivery.h"
 #include "app/demo.h"
@@ -121,7 +122,7 @@ bool ResolveNow(const Globals& g, const std::string& zone, mf::Now* now, std::st
   }
   auto t = mf::ParseLocalTime(g.now, zone);
   if (!t) {
-    *error = "--now: '" + g.now + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM";
+    *error = "--now: '" + g.now + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM (years 1900 to 2200)";
     return false;
   }
   *now = mf::Now::At(*t, zone);
@@ -225,8 +226,13 @@ int Init(const Globals& g, const mf::Store::InitOptions& options) {
   std::vector<std::string> registered;
   mf::Store::InitOptions o = options;
   o.zone = g.zone;
+  bool no_director = false;
+  o.no_director = &no_director;
   auto st = cmd.store->Init(c, cmd.now, &registered, o);
   if (!st.ok()) return cmd.Report(st);
+  if (no_director)
+    std::cerr << "mentorflow: warning: the database has no director, so nobody can register people yet;"
+                 " run: mentorflow init --director ID --name NAME\n";
   if (g.json) std::cout << json{{"db", g.db}, {"schema", mf::Store::kSchemaVersion}, {"registered", registered}}.dump(2) << "\n";
   else {
     std::cout << g.db << ": schema version " << mf::Store::kSchemaVersion << "\n";
@@ -527,7 +533,7 @@ int main(int argc, char** argv) {
   ack->fallthrough();
 
   mf::PersonRecord person;
-  auto* person_cmd = app.add_subcommand("person", "People: add");
+  auto* person_cmd = app.add_subcommand("person", "People: add, update (a curator or the director, --as)");
   person_cmd->require_subcommand(1);
   auto* person_add = person_cmd->add_subcommand("add", "Register a person with their roles");
   person_add->add_option("ID", person.id, "The person's id")->required();
@@ -536,8 +542,19 @@ int main(int argc, char** argv) {
   person_add->add_option("--birth", person.birth, "Birth date, YYYY-MM-DD");
   person_add->add_option("--guardian", person.guardian, "The guardian's person id (for a minor)");
   person_add->add_option("--email", person.email, "Where e-mailed reminders go");
+  mf::PersonUpdate update;
+  std::string update_name, update_birth, update_email, update_guardian;
+  auto* person_update = person_cmd->add_subcommand("update", "Change a person's name, birth date, e-mail, guardian or roles");
+  person_update->add_option("ID", update.id, "The person's id")->required();
+  auto* o_name = person_update->add_option("--name", update_name, "Full name");
+  auto* o_birth = person_update->add_option("--birth", update_birth, "Birth date, YYYY-MM-DD");
+  auto* o_email = person_update->add_option("--email", update_email, "E-mail address (empty: none)");
+  auto* o_guardian = person_update->add_option("--guardian", update_guardian, "The guardian's person id (empty: none)");
+  person_update->add_option("--add-role", update.add_roles, "A role to add (repeat for several)");
+  person_update->add_option("--remove-role", update.remove_roles, "A role to remove (repeat for several)");
   person_cmd->fallthrough();
   person_add->fallthrough();
+  person_update->fallthrough();
 
   std::string consent_person;
   auto* consent = app.add_subcommand("consent", "Consent to personal data processing: sign or revoke");
@@ -600,7 +617,7 @@ int main(int argc, char** argv) {
   import->add_flag("--dry-run", import_dry_run, "Check every line against the database; keep nothing");
   import->fallthrough();
 
-  for (auto* sub : {validate, graph, demo, init, settings, person_add, consent_sign, consent_revoke, start, send, show,
+  for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
                     list, history, doc_sign, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
@@ -621,7 +638,7 @@ int main(int argc, char** argv) {
       spdlog::set_default_logger(logger);
     }
     if (*init) return Init(g, init_options);
-    if (*person_add || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
+    if (*person_add || *person_update || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
         *settings || *tick || *reminders || *agenda || *deliver || *ack) {
       DbCommand cmd(g);
       if (!cmd.ok()) return cmd.code;
@@ -631,8 +648,19 @@ int main(int argc, char** argv) {
       if (*agenda) return Agenda(cmd, agenda_for, agenda_from, agenda_to, agenda_format);
       if (*deliver) return Deliver(cmd, via);
       if (*ack) return Ack(cmd, ack_id);
+      if (*person_update) {
+        if (!cmd.NeedActor()) return cmd.code;
+        if (*o_name) update.name = update_name;
+        if (*o_birth) update.birth = update_birth;
+        if (*o_email) update.email = update_email;
+        if (*o_guardian) update.guardian = update_guardian;
+        auto st = cmd.store->UpdatePerson(update, g.actor, cmd.now);
+        if (st.ok()) std::cout << (g.json ? json{{"id", update.id}}.dump() : update.id + ": updated") << "\n";
+        return cmd.Report(st);
+      }
       if (*person_add) {
-        auto st = cmd.store->AddPerson(person, cmd.now);
+        if (!cmd.NeedActor()) return cmd.code;
+        auto st = cmd.store->AddPerson(person, g.actor, cmd.now);
         if (st.ok()) std::cout << (g.json ? json{{"id", person.id}}.dump() : person.id) << "\n";
         return cmd.Report(st);
       }
@@ -677,9 +705,17 @@ int main(int argc, char** argv) {
           if (!in) return Fail(g, 2, "cannot read '" + import_file + "'");
           text << in.rdbuf();
         }
-        mf::cli::ImportOptions opts{g.actor, cmd.now, cmd.zone, import_dry_run};
+        mf::cli::ImportOptions opts{g.actor, cmd.now, cmd.zone, import_dry_run, {}, 10000};
+        const auto started_at = std::chrono::steady_clock::now();
+        const bool tty = isatty(STDERR_FILENO);
+        opts.progress = [&](int lines) {
+          const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+          spdlog::info("import: {} lines applied in {:.1f} s", lines, s);
+          if (tty) std::cerr << "\rimport: " << lines << " lines..." << std::flush;
+        };
         mf::cli::ImportResult result;
         auto st = mf::cli::Import(*cmd.store, import_file == "-" ? "<stdin>" : import_file, text.str(), opts, &result);
+        if (tty && result.lines >= opts.progress_every) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
         if (!st.ok()) {
           mf::Status where(st.code(), result.where + ": " + st.message() + "; nothing was imported");
           return cmd.Report(where);

@@ -140,7 +140,7 @@ std::optional<Date> ParseDate(std::string_view s) {
     return std::nullopt;
   date::year_month_day ymd{date::year{y}, date::month(static_cast<unsigned>(m)),
                            date::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return std::nullopt;
+  if (!ymd.ok() || y < kMinYear || y > kMaxYear) return std::nullopt;
   return date::sys_days{ymd};
 }
 

@@ -56,6 +56,10 @@ std::optional<MonthDay> ParseMonthDay(std::string_view text);
 Date NextYearly(Date from, const std::vector<MonthDay>& days);
 
 // "2026-09-01" -> Date. Rejects impossible dates (2026-02-30).
+// Dates outside these years are refused wherever they come in (--now, a
+// birth date, a date field, a stored value): nothing this program keeps is
+// that old, and a date that far ahead is a typo.
+constexpr int kMinYear = 1900, kMaxYear = 2200;
 std::optional<Date> ParseDate(std::string_view text);
 std::string FormatDate(Date d);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/messages.h"
+#include "engine/text.h"
 
 namespace mentorflow {
 
@@ -225,9 +226,25 @@ std::string NextItemId(const List& list) {
   return std::to_string(max + 1);
 }
 
+// A key given twice (--set k=a --set k=b) is refused, not silently resolved.
+std::optional<Refusal> DuplicateKey(const Input& input) {
+  for (size_t i = 0; i < input.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (input[i].first == input[j].first)
+        return Refuse(Code::kBadInput, "input", "--set " + input[i].first + " is given twice");
+  return std::nullopt;
+}
+
 // Parses one input value, checking person references against the world.
 std::optional<Value> ParseInput(const FieldDef& f, const std::string& key, const std::string& text,
                                 const World& world, Refusal* r) {
+  // Hostile text stops here, before it is parsed, echoed or stored.
+  Status ok = f.type == FieldType::kPerson ? CheckId("--set " + key, text)
+                                           : CheckText("--set " + key, text, kMaxValueBytes, f.type == FieldType::kString);
+  if (!ok.ok()) {
+    *r = Refuse(Code::kBadInput, "input", ok.message());
+    return std::nullopt;
+  }
   std::string err;
   auto v = ParseValue(f, text, &err);
   if (!v) {
@@ -330,18 +347,44 @@ std::string RolesOf(const std::vector<std::string>& roles) { return JoinStrings(
 
 }  // namespace
 
+// The people an instance names, checked whenever its fields change: the
+// fields `distinct` lists name different people, and a `guardian_of` field
+// names the registered guardian of the person in the other field.
+std::optional<Refusal> CheckPeople(const Definition& def, const std::vector<Value>& fields, const World& world) {
+  auto person = [&](int i) -> const std::string* {
+    auto* s = std::get_if<std::string>(&fields[i]);
+    return s && !s->empty() ? s : nullptr;
+  };
+  for (size_t a = 0; a < def.distinct.size(); ++a)
+    for (size_t b = a + 1; b < def.distinct.size(); ++b) {
+      const std::string *pa = person(def.distinct[a]), *pb = person(def.distinct[b]);
+      if (pa && pb && *pa == *pb)
+        return Refuse(Code::kRefused, "person",
+                      msg::SamePerson(*pa, def.fields[def.distinct[a]].name, def.fields[def.distinct[b]].name));
+    }
+  for (size_t i = 0; i < def.fields.size(); ++i) {
+    const FieldDef& f = def.fields[i];
+    if (f.guardian_of < 0) continue;
+    const std::string *g = person(static_cast<int>(i)), *child = person(f.guardian_of);
+    if (!g || !child) continue;
+    std::string registered = world.GuardianOf(*child);
+    if (registered != *g)
+      return Refuse(Code::kRefused, "person",
+                    msg::NotTheGuardian(f.name, *g, def.fields[f.guardian_of].name, *child, registered));
+  }
+  return std::nullopt;
+}
+
 Outcome Start(const Definition& def, const Input& input, const std::string& parent, const Actor& actor,
               const Now& now, const World& world) {
   Outcome out;
   const auto& allowed = def.started_by.empty() ? def.roles : def.started_by;
-  std::string role;
-  for (const auto& r : allowed)
-    if (actor.Holds(r)) {
-      role = r;
-      break;
-    }
-  if (role.empty()) {
+  if (std::none_of(allowed.begin(), allowed.end(), [&](const std::string& r) { return actor.Holds(r); })) {
     out.refusal = Refuse(Code::kRefused, "role", msg::StartRole(def.name, RolesOf(allowed)));
+    return out;
+  }
+  if (auto r = DuplicateKey(input)) {
+    out.refusal = std::move(*r);
     return out;
   }
   Decision d;
@@ -370,6 +413,53 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
       out.refusal = Refuse(Code::kBadInput, "input", msg::MissingField(def.fields[i].name));
       return out;
     }
+  // The role the starter takes: one whose person field, if the workflow
+  // binds it, names them (a mentor starts a plan only as its mentor).
+  std::string role;
+  for (const auto& r : allowed)
+    if (actor.Holds(r) && BoundOk(def, d.fields, actor, r)) {
+      role = r;
+      break;
+    }
+  if (role.empty()) {
+    std::vector<std::string> held, names;
+    for (const auto& r : allowed)
+      if (actor.Holds(r)) held.push_back(r);
+    for (const auto& f : def.fields)
+      if (f.type == FieldType::kPerson && std::find(held.begin(), held.end(), f.role) != held.end())
+        names.push_back(f.name);
+    out.refusal = Refuse(Code::kRefused, "person", msg::NotThatPerson(actor.id, RolesOf(held), JoinStrings(names, " or ")));
+    return out;
+  }
+  if (auto r = CheckPeople(def, d.fields, world)) {
+    out.refusal = std::move(*r);
+    return out;
+  }
+  // Under a parent: it exists, runs, and, for a role bound to a person, is
+  // the starter's own (a mentor's plan goes under that mentor's pair).
+  if (!parent.empty()) {
+    auto p = world.Parent(parent);
+    if (!p) {
+      out.refusal = Refuse(Code::kNotFound, "not_found", msg::NoParent(parent));
+      return out;
+    }
+    if (p->finished) {
+      out.refusal = Refuse(Code::kRefused, "parent", msg::ParentFinished(parent, p->state));
+      return out;
+    }
+    bool bound_here = std::any_of(def.fields.begin(), def.fields.end(),
+                                  [&](const FieldDef& f) { return f.type == FieldType::kPerson && f.role == role; });
+    bool bound_there = false, theirs = false;
+    for (const auto& [r, person] : p->people)
+      if (r == role) {
+        bound_there = true;
+        theirs = theirs || person == actor.id;
+      }
+    if (bound_here && bound_there && !theirs) {
+      out.refusal = Refuse(Code::kRefused, "role", msg::NotTheirParent(actor.id, role, parent));
+      return out;
+    }
+  }
   std::vector<Value> empty(def.fields.size());
   for (size_t i = 0; i < def.fields.size(); ++i)
     if (def.fields[i].type == FieldType::kList) empty[i] = List{};
@@ -379,7 +469,6 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
   d.history.role = role;
   d.history.event = "start";
   d.history.to = def.states[d.to].name;
-  (void)parent;
   Enter(def, d.to, now, d);
   out.decision = std::move(d);
   return out;
@@ -407,6 +496,10 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
   }
   if (here.final) {
     out.refusal = Refuse(Code::kRefused, "final", msg::FinalState(here.name));
+    return out;
+  }
+  if (auto r = DuplicateKey(input)) {
+    out.refusal = std::move(*r);
     return out;
   }
   auto [b, e] = def.Candidates(snap.state, ev);
@@ -536,6 +629,11 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
       d.fields[a.field] = a.constant;
     }
   }
+  for (size_t i = 0; i < def.fields.size(); ++i)
+    if (def.fields[i].type == FieldType::kPerson && !(d.fields[i] == snap.fields[i])) {
+      if (auto r = CheckPeople(def, d.fields, world)) return fail(std::move(*r));
+      break;
+    }
   Diff(def, snap.fields, d);
   d.history.at = now.instant;
   d.history.actor = actor.id;

@@ -67,6 +67,16 @@ class World {
                                    const std::vector<std::string>& states) const = 0;
   // Instances of c.workflow in c.states (any state if empty) whose fields equal c.where.
   virtual std::int64_t CountInstances(const Condition& c) const = 0;
+  // The person registered as `person_id`'s guardian, or "".
+  virtual std::string GuardianOf(std::string_view person_id) const = 0;
+  // An instance as a child started under it sees it: its state, whether it
+  // is finished, and the people its person fields name (role, person).
+  struct ParentView {
+    std::string state;
+    bool finished = false;
+    std::vector<std::pair<std::string, std::string>> people;
+  };
+  virtual std::optional<ParentView> Parent(std::string_view id) const = 0;
 };
 
 using Input = std::vector<std::pair<std::string, std::string>>;  // --set k=v, in order

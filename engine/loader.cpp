@@ -27,9 +27,9 @@ constexpr int kMaxConditionDepth = 32;
 constexpr long kNodeBudget = 200000;
 
 const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "description", "roles",
-                                           "started_by", "fields", "documents", "states", "transitions"};
+                                           "started_by", "fields", "distinct", "documents", "states", "transitions"};
 const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
-                                             "min", "max", "values", "item"};
+                                             "min", "max", "values", "item", "guardian_of"};
 const std::vector<std::string> kDocumentKeys = {"template", "signers", "title"};
 const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
@@ -260,6 +260,7 @@ class Loader {
 
     ParseRoles(root["roles"], M(root));
     ParseFields(root["fields"]);
+    ParseDistinct(root["distinct"]);
     ParseDocuments(root["documents"]);
     if (!root["states"]) Error(M(root), msg::MissingKey("states", "a workflow"));
     else PreParseStates(root["states"]);
@@ -331,6 +332,7 @@ class Loader {
       if (n[key] && f.type != type) Error(KeyMark(n, key), msg::KeyOnlyFor(key, FieldTypeName(type)));
     };
     only_for("role", FieldType::kPerson);
+    only_for("guardian_of", FieldType::kPerson);
     only_for("values", FieldType::kEnum);
     only_for("min", FieldType::kInt);
     only_for("max", FieldType::kInt);
@@ -413,6 +415,42 @@ class Loader {
       }
       if (auto f = ParseField(*name, it->first, it->second, false)) def_.fields.push_back(std::move(*f));
     }
+    // guardian_of: FIELD names another person field of this workflow.
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->second.IsMap() || !it->second["guardian_of"]) continue;
+      auto name = Scalar(it->first, "field");
+      auto other = Scalar(it->second["guardian_of"], "guardian_of");
+      int self = name ? def_.FieldIndex(*name) : -1;
+      if (!other || self < 0 || def_.fields[self].type != FieldType::kPerson) continue;
+      int target = PersonField(*other, M(it->second["guardian_of"]));
+      if (target == self) Error(M(it->second["guardian_of"]), msg::GuardianOfItself(*name));
+      else if (target >= 0) def_.fields[self].guardian_of = target;
+    }
+  }
+
+  // The index of person field `name`, or -1 (and an error at `m`).
+  int PersonField(const std::string& name, Mark m) {
+    int i = def_.FieldIndex(name);
+    if (i >= 0 && def_.fields[i].type == FieldType::kPerson) return i;
+    std::vector<std::string> people;
+    for (const auto& f : def_.fields)
+      if (f.type == FieldType::kPerson) people.push_back(f.name);
+    Error(m, msg::Unknown("person field", name, Closest(name, people)));
+    return -1;
+  }
+
+  // distinct: [mentor, mentee] -- these person fields never name the same person.
+  void ParseDistinct(const YAML::Node& n) {
+    if (!n) return;
+    auto names = Names(n, "distinct");
+    for (auto& [name, m] : names) {
+      int i = PersonField(name, m);
+      if (i < 0) continue;
+      if (std::find(def_.distinct.begin(), def_.distinct.end(), i) != def_.distinct.end())
+        Error(m, msg::Duplicate("field in distinct", name));
+      else def_.distinct.push_back(i);
+    }
+    if (names.size() < 2) Error(M(n), msg::DistinctNeedsTwo());
   }
 
   // ---- documents ---------------------------------------------------------

@@ -170,6 +170,11 @@ inline std::string Ambiguous(const std::string& e, const std::string& s, int oth
          ") can both fire; give them conditions that exclude each other";
 }
 
+inline std::string GuardianOfItself(const std::string& f) {
+  return "field " + Q(f) + " cannot be the guardian of itself";
+}
+inline std::string DistinctNeedsTwo() { return "'distinct' lists at least two person fields"; }
+
 // ---- dispatch refusals ---------------------------------------------------
 inline std::string UnknownEvent(const std::string& e, const std::string& w, const std::string& suggestion) {
   return "workflow " + Q(w) + " has no event " + Q(e) + Suggest(suggestion);
@@ -183,6 +188,22 @@ inline std::string WrongRole(const std::string& e, const std::string& allowed) {
 }
 inline std::string NotThatPerson(const std::string& actor, const std::string& role, const std::string& fields) {
   return "role: " + actor + " acts as " + role + " only on instances where they are " + fields;
+}
+inline std::string SamePerson(const std::string& person, const std::string& a, const std::string& b) {
+  return "person: " + person + " cannot be both " + a + " and " + b + " of one instance";
+}
+inline std::string NotTheGuardian(const std::string& field, const std::string& person, const std::string& of_field,
+                                  const std::string& child, const std::string& registered) {
+  return "person: " + field + " must be the registered guardian of " + of_field + " " + child + " (" +
+         (registered.empty() ? "who has none registered" : registered) + "), not " + person;
+}
+inline std::string NoParent(const std::string& id) { return "no instance " + Q(id) + " (the parent)"; }
+inline std::string ParentFinished(const std::string& id, const std::string& state) {
+  return "parent: instance " + Q(id) + " is finished (state " + Q(state) + ")";
+}
+inline std::string NotTheirParent(const std::string& actor, const std::string& role, const std::string& parent) {
+  return "role: " + actor + " acts as " + role + " only under instances where they are the " + role + "; " + parent +
+         " is not theirs";
 }
 inline std::string StartRole(const std::string& w, const std::string& allowed) {
   return "role: workflow " + Q(w) + " may be started only by " + allowed;

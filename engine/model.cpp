@@ -110,7 +110,7 @@ std::optional<Value> ParseValue(const FieldDef& f, std::string_view text, std::s
       return fail("'" + std::string(text) + "' is not true or false");
     case FieldType::kDate: {
       auto d = ParseDate(text);
-      if (!d) return fail("'" + std::string(text) + "' is not a date (YYYY-MM-DD)");
+      if (!d) return fail("'" + std::string(text) + "' is not a date (YYYY-MM-DD, years 1900 to 2200)");
       return Value{*d};
     }
     case FieldType::kEnum:

@@ -49,6 +49,7 @@ struct FieldDef {
   FieldType type = FieldType::kString;
   std::string title;
   std::string role;  // kPerson: the role the person must hold
+  int guardian_of = -1;  // kPerson: the field whose person this one must be the registered guardian of
   bool required = false;
   Value default_value;
   std::optional<std::int64_t> min, max;  // kInt
@@ -166,6 +167,7 @@ struct Definition {
   std::string name;
   int version = 0;
   std::string title;
+  std::vector<int> distinct;  // person fields that must name different people
   std::string source_path;
   std::vector<std::string> roles;
   std::vector<std::string> started_by;  // roles allowed to start; empty: any role

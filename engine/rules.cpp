@@ -109,6 +109,12 @@ Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool 
   const bool is_self = !actor.id.empty() && actor.id == subject.id;
   const bool is_guardian = !subject.guardian.empty() && actor.id == subject.guardian;
   const bool is_curator = actor.Holds("curator");
+  if (given && !subject.birth)
+    return Status(Code::kRefused,
+                  "consent: the birth date of " + subject.id +
+                      " is not recorded, so it is not known whether a guardian must sign; record it first"
+                      " (person update " + subject.id + " --birth YYYY-MM-DD)",
+                  "consent");
   if (given && minor && subject.guardian.empty())
     return Status(Code::kRefused,
                   "consent: " + subject.id + " is a minor with no guardian registered; add the guardian first", "consent");
@@ -123,6 +129,14 @@ Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool 
                              : " (only they, their guardian or a curator)"),
                   "role");
   return Status::Ok();
+}
+
+Status MayManagePeople(const Actor& actor) {
+  if (actor.Holds("curator") || actor.Holds("director")) return Status::Ok();
+  return Status(Code::kRefused,
+                "role: " + (actor.id.empty() ? std::string("nobody") : actor.id) +
+                    " may not register people or change them (a curator or the director does)",
+                "role");
 }
 
 Now FiringMoment(Date due, const std::string& zone) {

@@ -65,12 +65,19 @@ struct ConsentSubject {
 // and in which capacity ("self", "guardian", "curator"). An adult gives
 // their own; a minor's (under 18) is given by their guardian, or recorded
 // by a curator from the guardian's paper form, and needs a registered
-// guardian; anyone may revoke their own. Refusals name the rule ("consent"
-// or "role") and say who may.
+// guardian; anyone may revoke their own. Consent is not given for someone
+// whose birth date is unknown: whether they are a minor decides who signs.
+// Refusals name the rule ("consent" or "role") and say who may.
 Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool given, Date today,
                         std::string* capacity);
 
 bool IsMinor(const std::optional<Date>& birth, Date today);
+
+// ---- people ---------------------------------------------------------------
+
+// Whether `actor` may register people and change their roles or data: a
+// curator or a director (the first director is created by `init`).
+Status MayManagePeople(const Actor& actor);
 
 // ---- time -----------------------------------------------------------------
 

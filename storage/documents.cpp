@@ -1,5 +1,6 @@
 // Documents: signatures on the latest issue, as rules.h decides, each one a
 // history entry on its instance.
+#include "engine/text.h"
 #include "storage/statements.h"
 
 namespace mentorflow::storage {
@@ -20,6 +21,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc, const std:
                        std::string* status_out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;

@@ -2,6 +2,7 @@
 // decision with all its effects in the current transaction.
 #include <algorithm>
 
+#include "engine/text.h"
 #include "storage/statements.h"
 
 namespace mentorflow::storage {
@@ -73,6 +74,7 @@ Status SociStore::LoadInstance(const std::string& id, InstanceRecord* rec, const
 }
 
 Status SociStore::ShowUnlocked(const std::string& id, InstanceRecord* out, const std::string& actor_id, Actor* actor) {
+  if (Status s = CheckId("an instance id", id); !s.ok()) return s;
   auto& q = q_.Get(q_.select_instance);
   q.id = id;
   q.actor = actor_id;
@@ -96,7 +98,17 @@ Snapshot SociStore::SnapshotOf(const Definition& def, const InstanceRecord& rec)
   snap.id = rec.id;
   snap.parent = rec.parent;
   snap.state = def.StateIndex(rec.state);
-  snap.fields = FieldsFromJson(def, rec.fields_json);
+  const std::string which = "instance '" + rec.id + "' (" + def.name + " v" + std::to_string(def.version) + ")";
+  if (snap.state < 0)
+    throw StoredStateError(which + " is in state '" + rec.state +
+                           "', which its workflow does not have (a hand-edited database or a downgraded workflow)");
+  try {
+    snap.fields = FieldsFromJson(def, rec.fields_json);
+  } catch (const StoredStateError& e) {
+    throw StoredStateError(which + " cannot be read: " + e.what());
+  } catch (const json::exception&) {
+    throw StoredStateError(which + " cannot be read: its stored fields are not valid JSON of its workflow's types");
+  }
   snap.signed_documents.assign(def.documents.size(), 0);
   if (!def.documents.empty()) {
     auto& docs = q_.Get(q_.select_documents);
@@ -198,6 +210,7 @@ Status SociStore::AppendNote(const Definition& def, const InstanceRecord& rec, c
                              const std::string& role, const std::string& event, const std::string& note, const Now& now) {
   Decision d;
   d.to = def.StateIndex(rec.state);
+  if (d.to < 0) throw StoredStateError("instance '" + rec.id + "' is in state '" + rec.state + "', which its workflow does not have");
   d.fields = FieldsFromJson(def, rec.fields_json);
   d.history.at = now.instant;
   d.history.actor = actor;
@@ -213,17 +226,13 @@ Status SociStore::Start(const std::string& workflow, const Input& input, const s
                         const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
     Tx tx(*this);
     int version = LatestVersion(workflow);
     if (version == 0) return Status::NotFound("workflow '" + workflow + "' is not registered (run 'mentorflow init')");
     Status st;
     const Definition* def = DefinitionFor(workflow, version, &st);
     if (!def) return st;
-    if (!parent.empty()) {
-      int n = 0;
-      *sql_ << "SELECT COUNT(*) FROM instances WHERE id = :p", soci::into(n), soci::use(parent);
-      if (n == 0) return Status::NotFound("no instance '" + parent + "' (the parent)");
-    }
     DbWorld world(*this);
     Outcome o = mentorflow::Start(*def, input, parent, LoadActor(actor_id), now, world);
     if (!o.ok()) {
@@ -249,6 +258,7 @@ Status SociStore::Send(const std::string& id, const std::string& event, const In
                        const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;
@@ -271,6 +281,7 @@ Status SociStore::Migrate(const std::string& workflow, int to_version, const Sta
                           const std::string& actor_id, const Now& now, bool dry_run, MigrationReport* report) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
     Tx tx(*this);
     std::vector<int> versions;
     {

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ json ToJson(const FieldDef& f, const Value& v);
 Value FromJson(const FieldDef& f, const json& j);
 json FieldsJson(const Definition& def, const std::vector<Value>& fields);
 std::vector<Value> FieldsFromJson(const Definition& def, const std::string& text);
+// A stored instance its definition cannot read (a hand-edited database, a
+// downgraded workflow): the command ends with exit 5 naming the instance.
+struct StoredStateError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 json ChangesJson(const Definition& def, const std::vector<FieldChange>& changes);
 std::string Fnv1a(const std::string& s);
 
@@ -150,7 +157,8 @@ class SociStore : public Store {
   Status GetSetting(const std::string& key, std::string* value) override;
   Status SetSetting(const std::string& key, const std::string& value, const std::string& actor_id,
                     const Now& now) override;
-  Status AddPerson(const PersonRecord& p, const Now& now) override;
+  Status AddPerson(const PersonRecord& p, const std::string& actor_id, const Now& now) override;
+  Status UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) override;
   Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) override;
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
   Status Start(const std::string& workflow, const Input& input, const std::string& parent,
@@ -195,10 +203,16 @@ class SociStore : public Store {
     ChildCount CountChildren(std::string_view parent, std::string_view workflow,
                              const std::vector<std::string>& states) const override;
     std::int64_t CountInstances(const Condition& c) const override;
+    std::string GuardianOf(std::string_view id) const override;
+    std::optional<ParentView> Parent(std::string_view id) const override;
 
    private:
     SociStore& s_;
   };
+
+  // ---- people.cpp ----
+  Status CheckRoles(const std::vector<std::string>& roles);
+  Status InsertPerson(const PersonRecord& p, const std::string& actor_id, const std::string& capacity, const Now& now);
 
   // ---- instances.cpp ----
   Actor LoadActor(const std::string& id);

@@ -1,6 +1,7 @@
 // People, their roles and personal data, and consent (as rules.h decides).
 #include <algorithm>
 
+#include "engine/text.h"
 #include "storage/statements.h"
 
 namespace mentorflow::storage {
@@ -22,42 +23,146 @@ std::vector<std::string> SociStore::DeclaredRoles() {
   return roles;
 }
 
-Status SociStore::AddPerson(const PersonRecord& p, const Now& now) {
+namespace {
+
+// Checks what a person record carries; messages never repeat a name, a birth
+// date or an address.
+Status CheckPersonData(const std::optional<std::string>& name, const std::optional<std::string>& birth,
+                       const std::optional<std::string>& email) {
+  if (name) {
+    if (Status s = CheckText("--name", *name, kMaxNameBytes); !s.ok()) return s;
+    if (name->find_first_not_of(' ') == std::string::npos) return Status::BadInput("--name is empty");
+  }
+  if (birth && !birth->empty() && !ParseDate(*birth))
+    return Status::BadInput("--birth is not a date (YYYY-MM-DD, years 1900 to 2200)");
+  if (email && !email->empty()) {
+    if (Status s = CheckText("--email", *email, kMaxNameBytes); !s.ok()) return s;
+    if (email->find('@') == std::string::npos || email->find_first_of(" <>,;\"") != std::string::npos)
+      return Status::BadInput("--email is not an e-mail address");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SociStore::CheckRoles(const std::vector<std::string>& roles) {
+  const auto declared = DeclaredRoles();
+  for (const auto& r : roles) {
+    if (r == "system") return Status::BadInput("role 'system' is reserved: no person can hold it");
+    if (Status s = CheckId("--role", r); !s.ok()) return s;
+    if (std::find(declared.begin(), declared.end(), r) == declared.end()) {
+      std::string list;
+      for (const auto& d : declared) list += (list.empty() ? "" : ", ") + d;
+      return Status::BadInput("role '" + r + "' is not declared by any registered workflow (roles: " + list + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Status SociStore::InsertPerson(const PersonRecord& given, const std::string& actor_id, const std::string& capacity,
+                               const Now& now) {
+  PersonRecord p = given;
+  if (Status s = CheckId("a person id", p.id); !s.ok()) return s;
+  if (p.id == "system") return Status::BadInput("'system' is reserved (deadlines act as it); choose another id");
+  if (!p.guardian.empty())
+    if (Status s = CheckId("--guardian", p.guardian); !s.ok()) return s;
+  if (Status s = CheckPersonData(p.name, p.birth, p.email); !s.ok()) return s;
+  std::sort(p.roles.begin(), p.roles.end());  // a repeated --role is one role
+  p.roles.erase(std::unique(p.roles.begin(), p.roles.end()), p.roles.end());
+  if (p.roles.empty()) return Status::BadInput("a person needs at least one --role");
+  if (Status s = CheckRoles(p.roles); !s.ok()) return s;
+  int n = 0;
+  *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.id);
+  if (n > 0) return Status::Conflict("person '" + p.id + "' already exists");
+  if (!p.guardian.empty()) {
+    if (p.guardian == p.id) return Status::BadInput("a person cannot be their own guardian");
+    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.guardian);
+    if (n == 0) return Status::NotFound("no person '" + p.guardian + "' (the guardian)");
+  }
+  std::string created = FormatInstant(now.instant);
+  soci::indicator gi = p.guardian.empty() ? soci::i_null : soci::i_ok;
+  *sql_ << "INSERT INTO people (id, guardian, consent, created) VALUES (:id, :g, 0, :c)", soci::use(p.id),
+      soci::use(p.guardian, gi), soci::use(created);
+  for (const auto& r : p.roles)
+    *sql_ << "INSERT INTO person_roles (person, role) VALUES (:p, :r)", soci::use(p.id), soci::use(r);
+  soci::indicator bi = p.birth.empty() ? soci::i_null : soci::i_ok;
+  soci::indicator ei = p.email.empty() ? soci::i_null : soci::i_ok;
+  *sql_ << "INSERT INTO person_data (id, name, birth, email) VALUES (:id, :n, :b, :e)", soci::use(p.id),
+      soci::use(p.name), soci::use(p.birth, bi), soci::use(p.email, ei);
+  std::string roles;
+  for (const auto& r : p.roles) roles += (roles.empty() ? "" : ",") + r;
+  return AppendPersonHistory(p.id, actor_id, capacity, "registered", "roles: " + roles, now);
+}
+
+Status SociStore::AddPerson(const PersonRecord& p, const std::string& actor_id, const Now& now) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (p.id.empty()) return Status::BadInput("a person id cannot be empty");
-    if (p.id == "system") return Status::BadInput("'system' is reserved (deadlines act as it); choose another id");
-    if (p.roles.empty()) return Status::BadInput("a person needs at least one --role");
-    if (!p.birth.empty() && !ParseDate(p.birth)) return Status::BadInput("--birth: '" + p.birth + "' is not a date");
-    if (!p.email.empty() && (p.email.find('@') == std::string::npos || p.email.find_first_of(" \r\n<>,") != std::string::npos))
-      return Status::BadInput("--email: '" + p.email + "' is not an e-mail address");
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
     Tx tx(*this);
-    const auto declared = DeclaredRoles();
-    for (const auto& r : p.roles) {
-      if (r == "system") return Status::BadInput("role 'system' is reserved: no person can hold it");
-      if (std::find(declared.begin(), declared.end(), r) == declared.end()) {
-        std::string list;
-        for (const auto& d : declared) list += (list.empty() ? "" : ", ") + d;
-        return Status::BadInput("role '" + r + "' is not declared by any registered workflow (roles: " + list + ")");
-      }
-    }
+    const Actor actor = LoadActor(actor_id);
+    if (Status s = MayManagePeople(actor); !s.ok()) return s;
+    const std::string capacity = actor.Holds("director") ? "director" : "curator";
+    if (Status s = InsertPerson(p, actor_id, capacity, now); !s.ok()) return s;
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
+Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckId("a person id", u.id); !s.ok()) return s;
+    if (Status s = CheckPersonData(u.name, u.birth, u.email); !s.ok()) return s;
+    if (u.guardian && !u.guardian->empty())
+      if (Status s = CheckId("--guardian", *u.guardian); !s.ok()) return s;
+    if (Status s = CheckRoles(u.add_roles); !s.ok()) return s;
+    Tx tx(*this);
+    const Actor actor = LoadActor(actor_id);
+    if (Status s = MayManagePeople(actor); !s.ok()) return s;
     int n = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.id);
-    if (n > 0) return Status::Conflict("person '" + p.id + "' already exists");
-    if (!p.guardian.empty()) {
-      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.guardian);
-      if (n == 0) return Status::NotFound("no person '" + p.guardian + "' (the guardian)");
+    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(u.id);
+    if (n == 0) return Status::NotFound("no person '" + u.id + "'");
+    std::vector<std::string> changed;
+    if (u.guardian) {
+      if (*u.guardian == u.id) return Status::BadInput("a person cannot be their own guardian");
+      if (!u.guardian->empty()) {
+        *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(*u.guardian);
+        if (n == 0) return Status::NotFound("no person '" + *u.guardian + "' (the guardian)");
+      }
+      soci::indicator gi = u.guardian->empty() ? soci::i_null : soci::i_ok;
+      *sql_ << "UPDATE people SET guardian = :g WHERE id = :id", soci::use(*u.guardian, gi), soci::use(u.id);
+      changed.push_back("guardian");
     }
-    std::string created = FormatInstant(now.instant);
-    soci::indicator gi = p.guardian.empty() ? soci::i_null : soci::i_ok;
-    *sql_ << "INSERT INTO people (id, guardian, consent, created) VALUES (:id, :g, 0, :c)", soci::use(p.id),
-        soci::use(p.guardian, gi), soci::use(created);
-    for (const auto& r : p.roles)
-      *sql_ << "INSERT INTO person_roles (person, role) VALUES (:p, :r)", soci::use(p.id), soci::use(r);
-    soci::indicator bi = p.birth.empty() ? soci::i_null : soci::i_ok;
-    soci::indicator ei = p.email.empty() ? soci::i_null : soci::i_ok;
-    *sql_ << "INSERT INTO person_data (id, name, birth, email) VALUES (:id, :n, :b, :e)", soci::use(p.id),
-        soci::use(p.name), soci::use(p.birth, bi), soci::use(p.email, ei);
+    auto set_data = [&](const char* column, const std::optional<std::string>& v) {
+      if (!v) return;
+      soci::indicator ind = v->empty() && std::string(column) != "name" ? soci::i_null : soci::i_ok;
+      *sql_ << std::string("UPDATE person_data SET ") + column + " = :v WHERE id = :id", soci::use(*v, ind),
+          soci::use(u.id);
+      changed.push_back(column);
+    };
+    set_data("name", u.name);
+    set_data("birth", u.birth);
+    set_data("email", u.email);
+    for (const auto& r : u.add_roles) {
+      *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n), soci::use(u.id),
+          soci::use(r);
+      if (n == 0) *sql_ << "INSERT INTO person_roles (person, role) VALUES (:p, :r)", soci::use(u.id), soci::use(r);
+      changed.push_back("+" + r);
+    }
+    for (const auto& r : u.remove_roles) {
+      *sql_ << "DELETE FROM person_roles WHERE person = :p AND role = :r", soci::use(u.id), soci::use(r);
+      changed.push_back("-" + r);
+    }
+    *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p", soci::into(n), soci::use(u.id);
+    if (n == 0) return Status::BadInput("a person keeps at least one role");
+    if (changed.empty()) return Status::BadInput("nothing to change: give --name, --birth, --email, --guardian, --add-role or --remove-role");
+    std::string note;
+    for (const auto& c : changed) note += (note.empty() ? "" : ",") + c;
+    if (Status s = AppendPersonHistory(u.id, actor_id, actor.Holds("director") ? "director" : "curator", "updated",
+                                       note, now);
+        !s.ok())
+      return s;
     tx.Commit();
     return Status::Ok();
   });
@@ -66,6 +171,8 @@ Status SociStore::AddPerson(const PersonRecord& p, const Now& now) {
 Status SociStore::SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
     Tx tx(*this);
     std::string guardian, birth;
     soci::indicator gi = soci::i_null, bi = soci::i_null;
@@ -106,6 +213,7 @@ Status SociStore::AppendPersonHistory(const std::string& person, const std::stri
 Status SociStore::PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
     int n = 0;
     *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person_id);
     if (n == 0) return Status::NotFound("no person '" + person_id + "'");
@@ -197,6 +305,34 @@ std::int64_t SociStore::DbWorld::CountInstances(const Condition& c) const {
     if (def && MatchesWhere(*def, FieldsFromJson(*def, fields), c.where)) ++n;
   }
   return n;
+}
+
+std::string SociStore::DbWorld::GuardianOf(std::string_view id) const {
+  std::string person(id), guardian;
+  soci::indicator gi = soci::i_null;
+  *s_.sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(guardian, gi), soci::use(person);
+  return gi == soci::i_ok ? guardian : std::string();
+}
+
+std::optional<World::ParentView> SociStore::DbWorld::Parent(std::string_view id) const {
+  std::string key(id), workflow, state, fields;
+  long long version = 0;
+  soci::indicator found = soci::i_null;
+  *s_.sql_ << "SELECT workflow, workflow_version, state, fields FROM instances WHERE id = :id", soci::into(workflow, found),
+      soci::into(version), soci::into(state), soci::into(fields), soci::use(key);
+  if (found != soci::i_ok) return std::nullopt;
+  Status st;
+  const Definition* def = s_.DefinitionFor(workflow, static_cast<int>(version), &st);
+  if (!def) return std::nullopt;
+  ParentView v;
+  v.state = state;
+  int si = def->StateIndex(state);
+  v.finished = si < 0 || def->states[si].final;
+  auto values = FieldsFromJson(*def, fields);
+  for (size_t i = 0; i < def->fields.size() && i < values.size(); ++i)
+    if (def->fields[i].type == FieldType::kPerson)
+      if (auto* p = std::get_if<std::string>(&values[i]); p && !p->empty()) v.people.emplace_back(def->fields[i].role, *p);
+  return v;
 }
 
 }  // namespace mentorflow::storage

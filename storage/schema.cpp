@@ -198,8 +198,13 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       if (n == 0) {
         PersonRecord d = options.director;
         if (d.roles.empty()) d.roles = {"director"};
-        if (Status s = AddPerson(d, when); !s.ok()) return s;
+        if (Status s = InsertPerson(d, "system", "init", when); !s.ok()) return s;
       }
+    }
+    if (options.no_director) {
+      int directors = 0;
+      *sql_ << "SELECT COUNT(*) FROM person_roles WHERE role = 'director'", soci::into(directors);
+      *options.no_director = directors == 0;
     }
     tx.Commit();
     return Status::Ok();

@@ -247,6 +247,8 @@ Status SociStore::Guard(const std::function<Status()>& body) {
       st = Status::Internal(std::string("storage: ") + FirstLine(e.get_error_message()));
   } catch (const json::exception& e) {
     st = Status::Internal(std::string("storage: corrupt JSON: ") + e.what());
+  } catch (const StoredStateError& e) {
+    st = Status::Internal(std::string("storage: ") + e.what() + "; nothing was changed");
   }
   // Inside a batch the first failure fails the batch, whatever its body
   // does next: a half-applied call must never be committed.

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,6 +87,13 @@ struct DeadlineRecord {
 // Other strings are returned unchanged.
 std::string PostgresConnectionString(const std::string& url);
 
+// What `person update` changes: each set member, and roles added or removed.
+struct PersonUpdate {
+  std::string id;
+  std::optional<std::string> name, birth, email, guardian;
+  std::vector<std::string> add_roles, remove_roles;
+};
+
 struct StoreOptions {
   // Where templates live; reminders are rendered from TEMPLATES/reminders/.
   std::string templates_dir;
@@ -111,13 +119,14 @@ class Store {
     std::string zone;         // IANA; empty: keep the stored one (Europe/Moscow for a new database)
     std::string institution;  // empty: keep the stored one
     PersonRecord director;    // id empty: none
+    bool* no_director = nullptr;  // out, optional: set to whether the database still has no director
   };
   // Creates or upgrades the schema, stores the settings given, then
   // registers each definition of `catalog` whose version is new. A changed
   // file under an already registered version is refused (bump `version:`).
   // A database written by a newer mentorflow is refused. Safe to run twice.
   virtual Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,
-                      const InitOptions& options = {}) = 0;
+                      const InitOptions& options) = 0;
 
   // ---- settings ----
   virtual Status Settings(std::vector<std::pair<std::string, std::string>>* out) = 0;
@@ -127,8 +136,13 @@ class Store {
                             const Now& now) = 0;
 
   // ---- people ----
-  // Refuses the reserved role and id `system`, and a role no registered workflow declares.
-  virtual Status AddPerson(const PersonRecord& p, const Now& now) = 0;
+  // Registers a person; `actor_id` must be a curator or the director
+  // (rules.h MayManagePeople). Roles are deduplicated and must be declared
+  // by a registered workflow; `system` is reserved. Ids follow CheckId
+  // (engine/text.h), names CheckText. The registration is a person-history entry.
+  virtual Status AddPerson(const PersonRecord& p, const std::string& actor_id, const Now& now) = 0;
+  // Changes what is given of a person, as AddPerson checks it.
+  virtual Status UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) = 0;
   // Records that `person_id` signed (or revoked) consent to processing,
   // acting as `actor_id`, as engine/rules.h MayChangeConsent() decides; the
   // change is a person-history entry (who, in which capacity, when).

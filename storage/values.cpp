@@ -1,5 +1,6 @@
 // Field values <-> JSON, by the field's declared type: the one codec between
 // engine Values and the database's `fields` and `changes` columns.
+#include <algorithm>
 #include <sstream>
 
 #include "storage/internal.h"
@@ -31,7 +32,17 @@ Value FromJson(const FieldDef& f, const json& j) {
   switch (f.type) {
     case FieldType::kInt: return j.get<std::int64_t>();
     case FieldType::kBool: return j.get<bool>();
-    case FieldType::kDate: return *ParseDate(j.get<std::string>());
+    case FieldType::kDate: {
+      auto d = ParseDate(j.get<std::string>());
+      if (!d) throw StoredStateError("field '" + f.name + "' holds something that is not a date");
+      return *d;
+    }
+    case FieldType::kEnum: {
+      auto v = j.get<std::string>();
+      if (std::find(f.values.begin(), f.values.end(), v) == f.values.end())
+        throw StoredStateError("field '" + f.name + "' holds a value its workflow does not list");
+      return v;
+    }
     case FieldType::kList: {
       List l;
       for (const auto& o : j) {
@@ -54,6 +65,9 @@ json FieldsJson(const Definition& def, const std::vector<Value>& fields) {
 
 std::vector<Value> FieldsFromJson(const Definition& def, const std::string& text) {
   json o = json::parse(text);
+  if (!o.is_object()) throw StoredStateError("its fields are not a JSON object");
+  for (auto it = o.begin(); it != o.end(); ++it)
+    if (def.FieldIndex(it.key()) < 0) throw StoredStateError("it has a field '" + it.key() + "' its workflow does not have");
   std::vector<Value> out;
   for (const auto& f : def.fields) out.push_back(FromJson(f, o.value(f.name, json())));
   return out;

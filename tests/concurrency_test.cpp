@@ -64,11 +64,11 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   std::string lines;
   for (int k = 0; k < kPairs; ++k) {
     const std::string m = "m" + std::to_string(k), s = "s" + std::to_string(k);
-    ASSERT_EQ(Db("person add " + m + " --name 'Наставник " + std::to_string(k) + "' --role mentor --birth 1990-01-01",
+    ASSERT_EQ(Db("person add " + m + " --as d1 --name 'Наставник " + std::to_string(k) + "' --role mentor --birth 1990-01-01",
                  "2026-09-01")
                   .code,
               0);
-    ASSERT_EQ(Db("person add " + s + " --name 'Наставляемый " + std::to_string(k) +
+    ASSERT_EQ(Db("person add " + s + " --as d1 --name 'Наставляемый " + std::to_string(k) +
                      "' --role mentee --birth 2000-01-01",
                  "2026-09-01")
                   .code,

@@ -52,6 +52,17 @@ class FakeWorld : public World {
     return children;
   }
   std::int64_t CountInstances(const Condition&) const override { return instances; }
+  std::map<std::string, std::string> guardians;  // child -> guardian
+  std::map<std::string, ParentView> parents;     // id -> what a child sees of it
+  std::string GuardianOf(std::string_view id) const override {
+    auto it = guardians.find(std::string(id));
+    return it == guardians.end() ? std::string() : it->second;
+  }
+  std::optional<ParentView> Parent(std::string_view id) const override {
+    auto it = parents.find(std::string(id));
+    if (it == parents.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // One instance driven through the pure core.

@@ -62,25 +62,38 @@ ScenarioReport RunOnSqlite(const std::string& path, const std::string& name) {
 
 TEST(Scenario_Runner, AFailedExpectationIsReportedWithItsLine) {
   auto path = WriteTemp("wrong.yaml",
-                        "people:\n  c1: {roles: [curator]}\n  m1: {roles: [mentor]}\n  s1: {roles: [mentee]}\nsteps:\n"
+                        "people:\n  d1: {roles: [director]}\n  c1: {roles: [curator]}\n  m1: {roles: [mentor]}\n"
+                        "  s1: {roles: [mentee]}\nsteps:\n"
                         "  - {at: 2026-09-01, as: c1, start: mentoring_pair, name: p,\n"
                         "     set: {mentor: m1, mentee: s1, form: speed, kind: volunteer_pupil}, expect: active}\n");
   auto report = RunOnSqlite(path, "wrong");
   ASSERT_EQ(report.failures.size(), 1u);
-  EXPECT_EQ(report.failures[0].mark.line, 6);
+  EXPECT_EQ(report.failures[0].mark.line, 7);
   EXPECT_NE(report.failures[0].message.find("expected state 'active', got 'proposed'"), std::string::npos);
   std::remove(path.c_str());
 }
 
 TEST(Scenario_Runner, AnUnknownKeyIsAnErrorNamingItsLine) {
   auto path = WriteTemp("misspelt.yaml",
-                        "people:\n  c1: {roles: [curator]}\nsteps:\n"
+                        "people:\n  d1: {roles: [director]}\n  c1: {roles: [curator]}\nsteps:\n"
                         "  - {at: 2026-09-01, as: c1, start: monitoring, name: m}\n"
                         "  - {tick: 2026-12-21, fierd: 1}\n");
   auto report = RunOnSqlite(path, "misspelt");
   ASSERT_EQ(report.failures.size(), 1u);
-  EXPECT_EQ(report.failures[0].mark.line, 5);
+  EXPECT_EQ(report.failures[0].mark.line, 6);
   EXPECT_NE(report.failures[0].message.find("unknown key 'fierd'"), std::string::npos) << report.failures[0].message;
+  std::remove(path.c_str());
+}
+
+// People are registered by the director, as on a real database: a scenario
+// without one says so instead of registering people with no actor.
+TEST(Scenario_Runner, AScenarioWithoutADirectorSaysWhoIsMissing) {
+  auto path = WriteTemp("nodirector.yaml",
+                        "people:\n  c1: {roles: [curator]}\nsteps:\n"
+                        "  - {at: 2026-09-01, as: c1, start: monitoring, name: m}\n");
+  auto report = RunOnSqlite(path, "nodirector");
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_NE(report.failures[0].message.find("needs a director"), std::string::npos) << report.failures[0].message;
   std::remove(path.c_str());
 }
 
@@ -95,9 +108,9 @@ TEST(Scenario_Runner, AJumpingTickGivesTheSameHistoryAsDailyTicks) {
     auto at = [](const char* d) { return Now::At(*ParseLocalTime(d, "Europe/Saratov"), "Europe/Saratov"); };
     Store::InitOptions init;
     init.zone = "Europe/Saratov";
+    init.director = {"d1", "Директор", {"director"}, "", "", ""};
     EXPECT_TRUE(store->Init(testing::Shipped(), at("2026-10-01"), nullptr, init).ok());
-    EXPECT_TRUE(store->AddPerson({"c1", "Куратор", {"curator"}, "", "", ""}, at("2026-10-01")).ok());
-    EXPECT_TRUE(store->AddPerson({"d1", "Директор", {"director"}, "", "", ""}, at("2026-10-01")).ok());
+    EXPECT_TRUE(store->AddPerson({"c1", "Куратор", {"curator"}, "", "", ""}, "d1", at("2026-10-01")).ok());
     InstanceRecord mon, rep, info;
     Refusal r;
     EXPECT_TRUE(store->Start("monitoring", {}, "", "c1", at("2026-10-01"), &mon, &r).ok());

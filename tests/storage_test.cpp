@@ -68,13 +68,14 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     Status st;
     store_ = Store::Open(url_, &st, {testing::SourcePath("templates")});
     ASSERT_TRUE(store_) << st.message();
-    ASSERT_TRUE(store_->Init(testing::Shipped(), At("2026-09-01"), nullptr).ok());
-    for (const PersonRecord& p : {PersonRecord{"d1", "Директор", {"director"}, "", ""},
-                                  PersonRecord{"c1", "Куратор", {"curator"}, "", ""},
-                                  PersonRecord{"m1", "Наставник", {"mentor"}, "", ""},
+    Store::InitOptions init;
+    init.director = {"d1", "Директор", {"director"}, "1970-01-01", "", ""};
+    ASSERT_TRUE(store_->Init(testing::Shipped(), At("2026-09-01"), nullptr, init).ok());
+    for (const PersonRecord& p : {PersonRecord{"c1", "Куратор", {"curator"}, "", ""},
+                                  PersonRecord{"m1", "Наставник", {"mentor"}, "1990-03-01", ""},
                                   PersonRecord{"g1", "Законный представитель", {"guardian"}, "", ""},
                                   PersonRecord{"s1", "Наставляемый", {"mentee"}, "2012-05-01", "g1"}})
-      ASSERT_TRUE(store_->AddPerson(p, At("2026-09-01")).ok());
+      ASSERT_TRUE(store_->AddPerson(p, "d1", At("2026-09-01")).ok());
     ASSERT_TRUE(store_->SetConsent("m1", true, "m1", At("2026-09-01")).ok());
     ASSERT_TRUE(store_->SetConsent("s1", true, "g1", At("2026-09-01")).ok());  // a minor: the guardian signs
   }
@@ -151,13 +152,17 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   EXPECT_EQ(h[7].event, "terminate_by_mentor");
   EXPECT_EQ(h[7].role, "mentor");
   EXPECT_NE(h[7].changes_json.find("переезд"), std::string::npos);
-  // Consent is part of the person's history: who gave it, in which capacity, when.
+  // Registration and consent are the person's history: who did it, in which
+  // capacity, when.
   std::vector<HistoryRecord> ph;
   ASSERT_TRUE(store_->PersonHistory("s1", &ph).ok());
-  ASSERT_EQ(ph.size(), 1u);
-  EXPECT_EQ(ph[0].event, "consent_signed");
-  EXPECT_EQ(ph[0].actor, "g1");
-  EXPECT_EQ(ph[0].role, "guardian");
+  ASSERT_EQ(ph.size(), 2u);
+  EXPECT_EQ(ph[0].event, "registered");
+  EXPECT_EQ(ph[0].actor, "d1");
+  EXPECT_EQ(ph[0].note, "roles: mentee");
+  EXPECT_EQ(ph[1].event, "consent_signed");
+  EXPECT_EQ(ph[1].actor, "g1");
+  EXPECT_EQ(ph[1].role, "guardian");
   std::vector<InstanceRecord> all;
   ASSERT_TRUE(store_->List("mentoring_pair", "terminated", &all).ok());
   ASSERT_EQ(all.size(), 1u);
@@ -179,18 +184,18 @@ TEST_P(StorageTest, Refusal_BadInputChangesNothing) {
   EXPECT_EQ(store_->Start("mentoring_pair", {{"months", "nine"}}, "", "c1", At("2026-09-02"), &rec, &r).code(),
             Code::kBadInput);
   EXPECT_EQ(store_->Sign(id, "order", "d1", At("2026-09-03"), nullptr).code(), Code::kNotFound);  // not issued yet
-  EXPECT_EQ(store_->AddPerson({"c1", "dup", {"curator"}, "", ""}, At("2026-09-02")).code(), Code::kConflict);
-  EXPECT_EQ(store_->AddPerson({"x1", "x", {"mentee"}, "2012-02-30", ""}, At("2026-09-02")).code(), Code::kBadInput);
+  EXPECT_EQ(store_->AddPerson({"c1", "dup", {"curator"}, "", ""}, "d1", At("2026-09-02")).code(), Code::kConflict);
+  EXPECT_EQ(store_->AddPerson({"x1", "x", {"mentee"}, "2012-02-30", ""}, "d1", At("2026-09-02")).code(), Code::kBadInput);
   EXPECT_EQ(store_->SetConsent("nobody", true, "c1", At("2026-09-02")).code(), Code::kNotFound);
   EXPECT_EQ(store_->SetConsent("s1", false, "m1", At("2026-09-02")).code(), Code::kRefused);  // not theirs to revoke
   EXPECT_EQ(Dump(), before);
 }
 
 TEST_P(StorageTest, Consent_AMinorsConsentIsGivenByTheGuardian) {
-  ASSERT_TRUE(store_->AddPerson({"g9", "Мама", {"guardian"}, "", ""}, At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"s9", "Ребёнок", {"mentee"}, "2014-01-10", "g9"}, At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"s8", "Сирота в базе", {"mentee"}, "2014-01-10", ""}, At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"a1", "Взрослый", {"mentee"}, "2000-01-10", ""}, At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"g9", "Мама", {"guardian"}, "", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"s9", "Ребёнок", {"mentee"}, "2014-01-10", "g9"}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"s8", "Сирота в базе", {"mentee"}, "2014-01-10", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"a1", "Взрослый", {"mentee"}, "2000-01-10", ""}, "d1", At("2026-09-01")).ok());
   const std::string before = Dump();
   EXPECT_EQ(store_->SetConsent("s9", true, "s9", At("2026-09-02")).code(), Code::kRefused);  // a minor for themself
   EXPECT_EQ(store_->SetConsent("s9", true, "m1", At("2026-09-02")).code(), Code::kRefused);  // a stranger
@@ -215,7 +220,7 @@ TEST_P(StorageTest, Init_ChangedFileUnderTheSameVersionIsRefused) {
   auto changed = Catalog::Load({dir.string()}, testing::Options());
   ASSERT_TRUE(changed.ok());
   const std::string before = Dump();
-  auto st = store_->Init(changed, At("2026-09-02"), nullptr);
+  auto st = store_->Init(changed, At("2026-09-02"), nullptr, {});
   EXPECT_EQ(st.code(), Code::kBadInput);
   EXPECT_NE(st.message().find("bump 'version:'"), std::string::npos) << st.message();
   EXPECT_EQ(Dump(), before);
@@ -223,7 +228,7 @@ TEST_P(StorageTest, Init_ChangedFileUnderTheSameVersionIsRefused) {
   text.replace(text.find("version: 2"), 10, "version: 3");
   std::ofstream(dir / "monitoring.yaml") << text;
   std::vector<std::string> registered;
-  ASSERT_TRUE(store_->Init(Catalog::Load({dir.string()}, testing::Options()), At("2026-09-02"), &registered).ok());
+  ASSERT_TRUE(store_->Init(Catalog::Load({dir.string()}, testing::Options()), At("2026-09-02"), &registered, {}).ok());
   EXPECT_EQ(registered, std::vector<std::string>{"monitoring v3"});
   fs::remove_all(dir);
 }
@@ -234,7 +239,7 @@ TEST_P(StorageTest, Init_ADatabaseNewerThanTheBinaryIsRefused) {
                                              : soci::session(soci::postgresql, PostgresConnectionString(url_));
     s << "INSERT INTO schema_version (version) VALUES (99)";
   }
-  auto st = store_->Init(testing::Shipped(), At("2026-09-02"), nullptr);
+  auto st = store_->Init(testing::Shipped(), At("2026-09-02"), nullptr, {});
   EXPECT_EQ(st.code(), Code::kBadInput);
   EXPECT_NE(st.message().find("newer than this mentorflow"), std::string::npos);
 }
@@ -524,7 +529,7 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   std::ofstream(dir / "information_support.yaml") << InformationSupportV2();
   auto v2 = Catalog::Load({dir.string()}, testing::Options());
   ASSERT_TRUE(v2.ok()) << v2.errors().front().ToString();
-  ASSERT_TRUE(store_->Init(v2, At("2026-10-01"), nullptr).ok());
+  ASSERT_TRUE(store_->Init(v2, At("2026-10-01"), nullptr, {}).ok());
   fs::remove_all(dir);
 
   // Refusals, and a dry run, change nothing.
@@ -625,7 +630,7 @@ TEST_P(StorageTest, Init_UpgradesASchemaVersion1Database) {
   InstanceRecord rec;
   Refusal r;
   EXPECT_EQ(store->Show("1", &rec).code(), Code::kBadInput) << "an old schema must be upgraded by init first";
-  ASSERT_TRUE(store->Init(testing::Shipped(), At("2026-10-01"), nullptr).ok());
+  ASSERT_TRUE(store->Init(testing::Shipped(), At("2026-10-01"), nullptr, {}).ok());
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store->History("1", &h).ok());
   ASSERT_EQ(h.size(), 2u);

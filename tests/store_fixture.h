@@ -27,8 +27,8 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db_->available()) << db_->why_not();
     ASSERT_EQ(Db("init --zone Europe/Saratov --institution 'Центр «Радуга»' --director d1 --name 'Ольга Карпова'",
                  "2026-09-01").code, 0);
-    ASSERT_EQ(Db("person add c1 --name 'Мария Петрова' --role curator --email c1@example.org", "2026-09-01").code, 0);
-    ASSERT_EQ(Db("person add c2 --name 'Иван Сидоров' --role curator --email c2@example.org", "2026-09-01").code, 0);
+    ASSERT_EQ(Db("person add c1 --as d1 --name 'Мария Петрова' --role curator --email c1@example.org", "2026-09-01").code, 0);
+    ASSERT_EQ(Db("person add c2 --as d1 --name 'Иван Сидоров' --role curator --email c2@example.org", "2026-09-01").code, 0);
   }
   CliRun Db(const std::string& args, const std::string& now) {
     return RunCli("--db '" + db_->url() + "' --now " + now + " " + args);

@@ -1,0 +1,34 @@
+// What text may come in, and how it goes out: ids from a small ASCII set,
+// names and values as valid UTF-8 of bounded length, and control characters
+// escaped in text output so that no value can forge a line.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "engine/status.h"
+
+namespace mentorflow {
+
+// An id (a person, an instance, a reference in an import) is 1..64 of
+// A-Z a-z 0-9 _ . - : ASCII only, so two ids that look alike are alike
+// (a Cyrillic 'с' never passes for a Latin 'c'; NFC leaves ASCII unchanged).
+constexpr std::size_t kMaxIdBytes = 64;
+// A person's name, an e-mail address.
+constexpr std::size_t kMaxNameBytes = 200;
+// A string value (--set, an import line's "set").
+constexpr std::size_t kMaxValueBytes = 4000;
+
+bool IsValidUtf8(std::string_view s);
+
+// BadInput naming `what` (never echoing the bad text) unless `id` is an id.
+Status CheckId(std::string_view what, std::string_view id);
+// BadInput unless `text` is valid UTF-8 of at most `max_bytes` without
+// control characters (a line break and a tab allowed when `multiline`).
+Status CheckText(std::string_view what, std::string_view text, std::size_t max_bytes, bool multiline = false);
+
+// For text output: control characters as \n, \t, \r or \xHH, a backslash as \\.
+std::string EscapeControls(std::string_view s);
+
+}  // namespace mentorflow

@@ -38,7 +38,7 @@ class JsonlChannel : public Channel {
                         {"text", m.text},         {"instance", m.record.instance},
                         {"workflow", m.record.workflow}, {"kind", m.record.kind}, {"on", m.record.on},
                         {"deadline", m.record.deadline.empty() ? nlohmann::json() : nlohmann::json(m.record.deadline)}};
-    std::string line = j.dump() + "\n";
+    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600);
     if (fd < 0) return Status::Internal("cannot open " + path_ + ": " + std::strerror(errno));
     ssize_t n = ::write(fd, line.data(), line.size());

@@ -1,8 +1,16 @@
 #include "cli/import.h"
 
+#include "engine/text.h"
+
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iostream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 namespace mentorflow::cli {
 namespace {
@@ -37,7 +45,48 @@ std::string Text(const json& line, const char* key) {
   return it->is_number_integer() ? it->dump() : std::string();
 }
 
+// One line as a JSON value; a key that appears twice in one object is an
+// error (which of the two would count is not the writer's guess to make).
+json ParseLine(const std::string& raw, std::string* duplicate) {
+  std::vector<std::set<std::string>> keys;
+  auto seen = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) keys.emplace_back();
+    else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    else if (event == json::parse_event_t::key && !keys.empty() && duplicate->empty() &&
+             !keys.back().insert(parsed.get<std::string>()).second)
+      *duplicate = parsed.get<std::string>();
+    return true;
+  };
+  return json::parse(raw, seen, false);
+}
+
 }  // namespace
+
+Status ReadImportFile(const std::string& path, std::string* text) {
+  auto too_big = [&] {
+    return Status::BadInput("'" + path + "' is larger than " + std::to_string(kMaxImportBytes >> 20) +
+                            " MiB; split it into several files");
+  };
+  if (path == "-") {
+    std::vector<char> buf(1 << 16);
+    while (std::cin.read(buf.data(), static_cast<std::streamsize>(buf.size())) || std::cin.gcount() > 0) {
+      text->append(buf.data(), static_cast<std::size_t>(std::cin.gcount()));
+      if (text->size() > kMaxImportBytes) return too_big();
+    }
+    return Status::Ok();
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound("cannot read '" + path + "': no such file");
+  if (!S_ISREG(st.st_mode))
+    return Status::BadInput("'" + path + "' is not a regular file (a directory, a device or a pipe is not imported)");
+  if (static_cast<std::uintmax_t>(st.st_size) > kMaxImportBytes) return too_big();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read '" + path + "'");
+  text->resize(static_cast<std::size_t>(st.st_size));
+  in.read(text->data(), static_cast<std::streamsize>(text->size()));
+  text->resize(static_cast<std::size_t>(in.gcount()));
+  return Status::Ok();
+}
 
 Status Import(Store& store, const std::string& name, const std::string& text, const ImportOptions& opts,
               ImportResult* result) {
@@ -62,9 +111,14 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
       ++n;
       auto first = raw.find_first_not_of(" \t\r");
       if (first == std::string::npos || raw[first] == '#') continue;
-      json line = json::parse(raw, nullptr, false);
+      if (raw.size() > kMaxImportLineBytes)
+        return fail(Status::BadInput("the line is longer than " + std::to_string(kMaxImportLineBytes) + " bytes"));
+      std::string duplicate;
+      json line = ParseLine(raw, &duplicate);
       if (line.is_discarded() || !line.is_object())
         return fail(Status::BadInput("not a JSON object (one per line: {\"start\": …}, {\"send\": …} or {\"sign\": …})"));
+      if (!duplicate.empty())
+        return fail(Status::BadInput("the key \"" + EscapeControls(duplicate) + "\" appears twice in one object"));
       std::string error;
       Input input;
       if (!ReadInput(line, &input, &error)) return fail(Status::BadInput(error));
@@ -87,6 +141,8 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
         if (!s.ok()) return fail(s);
         ++result->started;
         std::string ref = Text(line, "ref");
+        if (line.contains("ref"))
+          if (Status c = CheckId("\"ref\"", ref); !c.ok()) return fail(c);
         if (!ref.empty() && !result->refs.emplace(ref, rec.id).second)
           return fail(Status::BadInput("\"ref\": '" + ref + "' is already used by an earlier line"));
       } else if (line.contains("send")) {

@@ -5,11 +5,21 @@
 
 #include <functional>
 #include <map>
+#include <cstddef>
 #include <string>
 
 #include "storage/store.h"
 
 namespace mentorflow::cli {
+
+// An import file is read whole, so its size is bounded; so is one line (the
+// longest value a line can carry is engine/text.h's kMaxValueBytes).
+constexpr std::size_t kMaxImportBytes = std::size_t{64} << 20;  // 64 MiB
+constexpr std::size_t kMaxImportLineBytes = 64 * 1024;
+
+// Reads FILE (or standard input for "-"): a regular file of at most
+// kMaxImportBytes; a directory, a device or a pipe by name is refused.
+Status ReadImportFile(const std::string& path, std::string* text);
 
 struct ImportOptions {
   std::string actor;  // --as: who acts where a line names nobody

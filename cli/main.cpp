@@ -21,12 +21,26 @@
 #include "engine/graph.h"
 #include "engine/ics.h"
 #include "engine/loader.h"
+#include "engine/text.h"
 #include "storage/store.h"
 
 namespace mf = mentorflow;
 using nlohmann::json;
 
 namespace {
+
+// Output never fails on what is stored: a string that is not UTF-8 (a
+// database written by hand or by an older mentorflow) is printed with
+// U+FFFD in JSON, and with \xHH escapes in text, where control characters
+// are escaped too so that no value can forge a line.
+constexpr auto kLenient = json::error_handler_t::replace;
+std::string E(std::string_view s) { return mf::EscapeControls(s); }
+// A JSON column as stored; text that is not JSON (edited by hand) is shown as
+// the string it is rather than ending the command.
+json Stored(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? json(text) : j;
+}
 
 std::string EnvOr(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
@@ -56,7 +70,7 @@ void PrintDiagnostics(const std::vector<mf::Diagnostic>& errors) {
 }
 
 int Fail(const Globals& g, int code, const std::string& message) {
-  if (g.json) std::cout << json{{"error", {{"code", code}, {"reason", message}}}}.dump(2) << "\n";
+  if (g.json) std::cout << json{{"error", {{"code", code}, {"reason", message}}}}.dump(2, ' ', false, kLenient) << "\n";
   else std::cerr << "mentorflow: " << message << "\n";
   return code;
 }
@@ -72,7 +86,7 @@ int Validate(const Globals& g, std::vector<std::string> paths) {
   if (g.json) {
     json names = json::array();
     for (const auto& d : c.definitions()) names.push_back({{"workflow", d->name}, {"version", d->version}, {"file", d->source_path}});
-    std::cout << json{{"ok", c.ok()}, {"files", c.files()}, {"workflows", names}, {"errors", DiagnosticsJson(c.errors())}}.dump(2)
+    std::cout << json{{"ok", c.ok()}, {"files", c.files()}, {"workflows", names}, {"errors", DiagnosticsJson(c.errors())}}.dump(2, ' ', false, kLenient)
               << "\n";
   } else {
     PrintDiagnostics(c.errors());
@@ -102,7 +116,7 @@ int Graph(const Globals& g, const std::string& workflow, const std::string& form
     return Fail(g, 2, "no workflow '" + workflow + "' in " + g.workflows);
   }
   std::string text = format == "dot" ? mf::ToDot(*def) : mf::ToMermaid(*def);
-  if (g.json) std::cout << json{{"workflow", def->name}, {"format", format}, {"graph", text}}.dump(2) << "\n";
+  if (g.json) std::cout << json{{"workflow", def->name}, {"format", format}, {"graph", text}}.dump(2, ' ', false, kLenient) << "\n";
   else std::cout << text;
   return 0;
 }
@@ -134,7 +148,7 @@ json InstanceJson(const mf::InstanceRecord& r) {
           {"workflow", r.workflow},
           {"version", r.workflow_version},
           {"state", r.state},
-          {"fields", json::parse(r.fields_json)},
+          {"fields", Stored(r.fields_json)},
           {"parent", r.parent.empty() ? json() : json(r.parent)},
           {"created", r.created},
           {"updated", r.updated},
@@ -162,9 +176,11 @@ struct DbCommand {
   int code = 0;
 
   // `initialising`: the zone comes from --zone (or the stored one, or the default), not the database.
-  explicit DbCommand(const Globals& globals, bool initialising = false) : g(globals) {
+  // `read_only`: the command only reads (show, list, history, reminders,
+  // agenda, settings without a value) and works on a file it cannot write.
+  explicit DbCommand(const Globals& globals, bool initialising = false, bool read_only = false) : g(globals) {
     mf::Status st;
-    store = mf::Store::Open(g.db, &st, mf::StoreOptions{g.templates});
+    store = mf::Store::Open(g.db, &st, mf::StoreOptions{g.templates, read_only});
     if (!store) {
       code = Fail(g, st.exit_code(), st.message());
       return;
@@ -198,7 +214,7 @@ struct DbCommand {
       json e = {{"code", st.exit_code()}, {"reason", st.message()}};
       if (refusal && !refusal->rule.empty()) e["rule"] = refusal->rule;
       else if (!st.rule().empty()) e["rule"] = st.rule();
-      std::cout << json{{"error", e}}.dump(2) << "\n";
+      std::cout << json{{"error", e}}.dump(2, ' ', false, kLenient) << "\n";
     } else {
       std::cerr << "mentorflow: " << st.message() << "\n";
     }
@@ -233,7 +249,7 @@ int Init(const Globals& g, const mf::Store::InitOptions& options) {
   if (no_director)
     std::cerr << "mentorflow: warning: the database has no director, so nobody can register people yet;"
                  " run: mentorflow init --director ID --name NAME\n";
-  if (g.json) std::cout << json{{"db", g.db}, {"schema", mf::Store::kSchemaVersion}, {"registered", registered}}.dump(2) << "\n";
+  if (g.json) std::cout << json{{"db", g.db}, {"schema", mf::Store::kSchemaVersion}, {"registered", registered}}.dump(2, ' ', false, kLenient) << "\n";
   else {
     std::cout << g.db << ": schema version " << mf::Store::kSchemaVersion << "\n";
     for (const auto& r : registered) std::cout << "registered " << r << "\n";
@@ -264,8 +280,8 @@ int Settings(DbCommand& cmd, const std::string& key, const std::vector<std::stri
     if (!cmd.NeedActor()) return cmd.code;
     auto st = cmd.store->SetSetting(key, value[0], g.actor, cmd.now);
     if (!st.ok()) return cmd.Report(st);
-    if (g.json) std::cout << json{{key, value[0]}}.dump(2) << "\n";
-    else std::cout << key << " = " << value[0] << "\n";
+    if (g.json) std::cout << json{{key, value[0]}}.dump(2, ' ', false, kLenient) << "\n";
+    else std::cout << key << " = " << E(value[0]) << "\n";
     return 0;
   }
   std::vector<std::pair<std::string, std::string>> all;
@@ -280,11 +296,11 @@ int Settings(DbCommand& cmd, const std::string& key, const std::vector<std::stri
   if (g.json) {
     json o = json::object();
     for (const auto& [k, v] : all) o[k] = v;
-    std::cout << o.dump(2) << "\n";
+    std::cout << o.dump(2, ' ', false, kLenient) << "\n";
   } else if (!key.empty()) {
-    std::cout << all[0].second << "\n";
+    std::cout << E(all[0].second) << "\n";
   } else {
-    for (const auto& [k, v] : all) std::cout << k << " = " << v << "\n";
+    for (const auto& [k, v] : all) std::cout << E(k) << " = " << E(v) << "\n";
   }
   return 0;
 }
@@ -307,7 +323,7 @@ int Tick(DbCommand& cmd) {
                        {"at", f.at}, {"from", f.from}, {"to", f.to}, {"refused", f.refused},
                        {"reason", f.refused ? json(f.reason) : json()}});
     std::cout << json{{"today", mf::FormatDate(cmd.now.today)}, {"fired", fired}, {"reminders_due", report.reminders_due}}
-                     .dump(2)
+                     .dump(2, ' ', false, kLenient)
               << "\n";
   } else {
     for (const auto& f : report.fired)
@@ -326,12 +342,13 @@ int Reminders(DbCommand& cmd, const mf::Store::ReminderFilter& filter) {
   if (g.json) {
     json arr = json::array();
     for (const auto& r : rs) arr.push_back(ReminderJson(r));
-    std::cout << arr.dump(2) << "\n";
+    std::cout << arr.dump(2, ' ', false, kLenient) << "\n";
     return 0;
   }
   for (const auto& r : rs)
     std::cout << r.id << "\t" << r.on << "\t" << r.status << (r.tries ? " (" + std::to_string(r.tries) + " tries)" : "")
-              << "\t" << r.kind << "\t" << r.to << "\t" << r.workflow << " " << r.instance << "\t" << r.subject << "\n";
+              << "\t" << r.kind << "\t" << E(r.to) << "\t" << E(r.workflow) << " " << E(r.instance) << "\t"
+              << E(r.subject) << "\n";
   if (rs.empty()) std::cout << "no reminders\n";
   return 0;
 }
@@ -401,17 +418,18 @@ int Agenda(DbCommand& cmd, const std::string& person, const std::string& from_te
                     {"state_title", d.state_title}});
     for (const auto& r : reminders) rs.push_back(ReminderJson(r));
     std::cout << json{{"from", mf::FormatDate(from)}, {"to", mf::FormatDate(to)}, {"deadlines", ds}, {"reminders", rs}}
-                     .dump(2)
+                     .dump(2, ' ', false, kLenient)
               << "\n";
     return 0;
   }
   for (const auto& d : deadlines) {
-    std::cout << d.due << "  deadline  " << d.workflow << " " << d.instance << " (" << d.state << "): " << d.event << "\n";
+    std::cout << d.due << "  deadline  " << E(d.workflow) << " " << E(d.instance) << " (" << E(d.state)
+              << "): " << E(d.event) << "\n";
     for (const auto& r : reminders)
-      if (belongs(r, d)) std::cout << "  " << r.on << "  reminder to " << r.to << ": " << r.subject << "\n";
+      if (belongs(r, d)) std::cout << "  " << r.on << "  reminder to " << E(r.to) << ": " << E(r.subject) << "\n";
   }
   for (const auto& r : reminders)
-    if (r.deadline.empty()) std::cout << r.on << "  notice to " << r.to << ": " << r.subject << "\n";
+    if (r.deadline.empty()) std::cout << r.on << "  notice to " << E(r.to) << ": " << E(r.subject) << "\n";
   if (deadlines.empty() && reminders.empty())
     std::cout << "nothing due from " << mf::FormatDate(from) << " to " << mf::FormatDate(to) << "\n";
   return 0;
@@ -432,10 +450,10 @@ int Deliver(DbCommand& cmd, const std::string& via) {
     json out = {{"via", channel->Describe()}, {"sent", report.sent}, {"failed", report.failed}, {"dead", report.dead},
                 {"reminders", lines}};
     if (!st.ok()) out["error"] = {{"code", st.exit_code()}, {"reason", st.message()}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, kLenient) << "\n";
   } else {
     for (const auto& l : report.lines)
-      std::cout << l.id << "\t" << l.to << "\t" << l.status << (l.error.empty() ? "" : "\t" + l.error) << "\n";
+      std::cout << l.id << "\t" << E(l.to) << "\t" << l.status << (l.error.empty() ? "" : "\t" + E(l.error)) << "\n";
     std::cout << report.sent << " sent, " << report.failed << " failed (retried later), " << report.dead << " dead\n";
     if (!st.ok()) std::cerr << "mentorflow: " << st.message() << "\n";
   }
@@ -449,7 +467,7 @@ int Ack(DbCommand& cmd, const std::string& id_text) {
     return Fail(g, 1, "REMINDER is a reminder's number, got '" + id_text + "'");
   auto st = cmd.store->Ack(std::stoll(id_text), g.actor, cmd.now);
   if (!st.ok()) return cmd.Report(st);
-  if (g.json) std::cout << json{{"id", std::stoll(id_text)}, {"status", "acknowledged"}}.dump() << "\n";
+  if (g.json) std::cout << json{{"id", std::stoll(id_text)}, {"status", "acknowledged"}}.dump(-1, ' ', false, kLenient) << "\n";
   else std::cout << id_text << ": acknowledged\n";
   return 0;
 }
@@ -640,7 +658,8 @@ int main(int argc, char** argv) {
     if (*init) return Init(g, init_options);
     if (*person_add || *person_update || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
         *settings || *tick || *reminders || *agenda || *deliver || *ack) {
-      DbCommand cmd(g);
+      DbCommand cmd(g, false,
+                    *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()));
       if (!cmd.ok()) return cmd.code;
       if (*settings) return Settings(cmd, setting_key, setting_value);
       if (*tick) return Tick(cmd);
@@ -655,20 +674,20 @@ int main(int argc, char** argv) {
         if (*o_email) update.email = update_email;
         if (*o_guardian) update.guardian = update_guardian;
         auto st = cmd.store->UpdatePerson(update, g.actor, cmd.now);
-        if (st.ok()) std::cout << (g.json ? json{{"id", update.id}}.dump() : update.id + ": updated") << "\n";
+        if (st.ok()) std::cout << (g.json ? json{{"id", update.id}}.dump(-1, ' ', false, kLenient) : update.id + ": updated") << "\n";
         return cmd.Report(st);
       }
       if (*person_add) {
         if (!cmd.NeedActor()) return cmd.code;
         auto st = cmd.store->AddPerson(person, g.actor, cmd.now);
-        if (st.ok()) std::cout << (g.json ? json{{"id", person.id}}.dump() : person.id) << "\n";
+        if (st.ok()) std::cout << (g.json ? json{{"id", person.id}}.dump(-1, ' ', false, kLenient) : person.id) << "\n";
         return cmd.Report(st);
       }
       if (*consent) {
         if (!cmd.NeedActor()) return cmd.code;
         auto st = cmd.store->SetConsent(consent_person, static_cast<bool>(*consent_sign), g.actor, cmd.now);
         if (st.ok() && !g.json) std::cout << consent_person << ": consent " << (static_cast<bool>(*consent_sign) ? "signed" : "revoked") << "\n";
-        if (st.ok() && g.json) std::cout << json{{"person", consent_person}, {"consent", static_cast<bool>(*consent_sign)}}.dump() << "\n";
+        if (st.ok() && g.json) std::cout << json{{"person", consent_person}, {"consent", static_cast<bool>(*consent_sign)}}.dump(-1, ' ', false, kLenient) << "\n";
         return cmd.Report(st);
       }
       if (*start || *send) {
@@ -683,7 +702,7 @@ int main(int argc, char** argv) {
         if (st.code() == mf::Code::kConflict && *send)  // one retry on a concurrent change
           st = cmd.store->Send(id, event, in, g.actor, cmd.now, &rec, &refusal);
         if (!st.ok()) return cmd.Report(st, &refusal);
-        if (g.json) std::cout << InstanceJson(rec).dump(2) << "\n";
+        if (g.json) std::cout << InstanceJson(rec).dump(2, ' ', false, kLenient) << "\n";
         else std::cout << (*start ? rec.id : rec.state) << "\n";
         return 0;
       }
@@ -693,18 +712,12 @@ int main(int argc, char** argv) {
         if (colon == std::string::npos) return Fail(g, 1, "DOC is INSTANCE:NAME, e.g. 12:agreement");
         std::string status;
         auto st = cmd.store->Sign(doc_name.substr(0, colon), doc_name.substr(colon + 1), g.actor, cmd.now, &status);
-        if (st.ok()) std::cout << (g.json ? json{{"document", doc_name}, {"status", status}}.dump() : doc_name + ": " + status) << "\n";
+        if (st.ok()) std::cout << (g.json ? json{{"document", doc_name}, {"status", status}}.dump(-1, ' ', false, kLenient) : doc_name + ": " + status) << "\n";
         return cmd.Report(st);
       }
       if (*import) {
-        std::stringstream text;
-        if (import_file == "-") {
-          text << std::cin.rdbuf();
-        } else {
-          std::ifstream in(import_file, std::ios::binary);
-          if (!in) return Fail(g, 2, "cannot read '" + import_file + "'");
-          text << in.rdbuf();
-        }
+        std::string text;
+        if (auto st = mf::cli::ReadImportFile(import_file, &text); !st.ok()) return cmd.Report(st);
         mf::cli::ImportOptions opts{g.actor, cmd.now, cmd.zone, import_dry_run, {}, 10000};
         const auto started_at = std::chrono::steady_clock::now();
         const bool tty = isatty(STDERR_FILENO);
@@ -714,7 +727,7 @@ int main(int argc, char** argv) {
           if (tty) std::cerr << "\rimport: " << lines << " lines..." << std::flush;
         };
         mf::cli::ImportResult result;
-        auto st = mf::cli::Import(*cmd.store, import_file == "-" ? "<stdin>" : import_file, text.str(), opts, &result);
+        auto st = mf::cli::Import(*cmd.store, import_file == "-" ? "<stdin>" : import_file, text, opts, &result);
         if (tty && result.lines >= opts.progress_every) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
         if (!st.ok()) {
           mf::Status where(st.code(), result.where + ": " + st.message() + "; nothing was imported");
@@ -723,10 +736,10 @@ int main(int argc, char** argv) {
         if (g.json) {
           std::cout << json{{"lines", result.lines}, {"started", result.started}, {"events", result.events},
                             {"signatures", result.signatures}, {"refs", result.refs}, {"dry_run", import_dry_run}}
-                           .dump(2)
+                           .dump(2, ' ', false, kLenient)
                     << "\n";
         } else {
-          for (const auto& [ref, id] : result.refs) std::cout << "@" << ref << " = " << id << "\n";
+          for (const auto& [ref, id] : result.refs) std::cout << "@" << E(ref) << " = " << E(id) << "\n";
           std::cout << (import_dry_run ? "would import " : "imported ") << result.lines << " line(s): " << result.started
                     << " started, " << result.events << " event(s), " << result.signatures << " signature(s)"
                     << (import_dry_run ? " (dry run: nothing changed)" : "") << "\n";
@@ -760,7 +773,7 @@ int main(int argc, char** argv) {
           json out = {{"workflow", migrate_workflow}, {"to", migrate_to}, {"dry_run", dry_run}, {"moved", moved},
                       {"blocked", blocked}};
           if (!st.ok()) out["error"] = {{"code", st.exit_code()}, {"reason", st.message()}, {"rule", "migrate"}};
-          std::cout << out.dump(2) << "\n";
+          std::cout << out.dump(2, ' ', false, kLenient) << "\n";
         } else {
           const char* verb = dry_run ? "would move" : "moved";
           for (const auto& m : report.moved)
@@ -778,15 +791,17 @@ int main(int argc, char** argv) {
         mf::InstanceRecord rec;
         auto st = cmd.store->Show(id, &rec);
         if (!st.ok()) return cmd.Report(st);
-        if (g.json) std::cout << InstanceJson(rec).dump(2) << "\n";
+        if (g.json) std::cout << InstanceJson(rec).dump(2, ' ', false, kLenient) << "\n";
         else {
-          std::cout << "id: " << rec.id << "\nworkflow: " << rec.workflow << " v" << rec.workflow_version
-                    << "\nstate: " << rec.state << "\n";
-          if (!rec.parent.empty()) std::cout << "parent: " << rec.parent << "\n";
-          const json fields = json::parse(rec.fields_json);
-          for (auto it = fields.begin(); it != fields.end(); ++it)
+          std::cout << "id: " << E(rec.id) << "\nworkflow: " << E(rec.workflow) << " v" << rec.workflow_version
+                    << "\nstate: " << E(rec.state) << "\n";
+          if (!rec.parent.empty()) std::cout << "parent: " << E(rec.parent) << "\n";
+          const json fields = Stored(rec.fields_json);
+          if (!fields.is_object()) std::cout << "  fields (not readable): " << E(rec.fields_json) << "\n";
+          else for (auto it = fields.begin(); it != fields.end(); ++it)
             if (!it->is_null())
-              std::cout << "  " << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump()) << "\n";
+              std::cout << "  " << E(it.key()) << ": "
+                        << E(it->is_string() ? it->get<std::string>() : it->dump(-1, ' ', false, kLenient)) << "\n";
         }
         return 0;
       }
@@ -797,9 +812,9 @@ int main(int argc, char** argv) {
         if (g.json) {
           json arr = json::array();
           for (const auto& r : recs) arr.push_back(InstanceJson(r));
-          std::cout << arr.dump(2) << "\n";
+          std::cout << arr.dump(2, ' ', false, kLenient) << "\n";
         } else {
-          for (const auto& r : recs) std::cout << r.id << "\t" << r.workflow << "\t" << r.state << "\n";
+          for (const auto& r : recs) std::cout << E(r.id) << "\t" << E(r.workflow) << "\t" << E(r.state) << "\n";
         }
         return 0;
       }
@@ -812,17 +827,17 @@ int main(int argc, char** argv) {
           for (const auto& h : hs)
             arr.push_back({{"seq", h.seq}, {"at", h.at}, {"actor", h.actor}, {"role", h.role}, {"event", h.event},
                            {"from", h.from.empty() ? json() : json(h.from)}, {"to", h.to},
-                           {"changes", json::parse(h.changes_json)}, {"version", h.workflow_version},
+                           {"changes", Stored(h.changes_json)}, {"version", h.workflow_version},
                            {"note", h.note.empty() ? json() : json(h.note)}});
-          std::cout << arr.dump(2) << "\n";
+          std::cout << arr.dump(2, ' ', false, kLenient) << "\n";
         } else {
           int version = 0;
           for (const auto& h : hs) {
-            std::cout << h.seq << "  " << h.at << "  " << h.actor << " (" << h.role << ")  " << h.event << ": "
-                      << (h.from.empty() ? "-" : h.from) << " -> " << h.to;
+            std::cout << h.seq << "  " << E(h.at) << "  " << E(h.actor) << " (" << E(h.role) << ")  " << E(h.event)
+                      << ": " << (h.from.empty() ? "-" : E(h.from)) << " -> " << E(h.to);
             if (version != 0 && h.workflow_version != version)
               std::cout << "  [v" << version << " -> v" << h.workflow_version << "]";
-            if (!h.note.empty()) std::cout << "  (" << h.note << ")";
+            if (!h.note.empty()) std::cout << "  (" << E(h.note) << ")";
             std::cout << "\n";
             version = h.workflow_version;
           }

@@ -1,5 +1,7 @@
 #include "engine/rules.h"
 
+#include "engine/messages.h"
+
 #include <algorithm>
 
 namespace mentorflow {
@@ -60,9 +62,14 @@ std::vector<std::string> Recipients(const Definition& def, const std::vector<Val
   return out;
 }
 
-SignRuling MaySign(const Definition& def, const DocumentDef& doc, const std::vector<Value>& fields,
+SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, const std::vector<Value>& fields,
                    const Actor& actor, const std::vector<Signature>& existing) {
   SignRuling r;
+  if (state >= 0 && def.states[state].final) {
+    r.status = Status(Code::kRefused, "final: '" + doc.name + "' is not signed any more: " +
+                                          msg::FinalState(def.states[state].name), "final");
+    return r;
+  }
   bool fills_any = false;
   for (const auto& as : doc.signers) {
     if (!Fills(def, fields, as, actor)) continue;

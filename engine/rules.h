@@ -45,7 +45,8 @@ struct SignRuling {
   std::string as;
   std::string capacity;
 };
-SignRuling MaySign(const Definition& def, const DocumentDef& doc, const std::vector<Value>& fields,
+// A finished instance (its `state` final) takes no more signatures.
+SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, const std::vector<Value>& fields,
                    const Actor& actor, const std::vector<Signature>& existing);
 
 // Whether every signer entry of `doc` is filled by one of `signatures`: a

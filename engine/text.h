@@ -28,7 +28,8 @@ Status CheckId(std::string_view what, std::string_view id);
 // control characters (a line break and a tab allowed when `multiline`).
 Status CheckText(std::string_view what, std::string_view text, std::size_t max_bytes, bool multiline = false);
 
-// For text output: control characters as \n, \t, \r or \xHH, a backslash as \\.
+// For text output: control characters (C0, DEL, C1) as \n, \t, \r or \xHH
+// per byte, bytes that are not UTF-8 as \xHH, a backslash as \\.
 std::string EscapeControls(std::string_view s);
 
 }  // namespace mentorflow

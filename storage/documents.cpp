@@ -35,12 +35,13 @@ Status SociStore::Sign(const std::string& id, const std::string& doc, const std:
     if (di < 0) return Status::NotFound("workflow '" + def->name + "' has no document '" + doc + "'");
     if (ind != soci::i_ok) return Status::NotFound("document '" + doc + "' has not been issued for instance " + id);
     const DocumentDef& dd = def->documents[di];
-    auto fields = FieldsFromJson(*def, rec.fields_json);
+    const Snapshot snap = SnapshotOf(*def, rec);
+    const auto& fields = snap.fields;
     std::string sigs_text;
     *sql_ << "SELECT signatures FROM documents WHERE instance = :i AND name = :n AND issue = :s",
         soci::into(sigs_text), soci::use(id), soci::use(doc), soci::use(issue);
     std::vector<Signature> sigs = ParseSignatures(sigs_text);
-    SignRuling ruling = MaySign(*def, dd, fields, actor, sigs);
+    SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs);
     if (!ruling.status.ok()) return ruling.status;
     sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant)});
     const bool all = FullySigned(*def, dd, fields, sigs);

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/text.h"
 #include "storage/statements.h"
 
 namespace mentorflow {
@@ -100,10 +101,11 @@ Status CheckSetting(const std::string& key, const std::string& value) {
   if (!def) {
     std::string known;
     for (const auto& s : KnownSettings()) known += (known.empty() ? "" : ", ") + std::string(s.key);
-    return Status::BadInput("no setting '" + key + "' (known: " + known + ")");
+    return Status::BadInput("no setting '" + EscapeControls(key) + "' (known: " + known + ")");
   }
+  if (Status s = CheckText(key, value, kMaxValueBytes); !s.ok()) return s;
   if (key == "zone" && (value.empty() || value == "UTC" ? false : !IsKnownZone(value)))
-    return Status::BadInput("zone: unknown time zone '" + value + "' (an IANA name such as Europe/Samara)");
+    return Status::BadInput("zone: unknown time zone '" + EscapeControls(value) + "' (an IANA name such as Europe/Samara)");
   if (key == "zone" && value.empty()) return Status::BadInput("zone: give an IANA time zone such as Europe/Moscow");
   if (std::string(def->default_value).find_first_not_of("0123456789") == std::string::npos &&
       *def->default_value != '\0') {
@@ -142,6 +144,8 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
                        const InitOptions& options) {
   if (!options.zone.empty())
     if (Status s = CheckSetting("zone", options.zone); !s.ok()) return s;
+  if (!options.institution.empty())
+    if (Status s = CheckSetting("institution", options.institution); !s.ok()) return s;
   return Guard([&]() -> Status {
     Tx tx(*this);
     // Several `init`s at once on a new PostgreSQL database: one at a time.

@@ -141,17 +141,42 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
         *status = Status::BadInput("--db sqlite:PATH needs a path");
         return nullptr;
       }
-      // Children's data: a new database file is readable by its owner only
-      // (SQLite gives its -wal and -shm files the same mode).
-      int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
-      if (fd < 0) {
-        *status = Status::Internal("cannot open or create " + path + ": " + std::strerror(errno));
-        return nullptr;
+      if (options.read_only) {
+        int fd = ::open(path.c_str(), O_RDONLY);
+        if (fd < 0) {
+          *status = errno == ENOENT ? Status::BadInput("the database is not initialised: run 'mentorflow init' (no " +
+                                                       path + ")")
+                                    : Status::Internal("cannot read " + path + ": " + std::strerror(errno));
+          return nullptr;
+        }
+        ::close(fd);
+      } else {
+        // Children's data: a new database file is readable by its owner only
+        // (SQLite gives its -wal and -shm files the same mode).
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
+        if (fd < 0) {
+          *status = Status::Internal("cannot open or create " + path + ": " + std::strerror(errno));
+          return nullptr;
+        }
+        ::close(fd);
       }
-      ::close(fd);
-      auto sql = std::make_unique<soci::session>(soci::sqlite3, "db=\"" + path + "\"");
+      auto sql = std::make_unique<soci::session>(
+          soci::sqlite3, "db=\"" + path + "\"" + (options.read_only ? " readonly=1" : ""));
       // Wait for a writer at most lock_timeout, then give up (exit 5).
       *sql << "PRAGMA busy_timeout=" + std::to_string(waits.lock_ms);
+      if (options.read_only) {
+        try {
+          int n = 0;
+          *sql << "SELECT COUNT(*) FROM sqlite_master", soci::into(n);
+        } catch (const soci::soci_error& e) {
+          *status = Status::Internal(
+              "cannot read " + path + ": " + e.get_error_message() +
+              " (to read a WAL database SQLite needs its -wal and -shm files, or a writable directory to create"
+              " them; copy the file to a directory you can write)");
+          return nullptr;
+        }
+        return std::make_unique<SociStore>(std::move(sql), true, options);
+      }
       *sql << "PRAGMA journal_mode=WAL";
       *sql << "PRAGMA synchronous=FULL";  // an acknowledged event survives a crash or power loss
       *sql << "PRAGMA foreign_keys=ON";

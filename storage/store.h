@@ -97,6 +97,10 @@ struct PersonUpdate {
 struct StoreOptions {
   // Where templates live; reminders are rendered from TEMPLATES/reminders/.
   std::string templates_dir;
+  // For commands that only read: an SQLite file is opened read-only, never
+  // created, and its journal mode is left as it is, so that a file the user
+  // may read but not write (a copy, a backup, another user's) can be read.
+  bool read_only = false;
 };
 
 // The settings an institution keeps in its database, with their defaults.

@@ -42,20 +42,21 @@ TEST(Rules_Recipients, BoundRolesGiveTheirPersonOthersEveryHolder) {
 
 TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
   const Definition& def = Def("mentoring_pair");
+  const int kDocuments = def.StateIndex("documents");
   const DocumentDef& agreement = def.documents[def.DocumentIndex("agreement")];
   auto fields = PairFields("m1", "s1");
   std::vector<Signature> sigs;
-  auto m1 = MaySign(def, agreement, fields, Actor{"m1", {"mentor"}}, sigs);
+  auto m1 = MaySign(def, agreement, kDocuments, fields, Actor{"m1", {"mentor"}}, sigs);
   ASSERT_TRUE(m1.status.ok());
   EXPECT_EQ(m1.as, "mentor");
   EXPECT_EQ(m1.capacity, "self");  // the person the field names signs for themself
-  auto other = MaySign(def, agreement, fields, Actor{"m2", {"mentor"}}, sigs);  // another pair's mentor
+  auto other = MaySign(def, agreement, kDocuments, fields, Actor{"m2", {"mentor"}}, sigs);  // another pair's mentor
   EXPECT_EQ(other.status.rule(), "signer");
-  EXPECT_EQ(MaySign(def, agreement, fields, Actor{"c1", {"curator"}}, sigs).status.rule(), "signer");
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"c1", {"curator"}}, sigs).status.rule(), "signer");
   sigs.push_back({"m1", m1.as, m1.capacity, ""});
   EXPECT_FALSE(FullySigned(def, agreement, fields, sigs));
-  EXPECT_EQ(MaySign(def, agreement, fields, Actor{"m1", {"mentor"}}, sigs).status.rule(), "signed");
-  auto s1 = MaySign(def, agreement, fields, Actor{"s1", {"mentee"}}, sigs);
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"m1", {"mentor"}}, sigs).status.rule(), "signed");
+  auto s1 = MaySign(def, agreement, kDocuments, fields, Actor{"s1", {"mentee"}}, sigs);
   ASSERT_TRUE(s1.status.ok());
   sigs.push_back({"s1", s1.as, s1.capacity, ""});
   EXPECT_TRUE(FullySigned(def, agreement, fields, sigs));
@@ -63,10 +64,14 @@ TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
   EXPECT_FALSE(FullySigned(def, agreement, PairFields("m2", "s1"), sigs));
   // A role signer: any holder (the director signs the order).
   const DocumentDef& order = def.documents[def.DocumentIndex("order")];
-  auto d = MaySign(def, order, fields, Actor{"d1", {"director"}}, {});
+  auto d = MaySign(def, order, kDocuments, fields, Actor{"d1", {"director"}}, {});
   ASSERT_TRUE(d.status.ok());
   EXPECT_EQ(d.capacity, "director");
   EXPECT_TRUE(FullySigned(def, order, fields, {{"d1", d.as, d.capacity, ""}}));
+  // A finished pair's documents are closed, even to a signer who has not signed.
+  auto late = MaySign(def, order, def.StateIndex("terminated"), fields, Actor{"d1", {"director"}}, {});
+  EXPECT_EQ(late.status.rule(), "final");
+  EXPECT_NE(late.status.message().find("finished (state 'terminated')"), std::string::npos) << late.status.message();
 }
 
 TEST(Rules_Consent, WhoMayGiveAndRevoke) {

@@ -71,10 +71,10 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     Store::InitOptions init;
     init.director = {"d1", "Директор", {"director"}, "1970-01-01", "", ""};
     ASSERT_TRUE(store_->Init(testing::Shipped(), At("2026-09-01"), nullptr, init).ok());
-    for (const PersonRecord& p : {PersonRecord{"c1", "Куратор", {"curator"}, "", ""},
-                                  PersonRecord{"m1", "Наставник", {"mentor"}, "1990-03-01", ""},
-                                  PersonRecord{"g1", "Законный представитель", {"guardian"}, "", ""},
-                                  PersonRecord{"s1", "Наставляемый", {"mentee"}, "2012-05-01", "g1"}})
+    for (const PersonRecord& p : {PersonRecord{"c1", "Куратор", {"curator"}, "", "", ""},
+                                  PersonRecord{"m1", "Наставник", {"mentor"}, "1990-03-01", "", ""},
+                                  PersonRecord{"g1", "Законный представитель", {"guardian"}, "", "", ""},
+                                  PersonRecord{"s1", "Наставляемый", {"mentee"}, "2012-05-01", "g1", ""}})
       ASSERT_TRUE(store_->AddPerson(p, "d1", At("2026-09-01")).ok());
     ASSERT_TRUE(store_->SetConsent("m1", true, "m1", At("2026-09-01")).ok());
     ASSERT_TRUE(store_->SetConsent("s1", true, "g1", At("2026-09-01")).ok());  // a minor: the guardian signs
@@ -184,18 +184,18 @@ TEST_P(StorageTest, Refusal_BadInputChangesNothing) {
   EXPECT_EQ(store_->Start("mentoring_pair", {{"months", "nine"}}, "", "c1", At("2026-09-02"), &rec, &r).code(),
             Code::kBadInput);
   EXPECT_EQ(store_->Sign(id, "order", "d1", At("2026-09-03"), nullptr).code(), Code::kNotFound);  // not issued yet
-  EXPECT_EQ(store_->AddPerson({"c1", "dup", {"curator"}, "", ""}, "d1", At("2026-09-02")).code(), Code::kConflict);
-  EXPECT_EQ(store_->AddPerson({"x1", "x", {"mentee"}, "2012-02-30", ""}, "d1", At("2026-09-02")).code(), Code::kBadInput);
+  EXPECT_EQ(store_->AddPerson({"c1", "dup", {"curator"}, "", "", ""}, "d1", At("2026-09-02")).code(), Code::kConflict);
+  EXPECT_EQ(store_->AddPerson({"x1", "x", {"mentee"}, "2012-02-30", "", ""}, "d1", At("2026-09-02")).code(), Code::kBadInput);
   EXPECT_EQ(store_->SetConsent("nobody", true, "c1", At("2026-09-02")).code(), Code::kNotFound);
   EXPECT_EQ(store_->SetConsent("s1", false, "m1", At("2026-09-02")).code(), Code::kRefused);  // not theirs to revoke
   EXPECT_EQ(Dump(), before);
 }
 
 TEST_P(StorageTest, Consent_AMinorsConsentIsGivenByTheGuardian) {
-  ASSERT_TRUE(store_->AddPerson({"g9", "Мама", {"guardian"}, "", ""}, "d1", At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"s9", "Ребёнок", {"mentee"}, "2014-01-10", "g9"}, "d1", At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"s8", "Сирота в базе", {"mentee"}, "2014-01-10", ""}, "d1", At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"a1", "Взрослый", {"mentee"}, "2000-01-10", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"g9", "Мама", {"guardian"}, "", "", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"s9", "Ребёнок", {"mentee"}, "2014-01-10", "g9", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"s8", "Сирота в базе", {"mentee"}, "2014-01-10", "", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson({"a1", "Взрослый", {"mentee"}, "2000-01-10", "", ""}, "d1", At("2026-09-01")).ok());
   const std::string before = Dump();
   EXPECT_EQ(store_->SetConsent("s9", true, "s9", At("2026-09-02")).code(), Code::kRefused);  // a minor for themself
   EXPECT_EQ(store_->SetConsent("s9", true, "m1", At("2026-09-02")).code(), Code::kRefused);  // a stranger

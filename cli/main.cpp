@@ -314,6 +314,7 @@ int Tick(DbCommand& cmd) {
     st = cmd.store->Tick(cmd.now, &more);
     for (auto& f : more.fired) report.fired.push_back(std::move(f));
     report.reminders_due += more.reminders_due;
+    report.unreadable = std::move(more.unreadable);
   }
   if (!st.ok()) return cmd.Report(st);
   if (g.json) {
@@ -322,7 +323,10 @@ int Tick(DbCommand& cmd) {
       fired.push_back({{"instance", f.instance}, {"workflow", f.workflow}, {"event", f.event}, {"due", f.due},
                        {"at", f.at}, {"from", f.from}, {"to", f.to}, {"refused", f.refused},
                        {"reason", f.refused ? json(f.reason) : json()}});
-    std::cout << json{{"today", mf::FormatDate(cmd.now.today)}, {"fired", fired}, {"reminders_due", report.reminders_due}}
+    std::cout << json{{"today", mf::FormatDate(cmd.now.today)},
+                      {"fired", fired},
+                      {"reminders_due", report.reminders_due},
+                      {"unreadable", report.unreadable}}
                      .dump(2, ' ', false, kLenient)
               << "\n";
   } else {
@@ -330,6 +334,14 @@ int Tick(DbCommand& cmd) {
       std::cout << f.at << "  " << f.workflow << " " << f.instance << ": " << f.event << " (due " << f.due << ") "
                 << (f.refused ? "refused: " + f.reason : f.from + " -> " + f.to) << "\n";
     std::cout << report.fired.size() << " deadline(s) fired, " << report.reminders_due << " reminder(s) came due\n";
+  }
+  if (!report.unreadable.empty()) {
+    std::string ids;
+    for (const auto& id : report.unreadable) ids += (ids.empty() ? "" : ", ") + E(id);
+    std::cerr << "mentorflow: the deadlines of instance(s) " << ids
+              << " did not fire: their stored state or fields are not what their workflow knows (see the log);"
+                 " the rest fired\n";
+    return 5;
   }
   return 0;
 }

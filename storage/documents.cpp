@@ -27,6 +27,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc, const std:
     const Definition* def = nullptr;
     Actor actor;
     if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
+    const Snapshot snap = SnapshotOf(*def, rec);  // a state or field it does not know: exit 5, first
     int di = def->DocumentIndex(doc);
     long long issue = 0;
     soci::indicator ind = soci::i_null;
@@ -35,7 +36,6 @@ Status SociStore::Sign(const std::string& id, const std::string& doc, const std:
     if (di < 0) return Status::NotFound("workflow '" + def->name + "' has no document '" + doc + "'");
     if (ind != soci::i_ok) return Status::NotFound("document '" + doc + "' has not been issued for instance " + id);
     const DocumentDef& dd = def->documents[di];
-    const Snapshot snap = SnapshotOf(*def, rec);
     const auto& fields = snap.fields;
     std::string sigs_text;
     *sql_ << "SELECT signatures FROM documents WHERE instance = :i AND name = :n AND issue = :s",

@@ -216,6 +216,9 @@ class Store {
     };
     std::vector<Fired> fired;
     long long reminders_due = 0;  // reminders that became pending
+    // Instances whose stored state or fields their workflow does not know (a
+    // hand-edited database): their deadlines did not fire and wait.
+    std::vector<std::string> unreadable;
   };
   virtual Status Tick(const Now& now, TickReport* report) = 0;
 

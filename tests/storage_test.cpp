@@ -19,6 +19,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/test_db.h"
 #include "tests/test_support.h"
 
 namespace mentorflow {
@@ -90,30 +91,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Every row of every table, in a fixed order: "the database is the same".
-  std::string Dump() {
-    soci::session s = Raw(url_, path_);
-    std::string out;
-    for (const char* t : {"schema_version", "workflow_definitions", "people", "person_roles", "person_data", "counters",
-                          "instances", "history", "timers", "reminders", "documents", "settings", "person_history"}) {
-      soci::rowset<soci::row> rs = (s.prepare << std::string("SELECT * FROM ") + t);
-      out += std::string("## ") + t + "\n";
-      std::vector<std::string> lines;
-      for (const auto& row : rs) {
-        std::string out;
-        for (size_t i = 0; i < row.size(); ++i) {
-          if (row.get_indicator(i) == soci::i_null) out += "NULL|";
-          else if (row.get_properties(i).get_data_type() == soci::dt_string) out += row.get<std::string>(i) + "|";
-          else if (row.get_properties(i).get_data_type() == soci::dt_integer) out += std::to_string(row.get<int>(i)) + "|";
-          else if (row.get_properties(i).get_data_type() == soci::dt_long_long) out += std::to_string(row.get<long long>(i)) + "|";
-          else out += "?|";
-        }
-        lines.push_back(out);
-      }
-      std::sort(lines.begin(), lines.end());
-      for (const auto& l : lines) out += l + "\n";
-    }
-    return out;
-  }
+  std::string Dump() { return testing::DumpTables(url_); }
 
   std::string path_, url_;
   std::unique_ptr<Store> store_;

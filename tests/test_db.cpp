@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 
@@ -48,6 +50,48 @@ TestDatabase::~TestDatabase() {
     }
   } catch (...) {
   }
+}
+
+namespace {
+
+void OpenRaw(soci::session& s, const std::string& url) {
+  if (url.rfind("sqlite:", 0) == 0) s.open(soci::sqlite3, "db=" + url.substr(7, url.find('?') - 7));
+  else s.open(soci::postgresql, PostgresConnectionString(url));
+}
+
+}  // namespace
+
+void ExecSql(const std::string& url, const std::string& statement) {
+  soci::session s;
+  OpenRaw(s, url);
+  s << statement;
+}
+
+std::string DumpTables(const std::string& url) {
+  soci::session s;
+  OpenRaw(s, url);
+  std::string out;
+  for (const char* t : {"schema_version", "workflow_definitions", "people", "person_roles", "person_data", "counters",
+                        "instances", "history", "timers", "reminders", "documents", "settings", "person_history"}) {
+    soci::rowset<soci::row> rs = (s.prepare << std::string("SELECT * FROM ") + t);
+    out += std::string("## ") + t + "\n";
+    std::vector<std::string> lines;
+    for (const auto& row : rs) {
+      std::string line;
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (row.get_indicator(i) == soci::i_null) line += "NULL|";
+        else if (row.get_properties(i).get_data_type() == soci::dt_string) line += row.get<std::string>(i) + "|";
+        else if (row.get_properties(i).get_data_type() == soci::dt_integer) line += std::to_string(row.get<int>(i)) + "|";
+        else if (row.get_properties(i).get_data_type() == soci::dt_long_long)
+          line += std::to_string(row.get<long long>(i)) + "|";
+        else line += "?|";
+      }
+      lines.push_back(line);
+    }
+    std::sort(lines.begin(), lines.end());
+    for (const auto& l : lines) out += l + "\n";
+  }
+  return out;
 }
 
 }  // namespace mentorflow::testing

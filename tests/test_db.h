@@ -26,6 +26,13 @@ class TestDatabase {
   std::string backend_, name_, url_, path_, admin_, why_not_;
 };
 
+// Every row of every table of the database at `url`, sorted within each
+// table: equal dumps mean "the database is the same".
+std::string DumpTables(const std::string& url);
+// Runs one SQL statement on the database at `url`, behind mentorflow's back
+// (a hand edit, for the tests of what the store does with it).
+void ExecSql(const std::string& url, const std::string& statement);
+
 // The PostgreSQL cluster's URL, or "" (and, with CI=true, a test failure).
 std::string PostgresAdminUrl();
 

@@ -432,6 +432,10 @@ class Loader {
   int PersonField(const std::string& name, Mark m) {
     int i = def_.FieldIndex(name);
     if (i >= 0 && def_.fields[i].type == FieldType::kPerson) return i;
+    if (i >= 0) {
+      Error(m, "field '" + name + "' is not a person field (only person fields can be named here)");
+      return -1;
+    }
     std::vector<std::string> people;
     for (const auto& f : def_.fields)
       if (f.type == FieldType::kPerson) people.push_back(f.name);

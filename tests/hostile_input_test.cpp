@@ -24,6 +24,16 @@ const char* const kPersonalData[] = {"Мария Петрова", "Иван Си
                                      "Ольга Иванова", "Петя Иванов",   "2013-04-02",     "1990-03-01",
                                      "Маша Орлова",   "2012-06-07",    "Олег Без Даты"};
 
+// A directory of the test's own, removed when the test ends, pass or fail.
+struct ScratchDir {
+  explicit ScratchDir(const std::string& prefix)
+      : path(::testing::TempDir() + "/" + prefix + std::to_string(getpid())) {
+    fs::create_directories(path);
+  }
+  ~ScratchDir() { fs::remove_all(path); }
+  std::string path;
+};
+
 class HostileInput : public CliDatabase {
  protected:
   void SetUp() override {
@@ -232,12 +242,8 @@ TEST_P(HostileInput, ADuplicateSetKeyIsRefused) {
 }
 
 TEST_P(HostileInput, ImportReadsOnlyABoundedRegularFileOfUniqueKeys) {
-  const std::string dir = ::testing::TempDir() + "/mf_hostile_" + std::to_string(getpid());
-  fs::create_directories(dir);
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { fs::remove_all(dir); }
-  } cleanup{dir};
+  const ScratchDir scratch("mf_hostile_");
+  const std::string& dir = scratch.path;
   Refused("import " + dir + " --as c1", 1, "is not a regular file");
   Refused("import /dev/zero --as c1", 1, "is not a regular file");
   Refused("import " + dir + "/missing.jsonl --as c1", 2, "no such file");
@@ -291,12 +297,8 @@ TEST_P(HostileInputSqlite, StoredBytesThatAreNotUtf8StillPrint) {
 // Finding 9: the read commands work on a file the user may read but not
 // write (run as `nobody` when the tests run as root, who may write anything).
 TEST_P(HostileInputSqlite, ReadCommandsWorkOnAReadOnlyFile) {
-  const std::string dir = ::testing::TempDir() + "/mf_readonly_" + std::to_string(getpid());
-  fs::create_directories(dir);
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { fs::remove_all(dir); }
-  } cleanup{dir};
+  const ScratchDir scratch("mf_readonly_");
+  const std::string& dir = scratch.path;
   const std::string copy = dir + "/copy.db";
   ExecSql("sqlite:" + db_->path(), "PRAGMA wal_checkpoint(TRUNCATE)");
   fs::copy_file(db_->path(), copy);

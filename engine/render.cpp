@@ -48,26 +48,42 @@ Status RenderMustache(const std::string& name, const std::string& source, const 
   return Status::Ok();
 }
 
+namespace {
+
+// A template's source, read once per process: a tick or an import renders many.
+Status ReadTemplate(const std::string& path, const char* what, std::string* source) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(path);
+  if (it == cache.end()) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::Internal(std::string("cannot read the ") + what + " template " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    it = cache.emplace(path, ss.str()).first;
+  }
+  *source = it->second;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RenderDocumentTemplate(const std::string& templates_dir, const std::string& name,
+                              const nlohmann::json& context, std::string* out) {
+  if (templates_dir.empty()) return Status::Internal("no templates directory to render document '" + name + "' from");
+  const std::string path = templates_dir + "/" + name + ".mustache";
+  std::string source;
+  if (Status s = ReadTemplate(path, "document", &source); !s.ok()) return s;
+  return RenderMustache(path, source, context, Escape::kHtml, out);
+}
+
 Status RenderReminder(const std::string& templates_dir, const std::string& name, const nlohmann::json& context,
                       RenderedReminder* out) {
   if (templates_dir.empty()) return Status::Internal("no templates directory to render reminder '" + name + "' from");
   const std::string path = templates_dir + "/reminders/" + name + ".mustache";
-  // Read once per process: a tick or an import renders many reminders.
-  static std::mutex mu;
-  static std::map<std::string, std::string> cache;
   std::string source;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = cache.find(path);
-    if (it == cache.end()) {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) return Status::Internal("cannot read the reminder template " + path);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      it = cache.emplace(path, ss.str()).first;
-    }
-    source = it->second;
-  }
+  if (Status s = ReadTemplate(path, "reminder", &source); !s.ok()) return s;
   std::string text;
   if (Status s = RenderMustache(path, source, context, Escape::kNone, &text); !s.ok()) return s;
   text = Trim(text);

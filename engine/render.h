@@ -30,6 +30,11 @@ struct RenderedReminder {
 Status RenderReminder(const std::string& templates_dir, const std::string& name, const nlohmann::json& context,
                       RenderedReminder* out);
 
+// Reads templates_dir/NAME.mustache (a document template: an XHTML fragment)
+// and renders it with every value HTML-escaped.
+Status RenderDocumentTemplate(const std::string& templates_dir, const std::string& name,
+                              const nlohmann::json& context, std::string* out);
+
 // "2026-12-20" -> "20.12.2026", as dates are written in Russian documents.
 std::string RussianDate(const std::string& iso);
 

@@ -7,7 +7,7 @@ PACKAGES=(
   cmake make g++ clang libclang-rt-14-dev
   libboost-dev libyaml-cpp-dev libcli11-dev libhowardhinnant-date-dev tzdata
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
-  libspdlog-dev libkainjow-mustache-dev nlohmann-json3-dev libzip-dev libsodium-dev
+  libspdlog-dev libkainjow-mustache-dev nlohmann-json3-dev libzip-dev libsodium-dev libxml2-dev
   libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test oracles and real peers: an iCalendar parser and an SMTP server

@@ -1,9 +1,44 @@
-// Documents: signatures on the latest issue, as rules.h decides, each one a
-// history entry on its instance.
+// Documents: issued with their content fixed (the template rendered with the
+// instance as it was, stored with its SHA-256), signed in the places their
+// signers fill as rules.h decides, each status change through the document
+// lifecycle (engine/document_lifecycle.h), each signature a history entry.
+#include <sodium.h>
+
+#include "engine/document_lifecycle.h"
+#include "engine/render.h"
 #include "engine/text.h"
 #include "storage/statements.h"
 
 namespace mentorflow::storage {
+namespace {
+
+std::string Sha256Hex(const std::string& bytes) {
+  static const int ready = sodium_init();  // once; safe to repeat
+  (void)ready;
+  unsigned char hash[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return hex;
+}
+
+constexpr const char* kDocumentColumns =
+    "SELECT d.instance, i.workflow, i.workflow_version, d.name, d.issue, d.template, d.issued_at, d.status,"
+    " d.signatures, d.content, d.sha256, i.fields FROM documents d JOIN instances i ON i.id = d.instance";
+
+// "agreement" or "agreement:2".
+bool SplitDoc(const std::string& doc, std::string* name, long long* issue) {
+  *issue = 0;
+  auto colon = doc.find(':');
+  *name = doc.substr(0, colon);
+  if (colon == std::string::npos) return true;
+  const std::string n = doc.substr(colon + 1);
+  if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos) return false;
+  *issue = std::stoll(n);
+  return *issue > 0;
+}
+
+}  // namespace
 
 std::vector<Signature> SociStore::ParseSignatures(const std::string& text) {
   std::vector<Signature> out;
@@ -17,11 +52,185 @@ std::vector<Signature> SociStore::ParseSignatures(const std::string& text) {
   return out;
 }
 
-Status SociStore::Sign(const std::string& id, const std::string& doc, const std::string& actor_id, const Now& now,
-                       std::string* status_out) {
+json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, const std::string& id,
+                                const std::vector<Value>& fields, long long issue, const Now& now) {
+  auto person = [&](const std::string& pid) {
+    json p = {{"id", pid}, {"name", pid}};
+    std::string name, birth, guardian;
+    soci::indicator ni = soci::i_null, bi = soci::i_null, gi = soci::i_null;
+    *sql_ << "SELECT d.name, d.birth, p.guardian FROM people p LEFT JOIN person_data d ON d.id = p.id"
+             " WHERE p.id = :id",
+        soci::into(name, ni), soci::into(birth, bi), soci::into(guardian, gi), soci::use(pid);
+    if (ni == soci::i_ok) p["name"] = name;
+    if (bi == soci::i_ok) p["birth"] = RussianDate(birth);
+    if (gi == soci::i_ok) p["guardian"] = {{"id", guardian}, {"name", PersonName(guardian)}};
+    return p;
+  };
+  std::string director;
+  soci::indicator di = soci::i_null;
+  *sql_ << "SELECT MIN(person) FROM person_roles WHERE role = 'director'", soci::into(director, di);
+  json ctx = {{"institution", {{"name", Setting("institution")}}},
+              {"today", RussianDate(FormatDate(now.today))},
+              {"document", {{"name", doc.name}, {"title", doc.title}, {"issue", issue},
+                            {"id", id + ":" + doc.name + ":" + std::to_string(issue)}}},
+              {"workflow", {{"name", def.name}, {"title", def.title}}},
+              {"instance", {{"id", id}}}};
+  if (di == soci::i_ok) ctx["institution"]["director"] = person(director);
+  auto name = [&](const std::string& p) { return PersonName(p); };
+  json shown = json::object();
+  for (size_t i = 0; i < def.fields.size(); ++i) {
+    const FieldDef& f = def.fields[i];
+    if (f.type == FieldType::kList) {
+      json items = json::array();
+      if (const auto* list = std::get_if<mentorflow::List>(&fields[i]))
+        for (const auto& rec : *list) {
+          json item = {{"id", rec.id}};
+          for (size_t k = 0; k < f.item_fields.size() && k < rec.values.size(); ++k) {
+            const FieldDef& sub = f.item_fields[k];
+            item[sub.name] = FieldDisplay(sub, rec.values[k], name);
+            if (sub.type == FieldType::kEnum) item[sub.name + "_title"] = item[sub.name];
+          }
+          items.push_back(std::move(item));
+        }
+      ctx[f.name] = std::move(items);
+      continue;
+    }
+    shown[f.name] = FieldDisplay(f, fields[i], name);
+    if (f.type == FieldType::kEnum) shown[f.name + "_title"] = shown[f.name];
+    if (f.type == FieldType::kPerson && IsSet(fields[i])) ctx[f.name] = person(std::get<std::string>(fields[i]));
+  }
+  ctx["fields"] = std::move(shown);
+  // A document one person signs is about that person (a consent): `person`
+  // is them, and `guardian` their registered guardian unless a field says.
+  if (doc.signers.size() == 1 && ctx.contains(doc.signers[0]) && ctx[doc.signers[0]].is_object()) {
+    ctx["person"] = ctx[doc.signers[0]];
+    if (!ctx.contains("guardian") && ctx["person"].contains("guardian")) ctx["guardian"] = ctx["person"]["guardian"];
+  }
+  return ctx;
+}
+
+Status SociStore::IssueDocument(const Definition& def, const DocumentDef& doc, const std::string& id,
+                                const std::vector<Value>& fields, long long issue, const std::string& issued_at,
+                                const Now& now) {
+  std::string content;
+  if (Status s = RenderDocumentTemplate(options_.templates_dir, doc.template_name,
+                                        DocumentContext(def, doc, id, fields, issue, now), &content);
+      !s.ok())
+    return s;
+  auto& ins = q_.Get(q_.insert_document);
+  ins.instance = id;
+  ins.name = doc.name;
+  ins.issue = issue;
+  ins.template_name = doc.template_name;
+  ins.issued_at = issued_at;
+  ins.content = content;
+  ins.sha256 = Sha256Hex(content);
+  ins.Run();
+  return Status::Ok();
+}
+
+DocumentRecord SociStore::ReadDocument(const soci::row& r) {
+  DocumentRecord d;
+  d.instance = r.get<std::string>(0);
+  d.workflow = r.get<std::string>(1);
+  const int version = static_cast<int>(RowInt(r, 2));
+  d.name = r.get<std::string>(3);
+  d.issue = RowInt(r, 4);
+  d.template_name = r.get<std::string>(5);
+  d.issued_at = r.get<std::string>(6);
+  d.status = r.get<std::string>(7);
+  const auto sigs = ParseSignatures(r.get<std::string>(8));
+  d.content = RowText(r, 9);
+  d.sha256 = RowText(r, 10);
+  d.intact = d.sha256.empty() || Sha256Hex(d.content) == d.sha256;
+  Status st;
+  const Definition* def = DefinitionFor(d.workflow, version, &st);
+  if (!def) throw StoredStateError("document " + d.Id() + ": " + st.message());
+  const int di = def->DocumentIndex(d.name);
+  if (di < 0) throw StoredStateError("document " + d.Id() + ": its workflow has no such document");
+  const DocumentDef& dd = def->documents[di];
+  d.title = dd.title.empty() ? dd.name : dd.title;
+  std::vector<Value> fields;
+  try {
+    fields = FieldsFromJson(*def, r.get<std::string>(11));
+  } catch (const std::exception& e) {
+    throw StoredStateError("instance '" + d.instance + "' cannot be read: " + e.what());
+  }
+  for (const auto& as : dd.signers) {
+    DocumentRecord::Place p;
+    p.as = as;
+    const int fi = def->FieldIndex(as);
+    p.title = fi >= 0 && !def->fields[fi].title.empty() ? def->fields[fi].title : as;
+    if (fi >= 0 && IsSet(fields[fi])) p.person = std::get<std::string>(fields[fi]);
+    for (const auto& s : sigs)
+      if (s.as == as && (p.person.empty() || s.person == p.person || s.capacity == "guardian")) {
+        if (p.person.empty()) p.person = s.person;
+        p.capacity = s.capacity;
+        p.signed_at = s.at;
+      }
+    if (!p.person.empty()) p.name = PersonName(p.person);
+    d.places.push_back(std::move(p));
+  }
+  return d;
+}
+
+Status SociStore::Documents(const std::string& instance, std::vector<DocumentRecord>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    std::vector<soci::row> rows;
+    if (!instance.empty()) {
+      if (Status s = ShowUnlocked(instance, nullptr); !s.ok()) return s;
+      soci::rowset<soci::row> rs = (sql_->prepare << std::string(kDocumentColumns) +
+                                                         " WHERE d.instance = :i ORDER BY d.issued_at, d.name, d.issue",
+                                    soci::use(instance));
+      for (const auto& r : rs) out->push_back(ReadDocument(r));
+    } else {
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << std::string(kDocumentColumns) + " ORDER BY d.issued_at, d.instance, d.name, d.issue");
+      for (const auto& r : rs) out->push_back(ReadDocument(r));
+    }
+    return Status::Ok();
+  });
+}
+
+Status SociStore::Document(const std::string& instance, const std::string& doc, DocumentRecord* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    std::string name;
+    long long issue = 0;
+    if (!SplitDoc(doc, &name, &issue))
+      return Status::BadInput("a document is INSTANCE:NAME or INSTANCE:NAME:ISSUE (ISSUE a whole number from 1)");
+    if (Status s = ShowUnlocked(instance, nullptr); !s.ok()) return s;
+    if (issue == 0) {
+      soci::indicator ind = soci::i_null;
+      *sql_ << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n", soci::into(issue, ind),
+          soci::use(instance), soci::use(name);
+      if (ind != soci::i_ok)
+        return Status::NotFound("document '" + name + "' has not been issued for instance " + instance);
+    }
+    soci::rowset<soci::row> rs =
+        (sql_->prepare << std::string(kDocumentColumns) + " WHERE d.instance = :i AND d.name = :n AND d.issue = :v",
+         soci::use(instance), soci::use(name), soci::use(issue));
+    bool found = false;
+    for (const auto& r : rs) {
+      *out = ReadDocument(r);
+      found = true;
+    }
+    if (!found)
+      return Status::NotFound("no document " + instance + ":" + name + ":" + std::to_string(issue));
+    return Status::Ok();
+  });
+}
+
+Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const std::string& actor_id,
+                       const Now& now, std::string* status_out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    std::string doc;
+    long long wanted = 0;
+    if (!SplitDoc(doc_arg, &doc, &wanted))
+      return Status::BadInput("a document is INSTANCE:NAME or INSTANCE:NAME:ISSUE (ISSUE a whole number from 1)");
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;
@@ -29,28 +238,49 @@ Status SociStore::Sign(const std::string& id, const std::string& doc, const std:
     if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
     const Snapshot snap = SnapshotOf(*def, rec);  // a state or field it does not know: exit 5, first
     int di = def->DocumentIndex(doc);
+    if (di < 0) return Status::NotFound("workflow '" + def->name + "' has no document '" + doc + "'");
     long long issue = 0;
     soci::indicator ind = soci::i_null;
     *sql_ << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n", soci::into(issue, ind),
         soci::use(id), soci::use(doc);
-    if (di < 0) return Status::NotFound("workflow '" + def->name + "' has no document '" + doc + "'");
     if (ind != soci::i_ok) return Status::NotFound("document '" + doc + "' has not been issued for instance " + id);
+    if (wanted > issue) return Status::NotFound("no document " + id + ":" + doc + ":" + std::to_string(wanted));
+    if (wanted == 0) wanted = issue;
     const DocumentDef& dd = def->documents[di];
     const auto& fields = snap.fields;
-    std::string sigs_text;
-    *sql_ << "SELECT signatures FROM documents WHERE instance = :i AND name = :n AND issue = :s",
-        soci::into(sigs_text), soci::use(id), soci::use(doc), soci::use(issue);
+    std::string sigs_text, status_text, content, sha256;
+    soci::indicator ci = soci::i_null, hi = soci::i_null;
+    *sql_ << "SELECT signatures, status, content, sha256 FROM documents WHERE instance = :i AND name = :n"
+             " AND issue = :s",
+        soci::into(sigs_text), soci::into(status_text), soci::into(content, ci), soci::into(sha256, hi),
+        soci::use(id), soci::use(doc), soci::use(wanted);
+    const std::string which = id + ":" + doc + ":" + std::to_string(wanted);
+    auto from = ParseDocumentStatus(status_text);
+    if (!from) throw StoredStateError("document " + which + " has status '" + status_text + "', which documents do not have");
+    if (hi == soci::i_ok && (ci != soci::i_ok || Sha256Hex(content) != sha256))
+      return Status(Code::kRefused,
+                    "altered: document " + which +
+                        " no longer matches the SHA-256 it was issued with (its stored text was changed); it cannot"
+                        " be signed — the curator re-issues it",
+                    "altered");
+    if (*from == DocumentStatus::kSuperseded)
+      return Status(Code::kRefused,
+                    "document: " + which + " was superseded by issue " + std::to_string(issue) + "; sign " + id + ":" +
+                        doc,
+                    "document");
     std::vector<Signature> sigs = ParseSignatures(sigs_text);
     SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs);
     if (!ruling.status.ok()) return ruling.status;
     sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant)});
     const bool all = FullySigned(*def, dd, fields, sigs);
+    DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
+    if (!step.status.ok()) return step.status;
     json arr = json::array();
     for (const auto& s : sigs) arr.push_back({{"person", s.person}, {"as", s.as}, {"capacity", s.capacity}, {"at", s.at}});
-    std::string status = all ? "signed" : "issued", text = arr.dump();
+    std::string status(DocumentStatusName(step.to)), text = arr.dump();
     *sql_ << "UPDATE documents SET signatures = :g, status = :s WHERE instance = :i AND name = :n AND issue = :v",
-        soci::use(text), soci::use(status), soci::use(id), soci::use(doc), soci::use(issue);
-    std::string note = doc + " issue " + std::to_string(issue) + " signed as " + ruling.as +
+        soci::use(text), soci::use(status), soci::use(id), soci::use(doc), soci::use(wanted);
+    std::string note = doc + " issue " + std::to_string(wanted) + " signed as " + ruling.as +
                        (all ? "; the document is signed" : "");
     if (Status s = AppendNote(*def, rec, actor.id, ruling.as, "sign", note, now); !s.ok()) return s;
     tx.Commit();

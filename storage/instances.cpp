@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/text.h"
+#include "engine/document_lifecycle.h"
 #include "storage/statements.h"
 
 namespace mentorflow::storage {
@@ -171,13 +172,23 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
     last.name = dd.name;
     last.issue_ind = soci::i_null;
     last.Run();
-    auto& ins = q_.Get(q_.insert_document);
-    ins.instance = id;
-    ins.name = dd.name;
-    ins.issue = (last.issue_ind == soci::i_ok ? last.issue : 0) + 1;
-    ins.template_name = dd.template_name;
-    ins.issued_at = hist.at;
-    ins.Run();
+    const long long issue = (last.issue_ind == soci::i_ok ? last.issue : 0) + 1;
+    if (last.issue_ind == soci::i_ok) {  // a re-issue supersedes the previous one
+      auto from = ParseDocumentStatus(last.status);
+      if (!from)
+        throw StoredStateError("document " + id + ":" + dd.name + ":" + std::to_string(last.issue) +
+                               " has status '" + last.status + "', which documents do not have");
+      DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSupersede);
+      if (step.status.ok()) {
+        auto& set = q_.Get(q_.set_document_status);
+        set.instance = id;
+        set.name = dd.name;
+        set.issue = last.issue;
+        set.status = std::string(DocumentStatusName(step.to));
+        set.Run();
+      }
+    }
+    if (Status s = IssueDocument(def, dd, id, d.fields, issue, hist.at, now); !s.ok()) return s;
   }
   return Status::Ok();
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +35,10 @@ std::vector<Value> FieldsFromJson(const Definition& def, const std::string& text
 struct StoredStateError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A field as a person reads it: an enum's title, a date in Russian, a
+// person's name (from `name`); "" when unset.
+std::string FieldDisplay(const FieldDef& f, const Value& v, const std::function<std::string(const std::string&)>& name);
 
 json ChangesJson(const Definition& def, const std::vector<FieldChange>& changes);
 std::string Fnv1a(const std::string& s);
@@ -98,6 +103,7 @@ struct UpsertTimer;
 struct UpsertReminder;
 struct SelectLastIssue;
 struct InsertDocument;
+struct SetDocumentStatus;
 struct SelectPersonName;
 
 // Prepared on first use, each once per session.
@@ -122,6 +128,7 @@ struct Statements {
   std::unique_ptr<UpsertReminder> upsert_reminder;
   std::unique_ptr<SelectLastIssue> select_last_issue;
   std::unique_ptr<InsertDocument> insert_document;
+  std::unique_ptr<SetDocumentStatus> set_document_status;
   std::unique_ptr<SelectPersonName> select_person_name;
 
  private:
@@ -173,6 +180,8 @@ class SociStore : public Store {
   Status Show(const std::string& id, InstanceRecord* out) override;
   Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) override;
   Status History(const std::string& id, std::vector<HistoryRecord>* out) override;
+  Status Documents(const std::string& instance, std::vector<DocumentRecord>* out) override;
+  Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) override;
   Status Tick(const Now& now, TickReport* report) override;
   Status Reminders(const ReminderFilter& filter, std::vector<ReminderRecord>* out) override;
   Status Agenda(const std::string& person, Date from, Date to, std::vector<DeadlineRecord>* deadlines,
@@ -242,6 +251,14 @@ class SociStore : public Store {
 
   // ---- documents.cpp ----
   std::vector<Signature> ParseSignatures(const std::string& text);
+  // Issue `issue` of document `doc` on entering a state: renders its
+  // template with the instance as it now is, supersedes the previous issue.
+  Status IssueDocument(const Definition& def, const DocumentDef& doc, const std::string& id,
+                       const std::vector<Value>& fields, long long issue, const std::string& issued_at,
+                       const Now& now);
+  json DocumentContext(const Definition& def, const DocumentDef& doc, const std::string& id,
+                       const std::vector<Value>& fields, long long issue, const Now& now);
+  DocumentRecord ReadDocument(const soci::row& r);
 
   // ---- outbox.cpp ----
   Status ScheduleReminders(const Definition& def, const std::string& id, const std::vector<Value>& fields,

@@ -45,21 +45,6 @@ ReminderRecord ReminderFromRow(const soci::row& r) {
   return x;
 }
 
-std::string FieldDisplay(const FieldDef& f, const Value& v, const std::function<std::string(const std::string&)>& name) {
-  if (!IsSet(v)) return "";
-  switch (f.type) {
-    case FieldType::kEnum: {
-      const auto& s = std::get<std::string>(v);
-      for (size_t i = 0; i < f.values.size(); ++i)
-        if (f.values[i] == s && i < f.value_titles.size() && !f.value_titles[i].empty()) return f.value_titles[i];
-      return s;
-    }
-    case FieldType::kDate: return RussianDate(FormatDate(std::get<Date>(v)));
-    case FieldType::kPerson: return name(std::get<std::string>(v));
-    default: return ValueToString(v);
-  }
-}
-
 bool ClaimIsStale(const std::string& claimed_by, const std::string& claimed_at, const Now& now, long long timeout) {
   if (claimed_by.empty()) return true;
   char host[256] = {0};

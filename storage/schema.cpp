@@ -88,6 +88,16 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "INSERT INTO counters (name, value) SELECT 'instance', 0 WHERE NOT EXISTS"
         " (SELECT 1 FROM counters WHERE name = 'instance')",
     },
+    {
+        // 4: documents as records: the content fixed at issue and its
+        // SHA-256 (documents issued before keep NULL: issued without a
+        // copy); the lifecycle's statuses partly_signed and superseded.
+        "ALTER TABLE documents ADD COLUMN content TEXT",
+        "ALTER TABLE documents ADD COLUMN sha256 TEXT",
+        "UPDATE documents SET status = 'partly_signed' WHERE status = 'issued' AND signatures <> '[]'",
+        "UPDATE documents SET status = 'superseded' WHERE issue < (SELECT MAX(d.issue) FROM documents d"
+        " WHERE d.instance = documents.instance AND d.name = documents.name)",
+    },
 };
 
 const SettingDef* FindSetting(const std::string& key) {

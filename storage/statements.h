@@ -147,22 +147,33 @@ struct UpsertReminder : Prepared {
 };
 
 struct SelectLastIssue : Prepared {
-  std::string instance, name;
+  std::string instance, name, status;
   long long issue = 0;
   soci::indicator issue_ind = soci::i_null;
   SelectLastIssue(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n",
-             soci::into(issue, issue_ind), soci::use(instance), soci::use(name)));
+    Prepare((sql.prepare << "SELECT issue, status FROM documents WHERE instance = :i AND name = :n"
+                            " ORDER BY issue DESC LIMIT 1",
+             soci::into(issue, issue_ind), soci::into(status), soci::use(instance), soci::use(name)));
+  }
+};
+
+struct SetDocumentStatus : Prepared {
+  std::string instance, name, status;
+  long long issue = 0;
+  SetDocumentStatus(soci::session& sql, bool) {
+    Prepare((sql.prepare << "UPDATE documents SET status = :s WHERE instance = :i AND name = :n AND issue = :v",
+             soci::use(status), soci::use(instance), soci::use(name), soci::use(issue)));
   }
 };
 
 struct InsertDocument : Prepared {
-  std::string instance, name, template_name, issued_at;
+  std::string instance, name, template_name, issued_at, content, sha256;
   long long issue = 0;
   InsertDocument(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures)"
-                            " VALUES (:i, :n, :s, :t, :a, 'issued', '[]')",
-             soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name), soci::use(issued_at)));
+    Prepare((sql.prepare << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures,"
+                            " content, sha256) VALUES (:i, :n, :s, :t, :a, 'issued', '[]', :c, :h)",
+             soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name), soci::use(issued_at),
+             soci::use(content), soci::use(sha256)));
   }
 };
 

@@ -39,6 +39,25 @@ struct PersonRecord {
   std::string email;     // where reminders go, or empty
 };
 
+// One issue of a document of an instance. Its content (the XHTML its
+// template rendered at issue, every value escaped) is fixed and stored with
+// its SHA-256; `intact` says whether the bytes still match.
+struct DocumentRecord {
+  std::string instance, workflow, name, title;
+  long long issue = 0;
+  std::string template_name, issued_at, status;
+  std::string content, sha256;
+  bool intact = true;
+  // One place per signer entry of the document, in the YAML's order.
+  struct Place {
+    std::string as, title;    // the signer entry (a person field or a role) and its title
+    std::string person, name;  // who signs (the field's person, or who signed for a role); may be empty
+    std::string capacity, signed_at;  // empty while unsigned
+  };
+  std::vector<Place> places;
+  std::string Id() const { return instance + ":" + name + ":" + std::to_string(issue); }
+};
+
 struct InstanceRecord {
   std::string id;
   std::string workflow;
@@ -201,6 +220,12 @@ class Store {
   virtual Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) = 0;
   virtual Status History(const std::string& id, std::vector<HistoryRecord>* out) = 0;
 
+  // Documents: every issue of every document of `instance` (all instances
+  // when empty), oldest first. `Document` reads one: DOC is NAME or
+  // NAME:ISSUE (the latest issue when no ISSUE is given).
+  virtual Status Documents(const std::string& instance, std::vector<DocumentRecord>* out) = 0;
+  virtual Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) = 0;
+
   // ---- time ----
   // Fires every deadline overdue at `now` (due before its calendar day), in
   // due order, each as the system at its own moment (engine/rules.h
@@ -251,7 +276,7 @@ class Store {
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 };
 
 }  // namespace mentorflow

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "engine/render.h"
 #include "storage/internal.h"
 
 namespace mentorflow::storage {
@@ -91,6 +92,21 @@ std::string Fnv1a(const std::string& s) {
   std::ostringstream os;
   os << std::hex << h;
   return os.str();
+}
+
+std::string FieldDisplay(const FieldDef& f, const Value& v, const std::function<std::string(const std::string&)>& name) {
+  if (!IsSet(v)) return "";
+  switch (f.type) {
+    case FieldType::kEnum: {
+      const auto& s = std::get<std::string>(v);
+      for (size_t i = 0; i < f.values.size(); ++i)
+        if (f.values[i] == s && i < f.value_titles.size() && !f.value_titles[i].empty()) return f.value_titles[i];
+      return s;
+    }
+    case FieldType::kDate: return RussianDate(FormatDate(std::get<Date>(v)));
+    case FieldType::kPerson: return name(std::get<std::string>(v));
+    default: return ValueToString(v);
+  }
 }
 
 }  // namespace mentorflow::storage

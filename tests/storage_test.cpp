@@ -107,7 +107,7 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   EXPECT_EQ(r.rule, "condition");
   std::string doc_status;
   ASSERT_TRUE(store_->Sign(id, "agreement", "m1", At("2026-09-03"), &doc_status).ok());
-  EXPECT_EQ(doc_status, "issued");
+  EXPECT_EQ(doc_status, "partly_signed");
   ASSERT_TRUE(store_->Sign(id, "agreement", "s1", At("2026-09-03"), &doc_status).ok());
   EXPECT_EQ(doc_status, "signed");
   ASSERT_TRUE(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).ok());

@@ -1,0 +1,41 @@
+// A stored document as files to print and sign: a print-ready HTML page, an
+// OpenDocument text (ODT, written with libzip) and a PDF (the ODT converted
+// by LibreOffice when it is installed).
+//
+// A document's body is the XHTML fragment its Mustache template rendered
+// when it was issued (every value escaped then); it is fixed. The signature
+// block is rendered at print time from templates/signatures.mustache, so a
+// print-out shows who has signed so far. Both are converted to each format
+// from the same XHTML: h1-h3, p, ul, ol, li, table, tr, th, td, strong, b,
+// em, i, br. Anything else is an error naming the element, never dropped.
+#pragma once
+
+#include <string>
+
+#include "engine/status.h"
+
+namespace mentorflow {
+
+struct PrintableDocument {
+  std::string title;       // the document's title (YAML), for the page and the ODT's metadata
+  std::string body;        // XHTML fragment, as issued
+  std::string signatures;  // XHTML fragment: the signature block, rendered now
+};
+
+// Checks that `fragment` is well-formed XHTML of the elements above.
+Status CheckXhtml(const std::string& fragment);
+
+// A complete HTML page: A4, margins, the body and the signature block.
+Status HtmlPage(const PrintableDocument& doc, std::string* out);
+
+// Writes an ODT to `path`: `mimetype` first and stored uncompressed, then
+// META-INF/manifest.xml, content.xml, styles.xml and meta.xml; paragraphs as
+// text:p, headings as text:h, lists and tables as ODF lists and tables.
+Status WriteOdt(const PrintableDocument& doc, const std::string& path);
+
+// Converts `odt_path` to a PDF at `pdf_path` with LibreOffice (soffice
+// --headless --convert-to pdf), with a profile directory of its own and a
+// time limit; without soffice, a BadInput naming the package to install.
+Status ConvertToPdf(const std::string& odt_path, const std::string& pdf_path, int timeout_seconds = 120);
+
+}  // namespace mentorflow

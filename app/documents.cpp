@@ -1,6 +1,7 @@
 #include "app/documents.h"
 
 #include <libxml/parser.h>
+#include <nlohmann/json.hpp>
 #include <libxml/tree.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -13,10 +14,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include "engine/calendar.h"
+#include "engine/render.h"
 
 extern char** environ;
 
@@ -304,6 +309,45 @@ constexpr const char* kPageStyle =
     ".signatures td, .signatures th { border: none; padding: 10pt 4pt 2pt; }\n";
 
 }  // namespace
+
+Status Printable(const std::string& templates_dir, const std::string& institution, const std::string& zone,
+                 const DocumentRecord& doc, PrintableDocument* out) {
+  const std::string id = doc.Id();
+  // "2026-09-01T07:00:00Z" -> "01.09.2026" on the institution's calendar.
+  auto day = [&](const std::string& instant) {
+    std::tm tm{};
+    if (instant.empty() || !strptime(instant.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return std::string();
+    return RussianDate(FormatDate(LocalDate(Instant{std::chrono::seconds{timegm(&tm)}}, zone)));
+  };
+  if (doc.sha256.empty())
+    return Status(Code::kRefused,
+                  "document: " + id + " was issued before mentorflow kept documents' text; re-issue it to print it",
+                  "document");
+  if (!doc.intact)
+    return Status(Code::kRefused,
+                  "altered: document " + id + " no longer matches the SHA-256 it was issued with (its stored text"
+                  " was changed); it is not printed — the curator re-issues it",
+                  "altered");
+  nlohmann::json places = nlohmann::json::array();
+  for (const auto& p : doc.places)
+    places.push_back({{"title", p.title},
+                      {"name", p.name},
+                      {"signed", !p.signed_at.empty()},
+                      {"signed_at", day(p.signed_at)},
+                      {"by_guardian", p.capacity == "guardian"},
+                      {"by_curator", p.capacity == "curator"}});
+  const nlohmann::json ctx = {{"document",
+                               {{"id", id},
+                                {"title", doc.title},
+                                {"issued", day(doc.issued_at)},
+                                {"sha256", doc.sha256},
+                                {"status", doc.status}}},
+                              {"places", places},
+                              {"institution", {{"name", institution}}}};
+  out->title = doc.title;
+  out->body = doc.content;
+  return RenderDocumentTemplate(templates_dir, "signatures", ctx, &out->signatures);
+}
 
 Status CheckXhtml(const std::string& fragment) {
   Doc doc(nullptr, &xmlFreeDoc);

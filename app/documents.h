@@ -13,6 +13,7 @@
 #include <string>
 
 #include "engine/status.h"
+#include "storage/store.h"
 
 namespace mentorflow {
 
@@ -21,6 +22,14 @@ struct PrintableDocument {
   std::string body;        // XHTML fragment, as issued
   std::string signatures;  // XHTML fragment: the signature block, rendered now
 };
+
+// The document as a PrintableDocument: its stored body, and the signature
+// block rendered now from TEMPLATES/signatures.mustache. A document whose
+// bytes no longer match their SHA-256 is refused (rule "altered"), and so is
+// one issued before documents kept their text.
+// Dates are printed in the institution's `zone`.
+Status Printable(const std::string& templates_dir, const std::string& institution, const std::string& zone,
+                 const DocumentRecord& doc, PrintableDocument* out);
 
 // Checks that `fragment` is well-formed XHTML of the elements above.
 Status CheckXhtml(const std::string& fragment);

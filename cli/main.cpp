@@ -17,6 +17,7 @@
 
 #include "app/delivery.h"
 #include "app/demo.h"
+#include "app/documents.h"
 #include "cli/import.h"
 #include "engine/graph.h"
 #include "engine/ics.h"
@@ -271,6 +272,83 @@ json ReminderJson(const mf::ReminderRecord& r) {
           {"text", r.text},
           {"status", r.status},
           {"tries", r.tries}};
+}
+
+json DocumentJson(const mf::DocumentRecord& d) {
+  json signers = json::array();
+  for (const auto& p : d.places)
+    signers.push_back({{"person", p.person.empty() ? json() : json(p.person)},
+                       {"as", p.as},
+                       {"capacity", p.capacity.empty() ? json() : json(p.capacity)},
+                       {"signed_at", p.signed_at.empty() ? json() : json(p.signed_at)}});
+  return {{"id", d.Id()},
+          {"kind", d.name},
+          {"title", d.title},
+          {"instance", d.instance},
+          {"workflow", d.workflow},
+          {"issue", d.issue},
+          {"status", d.status},
+          {"sha256", d.sha256.empty() ? json() : json(d.sha256)},
+          {"intact", d.intact},
+          {"issued", d.issued_at},
+          {"signers", signers}};
+}
+
+void PrintDocument(const mf::DocumentRecord& d) {
+  std::cout << E(d.Id()) << "  " << d.status << (d.intact ? "" : " (ALTERED: its text no longer matches its SHA-256)")
+            << "  issued " << E(d.issued_at) << "  " << E(d.title) << "\n";
+  for (const auto& p : d.places)
+    std::cout << "  " << E(p.as) << ": " << (p.person.empty() ? "-" : E(p.person))
+              << (p.signed_at.empty() ? "  not signed" : "  signed " + E(p.signed_at) + " as " + E(p.capacity)) << "\n";
+}
+
+// DOC is INSTANCE:NAME or INSTANCE:NAME:ISSUE.
+bool SplitDocument(const std::string& doc, std::string* instance, std::string* rest) {
+  auto colon = doc.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == doc.size()) return false;
+  *instance = doc.substr(0, colon);
+  *rest = doc.substr(colon + 1);
+  return true;
+}
+
+int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& format, const std::string& out_path) {
+  const Globals& g = cmd.g;
+  std::string instance, rest;
+  if (!SplitDocument(doc_name, &instance, &rest)) return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement");
+  if (format != "html" && out_path.empty()) return Fail(g, 1, "--format " + format + " needs --out FILE");
+  mf::DocumentRecord d;
+  if (auto st = cmd.store->Document(instance, rest, &d); !st.ok()) return cmd.Report(st);
+  std::string institution;
+  cmd.store->GetSetting("institution", &institution);
+  mf::PrintableDocument printable;
+  if (auto st = mf::Printable(g.templates, institution, cmd.zone, d, &printable); !st.ok()) return cmd.Report(st);
+  mf::Status st;
+  if (format == "html") {
+    std::string page;
+    st = mf::HtmlPage(printable, &page);
+    if (st.ok() && out_path.empty()) std::cout << page;
+    else if (st.ok()) {
+      std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+      out << page;
+      if (!out) st = mf::Status::Internal("cannot write " + out_path);
+    }
+  } else if (format == "odt") {
+    st = mf::WriteOdt(printable, out_path);
+  } else {
+    char dir_template[] = "/tmp/mentorflow-render-XXXXXX";
+    if (!::mkdtemp(dir_template)) return Fail(g, 5, "cannot make a temporary directory");
+    const std::string odt = std::string(dir_template) + "/" + d.name + ".odt";
+    st = mf::WriteOdt(printable, odt);
+    if (st.ok()) st = mf::ConvertToPdf(odt, out_path);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_template, ec);
+  }
+  if (!st.ok()) return cmd.Report(st);
+  if (!out_path.empty()) {
+    if (g.json) std::cout << json{{"document", d.Id()}, {"format", format}, {"out", out_path}}.dump(2, ' ', false, kLenient) << "\n";
+    else std::cout << out_path << "\n";
+  }
+  return 0;
 }
 
 int Settings(DbCommand& cmd, const std::string& key, const std::vector<std::string>& value) {
@@ -621,13 +699,21 @@ int main(int argc, char** argv) {
   history->add_option("ID", id, "Instance id")->required();
   history->fallthrough();
 
-  std::string doc_name;
-  auto* doc = app.add_subcommand("doc", "Documents: sign");
+  std::string doc_name, doc_instance, doc_format = "html", doc_out;
+  auto* doc = app.add_subcommand("doc", "Documents: list, show, render, sign");
   doc->require_subcommand(1);
-  auto* doc_sign = doc->add_subcommand("sign", "Sign the latest issue of a document: DOC is INSTANCE:NAME");
-  doc_sign->add_option("DOC", doc_name, "INSTANCE:NAME, e.g. 12:agreement")->required();
-  doc->fallthrough();
-  doc_sign->fallthrough();
+  auto* doc_sign = doc->add_subcommand("sign", "Sign a document: DOC is INSTANCE:NAME (its latest issue) or INSTANCE:NAME:ISSUE");
+  doc_sign->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE], e.g. 12:agreement")->required();
+  auto* doc_list = doc->add_subcommand("list", "Every issued document, or those of one instance");
+  doc_list->add_option("INSTANCE", doc_instance, "Only this instance's documents");
+  auto* doc_show = doc->add_subcommand("show", "One document: its status, hash and signers");
+  doc_show->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE]")->required();
+  auto* doc_render = doc->add_subcommand("render", "A document to print and sign: HTML, ODT or PDF");
+  doc_render->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE]")->required();
+  doc_render->add_option("--format", doc_format, "html (default), odt, or pdf (needs LibreOffice)")
+      ->check(CLI::IsMember({"html", "odt", "pdf"}));
+  doc_render->add_option("--out", doc_out, "The file to write (html: standard output by default)");
+  for (auto* sub : {doc, doc_sign, doc_list, doc_show, doc_render}) sub->fallthrough();
 
   std::string migrate_workflow;
   int migrate_to = 0;
@@ -648,7 +734,7 @@ int main(int argc, char** argv) {
   import->fallthrough();
 
   for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
-                    list, history, doc_sign, migrate, import, tick, reminders, agenda, deliver, ack})
+                    list, history, doc_sign, doc_list, doc_show, doc_render, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
@@ -671,7 +757,8 @@ int main(int argc, char** argv) {
     if (*person_add || *person_update || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
         *settings || *tick || *reminders || *agenda || *deliver || *ack) {
       DbCommand cmd(g, false,
-                    *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()));
+                    *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
+                        *doc_list || *doc_show || *doc_render);
       if (!cmd.ok()) return cmd.code;
       if (*settings) return Settings(cmd, setting_key, setting_value);
       if (*tick) return Tick(cmd);
@@ -718,12 +805,36 @@ int main(int argc, char** argv) {
         else std::cout << (*start ? rec.id : rec.state) << "\n";
         return 0;
       }
+      if (*doc_list || *doc_show) {
+        std::vector<mf::DocumentRecord> docs;
+        mf::Status st;
+        if (*doc_list) {
+          st = cmd.store->Documents(doc_instance, &docs);
+        } else {
+          std::string instance, rest;
+          if (!SplitDocument(doc_name, &instance, &rest))
+            return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement");
+          docs.emplace_back();
+          st = cmd.store->Document(instance, rest, &docs.back());
+        }
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) {
+          json arr = json::array();
+          for (const auto& d : docs) arr.push_back(DocumentJson(d));
+          std::cout << (*doc_show ? arr[0] : arr).dump(2, ' ', false, kLenient) << "\n";
+        } else {
+          for (const auto& d : docs) PrintDocument(d);
+          if (docs.empty()) std::cout << "no documents\n";
+        }
+        return 0;
+      }
+      if (*doc_render) return DocRender(cmd, doc_name, doc_format, doc_out);
       if (*doc) {
         if (!cmd.NeedActor()) return cmd.code;
-        auto colon = doc_name.find(':');
-        if (colon == std::string::npos) return Fail(g, 1, "DOC is INSTANCE:NAME, e.g. 12:agreement");
+        std::string instance, rest;
+        if (!SplitDocument(doc_name, &instance, &rest)) return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement");
         std::string status;
-        auto st = cmd.store->Sign(doc_name.substr(0, colon), doc_name.substr(colon + 1), g.actor, cmd.now, &status);
+        auto st = cmd.store->Sign(instance, rest, g.actor, cmd.now, &status);
         if (st.ok()) std::cout << (g.json ? json{{"document", doc_name}, {"status", status}}.dump(-1, ' ', false, kLenient) : doc_name + ": " + status) << "\n";
         return cmd.Report(st);
       }

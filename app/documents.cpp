@@ -369,7 +369,8 @@ Status WriteOdt(const PrintableDocument& d, const std::string& path) {
   if (Status s = ParseChecked(d.signatures, &signatures); !s.ok()) return s;
   const std::string content = ContentXml(xmlDocGetRootElement(body.get()), xmlDocGetRootElement(signatures.get()));
   const std::string styles = StylesXml(), meta = MetaXml(d.title);
-  const std::string mimetype = "application/vnd.oasis.opendocument.text";
+  const std::string mimetype = "application/vnd.oasis.opendocument.text", manifest = kManifest;
+  // libzip reads the buffers when the archive is closed: each stays alive until then.
   // Written beside the target and renamed over it: a reader never sees half a file.
   const std::string tmp = path + ".part";
   int err = 0;
@@ -387,7 +388,7 @@ Status WriteOdt(const PrintableDocument& d, const std::string& path) {
   };
   // The ODF package: `mimetype` first and stored, so a reader can tell the
   // type from the first bytes of the file.
-  const bool ok = add("mimetype", mimetype, true) && add("META-INF/manifest.xml", kManifest, false) &&
+  const bool ok = add("mimetype", mimetype, true) && add("META-INF/manifest.xml", manifest, false) &&
                   add("content.xml", content, false) && add("styles.xml", styles, false) &&
                   add("meta.xml", meta, false);
   if (!ok) {

@@ -10,8 +10,10 @@ PACKAGES=(
   libspdlog-dev libkainjow-mustache-dev nlohmann-json3-dev libzip-dev libsodium-dev libxml2-dev
   libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # test oracles and real peers: an iCalendar parser and an SMTP server
+  # test oracles and real peers: an iCalendar parser, an SMTP server, and
+  # LibreOffice (doc render --format pdf) with pdftotext to read its PDFs back
   python3 python3-icalendar python3-aiosmtpd
+  libreoffice-writer-nogui poppler-utils fonts-liberation
 )
 
 missing=()

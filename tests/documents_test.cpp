@@ -1,0 +1,318 @@
+// Documents: the lifecycle machine, the shipped templates as XHTML the
+// converters take, the ODT package's structure, HTML and ODT escaping, and
+// on both backends through the command line: issue, list, render, sign,
+// refusals of altered and superseded documents, PDF through LibreOffice.
+#include <gtest/gtest.h>
+#include <libxml/parser.h>
+#include <zip.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sys/wait.h>
+
+#include "app/documents.h"
+#include "engine/document_lifecycle.h"
+#include "engine/render.h"
+#include "tests/store_fixture.h"
+
+namespace mentorflow::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* const kInjection = "<script>alert('x')</script> & Co";
+
+TEST(Documents_Lifecycle, SignaturesMoveAnIssueToSignedAndNothingSignsItAfter) {
+  using S = DocumentStatus;
+  using E = DocumentEvent;
+  EXPECT_EQ(AdvanceDocument(S::kIssued, E::kSign, false).to, S::kPartlySigned);
+  EXPECT_EQ(AdvanceDocument(S::kIssued, E::kSign, true).to, S::kSigned);
+  EXPECT_EQ(AdvanceDocument(S::kPartlySigned, E::kSign, false).to, S::kPartlySigned);
+  EXPECT_EQ(AdvanceDocument(S::kPartlySigned, E::kSign, true).to, S::kSigned);
+  for (S from : {S::kSigned, S::kRevoked, S::kExpired, S::kSuperseded}) {
+    auto step = AdvanceDocument(from, E::kSign, true);
+    EXPECT_EQ(step.status.rule(), "document") << DocumentStatusName(from);
+    EXPECT_EQ(step.to, from);
+  }
+  EXPECT_NE(AdvanceDocument(S::kSuperseded, E::kSign).status.message().find("superseded by a re-issue"),
+            std::string::npos);
+  EXPECT_EQ(AdvanceDocument(S::kSigned, E::kRevoke).to, S::kRevoked);
+  EXPECT_EQ(AdvanceDocument(S::kSigned, E::kExpire).status.rule(), "document");  // a signed document does not expire
+  EXPECT_EQ(AdvanceDocument(S::kPartlySigned, E::kExpire).to, S::kExpired);
+  for (S from : {S::kIssued, S::kPartlySigned, S::kSigned, S::kRevoked, S::kExpired})
+    EXPECT_EQ(AdvanceDocument(from, E::kSupersede).to, S::kSuperseded);
+  EXPECT_EQ(AdvanceDocument(S::kSuperseded, E::kSupersede).status.rule(), "document");
+  for (S s : {S::kIssued, S::kPartlySigned, S::kSigned, S::kRevoked, S::kExpired, S::kSuperseded})
+    EXPECT_EQ(ParseDocumentStatus(DocumentStatusName(s)), s);
+  EXPECT_FALSE(ParseDocumentStatus("lost"));
+}
+
+// Every shipped document template, rendered with Cyrillic names and a name
+// that tries to inject markup, is XHTML the HTML and ODT converters take.
+TEST(Documents_Templates, EveryShippedTemplateRendersToXhtmlTheConvertersTake) {
+  const json person = {{"id", "p1"}, {"name", std::string("Пётр ") + kInjection}, {"birth", "02.04.2013"}};
+  const json ctx = {{"institution", {{"name", "Центр «Радуга»"}, {"director", person}}},
+                    {"today", "01.09.2026"},
+                    {"mentor", person},
+                    {"mentee", person},
+                    {"guardian", person},
+                    {"person", person},
+                    {"curator", person},
+                    {"fields", {{"form_title", "Виртуальное"}, {"kind_title", "волонтёр — воспитанник"},
+                                {"months", "9"}, {"year", "2026"}}},
+                    {"items", json::array({{{"title", kInjection}, {"due", "01.10.2026"}, {"status_title", "план"}}})},
+                    {"places", json::array({{{"title", "Наставник"}, {"name", kInjection}, {"signed", true}}})},
+                    {"document", {{"id", "1:agreement:1"}, {"sha256", "ab"}}}};
+  int templates = 0;
+  for (const auto& entry : fs::directory_iterator(SourcePath("templates"))) {
+    if (entry.path().extension() != ".mustache") continue;
+    ++templates;
+    const std::string name = entry.path().stem().string();
+    std::string out;
+    ASSERT_TRUE(RenderDocumentTemplate(SourcePath("templates"), name, ctx, &out).ok()) << name;
+    EXPECT_TRUE(CheckXhtml(out).ok()) << name << ": " << CheckXhtml(out).message();
+    EXPECT_EQ(out.find("<script>"), std::string::npos) << name;
+  }
+  EXPECT_GE(templates, 7);
+}
+
+TEST(Documents_Xhtml, AnElementTheConvertersDoNotKnowIsAnErrorNamingIt) {
+  EXPECT_TRUE(CheckXhtml("<h1>a</h1><p>b <strong>c</strong><br/>d</p><ul><li>e</li></ul>").ok());
+  auto div = CheckXhtml("<p>a</p><div>b</div>");
+  EXPECT_EQ(div.code(), Code::kBadInput);
+  EXPECT_NE(div.message().find("<div>"), std::string::npos) << div.message();
+  EXPECT_NE(CheckXhtml("<p><ul><li>x</li></ul></p>").message().find("<ul> inside <p>"), std::string::npos);
+  auto broken = CheckXhtml("<p>a</b>");
+  EXPECT_EQ(broken.code(), Code::kBadInput);
+  EXPECT_NE(broken.message().find("not well-formed"), std::string::npos) << broken.message();
+}
+
+PrintableDocument Sample() {
+  return {std::string("Соглашение ") + kInjection,
+          "<h1>Соглашение</h1><p>Наставник: Анна &lt;script&gt; &amp; Co</p><ul><li>первое</li><li>второе</li></ul>"
+          "<table><tr><th>Сторона</th><th>Подпись</th></tr><tr><td>Наставник</td></tr></table>",
+          "<p>Подписи</p>"};
+}
+
+std::string Entry(zip_t* za, const char* name) {
+  zip_stat_t st;
+  if (zip_stat(za, name, 0, &st) != 0) return {};
+  std::string data(st.size, '\0');
+  zip_file_t* f = zip_fopen(za, name, 0);
+  if (!f) return {};
+  zip_fread(f, data.data(), st.size);
+  zip_fclose(f);
+  return data;
+}
+
+bool WellFormed(const std::string& xml) {
+  xmlDocPtr doc = xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "x.xml", "UTF-8",
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!doc) return false;
+  xmlFreeDoc(doc);
+  return true;
+}
+
+TEST(Documents_Odt, IsAnOpenDocumentPackageWithEscapedText) {
+  const std::string path = ::testing::TempDir() + "/mf_doc_" + std::to_string(getpid()) + ".odt";
+  ASSERT_TRUE(WriteOdt(Sample(), path).ok());
+  int err = 0;
+  zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err);
+  ASSERT_NE(za, nullptr);
+  // The package: `mimetype` first, stored, with the exact type.
+  zip_stat_t first;
+  ASSERT_EQ(zip_stat_index(za, 0, 0, &first), 0);
+  EXPECT_STREQ(first.name, "mimetype");
+  EXPECT_EQ(first.comp_method, ZIP_CM_STORE);
+  EXPECT_EQ(Entry(za, "mimetype"), "application/vnd.oasis.opendocument.text");
+  // The file's first bytes say so too, as readers sniff them.
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string head(80, '\0');
+    in.read(head.data(), 80);
+    EXPECT_NE(head.find("mimetypeapplication/vnd.oasis.opendocument.text"), std::string::npos);
+  }
+  const std::string manifest = Entry(za, "META-INF/manifest.xml"), content = Entry(za, "content.xml"),
+                    styles = Entry(za, "styles.xml"), meta = Entry(za, "meta.xml");
+  for (const auto* part : {&manifest, &content, &styles, &meta}) EXPECT_TRUE(WellFormed(*part)) << *part;
+  for (const char* entry : {"content.xml", "styles.xml", "meta.xml"})
+    EXPECT_NE(manifest.find(std::string("manifest:full-path=\"") + entry + "\""), std::string::npos) << entry;
+  // Paragraphs, headings, lists and tables as ODF elements, the text escaped.
+  EXPECT_NE(content.find("<text:h text:style-name=\"Heading_20_1\" text:outline-level=\"1\">Соглашение</text:h>"),
+            std::string::npos);
+  EXPECT_NE(content.find("Анна &lt;script&gt; &amp; Co"), std::string::npos) << content;
+  EXPECT_EQ(content.find("<script"), std::string::npos);
+  EXPECT_NE(content.find("<text:list text:style-name=\"L_bullet\">"), std::string::npos);
+  EXPECT_NE(content.find("<table:table-column table:number-columns-repeated=\"2\"/>"), std::string::npos);
+  EXPECT_EQ(content.find("<br"), std::string::npos);
+  EXPECT_NE(meta.find("Соглашение &lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; Co"), std::string::npos)
+      << meta;
+  EXPECT_NE(styles.find("fo:page-width=\"21cm\""), std::string::npos);
+  zip_close(za);
+  fs::remove(path);
+}
+
+TEST(Documents_Html, IsAPrintReadyPageWithEscapedText) {
+  std::string page;
+  ASSERT_TRUE(HtmlPage(Sample(), &page).ok());
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(page.find("<html lang=\"ru\">"), std::string::npos);
+  EXPECT_NE(page.find("size: A4"), std::string::npos);
+  EXPECT_NE(page.find("<title>Соглашение &lt;script&gt;"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+}
+
+// ---- on the store ----------------------------------------------------------
+
+class Documents : public CliDatabase {
+ protected:
+  void SetUp() override {
+    CliDatabase::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    for (const std::string& p : std::vector<std::string>{
+             "m1 --name 'Анна Смирнова' --role mentor --birth 1990-03-01",
+             "g1 --name 'Ольга Иванова' --role guardian --birth 1985-01-01",
+             "s1 --name 'Петя <script>alert(1)</script> & Co' --role mentee --birth 2013-04-02 --guardian g1"})
+      ASSERT_EQ(Db("person add " + p + " --as c1", "2026-09-01").code, 0) << p;
+    auto r = Db("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=virtual"
+                " --set kind=volunteer_pupil",
+                "2026-09-01");
+    ASSERT_EQ(r.code, 0) << r.err;
+    pair_ = r.out.substr(0, r.out.find('\n'));
+    ASSERT_EQ(Db("send " + pair_ + " submit --as c1", "2026-09-01").code, 0);
+    dir_ = ::testing::TempDir() + "/mf_docs_" + std::to_string(getpid());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::string pair_, dir_;
+};
+
+TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
+  auto docs = Json("doc list " + pair_, "2026-09-01");
+  ASSERT_EQ(docs.size(), 3u) << docs.dump(2);
+  std::set<std::string> kinds;
+  for (const auto& d : docs) {
+    kinds.insert(d["kind"]);
+    for (const char* key : {"id", "kind", "instance", "status", "sha256", "issued", "signers"})
+      EXPECT_TRUE(d.contains(key)) << key;
+    EXPECT_EQ(d["status"], "issued");
+    EXPECT_EQ(d["sha256"].get<std::string>().size(), 64u);
+    EXPECT_EQ(d["instance"], pair_);
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"agreement", "consent_mentee", "consent_mentor"}));
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  auto one = Json("doc show " + pair_ + ":agreement", "2026-09-02");
+  EXPECT_EQ(one["id"], pair_ + ":agreement:1");
+  EXPECT_EQ(one["status"], "partly_signed");
+  ASSERT_EQ(one["signers"].size(), 2u);
+  EXPECT_EQ(one["signers"][0]["person"], "m1");
+  EXPECT_EQ(one["signers"][0]["as"], "mentor");
+  EXPECT_EQ(one["signers"][0]["capacity"], "self");
+  EXPECT_FALSE(one["signers"][0]["signed_at"].is_null());
+  EXPECT_EQ(one["signers"][1]["person"], "s1");
+  EXPECT_TRUE(one["signers"][1]["signed_at"].is_null());
+  auto refused = Db("doc show " + pair_ + ":order", "2026-09-02");
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  EXPECT_EQ(Db("doc show 999:agreement", "2026-09-02").code, 2);
+  EXPECT_EQ(Db("doc show " + pair_ + ":agreement:x", "2026-09-02").code, 1);
+}
+
+TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
+  for (const char* kind : {"agreement", "consent_mentee", "consent_mentor"}) {
+    const std::string html = dir_ + "/" + kind + ".html", odt = dir_ + "/" + kind + ".odt";
+    auto h = Db("doc render " + pair_ + ":" + kind + " --out " + html, "2026-09-02");
+    ASSERT_EQ(h.code, 0) << kind << ": " << h.err;
+    const std::string page = ReadText(html);
+    EXPECT_NE(page.find(std::string(kind) == "consent_mentor" ? "Анна Смирнова" : "Петя &lt;script&gt;"),
+              std::string::npos)
+        << kind;
+    EXPECT_EQ(page.find("<script>"), std::string::npos) << kind;
+    auto o = Db("doc render " + pair_ + ":" + kind + " --format odt --out " + odt, "2026-09-02");
+    ASSERT_EQ(o.code, 0) << kind << ": " << o.err;
+    int err = 0;
+    zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
+    ASSERT_NE(za, nullptr) << kind;
+    const std::string content = Entry(za, "content.xml");
+    zip_close(za);
+    EXPECT_TRUE(WellFormed(content)) << kind;
+    EXPECT_EQ(content.find("<script"), std::string::npos) << kind;
+    EXPECT_NE(content.find("Ольга Иванова"), std::string::npos) << kind;  // the guardian, or the signature block
+  }
+  EXPECT_EQ(Db("doc render " + pair_ + ":agreement --format odt", "2026-09-02").code, 1);  // needs --out
+}
+
+TEST_P(Documents, AnAlteredDocumentIsNeitherSignedNorPrinted) {
+  ExecSql(db_->url(), "UPDATE documents SET content = REPLACE(content, 'Анна', 'Инна') WHERE name = 'agreement'");
+  const std::string before = DumpTables(db_->url());
+  auto sign = Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02");
+  EXPECT_EQ(sign.code, 3) << sign.err;
+  EXPECT_NE(sign.err.find("no longer matches the SHA-256"), std::string::npos) << sign.err;
+  auto render = Db("doc render " + pair_ + ":agreement --out " + dir_ + "/x.html", "2026-09-02");
+  EXPECT_EQ(render.code, 3) << render.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/x.html"));
+  EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-02")["intact"], false);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+}
+
+// Documents not collected in 14 days send the pair back to `proposed`; a new
+// submit issues the documents again and the earlier issues are superseded.
+TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("tick", "2026-09-20").code, 0);
+  ASSERT_EQ(Json("show " + pair_, "2026-09-20")["state"], "proposed");
+  ASSERT_EQ(Db("send " + pair_ + " submit --as c1", "2026-09-20").code, 0);
+  EXPECT_EQ(Json("doc show " + pair_ + ":agreement:1", "2026-09-20")["status"], "superseded");
+  EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-20")["id"], pair_ + ":agreement:2");
+  const std::string before = DumpTables(db_->url());
+  auto old = Db("doc sign " + pair_ + ":agreement:1 --as g1", "2026-09-20");
+  EXPECT_EQ(old.code, 3) << old.err;
+  EXPECT_NE(old.err.find("superseded by issue 2"), std::string::npos) << old.err;
+  EXPECT_EQ(Db("doc sign " + pair_ + ":agreement:3 --as g1", "2026-09-20").code, 2);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  EXPECT_EQ(Db("doc sign " + pair_ + ":agreement:2 --as m1", "2026-09-20").code, 0);
+}
+
+bool OnPath(const std::string& program) {
+  return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// Without LibreOffice (a PATH where there is none) a PDF is refused with the
+// package to install, and no file is left.
+TEST_P(Documents, PdfWithoutLibreOfficeNamesThePackage) {
+  const std::string cmd = std::string("env PATH=/nonexistent ") + MENTORFLOW_CLI + " --db '" + db_->url() +
+                          "' --now 2026-09-02 doc render " + pair_ + ":agreement --format pdf --out " + dir_ +
+                          "/y.pdf >" + dir_ + "/err.txt 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 1);
+  EXPECT_NE(ReadText(dir_ + "/err.txt").find("apt-get install libreoffice-writer-nogui"), std::string::npos)
+      << ReadText(dir_ + "/err.txt");
+  EXPECT_FALSE(fs::exists(dir_ + "/y.pdf"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Documents, ::testing::Values("sqlite", "postgresql"));
+
+// The converter does not depend on the backend: it runs once, on SQLite.
+class DocumentsPdf : public Documents {};
+
+TEST_P(DocumentsPdf, ComesFromLibreOfficeAndCarriesTheNames) {
+  if (!OnPath("soffice") || !OnPath("pdftotext")) {
+    if (std::getenv("CI") && std::string(std::getenv("CI")) == "true")
+      FAIL() << "CI=true: LibreOffice (soffice) and poppler-utils (pdftotext) must be installed by make test";
+    GTEST_SKIP() << "soffice or pdftotext not installed";
+  }
+  const std::string pdf = dir_ + "/agreement.pdf";
+  auto r = Db("doc render " + pair_ + ":agreement --format pdf --out " + pdf, "2026-09-02");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + dir_ + "/agreement.txt'").c_str()), 0);
+  const std::string text = ReadText(dir_ + "/agreement.txt");
+  EXPECT_NE(text.find("Анна Смирнова"), std::string::npos) << text.substr(0, 400);
+  EXPECT_NE(text.find("Ольга Иванова"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DocumentsPdf, ::testing::Values("sqlite"));
+
+}  // namespace
+}  // namespace mentorflow::testing

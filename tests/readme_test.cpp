@@ -4,6 +4,8 @@
 // in the README must appear in its output (exit 1 when they show errors).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <sstream>
 #include <unistd.h>
 
@@ -56,6 +58,18 @@ TEST(Readme_Commands, EveryCommandRunsAsShown) {
   std::string db = ::testing::TempDir() + "/mf_readme_" + std::to_string(getpid()) + ".db";
   setenv("MENTORFLOW_DB", ("sqlite:" + db).c_str(), 1);
   setenv("MENTORFLOW_NOW", "2026-09-01", 1);
+  // Run where the reader would, beside the project's directories, but in a
+  // scratch directory of the test's own, so files the examples write
+  // (`doc render --out`) land there and go away with it.
+  struct Scratch {
+    std::string dir = ::testing::TempDir() + "/mf_readme_dir_" + std::to_string(getpid());
+    Scratch() {
+      std::filesystem::create_directories(dir);
+      for (const char* d : {"examples", "tests", "workflows", "templates", "demo"})
+        std::filesystem::create_directory_symlink(testing::SourcePath(d), dir + "/" + d);
+    }
+    ~Scratch() { std::filesystem::remove_all(dir); }
+  } scratch;
   int checked = 0;
   for (const auto& b : Blocks()) {
     if (b.lang != "sh") continue;
@@ -71,7 +85,7 @@ TEST(Readme_Commands, EveryCommandRunsAsShown) {
         code = std::stoi(cmd.substr(hash + 10));
         cmd = cmd.substr(0, hash);
       }
-      auto r = testing::RunCli(cmd, testing::SourcePath(""));
+      auto r = testing::RunCli(cmd, scratch.dir);
       EXPECT_EQ(r.code, code) << "README line " << b.line << ": mentorflow " << cmd << "\n" << r.out << r.err;
       for (const auto& e : expected)
         EXPECT_NE((r.out + r.err).find(e), std::string::npos) << "README: mentorflow " << cmd << "\nmissing: " << e;

@@ -316,12 +316,14 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
   std::string instance, rest;
   if (!SplitDocument(doc_name, &instance, &rest)) return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement");
   if (format != "html" && out_path.empty()) return Fail(g, 1, "--format " + format + " needs --out FILE");
+  if (!cmd.NeedActor()) return cmd.code;  // who reads the personal data in it
   mf::DocumentRecord d;
   if (auto st = cmd.store->Document(instance, rest, &d); !st.ok()) return cmd.Report(st);
   std::string institution;
   cmd.store->GetSetting("institution", &institution);
   mf::PrintableDocument printable;
   if (auto st = mf::Printable(g.templates, institution, cmd.zone, d, &printable); !st.ok()) return cmd.Report(st);
+  if (auto st = cmd.store->RecordDocumentRead(d, g.actor, format, cmd.now); !st.ok()) return cmd.Report(st);
   mf::Status st;
   if (format == "html") {
     std::string page;
@@ -641,7 +643,7 @@ int main(int argc, char** argv) {
   ack->fallthrough();
 
   mf::PersonRecord person;
-  auto* person_cmd = app.add_subcommand("person", "People: add, update (a curator or the director, --as)");
+  auto* person_cmd = app.add_subcommand("person", "People: add, update (a curator or the director), show (--as)");
   person_cmd->require_subcommand(1);
   auto* person_add = person_cmd->add_subcommand("add", "Register a person with their roles");
   person_add->add_option("ID", person.id, "The person's id")->required();
@@ -660,9 +662,14 @@ int main(int argc, char** argv) {
   auto* o_guardian = person_update->add_option("--guardian", update_guardian, "The guardian's person id (empty: none)");
   person_update->add_option("--add-role", update.add_roles, "A role to add (repeat for several)");
   person_update->add_option("--remove-role", update.remove_roles, "A role to remove (repeat for several)");
+  std::string show_person;
+  auto* person_show = person_cmd->add_subcommand(
+      "show", "A person's record (the person, their guardian, a curator or the director; each read is recorded)");
+  person_show->add_option("ID", show_person, "The person's id")->required();
   person_cmd->fallthrough();
   person_add->fallthrough();
   person_update->fallthrough();
+  person_show->fallthrough();
 
   std::string consent_person;
   auto* consent = app.add_subcommand("consent", "Consent to personal data processing: sign or revoke");
@@ -734,7 +741,7 @@ int main(int argc, char** argv) {
   import->fallthrough();
 
   for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
-                    list, history, doc_sign, doc_list, doc_show, doc_render, migrate, import, tick, reminders, agenda, deliver, ack})
+                    list, history, doc_sign, doc_list, doc_show, doc_render, person_show, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
@@ -754,11 +761,11 @@ int main(int argc, char** argv) {
       spdlog::set_default_logger(logger);
     }
     if (*init) return Init(g, init_options);
-    if (*person_add || *person_update || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
+    if (*person_add || *person_update || *person_show || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
         *settings || *tick || *reminders || *agenda || *deliver || *ack) {
       DbCommand cmd(g, false,
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
-                        *doc_list || *doc_show || *doc_render);
+                        *doc_list || *doc_show);
       if (!cmd.ok()) return cmd.code;
       if (*settings) return Settings(cmd, setting_key, setting_value);
       if (*tick) return Tick(cmd);
@@ -766,6 +773,30 @@ int main(int argc, char** argv) {
       if (*agenda) return Agenda(cmd, agenda_for, agenda_from, agenda_to, agenda_format);
       if (*deliver) return Deliver(cmd, via);
       if (*ack) return Ack(cmd, ack_id);
+      if (*person_show) {
+        if (!cmd.NeedActor()) return cmd.code;
+        mf::PersonRecord p;
+        auto st = cmd.store->ReadPerson(show_person, g.actor, cmd.now, &p);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) {
+          std::cout << json{{"id", p.id},
+                            {"name", p.name},
+                            {"roles", p.roles},
+                            {"birth", p.birth.empty() ? json() : json(p.birth)},
+                            {"email", p.email.empty() ? json() : json(p.email)},
+                            {"guardian", p.guardian.empty() ? json() : json(p.guardian)}}
+                           .dump(2, ' ', false, kLenient)
+                    << "\n";
+        } else {
+          std::cout << "id: " << E(p.id) << "\nname: " << E(p.name) << "\nroles:";
+          for (const auto& r : p.roles) std::cout << " " << E(r);
+          std::cout << "\n";
+          if (!p.birth.empty()) std::cout << "birth: " << E(p.birth) << "\n";
+          if (!p.email.empty()) std::cout << "email: " << E(p.email) << "\n";
+          if (!p.guardian.empty()) std::cout << "guardian: " << E(p.guardian) << "\n";
+        }
+        return 0;
+      }
       if (*person_update) {
         if (!cmd.NeedActor()) return cmd.code;
         if (*o_name) update.name = update_name;

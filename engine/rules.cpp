@@ -146,6 +146,18 @@ Status MayManagePeople(const Actor& actor) {
                 "role");
 }
 
+Status MayReadPersonalData(const Actor& actor, const std::vector<std::string>& allowed, std::string* capacity) {
+  if (actor.Holds("director")) *capacity = "director";
+  else if (actor.Holds("curator")) *capacity = "curator";
+  else if (!actor.id.empty() && std::find(allowed.begin(), allowed.end(), actor.id) != allowed.end()) *capacity = "self";
+  else
+    return Status(Code::kRefused,
+                  "role: " + (actor.id.empty() ? std::string("nobody") : actor.id) +
+                      " may not read this personal data (the person, their guardian, a curator or the director may)",
+                  "role");
+  return Status::Ok();
+}
+
 Now FiringMoment(Date due, const std::string& zone) {
   Date day = due + date::days{1};
   auto t = ParseLocalTime(FormatDate(day), zone);

@@ -80,6 +80,12 @@ bool IsMinor(const std::optional<Date>& birth, Date today);
 // curator or a director (the first director is created by `init`).
 Status MayManagePeople(const Actor& actor);
 
+// Who may read personal data — a person's record, or a document that names
+// people: a curator, the director, and otherwise only someone in `allowed`
+// (the person themself or their guardian; a document's signers and their
+// guardians). `*capacity` says in which capacity the read happened.
+Status MayReadPersonalData(const Actor& actor, const std::vector<std::string>& allowed, std::string* capacity);
+
 // ---- time -----------------------------------------------------------------
 
 // A deadline due on `due` is overdue from the start of the next day.

@@ -4,6 +4,8 @@
 // lifecycle (engine/document_lifecycle.h), each signature a history entry.
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "engine/document_lifecycle.h"
 #include "engine/render.h"
 #include "engine/text.h"
@@ -218,6 +220,46 @@ Status SociStore::Document(const std::string& instance, const std::string& doc, 
     }
     if (!found)
       return Status::NotFound("no document " + instance + ":" + name + ":" + std::to_string(issue));
+    return Status::Ok();
+  });
+}
+
+Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
+                                     const Now& now) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    Tx tx(*this);
+    InstanceRecord rec;
+    const Definition* def = nullptr;
+    if (Status s = LoadInstance(doc.instance, &rec, &def, actor_id, nullptr); !s.ok()) return s;
+    // The people the document names: the instance's person fields and who signed.
+    std::vector<std::string> named, allowed;
+    const auto fields = SnapshotOf(*def, rec).fields;
+    for (size_t i = 0; i < def->fields.size(); ++i)
+      if (def->fields[i].type == FieldType::kPerson && IsSet(fields[i])) named.push_back(std::get<std::string>(fields[i]));
+    for (const auto& p : doc.places) {
+      if (p.person.empty()) continue;
+      named.push_back(p.person);
+      allowed.push_back(p.person);
+      std::string guardian;
+      soci::indicator gi = soci::i_null;
+      *sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(guardian, gi), soci::use(p.person);
+      if (gi == soci::i_ok) allowed.push_back(guardian);
+    }
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    std::string capacity;
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    for (const auto& person : named) {
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);
+      if (n == 0) continue;
+      if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", "doc render " + doc.Id() + " (" + how + ")", now);
+          !s.ok())
+        return s;
+    }
+    tx.Commit();
     return Status::Ok();
   });
 }

@@ -168,6 +168,10 @@ class SociStore : public Store {
   Status UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) override;
   Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) override;
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
+  Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                    PersonRecord* out) override;
+  Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
+                            const Now& now) override;
   Status Start(const std::string& workflow, const Input& input, const std::string& parent,
                const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) override;
   Status Send(const std::string& id, const std::string& event, const Input& input, const std::string& actor_id,

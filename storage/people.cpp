@@ -234,6 +234,41 @@ Status SociStore::PersonHistory(const std::string& person_id, std::vector<Histor
   });
 }
 
+Status SociStore::ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                             PersonRecord* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    Tx tx(*this);
+    std::string guardian, name, birth, email;
+    soci::indicator gi = soci::i_null, ni = soci::i_null, bi = soci::i_null, ei = soci::i_null;
+    int n = 0;
+    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person_id);
+    if (n == 0) return Status::NotFound("no person '" + person_id + "'");
+    *sql_ << "SELECT p.guardian, d.name, d.birth, d.email FROM people p LEFT JOIN person_data d ON d.id = p.id"
+             " WHERE p.id = :id",
+        soci::into(guardian, gi), soci::into(name, ni), soci::into(birth, bi), soci::into(email, ei),
+        soci::use(person_id);
+    std::vector<std::string> allowed = {person_id};
+    if (gi == soci::i_ok) allowed.push_back(guardian);
+    std::string capacity;
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    out->id = person_id;
+    out->name = ni == soci::i_ok ? name : "";
+    out->birth = bi == soci::i_ok ? birth : "";
+    out->email = ei == soci::i_ok ? email : "";
+    out->guardian = gi == soci::i_ok ? guardian : "";
+    out->roles.clear();
+    soci::rowset<std::string> roles =
+        (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role", soci::use(person_id));
+    for (const auto& r : roles) out->roles.push_back(r);
+    if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "read", "person show", now); !s.ok()) return s;
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
 std::string SociStore::PersonName(const std::string& id) {
   auto& q = q_.Get(q_.select_person_name);
   q.person = id;

@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -159,6 +162,17 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
           return nullptr;
         }
         ::close(fd);
+      }
+      // A file others may read exposes children's data: say so every time.
+      for (const char* ext : {"", "-wal", "-shm"}) {
+        struct stat st {};
+        const std::string file = path + ext;
+        if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+          char mode[8];
+          std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+          spdlog::warn("{} is readable by other users (mode {}); it holds personal data: chmod 600 {}", file, mode,
+                       file);
+        }
       }
       auto sql = std::make_unique<soci::session>(
           soci::sqlite3, "db=\"" + path + "\"" + (options.read_only ? " readonly=1" : ""));

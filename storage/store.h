@@ -172,6 +172,16 @@ class Store {
   virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id,
                             const Now& now) = 0;
   virtual Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) = 0;
+  // Reads a person's record for `actor_id` (rules.h MayReadPersonalData: the
+  // person, their guardian, a curator, the director); the read is an entry
+  // in the person's history ("read"), in the same transaction.
+  virtual Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                            PersonRecord* out) = 0;
+  // Before a document is shown in full (doc render): checks that `actor_id`
+  // may read it (a curator, the director, a signer, a signer's guardian) and
+  // records the read in the history of every person the document names.
+  virtual Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
+                                    const Now& now) = 0;
 
   // ---- instances ----
   // `refusal` receives the rule when the workflow refuses (Code::kRefused or kBadInput).

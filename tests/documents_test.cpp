@@ -224,14 +224,14 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
 TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
   for (const char* kind : {"agreement", "consent_mentee", "consent_mentor"}) {
     const std::string html = dir_ + "/" + kind + ".html", odt = dir_ + "/" + kind + ".odt";
-    auto h = Db("doc render " + pair_ + ":" + kind + " --out " + html, "2026-09-02");
+    auto h = Db("doc render " + pair_ + ":" + kind + " --as c1 --out " + html, "2026-09-02");
     ASSERT_EQ(h.code, 0) << kind << ": " << h.err;
     const std::string page = ReadText(html);
     EXPECT_NE(page.find(std::string(kind) == "consent_mentor" ? "Анна Смирнова" : "Петя &lt;script&gt;"),
               std::string::npos)
         << kind;
     EXPECT_EQ(page.find("<script>"), std::string::npos) << kind;
-    auto o = Db("doc render " + pair_ + ":" + kind + " --format odt --out " + odt, "2026-09-02");
+    auto o = Db("doc render " + pair_ + ":" + kind + " --as c1 --format odt --out " + odt, "2026-09-02");
     ASSERT_EQ(o.code, 0) << kind << ": " << o.err;
     int err = 0;
     zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
@@ -242,7 +242,7 @@ TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
     EXPECT_EQ(content.find("<script"), std::string::npos) << kind;
     EXPECT_NE(content.find("Ольга Иванова"), std::string::npos) << kind;  // the guardian, or the signature block
   }
-  EXPECT_EQ(Db("doc render " + pair_ + ":agreement --format odt", "2026-09-02").code, 1);  // needs --out
+  EXPECT_EQ(Db("doc render " + pair_ + ":agreement --as c1 --format odt", "2026-09-02").code, 1);  // needs --out
 }
 
 TEST_P(Documents, AnAlteredDocumentIsNeitherSignedNorPrinted) {
@@ -251,11 +251,41 @@ TEST_P(Documents, AnAlteredDocumentIsNeitherSignedNorPrinted) {
   auto sign = Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02");
   EXPECT_EQ(sign.code, 3) << sign.err;
   EXPECT_NE(sign.err.find("no longer matches the SHA-256"), std::string::npos) << sign.err;
-  auto render = Db("doc render " + pair_ + ":agreement --out " + dir_ + "/x.html", "2026-09-02");
+  auto render = Db("doc render " + pair_ + ":agreement --as c1 --out " + dir_ + "/x.html", "2026-09-02");
   EXPECT_EQ(render.code, 3) << render.err;
   EXPECT_FALSE(fs::exists(dir_ + "/x.html"));
   EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-02")["intact"], false);
   EXPECT_EQ(DumpTables(db_->url()), before);
+}
+
+// Reading personal data is allowed to the people concerned, curators and the
+// director, and each read is written in the history of everyone named.
+TEST_P(Documents, EveryReadOfPersonalDataIsRecordedAndStrangersAreRefused) {
+  ASSERT_EQ(Db("person add m2 --name 'Илья Орлов' --role mentor --birth 1991-01-01 --as c1", "2026-09-01").code, 0);
+  const std::string before = DumpTables(db_->url());
+  auto stranger = Db("doc render " + pair_ + ":agreement --as m2", "2026-09-02");
+  EXPECT_EQ(stranger.code, 3) << stranger.err;
+  EXPECT_NE(stranger.err.find("may not read this personal data"), std::string::npos) << stranger.err;
+  EXPECT_EQ(stranger.out, "");
+  EXPECT_EQ(Db("doc render " + pair_ + ":agreement", "2026-09-02").code, 1);  // who reads? --as
+  EXPECT_EQ(Db("person show s1 --as m2", "2026-09-02").code, 3);
+  EXPECT_EQ(Db("person show s1 --as m1", "2026-09-02").code, 3);  // the mentor is not the child's guardian
+  EXPECT_EQ(Db("person show nobody9 --as c1", "2026-09-02").code, 2);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+
+  ASSERT_EQ(Db("doc render " + pair_ + ":agreement --as g1 --out " + dir_ + "/a.html", "2026-09-02").code, 0);
+  auto shown = Json("person show s1 --as g1", "2026-09-02");
+  EXPECT_EQ(shown["name"], "Петя <script>alert(1)</script> & Co");
+  EXPECT_EQ(shown["birth"], "2013-04-02");
+  EXPECT_EQ(shown["guardian"], "g1");
+  EXPECT_EQ(Db("person show s1 --as s1", "2026-09-02").code, 0);
+  const std::string dump = DumpTables(db_->url());
+  for (const char* read : {"s1|2|", "s1|3|", "s1|4|"}) EXPECT_NE(dump.find(read), std::string::npos) << read;
+  EXPECT_NE(dump.find("|g1|self|read|doc render " + pair_ + ":agreement:1 (html)|"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("|g1|self|read|person show|"), std::string::npos);
+  EXPECT_NE(dump.find("|s1|self|read|person show|"), std::string::npos);
+  // Everyone the agreement names gets the entry: the mentor and the guardian too.
+  EXPECT_NE(dump.find("m1|2|"), std::string::npos);
 }
 
 // Documents not collected in 14 days send the pair back to `proposed`; a new
@@ -284,7 +314,7 @@ bool OnPath(const std::string& program) {
 // package to install, and no file is left.
 TEST_P(Documents, PdfWithoutLibreOfficeNamesThePackage) {
   const std::string cmd = std::string("env PATH=/nonexistent ") + MENTORFLOW_CLI + " --db '" + db_->url() +
-                          "' --now 2026-09-02 doc render " + pair_ + ":agreement --format pdf --out " + dir_ +
+                          "' --now 2026-09-02 doc render " + pair_ + ":agreement --as c1 --format pdf --out " + dir_ +
                           "/y.pdf >" + dir_ + "/err.txt 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 1);
   EXPECT_NE(ReadText(dir_ + "/err.txt").find("apt-get install libreoffice-writer-nogui"), std::string::npos)
@@ -304,7 +334,7 @@ TEST_P(DocumentsPdf, ComesFromLibreOfficeAndCarriesTheNames) {
     GTEST_SKIP() << "soffice or pdftotext not installed";
   }
   const std::string pdf = dir_ + "/agreement.pdf";
-  auto r = Db("doc render " + pair_ + ":agreement --format pdf --out " + pdf, "2026-09-02");
+  auto r = Db("doc render " + pair_ + ":agreement --as m1 --format pdf --out " + pdf, "2026-09-02");
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + dir_ + "/agreement.txt'").c_str()), 0);
   const std::string text = ReadText(dir_ + "/agreement.txt");

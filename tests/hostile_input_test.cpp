@@ -322,6 +322,25 @@ TEST_P(HostileInputSqlite, ReadCommandsWorkOnAReadOnlyFile) {
   EXPECT_EQ(send_code, 5) << send;  // a writer is told it cannot write
 }
 
+// Finding of the documents issue (file safety): the database files are made
+// readable by their owner only, and a file someone made readable to others
+// is named with a warning every time it is opened.
+TEST_P(HostileInputSqlite, TheDatabaseFileIsTheOwnersAndAWiderModeIsWarnedAbout) {
+  auto mode = [](const std::string& path) {
+    return fs::status(path).permissions() & (fs::perms::group_all | fs::perms::others_all);
+  };
+  EXPECT_EQ(mode(db_->path()), fs::perms::none);
+  auto quiet = Db("list", "2026-09-02");
+  EXPECT_EQ(quiet.code, 0);
+  EXPECT_EQ(quiet.err.find("readable by other users"), std::string::npos) << quiet.err;
+  fs::permissions(db_->path(), fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  auto warned = Db("list", "2026-09-02");
+  EXPECT_EQ(warned.code, 0);
+  EXPECT_NE(warned.err.find(db_->path() + " is readable by other users (mode 0644)"), std::string::npos)
+      << warned.err;
+  EXPECT_NE(warned.err.find("chmod 600"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HostileInputSqlite, ::testing::Values("sqlite"));
 
 }  // namespace

@@ -473,6 +473,46 @@ class Loader {
   }
   void CheckReminderTemplate(const std::string& t, Mark m) { CheckTemplate(t, m, true); }
 
+  // A document template may print `fields.X` (and `fields.X_title` for an
+  // enum X) only for fields X this workflow has: a misspelt or stale name
+  // would print nothing on a document people sign. Each `{{...}}` tag is
+  // looked at; the error is at the document's `template:` and names the
+  // template's own line and column.
+  void CheckTemplateFields(const std::string& t, Mark m) {
+    if (opts_.templates_dir.empty() || !IsIdentifier(t) || !TemplateExists(t, false)) return;
+    const std::string path = (fs::path(opts_.templates_dir) / (t + ".mustache")).string();
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    std::vector<std::string> known;
+    for (const auto& f : def_.fields) {
+      if (f.type == FieldType::kList) continue;
+      known.push_back(f.name);
+      if (f.type == FieldType::kEnum) known.push_back(f.name + "_title");
+    }
+    for (size_t open = text.find("{{"); open != std::string::npos; open = text.find("{{", open + 2)) {
+      const size_t close = text.find("}}", open + 2);
+      if (close == std::string::npos) break;
+      std::string tag = text.substr(open + 2, close - open - 2);
+      size_t b = tag.find_first_not_of(" \t#^/&{");
+      if (b == std::string::npos) continue;
+      tag = tag.substr(b);
+      tag = tag.substr(0, tag.find_first_of(" \t}"));
+      if (tag.rfind("fields.", 0) != 0) continue;
+      std::string name = tag.substr(7);
+      name = name.substr(0, name.find('.'));
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      int line = 1, column = 1;
+      for (size_t i = 0; i < open; ++i) {
+        if (text[i] == '\n') ++line, column = 1;
+        else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+      }
+      Error(m, msg::TemplateUnknownField(t + ".mustache:" + std::to_string(line) + ":" + std::to_string(column), name,
+                                         def_.name, Closest(name, known)));
+    }
+  }
+
   // Who a reminder goes to: a role, or a person field (that person).
   bool CheckRecipient(const std::string& r, Mark m) {
     int fi = def_.FieldIndex(r);
@@ -500,6 +540,7 @@ class Loader {
       else if (auto t = Scalar(d["template"], "template")) {
         doc.template_name = *t;
         CheckTemplate(*t, M(d["template"]));
+        CheckTemplateFields(*t, M(d["template"]));
       }
       if (d["title"]) doc.title = Scalar(d["title"], "title").value_or("");
       if (!d["signers"]) Error(M(d), msg::MissingKey("signers", "document '" + *name + "'"));

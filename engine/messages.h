@@ -73,6 +73,11 @@ inline std::string EnumNeedsValues(const std::string& name) {
 inline std::string MinAboveMax() { return "min is greater than max"; }
 inline std::string ItemIdReserved() { return "'id' is given to every item by the engine; choose another name"; }
 inline std::string ListNoDefault() { return "a list field starts empty and takes no default"; }
+inline std::string TemplateUnknownField(const std::string& where, const std::string& field,
+                                        const std::string& workflow, const std::string& suggestion) {
+  return "template " + where + " prints fields." + field + ", but workflow '" + workflow + "' has no field '" + field +
+         "'" + (suggestion.empty() ? std::string() : " (did you mean '" + suggestion + "'?)");
+}
 inline std::string UnknownTemplate(const std::string& t, const std::string& dir) {
   return "unknown template " + Q(t) + ": no file " + t + ".mustache in " + dir;
 }

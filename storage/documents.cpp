@@ -77,7 +77,8 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
                             {"id", id + ":" + doc.name + ":" + std::to_string(issue)}}},
               {"workflow", {{"name", def.name}, {"title", def.title}}},
               {"instance", {{"id", id}}}};
-  if (di == soci::i_ok) ctx["institution"]["director"] = person(director);
+  // Templates print {{institution.director}}: the director's name.
+  if (di == soci::i_ok) ctx["institution"]["director"] = PersonName(director);
   auto name = [&](const std::string& p) { return PersonName(p); };
   json shown = json::object();
   for (size_t i = 0; i < def.fields.size(); ++i) {

@@ -334,7 +334,8 @@ Status Printable(const std::string& templates_dir, const std::string& institutio
                       {"name", p.name},
                       {"signed", !p.signed_at.empty()},
                       {"signed_at", day(p.signed_at)},
-                      {"by_guardian", p.capacity == "guardian"},
+                      {"by_guardian", p.capacity.rfind("guardian of ", 0) == 0},
+                      {"signed_by", p.signed_by_name},
                       {"by_curator", p.capacity == "curator"}});
   const nlohmann::json ctx = {{"document",
                                {{"id", id},

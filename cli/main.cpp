@@ -277,7 +277,8 @@ json ReminderJson(const mf::ReminderRecord& r) {
 json DocumentJson(const mf::DocumentRecord& d) {
   json signers = json::array();
   for (const auto& p : d.places)
-    signers.push_back({{"person", p.person.empty() ? json() : json(p.person)},
+    signers.push_back({{"person", !p.signed_by.empty() ? json(p.signed_by) : p.person.empty() ? json() : json(p.person)},
+                       {"for", p.signed_by.empty() || p.signed_by == p.person ? json() : json(p.person)},
                        {"as", p.as},
                        {"capacity", p.capacity.empty() ? json() : json(p.capacity)},
                        {"signed_at", p.signed_at.empty() ? json() : json(p.signed_at)}});
@@ -299,7 +300,9 @@ void PrintDocument(const mf::DocumentRecord& d) {
             << "  issued " << E(d.issued_at) << "  " << E(d.title) << "\n";
   for (const auto& p : d.places)
     std::cout << "  " << E(p.as) << ": " << (p.person.empty() ? "-" : E(p.person))
-              << (p.signed_at.empty() ? "  not signed" : "  signed " + E(p.signed_at) + " as " + E(p.capacity)) << "\n";
+              << (p.signed_at.empty() ? "  not signed"
+                                  : "  signed " + E(p.signed_at) + " by " + E(p.signed_by) + " as " + E(p.capacity))
+              << "\n";
 }
 
 // DOC is INSTANCE:NAME or INSTANCE:NAME:ISSUE.
@@ -666,6 +669,11 @@ int main(int argc, char** argv) {
   auto* person_show = person_cmd->add_subcommand(
       "show", "A person's record (the person, their guardian, a curator or the director; each read is recorded)");
   person_show->add_option("ID", show_person, "The person's id")->required();
+  std::string export_person;
+  auto* person_export = person_cmd->add_subcommand(
+      "export", "Everything stored about a person, as JSON (the person, their guardian, a curator or the director)");
+  person_export->add_option("ID", export_person, "The person's id")->required();
+  person_export->fallthrough();
   person_cmd->fallthrough();
   person_add->fallthrough();
   person_update->fallthrough();
@@ -741,7 +749,7 @@ int main(int argc, char** argv) {
   import->fallthrough();
 
   for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
-                    list, history, doc_sign, doc_list, doc_show, doc_render, person_show, migrate, import, tick, reminders, agenda, deliver, ack})
+                    list, history, doc_sign, doc_list, doc_show, doc_render, person_show, person_export, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
@@ -761,7 +769,7 @@ int main(int argc, char** argv) {
       spdlog::set_default_logger(logger);
     }
     if (*init) return Init(g, init_options);
-    if (*person_add || *person_update || *person_show || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
+    if (*person_add || *person_update || *person_show || *person_export || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
         *settings || *tick || *reminders || *agenda || *deliver || *ack) {
       DbCommand cmd(g, false,
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
@@ -773,6 +781,14 @@ int main(int argc, char** argv) {
       if (*agenda) return Agenda(cmd, agenda_for, agenda_from, agenda_to, agenda_format);
       if (*deliver) return Deliver(cmd, via);
       if (*ack) return Ack(cmd, ack_id);
+      if (*person_export) {
+        if (!cmd.NeedActor()) return cmd.code;
+        std::string text;
+        auto st = cmd.store->ExportPerson(export_person, g.actor, cmd.now, &text);
+        if (!st.ok()) return cmd.Report(st);
+        std::cout << text << "\n";
+        return 0;
+      }
       if (*person_show) {
         if (!cmd.NeedActor()) return cmd.code;
         mf::PersonRecord p;

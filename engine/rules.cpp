@@ -63,25 +63,55 @@ std::vector<std::string> Recipients(const Definition& def, const std::vector<Val
 }
 
 SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, const std::vector<Value>& fields,
-                   const Actor& actor, const std::vector<Signature>& existing) {
+                   const Actor& actor, const std::vector<Signature>& existing,
+                   const std::map<std::string, ConsentSubject>& people, Date today) {
   SignRuling r;
   if (state >= 0 && def.states[state].final) {
     r.status = Status(Code::kRefused, "final: '" + doc.name + "' is not signed any more: " +
                                           msg::FinalState(def.states[state].name), "final");
     return r;
   }
+  auto minor = [&](const std::string& id) -> const ConsentSubject* {
+    auto it = people.find(id);
+    return it != people.end() && IsMinor(it->second.birth, today) ? &it->second : nullptr;
+  };
   bool fills_any = false;
+  std::string minor_refusal;
   for (const auto& as : doc.signers) {
-    if (!Fills(def, fields, as, actor)) continue;
+    std::string capacity;
+    if (IsPersonField(def, as)) {
+      const std::string* p = PersonIn(def, fields, as);
+      if (!p || actor.id.empty()) continue;
+      const ConsentSubject* m = minor(*p);
+      if (*p == actor.id) {
+        if (m) {
+          minor_refusal = "minor: " + actor.id + " is under 18 on " + FormatDate(today) + ", so their guardian" +
+                          (m->guardian.empty() ? std::string(" (none is registered yet)") : " " + m->guardian) +
+                          " signs '" + doc.name + "' in their place";
+          continue;
+        }
+        capacity = "self";
+      } else if (m && m->guardian == actor.id) {
+        capacity = "guardian of " + *p;
+      } else {
+        continue;
+      }
+    } else if (Fills(def, fields, as, actor)) {
+      capacity = as;
+    } else {
+      continue;
+    }
     fills_any = true;
     bool taken = std::any_of(existing.begin(), existing.end(), [&](const Signature& s) { return s.as == as; });
     if (taken) continue;
     r.as = as;
-    r.capacity = IsPersonField(def, as) ? "self" : as;
+    r.capacity = capacity;
     return r;
   }
   std::string who = actor.id.empty() ? std::string("nobody") : actor.id;
-  if (!fills_any) {
+  if (!fills_any && !minor_refusal.empty()) {
+    r.status = Status(Code::kRefused, minor_refusal, "minor");
+  } else if (!fills_any) {
     std::string list;
     for (const auto& s : doc.signers) list += (list.empty() ? "" : ", ") + s;
     r.status = Status(Code::kRefused, "role: " + who + " is not a signer of '" + doc.name + "' (its signers: " + list + ")",
@@ -99,7 +129,7 @@ bool FullySigned(const Definition& def, const DocumentDef& doc, const std::vecto
       if (s.as != as) return false;
       if (!IsPersonField(def, as)) return true;
       const std::string* p = PersonIn(def, fields, as);
-      return p && *p == s.person;  // the field may have changed since
+      return p && (*p == s.person || s.capacity == "guardian of " + *p);  // the field may have changed since
     });
     if (!ok) return false;
   }

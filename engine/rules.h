@@ -7,6 +7,7 @@
 // tests call them with a small fake World.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ std::vector<std::string> Recipients(const Definition& def, const std::vector<Val
 
 // ---- signatures -----------------------------------------------------------
 
+// A person as the consent and signature rules see them.
+struct ConsentSubject {
+  std::string id;
+  std::optional<Date> birth;
+  std::string guardian;  // person id, or empty
+};
+
 // One signature on an issued document: who, in the place of which signer
 // entry of the document (`as`: a role or a person field), in which capacity.
 struct Signature {
@@ -38,7 +46,11 @@ struct Signature {
 };
 
 // Where `actor` may sign `doc`: the first signer entry they fill that has no
-// signature yet. Refused (rule "signer") when they fill none, and (rule
+// signature yet. A person field is filled by its person, or — when that
+// person is a minor on `today` — by their guardian alone (capacity
+// "guardian of ID"); the minor's own signature is refused (rule "minor").
+// `people` gives the birth date and guardian of the persons the signer
+// fields name. Refused (rule "signer") when they fill none, and (rule
 // "signed") when every entry they fill is signed already.
 struct SignRuling {
   Status status;
@@ -47,20 +59,16 @@ struct SignRuling {
 };
 // A finished instance (its `state` final) takes no more signatures.
 SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, const std::vector<Value>& fields,
-                   const Actor& actor, const std::vector<Signature>& existing);
+                   const Actor& actor, const std::vector<Signature>& existing,
+                   const std::map<std::string, ConsentSubject>& people, Date today);
 
 // Whether every signer entry of `doc` is filled by one of `signatures`: a
-// person field by its person, a role by a signature given as that role.
+// person field by its person (or their guardian, "guardian of ID"), a role by a signature given as that role.
 bool FullySigned(const Definition& def, const DocumentDef& doc, const std::vector<Value>& fields,
                  const std::vector<Signature>& signatures);
 
 // ---- consent --------------------------------------------------------------
 
-struct ConsentSubject {
-  std::string id;
-  std::optional<Date> birth;
-  std::string guardian;  // person id, or empty
-};
 
 // Whether `actor` may give (or revoke) the consent of `subject` on `today`,
 // and in which capacity ("self", "guardian", "curator"). An adult gives

@@ -166,12 +166,14 @@ DocumentRecord SociStore::ReadDocument(const soci::row& r) {
     p.title = fi >= 0 && !def->fields[fi].title.empty() ? def->fields[fi].title : as;
     if (fi >= 0 && IsSet(fields[fi])) p.person = std::get<std::string>(fields[fi]);
     for (const auto& s : sigs)
-      if (s.as == as && (p.person.empty() || s.person == p.person || s.capacity == "guardian")) {
+      if (s.as == as && (p.person.empty() || s.person == p.person || s.capacity == "guardian of " + p.person)) {
         if (p.person.empty()) p.person = s.person;
         p.capacity = s.capacity;
         p.signed_at = s.at;
+        p.signed_by = s.person;
       }
     if (!p.person.empty()) p.name = PersonName(p.person);
+    if (!p.signed_by.empty()) p.signed_by_name = p.signed_by == p.person ? p.name : PersonName(p.signed_by);
     d.places.push_back(std::move(p));
   }
   return d;
@@ -312,7 +314,15 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
                         doc,
                     "document");
     std::vector<Signature> sigs = ParseSignatures(sigs_text);
-    SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs);
+    std::map<std::string, ConsentSubject> people;
+    for (const auto& as : dd.signers) {
+      const int fi = def->FieldIndex(as);
+      if (fi < 0 || def->fields[fi].type != FieldType::kPerson || !IsSet(fields[fi])) continue;
+      const std::string& person = std::get<std::string>(fields[fi]);
+      ConsentSubject subject;
+      if (LoadSubject(person, &subject)) people[person] = subject;
+    }
+    SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs, people, now.today);
     if (!ruling.status.ok()) return ruling.status;
     sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant)});
     const bool all = FullySigned(*def, dd, fields, sigs);

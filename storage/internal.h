@@ -170,6 +170,11 @@ class SociStore : public Store {
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
   Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                     PersonRecord* out) override;
+  // A person's birth date and guardian, as the consent and signature rules
+  // need them; false when there is no such person.
+  bool LoadSubject(const std::string& person_id, ConsentSubject* out);
+  Status ExportPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                      std::string* json_text) override;
   Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
                             const Now& now) override;
   Status Start(const std::string& workflow, const Input& input, const std::string& parent,

@@ -168,21 +168,27 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
   });
 }
 
+bool SociStore::LoadSubject(const std::string& person_id, ConsentSubject* out) {
+  std::string guardian, birth;
+  soci::indicator gi = soci::i_null, bi = soci::i_null;
+  int found = 0;
+  *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(found), soci::use(person_id);
+  if (found == 0) return false;
+  *sql_ << "SELECT p.guardian, d.birth FROM people p LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :id",
+      soci::into(guardian, gi), soci::into(birth, bi), soci::use(person_id);
+  *out = ConsentSubject{person_id, bi == soci::i_ok ? ParseDate(birth) : std::nullopt,
+                        gi == soci::i_ok ? guardian : std::string()};
+  return true;
+}
+
 Status SociStore::SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
     Tx tx(*this);
-    std::string guardian, birth;
-    soci::indicator gi = soci::i_null, bi = soci::i_null;
-    int found = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(found), soci::use(person_id);
-    if (found == 0) return Status::NotFound("no person '" + person_id + "'");
-    *sql_ << "SELECT p.guardian, d.birth FROM people p LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :id",
-        soci::into(guardian, gi), soci::into(birth, bi), soci::use(person_id);
-    ConsentSubject subject{person_id, bi == soci::i_ok ? ParseDate(birth) : std::nullopt,
-                           gi == soci::i_ok ? guardian : std::string()};
+    ConsentSubject subject;
+    if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
     std::string capacity;
     if (Status s = MayChangeConsent(subject, LoadActor(actor_id), given, now.today, &capacity); !s.ok()) return s;
     int v = given ? 1 : 0;
@@ -265,6 +271,159 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
     for (const auto& r : roles) out->roles.push_back(r);
     if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "read", "person show", now); !s.ok()) return s;
     tx.Commit();
+    return Status::Ok();
+  });
+}
+
+Status SociStore::ExportPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                               std::string* json_text) {
+  PersonRecord p;
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    Tx tx(*this);
+    std::string guardian, name, birth, email, created;
+    soci::indicator gi = soci::i_null, ni = soci::i_null, bi = soci::i_null, ei = soci::i_null;
+    int consent = 0, n = 0;
+    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person_id);
+    if (n == 0) return Status::NotFound("no person '" + person_id + "'");
+    *sql_ << "SELECT p.guardian, p.consent, p.created, d.name, d.birth, d.email FROM people p"
+             " LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :id",
+        soci::into(guardian, gi), soci::into(consent), soci::into(created), soci::into(name, ni), soci::into(birth, bi),
+        soci::into(email, ei), soci::use(person_id);
+    std::vector<std::string> allowed = {person_id};
+    if (gi == soci::i_ok) allowed.push_back(guardian);
+    std::string capacity;
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    auto text_or_null = [](soci::indicator ind, const std::string& v) { return ind == soci::i_ok ? json(v) : json(); };
+    json roles = json::array();
+    {
+      soci::rowset<std::string> rs =
+          (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role", soci::use(person_id));
+      for (const auto& r : rs) roles.push_back(r);
+    }
+    json wards = json::array();
+    {
+      soci::rowset<std::string> rs =
+          (sql_->prepare << "SELECT id FROM people WHERE guardian = :p ORDER BY id", soci::use(person_id));
+      for (const auto& r : rs) wards.push_back(r);
+    }
+    json person_history = json::array();
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, at, actor, role, event, note FROM person_history"
+                                                     " WHERE person = :p ORDER BY seq",
+                                    soci::use(person_id));
+      for (const auto& r : rs)
+        person_history.push_back({{"seq", RowInt(r, 0)}, {"at", r.get<std::string>(1)}, {"actor", r.get<std::string>(2)},
+                                  {"role", r.get<std::string>(3)}, {"event", r.get<std::string>(4)},
+                                  {"note", RowText(r, 5).empty() ? json() : json(RowText(r, 5))}});
+    }
+    // Instances that name the person in a person field: a text prefilter,
+    // then each instance's definition says which fields hold people.
+    json instances = json::array();
+    std::vector<std::string> named_in;
+    {
+      const std::string like = "%\"" + person_id + "\"%";
+      std::vector<InstanceRecord> candidates;
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated"
+                            " FROM instances WHERE fields LIKE :l ORDER BY created, id",
+           soci::use(like));
+      for (const auto& r : rs)
+        candidates.push_back(InstanceRecord{r.get<std::string>(0), r.get<std::string>(1), static_cast<int>(RowInt(r, 2)),
+                                            r.get<std::string>(3), r.get<std::string>(4), RowText(r, 5),
+                                            static_cast<long>(RowInt(r, 6)), r.get<std::string>(7),
+                                            r.get<std::string>(8)});
+      for (const auto& rec : candidates) {
+        Status st;
+        const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+        if (!def) continue;
+        const auto fields = SnapshotOf(*def, rec).fields;
+        json as = json::array();
+        for (size_t i = 0; i < def->fields.size(); ++i)
+          if (def->fields[i].type == FieldType::kPerson && IsSet(fields[i]) &&
+              std::get<std::string>(fields[i]) == person_id)
+            as.push_back(def->fields[i].name);
+        if (as.empty()) continue;
+        named_in.push_back(rec.id);
+        instances.push_back({{"id", rec.id}, {"workflow", rec.workflow}, {"version", rec.workflow_version},
+                             {"state", rec.state}, {"named_as", as}, {"fields", json::parse(rec.fields_json)},
+                             {"created", rec.created}, {"updated", rec.updated}, {"history", json::array()}});
+      }
+    }
+    // The history of those instances, and what the person did elsewhere.
+    json elsewhere = json::array();
+    {
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << "SELECT instance, seq, at, actor, role, event, from_state, to_state, changes, note"
+                            " FROM history WHERE actor = :p OR instance IN (SELECT id FROM instances WHERE fields"
+                            " LIKE :l) ORDER BY instance, seq",
+           soci::use(person_id), soci::use("%\"" + person_id + "\"%"));
+      for (const auto& r : rs) {
+        const std::string instance = r.get<std::string>(0);
+        json h = {{"seq", RowInt(r, 1)}, {"at", r.get<std::string>(2)}, {"actor", r.get<std::string>(3)},
+                  {"role", r.get<std::string>(4)}, {"event", r.get<std::string>(5)},
+                  {"from", RowText(r, 6).empty() ? json() : json(RowText(r, 6))}, {"to", r.get<std::string>(7)},
+                  {"changes", json::parse(r.get<std::string>(8), nullptr, false)},
+                  {"note", RowText(r, 9).empty() ? json() : json(RowText(r, 9))}};
+        bool placed = false;
+        for (auto& i : instances)
+          if (i["id"] == instance) {
+            i["history"].push_back(h);
+            placed = true;
+          }
+        if (!placed && h["actor"] == person_id) {
+          h["instance"] = instance;
+          elsewhere.push_back(std::move(h));
+        }
+      }
+    }
+    json signed_docs = json::array();
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT instance, name, issue, status, signatures FROM documents"
+                                                     " WHERE signatures LIKE :l ORDER BY instance, name, issue",
+                                    soci::use("%" + person_id + "\"%"));
+      for (const auto& r : rs)
+        for (const auto& sig : ParseSignatures(r.get<std::string>(4)))
+          if (sig.person == person_id || sig.capacity == "guardian of " + person_id)
+            signed_docs.push_back({{"id", r.get<std::string>(0) + ":" + r.get<std::string>(1) + ":" +
+                                              std::to_string(RowInt(r, 2))},
+                                   {"status", r.get<std::string>(3)},
+                                   {"by", sig.person},
+                                   {"as", sig.as},
+                                   {"capacity", sig.capacity},
+                                   {"signed_at", sig.at}});
+    }
+    json reminders = json::array();
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT id, send_on, instance, kind, subject, status FROM reminders"
+                                                     " WHERE recipient = :p ORDER BY send_on, id",
+                                    soci::use(person_id));
+      for (const auto& r : rs)
+        reminders.push_back({{"id", RowInt(r, 0)}, {"on", r.get<std::string>(1)}, {"instance", r.get<std::string>(2)},
+                             {"kind", r.get<std::string>(3)}, {"subject", r.get<std::string>(4)},
+                             {"status", r.get<std::string>(5)}});
+    }
+    if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "read", "person export", now); !s.ok()) return s;
+    const json out = {{"person",
+                       {{"id", person_id},
+                        {"name", text_or_null(ni, name)},
+                        {"birth", text_or_null(bi, birth)},
+                        {"email", text_or_null(ei, email)},
+                        {"guardian", text_or_null(gi, guardian)},
+                        {"roles", roles},
+                        {"consent", consent != 0},
+                        {"registered", created}}},
+                      {"guardian_of", wards},
+                      {"person_history", person_history},
+                      {"instances", instances},
+                      {"history_elsewhere", elsewhere},
+                      {"documents_signed", signed_docs},
+                      {"reminders", reminders},
+                      {"exported", {{"at", FormatInstant(now.instant)}, {"by", actor_id}}}};
+    tx.Commit();
+    *json_text = out.dump(2, ' ', false, json::error_handler_t::replace);
     return Status::Ok();
   });
 }

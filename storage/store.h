@@ -53,6 +53,7 @@ struct DocumentRecord {
     std::string as, title;    // the signer entry (a person field or a role) and its title
     std::string person, name;  // who signs (the field's person, or who signed for a role); may be empty
     std::string capacity, signed_at;  // empty while unsigned
+    std::string signed_by, signed_by_name;  // who signed: the person, or their guardian ("guardian of ID")
   };
   std::vector<Place> places;
   std::string Id() const { return instance + ":" + name + ":" + std::to_string(issue); }
@@ -177,6 +178,15 @@ class Store {
   // in the person's history ("read"), in the same transaction.
   virtual Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                             PersonRecord* out) = 0;
+  // Everything stored about a person (152-FZ art. 14: the subject's right to
+  // know), as one JSON document: their record and roles, consent and the
+  // person history, the people they are guardian of, every instance that
+  // names them with its whole history, the history entries they made
+  // elsewhere, the documents they signed, the reminders addressed to them.
+  // For the person, their guardian, a curator or the director; the export is
+  // itself a "read" entry in the person's history.
+  virtual Status ExportPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                              std::string* json_text) = 0;
   // Before a document is shown in full (doc render): checks that `actor_id`
   // may read it (a curator, the director, a signer, a signer's guardian) and
   // records the read in the history of every person the document names.

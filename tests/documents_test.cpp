@@ -288,6 +288,47 @@ TEST_P(Documents, EveryReadOfPersonalDataIsRecordedAndStrangersAreRefused) {
   EXPECT_NE(dump.find("m1|2|"), std::string::npos);
 }
 
+// 152-FZ art. 14: everything stored about a person, for them, their guardian,
+// a curator or the director; the export itself is recorded.
+TEST_P(Documents, ExportGivesEverythingStoredAboutAPersonToThoseAllowed) {
+  { auto r = Db("doc sign " + pair_ + ":consent_mentee --as g1", "2026-09-02"); ASSERT_EQ(r.code, 0) << r.err; }
+  ASSERT_EQ(Db("person add m2 --name 'Илья Орлов' --role mentor --birth 1991-01-01 --as c1", "2026-09-01").code, 0);
+  const std::string before = DumpTables(db_->url());
+  for (const char* who : {"m2", "m1", "nobody9"}) {
+    auto r = Db(std::string("person export s1 --as ") + who, "2026-09-03");
+    EXPECT_EQ(r.code, 3) << who << ": " << r.err;
+    EXPECT_EQ(r.out, "") << who;
+  }
+  EXPECT_EQ(Db("person export nobody9 --as c1", "2026-09-03").code, 2);
+  EXPECT_EQ(Db("person export s1", "2026-09-03").code, 1);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+
+  for (const char* who : {"g1", "c1", "s1"}) {
+    auto e = Json(std::string("person export s1 --as ") + who, "2026-09-03");
+    EXPECT_EQ(e["person"]["name"], "Петя <script>alert(1)</script> & Co") << who;
+    EXPECT_EQ(e["person"]["birth"], "2013-04-02");
+    EXPECT_EQ(e["person"]["guardian"], "g1");
+    EXPECT_EQ(e["person"]["roles"], json::array({"mentee"}));
+    ASSERT_EQ(e["instances"].size(), 1u) << e.dump(2);
+    EXPECT_EQ(e["instances"][0]["id"], pair_);
+    EXPECT_EQ(e["instances"][0]["named_as"], json::array({"mentee"}));
+    EXPECT_GE(e["instances"][0]["history"].size(), 2u);  // start, submit
+    ASSERT_EQ(e["documents_signed"].size(), 1u) << e.dump(2);
+    EXPECT_EQ(e["documents_signed"][0]["id"], pair_ + ":consent_mentee:1");
+    EXPECT_EQ(e["documents_signed"][0]["capacity"], "guardian of s1");
+    EXPECT_EQ(e["exported"]["by"], who);
+  }
+  auto g = Json("person export g1 --as g1", "2026-09-03");
+  EXPECT_EQ(g["guardian_of"], json::array({"s1"}));
+  EXPECT_EQ(g["documents_signed"].size(), 1u);
+  // Each export is a read in the history, the later exports show the earlier.
+  auto again = Json("person export s1 --as c1", "2026-09-04");
+  int reads = 0;
+  for (const auto& h : again["person_history"])
+    if (h["event"] == "read" && h["note"] == "person export") ++reads;
+  EXPECT_EQ(reads, 3);
+}
+
 // Documents not collected in 14 days send the pair back to `proposed`; a new
 // submit issues the documents again and the earlier issues are superseded.
 TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {

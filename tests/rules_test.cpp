@@ -45,18 +45,21 @@ TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
   const int kDocuments = def.StateIndex("documents");
   const DocumentDef& agreement = def.documents[def.DocumentIndex("agreement")];
   auto fields = PairFields("m1", "s1");
+  const Date kToday = *ParseDate("2026-09-01");
+  const std::map<std::string, ConsentSubject> adults = {{"m1", {"m1", ParseDate("1990-01-01"), ""}},
+                                                        {"s1", {"s1", ParseDate("2000-01-01"), ""}}};
   std::vector<Signature> sigs;
-  auto m1 = MaySign(def, agreement, kDocuments, fields, Actor{"m1", {"mentor"}}, sigs);
+  auto m1 = MaySign(def, agreement, kDocuments, fields, Actor{"m1", {"mentor"}}, sigs, adults, kToday);
   ASSERT_TRUE(m1.status.ok());
   EXPECT_EQ(m1.as, "mentor");
   EXPECT_EQ(m1.capacity, "self");  // the person the field names signs for themself
-  auto other = MaySign(def, agreement, kDocuments, fields, Actor{"m2", {"mentor"}}, sigs);  // another pair's mentor
+  auto other = MaySign(def, agreement, kDocuments, fields, Actor{"m2", {"mentor"}}, sigs, adults, kToday);  // another pair's mentor
   EXPECT_EQ(other.status.rule(), "signer");
-  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"c1", {"curator"}}, sigs).status.rule(), "signer");
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"c1", {"curator"}}, sigs, adults, kToday).status.rule(), "signer");
   sigs.push_back({"m1", m1.as, m1.capacity, ""});
   EXPECT_FALSE(FullySigned(def, agreement, fields, sigs));
-  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"m1", {"mentor"}}, sigs).status.rule(), "signed");
-  auto s1 = MaySign(def, agreement, kDocuments, fields, Actor{"s1", {"mentee"}}, sigs);
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"m1", {"mentor"}}, sigs, adults, kToday).status.rule(), "signed");
+  auto s1 = MaySign(def, agreement, kDocuments, fields, Actor{"s1", {"mentee"}}, sigs, adults, kToday);
   ASSERT_TRUE(s1.status.ok());
   sigs.push_back({"s1", s1.as, s1.capacity, ""});
   EXPECT_TRUE(FullySigned(def, agreement, fields, sigs));
@@ -64,14 +67,43 @@ TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
   EXPECT_FALSE(FullySigned(def, agreement, PairFields("m2", "s1"), sigs));
   // A role signer: any holder (the director signs the order).
   const DocumentDef& order = def.documents[def.DocumentIndex("order")];
-  auto d = MaySign(def, order, kDocuments, fields, Actor{"d1", {"director"}}, {});
+  auto d = MaySign(def, order, kDocuments, fields, Actor{"d1", {"director"}}, {}, adults, kToday);
   ASSERT_TRUE(d.status.ok());
   EXPECT_EQ(d.capacity, "director");
   EXPECT_TRUE(FullySigned(def, order, fields, {{"d1", d.as, d.capacity, ""}}));
   // A finished pair's documents are closed, even to a signer who has not signed.
-  auto late = MaySign(def, order, def.StateIndex("terminated"), fields, Actor{"d1", {"director"}}, {});
+  auto late = MaySign(def, order, def.StateIndex("terminated"), fields, Actor{"d1", {"director"}}, {}, adults, kToday);
   EXPECT_EQ(late.status.rule(), "final");
   EXPECT_NE(late.status.message().find("finished (state 'terminated')"), std::string::npos) << late.status.message();
+}
+
+// A minor's place is signed by their guardian alone; the minor's own
+// signature is refused, and the day they turn 18 they sign for themself.
+TEST(Rules_Signatures, AGuardianSignsInAMinorsPlace) {
+  const Definition& def = Def("mentoring_pair");
+  const int kDocuments = def.StateIndex("documents");
+  const DocumentDef& agreement = def.documents[def.DocumentIndex("agreement")];
+  auto fields = PairFields("m1", "s1");
+  const std::map<std::string, ConsentSubject> people = {{"m1", {"m1", ParseDate("1990-01-01"), ""}},
+                                                        {"s1", {"s1", ParseDate("2010-09-02"), "g1"}}};
+  const Date before18 = *ParseDate("2028-09-01"), on18 = *ParseDate("2028-09-02");
+  auto own = MaySign(def, agreement, kDocuments, fields, Actor{"s1", {"mentee"}}, {}, people, before18);
+  EXPECT_EQ(own.status.rule(), "minor");
+  EXPECT_NE(own.status.message().find("guardian g1 signs 'agreement' in their place"), std::string::npos)
+      << own.status.message();
+  auto g = MaySign(def, agreement, kDocuments, fields, Actor{"g1", {"guardian"}}, {}, people, before18);
+  ASSERT_TRUE(g.status.ok()) << g.status.message();
+  EXPECT_EQ(g.as, "mentee");
+  EXPECT_EQ(g.capacity, "guardian of s1");
+  EXPECT_TRUE(FullySigned(def, agreement, fields, {{"m1", "mentor", "self", ""}, {"g1", g.as, g.capacity, ""}}));
+  // Another person's guardian fills nothing; an adult's former guardian neither.
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"g2", {"guardian"}}, {}, people, before18).status.rule(),
+            "signer");
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"g1", {"guardian"}}, {}, people, on18).status.rule(),
+            "signer");
+  auto adult = MaySign(def, agreement, kDocuments, fields, Actor{"s1", {"mentee"}}, {}, people, on18);
+  ASSERT_TRUE(adult.status.ok());
+  EXPECT_EQ(adult.capacity, "self");
 }
 
 TEST(Rules_Consent, WhoMayGiveAndRevoke) {

@@ -108,7 +108,7 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   std::string doc_status;
   ASSERT_TRUE(store_->Sign(id, "agreement", "m1", At("2026-09-03"), &doc_status).ok());
   EXPECT_EQ(doc_status, "partly_signed");
-  ASSERT_TRUE(store_->Sign(id, "agreement", "s1", At("2026-09-03"), &doc_status).ok());
+  ASSERT_TRUE(store_->Sign(id, "agreement", "g1", At("2026-09-03"), &doc_status).ok());  // for the minor s1
   EXPECT_EQ(doc_status, "signed");
   ASSERT_TRUE(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).ok());
   ASSERT_TRUE(store_->Sign(id, "order", "d1", At("2026-09-03"), &doc_status).ok());

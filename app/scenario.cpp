@@ -18,7 +18,7 @@ std::string Str(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : s
 const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "daily_ticks", "people", "steps"};
 const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
-                                            "sign", "in", "consent", "revoke", "tick", "expect_state",
+                                            "sign", "in", "issue", "lists", "consent", "revoke", "tick", "expect_state",
                                             "expect", "refused", "exit", "message", "fired", "reminders",
                                             "reminded", "from"};
 
@@ -237,6 +237,28 @@ class Runner {
       what = "send " + Str(s["send"]) + " to " + Str(s["to"]);
       if (!st.ok()) store_->Show(Id(s["to"]), &rec);
       state = rec.state;
+    } else if (s["issue"]) {
+      // {issue: COLLECTIVE_DOC, name: N, lists: [instance names]}: an order.
+      DocumentRecord order;
+      st = store_->IssueOrder(Str(s["issue"]), as, now_, &order);
+      what = "issue " + Str(s["issue"]);
+      if (st.ok()) {
+        if (s["name"]) names_[Str(s["name"])] = order.Id();
+        what += " " + order.Id() + " listing " + std::to_string(order.items.size());
+        if (s["lists"]) {
+          std::vector<std::string> want;
+          for (const auto& n : s["lists"]) want.push_back(Id(n));
+          if (want != order.items) Fail(m, "the order does not list the instances in 'lists'");
+        }
+      }
+      state = st.ok() ? order.status : "";
+    } else if (s["sign"] && !s["in"]) {
+      // {sign: ORDER_NAME}: an order an earlier `issue` step named.
+      std::string doc_status;
+      std::vector<std::string> sent;
+      st = store_->SignOrder(Id(s["sign"]), as, now_, &doc_status, &sent);
+      what = "sign " + Id(s["sign"]) + (st.ok() ? ", sent to " + std::to_string(sent.size()) : std::string());
+      state = st.ok() ? doc_status : "";
     } else if (s["sign"]) {
       std::string doc_status;
       st = store_->Sign(Id(s["in"]), Str(s["sign"]), as, now_, &doc_status);
@@ -251,7 +273,7 @@ class Runner {
     } else if (s["tick"]) {
       return Tick(s, m);
     } else if (!s["expect_state"]) {
-      return Fail(m, "a step needs one of: start, send, sign, consent, revoke, tick, expect_state");
+      return Fail(m, "a step needs one of: start, send, sign, issue, consent, revoke, tick, expect_state");
     }
     if (!what.empty()) {
       Log(FormatDate(now_.today) + "  " + (as.empty() ? "" : as + ": ") + what + " -> " +

@@ -116,7 +116,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
       std::string duplicate;
       json line = ParseLine(raw, &duplicate);
       if (line.is_discarded() || !line.is_object())
-        return fail(Status::BadInput("not a JSON object (one per line: {\"start\": …}, {\"send\": …} or {\"sign\": …})"));
+        return fail(Status::BadInput("not a JSON object (one per line: {\"start\": …}, {\"send\": …}, {\"sign\": …} or {\"issue\": …})"));
       if (!duplicate.empty())
         return fail(Status::BadInput("the key \"" + EscapeControls(duplicate) + "\" appears twice in one object"));
       std::string error;
@@ -130,8 +130,17 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
         if (!t) return fail(Status::BadInput("\"at\" is not YYYY-MM-DD or YYYY-MM-DDTHH:MM (years 1900 to 2200)"));
         now = Now::At(*t, opts.zone);
       }
-      int kinds = line.contains("start") + line.contains("send") + line.contains("sign");
-      if (kinds != 1) return fail(Status::BadInput("a line has exactly one of \"start\", \"send\" and \"sign\""));
+      int kinds = line.contains("start") + line.contains("send") + line.contains("sign") + line.contains("issue");
+      if (kinds != 1)
+        return fail(Status::BadInput("a line has exactly one of \"start\", \"send\", \"sign\" and \"issue\""));
+      auto keep_ref = [&](const std::string& id) -> Status {
+        std::string ref = Text(line, "ref");
+        if (line.contains("ref"))
+          if (Status c = CheckId("\"ref\"", ref); !c.ok()) return c;
+        if (!ref.empty() && !result->refs.emplace(ref, id).second)
+          return Status::BadInput("\"ref\": '" + ref + "' is already used by an earlier line");
+        return Status::Ok();
+      };
       InstanceRecord rec;
       Refusal refusal;
       if (line.contains("start")) {
@@ -140,11 +149,13 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
         Status s = store.Start(Text(line, "start"), input, parent, actor, now, &rec, &refusal);
         if (!s.ok()) return fail(s);
         ++result->started;
-        std::string ref = Text(line, "ref");
-        if (line.contains("ref"))
-          if (Status c = CheckId("\"ref\"", ref); !c.ok()) return fail(c);
-        if (!ref.empty() && !result->refs.emplace(ref, rec.id).second)
-          return fail(Status::BadInput("\"ref\": '" + ref + "' is already used by an earlier line"));
+        if (Status c = keep_ref(rec.id); !c.ok()) return fail(c);
+      } else if (line.contains("issue")) {
+        DocumentRecord order;
+        Status s = store.IssueOrder(Text(line, "issue"), actor, now, &order);
+        if (!s.ok()) return fail(s);
+        ++result->issued;
+        if (Status c = keep_ref(order.Id()); !c.ok()) return fail(c);
       } else if (line.contains("send")) {
         std::string id;
         if (Status s = resolve(line, "send", &id); !s.ok()) return fail(s);
@@ -157,8 +168,9 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
         std::string id;
         if (Status s = resolve(line, "sign", &id); !s.ok()) return fail(s);
         std::string doc = Text(line, "document");
-        if (doc.empty()) return fail(Status::BadInput("\"sign\" needs \"document\""));
-        Status s = store.Sign(id, doc, actor, now, nullptr);
+        const bool order = id.find('/') != std::string::npos;  // "@ref" of an "issue" line, or N/YYYY
+        if (doc.empty() && !order) return fail(Status::BadInput("\"sign\" needs \"document\""));
+        Status s = order ? store.SignOrder(id, actor, now, nullptr, nullptr) : store.Sign(id, doc, actor, now, nullptr);
         if (!s.ok()) return fail(s);
         ++result->signatures;
       }

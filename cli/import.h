@@ -33,8 +33,8 @@ struct ImportOptions {
 
 struct ImportResult {
   int lines = 0;  // lines applied
-  int started = 0, events = 0, signatures = 0;
-  std::map<std::string, std::string> refs;  // "ref" -> the id it started
+  int started = 0, events = 0, signatures = 0, issued = 0;
+  std::map<std::string, std::string> refs;  // "ref" -> the id it started, or the order it issued
   std::string where;                       // "FILE:LINE" of the failure
 };
 

@@ -274,6 +274,17 @@ json ReminderJson(const mf::ReminderRecord& r) {
           {"tries", r.tries}};
 }
 
+// An order's number, N/YYYY: no colon, a slash.
+bool IsOrderNumber(const std::string& doc) {
+  return doc.find(':') == std::string::npos && doc.find('/') != std::string::npos;
+}
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& i : ids) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
 json DocumentJson(const mf::DocumentRecord& d) {
   json signers = json::array();
   for (const auto& p : d.places)
@@ -282,10 +293,10 @@ json DocumentJson(const mf::DocumentRecord& d) {
                        {"as", p.as},
                        {"capacity", p.capacity.empty() ? json() : json(p.capacity)},
                        {"signed_at", p.signed_at.empty() ? json() : json(p.signed_at)}});
-  return {{"id", d.Id()},
+  json out = {{"id", d.Id()},
           {"kind", d.name},
           {"title", d.title},
-          {"instance", d.instance},
+          {"instance", d.instance.empty() ? json() : json(d.instance)},
           {"workflow", d.workflow},
           {"issue", d.issue},
           {"status", d.status},
@@ -293,11 +304,18 @@ json DocumentJson(const mf::DocumentRecord& d) {
           {"intact", d.intact},
           {"issued", d.issued_at},
           {"signers", signers}};
+  if (!d.number.empty()) {
+    out["number"] = d.number;
+    out["issued_by"] = d.issued_by;
+    out["items"] = d.items;
+  }
+  return out;
 }
 
 void PrintDocument(const mf::DocumentRecord& d) {
   std::cout << E(d.Id()) << "  " << d.status << (d.intact ? "" : " (ALTERED: its text no longer matches its SHA-256)")
             << "  issued " << E(d.issued_at) << "  " << E(d.title) << "\n";
+  if (!d.number.empty()) std::cout << "  lists: " << E(JoinIds(d.items)) << "  (issued by " << E(d.issued_by) << ")\n";
   for (const auto& p : d.places)
     std::cout << "  " << E(p.as) << ": " << (p.person.empty() ? "-" : E(p.person))
               << (p.signed_at.empty() ? "  not signed"
@@ -317,11 +335,14 @@ bool SplitDocument(const std::string& doc, std::string* instance, std::string* r
 int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& format, const std::string& out_path) {
   const Globals& g = cmd.g;
   std::string instance, rest;
-  if (!SplitDocument(doc_name, &instance, &rest)) return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement");
+  const bool order = IsOrderNumber(doc_name);
+  if (!order && !SplitDocument(doc_name, &instance, &rest))
+    return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement, or an order N/YYYY");
   if (format != "html" && out_path.empty()) return Fail(g, 1, "--format " + format + " needs --out FILE");
   if (!cmd.NeedActor()) return cmd.code;  // who reads the personal data in it
   mf::DocumentRecord d;
-  if (auto st = cmd.store->Document(instance, rest, &d); !st.ok()) return cmd.Report(st);
+  if (auto st = order ? cmd.store->Order(doc_name, &d) : cmd.store->Document(instance, rest, &d); !st.ok())
+    return cmd.Report(st);
   std::string institution;
   cmd.store->GetSetting("institution", &institution);
   mf::PrintableDocument printable;
@@ -715,20 +736,26 @@ int main(int argc, char** argv) {
   history->fallthrough();
 
   std::string doc_name, doc_instance, doc_format = "html", doc_out;
-  auto* doc = app.add_subcommand("doc", "Documents: list, show, render, sign");
+  auto* doc = app.add_subcommand("doc", "Documents: list, show, render, sign, issue");
   doc->require_subcommand(1);
-  auto* doc_sign = doc->add_subcommand("sign", "Sign a document: DOC is INSTANCE:NAME (its latest issue) or INSTANCE:NAME:ISSUE");
-  doc_sign->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE], e.g. 12:agreement")->required();
+  auto* doc_sign = doc->add_subcommand(
+      "sign", "Sign a document: DOC is INSTANCE:NAME (its latest issue), INSTANCE:NAME:ISSUE, or an order N/YYYY");
+  doc_sign->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE], e.g. 12:agreement, or N/YYYY, e.g. 3/2026")->required();
+  std::string issue_name;
+  auto* doc_issue = doc->add_subcommand(
+      "issue", "Issue a collective document (an order listing every instance that awaits it), numbered N/YYYY");
+  doc_issue->add_option("NAME", issue_name, "The collective document or its template, e.g. order_assign_pairs")
+      ->required();
   auto* doc_list = doc->add_subcommand("list", "Every issued document, or those of one instance");
   doc_list->add_option("INSTANCE", doc_instance, "Only this instance's documents");
   auto* doc_show = doc->add_subcommand("show", "One document: its status, hash and signers");
-  doc_show->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE]")->required();
+  doc_show->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE] or N/YYYY")->required();
   auto* doc_render = doc->add_subcommand("render", "A document to print and sign: HTML, ODT or PDF");
-  doc_render->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE]")->required();
+  doc_render->add_option("DOC", doc_name, "INSTANCE:NAME[:ISSUE] or N/YYYY")->required();
   doc_render->add_option("--format", doc_format, "html (default), odt, or pdf (needs LibreOffice)")
       ->check(CLI::IsMember({"html", "odt", "pdf"}));
   doc_render->add_option("--out", doc_out, "The file to write (html: standard output by default)");
-  for (auto* sub : {doc, doc_sign, doc_list, doc_show, doc_render}) sub->fallthrough();
+  for (auto* sub : {doc, doc_sign, doc_list, doc_show, doc_render, doc_issue}) sub->fallthrough();
 
   std::string migrate_workflow;
   int migrate_to = 0;
@@ -749,7 +776,7 @@ int main(int argc, char** argv) {
   import->fallthrough();
 
   for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
-                    list, history, doc_sign, doc_list, doc_show, doc_render, person_show, person_export, migrate, import, tick, reminders, agenda, deliver, ack})
+                    list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
@@ -859,10 +886,11 @@ int main(int argc, char** argv) {
           st = cmd.store->Documents(doc_instance, &docs);
         } else {
           std::string instance, rest;
-          if (!SplitDocument(doc_name, &instance, &rest))
-            return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement");
           docs.emplace_back();
-          st = cmd.store->Document(instance, rest, &docs.back());
+          if (IsOrderNumber(doc_name)) st = cmd.store->Order(doc_name, &docs.back());
+          else if (!SplitDocument(doc_name, &instance, &rest))
+            return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement, or an order N/YYYY");
+          else st = cmd.store->Document(instance, rest, &docs.back());
         }
         if (!st.ok()) return cmd.Report(st);
         if (g.json) {
@@ -876,6 +904,30 @@ int main(int argc, char** argv) {
         return 0;
       }
       if (*doc_render) return DocRender(cmd, doc_name, doc_format, doc_out);
+      if (*doc_issue) {
+        if (!cmd.NeedActor()) return cmd.code;
+        mf::DocumentRecord d;
+        auto st = cmd.store->IssueOrder(issue_name, g.actor, cmd.now, &d);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) std::cout << DocumentJson(d).dump(2, ' ', false, kLenient) << "\n";
+        else std::cout << d.Id() << " (" << d.items.size() << ": " << E(JoinIds(d.items)) << ")\n";
+        return 0;
+      }
+      if (*doc && IsOrderNumber(doc_name)) {
+        if (!cmd.NeedActor()) return cmd.code;
+        std::string status;
+        std::vector<std::string> sent;
+        auto st = cmd.store->SignOrder(doc_name, g.actor, cmd.now, &status, &sent);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json)
+          std::cout << json{{"document", doc_name}, {"status", status}, {"sent", sent}}.dump(-1, ' ', false, kLenient)
+                    << "\n";
+        else
+          std::cout << doc_name << ": " << status
+                    << (sent.empty() ? std::string() : "; " + std::to_string(sent.size()) + " approved: " + E(JoinIds(sent)))
+                    << "\n";
+        return 0;
+      }
       if (*doc) {
         if (!cmd.NeedActor()) return cmd.code;
         std::string instance, rest;
@@ -905,13 +957,15 @@ int main(int argc, char** argv) {
         }
         if (g.json) {
           std::cout << json{{"lines", result.lines}, {"started", result.started}, {"events", result.events},
-                            {"signatures", result.signatures}, {"refs", result.refs}, {"dry_run", import_dry_run}}
+                            {"signatures", result.signatures}, {"issued", result.issued}, {"refs", result.refs},
+                            {"dry_run", import_dry_run}}
                            .dump(2, ' ', false, kLenient)
                     << "\n";
         } else {
           for (const auto& [ref, id] : result.refs) std::cout << "@" << E(ref) << " = " << E(id) << "\n";
           std::cout << (import_dry_run ? "would import " : "imported ") << result.lines << " line(s): " << result.started
-                    << " started, " << result.events << " event(s), " << result.signatures << " signature(s)"
+                    << " started, " << result.events << " event(s), " << result.signatures << " signature(s), "
+                    << result.issued << " order(s)"
                     << (import_dry_run ? " (dry run: nothing changed)" : "") << "\n";
         }
         return 0;

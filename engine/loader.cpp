@@ -30,7 +30,7 @@ const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "desc
                                            "started_by", "fields", "distinct", "documents", "states", "transitions"};
 const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
                                              "min", "max", "values", "item", "guardian_of"};
-const std::vector<std::string> kDocumentKeys = {"template", "signers", "title"};
+const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed"};
 const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
 const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after"};
@@ -276,6 +276,8 @@ class Loader {
     if (root["transitions"]) ParseTransitions(root["transitions"]);
     if (!errors_.empty()) return;
     def_.BuildTable();
+    CheckCollectiveDocuments();
+    if (!errors_.empty()) return;
     CheckMachine();
   }
 
@@ -543,6 +545,7 @@ class Loader {
         CheckTemplateFields(*t, M(d["template"]));
       }
       if (d["title"]) doc.title = Scalar(d["title"], "title").value_or("");
+      std::vector<Mark> signer_marks;
       if (!d["signers"]) Error(M(d), msg::MissingKey("signers", "document '" + *name + "'"));
       else {
         for (auto& [s, m] : Names(d["signers"], "signers")) {
@@ -555,10 +558,60 @@ class Loader {
             Error(m, msg::UnknownSigner(s, Closest(s, all)));
           } else {
             doc.signers.push_back(s);
+            signer_marks.push_back(m);
           }
         }
       }
+      if (d["collects"]) {
+        doc.collects_mark = M(d["collects"]);
+        if (auto c = Scalar(d["collects"], "collects")) doc.collects_name = *c;
+        if (!d["on_signed"]) Error(M(d), msg::CollectiveNeeds(*name, "on_signed"));
+        if (!d["issued_by"]) Error(M(d), msg::CollectiveNeeds(*name, "issued_by"));
+        for (size_t k = 0; k < doc.signers.size(); ++k) {
+          const int fi = def_.FieldIndex(doc.signers[k]);
+          if (fi >= 0 && def_.fields[fi].type == FieldType::kPerson)
+            Error(signer_marks[k], msg::CollectiveSigner(*name, doc.signers[k]));
+        }
+      }
+      for (const char* key : {"on_signed", "issued_by"})
+        if (d[key] && !d["collects"]) Error(KeyMark(d, key), msg::KeyOnlyFor(key, "a collective document (collects:)"));
+      if (d["on_signed"] && d["collects"]) {
+        doc.on_signed_mark = M(d["on_signed"]);
+        doc.on_signed = Scalar(d["on_signed"], "on_signed").value_or("");
+      }
+      if (d["issued_by"] && d["collects"])
+        for (auto& [r, m] : Names(d["issued_by"], "issued_by"))
+          if (CheckRole(r, m)) doc.issued_by.push_back(r);
       def_.documents.push_back(std::move(doc));
+    }
+  }
+
+  // After the states are known and the event table built: what a
+  // collective document collects, and the event its signature sends.
+  void CheckCollectiveDocuments() {
+    for (auto& doc : def_.documents) {
+      if (doc.collects_name.empty()) continue;
+      doc.collects = ResolveState(doc.collects_name, doc.collects_mark);
+      if (doc.collects < 0 || doc.on_signed.empty()) continue;
+      auto ev = std::find(def_.events.begin(), def_.events.end(), doc.on_signed);
+      if (ev == def_.events.end()) {
+        Error(doc.on_signed_mark, msg::Unknown("event", doc.on_signed, Closest(doc.on_signed, def_.events)));
+        continue;
+      }
+      doc.on_signed_event = static_cast<int>(ev - def_.events.begin());
+      auto [b, e] = def_.Candidates(doc.collects, doc.on_signed_event);
+      if (b == e) {
+        Error(doc.on_signed_mark, msg::OnSignedNotFrom(doc.name, doc.on_signed, doc.collects_name));
+        continue;
+      }
+      for (const auto& signer : doc.signers) {
+        bool may = false;
+        for (const int* i = b; i != e; ++i) {
+          const auto& by = def_.transitions[*i].by;
+          may = may || std::find(by.begin(), by.end(), signer) != by.end();
+        }
+        if (!may) Error(doc.on_signed_mark, msg::OnSignedNotBySigner(doc.name, doc.on_signed, signer));
+      }
     }
   }
 
@@ -646,6 +699,10 @@ class Loader {
       } else if (a["issue"]) {
         act.kind = Action::Kind::kIssue;
         if (auto d = Scalar(a["issue"], "issue")) act.document = ResolveDocument(*d, M(a["issue"]));
+        if (act.document >= 0 && def_.documents[act.document].Collective()) {
+          Error(M(a["issue"]), msg::CollectiveIssuedOnEnter(def_.documents[act.document].name));
+          act.document = -1;
+        }
         if (a["template"]) Error(KeyMark(a, "template"), msg::KeyOnlyFor("template", "notify"));
         if (a["after"]) Error(KeyMark(a, "after"), msg::KeyOnlyFor("after", "notify"));
         if (act.document >= 0) s.on_enter.push_back(act);

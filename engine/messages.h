@@ -85,6 +85,25 @@ inline std::string UnknownSigner(const std::string& s, const std::string& sugges
   return "unknown signer " + Q(s) + ": name a role or a person field" + Suggest(suggestion);
 }
 
+inline std::string CollectiveNeeds(const std::string& doc, std::string_view key) {
+  return "collective document " + Q(doc) + " (collects:) needs " + Q(key);
+}
+inline std::string CollectiveSigner(const std::string& doc, const std::string& field) {
+  return "collective document " + Q(doc) + " lists many instances: its signers are roles, and " + Q(field) +
+         " is a person field";
+}
+inline std::string CollectiveIssuedOnEnter(const std::string& doc) {
+  return "document " + Q(doc) + " is collective (collects:): it is issued by 'doc issue', not on entering a state";
+}
+inline std::string OnSignedNotFrom(const std::string& doc, const std::string& event, const std::string& state) {
+  return "document " + Q(doc) + " sends " + Q(event) + " to the instances in state " + Q(state) +
+         ", but no transition takes " + Q(event) + " from " + Q(state);
+}
+inline std::string OnSignedNotBySigner(const std::string& doc, const std::string& event, const std::string& signer) {
+  return "document " + Q(doc) + " sends " + Q(event) + " as its signer " + Q(signer) + ", but no transition on " +
+         Q(event) + " may be sent by " + Q(signer);
+}
+
 // ---- states, deadlines, transitions --------------------------------------
 inline std::string InitialAndFinal(const std::string& s) { return "state " + Q(s) + " cannot be both initial and final"; }
 inline std::string ActionKind() { return "an action is either {issue: DOCUMENT} or {notify: ROLES}"; }

@@ -67,6 +67,17 @@ struct DocumentDef {
   std::string title;
   std::vector<std::string> signers;  // roles or person fields
   Mark mark;
+  // A collective document (`collects: STATE`): one document listing every
+  // instance of the workflow in that state, issued by `doc issue` (by a role
+  // of `issued_by`), and when fully signed `on_signed` is sent by the signer
+  // to every listed instance in one transaction.
+  int collects = -1;
+  std::string collects_name;
+  std::vector<std::string> issued_by;
+  std::string on_signed;
+  int on_signed_event = -1;
+  Mark collects_mark, on_signed_mark;
+  bool Collective() const { return collects >= 0 || !collects_name.empty(); }
 };
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe, kIn };

@@ -14,15 +14,6 @@
 namespace mentorflow::storage {
 namespace {
 
-std::string Sha256Hex(const std::string& bytes) {
-  static const int ready = sodium_init();  // once; safe to repeat
-  (void)ready;
-  unsigned char hash[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  return hex;
-}
 
 constexpr const char* kDocumentColumns =
     "SELECT d.instance, i.workflow, i.workflow_version, d.name, d.issue, d.template, d.issued_at, d.status,"
@@ -41,6 +32,16 @@ bool SplitDoc(const std::string& doc, std::string* name, long long* issue) {
 }
 
 }  // namespace
+
+std::string Sha256Hex(const std::string& bytes) {
+  static const int ready = sodium_init();  // once; safe to repeat
+  (void)ready;
+  unsigned char hash[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return hex;
+}
 
 std::vector<Signature> SociStore::ParseSignatures(const std::string& text) {
   std::vector<Signature> out;
@@ -194,6 +195,24 @@ Status SociStore::Documents(const std::string& instance, std::vector<DocumentRec
           (sql_->prepare << std::string(kDocumentColumns) + " ORDER BY d.issued_at, d.instance, d.name, d.issue");
       for (const auto& r : rs) out->push_back(ReadDocument(r));
     }
+    // Orders: all of them, or those listing the instance.
+    std::vector<std::pair<long long, long long>> orders;
+    {
+      soci::rowset<soci::row> rs =
+          instance.empty()
+              ? (sql_->prepare << "SELECT year, number FROM orders ORDER BY issued_at, year, number")
+              : (sql_->prepare << "SELECT o.year, o.number FROM orders o WHERE EXISTS (SELECT 1 FROM order_items t"
+                                  " WHERE t.year = o.year AND t.number = o.number AND t.instance = :i)"
+                                  " ORDER BY o.issued_at, o.year, o.number",
+                 soci::use(instance));
+      for (const auto& r : rs) orders.emplace_back(RowInt(r, 0), RowInt(r, 1));
+    }
+    for (const auto& [year, number] : orders) {
+      out->emplace_back();
+      if (Status s = ReadOrder(year, number, &out->back()); !s.ok()) return s;
+    }
+    std::stable_sort(out->begin(), out->end(),
+                     [](const DocumentRecord& a, const DocumentRecord& b) { return a.issued_at < b.issued_at; });
     return Status::Ok();
   });
 }
@@ -233,14 +252,18 @@ Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::strin
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
     Tx tx(*this);
-    InstanceRecord rec;
-    const Definition* def = nullptr;
-    if (Status s = LoadInstance(doc.instance, &rec, &def, actor_id, nullptr); !s.ok()) return s;
-    // The people the document names: the instance's person fields and who signed.
+    // The people the document names: the person fields of its instance (of
+    // every instance an order lists) and who signed.
     std::vector<std::string> named, allowed;
-    const auto fields = SnapshotOf(*def, rec).fields;
-    for (size_t i = 0; i < def->fields.size(); ++i)
-      if (def->fields[i].type == FieldType::kPerson && IsSet(fields[i])) named.push_back(std::get<std::string>(fields[i]));
+    for (const auto& id : doc.number.empty() ? std::vector<std::string>{doc.instance} : doc.items) {
+      InstanceRecord rec;
+      const Definition* def = nullptr;
+      if (Status s = LoadInstance(id, &rec, &def, actor_id, nullptr); !s.ok()) return s;
+      const auto fields = SnapshotOf(*def, rec).fields;
+      for (size_t i = 0; i < def->fields.size(); ++i)
+        if (def->fields[i].type == FieldType::kPerson && IsSet(fields[i]))
+          named.push_back(std::get<std::string>(fields[i]));
+    }
     for (const auto& p : doc.places) {
       if (p.person.empty()) continue;
       named.push_back(p.person);

@@ -118,6 +118,16 @@ Snapshot SociStore::SnapshotOf(const Definition& def, const InstanceRecord& rec)
       int d = def.DocumentIndex(docs.name);
       if (d >= 0) snap.signed_documents[d] = docs.status == "signed";
     });
+    // A collective document is signed for this instance when a signed order
+    // of that kind lists it.
+    for (size_t d = 0; d < def.documents.size(); ++d) {
+      if (!def.documents[d].Collective()) continue;
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM order_items t JOIN orders o ON o.year = t.year AND o.number = t.number"
+               " WHERE t.instance = :i AND o.workflow = :w AND o.name = :n AND o.status = 'signed'",
+          soci::into(n), soci::use(rec.id), soci::use(def.name), soci::use(def.documents[d].name);
+      snap.signed_documents[d] = n > 0;
+    }
   }
   return snap;
 }

@@ -136,6 +136,9 @@ struct Statements {
   bool sqlite_;
 };
 
+// The SHA-256 of `bytes` as 64 lowercase hex digits (libsodium).
+std::string Sha256Hex(const std::string& bytes);
+
 class SociStore : public Store {
  public:
   SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options);
@@ -175,6 +178,12 @@ class SociStore : public Store {
   bool LoadSubject(const std::string& person_id, ConsentSubject* out);
   Status ExportPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                       std::string* json_text) override;
+  Status IssueOrder(const std::string& name, const std::string& actor_id, const Now& now,
+                    DocumentRecord* out) override;
+  Status Order(const std::string& number, DocumentRecord* out) override;
+  Status SignOrder(const std::string& number, const std::string& actor_id, const Now& now, std::string* status_out,
+                   std::vector<std::string>* sent) override;
+  Status ReadOrder(long long year, long long number, DocumentRecord* out);
   Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
                             const Now& now) override;
   Status Start(const std::string& workflow, const Input& input, const std::string& parent,

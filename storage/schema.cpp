@@ -98,6 +98,18 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "UPDATE documents SET status = 'superseded' WHERE issue < (SELECT MAX(d.issue) FROM documents d"
         " WHERE d.instance = documents.instance AND d.name = documents.name)",
     },
+    {
+        // 5: collective documents (the director's order for every pending
+        // pair): numbered per year, each listing instances with the history
+        // entry each was at when the order was issued.
+        "CREATE TABLE orders (year BIGINT NOT NULL, number BIGINT NOT NULL, workflow TEXT NOT NULL,"
+        " workflow_version BIGINT NOT NULL, name TEXT NOT NULL, template TEXT NOT NULL, issued_at TEXT NOT NULL,"
+        " issued_by TEXT NOT NULL, status TEXT NOT NULL, signatures TEXT NOT NULL, content TEXT NOT NULL,"
+        " sha256 TEXT NOT NULL, PRIMARY KEY (year, number))",
+        "CREATE TABLE order_items (year BIGINT NOT NULL, number BIGINT NOT NULL, position BIGINT NOT NULL,"
+        " instance TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (year, number, position))",
+        "CREATE INDEX order_items_by_instance ON order_items (instance)",
+    },
 };
 
 const SettingDef* FindSetting(const std::string& key) {

@@ -56,7 +56,11 @@ struct DocumentRecord {
     std::string signed_by, signed_by_name;  // who signed: the person, or their guardian ("guardian of ID")
   };
   std::vector<Place> places;
-  std::string Id() const { return instance + ":" + name + ":" + std::to_string(issue); }
+  // A collective document (an order): its number "N/YYYY", who issued it,
+  // and the instances it lists, in order; `instance` is then empty.
+  std::string number, issued_by;
+  std::vector<std::string> items;
+  std::string Id() const { return number.empty() ? instance + ":" + name + ":" + std::to_string(issue) : number; }
 };
 
 struct InstanceRecord {
@@ -244,6 +248,20 @@ class Store {
   // when empty), oldest first. `Document` reads one: DOC is NAME or
   // NAME:ISSUE (the latest issue when no ISSUE is given).
   virtual Status Documents(const std::string& instance, std::vector<DocumentRecord>* out) = 0;
+  // Collective documents. IssueOrder: `name` is a collective document (or
+  // its template) of a registered workflow; the order lists every instance
+  // in the state it collects, is numbered N/YYYY (per calendar year) and
+  // supersedes the earlier unsigned orders of its kind. Refused when the
+  // actor holds none of its `issued_by` roles or nothing awaits it.
+  virtual Status IssueOrder(const std::string& name, const std::string& actor_id, const Now& now,
+                            DocumentRecord* out) = 0;
+  virtual Status Order(const std::string& number, DocumentRecord* out) = 0;
+  // Signs order `number`; the signature that completes it sends its
+  // `on_signed` event to every listed instance in the same transaction, all
+  // or none: an instance that left the collected state since the order was
+  // issued, or whose event is refused, refuses the signature, naming it.
+  virtual Status SignOrder(const std::string& number, const std::string& actor_id, const Now& now,
+                           std::string* status_out, std::vector<std::string>* sent) = 0;
   virtual Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) = 0;
 
   // ---- time ----
@@ -296,7 +314,7 @@ class Store {
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
 
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 };
 
 }  // namespace mentorflow

@@ -125,15 +125,18 @@ TEST_F(Cli_Import, AFileIsAppliedInOneGo) {
   auto out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["lines"], 7);
   EXPECT_EQ(out["started"], 1);
-  EXPECT_EQ(out["events"], 3);
-  EXPECT_EQ(out["signatures"], 3);
+  EXPECT_EQ(out["events"], 2);
+  EXPECT_EQ(out["signatures"], 3);  // two on the agreement, the director's on the order
+  EXPECT_EQ(out["issued"], 1);
+  EXPECT_EQ(out["refs"]["order"], "1/2026");
   const std::string id = out["refs"]["pair"].get<std::string>();
   auto show = nlohmann::json::parse(Db("show " + id + " --json").out);
   EXPECT_EQ(show["state"], "active");
   auto history = nlohmann::json::parse(Db("history " + id + " --json").out);
-  // start, submit, two signatures, ready, the order's signature, approve: signatures are history too.
+  // start, submit, two signatures, ready, listed on the order, approve (by the order's signature).
   ASSERT_EQ(history.size(), 7u);
   EXPECT_EQ(history[2]["event"], "sign");
+  EXPECT_EQ(history[5]["event"], "listed");
   EXPECT_EQ(history[6]["actor"], "d1");
   EXPECT_EQ(history[6]["event"], "approve");
   EXPECT_EQ(history[6]["at"], "2026-09-09T21:00:00Z") << "each line's \"at\" is when it happened (Moscow time)";

@@ -111,14 +111,21 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   ASSERT_TRUE(store_->Sign(id, "agreement", "g1", At("2026-09-03"), &doc_status).ok());  // for the minor s1
   EXPECT_EQ(doc_status, "signed");
   ASSERT_TRUE(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).ok());
-  ASSERT_TRUE(store_->Sign(id, "order", "d1", At("2026-09-03"), &doc_status).ok());
-  ASSERT_TRUE(store_->Send(id, "approve", {}, "d1", At("2026-09-10"), &rec, &r).ok());
+  DocumentRecord order;
+  ASSERT_TRUE(store_->IssueOrder("order_assign_pairs", "c1", At("2026-09-03"), &order).ok());
+  EXPECT_EQ(order.Id(), "1/2026");
+  EXPECT_EQ(order.items, std::vector<std::string>{id});
+  std::vector<std::string> sent;
+  ASSERT_TRUE(store_->SignOrder("1/2026", "d1", At("2026-09-10"), &doc_status, &sent).ok());
+  EXPECT_EQ(doc_status, "signed");
+  EXPECT_EQ(sent, std::vector<std::string>{id});
+  ASSERT_TRUE(store_->Show(id, &rec).ok());
   EXPECT_EQ(rec.state, "active");
   EXPECT_NE(rec.fields_json.find("\"ends_on\":\"2027-06-10\""), std::string::npos) << rec.fields_json;
   ASSERT_TRUE(store_->Send(id, "terminate_by_mentor", {{"termination_reason", "переезд"}}, "m1", At("2026-10-01"), &rec, &r).ok());
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store_->History(id, &h).ok());
-  // start, submit, two signatures of the agreement, ready, the order's signature, approve, terminate.
+  // start, submit, two signatures of the agreement, ready, listed on the order, approve, terminate.
   ASSERT_EQ(h.size(), 8u);
   EXPECT_EQ(h[0].event, "start");
   EXPECT_EQ(h[2].event, "sign");
@@ -126,7 +133,9 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   EXPECT_EQ(h[2].role, "mentor");
   EXPECT_EQ(h[2].note, "agreement issue 1 signed as mentor");
   EXPECT_EQ(h[3].note, "agreement issue 1 signed as mentee; the document is signed");
-  EXPECT_EQ(h[5].actor, "d1");
+  EXPECT_EQ(h[5].event, "listed");
+  EXPECT_EQ(h[5].note, "listed on order 1/2026");
+  EXPECT_EQ(h[6].actor, "d1");
   EXPECT_EQ(h[7].event, "terminate_by_mentor");
   EXPECT_EQ(h[7].role, "mentor");
   EXPECT_NE(h[7].changes_json.find("переезд"), std::string::npos);
@@ -162,6 +171,9 @@ TEST_P(StorageTest, Refusal_BadInputChangesNothing) {
   EXPECT_EQ(store_->Start("mentoring_pair", {{"months", "nine"}}, "", "c1", At("2026-09-02"), &rec, &r).code(),
             Code::kBadInput);
   EXPECT_EQ(store_->Sign(id, "order", "d1", At("2026-09-03"), nullptr).code(), Code::kNotFound);  // not issued yet
+  DocumentRecord order;
+  EXPECT_EQ(store_->IssueOrder("order_assign_pairs", "c1", At("2026-09-03"), &order).code(), Code::kRefused);  // none waits
+  EXPECT_EQ(store_->SignOrder("1/2026", "d1", At("2026-09-03"), nullptr, nullptr).code(), Code::kNotFound);
   EXPECT_EQ(store_->AddPerson({"c1", "dup", {"curator"}, "", "", ""}, "d1", At("2026-09-02")).code(), Code::kConflict);
   EXPECT_EQ(store_->AddPerson({"x1", "x", {"mentee"}, "2012-02-30", "", ""}, "d1", At("2026-09-02")).code(), Code::kBadInput);
   EXPECT_EQ(store_->SetConsent("nobody", true, "c1", At("2026-09-02")).code(), Code::kNotFound);

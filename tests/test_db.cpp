@@ -72,7 +72,8 @@ std::string DumpTables(const std::string& url) {
   OpenRaw(s, url);
   std::string out;
   for (const char* t : {"schema_version", "workflow_definitions", "people", "person_roles", "person_data", "counters",
-                        "instances", "history", "timers", "reminders", "documents", "settings", "person_history"}) {
+                        "instances", "history", "timers", "reminders", "documents", "settings", "person_history",
+                        "orders", "order_items"}) {
     soci::rowset<soci::row> rs = (s.prepare << std::string("SELECT * FROM ") + t);
     out += std::string("## ") + t + "\n";
     std::vector<std::string> lines;

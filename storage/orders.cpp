@@ -1,0 +1,336 @@
+// Collective documents: one order listing every instance that awaits it
+// (`collects: STATE` in the YAML), numbered N/YYYY, whose completing
+// signature sends `on_signed` to every listed instance in one transaction.
+#include <algorithm>
+
+#include "engine/document_lifecycle.h"
+#include "engine/render.h"
+#include "engine/text.h"
+#include "storage/statements.h"
+
+namespace mentorflow::storage {
+namespace {
+
+// "12/2026" -> 12, 2026.
+bool SplitNumber(const std::string& text, long long* number, long long* year) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash > 9 || text.size() - slash != 5) return false;
+  const std::string n = text.substr(0, slash), y = text.substr(slash + 1);
+  if (n.find_first_not_of("0123456789") != std::string::npos || y.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  *number = std::stoll(n);
+  *year = std::stoll(y);
+  return *number > 0;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string NumberText(long long number, long long year) { return std::to_string(number) + "/" + std::to_string(year); }
+
+}  // namespace
+
+Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* out) {
+  std::string workflow, name, template_name, issued_at, issued_by, status, signatures, content, sha256;
+  long long version = 0;
+  soci::indicator ind = soci::i_null;
+  *sql_ << "SELECT workflow, workflow_version, name, template, issued_at, issued_by, status, signatures, content,"
+           " sha256 FROM orders WHERE year = :y AND number = :n",
+      soci::into(workflow, ind), soci::into(version), soci::into(name), soci::into(template_name),
+      soci::into(issued_at), soci::into(issued_by), soci::into(status), soci::into(signatures), soci::into(content),
+      soci::into(sha256), soci::use(year), soci::use(number);
+  if (ind != soci::i_ok) return Status::NotFound("no order " + NumberText(number, year));
+  Status st;
+  const Definition* def = DefinitionFor(workflow, static_cast<int>(version), &st);
+  if (!def) return st;
+  const int di = def->DocumentIndex(name);
+  if (di < 0) throw StoredStateError("order " + NumberText(number, year) + ": its workflow has no document '" + name + "'");
+  const DocumentDef& dd = def->documents[di];
+  DocumentRecord d;
+  d.workflow = workflow;
+  d.name = name;
+  d.number = NumberText(number, year);
+  d.issue = number;
+  d.title = dd.title.empty() ? dd.name : dd.title;
+  d.template_name = template_name;
+  d.issued_at = issued_at;
+  d.issued_by = issued_by;
+  d.status = status;
+  d.content = content;
+  d.sha256 = sha256;
+  d.intact = Sha256Hex(content) == sha256;
+  const auto sigs = ParseSignatures(signatures);
+  for (const auto& as : dd.signers) {
+    DocumentRecord::Place p;
+    p.as = as;
+    p.title = as;
+    for (const auto& s : sigs)
+      if (s.as == as) {
+        p.person = p.signed_by = s.person;
+        p.capacity = s.capacity;
+        p.signed_at = s.at;
+      }
+    if (!p.person.empty()) p.name = p.signed_by_name = PersonName(p.person);
+    d.places.push_back(std::move(p));
+  }
+  soci::rowset<std::string> rs = (sql_->prepare << "SELECT instance FROM order_items WHERE year = :y AND number = :n"
+                                                   " ORDER BY position",
+                                  soci::use(year), soci::use(number));
+  for (const auto& i : rs) d.items.push_back(i);
+  *out = std::move(d);
+  return Status::Ok();
+}
+
+Status SociStore::Order(const std::string& number_text, DocumentRecord* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    long long number = 0, year = 0;
+    if (!SplitNumber(number_text, &number, &year))
+      return Status::BadInput("an order is NUMBER/YEAR, e.g. 12/2026");
+    return ReadOrder(year, number, out);
+  });
+}
+
+Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor_id, const Now& now,
+                             DocumentRecord* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckId("a document", wanted); !s.ok()) return s;
+    Tx tx(*this);
+    // Which collective document: by its name or its template's, in the
+    // latest version of each registered workflow.
+    const Definition* def = nullptr;
+    const DocumentDef* dd = nullptr;
+    std::vector<std::string> known;
+    {
+      std::vector<std::pair<std::string, long long>> latest;
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << "SELECT name, MAX(version) FROM workflow_definitions GROUP BY name ORDER BY name");
+      for (const auto& r : rs) latest.emplace_back(r.get<std::string>(0), RowInt(r, 1));
+      for (const auto& [wf, v] : latest) {
+        Status st;
+        const Definition* d = DefinitionFor(wf, static_cast<int>(v), &st);
+        if (!d) return st;
+        for (const auto& doc : d->documents) {
+          if (!doc.Collective()) continue;
+          known.push_back(doc.name);
+          if (doc.name != wanted && doc.template_name != wanted) continue;
+          if (dd)
+            return Status::BadInput("'" + wanted + "' names collective documents of both " + def->name + " and " +
+                                    d->name + "; give the document's own name");
+          def = d;
+          dd = &doc;
+        }
+      }
+    }
+    if (!dd)
+      return Status::NotFound("no collective document '" + wanted + "' in the registered workflows" +
+                              (known.empty() ? std::string(" (none declares one)") : " (they have: " + Join(known) + ")"));
+    const Actor actor = LoadActor(actor_id);
+    if (std::none_of(dd->issued_by.begin(), dd->issued_by.end(), [&](const std::string& r) { return actor.Holds(r); }))
+      return Status(Code::kRefused,
+                    "role: " + actor_id + " may not issue '" + dd->name + "' (it is issued by " +
+                        Join(dd->issued_by) + ")",
+                    "role");
+    const std::string& state = def->states[dd->collects].name;
+    // Every instance waiting in the collected state, under any version whose
+    // definition collects it the same way (instances of older versions keep
+    // the documents they were started with).
+    std::vector<InstanceRecord> items;
+    std::vector<const Definition*> item_defs;
+    {
+      std::vector<std::string> ids;
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w AND state = :s"
+                                                       " ORDER BY created, id",
+                                      soci::use(def->name), soci::use(state));
+      for (const auto& id : rs) ids.push_back(id);
+      for (const auto& id : ids) {
+        InstanceRecord rec;
+        const Definition* d = nullptr;
+        if (Status s = LoadInstance(id, &rec, &d, "", nullptr); !s.ok()) return s;
+        const int di = d->DocumentIndex(dd->name);
+        if (di < 0 || d->documents[di].collects != d->StateIndex(state)) continue;
+        items.push_back(rec);
+        item_defs.push_back(d);
+      }
+    }
+    if (items.empty())
+      return Status(Code::kRefused,
+                    "empty: no " + def->name + " is in state '" + state + "' awaiting '" + dd->name + "'; nothing was issued",
+                    "empty");
+    // Earlier orders of this kind not yet signed are superseded.
+    {
+      std::vector<std::tuple<long long, long long, std::string>> open;
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT year, number, status FROM orders WHERE workflow = :w"
+                                                     " AND name = :n AND status IN ('issued', 'partly_signed')",
+                                    soci::use(def->name), soci::use(dd->name));
+      for (const auto& r : rs) open.emplace_back(RowInt(r, 0), RowInt(r, 1), r.get<std::string>(2));
+      for (const auto& [y, n, status] : open) {
+        auto from = ParseDocumentStatus(status);
+        if (!from) throw StoredStateError("order " + NumberText(n, y) + " has status '" + status + "'");
+        DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSupersede);
+        if (!step.status.ok()) return step.status;
+        std::string to(DocumentStatusName(step.to));
+        long long yy = y, nn = n;
+        *sql_ << "UPDATE orders SET status = :s WHERE year = :y AND number = :n", soci::use(to), soci::use(yy),
+            soci::use(nn);
+      }
+    }
+    const long long year = std::stoll(FormatDate(now.today).substr(0, 4));
+    const std::string counter = "order:" + std::to_string(year);
+    long long number = 0;
+    {
+      int have = 0;
+      *sql_ << "SELECT COUNT(*) FROM counters WHERE name = :n", soci::into(have), soci::use(counter);
+      if (have == 0) *sql_ << "INSERT INTO counters (name, value) VALUES (:n, 0)", soci::use(counter);
+      *sql_ << "UPDATE counters SET value = value + 1 WHERE name = :n RETURNING value", soci::into(number),
+          soci::use(counter);
+    }
+    const std::string number_text = NumberText(number, year);
+    // The text: the institution, the order's number and date, who issued
+    // it, and one entry per instance with what its own documents show.
+    json ctx = {{"institution", {{"name", Setting("institution")}}},
+                {"today", RussianDate(FormatDate(now.today))},
+                {"document", {{"name", dd->name}, {"title", dd->title}, {"id", number_text}}},
+                {"order", {{"number", number_text}, {"date", RussianDate(FormatDate(now.today))}}},
+                {"workflow", {{"name", def->name}, {"title", def->title}}},
+                {"issuer", {{"id", actor_id}, {"name", PersonName(actor_id)}}},
+                {"count", items.size()}};
+    for (const auto& role : dd->issued_by)
+      if (actor.Holds(role)) ctx[role] = ctx["issuer"];
+    json entries = json::array();
+    for (size_t k = 0; k < items.size(); ++k) {
+      const Definition& d = *item_defs[k];
+      json e = DocumentContext(d, d.documents[d.DocumentIndex(dd->name)], items[k].id,
+                               SnapshotOf(d, items[k]).fields, 0, now);
+      if (e["institution"].contains("director")) ctx["institution"]["director"] = e["institution"]["director"];
+      for (const char* key : {"institution", "today", "document", "workflow"}) e.erase(key);
+      e["n"] = k + 1;
+      entries.push_back(std::move(e));
+    }
+    ctx["items"] = std::move(entries);
+    std::string content;
+    if (Status s = RenderDocumentTemplate(options_.templates_dir, dd->template_name, ctx, &content); !s.ok()) return s;
+    const std::string at = FormatInstant(now.instant), sha = Sha256Hex(content), none = "[]", issued = "issued";
+    long long version = def->version;
+    *sql_ << "INSERT INTO orders (year, number, workflow, workflow_version, name, template, issued_at, issued_by,"
+             " status, signatures, content, sha256) VALUES (:y, :n, :w, :v, :d, :t, :a, :b, :s, :g, :c, :h)",
+        soci::use(year), soci::use(number), soci::use(def->name), soci::use(version), soci::use(dd->name),
+        soci::use(dd->template_name), soci::use(at), soci::use(actor_id), soci::use(issued), soci::use(none),
+        soci::use(content), soci::use(sha);
+    // Each listed instance notes the order; the note's entry is where the
+    // instance stood when the order was issued.
+    for (size_t k = 0; k < items.size(); ++k) {
+      if (Status s = AppendNote(*item_defs[k], items[k], actor_id, dd->issued_by.front(), "listed",
+                                "listed on " + dd->name + " " + number_text, now);
+          !s.ok())
+        return s;
+      long long position = static_cast<long long>(k) + 1, seq = items[k].version + 1;
+      *sql_ << "INSERT INTO order_items (year, number, position, instance, seq) VALUES (:y, :n, :p, :i, :s)",
+          soci::use(year), soci::use(number), soci::use(position), soci::use(items[k].id), soci::use(seq);
+    }
+    if (Status s = ReadOrder(year, number, out); !s.ok()) return s;
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
+Status SociStore::SignOrder(const std::string& number_text, const std::string& actor_id, const Now& now,
+                            std::string* status_out, std::vector<std::string>* sent) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    long long number = 0, year = 0;
+    if (!SplitNumber(number_text, &number, &year)) return Status::BadInput("an order is NUMBER/YEAR, e.g. 12/2026");
+    Tx tx(*this);
+    if (!sqlite_)  // two directors at once: one after the other
+      *sql_ << "SELECT number FROM orders WHERE year = :y AND number = :n FOR UPDATE", soci::into(number),
+          soci::use(year), soci::use(number);
+    DocumentRecord order;
+    if (Status s = ReadOrder(year, number, &order); !s.ok()) return s;
+    Status st;
+    long long wv = 0;
+    *sql_ << "SELECT workflow_version FROM orders WHERE year = :y AND number = :n", soci::into(wv), soci::use(year),
+        soci::use(number);
+    const Definition* def = DefinitionFor(order.workflow, static_cast<int>(wv), &st);
+    if (!def) return st;
+    const DocumentDef& dd = def->documents[def->DocumentIndex(order.name)];
+    auto from = ParseDocumentStatus(order.status);
+    if (!from) throw StoredStateError("order " + number_text + " has status '" + order.status + "'");
+    if (!order.intact)
+      return Status(Code::kRefused,
+                    "altered: order " + number_text +
+                        " no longer matches the SHA-256 it was issued with (its stored text was changed); it cannot"
+                        " be signed — the curator issues a new one",
+                    "altered");
+    if (*from == DocumentStatus::kSuperseded)
+      return Status(Code::kRefused,
+                    "document: order " + number_text + " was superseded by a later order; sign the latest (doc list)",
+                    "document");
+    std::string sigs_text;
+    *sql_ << "SELECT signatures FROM orders WHERE year = :y AND number = :n", soci::into(sigs_text), soci::use(year),
+        soci::use(number);
+    std::vector<Signature> sigs = ParseSignatures(sigs_text);
+    const Actor actor = LoadActor(actor_id);
+    const std::vector<Value> no_fields(def->fields.size());
+    SignRuling ruling = MaySign(*def, dd, -1, no_fields, actor, sigs, {}, now.today);
+    if (!ruling.status.ok()) return ruling.status;
+    sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant)});
+    const bool all = FullySigned(*def, dd, no_fields, sigs);
+    DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
+    if (!step.status.ok()) return step.status;
+    json arr = json::array();
+    for (const auto& s : sigs) arr.push_back({{"person", s.person}, {"as", s.as}, {"capacity", s.capacity}, {"at", s.at}});
+    std::string status(DocumentStatusName(step.to)), text = arr.dump();
+    *sql_ << "UPDATE orders SET signatures = :g, status = :s WHERE year = :y AND number = :n", soci::use(text),
+        soci::use(status), soci::use(year), soci::use(number);
+    if (all) {
+      // Every listed instance still where it was when the order was issued,
+      // then the event to each: one refusal and nothing is applied.
+      std::vector<std::pair<std::string, long long>> items;
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT instance, seq FROM order_items WHERE year = :y"
+                                                     " AND number = :n ORDER BY position",
+                                    soci::use(year), soci::use(number));
+      for (const auto& r : rs) items.emplace_back(r.get<std::string>(0), RowInt(r, 1));
+      const std::string reissue = "; nothing was approved — the curator issues a new order (doc issue " + dd.name + ")";
+      for (const auto& [id, seq] : items) {
+        InstanceRecord rec;
+        const Definition* d = nullptr;
+        if (Status s = LoadInstance(id, &rec, &d, "", nullptr); !s.ok()) return s;
+        const std::string collected = def->states[dd.collects].name;
+        long long moved = 0;
+        std::string event, at;
+        soci::indicator ei = soci::i_null;
+        *sql_ << "SELECT MIN(seq) FROM history WHERE instance = :i AND seq > :s AND from_state <> to_state",
+            soci::into(moved, ei), soci::use(id), soci::use(seq);
+        if (ei == soci::i_ok)
+          *sql_ << "SELECT event, at FROM history WHERE instance = :i AND seq = :s", soci::into(event), soci::into(at),
+              soci::use(id), soci::use(moved);
+        if (rec.state != collected || ei == soci::i_ok)
+          return Status(Code::kRefused,
+                        "changed: " + d->name + " " + id + " has changed since order " + number_text +
+                            " was issued (" +
+                            (ei == soci::i_ok ? "'" + event + "' on " + at.substr(0, 10) + ", " : std::string()) +
+                            "now in state '" + rec.state + "')" + reissue,
+                        "changed");
+        InstanceRecord after;
+        Refusal refusal;
+        Status s = Send(id, dd.on_signed, {}, actor_id, now, &after, &refusal);
+        if (!s.ok())
+          return Status(s.code(), "changed: " + d->name + " " + id + " cannot take '" + dd.on_signed + "': " +
+                                      s.message() + reissue,
+                        s.code() == Code::kRefused ? "changed" : s.rule());
+        if (sent) sent->push_back(id);
+      }
+    }
+    tx.Commit();
+    if (status_out) *status_out = status;
+    return Status::Ok();
+  });
+}
+
+}  // namespace mentorflow::storage

@@ -1,0 +1,175 @@
+// The director's order for every pending pair, on both backends through the
+// command line: one order lists the pairs awaiting approval, numbered per
+// year; the director's signature approves them all in one transaction, or
+// none when a listed pair changed since the order was issued.
+#include <gtest/gtest.h>
+
+#include "tests/store_fixture.h"
+
+namespace mentorflow::testing {
+namespace {
+
+using nlohmann::json;
+
+class Orders : public CliDatabase {
+ protected:
+  void SetUp() override {
+    CliDatabase::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_EQ(Db("person add g1 --name 'Ольга Иванова' --role guardian --birth 1985-01-01 --as c1", "2026-09-01").code, 0);
+    for (int k = 1; k <= 3; ++k) {
+      const std::string n = std::to_string(k);
+      ASSERT_EQ(Db("person add m" + n + " --name 'Наставник Номер" + n + "' --role mentor --birth 1990-01-0" + n +
+                       " --as c1",
+                   "2026-09-01")
+                    .code,
+                0);
+      // s1 is a minor with a guardian; the others are adults.
+      ASSERT_EQ(Db("person add s" + n + " --name 'Ученик <b>Номер" + n + "</b>' --role mentee --birth " +
+                       (k == 1 ? "2012-05-05 --guardian g1" : "2004-01-0" + n) + " --as c1",
+                   "2026-09-01")
+                    .code,
+                0);
+      ASSERT_EQ(Db("consent sign m" + n + " --as m" + n, "2026-09-01").code, 0);
+      ASSERT_EQ(Db("consent sign s" + n + " --as " + (k == 1 ? std::string("g1") : "s" + n), "2026-09-01").code, 0);
+      auto r = Db("start mentoring_pair --as c1 --set mentor=m" + n + " --set mentee=s" + n +
+                      (k == 1 ? " --set guardian=g1" : "") + " --set form=virtual --set kind=volunteer_pupil",
+                  "2026-09-01");
+      ASSERT_EQ(r.code, 0) << r.err;
+      const std::string id = r.out.substr(0, r.out.find('\n'));
+      pairs_.push_back(id);
+      ASSERT_EQ(Db("send " + id + " submit --as c1", "2026-09-01").code, 0);
+      ASSERT_EQ(Db("doc sign " + id + ":agreement --as m" + n, "2026-09-02").code, 0);
+      ASSERT_EQ(Db("doc sign " + id + ":agreement --as " + (k == 1 ? std::string("g1") : "s" + n), "2026-09-02").code, 0);
+      ASSERT_EQ(Db("send " + id + " ready --as c1", "2026-09-02").code, 0);
+    }
+  }
+  std::string State(const std::string& id) { return Json("show " + id, "2026-09-03")["state"]; }
+  std::vector<std::string> pairs_;
+};
+
+TEST_P(Orders, OneOrderListsEveryPendingPairAndItsSignatureApprovesThemAll) {
+  auto order = Json("doc issue order_assign_pairs --as c1", "2026-09-03");
+  EXPECT_EQ(order["id"], "1/2026");
+  EXPECT_EQ(order["items"], json(pairs_));
+  EXPECT_EQ(order["status"], "issued");
+  EXPECT_EQ(order["issued_by"], "c1");
+  EXPECT_TRUE(order["instance"].is_null());
+  EXPECT_EQ(order["sha256"].get<std::string>().size(), 64u);
+  // Its text lists every pair, names escaped, with the curator responsible.
+  auto html = Db("doc render 1/2026 --as c1", "2026-09-03");
+  ASSERT_EQ(html.code, 0) << html.err;
+  for (const char* text : {"Приказ № 1/2026 от 03.09.2026", "Наставник Номер1", "Ученик &lt;b&gt;Номер3&lt;/b&gt;",
+                           "Ольга Иванова", "Виртуальное (дистанционное) наставничество", "волонтёр — воспитанник",
+                           "Мария Петрова", "Ольга Карпова"})
+    EXPECT_NE(html.out.find(text), std::string::npos) << text;
+  EXPECT_EQ(html.out.find("<b>Номер"), std::string::npos);
+  // Each pair shows the order among its documents.
+  bool listed = false;
+  for (const auto& d : Json("doc list " + pairs_[1], "2026-09-03")) listed = listed || d["id"] == "1/2026";
+  EXPECT_TRUE(listed);
+  for (const auto& id : pairs_) EXPECT_EQ(State(id), "approval");
+
+  auto signed_ = Db("doc sign 1/2026 --as d1 --json", "2026-09-04");
+  ASSERT_EQ(signed_.code, 0) << signed_.err;
+  auto out = json::parse(signed_.out);
+  EXPECT_EQ(out["status"], "signed");
+  EXPECT_EQ(out["sent"], json(pairs_));
+  for (const auto& id : pairs_) {
+    EXPECT_EQ(State(id), "active") << id;
+    auto h = Json("history " + id, "2026-09-04");
+    EXPECT_EQ(h.back()["event"], "approve");
+    EXPECT_EQ(h.back()["actor"], "d1");
+    EXPECT_EQ(Json("show " + id, "2026-09-04")["fields"]["ends_on"], "2027-06-04");  // 9 months from approval
+  }
+  EXPECT_EQ(Json("doc show 1/2026", "2026-09-04")["signers"][0]["person"], "d1");
+  // Signed once: a second signature is refused.
+  EXPECT_EQ(Db("doc sign 1/2026 --as d1", "2026-09-04").code, 3);
+  // Nothing left to order.
+  auto empty = Db("doc issue order_assign_pairs --as c1", "2026-09-05");
+  EXPECT_EQ(empty.code, 3);
+  EXPECT_NE(empty.err.find("no mentoring_pair is in state 'approval'"), std::string::npos) << empty.err;
+}
+
+TEST_P(Orders, APairChangedAfterIssueRefusesTheSignatureAndNothingIsApproved) {
+  ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-03").code, 0);
+  ASSERT_EQ(Db("send " + pairs_[1] + " terminate_by_mentor --set termination_reason=Переезд --as m2", "2026-09-03").code,
+            0);
+  const std::string before = DumpTables(db_->url());
+  auto r = Db("doc sign 1/2026 --as d1", "2026-09-04");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("mentoring_pair " + pairs_[1] + " has changed since order 1/2026 was issued"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("now in state 'terminated'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was approved"), std::string::npos) << r.err;
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  EXPECT_EQ(State(pairs_[0]), "approval");
+  EXPECT_EQ(State(pairs_[2]), "approval");
+  // The curator re-issues: the new order lists the two left, the old one is
+  // superseded and cannot be signed.
+  auto again = Json("doc issue order_assign_pairs --as c1", "2026-09-04");
+  EXPECT_EQ(again["id"], "2/2026");
+  EXPECT_EQ(again["items"], json({pairs_[0], pairs_[2]}));
+  EXPECT_EQ(Json("doc show 1/2026", "2026-09-04")["status"], "superseded");
+  auto old = Db("doc sign 1/2026 --as d1", "2026-09-04");
+  EXPECT_EQ(old.code, 3);
+  EXPECT_NE(old.err.find("superseded"), std::string::npos) << old.err;
+  ASSERT_EQ(Db("doc sign 2/2026 --as d1", "2026-09-04").code, 0);
+  EXPECT_EQ(State(pairs_[0]), "active");
+  EXPECT_EQ(State(pairs_[2]), "active");
+  // A new year starts the numbering again.
+  EXPECT_EQ(Db("doc issue order_assign_pairs --as c1", "2027-01-10").code, 3);  // nothing pending
+}
+
+// A pair that left approval and came back (documents again, a new consent)
+// is not the pair the order listed.
+TEST_P(Orders, AConsentRevokedAfterIssueRefusesTheSignature) {
+  ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-03").code, 0);
+  ASSERT_EQ(Db("consent revoke s3 --as s3", "2026-09-03").code, 0);
+  const std::string before = DumpTables(db_->url());
+  auto r = Db("doc sign 1/2026 --as d1", "2026-09-04");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("mentoring_pair " + pairs_[2]), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was approved"), std::string::npos) << r.err;
+  EXPECT_EQ(DumpTables(db_->url()), before);
+}
+
+TEST_P(Orders, OnlyTheIssuingRoleIssuesAndOnlyTheDirectorSigns) {
+  const std::string before = DumpTables(db_->url());
+  for (const char* who : {"m1", "d1", "g1"}) {
+    auto r = Db(std::string("doc issue order_assign_pairs --as ") + who, "2026-09-03");
+    EXPECT_EQ(r.code, 3) << who << r.err;
+    EXPECT_NE(r.err.find("may not issue 'order' (it is issued by curator)"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(Db("doc issue no_such_order --as c1", "2026-09-03").code, 2);
+  EXPECT_EQ(Db("doc issue order_assign_pairs", "2026-09-03").code, 1);
+  EXPECT_EQ(Db("doc sign 9/2026 --as d1", "2026-09-03").code, 2);
+  EXPECT_EQ(Db("doc show 9/2026", "2026-09-03").code, 2);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  ASSERT_EQ(Db("doc issue order --as c1", "2026-09-03").code, 0);  // by the document's own name too
+  const std::string issued = DumpTables(db_->url());
+  for (const char* who : {"c1", "m1", "s2"}) {
+    auto r = Db(std::string("doc sign 1/2026 --as ") + who, "2026-09-04");
+    EXPECT_EQ(r.code, 3) << who;
+    EXPECT_NE(r.err.find("is not a signer of 'order'"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(Db("doc render 1/2026 --as m1", "2026-09-04").code, 3);  // names other pairs' people
+  EXPECT_EQ(DumpTables(db_->url()), issued);
+}
+
+TEST_P(Orders, AnAlteredOrderIsNotSigned) {
+  ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-03").code, 0);
+  ExecSql(db_->url(), "UPDATE orders SET content = REPLACE(content, 'Номер2', 'Номер9')");
+  const std::string before = DumpTables(db_->url());
+  auto r = Db("doc sign 1/2026 --as d1", "2026-09-04");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("no longer matches the SHA-256"), std::string::npos) << r.err;
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  for (const auto& id : pairs_) EXPECT_EQ(State(id), "approval");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Orders, ::testing::Values("sqlite", "postgresql"));
+
+}  // namespace
+}  // namespace mentorflow::testing

@@ -703,8 +703,12 @@ int main(int argc, char** argv) {
   std::string consent_person;
   auto* consent = app.add_subcommand("consent", "Consent to personal data processing: sign or revoke");
   consent->require_subcommand(1);
-  auto* consent_sign = consent->add_subcommand("sign", "Record a person's signed consent");
+  std::string consent_paper;
+  auto* consent_sign = consent->add_subcommand(
+      "sign", "Issue and sign a person's consent document (the person, their guardian for a minor, or a curator "
+              "recording a paper form with --paper)");
   consent_sign->add_option("PERSON", consent_person, "Person id")->required();
+  consent_sign->add_option("--paper", consent_paper, "A curator records a paper form: the date written on it (YYYY-MM-DD)");
   auto* consent_revoke = consent->add_subcommand("revoke", "Revoke a person's consent");
   consent_revoke->add_option("PERSON", consent_person, "Person id")->required();
   for (auto* c : {consent, consent_sign, consent_revoke}) c->fallthrough();
@@ -858,7 +862,7 @@ int main(int argc, char** argv) {
       }
       if (*consent) {
         if (!cmd.NeedActor()) return cmd.code;
-        auto st = cmd.store->SetConsent(consent_person, static_cast<bool>(*consent_sign), g.actor, cmd.now);
+        auto st = cmd.store->SetConsent(consent_person, static_cast<bool>(*consent_sign), g.actor, cmd.now, consent_paper);
         if (st.ok() && !g.json) std::cout << consent_person << ": consent " << (static_cast<bool>(*consent_sign) ? "signed" : "revoked") << "\n";
         if (st.ok() && g.json) std::cout << json{{"person", consent_person}, {"consent", static_cast<bool>(*consent_sign)}}.dump(-1, ' ', false, kLenient) << "\n";
         return cmd.Report(st);

@@ -211,6 +211,27 @@ Status SociStore::Documents(const std::string& instance, std::vector<DocumentRec
       out->emplace_back();
       if (Status s = ReadOrder(year, number, &out->back()); !s.ok()) return s;
     }
+    // Consents: all of them, or those of the people the instance names.
+    std::vector<std::pair<std::string, long long>> consents;
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT person, issue FROM consents ORDER BY issued_at, person, issue");
+      for (const auto& r : rs) consents.emplace_back(r.get<std::string>(0), RowInt(r, 1));
+    }
+    std::vector<std::string> named;
+    if (!instance.empty()) {
+      InstanceRecord rec;
+      const Definition* def = nullptr;
+      if (Status s = LoadInstance(instance, &rec, &def, "", nullptr); !s.ok()) return s;
+      const auto fields = SnapshotOf(*def, rec).fields;
+      for (size_t i = 0; i < def->fields.size(); ++i)
+        if (def->fields[i].type == FieldType::kPerson && IsSet(fields[i]))
+          named.push_back(std::get<std::string>(fields[i]));
+    }
+    for (const auto& [person, issue] : consents) {
+      if (!instance.empty() && std::find(named.begin(), named.end(), person) == named.end()) continue;
+      out->emplace_back();
+      if (Status s = ReadConsent(person, issue, &out->back()); !s.ok()) return s;
+    }
     std::stable_sort(out->begin(), out->end(),
                      [](const DocumentRecord& a, const DocumentRecord& b) { return a.issued_at < b.issued_at; });
     return Status::Ok();
@@ -224,6 +245,10 @@ Status SociStore::Document(const std::string& instance, const std::string& doc, 
     long long issue = 0;
     if (!SplitDoc(doc, &name, &issue))
       return Status::BadInput("a document is INSTANCE:NAME or INSTANCE:NAME:ISSUE (ISSUE a whole number from 1)");
+    if (instance == "consent") {  // consent:PERSON[:ISSUE]
+      if (Status s = CheckId("a person id", name); !s.ok()) return s;
+      return ReadConsent(name, issue, out);
+    }
     if (Status s = ShowUnlocked(instance, nullptr); !s.ok()) return s;
     if (issue == 0) {
       soci::indicator ind = soci::i_null;
@@ -250,12 +275,17 @@ Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::strin
                                      const Now& now) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
     // The people the document names: the person fields of its instance (of
     // every instance an order lists) and who signed.
     std::vector<std::string> named, allowed;
-    for (const auto& id : doc.number.empty() ? std::vector<std::string>{doc.instance} : doc.items) {
+    std::vector<std::string> instances = doc.number.empty() ? std::vector<std::string>{doc.instance} : doc.items;
+    if (!doc.subject.empty()) {  // a consent names its person (and, in its text, their guardian)
+      instances.clear();
+      named.push_back(doc.subject);
+    }
+    for (const auto& id : instances) {
       InstanceRecord rec;
       const Definition* def = nullptr;
       if (Status s = LoadInstance(id, &rec, &def, actor_id, nullptr); !s.ok()) return s;
@@ -294,7 +324,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
                        const Now& now, std::string* status_out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     std::string doc;
     long long wanted = 0;
     if (!SplitDoc(doc_arg, &doc, &wanted))

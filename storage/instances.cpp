@@ -247,7 +247,7 @@ Status SociStore::Start(const std::string& workflow, const Input& input, const s
                         const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
     int version = LatestVersion(workflow);
     if (version == 0) return Status::NotFound("workflow '" + workflow + "' is not registered (run 'mentorflow init')");
@@ -279,7 +279,7 @@ Status SociStore::Send(const std::string& id, const std::string& event, const In
                        const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;
@@ -302,7 +302,7 @@ Status SociStore::Migrate(const std::string& workflow, int to_version, const Sta
                           const std::string& actor_id, const Now& now, bool dry_run, MigrationReport* report) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
     std::vector<int> versions;
     {

@@ -169,7 +169,15 @@ class SociStore : public Store {
                     const Now& now) override;
   Status AddPerson(const PersonRecord& p, const std::string& actor_id, const Now& now) override;
   Status UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) override;
-  Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) override;
+  Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
+                    const std::string& paper_date) override;
+  // Running instances that name `person_id` in a person field, oldest first.
+  std::vector<std::string> RunningInstancesNaming(const std::string& person_id);
+  // Sends `event` by system to each instance of `ids` whose state takes it;
+  // those that do not (or refuse it) are passed over. Returns the ids sent to.
+  Status Cascade(const std::vector<std::string>& ids, const std::string& event, const Now& now,
+                 std::vector<std::string>* sent);
+  Status ReadConsent(const std::string& person_id, long long issue, DocumentRecord* out);
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
   Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                     PersonRecord* out) override;
@@ -214,6 +222,10 @@ class SociStore : public Store {
   // Runs `body`, turning SOCI and JSON exceptions into a Status: a unique or
   // foreign key violation is a conflict (exit 4), anything else internal.
   Status Guard(const std::function<Status()>& body);
+  // `--as`: a well-formed id, and never `system` — deadlines and cascades
+  // act as system from inside the store (acting_as_system_), nobody else.
+  Status CheckActor(const std::string& actor_id) const;
+  bool acting_as_system_ = false;
   Status Ready();  // the schema is the one this binary knows
   bool SchemaTableExists();
   int SchemaVersion(bool create = false);

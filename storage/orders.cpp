@@ -98,7 +98,7 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
                              DocumentRecord* out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     if (Status s = CheckId("a document", wanted); !s.ok()) return s;
     Tx tx(*this);
     // Which collective document: by its name or its template's, in the
@@ -243,7 +243,7 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
                             std::string* status_out, std::vector<std::string>* sent) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     long long number = 0, year = 0;
     if (!SplitNumber(number_text, &number, &year)) return Status::BadInput("an order is NUMBER/YEAR, e.g. 12/2026");
     Tx tx(*this);

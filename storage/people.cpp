@@ -97,7 +97,7 @@ Status SociStore::InsertPerson(const PersonRecord& given, const std::string& act
 Status SociStore::AddPerson(const PersonRecord& p, const std::string& actor_id, const Now& now) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
     const Actor actor = LoadActor(actor_id);
     if (Status s = MayManagePeople(actor); !s.ok()) return s;
@@ -111,7 +111,7 @@ Status SociStore::AddPerson(const PersonRecord& p, const std::string& actor_id, 
 Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     if (Status s = CheckId("a person id", u.id); !s.ok()) return s;
     if (Status s = CheckPersonData(u.name, u.birth, u.email); !s.ok()) return s;
     if (u.guardian && !u.guardian->empty())
@@ -181,27 +181,6 @@ bool SociStore::LoadSubject(const std::string& person_id, ConsentSubject* out) {
   return true;
 }
 
-Status SociStore::SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now) {
-  return Guard([&]() -> Status {
-    if (Status s = Ready(); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
-    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
-    Tx tx(*this);
-    ConsentSubject subject;
-    if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
-    std::string capacity;
-    if (Status s = MayChangeConsent(subject, LoadActor(actor_id), given, now.today, &capacity); !s.ok()) return s;
-    int v = given ? 1 : 0;
-    *sql_ << "UPDATE people SET consent = :c WHERE id = :id", soci::use(v), soci::use(person_id);
-    if (Status s = AppendPersonHistory(person_id, actor_id, capacity, given ? "consent_signed" : "consent_revoked", "",
-                                       now);
-        !s.ok())
-      return s;
-    tx.Commit();
-    return Status::Ok();
-  });
-}
-
 Status SociStore::AppendPersonHistory(const std::string& person, const std::string& actor, const std::string& role,
                                       const std::string& event, const std::string& note, const Now& now) {
   long long seq = 0;
@@ -245,7 +224,7 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
     std::string guardian, name, birth, email;
     soci::indicator gi = soci::i_null, ni = soci::i_null, bi = soci::i_null, ei = soci::i_null;
@@ -281,7 +260,7 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
-    if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
     std::string guardian, name, birth, email, created;
     soci::indicator gi = soci::i_null, ni = soci::i_null, bi = soci::i_null, ei = soci::i_null;
@@ -395,6 +374,27 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
                                    {"capacity", sig.capacity},
                                    {"signed_at", sig.at}});
     }
+    json consents = json::array();
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT issue, issued_at, status, signatures, paper_date,"
+                                                     " revoked_at, revoked_by FROM consents WHERE person = :p"
+                                                     " ORDER BY issue",
+                                    soci::use(person_id));
+      for (const auto& r : rs) {
+        json c = {{"id", "consent:" + person_id + ":" + std::to_string(RowInt(r, 0))},
+                  {"issued", r.get<std::string>(1)},
+                  {"status", r.get<std::string>(2)},
+                  {"paper_date", RowText(r, 4).empty() ? json() : json(RowText(r, 4))},
+                  {"revoked_at", RowText(r, 5).empty() ? json() : json(RowText(r, 5))},
+                  {"revoked_by", RowText(r, 6).empty() ? json() : json(RowText(r, 6))}};
+        for (const auto& sig : ParseSignatures(r.get<std::string>(3))) {
+          c["signed_by"] = sig.person;
+          c["capacity"] = sig.capacity;
+          c["signed_at"] = sig.at;
+        }
+        consents.push_back(std::move(c));
+      }
+    }
     json reminders = json::array();
     {
       soci::rowset<soci::row> rs = (sql_->prepare << "SELECT id, send_on, instance, kind, subject, status FROM reminders"
@@ -419,6 +419,7 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
                       {"person_history", person_history},
                       {"instances", instances},
                       {"history_elsewhere", elsewhere},
+                      {"consents", consents},
                       {"documents_signed", signed_docs},
                       {"reminders", reminders},
                       {"exported", {{"at", FormatInstant(now.instant)}, {"by", actor_id}}}};

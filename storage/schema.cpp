@@ -110,6 +110,15 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " instance TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (year, number, position))",
         "CREATE INDEX order_items_by_instance ON order_items (instance)",
     },
+    {
+        // 6: consent as a signed document of the person (people.consent
+        // stays, kept equal to "the latest consent is signed"; consents
+        // given before this version have no document).
+        "CREATE TABLE consents (person TEXT NOT NULL REFERENCES people(id), issue BIGINT NOT NULL,"
+        " template TEXT NOT NULL, issued_at TEXT NOT NULL, status TEXT NOT NULL, signatures TEXT NOT NULL,"
+        " content TEXT NOT NULL, sha256 TEXT NOT NULL, paper_date TEXT, revoked_at TEXT, revoked_by TEXT,"
+        " PRIMARY KEY (person, issue))",
+    },
 };
 
 const SettingDef* FindSetting(const std::string& key) {

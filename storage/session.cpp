@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "storage/statements.h"
+#include "engine/text.h"
 
 namespace mentorflow {
 
@@ -262,6 +263,12 @@ std::string FirstLine(const std::string& s) {  // PostgreSQL's DETAIL lines quot
 }
 
 }  // namespace
+
+Status SociStore::CheckActor(const std::string& actor_id) const {
+  if (actor_id == "system" && !acting_as_system_)
+    return Status(Code::kRefused, "role: 'system' is reserved: only deadlines and cascades act as it", "role");
+  return CheckId("--as", actor_id);
+}
 
 Status SociStore::Guard(const std::function<Status()>& body) {
   Status st;

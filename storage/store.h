@@ -60,7 +60,12 @@ struct DocumentRecord {
   // and the instances it lists, in order; `instance` is then empty.
   std::string number, issued_by;
   std::vector<std::string> items;
-  std::string Id() const { return number.empty() ? instance + ":" + name + ":" + std::to_string(issue) : number; }
+  // A person's consent: `subject` is the person; its id is consent:PERSON:ISSUE.
+  std::string subject, paper_date;
+  std::string Id() const {
+    if (!subject.empty()) return "consent:" + subject + ":" + std::to_string(issue);
+    return number.empty() ? instance + ":" + name + ":" + std::to_string(issue) : number;
+  }
 };
 
 struct InstanceRecord {
@@ -171,11 +176,17 @@ class Store {
   virtual Status AddPerson(const PersonRecord& p, const std::string& actor_id, const Now& now) = 0;
   // Changes what is given of a person, as AddPerson checks it.
   virtual Status UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) = 0;
-  // Records that `person_id` signed (or revoked) consent to processing,
-  // acting as `actor_id`, as engine/rules.h MayChangeConsent() decides; the
+  // Consent is a signed document (templates/consent.mustache, stored with
+  // its SHA-256 like any other): giving it issues the person's consent and
+  // signs it — by the person, by their guardian while they are a minor, or
+  // by a curator recording a paper form (`paper_date`, the date on the form,
+  // then required) — as engine/rules.h MayChangeConsent() decides.
+  // Revoking it revokes that document and, in the same transaction, sends
+  // `consent_revoked` by `system` to every running instance that names the
+  // person and takes it; a renewed consent sends `consent_renewed`. Each
   // change is a person-history entry (who, in which capacity, when).
-  virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id,
-                            const Now& now) = 0;
+  virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
+                            const std::string& paper_date = "") = 0;
   virtual Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) = 0;
   // Reads a person's record for `actor_id` (rules.h MayReadPersonalData: the
   // person, their guardian, a curator, the director); the read is an entry
@@ -314,7 +325,7 @@ class Store {
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
 
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 };
 
 }  // namespace mentorflow

@@ -223,8 +223,8 @@ TEST(Dispatch_Pure, SameInputsGiveTheSameDecision) {
   auto b = Start(def, in, "", world.ActorFor("c1"), At("2026-09-01"), world);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a.decision->fields, b.decision->fields);
-  // mentor, mentee, form, kind as given; months and the four flags from their defaults.
-  EXPECT_EQ(a.decision->history.changes.size(), 9u);
+  // mentor, mentee, form, kind as given; months and the five flags from their defaults.
+  EXPECT_EQ(a.decision->history.changes.size(), 10u);
 }
 
 TEST(Dispatch_Pure, AnOverdueDeadlineNotifiesAtOnceAndEscalatesLater) {

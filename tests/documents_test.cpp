@@ -192,6 +192,8 @@ class Documents : public CliDatabase {
 };
 
 TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-01").code, 0);
+  ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-01").code, 0);
   auto docs = Json("doc list " + pair_, "2026-09-01");
   ASSERT_EQ(docs.size(), 3u) << docs.dump(2);
   std::set<std::string> kinds;
@@ -199,11 +201,22 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
     kinds.insert(d["kind"]);
     for (const char* key : {"id", "kind", "instance", "status", "sha256", "issued", "signers"})
       EXPECT_TRUE(d.contains(key)) << key;
-    EXPECT_EQ(d["status"], "issued");
     EXPECT_EQ(d["sha256"].get<std::string>().size(), 64u);
-    EXPECT_EQ(d["instance"], pair_);
+    if (d["kind"] == "agreement") {
+      EXPECT_EQ(d["status"], "issued");
+      EXPECT_EQ(d["instance"], pair_);
+    } else {  // each participant's own consent, signed when given
+      EXPECT_EQ(d["status"], "signed");
+      EXPECT_TRUE(d["instance"].is_null());
+      EXPECT_EQ(d["title"], "Согласие на обработку персональных данных");
+    }
   }
-  EXPECT_EQ(kinds, (std::set<std::string>{"agreement", "consent_mentee", "consent_mentor"}));
+  EXPECT_EQ(kinds, (std::set<std::string>{"agreement", "consent"}));
+  auto consent = Json("doc show consent:s1", "2026-09-01");
+  EXPECT_EQ(consent["id"], "consent:s1:1");
+  EXPECT_EQ(consent["signers"][0]["person"], "g1");
+  EXPECT_EQ(consent["signers"][0]["for"], "s1");
+  EXPECT_EQ(consent["signers"][0]["capacity"], "guardian of s1");
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
   auto one = Json("doc show " + pair_ + ":agreement", "2026-09-02");
   EXPECT_EQ(one["id"], pair_ + ":agreement:1");
@@ -222,16 +235,21 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
 }
 
 TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
-  for (const char* kind : {"agreement", "consent_mentee", "consent_mentor"}) {
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-01").code, 0);
+  ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-01").code, 0);
+  for (const std::string doc : {pair_ + ":agreement", std::string("consent:s1"), std::string("consent:m1")}) {
+    const std::string kind = doc.substr(doc.find(':') + 1);
     const std::string html = dir_ + "/" + kind + ".html", odt = dir_ + "/" + kind + ".odt";
-    auto h = Db("doc render " + pair_ + ":" + kind + " --as c1 --out " + html, "2026-09-02");
+    auto h = Db("doc render " + doc + " --as c1 --out " + html, "2026-09-02");
     ASSERT_EQ(h.code, 0) << kind << ": " << h.err;
     const std::string page = ReadText(html);
-    EXPECT_NE(page.find(std::string(kind) == "consent_mentor" ? "Анна Смирнова" : "Петя &lt;script&gt;"),
-              std::string::npos)
-        << kind;
+    EXPECT_NE(page.find(kind == "m1" ? "Анна Смирнова" : "Петя &lt;script&gt;"), std::string::npos) << kind;
     EXPECT_EQ(page.find("<script>"), std::string::npos) << kind;
-    auto o = Db("doc render " + pair_ + ":" + kind + " --as c1 --format odt --out " + odt, "2026-09-02");
+    if (kind == "s1") {  // a minor's consent: the guardian gives it, for the child
+      EXPECT_NE(page.find("законный представитель несовершеннолетнего"), std::string::npos);
+      EXPECT_NE(page.find("Подпись: ____________ / Ольга Иванова /"), std::string::npos);
+    }
+    auto o = Db("doc render " + doc + " --as c1 --format odt --out " + odt, "2026-09-02");
     ASSERT_EQ(o.code, 0) << kind << ": " << o.err;
     int err = 0;
     zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
@@ -240,7 +258,7 @@ TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
     zip_close(za);
     EXPECT_TRUE(WellFormed(content)) << kind;
     EXPECT_EQ(content.find("<script"), std::string::npos) << kind;
-    EXPECT_NE(content.find("Ольга Иванова"), std::string::npos) << kind;  // the guardian, or the signature block
+    if (kind != "m1") EXPECT_NE(content.find("Ольга Иванова"), std::string::npos) << kind;  // the guardian
   }
   EXPECT_EQ(Db("doc render " + pair_ + ":agreement --as c1 --format odt", "2026-09-02").code, 1);  // needs --out
 }
@@ -291,7 +309,8 @@ TEST_P(Documents, EveryReadOfPersonalDataIsRecordedAndStrangersAreRefused) {
 // 152-FZ art. 14: everything stored about a person, for them, their guardian,
 // a curator or the director; the export itself is recorded.
 TEST_P(Documents, ExportGivesEverythingStoredAboutAPersonToThoseAllowed) {
-  { auto r = Db("doc sign " + pair_ + ":consent_mentee --as g1", "2026-09-02"); ASSERT_EQ(r.code, 0) << r.err; }
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("person add m2 --name 'Илья Орлов' --role mentor --birth 1991-01-01 --as c1", "2026-09-01").code, 0);
   const std::string before = DumpTables(db_->url());
   for (const char* who : {"m2", "m1", "nobody9"}) {
@@ -314,8 +333,12 @@ TEST_P(Documents, ExportGivesEverythingStoredAboutAPersonToThoseAllowed) {
     EXPECT_EQ(e["instances"][0]["named_as"], json::array({"mentee"}));
     EXPECT_GE(e["instances"][0]["history"].size(), 2u);  // start, submit
     ASSERT_EQ(e["documents_signed"].size(), 1u) << e.dump(2);
-    EXPECT_EQ(e["documents_signed"][0]["id"], pair_ + ":consent_mentee:1");
+    EXPECT_EQ(e["documents_signed"][0]["id"], pair_ + ":agreement:1");
     EXPECT_EQ(e["documents_signed"][0]["capacity"], "guardian of s1");
+    ASSERT_EQ(e["consents"].size(), 1u);
+    EXPECT_EQ(e["consents"][0]["id"], "consent:s1:1");
+    EXPECT_EQ(e["consents"][0]["status"], "signed");
+    EXPECT_EQ(e["consents"][0]["signed_by"], "g1");
     EXPECT_EQ(e["exported"]["by"], who);
   }
   auto g = Json("person export g1 --as g1", "2026-09-03");

@@ -188,7 +188,7 @@ TEST_P(HostileInput, StoredControlCharactersCannotForgeOutputLines) {
 TEST_P(HostileInput, NobodyRegistersThemselvesOrForgesARole) {
   Refused("person add x1 --name X --role curator", 1, "who acts?");
   Refused("person add x1 --name X --role director --as m1", 3, "may not register people");
-  Refused("person add x1 --name X --role director --as system", 3, "may not register people");
+  Refused("person add x1 --name X --role director --as system", 3, "'system' is reserved");
   Refused("person add x1 --name X --role director --as nobody9", 3, "may not register people");
   Refused("person add x1 --name X --role system --as c1", 1, "role 'system' is reserved");
   Refused("person add system --name X --role curator --as c1", 1, "'system' is reserved");

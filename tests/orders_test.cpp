@@ -169,6 +169,79 @@ TEST_P(Orders, AnAlteredOrderIsNotSigned) {
   for (const auto& id : pairs_) EXPECT_EQ(State(id), "approval");
 }
 
+// 152-FZ art. 9: a revoked consent stops processing in the same transaction:
+// the running pair naming the person is suspended, takes nothing but
+// termination or a renewed consent, and resumes when consent is given again.
+TEST_P(Orders, RevokingConsentSuspendsThePairAtOnceAndRenewingResumesIt) {
+  ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-03").code, 0);
+  ASSERT_EQ(Db("doc sign 1/2026 --as d1", "2026-09-04").code, 0);
+  auto revoke = Db("consent revoke s2 --as s2", "2026-10-01");
+  ASSERT_EQ(revoke.code, 0) << revoke.err;
+  EXPECT_EQ(State(pairs_[1]), "suspended");
+  EXPECT_EQ(State(pairs_[0]), "active");
+  auto h = Json("history " + pairs_[1], "2026-10-01");
+  EXPECT_EQ(h.back()["event"], "consent_revoked");
+  EXPECT_EQ(h.back()["actor"], "system");
+  EXPECT_EQ(Json("doc show consent:s2", "2026-10-01")["status"], "revoked");
+  // One transaction: the person's entry and the pair's carry the same instant.
+  auto person = Json("person export s2 --as c1", "2026-10-01");
+  std::string revoked_at;
+  for (const auto& e : person["person_history"])
+    if (e["event"] == "consent_revoked") {
+      revoked_at = e["at"];
+      EXPECT_EQ(e["note"], "consent:s2:1; stopped: " + pairs_[1]);
+    }
+  EXPECT_EQ(revoked_at, h.back()["at"]);
+  // While suspended: no event but termination or renewal.
+  const std::string before = DumpTables(db_->url());
+  auto change = Db("send " + pairs_[1] + " propose_change --set change_note=x --as m2", "2026-10-02");
+  EXPECT_EQ(change.code, 3);
+  EXPECT_NE(change.err.find("not allowed in state 'suspended'"), std::string::npos) << change.err;
+  EXPECT_EQ(Db("send " + pairs_[1] + " consent_renewed --as c1", "2026-10-02").code, 3);
+  EXPECT_EQ(Db("send " + pairs_[1] + " consent_renewed --as system", "2026-10-02").code, 3);  // nobody forges system
+  EXPECT_EQ(Db("consent revoke s2 --as s2", "2026-10-02").code, 3);  // nothing left to revoke
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  // Renewed: a new consent document, the approved pair back at work.
+  ASSERT_EQ(Db("consent sign s2 --as s2", "2026-10-05").code, 0);
+  EXPECT_EQ(State(pairs_[1]), "active");
+  EXPECT_EQ(Json("doc show consent:s2", "2026-10-05")["id"], "consent:s2:2");
+  EXPECT_EQ(Json("doc show consent:s2:1", "2026-10-05")["status"], "revoked");
+  EXPECT_EQ(Db("consent sign s2 --as s2", "2026-10-05").code, 3);  // already valid
+  // Suspended again, then terminated: termination is always allowed.
+  ASSERT_EQ(Db("consent revoke m3 --as m3", "2026-10-06").code, 0);
+  EXPECT_EQ(State(pairs_[2]), "suspended");
+  ASSERT_EQ(Db("send " + pairs_[2] + " terminate_by_curator --set termination_reason=Отзыв --as c1", "2026-10-06").code,
+            0);
+  EXPECT_EQ(State(pairs_[2]), "terminated");
+}
+
+// Before approval a pair suspended by a revocation returns to its documents.
+TEST_P(Orders, APairNotYetApprovedGoesBackToItsDocumentsWhenConsentIsRenewed) {
+  ASSERT_EQ(Db("consent revoke s1 --as g1", "2026-09-03").code, 0);
+  EXPECT_EQ(State(pairs_[0]), "suspended");
+  EXPECT_EQ(Db("consent sign s1 --as s1", "2026-09-04").code, 3);  // a minor does not sign their own
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-04").code, 0);
+  EXPECT_EQ(State(pairs_[0]), "documents");
+  EXPECT_EQ(Json("doc show " + pairs_[0] + ":agreement", "2026-09-04")["id"], pairs_[0] + ":agreement:2");
+}
+
+// A curator records a paper form, with the date written on it.
+TEST_P(Orders, ACuratorRecordsAPaperConsentWithItsDate) {
+  ASSERT_EQ(Db("consent revoke s3 --as s3", "2026-09-03").code, 0);
+  const std::string before = DumpTables(db_->url());
+  EXPECT_EQ(Db("consent sign s3 --as c1", "2026-09-04").code, 1);  // which paper?
+  EXPECT_EQ(Db("consent sign s3 --as c1 --paper 2026-09-05", "2026-09-04").code, 1);  // after today
+  EXPECT_EQ(Db("consent sign s3 --as s3 --paper 2026-09-01", "2026-09-04").code, 1);  // not the curator
+  EXPECT_EQ(Db("consent sign s3 --as m1 --paper 2026-09-01", "2026-09-04").code, 3);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  ASSERT_EQ(Db("consent sign s3 --as c1 --paper 2026-09-02", "2026-09-04").code, 0);
+  auto doc = Json("doc show consent:s3", "2026-09-04");
+  EXPECT_EQ(doc["signers"][0]["person"], "c1");
+  EXPECT_EQ(doc["signers"][0]["capacity"], "curator (paper form of 2026-09-02)");
+  auto html = Db("doc render consent:s3 --as c1", "2026-09-04");
+  EXPECT_NE(html.out.find("бумажный бланк от 02.09.2026"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Orders, ::testing::Values("sqlite", "postgresql"));
 
 }  // namespace

@@ -1,0 +1,237 @@
+// Consent to personal-data processing as a signed document of the person:
+// issued from templates/consent.mustache and signed at once (by the person,
+// their guardian, or a curator recording a paper form), revoked through the
+// document lifecycle. Revocation stops processing in the same transaction:
+// `consent_revoked` goes, by system, to every running instance naming the
+// person whose state takes it; a renewed consent sends `consent_renewed`.
+#include <regex>
+
+#include "engine/document_lifecycle.h"
+#include "engine/render.h"
+#include "engine/text.h"
+#include "storage/statements.h"
+
+namespace mentorflow::storage {
+namespace {
+
+constexpr const char* kConsentTemplate = "consent";
+
+// The record's title is the template's own first heading, so that it is in
+// the template's language and the curator's words.
+std::string FirstHeading(const std::string& xhtml) {
+  static const std::regex h1("<h1[^>]*>([^<]*)</h1>");
+  std::smatch m;
+  return std::regex_search(xhtml, m, h1) ? m[1].str() : std::string(kConsentTemplate);
+}
+
+}  // namespace
+
+std::vector<std::string> SociStore::RunningInstancesNaming(const std::string& person_id) {
+  std::vector<InstanceRecord> candidates;
+  {
+    const std::string like = "%\"" + person_id + "\"%";
+    soci::rowset<std::string> rs =
+        (sql_->prepare << "SELECT id FROM instances WHERE fields LIKE :l ORDER BY created, id", soci::use(like));
+    std::vector<std::string> ids(rs.begin(), rs.end());
+    for (const auto& id : ids) {
+      InstanceRecord rec;
+      if (ShowUnlocked(id, &rec).ok()) candidates.push_back(rec);
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& rec : candidates) {
+    Status st;
+    const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+    if (!def) continue;
+    const Snapshot snap = SnapshotOf(*def, rec);
+    if (def->states[snap.state].final) continue;
+    for (size_t i = 0; i < def->fields.size(); ++i)
+      if (def->fields[i].type == FieldType::kPerson && IsSet(snap.fields[i]) &&
+          std::get<std::string>(snap.fields[i]) == person_id) {
+        out.push_back(rec.id);
+        break;
+      }
+  }
+  return out;
+}
+
+Status SociStore::Cascade(const std::vector<std::string>& ids, const std::string& event, const Now& now,
+                          std::vector<std::string>* sent) {
+  struct AsSystem {
+    bool& flag;
+    explicit AsSystem(bool& f) : flag(f) { flag = true; }
+    ~AsSystem() { flag = false; }
+  } as_system(acting_as_system_);
+  for (const auto& id : ids) {
+    InstanceRecord rec;
+    const Definition* def = nullptr;
+    if (Status s = LoadInstance(id, &rec, &def, "", nullptr); !s.ok()) return s;
+    auto ev = std::find(def->events.begin(), def->events.end(), event);
+    if (ev == def->events.end()) continue;
+    auto [b, e] = def->Candidates(def->StateIndex(rec.state), static_cast<int>(ev - def->events.begin()));
+    if (b == e) continue;
+    Refusal refusal;
+    Status s = Send(id, event, {}, "system", now, nullptr, &refusal);
+    if (s.code() == Code::kRefused) continue;  // e.g. another participant's consent is still revoked
+    if (!s.ok()) return s;
+    if (sent) sent->push_back(id);
+  }
+  return Status::Ok();
+}
+
+Status SociStore::ReadConsent(const std::string& person_id, long long issue, DocumentRecord* out) {
+  if (issue == 0) {
+    soci::indicator ind = soci::i_null;
+    *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ind), soci::use(person_id);
+    if (ind != soci::i_ok) return Status::NotFound("no consent document of '" + person_id + "'");
+  }
+  std::string issued_at, status, signatures, content, sha256, paper;
+  soci::indicator found = soci::i_null, pi = soci::i_null;
+  *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date FROM consents"
+           " WHERE person = :p AND issue = :i",
+      soci::into(issued_at, found), soci::into(status), soci::into(signatures), soci::into(content),
+      soci::into(sha256), soci::into(paper, pi), soci::use(person_id), soci::use(issue);
+  if (found != soci::i_ok) return Status::NotFound("no document consent:" + person_id + ":" + std::to_string(issue));
+  DocumentRecord d;
+  d.subject = person_id;
+  d.name = "consent";
+  d.issue = issue;
+  d.template_name = kConsentTemplate;
+  d.issued_at = issued_at;
+  d.status = status;
+  d.content = content;
+  d.sha256 = sha256;
+  d.intact = Sha256Hex(content) == sha256;
+  d.title = FirstHeading(content);
+  if (pi == soci::i_ok) d.paper_date = paper;
+  DocumentRecord::Place p;
+  p.as = person_id;
+  p.person = person_id;
+  p.name = PersonName(person_id);
+  p.title = p.name;
+  for (const auto& s : ParseSignatures(signatures)) {
+    p.capacity = s.capacity;
+    p.signed_at = s.at;
+    p.signed_by = s.person;
+    p.signed_by_name = s.person == person_id ? p.name : PersonName(s.person);
+  }
+  d.places.push_back(std::move(p));
+  *out = std::move(d);
+  return Status::Ok();
+}
+
+Status SociStore::SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
+                             const std::string& paper_date) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    std::optional<Date> paper;
+    if (!paper_date.empty()) {
+      paper = ParseDate(paper_date);
+      if (!paper) return Status::BadInput("--paper: '" + paper_date + "' is not a date YYYY-MM-DD (years 1900 to 2200)");
+      if (*paper > now.today) return Status::BadInput("--paper: " + paper_date + " is after today");
+    }
+    Tx tx(*this);
+    ConsentSubject subject;
+    if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
+    const Actor actor = LoadActor(actor_id);
+    std::string capacity;
+    if (Status s = MayChangeConsent(subject, actor, given, now.today, &capacity); !s.ok()) return s;
+    if (given && capacity == "curator" && !paper)
+      return Status::BadInput("a curator records a paper form: give --paper YYYY-MM-DD, the date written on it");
+    if (paper && capacity != "curator")
+      return Status::BadInput("--paper is for a curator recording a paper form; " + actor_id + " signs here");
+    int flag = 0;
+    *sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(flag), soci::use(person_id);
+    long long last = 0;
+    std::string last_status;
+    soci::indicator li = soci::i_null;
+    *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(last, li), soci::use(person_id);
+    if (li == soci::i_ok)
+      *sql_ << "SELECT status FROM consents WHERE person = :p AND issue = :i", soci::into(last_status),
+          soci::use(person_id), soci::use(last);
+    std::vector<std::string> sent;
+    if (given) {
+      if (flag != 0)
+        return Status(Code::kRefused,
+                      "consent: " + person_id + " has a valid consent" +
+                          (li == soci::i_ok ? " (consent:" + person_id + ":" + std::to_string(last) + ")" : std::string()) +
+                          "; nothing to sign",
+                      "consent");
+      // The text names the person and, for a minor, the guardian who signs.
+      const bool minor = IsMinor(subject.birth, now.today);
+      const long long issue = (li == soci::i_ok ? last : 0) + 1;
+      const std::string id = "consent:" + person_id + ":" + std::to_string(issue);
+      auto someone = [&](const std::string& pid) { return json{{"id", pid}, {"name", PersonName(pid)}}; };
+      std::string director;
+      soci::indicator di = soci::i_null;
+      *sql_ << "SELECT MIN(person) FROM person_roles WHERE role = 'director'", soci::into(director, di);
+      json person = someone(person_id);
+      if (subject.birth) person["birth"] = RussianDate(FormatDate(*subject.birth));
+      json ctx = {{"institution", {{"name", Setting("institution")}}},
+                  {"today", RussianDate(FormatDate(now.today))},
+                  {"document", {{"id", id}, {"issue", issue}}},
+                  {"person", person},
+                  {"minor", minor},
+                  {"paper", paper.has_value()}};
+      if (di == soci::i_ok) ctx["institution"]["director"] = PersonName(director);
+      if (minor) {
+        ctx["guardian"] = someone(subject.guardian);
+        ctx["signer"] = ctx["guardian"];
+        ctx["under14"] = AddDuration(*subject.birth, Duration{14, 0, 0}) > now.today;
+      } else {
+        ctx["signer"] = person;
+      }
+      if (paper) ctx["paper_date"] = RussianDate(FormatDate(*paper));
+      std::string content;
+      if (Status s = RenderDocumentTemplate(options_.templates_dir, kConsentTemplate, ctx, &content); !s.ok()) return s;
+      const std::string sig_capacity = capacity == "guardian" ? "guardian of " + person_id
+                                       : capacity == "curator" ? "curator (paper form of " + paper_date + ")"
+                                                               : capacity;
+      DocumentStep step = AdvanceDocument(DocumentStatus::kIssued, DocumentEvent::kSign, true);
+      if (!step.status.ok()) return step.status;
+      const std::string at = FormatInstant(now.instant), sha = Sha256Hex(content),
+                        status(DocumentStatusName(step.to)), tmpl = kConsentTemplate;
+      const std::string sigs =
+          json::array({{{"person", actor_id}, {"as", person_id}, {"capacity", sig_capacity}, {"at", at}}}).dump();
+      soci::indicator pdi = paper ? soci::i_ok : soci::i_null;
+      *sql_ << "INSERT INTO consents (person, issue, template, issued_at, status, signatures, content, sha256,"
+               " paper_date) VALUES (:p, :i, :t, :a, :s, :g, :c, :h, :d)",
+          soci::use(person_id), soci::use(issue), soci::use(tmpl), soci::use(at), soci::use(status), soci::use(sigs),
+          soci::use(content), soci::use(sha), soci::use(paper_date, pdi);
+      *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
+      if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed",
+                                         id + (paper ? " (paper form of " + paper_date + ")" : std::string()), now);
+          !s.ok())
+        return s;
+      if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_renewed", now, &sent); !s.ok()) return s;
+    } else {
+      if (flag == 0)
+        return Status(Code::kRefused, "consent: " + person_id + " has no valid consent to revoke", "consent");
+      std::string note = "given before consents were kept as documents";
+      if (li == soci::i_ok && last_status == "signed") {
+        auto from = ParseDocumentStatus(last_status);
+        DocumentStep step = AdvanceDocument(*from, DocumentEvent::kRevoke);
+        if (!step.status.ok()) return step.status;
+        const std::string status(DocumentStatusName(step.to)), at = FormatInstant(now.instant);
+        *sql_ << "UPDATE consents SET status = :s, revoked_at = :a, revoked_by = :b WHERE person = :p AND issue = :i",
+            soci::use(status), soci::use(at), soci::use(actor_id), soci::use(person_id), soci::use(last);
+        note = "consent:" + person_id + ":" + std::to_string(last);
+      }
+      *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person_id);
+      if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_revoked", now, &sent); !s.ok()) return s;
+      if (!sent.empty()) {
+        std::string ids;
+        for (const auto& i : sent) ids += (ids.empty() ? "" : ", ") + i;
+        note += "; stopped: " + ids;
+      }
+      if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_revoked", note, now); !s.ok())
+        return s;
+    }
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
+}  // namespace mentorflow::storage

@@ -323,6 +323,11 @@ Status Printable(const std::string& templates_dir, const std::string& institutio
     return Status(Code::kRefused,
                   "document: " + id + " was issued before mentorflow kept documents' text; re-issue it to print it",
                   "document");
+  if (!doc.erased_at.empty())
+    return Status(Code::kRefused,
+                  "erased: the text of " + id + " was destroyed on " + doc.erased_at.substr(0, 10) +
+                      " with the personal data of someone it named (see the destruction act)",
+                  "erased");
   if (!doc.intact)
     return Status(Code::kRefused,
                   "altered: document " + id + " no longer matches the SHA-256 it was issued with (its stored text"

@@ -695,6 +695,12 @@ int main(int argc, char** argv) {
       "export", "Everything stored about a person, as JSON (the person, their guardian, a curator or the director)");
   person_export->add_option("ID", export_person, "The person's id")->required();
   person_export->fallthrough();
+  std::string erase_person;
+  auto* person_erase = person_cmd->add_subcommand(
+      "erase", "Destroy a person's personal data once their consent is revoked or nothing running names them "
+               "(a curator or the director); writes the destruction act act:ID");
+  person_erase->add_option("ID", erase_person, "The person's id")->required();
+  person_erase->fallthrough();
   person_cmd->fallthrough();
   person_add->fallthrough();
   person_update->fallthrough();
@@ -780,7 +786,7 @@ int main(int argc, char** argv) {
   import->fallthrough();
 
   for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
-                    list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, migrate, import, tick, reminders, agenda, deliver, ack})
+                    list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
@@ -800,7 +806,7 @@ int main(int argc, char** argv) {
       spdlog::set_default_logger(logger);
     }
     if (*init) return Init(g, init_options);
-    if (*person_add || *person_update || *person_show || *person_export || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
+    if (*person_add || *person_update || *person_show || *person_export || *person_erase || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
         *settings || *tick || *reminders || *agenda || *deliver || *ack) {
       DbCommand cmd(g, false,
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
@@ -812,6 +818,15 @@ int main(int argc, char** argv) {
       if (*agenda) return Agenda(cmd, agenda_for, agenda_from, agenda_to, agenda_format);
       if (*deliver) return Deliver(cmd, via);
       if (*ack) return Ack(cmd, ack_id);
+      if (*person_erase) {
+        if (!cmd.NeedActor()) return cmd.code;
+        mf::DocumentRecord act;
+        auto st = cmd.store->ErasePerson(erase_person, g.actor, cmd.now, &act);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) std::cout << DocumentJson(act).dump(2, ' ', false, kLenient) << "\n";
+        else std::cout << erase_person << ": personal data destroyed; " << act.Id() << "\n";
+        return 0;
+      }
       if (*person_export) {
         if (!cmd.NeedActor()) return cmd.code;
         std::string text;

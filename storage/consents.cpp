@@ -85,12 +85,12 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
     *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ind), soci::use(person_id);
     if (ind != soci::i_ok) return Status::NotFound("no consent document of '" + person_id + "'");
   }
-  std::string issued_at, status, signatures, content, sha256, paper;
-  soci::indicator found = soci::i_null, pi = soci::i_null;
-  *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date FROM consents"
+  std::string issued_at, status, signatures, content, sha256, paper, erased;
+  soci::indicator found = soci::i_null, pi = soci::i_null, ei = soci::i_null;
+  *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date, erased_at FROM consents"
            " WHERE person = :p AND issue = :i",
       soci::into(issued_at, found), soci::into(status), soci::into(signatures), soci::into(content),
-      soci::into(sha256), soci::into(paper, pi), soci::use(person_id), soci::use(issue);
+      soci::into(sha256), soci::into(paper, pi), soci::into(erased, ei), soci::use(person_id), soci::use(issue);
   if (found != soci::i_ok) return Status::NotFound("no document consent:" + person_id + ":" + std::to_string(issue));
   DocumentRecord d;
   d.subject = person_id;
@@ -101,8 +101,9 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
   d.status = status;
   d.content = content;
   d.sha256 = sha256;
-  d.intact = Sha256Hex(content) == sha256;
-  d.title = FirstHeading(content);
+  if (ei == soci::i_ok) d.erased_at = erased;
+  d.intact = d.erased_at.empty() ? Sha256Hex(content) == sha256 : true;
+  d.title = d.erased_at.empty() ? FirstHeading(content) : std::string(kConsentTemplate);
   if (pi == soci::i_ok) d.paper_date = paper;
   DocumentRecord::Place p;
   p.as = person_id;

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kDocumentColumns =
     "SELECT d.instance, i.workflow, i.workflow_version, d.name, d.issue, d.template, d.issued_at, d.status,"
-    " d.signatures, d.content, d.sha256, i.fields FROM documents d JOIN instances i ON i.id = d.instance";
+    " d.signatures, d.content, d.sha256, i.fields, d.erased_at FROM documents d JOIN instances i ON i.id = d.instance";
 
 // "agreement" or "agreement:2".
 bool SplitDoc(const std::string& doc, std::string* name, long long* issue) {
@@ -146,7 +146,8 @@ DocumentRecord SociStore::ReadDocument(const soci::row& r) {
   const auto sigs = ParseSignatures(r.get<std::string>(8));
   d.content = RowText(r, 9);
   d.sha256 = RowText(r, 10);
-  d.intact = d.sha256.empty() || Sha256Hex(d.content) == d.sha256;
+  d.erased_at = RowText(r, 12);
+  d.intact = d.sha256.empty() || !d.erased_at.empty() || Sha256Hex(d.content) == d.sha256;
   Status st;
   const Definition* def = DefinitionFor(d.workflow, version, &st);
   if (!def) throw StoredStateError("document " + d.Id() + ": " + st.message());
@@ -232,6 +233,15 @@ Status SociStore::Documents(const std::string& instance, std::vector<DocumentRec
       out->emplace_back();
       if (Status s = ReadConsent(person, issue, &out->back()); !s.ok()) return s;
     }
+    if (instance.empty()) {  // destruction acts
+      std::vector<std::string> erased;
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT person FROM destruction_acts ORDER BY at, person");
+      for (const auto& p : rs) erased.push_back(p);
+      for (const auto& p : erased) {
+        out->emplace_back();
+        if (Status s = ReadAct(p, &out->back()); !s.ok()) return s;
+      }
+    }
     std::stable_sort(out->begin(), out->end(),
                      [](const DocumentRecord& a, const DocumentRecord& b) { return a.issued_at < b.issued_at; });
     return Status::Ok();
@@ -248,6 +258,10 @@ Status SociStore::Document(const std::string& instance, const std::string& doc, 
     if (instance == "consent") {  // consent:PERSON[:ISSUE]
       if (Status s = CheckId("a person id", name); !s.ok()) return s;
       return ReadConsent(name, issue, out);
+    }
+    if (instance == "act") {  // act:PERSON
+      if (Status s = CheckId("a person id", name); !s.ok()) return s;
+      return ReadAct(name, out);
     }
     if (Status s = ShowUnlocked(instance, nullptr); !s.ok()) return s;
     if (issue == 0) {
@@ -346,13 +360,18 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     if (wanted == 0) wanted = issue;
     const DocumentDef& dd = def->documents[di];
     const auto& fields = snap.fields;
-    std::string sigs_text, status_text, content, sha256;
-    soci::indicator ci = soci::i_null, hi = soci::i_null;
-    *sql_ << "SELECT signatures, status, content, sha256 FROM documents WHERE instance = :i AND name = :n"
+    std::string sigs_text, status_text, content, sha256, erased;
+    soci::indicator ci = soci::i_null, hi = soci::i_null, ei = soci::i_null;
+    *sql_ << "SELECT signatures, status, content, sha256, erased_at FROM documents WHERE instance = :i AND name = :n"
              " AND issue = :s",
         soci::into(sigs_text), soci::into(status_text), soci::into(content, ci), soci::into(sha256, hi),
-        soci::use(id), soci::use(doc), soci::use(wanted);
+        soci::into(erased, ei), soci::use(id), soci::use(doc), soci::use(wanted);
     const std::string which = id + ":" + doc + ":" + std::to_string(wanted);
+    if (ei == soci::i_ok)
+      return Status(Code::kRefused,
+                    "erased: the text of " + which + " was destroyed on " + erased.substr(0, 10) +
+                        " with the personal data of someone it named; the curator issues it again",
+                    "erased");
     auto from = ParseDocumentStatus(status_text);
     if (!from) throw StoredStateError("document " + which + " has status '" + status_text + "', which documents do not have");
     if (hi == soci::i_ok && (ci != soci::i_ok || Sha256Hex(content) != sha256))

@@ -178,6 +178,9 @@ class SociStore : public Store {
   Status Cascade(const std::vector<std::string>& ids, const std::string& event, const Now& now,
                  std::vector<std::string>* sent);
   Status ReadConsent(const std::string& person_id, long long issue, DocumentRecord* out);
+  Status ErasePerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                     DocumentRecord* act) override;
+  Status ReadAct(const std::string& person_id, DocumentRecord* out);
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
   Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                     PersonRecord* out) override;

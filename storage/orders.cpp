@@ -34,14 +34,14 @@ std::string NumberText(long long number, long long year) { return std::to_string
 }  // namespace
 
 Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* out) {
-  std::string workflow, name, template_name, issued_at, issued_by, status, signatures, content, sha256;
+  std::string workflow, name, template_name, issued_at, issued_by, status, signatures, content, sha256, erased;
   long long version = 0;
-  soci::indicator ind = soci::i_null;
+  soci::indicator ind = soci::i_null, ei = soci::i_null;
   *sql_ << "SELECT workflow, workflow_version, name, template, issued_at, issued_by, status, signatures, content,"
-           " sha256 FROM orders WHERE year = :y AND number = :n",
+           " sha256, erased_at FROM orders WHERE year = :y AND number = :n",
       soci::into(workflow, ind), soci::into(version), soci::into(name), soci::into(template_name),
       soci::into(issued_at), soci::into(issued_by), soci::into(status), soci::into(signatures), soci::into(content),
-      soci::into(sha256), soci::use(year), soci::use(number);
+      soci::into(sha256), soci::into(erased, ei), soci::use(year), soci::use(number);
   if (ind != soci::i_ok) return Status::NotFound("no order " + NumberText(number, year));
   Status st;
   const Definition* def = DefinitionFor(workflow, static_cast<int>(version), &st);
@@ -61,7 +61,8 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
   d.status = status;
   d.content = content;
   d.sha256 = sha256;
-  d.intact = Sha256Hex(content) == sha256;
+  if (ei == soci::i_ok) d.erased_at = erased;
+  d.intact = d.erased_at.empty() ? Sha256Hex(content) == sha256 : true;
   const auto sigs = ParseSignatures(signatures);
   for (const auto& as : dd.signers) {
     DocumentRecord::Place p;
@@ -261,6 +262,11 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
     const DocumentDef& dd = def->documents[def->DocumentIndex(order.name)];
     auto from = ParseDocumentStatus(order.status);
     if (!from) throw StoredStateError("order " + number_text + " has status '" + order.status + "'");
+    if (!order.erased_at.empty())
+      return Status(Code::kRefused,
+                    "erased: the text of order " + number_text + " was destroyed on " + order.erased_at.substr(0, 10) +
+                        " with the personal data of someone it named; the curator issues a new order",
+                    "erased");
     if (!order.intact)
       return Status(Code::kRefused,
                     "altered: order " + number_text +

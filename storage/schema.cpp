@@ -119,6 +119,20 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " content TEXT NOT NULL, sha256 TEXT NOT NULL, paper_date TEXT, revoked_at TEXT, revoked_by TEXT,"
         " PRIMARY KEY (person, issue))",
     },
+    {
+        // 7: erasure (152-FZ art. 21). A person erased keeps their id and
+        // the year of birth (statistics count them); the texts that named
+        // them are destroyed (their SHA-256 kept) and a destruction act,
+        // which names no one, records what was destroyed and why. Subjects'
+        // requests for information, with the date the answer is due.
+        "ALTER TABLE people ADD COLUMN erased_at TEXT",
+        "ALTER TABLE people ADD COLUMN birth_year BIGINT",
+        "ALTER TABLE documents ADD COLUMN erased_at TEXT",
+        "ALTER TABLE orders ADD COLUMN erased_at TEXT",
+        "ALTER TABLE consents ADD COLUMN erased_at TEXT",
+        "CREATE TABLE destruction_acts (person TEXT PRIMARY KEY REFERENCES people(id), at TEXT NOT NULL,"
+        " actor TEXT NOT NULL, grounds TEXT NOT NULL, content TEXT NOT NULL, sha256 TEXT NOT NULL)",
+    },
 };
 
 const SettingDef* FindSetting(const std::string& key) {

@@ -195,6 +195,9 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
       *sql << "PRAGMA journal_mode=WAL";
       *sql << "PRAGMA synchronous=FULL";  // an acknowledged event survives a crash or power loss
       *sql << "PRAGMA foreign_keys=ON";
+      // Deleted and overwritten content is zeroed in the file, not left in
+      // free space: erased personal data must not survive in the bytes.
+      *sql << "PRAGMA secure_delete=ON";
       return std::make_unique<SociStore>(std::move(sql), true, options);
     }
     if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {

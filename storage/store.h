@@ -60,10 +60,14 @@ struct DocumentRecord {
   // and the instances it lists, in order; `instance` is then empty.
   std::string number, issued_by;
   std::vector<std::string> items;
-  // A person's consent: `subject` is the person; its id is consent:PERSON:ISSUE.
+  // A person's consent (`name` "consent", id consent:PERSON:ISSUE) or the
+  // act of destruction of their data (`name` "act", id act:PERSON):
+  // `subject` is the person.
   std::string subject, paper_date;
+  // When the text was destroyed because a person it named was erased.
+  std::string erased_at;
   std::string Id() const {
-    if (!subject.empty()) return "consent:" + subject + ":" + std::to_string(issue);
+    if (!subject.empty()) return name == "act" ? "act:" + subject : "consent:" + subject + ":" + std::to_string(issue);
     return number.empty() ? instance + ":" + name + ":" + std::to_string(issue) : number;
   }
 };
@@ -188,6 +192,18 @@ class Store {
   virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
                             const std::string& paper_date = "") = 0;
   virtual Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) = 0;
+  // 152-FZ art. 21: destroys a person's personal data — allowed to a curator
+  // or the director once the person's consent is revoked or every instance
+  // naming them is finished. The name, birth date and e-mail are replaced by
+  // an anonymous token (the id and the year of birth stay, for history and
+  // statistics); every stored text naming them (documents, orders, consents)
+  // is destroyed, its SHA-256 kept; their name is replaced by the token in
+  // history, reminders and instance fields. An SQLite file is then
+  // checkpointed and vacuumed, with secure_delete on, so that no copy
+  // survives in free pages or the WAL. Writes the destruction act
+  // (act:PERSON; templates/destruction_act.mustache), which names no one.
+  virtual Status ErasePerson(const std::string& person_id, const std::string& actor_id, const Now& now,
+                             DocumentRecord* act) = 0;
   // Reads a person's record for `actor_id` (rules.h MayReadPersonalData: the
   // person, their guardian, a curator, the director); the read is an entry
   // in the person's history ("read"), in the same transaction.
@@ -325,7 +341,7 @@ class Store {
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
 
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 };
 
 }  // namespace mentorflow

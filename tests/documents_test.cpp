@@ -352,6 +352,66 @@ TEST_P(Documents, ExportGivesEverythingStoredAboutAPersonToThoseAllowed) {
   EXPECT_EQ(reads, 3);
 }
 
+// Every byte of the database as stored: the SQLite file with its WAL, or a
+// pg_dump of the PostgreSQL database.
+std::string StoredBytes(const TestDatabase& db) {
+  if (db.backend() == "sqlite") return ReadText(db.path()) + ReadText(db.path() + "-wal");
+  const std::string out = ::testing::TempDir() + "/mf_dump_" + std::to_string(getpid()) + ".sql";
+  EXPECT_EQ(std::system(("pg_dump --no-owner '" + db.url() + "' > '" + out + "'").c_str()), 0);
+  std::string text = ReadText(out);
+  fs::remove(out);
+  return text;
+}
+
+// 152-FZ art. 21: after revocation the data is destroyed — no copy of the
+// name or the birth date remains in the stored bytes — and the act stays.
+TEST_P(Documents, EraseLeavesNoTraceOfTheNameAndWritesTheAct) {
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc render " + pair_ + ":agreement --as g1 --out " + dir_ + "/a.html", "2026-09-02").code, 0);
+  const std::string name = "Петя <script>alert(1)</script> & Co";
+  ASSERT_NE(StoredBytes(*db_).find("Петя"), std::string::npos);
+  // Refused while the pair runs with a valid consent, by a stranger, for nobody.
+  std::string before = DumpTables(db_->url());
+  auto early = Db("person erase s1 --as c1", "2026-09-03");
+  EXPECT_EQ(early.code, 3);
+  EXPECT_NE(early.err.find("named by running instances (" + pair_ + ") and their consent is valid"), std::string::npos)
+      << early.err;
+  EXPECT_EQ(Db("person erase nobody9 --as c1", "2026-09-03").code, 2);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  ASSERT_EQ(Db("consent revoke s1 --as g1", "2026-09-05").code, 0);
+  before = DumpTables(db_->url());
+  for (const char* who : {"m1", "g1", "s1"}) EXPECT_EQ(Db(std::string("person erase s1 --as ") + who, "2026-09-06").code, 3);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+
+  auto erased = Db("person erase s1 --as c1", "2026-09-06");
+  ASSERT_EQ(erased.code, 0) << erased.err;
+  EXPECT_NE(erased.out.find("act:s1"), std::string::npos);
+  const std::string bytes = StoredBytes(*db_);
+  for (const std::string& trace : {std::string("Петя"), std::string("2013-04-02"), std::string("02.04.2013")})
+    EXPECT_EQ(bytes.find(trace), std::string::npos) << trace;
+  EXPECT_NE(bytes.find("Анна Смирнова"), std::string::npos);  // the mentor is still there
+  // The history stays, pseudonymous; the pair is still suspended, its texts destroyed.
+  EXPECT_EQ(Json("show " + pair_, "2026-09-06")["state"], "suspended");
+  EXPECT_GE(Json("history " + pair_, "2026-09-06").size(), 4u);
+  auto gone = Db("doc render " + pair_ + ":agreement --as c1", "2026-09-06");
+  EXPECT_EQ(gone.code, 3);
+  EXPECT_NE(gone.err.find("was destroyed on 2026-09-0"), std::string::npos) << gone.err;
+  auto shown = Json("person show s1 --as c1", "2026-09-06");
+  EXPECT_EQ(shown["name"].get<std::string>().rfind("erased-", 0), 0u) << shown.dump();
+  EXPECT_TRUE(shown["birth"].is_null() || shown["birth"] == "");
+  // The act: whose data, which categories, when, by whom, on what grounds, the history.
+  auto act = Db("doc render act:s1 --as c1", "2026-09-06");
+  ASSERT_EQ(act.code, 0) << act.err;
+  for (const char* text : {"Акт об уничтожении персональных данных", "идентификатором s1", "фамилия, имя, отчество",
+                           "дата рождения", "отозвал согласие", "consent:s1:1", "Мария Петрова", "consent_revoked",
+                           pair_.c_str()})
+    EXPECT_NE(act.out.find(text), std::string::npos) << text;
+  EXPECT_EQ(act.out.find("Петя"), std::string::npos);
+  EXPECT_EQ(Db("person erase s1 --as c1", "2026-09-07").code, 3);  // once
+  EXPECT_EQ(Db("consent sign s1 --as g1", "2026-09-07").code, 3);  // nobody to consent: no birth date
+}
+
 // Documents not collected in 14 days send the pair back to `proposed`; a new
 // submit issues the documents again and the earlier issues are superseded.
 TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {

@@ -243,6 +243,18 @@ int Init(const Globals& g, const mf::Store::InitOptions& options) {
   std::vector<std::string> registered;
   mf::Store::InitOptions o = options;
   o.zone = g.zone;
+  {
+    // The production calendar: --calendar FILE, else the shipped one.
+    const bool given = !o.calendar_source.empty();
+    if (!given) o.calendar_source = EnvOr("MENTORFLOW_CALENDAR", MENTORFLOW_CALENDAR_FILE);
+    std::ifstream in(o.calendar_source, std::ios::binary);
+    if (!in && given) return Fail(g, 1, "--calendar: cannot read " + o.calendar_source);
+    if (!in)
+      spdlog::warn("no production calendar at {}: working days count Monday to Friday only", o.calendar_source);
+    std::stringstream text;
+    text << in.rdbuf();
+    o.calendar = text.str();
+  }
   bool no_director = false;
   o.no_director = &no_director;
   auto st = cmd.store->Init(c, cmd.now, &registered, o);
@@ -627,6 +639,9 @@ int main(int argc, char** argv) {
   init->add_option("--institution", init_options.institution, "The institution's name (stored; see 'settings')");
   init->add_option("--director", init_options.director.id, "Register the first director with this id");
   init->add_option("--name", init_options.director.name, "The director's full name (with --director)");
+  init->add_option("--calendar", init_options.calendar_source,
+                   "The production calendar to store (YYYY-MM-DD off|work per line; default: the shipped "
+                   "calendar/ru.txt, env MENTORFLOW_CALENDAR)");
   init->footer("--zone ZONE (IANA, default Europe/Moscow) is stored: every date is a calendar date in it.");
   init->fallthrough();
 
@@ -695,6 +710,13 @@ int main(int argc, char** argv) {
       "export", "Everything stored about a person, as JSON (the person, their guardian, a curator or the director)");
   person_export->add_option("ID", export_person, "The person's id")->required();
   person_export->fallthrough();
+  std::string request_person, request_kind = "information";
+  auto* person_request = person_cmd->add_subcommand(
+      "request", "A subject's request for information about their data: answered within 10 working days (the "
+                 "curators are reminded; see 'personal_data')");
+  person_request->add_option("ID", request_person, "The person's id")->required();
+  person_request->add_option("--kind", request_kind, "What is asked: information")->check(CLI::IsMember({"information"}));
+  person_request->fallthrough();
   std::string erase_person;
   auto* person_erase = person_cmd->add_subcommand(
       "erase", "Destroy a person's personal data once their consent is revoked or nothing running names them "
@@ -786,7 +808,7 @@ int main(int argc, char** argv) {
   import->fallthrough();
 
   for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
-                    list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, migrate, import, tick, reminders, agenda, deliver, ack})
+                    list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, person_request, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
@@ -806,7 +828,7 @@ int main(int argc, char** argv) {
       spdlog::set_default_logger(logger);
     }
     if (*init) return Init(g, init_options);
-    if (*person_add || *person_update || *person_show || *person_export || *person_erase || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
+    if (*person_add || *person_update || *person_show || *person_export || *person_erase || *person_request || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
         *settings || *tick || *reminders || *agenda || *deliver || *ack) {
       DbCommand cmd(g, false,
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
@@ -818,6 +840,15 @@ int main(int argc, char** argv) {
       if (*agenda) return Agenda(cmd, agenda_for, agenda_from, agenda_to, agenda_format);
       if (*deliver) return Deliver(cmd, via);
       if (*ack) return Ack(cmd, ack_id);
+      if (*person_request) {
+        if (!cmd.NeedActor()) return cmd.code;
+        mf::InstanceRecord rec;
+        auto st = cmd.store->RequestInformation(request_person, g.actor, cmd.now, &rec);
+        if (!st.ok()) return cmd.Report(st);
+        if (g.json) std::cout << InstanceJson(rec).dump(2, ' ', false, kLenient) << "\n";
+        else std::cout << rec.id << "\n";
+        return 0;
+      }
       if (*person_erase) {
         if (!cmd.NeedActor()) return cmd.code;
         mf::DocumentRecord act;

@@ -1,5 +1,7 @@
 #include "engine/calendar.h"
 
+#include <sstream>
+
 #include <date/tz.h>
 
 #include <cctype>
@@ -183,5 +185,43 @@ bool IsKnownZone(const std::string& zone) {
 }
 
 std::string FormatInstant(Instant t) { return date::format("%FT%TZ", t); }
+
+bool WorkCalendar::Working(Date d) const {
+  if (auto it = overrides.find(d); it != overrides.end()) return it->second;
+  const date::weekday wd{d};
+  return wd != date::Saturday && wd != date::Sunday;
+}
+
+std::optional<WorkCalendar> ParseWorkCalendar(const std::string& text, std::string* error) {
+  WorkCalendar cal;
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::string day, kind, extra;
+    if (!(words >> day)) continue;  // blank or a comment
+    words >> kind >> extra;
+    auto d = ParseDate(day);
+    if (!d || (kind != "off" && kind != "work") || !extra.empty()) {
+      *error = "line " + std::to_string(n) + ": expected 'YYYY-MM-DD off' or 'YYYY-MM-DD work'";
+      return std::nullopt;
+    }
+    if (!cal.overrides.emplace(*d, kind == "work").second) {
+      *error = "line " + std::to_string(n) + ": " + day + " is listed twice";
+      return std::nullopt;
+    }
+  }
+  return cal;
+}
+
+Date AddWorkingDays(Date from, int n, const WorkCalendar& calendar) {
+  Date d = from;
+  for (int counted = 0; counted < n;) {
+    d += date::days{1};
+    if (calendar.Working(d)) ++counted;
+  }
+  return d;
+}
 
 }  // namespace mentorflow

@@ -10,6 +10,7 @@
 #include <date/date.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,20 @@ std::string FormatDuration(const Duration& d);
 
 Date AddDuration(Date from, const Duration& d);
 Date SubtractDuration(Date from, const Duration& d);
+
+// Working days (Russian labour law): Monday to Friday, except the days a
+// production calendar marks off (holidays, days off moved by decree), plus
+// the weekend days it marks working. The calendar is data (calendar/ru.txt,
+// stored in the database by `init`): "YYYY-MM-DD off|work  # note" per line.
+struct WorkCalendar {
+  std::map<Date, bool> overrides;  // day -> working?
+  bool Working(Date d) const;
+};
+// Parses a calendar file; an error names the line ("line 7: ...").
+std::optional<WorkCalendar> ParseWorkCalendar(const std::string& text, std::string* error);
+// The `n`th working day after `from` (`from` itself not counted): the last
+// day of "within n working days of receipt".
+Date AddWorkingDays(Date from, int n, const WorkCalendar& calendar);
 
 // A month and day that recur every year ("12-20").
 struct MonthDay {

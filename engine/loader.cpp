@@ -266,7 +266,7 @@ class Loader {
     else PreParseStates(root["states"]);
     if (root["started_by"]) {
       for (auto& [r, m] : Names(root["started_by"], "started_by")) {
-        CheckRole(r, m);
+        CheckRole(r, m, /*allow_system=*/true);  // started by mentorflow itself
         def_.started_by.push_back(r);
       }
     }
@@ -341,7 +341,9 @@ class Loader {
     only_for("item", FieldType::kList);
     if (f.type == FieldType::kPerson) {
       if (!n["role"]) Error(M(n), msg::MissingKey("role", "person field '" + name + "'"));
-      else if (auto r = Scalar(n["role"], "role"); r && CheckRole(*r, M(n["role"]))) f.role = *r;
+      // `role: any`: any registered person, whatever their roles (the
+      // subject of the operator's duties is anyone whose data is kept).
+      else if (auto r = Scalar(n["role"], "role"); r && (*r == "any" || CheckRole(*r, M(n["role"])))) f.role = *r;
     }
     if (f.type == FieldType::kEnum) {
       // values: [a, b] or, with titles people see, values: {a: Title, b: Title}

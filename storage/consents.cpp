@@ -222,6 +222,12 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       }
       *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person_id);
       if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_revoked", now, &sent); !s.ok()) return s;
+      // 152-FZ art. 21 part 5: the data is destroyed within 30 days.
+      InstanceRecord duty;
+      Status started = StartDuty(person_id, "destruction", AddDuration(now.today, Duration{0, 0, 30}), now, &duty);
+      if (!started.ok() && started.code() != Code::kNotFound) return started;
+      if (started.ok()) note += "; destruction due " + FormatDate(AddDuration(now.today, Duration{0, 0, 30})) +
+                                " (instance " + duty.id + ")";
       if (!sent.empty()) {
         std::string ids;
         for (const auto& i : sent) ids += (ids.empty() ? "" : ", ") + i;
@@ -231,6 +237,53 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         return s;
     }
     tx.Commit();
+    return Status::Ok();
+  });
+}
+
+WorkCalendar SociStore::LoadWorkCalendar() {
+  WorkCalendar cal;
+  soci::rowset<soci::row> rs = (sql_->prepare << "SELECT day, working FROM calendar");
+  for (const auto& r : rs)
+    if (auto d = ParseDate(r.get<std::string>(0))) cal.overrides[*d] = RowInt(r, 1) != 0;
+  return cal;
+}
+
+Status SociStore::StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
+                            InstanceRecord* out) {
+  if (LatestVersion("personal_data") == 0) return Status::NotFound("workflow 'personal_data' is not registered");
+  struct AsSystem {
+    bool& flag;
+    explicit AsSystem(bool& f) : flag(f) { flag = true; }
+    ~AsSystem() { flag = false; }
+  } as_system(acting_as_system_);
+  Refusal refusal;
+  return Start("personal_data", {{"person", person_id}, {"kind", kind}, {"due", FormatDate(due)}}, "", "system", now,
+               out, &refusal);
+}
+
+Status SociStore::RequestInformation(const std::string& person_id, const std::string& actor_id, const Now& now,
+                                     InstanceRecord* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    Tx tx(*this);
+    ConsentSubject subject;
+    if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
+    std::vector<std::string> allowed = {person_id};
+    if (!subject.guardian.empty()) allowed.push_back(subject.guardian);
+    std::string capacity;
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    const Date due = AddWorkingDays(now.today, 10, LoadWorkCalendar());
+    InstanceRecord rec;
+    if (Status s = StartDuty(person_id, "information", due, now, &rec); !s.ok()) return s;
+    if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "request",
+                                       "information; answer due " + FormatDate(due) + " (instance " + rec.id + ")", now);
+        !s.ok())
+      return s;
+    tx.Commit();
+    if (out) *out = rec;
     return Status::Ok();
   });
 }

@@ -86,6 +86,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
                         ": revoke the consent or finish those instances first",
                     "erase");
     }
+    // The duties that waited for this erasure are done.
+    if (Status s = Cascade(RunningInstancesNaming(person_id), "erased", now, nullptr); !s.ok()) return s;
     // What is to be destroyed.
     std::string name, birth, email;
     soci::indicator ni = soci::i_null, bi = soci::i_null, mi = soci::i_null;

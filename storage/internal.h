@@ -181,6 +181,14 @@ class SociStore : public Store {
   Status ErasePerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                      DocumentRecord* act) override;
   Status ReadAct(const std::string& person_id, DocumentRecord* out);
+  Status RequestInformation(const std::string& person_id, const std::string& actor_id, const Now& now,
+                            InstanceRecord* out) override;
+  // The stored production calendar (weekends only when none is stored).
+  WorkCalendar LoadWorkCalendar();
+  // Starts the `personal_data` clock for `person_id` (when that workflow is
+  // registered; otherwise nothing), as system.
+  Status StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
+                   InstanceRecord* out);
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
   Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                     PersonRecord* out) override;

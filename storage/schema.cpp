@@ -133,6 +133,10 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "CREATE TABLE destruction_acts (person TEXT PRIMARY KEY REFERENCES people(id), at TEXT NOT NULL,"
         " actor TEXT NOT NULL, grounds TEXT NOT NULL, content TEXT NOT NULL, sha256 TEXT NOT NULL)",
     },
+    {
+        // 8: the production calendar (working days), as `init` stores it.
+        "CREATE TABLE calendar (day TEXT PRIMARY KEY, working INTEGER NOT NULL)",
+    },
 };
 
 const SettingDef* FindSetting(const std::string& key) {
@@ -218,6 +222,17 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
     };
     put("zone", options.zone.empty() ? "Europe/Moscow" : options.zone, !options.zone.empty());
     if (!options.institution.empty()) put("institution", options.institution, true);
+    if (!options.calendar.empty()) {
+      std::string error;
+      auto cal = ParseWorkCalendar(options.calendar, &error);
+      if (!cal) return Status::BadInput(options.calendar_source + ": " + error);
+      *sql_ << "DELETE FROM calendar";
+      for (const auto& [day, working] : cal->overrides) {
+        std::string d = FormatDate(day);
+        int w = working ? 1 : 0;
+        *sql_ << "INSERT INTO calendar (day, working) VALUES (:d, :w)", soci::use(d), soci::use(w);
+      }
+    }
     settings_cache_.clear();
     for (const auto& def : catalog.definitions()) {
       std::ifstream in(def->source_path, std::ios::binary);

@@ -157,6 +157,9 @@ class Store {
     std::string institution;  // empty: keep the stored one
     PersonRecord director;    // id empty: none
     bool* no_director = nullptr;  // out, optional: set to whether the database still has no director
+    // The production calendar (calendar/ru.txt: "YYYY-MM-DD off|work"),
+    // stored in place of the one before; empty: keep the stored one.
+    std::string calendar, calendar_source;
   };
   // Creates or upgrades the schema, stores the settings given, then
   // registers each definition of `catalog` whose version is new. A changed
@@ -192,6 +195,13 @@ class Store {
   virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
                             const std::string& paper_date = "") = 0;
   virtual Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) = 0;
+  // A subject's request for information about their data (152-FZ art. 14),
+  // made by the person, their guardian, or recorded by a curator or the
+  // director: starts the `personal_data` clock (kind information) due on the
+  // 10th working day after today (the stored production calendar), with
+  // reminders to the curators. Recorded in the person's history.
+  virtual Status RequestInformation(const std::string& person_id, const std::string& actor_id, const Now& now,
+                                    InstanceRecord* out) = 0;
   // 152-FZ art. 21: destroys a person's personal data — allowed to a curator
   // or the director once the person's consent is revoked or every instance
   // naming them is finished. The name, birth date and e-mail are replaced by
@@ -341,7 +351,7 @@ class Store {
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
 
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
 };
 
 }  // namespace mentorflow

@@ -25,7 +25,7 @@ using testing::SourcePath;
 TEST(Cli_Validate, ShippedWorkflowsAreValid) {
   auto r = RunCli("validate");
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("6 file(s), 6 workflow(s): valid"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("7 file(s), 7 workflow(s): valid"), std::string::npos) << r.out;
 }
 
 TEST(Cli_Validate, ABadFileExitsOneWithFileLineColumn) {

@@ -39,8 +39,8 @@ class FakeWorld : public World {
   }
   bool PersonHasRole(std::string_view id, std::string_view role) const override {
     auto it = people.find(std::string(id));
-    return it != people.end() &&
-           std::find(it->second.roles.begin(), it->second.roles.end(), role) != it->second.roles.end();
+    return it != people.end() && (role == "any" || std::find(it->second.roles.begin(), it->second.roles.end(),
+                                                             role) != it->second.roles.end());
   }
   std::vector<std::string> PeopleWithRole(std::string_view role) const override {
     std::vector<std::string> out;

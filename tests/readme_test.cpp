@@ -88,7 +88,8 @@ TEST(Readme_Commands, EveryCommandRunsAsShown) {
       auto r = testing::RunCli(cmd, scratch.dir);
       EXPECT_EQ(r.code, code) << "README line " << b.line << ": mentorflow " << cmd << "\n" << r.out << r.err;
       for (const auto& e : expected)
-        EXPECT_NE((r.out + r.err).find(e), std::string::npos) << "README: mentorflow " << cmd << "\nmissing: " << e;
+        EXPECT_NE((r.out + r.err).find(e), std::string::npos)
+            << "README: mentorflow " << cmd << "\nmissing: " << e << "\ngot: " << r.out << r.err;
       ++checked;
       cmd.clear();
       expected.clear();

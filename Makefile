@@ -38,6 +38,7 @@ bench: build
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_persist 2000
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick 100000
 	./$(BUILD)/bench_deliver 1000
+	./$(BUILD)/bench_documents 2000
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

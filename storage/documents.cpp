@@ -104,6 +104,35 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
     if (f.type == FieldType::kPerson && IsSet(fields[i])) ctx[f.name] = person(std::get<std::string>(fields[i]));
   }
   ctx["fields"] = std::move(shown);
+  // The curator responsible: a curator field of the instance, else of the
+  // nearest instance above it (a plan's pair, a pair's programme), else the
+  // institution's only curator.
+  if (!ctx.contains("curator")) {
+    std::string parent;
+    soci::indicator pi = soci::i_null;
+    *sql_ << "SELECT parent FROM instances WHERE id = :id", soci::into(parent, pi), soci::use(id);
+    for (int depth = 0; depth < 8 && pi == soci::i_ok && !parent.empty() && !ctx.contains("curator"); ++depth) {
+      InstanceRecord rec;
+      if (!ShowUnlocked(parent, &rec).ok()) break;
+      Status st;
+      const Definition* pdef = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+      if (!pdef) break;
+      const auto pfields = SnapshotOf(*pdef, rec).fields;
+      for (size_t i = 0; i < pdef->fields.size(); ++i)
+        if (pdef->fields[i].type == FieldType::kPerson && pdef->fields[i].role == "curator" && IsSet(pfields[i])) {
+          ctx["curator"] = person(std::get<std::string>(pfields[i]));
+          break;
+        }
+      parent = rec.parent;
+      pi = parent.empty() ? soci::i_null : soci::i_ok;
+    }
+  }
+  if (!ctx.contains("curator")) {
+    std::vector<std::string> curators;
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT person FROM person_roles WHERE role = 'curator' ORDER BY person");
+    for (const auto& c : rs) curators.push_back(c);
+    if (curators.size() == 1) ctx["curator"] = person(curators[0]);
+  }
   // A document one person signs is about that person (a consent): `person`
   // is them, and `guardian` their registered guardian unless a field says.
   if (doc.signers.size() == 1 && ctx.contains(doc.signers[0]) && ctx[doc.signers[0]].is_object()) {

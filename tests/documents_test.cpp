@@ -412,6 +412,39 @@ TEST_P(Documents, EraseLeavesNoTraceOfTheNameAndWritesTheAct) {
   EXPECT_EQ(Db("consent sign s1 --as g1", "2026-09-07").code, 3);  // nobody to consent: no birth date
 }
 
+// The roadmap carries the stages' dates; a plan names the curator of the
+// programme it belongs to (through its pair), with its items' dates.
+TEST_P(Documents, TheRoadmapHasItsDatesAndThePlanItsCurator) {
+  auto prog = Db("start programme --as d1 --set year=2026/2027 --set stage1_by=2026-09-30 --set stage6_by=2027-05-31",
+                 "2026-09-01");
+  ASSERT_EQ(prog.code, 0) << prog.err;
+  const std::string p = prog.out.substr(0, prog.out.find('\n'));
+  auto roadmap = Db("doc render " + p + ":roadmap --as d1", "2026-09-01");
+  ASSERT_EQ(roadmap.code, 0) << roadmap.err;
+  EXPECT_NE(roadmap.out.find("до 30.09.2026"), std::string::npos);
+  EXPECT_NE(roadmap.out.find("до 31.05.2027"), std::string::npos);
+  ASSERT_EQ(Db("send " + p + " plan_stages --set stage2_by=2026-10-15 --as d1", "2026-09-02").code, 0);
+  auto again = Db("doc render " + p + ":roadmap --as d1", "2026-09-02");
+  EXPECT_NE(again.out.find("до 15.10.2026"), std::string::npos);  // issued again with the new date
+  EXPECT_EQ(Json("doc show " + p + ":roadmap:1", "2026-09-02")["status"], "superseded");
+  ASSERT_EQ(Db("send " + p + " appoint_curator --set curator=c2 --as d1", "2026-09-02").code, 0);
+  auto pair = Db("start mentoring_pair --parent " + p + " --as c2 --set mentor=m1 --set mentee=s1 --set form=speed"
+                 " --set kind=volunteer_pupil",
+                 "2026-09-02");
+  ASSERT_EQ(pair.code, 0) << pair.err;
+  auto plan = Db("start individual_plan --parent " + pair.out.substr(0, pair.out.find('\n')) +
+                     " --as m1 --set mentor=m1 --set mentee=s1",
+                 "2026-09-02");
+  ASSERT_EQ(plan.code, 0) << plan.err;
+  const std::string id = plan.out.substr(0, plan.out.find('\n'));
+  ASSERT_EQ(Db("send " + id + " add_item --set 'title=Знакомство' --set due=2026-10-01 --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("send " + id + " submit --as m1", "2026-09-02").code, 0);
+  auto text = Db("doc render " + id + ":plan --as c2", "2026-09-02");
+  ASSERT_EQ(text.code, 0) << text.err;
+  for (const char* s : {"Анна Смирнова", "Знакомство", "01.10.2026", "запланировано", "Иван Сидоров"})
+    EXPECT_NE(text.out.find(s), std::string::npos) << s;
+}
+
 // Documents not collected in 14 days send the pair back to `proposed`; a new
 // submit issues the documents again and the earlier issues are superseded.
 TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {

@@ -116,7 +116,12 @@ Snapshot SociStore::SnapshotOf(const Definition& def, const InstanceRecord& rec)
     docs.instance = rec.id;
     docs.ForEach([&] {  // issues come oldest first: the latest decides
       int d = def.DocumentIndex(docs.name);
-      if (d >= 0) snap.signed_documents[d] = docs.status == "signed";
+      if (d < 0) return;
+      // Signed, and its text still the one signed: an issue whose bytes were
+      // changed (or destroyed) behind mentorflow's back does not count.
+      const bool intact = docs.sha256_ind != soci::i_ok ||
+                          (docs.content_ind == soci::i_ok && Sha256Hex(docs.content) == docs.sha256);
+      snap.signed_documents[d] = docs.status == "signed" && intact;
     });
     // A collective document is signed for this instance when a signed order
     // of that kind lists it.

@@ -26,10 +26,13 @@ struct SelectInstance : Prepared {
 };
 
 struct SelectDocuments : Prepared {  // every issue, oldest first: the last one per name wins
-  std::string instance, name, status;
+  std::string instance, name, status, content, sha256;
+  soci::indicator content_ind = soci::i_null, sha256_ind = soci::i_null;
   SelectDocuments(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT name, status FROM documents WHERE instance = :i ORDER BY name, issue",
-             soci::into(name), soci::into(status), soci::use(instance)));
+    Prepare((sql.prepare << "SELECT name, status, content, sha256 FROM documents WHERE instance = :i"
+                            " ORDER BY name, issue",
+             soci::into(name), soci::into(status), soci::into(content, content_ind), soci::into(sha256, sha256_ind),
+             soci::use(instance)));
   }
 };
 

@@ -445,6 +445,37 @@ TEST_P(Documents, TheRoadmapHasItsDatesAndThePlanItsCurator) {
     EXPECT_NE(text.out.find(s), std::string::npos) << s;
 }
 
+// The gates: the pair goes to the director only with the agreement signed
+// in every place and each participant's consent document valid; an
+// agreement whose stored text was altered after signing does not count.
+TEST_P(Documents, ActivationNeedsTheSignedAgreementAndEachConsent) {
+  const std::string before = DumpTables(db_->url());
+  auto no_agreement = Db("send " + pair_ + " ready --as c1", "2026-09-02");
+  EXPECT_EQ(no_agreement.code, 3);
+  EXPECT_NE(no_agreement.err.find("'agreement' signed"), std::string::npos) << no_agreement.err;
+  EXPECT_EQ(Db("doc sign " + pair_ + ":agreement --as s1", "2026-09-02").code, 3);  // the minor's own signature
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-02").code, 0);
+  auto no_consent = Db("send " + pair_ + " ready --as c1", "2026-09-02");
+  EXPECT_EQ(no_consent.code, 3);
+  EXPECT_NE(no_consent.err.find("consent of mentor (m1) and mentee (s1)"), std::string::npos) << no_consent.err;
+  ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-02").code, 0);
+  auto one = Db("send " + pair_ + " ready --as c1", "2026-09-02");
+  EXPECT_EQ(one.code, 3);
+  EXPECT_NE(one.err.find("consent of mentee (s1)"), std::string::npos) << one.err;
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);
+  ExecSql(db_->url(), "UPDATE documents SET content = REPLACE(content, 'Анна', 'Инна') WHERE name = 'agreement'");
+  const std::string altered = DumpTables(db_->url());
+  auto refused = Db("send " + pair_ + " ready --as c1", "2026-09-02");
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_NE(refused.err.find("'agreement' signed"), std::string::npos) << refused.err;
+  EXPECT_EQ(DumpTables(db_->url()), altered);
+  ExecSql(db_->url(), "UPDATE documents SET content = REPLACE(content, 'Инна', 'Анна') WHERE name = 'agreement'");
+  auto ok = Db("send " + pair_ + " ready --as c1", "2026-09-02");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+}
+
 // Documents not collected in 14 days send the pair back to `proposed`; a new
 // submit issues the documents again and the earlier issues are superseded.
 TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {
@@ -490,13 +521,33 @@ TEST_P(DocumentsPdf, ComesFromLibreOfficeAndCarriesTheNames) {
       FAIL() << "CI=true: LibreOffice (soffice) and poppler-utils (pdftotext) must be installed by make test";
     GTEST_SKIP() << "soffice or pdftotext not installed";
   }
-  const std::string pdf = dir_ + "/agreement.pdf";
-  auto r = Db("doc render " + pair_ + ":agreement --as m1 --format pdf --out " + pdf, "2026-09-02");
-  ASSERT_EQ(r.code, 0) << r.err;
-  ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + dir_ + "/agreement.txt'").c_str()), 0);
-  const std::string text = ReadText(dir_ + "/agreement.txt");
-  EXPECT_NE(text.find("Анна Смирнова"), std::string::npos) << text.substr(0, 400);
-  EXPECT_NE(text.find("Ольга Иванова"), std::string::npos);
+  // One document of each kind: the agreement, a minor's consent, the
+  // director's order, the roadmap, the destruction act.
+  ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("send " + pair_ + " ready --as c1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-02").code, 0);
+  auto prog = Db("start programme --as d1 --set year=2026/2027 --set stage1_by=2026-09-30", "2026-09-02");
+  ASSERT_EQ(prog.code, 0) << prog.err;
+  ASSERT_EQ(Db("person add x1 --name 'Пётр Уходящий' --role mentor --birth 1991-01-01 --as c1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("person erase x1 --as c1", "2026-09-03").code, 0);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> kinds = {
+      {pair_ + ":agreement", {"Анна Смирнова", "Ольга Иванова"}},
+      {"consent:s1", {"Ольга Иванова", "законный представитель"}},
+      {"1/2026", {"Приказ", "Смирнова", "Мария Петрова"}},  // table cells may wrap
+      {prog.out.substr(0, prog.out.find('\n')) + ":roadmap", {"Дорожная карта", "30.09.2026"}},
+      {"act:x1", {"Акт об уничтожении", "x1"}}};
+  for (const auto& [doc, names] : kinds) {
+    const std::string pdf = dir_ + "/doc.pdf", txt = dir_ + "/doc.txt";
+    auto r = Db("doc render " + doc + " --as c1 --format pdf --out " + pdf, "2026-09-03");
+    ASSERT_EQ(r.code, 0) << doc << ": " << r.err;
+    ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + txt + "'").c_str()), 0) << doc;
+    const std::string text = ReadText(txt);
+    for (const auto& n : names) EXPECT_NE(text.find(n), std::string::npos) << doc << ": " << n << "\n" << text.substr(0, 300);
+    fs::remove(pdf);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DocumentsPdf, ::testing::Values("sqlite"));

@@ -163,6 +163,18 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
       return Status(Code::kRefused,
                     "empty: no " + def->name + " is in state '" + state + "' awaiting '" + dd->name + "'; nothing was issued",
                     "empty");
+    // The number first: its counter row is the lock two curators issuing at
+    // once wait on, so the second sees (and supersedes) the first's order.
+    const long long year = std::stoll(FormatDate(now.today).substr(0, 4));
+    const std::string counter = "order:" + std::to_string(year);
+    long long number = 0;
+    {
+      int have = 0;
+      *sql_ << "SELECT COUNT(*) FROM counters WHERE name = :n", soci::into(have), soci::use(counter);
+      if (have == 0) *sql_ << "INSERT INTO counters (name, value) VALUES (:n, 0)", soci::use(counter);
+      *sql_ << "UPDATE counters SET value = value + 1 WHERE name = :n RETURNING value", soci::into(number),
+          soci::use(counter);
+    }
     // Earlier orders of this kind not yet signed are superseded.
     {
       std::vector<std::tuple<long long, long long, std::string>> open;
@@ -180,16 +192,6 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
         *sql_ << "UPDATE orders SET status = :s WHERE year = :y AND number = :n", soci::use(to), soci::use(yy),
             soci::use(nn);
       }
-    }
-    const long long year = std::stoll(FormatDate(now.today).substr(0, 4));
-    const std::string counter = "order:" + std::to_string(year);
-    long long number = 0;
-    {
-      int have = 0;
-      *sql_ << "SELECT COUNT(*) FROM counters WHERE name = :n", soci::into(have), soci::use(counter);
-      if (have == 0) *sql_ << "INSERT INTO counters (name, value) VALUES (:n, 0)", soci::use(counter);
-      *sql_ << "UPDATE counters SET value = value + 1 WHERE name = :n RETURNING value", soci::into(number),
-          soci::use(counter);
     }
     const std::string number_text = NumberText(number, year);
     // The text: the institution, the order's number and date, who issued

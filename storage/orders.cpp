@@ -169,9 +169,7 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
     const std::string counter = "order:" + std::to_string(year);
     long long number = 0;
     {
-      int have = 0;
-      *sql_ << "SELECT COUNT(*) FROM counters WHERE name = :n", soci::into(have), soci::use(counter);
-      if (have == 0) *sql_ << "INSERT INTO counters (name, value) VALUES (:n, 0)", soci::use(counter);
+      *sql_ << "INSERT INTO counters (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING", soci::use(counter);
       *sql_ << "UPDATE counters SET value = value + 1 WHERE name = :n RETURNING value", soci::into(number),
           soci::use(counter);
     }

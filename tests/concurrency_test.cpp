@@ -101,6 +101,35 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
     auto ready = Db("send " + std::to_string(pair) + " ready --as c1", "2026-09-03");
     EXPECT_EQ(ready.code, 0) << "pair " << pair << ": the agreement is not signed: " << ready.err;
   }
+  // Four orders issued at once: each waits for the one before, so the last
+  // supersedes the others and exactly one stays open, listing all eight.
+  auto issued = AtOnce(4, [&](int p) {
+    return std::vector<CliRun>{Db(std::string("doc issue order_assign_pairs --as ") + (p % 2 ? "c1" : "c2"), "2026-09-04")};
+  });
+  EXPECT_EQ(Failures(issued), "");
+  std::vector<std::string> open;
+  for (const auto& d : Json("doc list", "2026-09-04"))
+    if (d.contains("number") && d["status"] == "issued") open.push_back(d["id"]);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(Json("doc show " + open[0], "2026-09-04")["items"].size(), static_cast<std::size_t>(kPairs));
+  // Two directors sign it at once: one signature approves the eight pairs,
+  // the other is refused; no pair is approved twice.
+  ASSERT_EQ(Db("person add d2 --as d1 --name 'Второй директор' --role director", "2026-09-04").code, 0);
+  auto signs = AtOnce(2, [&](int p) {
+    return std::vector<CliRun>{Db("doc sign " + open[0] + " --as " + (p ? "d1" : "d2"), "2026-09-05")};
+  });
+  int ok = 0;
+  for (const auto& s : signs) {
+    ok += s[0].code == 0;
+    EXPECT_TRUE(s[0].code == 0 || s[0].code == 3) << s[0].err;
+  }
+  EXPECT_EQ(ok, 1);
+  for (int pair = 1; pair <= kPairs; ++pair) {
+    int approvals = 0;
+    for (const auto& e : Json("history " + std::to_string(pair), "2026-09-05")) approvals += e["event"] == "approve";
+    EXPECT_EQ(approvals, 1) << "pair " << pair;
+    EXPECT_EQ(Json("show " + std::to_string(pair), "2026-09-05")["state"], "active");
+  }
 }
 
 TEST_P(Concurrency, SixteenWritersOnThreeInstancesQueueAndAllSucceed) {

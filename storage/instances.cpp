@@ -222,6 +222,23 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
   // Every change of an instance adds one history entry and one to its
   // version, so the next entry's number is the new version.
   if (Status s = ApplyEffects(def, rec.id, d, rec.version + 1, now); !s.ok()) return s;
+  // A finished instance's documents still waiting for signatures expire.
+  if (def.states[d.to].final && !def.documents.empty()) {
+    std::vector<std::tuple<std::string, long long, std::string>> open;
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, issue, status FROM documents WHERE instance = :i"
+                                                     " AND status IN ('issued', 'partly_signed')",
+                                    soci::use(rec.id));
+      for (const auto& r : rs) open.emplace_back(r.get<std::string>(0), RowInt(r, 1), r.get<std::string>(2));
+    }
+    for (auto& [name, issue, status] : open) {
+      DocumentStep step = AdvanceDocument(*ParseDocumentStatus(status), DocumentEvent::kExpire);
+      if (!step.status.ok()) return step.status;
+      const std::string to(DocumentStatusName(step.to));
+      *sql_ << "UPDATE documents SET status = :s WHERE instance = :i AND name = :n AND issue = :v", soci::use(to),
+          soci::use(rec.id), soci::use(name), soci::use(issue);
+    }
+  }
   if (out) {
     *out = rec;
     out->state = upd.state;

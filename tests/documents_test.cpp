@@ -476,6 +476,16 @@ TEST_P(Documents, ActivationNeedsTheSignedAgreementAndEachConsent) {
   EXPECT_EQ(ok.code, 0) << ok.err;
 }
 
+// A pair that ends before its documents are signed: they expire.
+TEST_P(Documents, AFinishedInstancesUnsignedDocumentsExpire) {
+  ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("send " + pair_ + " terminate_by_curator --set termination_reason=Отказ --as c1", "2026-09-03").code, 0);
+  EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-03")["status"], "expired");
+  const std::string before = DumpTables(db_->url());
+  EXPECT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-03").code, 3);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+}
+
 // Documents not collected in 14 days send the pair back to `proposed`; a new
 // submit issues the documents again and the earlier issues are superseded.
 TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {

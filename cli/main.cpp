@@ -76,9 +76,10 @@ int Fail(const Globals& g, int code, const std::string& message) {
   return code;
 }
 
-int Validate(const Globals& g, std::vector<std::string> paths) {
+int Validate(const Globals& g, std::vector<std::string> paths, bool strict) {
   mf::LoadOptions opts;
   opts.templates_dir = g.templates;
+  opts.strict = strict;
   bool defaults = paths.empty();
   if (defaults) paths.push_back(g.workflows);
   std::unique_ptr<mf::Catalog> shipped;
@@ -87,12 +88,16 @@ int Validate(const Globals& g, std::vector<std::string> paths) {
   if (g.json) {
     json names = json::array();
     for (const auto& d : c.definitions()) names.push_back({{"workflow", d->name}, {"version", d->version}, {"file", d->source_path}});
-    std::cout << json{{"ok", c.ok()}, {"files", c.files()}, {"workflows", names}, {"errors", DiagnosticsJson(c.errors())}}.dump(2, ' ', false, kLenient)
+    std::cout << json{{"ok", c.ok()}, {"files", c.files()}, {"workflows", names}, {"errors", DiagnosticsJson(c.errors())},
+                      {"warnings", DiagnosticsJson(c.warnings())}}.dump(2, ' ', false, kLenient)
               << "\n";
   } else {
+    PrintDiagnostics(c.warnings());
     PrintDiagnostics(c.errors());
     if (c.ok())
-      std::cout << c.files() << " file(s), " << c.definitions().size() << " workflow(s): valid\n";
+      std::cout << c.files() << " file(s), " << c.definitions().size() << " workflow(s): valid"
+                << (c.warnings().empty() ? std::string() : ", " + std::to_string(c.warnings().size()) + " warning(s)")
+                << "\n";
     else
       std::cerr << c.errors().size() << " error(s) in " << c.files() << " file(s)\n";
   }
@@ -621,6 +626,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> paths;
   auto* validate = app.add_subcommand("validate", "Check workflow YAML files; errors as file:line:col: error: ...");
   validate->add_option("PATH", paths, "Files or directories (default: the --workflows directory)");
+  bool validate_strict = false;
+  validate->add_flag("--strict", validate_strict,
+                     "A missing title (of the workflow, a state, transition, field, enum value or document) is an "
+                     "error, not a warning: people would read the English name");
   validate->fallthrough();
 
   std::string workflow, format = "mermaid";
@@ -818,7 +827,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 1;
   }
   try {
-    if (*validate) return Validate(g, paths);
+    if (*validate) return Validate(g, paths, validate_strict);
     if (*graph) return Graph(g, workflow, format);
     {
       auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,7 +16,7 @@ namespace mentorflow {
 
 std::string Diagnostic::ToString() const {
   std::ostringstream os;
-  os << file << ':' << mark.line << ':' << mark.column << ": error: " << message;
+  os << file << ':' << mark.line << ':' << mark.column << (warning ? ": warning: " : ": error: ") << message;
   return os.str();
 }
 
@@ -114,9 +115,11 @@ class Loader {
       Parse(text);
     }
     r.errors = std::move(errors_);
-    std::stable_sort(r.errors.begin(), r.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return a.mark.line != b.mark.line ? a.mark.line < b.mark.line : a.mark.column < b.mark.column;
-    });
+    r.warnings = std::move(warnings_);
+    for (auto* list : {&r.errors, &r.warnings})
+      std::stable_sort(list->begin(), list->end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return a.mark.line != b.mark.line ? a.mark.line < b.mark.line : a.mark.column < b.mark.column;
+      });
     if (r.errors.empty()) r.definition = std::make_shared<const Definition>(std::move(def_));
     return r;
   }
@@ -124,6 +127,11 @@ class Loader {
  private:
   // ---- diagnostics -------------------------------------------------------
   void Error(Mark m, std::string message) { errors_.push_back({file_, m, std::move(message)}); }
+  // What people would see in English: a warning, or with --strict an error.
+  void Untitled(Mark m, std::string message) {
+    if (opts_.strict) Error(m, std::move(message));
+    else warnings_.push_back({file_, m, std::move(message), true});
+  }
   Mark M(const YAML::Node& n, Mark fallback = {}) const {
     if (!n.IsDefined()) return fallback;
     auto m = n.Mark();
@@ -279,6 +287,7 @@ class Loader {
     CheckCollectiveDocuments();
     if (!errors_.empty()) return;
     CheckMachine();
+    CheckTitles(M(root));
   }
 
   void ParseRoles(const YAML::Node& n, Mark root_mark) {
@@ -1303,6 +1312,26 @@ class Loader {
       }
   }
 
+  // Everything a person reads — in documents, reminders, pages, history —
+  // has a title in the YAML, never the English identifier.
+  void CheckTitles(Mark root) {
+    if (def_.title.empty()) Untitled(root, msg::NoTitle("workflow", def_.name));
+    for (const auto& s : def_.states)
+      if (s.title.empty()) Untitled(s.mark, msg::NoTitle("state", s.name));
+    for (const auto& t : def_.transitions)
+      if (t.title.empty()) Untitled(t.mark, msg::NoTitle("transition", t.event));
+    for (const auto& d : def_.documents)
+      if (d.title.empty()) Untitled(d.mark, msg::NoTitle("document", d.name));
+    std::function<void(const FieldDef&)> field = [&](const FieldDef& f) {
+      if (f.title.empty()) Untitled(f.mark, msg::NoTitle("field", f.name));
+      for (size_t k = 0; k < f.values.size(); ++k)
+        if (k >= f.value_titles.size() || f.value_titles[k].empty())
+          Untitled(f.mark, msg::NoValueTitle(f.name, f.values[k]));
+      for (const auto& item : f.item_fields) field(item);
+    };
+    for (const auto& f : def_.fields) field(f);
+  }
+
   void CheckDeadlineEvent(int state) {
     const StateDef& s = def_.states[state];
     const DeadlineDef& d = *s.deadline;
@@ -1411,7 +1440,7 @@ class Loader {
   std::string file_;
   const LoadOptions& opts_;
   Definition def_;
-  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> errors_, warnings_;
   long budget_ = kNodeBudget;
   Mark last_mark_{1, 1};
   bool budget_reported_ = false;
@@ -1511,6 +1540,7 @@ Catalog Catalog::Load(const std::vector<std::string>& paths, const LoadOptions& 
     }
     auto loaded = LoadWithRefs(*text, f, opts);
     for (auto& e : loaded.result.errors) c.errors_.push_back(std::move(e));
+    for (auto& w : loaded.result.warnings) c.warnings_.push_back(std::move(w));
     if (!loaded.result.definition) continue;
     std::const_pointer_cast<Definition>(loaded.result.definition)->source_path = f;
     if (const Definition* prev = c.Find(loaded.result.definition->name)) {

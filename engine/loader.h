@@ -20,8 +20,9 @@ struct Diagnostic {
   std::string file;
   Mark mark;
   std::string message;
+  bool warning = false;
 
-  // "file:line:col: error: message"
+  // "file:line:col: error: message" (or "warning:")
   std::string ToString() const;
 };
 
@@ -30,11 +31,16 @@ struct LoadOptions {
   // Empty: template files are not checked.
   std::string templates_dir;
   std::size_t max_bytes = 1 << 20;
+  // Missing titles (a workflow, state, transition, field, enum value or
+  // document people would see by its YAML name) are warnings; with
+  // `strict` they are errors.
+  bool strict = false;
 };
 
 struct LoadResult {
   std::shared_ptr<const Definition> definition;  // null when errors is not empty
   std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;
   bool ok() const { return errors.empty() && definition != nullptr; }
 };
 
@@ -48,6 +54,7 @@ class Catalog {
   const Definition* Find(std::string_view name) const;
   const std::vector<std::shared_ptr<const Definition>>& definitions() const { return defs_; }
   const std::vector<Diagnostic>& errors() const { return errors_; }
+  const std::vector<Diagnostic>& warnings() const { return warnings_; }
   std::size_t files() const { return files_; }
   bool ok() const { return errors_.empty(); }
 
@@ -60,7 +67,7 @@ class Catalog {
 
  private:
   std::vector<std::shared_ptr<const Definition>> defs_;
-  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> errors_, warnings_;
   std::size_t files_ = 0;
 };
 

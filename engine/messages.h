@@ -104,6 +104,15 @@ inline std::string OnSignedNotBySigner(const std::string& doc, const std::string
          Q(event) + " may be sent by " + Q(signer);
 }
 
+inline std::string NoTitle(std::string_view kind, const std::string& name) {
+  return std::string(kind) + " " + Q(name) + " has no title: people would read " + Q(name) +
+         " (add title: in Russian)";
+}
+inline std::string NoValueTitle(const std::string& field, const std::string& value) {
+  return "enum value " + Q(value) + " of field " + Q(field) +
+         " has no title: people would read it as is (write values: {" + value + ": Название})";
+}
+
 // ---- states, deadlines, transitions --------------------------------------
 inline std::string InitialAndFinal(const std::string& s) { return "state " + Q(s) + " cannot be both initial and final"; }
 inline std::string ActionKind() { return "an action is either {issue: DOCUMENT} or {notify: ROLES}"; }

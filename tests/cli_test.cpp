@@ -28,6 +28,29 @@ TEST(Cli_Validate, ShippedWorkflowsAreValid) {
   EXPECT_NE(r.out.find("7 file(s), 7 workflow(s): valid"), std::string::npos) << r.out;
 }
 
+// Everything people read has a Russian title: a missing one is a warning
+// (with its line and column), and with --strict an error.
+TEST(Cli_Validate, AMissingTitleWarnsAndStrictRefuses) {
+  const std::string f = SourcePath("tests/fixtures/untitled/untitled.yaml");
+  auto warned = RunCli("validate " + f);
+  EXPECT_EQ(warned.code, 0) << warned.err;
+  EXPECT_NE(warned.out.find("valid, 6 warning(s)"), std::string::npos) << warned.out;
+  auto strict = RunCli("validate --strict " + f);
+  EXPECT_EQ(strict.code, 1);
+  for (const char* e : {"untitled.yaml:1:1: error: workflow 'untitled' has no title",
+                        "untitled.yaml:5:3: error: field 'note' has no title",
+                        "untitled.yaml:6:3: error: enum value 'virtual' of field 'form' has no title",
+                        "untitled.yaml:6:3: error: enum value 'speed' of field 'form' has no title",
+                        "untitled.yaml:9:3: error: state 'done' has no title",
+                        "untitled.yaml:11:5: error: transition 'finish' has no title"})
+    EXPECT_NE(strict.err.find(e), std::string::npos) << e << "\n" << strict.err;
+  // The shipped workflows made faithful so far pass --strict.
+  for (const char* w : {"mentoring_pair", "programme", "personal_data", "individual_plan", "monitoring"}) {
+    auto r = RunCli(std::string("validate --strict ") + SourcePath("workflows/") + w + ".yaml");
+    EXPECT_EQ(r.code, 0) << w << ": " << r.err;
+  }
+}
+
 TEST(Cli_Validate, ABadFileExitsOneWithFileLineColumn) {
   std::string f = SourcePath("tests/fixtures/invalid/unknown_state.yaml");
   auto r = RunCli("validate " + f);

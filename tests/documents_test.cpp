@@ -428,6 +428,15 @@ TEST_P(Documents, TheRoadmapHasItsDatesAndThePlanItsCurator) {
   EXPECT_NE(again.out.find("до 15.10.2026"), std::string::npos);  // issued again with the new date
   EXPECT_EQ(Json("doc show " + p + ":roadmap:1", "2026-09-02")["status"], "superseded");
   ASSERT_EQ(Db("send " + p + " appoint_curator --set curator=c2 --as d1", "2026-09-02").code, 0);
+  // Through the stages to pairs at work: with no pair yet, "the pairs'
+  // work is finished" is refused (it needs at least one pair).
+  ASSERT_EQ(Db("send " + p + " approve_regulation --as d1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + p + ":roadmap --as d1", "2026-09-02").code, 0);
+  for (const char* e : {"start_mentee_bank", "mentee_bank_ready", "mentor_bank_ready", "training_done"})
+    ASSERT_EQ(Db("send " + p + " " + e + " --as c2", "2026-09-02").code, 0) << e;
+  auto none = Db("send " + p + " pairs_finished --as c2", "2026-09-02");
+  EXPECT_EQ(none.code, 3);
+  EXPECT_NE(none.err.find("(0 of 0 are)"), std::string::npos) << none.err;
   auto pair = Db("start mentoring_pair --parent " + p + " --as c2 --set mentor=m1 --set mentee=s1 --set form=speed"
                  " --set kind=volunteer_pupil",
                  "2026-09-02");

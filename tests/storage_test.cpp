@@ -443,8 +443,10 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
       const char* channels[] = {"site", "social", "both"};
       for (int i = 0; i < 1000000; ++i) {
         const std::string& id = ids[i % 3];
-        if (i % 50 == 49)  // now and then a real state change and back
-          store->Send(id, "week_missed", {}, "system", At("2026-09-20"), &out, &rf);
+        if (i % 50 == 49) {  // now and then a real state change (a missed week, fired by tick) and back
+          Store::TickReport rep;
+          store->Tick(At("2026-09-20"), &rep);
+        }
         store->Send(id, "publish",
                     {{"last_url", "r" + std::to_string(round) + "_" + std::to_string(i)}, {"channel", channels[i % 3]}},
                     "c1", At("2026-09-02"), &out, &rf);
@@ -480,7 +482,9 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
     for (auto it = fields.begin(); it != fields.end(); ++it)
       EXPECT_EQ(*it, replayed.fields.value(it.key(), nlohmann::json())) << id << " field " << it.key();
   }
-  EXPECT_GT(events, 2000u) << "the writer made too little progress to test anything";
+  // Thousands on an idle machine; the bound only says the writers ran at all
+  // (a loaded machine, e.g. a build beside the tests, gives fewer).
+  EXPECT_GT(events, 400u) << "the writer made too little progress to test anything";
   RecordProperty("events", static_cast<int>(events));
 }
 

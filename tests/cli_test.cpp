@@ -110,7 +110,11 @@ TEST(Cli_Usage, BadUsageExitsOneAndEveryCommandHasHelp) {
 }
 
 TEST(Cli_Demo, RunsTheSchoolYear) {
-  std::string dir = ::testing::TempDir() + "/mf_demo";
+  std::string dir = ::testing::TempDir() + "/mf_demo_" + std::to_string(getpid());
+  struct RemoveDir {  // the demo's files go away with the test, pass or fail
+    std::string path;
+    ~RemoveDir() { std::filesystem::remove_all(path); }
+  } remove_dir{dir};
   auto r = RunCli("demo --dir " + dir);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("0 unexpected outcome(s)"), std::string::npos);
@@ -135,6 +139,9 @@ class Cli_Import : public ::testing::Test {
       ASSERT_EQ(Db(std::string("person add ") + p + " --name Имя --as d1").code, 0);
     ASSERT_EQ(Db("consent sign m1 --as m1").code, 0);
     ASSERT_EQ(Db("consent sign s1 --as g1").code, 0);
+  }
+  void TearDown() override {
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + ext);
   }
   testing::Run Db(const std::string& args) {
     return RunCli("--db sqlite:" + path_ + " --now 2026-09-01 " + args, SourcePath(""));
@@ -188,6 +195,7 @@ TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
     EXPECT_EQ(b.code, code) << line << "\n" << b.err;
     EXPECT_NE(b.err.find("mf_bad.jsonl:3:"), std::string::npos) << b.err;
   }
+  std::filesystem::remove(dir + "/mf_bad.jsonl");
   EXPECT_EQ(Db("list --json").out, before);
   // Nothing was used up: the first instance really imported is still number 1.
   auto ok = Db("import examples/import/pairs.jsonl --json");

@@ -56,6 +56,12 @@ TEST(Readme_Yaml, EveryWorkflowExampleValidates) {
 TEST(Readme_Commands, EveryCommandRunsAsShown) {
   // The examples share one fresh database and one date, as a reader would.
   std::string db = ::testing::TempDir() + "/mf_readme_" + std::to_string(getpid()) + ".db";
+  struct RemoveDb {  // the examples' database goes away with the test, pass or fail
+    std::string path;
+    ~RemoveDb() {
+      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
+    }
+  } remove_db{db};
   setenv("MENTORFLOW_DB", ("sqlite:" + db).c_str(), 1);
   setenv("MENTORFLOW_NOW", "2026-09-01", 1);
   // Run where the reader would, beside the project's directories, but in a

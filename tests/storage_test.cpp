@@ -43,6 +43,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "sqlite") {
       *path = ::testing::TempDir() + "/" + name + ".db";
       for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(*path + ext);
+      made_.push_back(*path);
       return "sqlite:" + *path;
     }
     std::string admin = Env("MENTORFLOW_TEST_PG");
@@ -52,6 +53,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     s << "SELECT COUNT(*) FROM pg_database WHERE datname = :n", soci::into(exists), soci::use(name);
     if (exists) s << "DROP DATABASE " + name;
     s << "CREATE DATABASE " + name;
+    made_.push_back(name);
     return admin.substr(0, admin.rfind('/') + 1) + name;
   }
 
@@ -93,8 +95,25 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
   // Every row of every table, in a fixed order: "the database is the same".
   std::string Dump() { return testing::DumpTables(url_); }
 
+  // Every database the test made goes away when it ends, pass or fail.
+  void TearDown() override {
+    store_.reset();
+    for (const auto& made : made_) {
+      try {
+        if (GetParam() == "sqlite") {
+          for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(made + ext);
+        } else {
+          soci::session s(soci::postgresql, PostgresConnectionString(Env("MENTORFLOW_TEST_PG")));
+          s << "DROP DATABASE IF EXISTS " + made + " WITH (FORCE)";
+        }
+      } catch (...) {
+      }
+    }
+  }
+
   std::string path_, url_;
   std::unique_ptr<Store> store_;
+  std::vector<std::string> made_;
 };
 
 TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {

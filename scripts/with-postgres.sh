@@ -23,6 +23,9 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+# A cancelled run (SIGTERM, Ctrl-C, a closed terminal) still stops the server
+# and removes its directory.
+trap 'exit 143' TERM INT HUP
 "${as_pg[@]}" "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \

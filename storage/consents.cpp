@@ -57,11 +57,7 @@ std::vector<std::string> SociStore::RunningInstancesNaming(const std::string& pe
 
 Status SociStore::Cascade(const std::vector<std::string>& ids, const std::string& event, const Now& now,
                           std::vector<std::string>* sent) {
-  struct AsSystem {
-    bool& flag;
-    explicit AsSystem(bool& f) : flag(f) { flag = true; }
-    ~AsSystem() { flag = false; }
-  } as_system(acting_as_system_);
+  SystemScope as_system(*this);
   for (const auto& id : ids) {
     InstanceRecord rec;
     const Definition* def = nullptr;
@@ -194,8 +190,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       if (!step.status.ok()) return step.status;
       const std::string at = FormatInstant(now.instant), sha = Sha256Hex(content),
                         status(DocumentStatusName(step.to)), tmpl = kConsentTemplate;
-      const std::string sigs =
-          json::array({{{"person", actor_id}, {"as", person_id}, {"capacity", sig_capacity}, {"at", at}}}).dump();
+      const std::string sigs = SignaturesJson({{actor_id, person_id, sig_capacity, at}});
       soci::indicator pdi = paper ? soci::i_ok : soci::i_null;
       *sql_ << "INSERT INTO consents (person, issue, template, issued_at, status, signatures, content, sha256,"
                " paper_date) VALUES (:p, :i, :t, :a, :s, :g, :c, :h, :d)",
@@ -252,11 +247,7 @@ WorkCalendar SociStore::LoadWorkCalendar() {
 Status SociStore::StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
                             InstanceRecord* out) {
   if (LatestVersion("personal_data") == 0) return Status::NotFound("workflow 'personal_data' is not registered");
-  struct AsSystem {
-    bool& flag;
-    explicit AsSystem(bool& f) : flag(f) { flag = true; }
-    ~AsSystem() { flag = false; }
-  } as_system(acting_as_system_);
+  SystemScope as_system(*this);
   Refusal refusal;
   return Start("personal_data", {{"person", person_id}, {"kind", kind}, {"due", FormatDate(due)}}, "", "system", now,
                out, &refusal);

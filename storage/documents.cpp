@@ -43,6 +43,12 @@ std::string Sha256Hex(const std::string& bytes) {
   return hex;
 }
 
+std::string SociStore::SignaturesJson(const std::vector<Signature>& sigs) {
+  json arr = json::array();
+  for (const auto& s : sigs) arr.push_back({{"person", s.person}, {"as", s.as}, {"capacity", s.capacity}, {"at", s.at}});
+  return arr.dump();
+}
+
 std::vector<Signature> SociStore::ParseSignatures(const std::string& text) {
   std::vector<Signature> out;
   for (const auto& s : json::parse(text)) {
@@ -429,9 +435,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     const bool all = FullySigned(*def, dd, fields, sigs);
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
     if (!step.status.ok()) return step.status;
-    json arr = json::array();
-    for (const auto& s : sigs) arr.push_back({{"person", s.person}, {"as", s.as}, {"capacity", s.capacity}, {"at", s.at}});
-    std::string status(DocumentStatusName(step.to)), text = arr.dump();
+    std::string status(DocumentStatusName(step.to)), text = SignaturesJson(sigs);
     *sql_ << "UPDATE documents SET signatures = :g, status = :s WHERE instance = :i AND name = :n AND issue = :v",
         soci::use(text), soci::use(status), soci::use(id), soci::use(doc), soci::use(wanted);
     std::string note = doc + " issue " + std::to_string(wanted) + " signed as " + ruling.as +

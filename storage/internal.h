@@ -237,6 +237,17 @@ class SociStore : public Store {
   // act as system from inside the store (acting_as_system_), nobody else.
   Status CheckActor(const std::string& actor_id) const;
   bool acting_as_system_ = false;
+  // While one lives, the store itself acts as system (a cascade, a duty).
+  class SystemScope {
+   public:
+    explicit SystemScope(SociStore& s) : s_(s) { s_.acting_as_system_ = true; }
+    ~SystemScope() { s_.acting_as_system_ = false; }
+    SystemScope(const SystemScope&) = delete;
+    SystemScope& operator=(const SystemScope&) = delete;
+
+   private:
+    SociStore& s_;
+  };
   Status Ready();  // the schema is the one this binary knows
   bool SchemaTableExists();
   int SchemaVersion(bool create = false);
@@ -292,6 +303,7 @@ class SociStore : public Store {
 
   // ---- documents.cpp ----
   std::vector<Signature> ParseSignatures(const std::string& text);
+  static std::string SignaturesJson(const std::vector<Signature>& sigs);
   // Issue `issue` of document `doc` on entering a state: renders its
   // template with the instance as it now is, supersedes the previous issue.
   Status IssueDocument(const Definition& def, const DocumentDef& doc, const std::string& id,

@@ -289,9 +289,7 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
     const bool all = FullySigned(*def, dd, no_fields, sigs);
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
     if (!step.status.ok()) return step.status;
-    json arr = json::array();
-    for (const auto& s : sigs) arr.push_back({{"person", s.person}, {"as", s.as}, {"capacity", s.capacity}, {"at", s.at}});
-    std::string status(DocumentStatusName(step.to)), text = arr.dump();
+    std::string status(DocumentStatusName(step.to)), text = SignaturesJson(sigs);
     *sql_ << "UPDATE orders SET signatures = :g, status = :s WHERE year = :y AND number = :n", soci::use(text),
         soci::use(status), soci::use(year), soci::use(number);
     if (all) {

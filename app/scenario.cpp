@@ -1,5 +1,6 @@
 #include "app/scenario.h"
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -18,7 +19,7 @@ std::string Str(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : s
 const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "daily_ticks", "people", "steps"};
 const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
-                                            "sign", "in", "issue", "lists", "consent", "revoke", "tick", "expect_state",
+                                            "sign", "in", "issue", "lists", "consent", "revoke", "tick", "expect_state", "expect_fields",
                                             "expect", "refused", "exit", "message", "fired", "reminders",
                                             "reminded", "from"};
 
@@ -272,8 +273,8 @@ class Runner {
       state = give ? "given" : "revoked";
     } else if (s["tick"]) {
       return Tick(s, m);
-    } else if (!s["expect_state"]) {
-      return Fail(m, "a step needs one of: start, send, sign, issue, consent, revoke, tick, expect_state");
+    } else if (!s["expect_state"] && !s["expect_fields"]) {
+      return Fail(m, "a step needs one of: start, send, sign, issue, consent, revoke, tick, expect_state, expect_fields");
     }
     if (!what.empty()) {
       Log(FormatDate(now_.today) + "  " + (as.empty() ? "" : as + ": ") + what + " -> " +
@@ -345,6 +346,7 @@ class Runner {
   }
 
   void CheckStates(const YAML::Node& s, Mark m) {
+    CheckFields(s, m);
     if (!s["expect_state"]) return;
     for (auto it = s["expect_state"].begin(); it != s["expect_state"].end(); ++it) {
       InstanceRecord rec;
@@ -354,6 +356,28 @@ class Runner {
       }
       if (rec.state != it->second.Scalar())
         Fail(m, it->first.Scalar() + ": expected state '" + it->second.Scalar() + "', got '" + rec.state + "'");
+    }
+  }
+
+  // {expect_fields: {INSTANCE: {FIELD: VALUE, ...}}}: values as printed
+  // (a date as YYYY-MM-DD, a bool as true/false); "" for a field not set.
+  void CheckFields(const YAML::Node& s, Mark m) {
+    if (!s["expect_fields"]) return;
+    for (auto it = s["expect_fields"].begin(); it != s["expect_fields"].end(); ++it) {
+      InstanceRecord rec;
+      if (Status st = store_->Show(Id(it->first), &rec); !st.ok()) {
+        Fail(m, "no instance '" + it->first.Scalar() + "'");
+        continue;
+      }
+      auto fields = nlohmann::json::parse(rec.fields_json);
+      for (auto f = it->second.begin(); f != it->second.end(); ++f) {
+        const std::string name = Str(f->first), want = Str(f->second);
+        std::string got;
+        if (fields.contains(name) && !fields[name].is_null())
+          got = fields[name].is_string() ? fields[name].get<std::string>() : fields[name].dump();
+        if (got != want)
+          Fail(m, it->first.Scalar() + "." + name + ": expected '" + want + "', got '" + got + "'");
+      }
     }
   }
 

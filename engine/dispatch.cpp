@@ -290,7 +290,22 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) 
   Date due;
   switch (dl.kind) {
     case DeadlineDef::Kind::kAfter: due = AddDuration(now.today, dl.after); break;
-    case DeadlineDef::Kind::kYearly: due = NextYearly(now.today, dl.yearly); break;
+    case DeadlineDef::Kind::kYearly: {
+      if (dl.period_field < 0) {
+        due = NextYearly(now.today, dl.yearly);
+        break;
+      }
+      Value& period = d.fields[dl.period_field];
+      const auto* last = std::get_if<Date>(&period);
+      due = last ? NextYearly(*last + date::days{1}, dl.yearly) : NextYearly(now.today, dl.yearly);
+      auto change = std::find_if(d.changes.begin(), d.changes.end(),
+                                 [&](const FieldChange& c) { return c.field == dl.period_field; });
+      if (change != d.changes.end()) change->after = due;
+      else d.changes.push_back({dl.period_field, period, Value{due}});
+      period = due;
+      d.history.changes = d.changes;
+      break;
+    }
     case DeadlineDef::Kind::kAtField: {
       const auto* v = std::get_if<Date>(&d.fields[dl.at_field]);
       if (!v) return;  // no date, no deadline

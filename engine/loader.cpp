@@ -35,7 +35,7 @@ const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", 
 const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
 const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after"};
-const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template"};
+const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template", "period"};
 const std::vector<std::string> kTransitionKeys = {"on", "from", "to", "by", "when", "input",
                                                   "set", "append", "update", "title"};
 const std::vector<std::string> kTypes = {"string", "int", "bool", "date", "enum", "person", "list"};
@@ -295,12 +295,26 @@ class Loader {
       Error(root_mark, msg::MissingKey("roles", "a workflow"));
       return;
     }
-    for (auto& [r, m] : Names(n, "roles")) {
+    // roles: [a, b] or, with the titles people see, roles: {a: Title, b: Title}
+    auto add = [&](const std::string& r, Mark m, std::string title) {
       if (!IsIdentifier(r)) Error(m, msg::BadIdentifier(r, "role"));
       else if (r == "system") Error(m, msg::SystemRoleDeclared());
       else if (def_.HasRole(r)) Error(m, msg::Duplicate("role", r));
-      else def_.roles.push_back(r);
+      else {
+        def_.roles.push_back(r);
+        def_.role_titles.push_back(std::move(title));
+        role_marks_.push_back(m);
+      }
+    };
+    if (n.IsMap()) {
+      for (const auto& it : n) {
+        auto r = Scalar(it.first, "role");
+        auto t = Scalar(it.second, "role title");
+        if (r) add(*r, M(it.first), t.value_or(""));
+      }
+      return;
     }
+    for (auto& [r, m] : Names(n, "roles")) add(r, m, "");
   }
 
   bool CheckRole(const std::string& r, Mark m, bool allow_system = false) {
@@ -802,6 +816,19 @@ class Loader {
     } else if (auto e = Name(n["event"], "event")) {
       d.event = *e;
       deadline_event_marks_[s.name] = M(n["event"]);
+    }
+    if (n["period"]) {
+      if (auto f = Scalar(n["period"], "period")) {
+        const FieldDef* fd = ResolveField(*f, M(n["period"]), def_.fields, &d.period_field);
+        if (!fd) ok = false;
+        else if (fd->type != FieldType::kDate) {
+          Error(M(n["period"]), msg::PeriodFieldNotDate(*f, FieldTypeName(fd->type)));
+          ok = false;
+        } else if (d.kind != DeadlineDef::Kind::kYearly) {
+          Error(M(n["period"]), msg::PeriodNeedsYearly());
+          ok = false;
+        }
+      }
     }
     if (n["remind"]) {
       for (auto& [r, m] : Names(n["remind"], "remind")) {
@@ -1316,6 +1343,8 @@ class Loader {
   // has a title in the YAML, never the English identifier.
   void CheckTitles(Mark root) {
     if (def_.title.empty()) Untitled(root, msg::NoTitle("workflow", def_.name));
+    for (size_t i = 0; i < def_.roles.size(); ++i)
+      if (def_.role_titles[i].empty()) Untitled(role_marks_[i], msg::NoTitle("role", def_.roles[i]));
     for (const auto& s : def_.states)
       if (s.title.empty()) Untitled(s.mark, msg::NoTitle("state", s.name));
     for (const auto& t : def_.transitions)
@@ -1445,6 +1474,7 @@ class Loader {
   Mark last_mark_{1, 1};
   bool budget_reported_ = false;
   std::map<std::string, Mark> deadline_event_marks_;
+  std::vector<Mark> role_marks_;  // one per role
   std::set<int> declared_by_input_;  // positions of inputs that declared a field
 };
 

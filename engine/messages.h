@@ -129,6 +129,12 @@ inline std::string BadMonthDay(const std::string& t) {
 inline std::string DeadlineFieldNotDate(const std::string& f, std::string_view type) {
   return "deadline 'at' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
 }
+inline std::string PeriodNeedsYearly() {
+  return "'period' belongs to a yearly deadline (at: {yearly: [MM-DD]}): it records which of the dates is due";
+}
+inline std::string PeriodFieldNotDate(const std::string& f, std::string_view type) {
+  return "deadline 'period' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
+}
 inline std::string FinalDeadline(const std::string& s) { return "final state " + Q(s) + " cannot have a deadline"; }
 inline std::string NoTransitionHandles() { return ": no transition handles it"; }
 inline std::string DeadlineEventNotFromState(const std::string& e, const std::string& s) {

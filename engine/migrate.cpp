@@ -116,6 +116,7 @@ Outcome Migrate(const Definition& from, const Definition& to, const Snapshot& sn
     ArmDeadline(to, new_state, now, d);
   }
   // The changes, in the new layout: a field that was not there before counts as unset.
+  d.changes.clear();
   for (size_t i = 0; i < to.fields.size(); ++i) {
     const FieldDef* old = Find(from.fields, to.fields[i].name);
     Value before = old ? snap.fields[old - from.fields.data()]

@@ -43,6 +43,13 @@ bool Definition::HasRole(std::string_view r) const {
   return std::find(roles.begin(), roles.end(), r) != roles.end();
 }
 
+const std::string& Definition::RoleTitle(std::string_view r) const {
+  for (size_t i = 0; i < roles.size(); ++i)
+    if (roles[i] == r) return i < role_titles.size() && !role_titles[i].empty() ? role_titles[i] : roles[i];
+  static const std::string kNone;
+  return kNone;
+}
+
 void Definition::BuildTable() {
   events.clear();
   for (const auto& t : transitions) events.push_back(t.event);

@@ -127,6 +127,10 @@ struct DeadlineDef {
   Duration after;
   int at_field = -1;
   std::vector<MonthDay> yearly;
+  // kYearly with `period: FIELD`: the date due is recorded in that date
+  // field, and each new entry takes the first yearly date after the one
+  // recorded, so a period passed while late is never skipped.
+  int period_field = -1;
   std::string event;
   int event_id = -1;
   std::vector<Duration> remind;
@@ -181,6 +185,7 @@ struct Definition {
   std::vector<int> distinct;  // person fields that must name different people
   std::string source_path;
   std::vector<std::string> roles;
+  std::vector<std::string> role_titles;  // one per role, "" if none
   std::vector<std::string> started_by;  // roles allowed to start; empty: any role
   std::vector<FieldDef> fields;
   std::vector<DocumentDef> documents;
@@ -194,6 +199,8 @@ struct Definition {
   int DocumentIndex(std::string_view n) const;
   int EventId(std::string_view n) const;  // binary search, no allocation
   bool HasRole(std::string_view r) const;
+  // What people see for a role ("Руководитель организации"); its id if untitled.
+  const std::string& RoleTitle(std::string_view r) const;
 
   // The transitions on `event_id` from `state`, in declaration order.
   std::pair<const int*, const int*> Candidates(int state, int event_id) const {

@@ -200,7 +200,9 @@ DocumentRecord SociStore::ReadDocument(const soci::row& r) {
     DocumentRecord::Place p;
     p.as = as;
     const int fi = def->FieldIndex(as);
-    p.title = fi >= 0 && !def->fields[fi].title.empty() ? def->fields[fi].title : as;
+    p.title = fi >= 0 && !def->fields[fi].title.empty() ? def->fields[fi].title
+              : def->HasRole(as)                          ? def->RoleTitle(as)
+                                                          : as;
     if (fi >= 0 && IsSet(fields[fi])) p.person = std::get<std::string>(fields[fi]);
     for (const auto& s : sigs)
       if (s.as == as && (p.person.empty() || s.person == p.person || s.capacity == "guardian of " + p.person)) {

@@ -139,7 +139,7 @@ TEST_P(Concurrency, SixteenWritersOnThreeInstancesQueueAndAllSucceed) {
     std::vector<CliRun> mine;
     for (int i = 0; i < kSends; ++i)
       mine.push_back(Db("send " + std::to_string((p + i) % 3 + 1) + " publish --as c" + std::to_string(p % 2 + 1) +
-                            " --set channel=site --set last_url=https://school.example/news/" + std::to_string(p * 100 + i),
+                            " --set last_url=https://school.example/news/" + std::to_string(p * 100 + i),
                         "2026-09-02"));
     return mine;
   });

@@ -234,16 +234,32 @@ TEST(Dispatch_Pure, AnOverdueDeadlineNotifiesAtOnceAndEscalatesLater) {
   world.Add("d1", {"director"});
   testing::PureInstance mon;
   ASSERT_TRUE(mon.Start(def, {}, world.ActorFor("c1"), At("2026-12-01"), world).ok());
+  ASSERT_EQ(mon.last.timers.size(), 1u);
+  EXPECT_EQ(FormatDate(mon.last.timers[0].due), "2026-12-20");
   ASSERT_TRUE(mon.Send("overdue", {}, Actor::System(), FiringMoment(*ParseDate("2026-12-20"), ""), world).ok());
-  ASSERT_EQ(mon.last.reminders.size(), 2u);
+  ASSERT_EQ(mon.last.reminders.size(), 1u);
   EXPECT_EQ(mon.last.reminders[0].kind, ReminderKind::kOverdue);
   EXPECT_EQ(FormatDate(mon.last.reminders[0].on), "2026-12-21");  // the curator, at once
   EXPECT_EQ(Recipients(def, mon.snap.fields, mon.last.reminders[0].notify, world), std::vector<std::string>{"c1"});
-  EXPECT_EQ(FormatDate(mon.last.reminders[1].on), "2026-12-28");  // the director, a week later
-  EXPECT_EQ(Recipients(def, mon.snap.fields, mon.last.reminders[1].notify, world), std::vector<std::string>{"d1"});
-  // A late report before the week is out cancels the escalation not yet due.
-  ASSERT_TRUE(mon.Send("submit", {{"report_url", "x"}}, world.ActorFor("c1"), At("2026-12-23"), world).ok());
-  EXPECT_EQ(mon.last.cancel_notices, std::vector<std::string>{"notify:overdue"});
+  ASSERT_EQ(mon.last.timers.size(), 1u);  // the escalation, a week later
+  EXPECT_EQ(mon.last.timers[0].event, "escalate");
+  EXPECT_EQ(FormatDate(mon.last.timers[0].due), "2026-12-28");
+  ASSERT_TRUE(mon.Send("escalate", {}, Actor::System(), FiringMoment(*ParseDate("2026-12-28"), ""), world).ok());
+  ASSERT_EQ(mon.last.reminders.size(), 1u);
+  EXPECT_EQ(FormatDate(mon.last.reminders[0].on), "2026-12-29");
+  EXPECT_EQ(Recipients(def, mon.snap.fields, mon.last.reminders[0].notify, world), (std::vector<std::string>{"d1", "c1"}));
+  // Escalated, it comes back every week (its deadline re-enters the state).
+  ASSERT_EQ(mon.last.timers.size(), 1u);
+  EXPECT_EQ(FormatDate(mon.last.timers[0].due), "2027-01-04");
+  ASSERT_TRUE(mon.Send("still_overdue", {}, Actor::System(), FiringMoment(*ParseDate("2027-01-04"), ""), world).ok());
+  EXPECT_TRUE(mon.last.reentered);
+  ASSERT_EQ(mon.last.reminders.size(), 1u);
+  EXPECT_EQ(FormatDate(mon.last.reminders[0].on), "2027-01-05");
+  EXPECT_EQ(mon.last.cancel_timers, std::vector<std::string>{"deadline:escalated"});
+  // The late report covers December; the next period is 20 May.
+  ASSERT_TRUE(mon.Send("submit", {{"report_url", "x"}}, world.ActorFor("c1"), At("2027-01-06"), world).ok());
+  EXPECT_EQ(mon.snap.fields[def.FieldIndex("reported_period")], Value{*ParseDate("2026-12-20")});
+  EXPECT_EQ(mon.snap.fields[def.FieldIndex("period")], Value{*ParseDate("2027-05-20")});
 }
 
 }  // namespace

@@ -234,11 +234,13 @@ TEST_P(StorageTest, Init_ChangedFileUnderTheSameVersionIsRefused) {
   EXPECT_NE(st.message().find("bump 'version:'"), std::string::npos) << st.message();
   EXPECT_EQ(Dump(), before);
   // With the version bumped, the new version is registered beside the old one.
-  text.replace(text.find("version: 2"), 10, "version: 3");
+  const size_t at = text.find("\nversion: ") + 10;
+  const int next = std::stoi(text.substr(at)) + 1;
+  text.replace(at, text.find('\n', at) - at, std::to_string(next));
   std::ofstream(dir / "monitoring.yaml") << text;
   std::vector<std::string> registered;
   ASSERT_TRUE(store_->Init(Catalog::Load({dir.string()}, testing::Options()), At("2026-09-02"), &registered, {}).ok());
-  EXPECT_EQ(registered, std::vector<std::string>{"monitoring v3"});
+  EXPECT_EQ(registered, std::vector<std::string>{"monitoring v" + std::to_string(next)});
   fs::remove_all(dir);
 }
 
@@ -269,7 +271,7 @@ TEST_P(StorageTest, Concurrency_FourProcessesLoseNoUpdate) {
       for (int i = 0; i < 16; ++i) {
         auto run = testing::RunCli("--db '" + url_ + "' --now 2026-09-0" + std::to_string(2 + p) + " --as c1 send " +
                                    ids[i % 2] + " publish --set last_url=u" + std::to_string(p) + "_" +
-                                   std::to_string(i) + " --set channel=site");
+                                   std::to_string(i));
         if (run.code == 0) ++accepted[i % 2];
         else if (run.code == 4) ++conflicts;  // the loser: changed nothing, said so
         else ++other;
@@ -308,7 +310,7 @@ TEST_P(StorageTest, Concurrency_AUniqueKeyViolationIsAConflict) {
         soci::use(id);
   }
   const std::string before = Dump();
-  Status st = store_->Send(id, "publish", {{"last_url", "x"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+  Status st = store_->Send(id, "publish", {{"last_url", "x"}}, "c1", At("2026-09-02"), &rec, &r);
   EXPECT_EQ(st.code(), Code::kConflict) << st.message();
   EXPECT_EQ(Dump(), before);
 }
@@ -331,7 +333,7 @@ TEST_P(StorageTest, Timeouts_ALockHeldElsewhereEndsTheCommand) {
   auto store = Store::Open(url_ + "?lock_timeout=1s", &st, {testing::SourcePath("templates")});
   ASSERT_TRUE(store) << st.message();
   auto t0 = std::chrono::steady_clock::now();
-  st = store->Send(rec.id, "publish", {{"last_url", "x"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+  st = store->Send(rec.id, "publish", {{"last_url", "x"}}, "c1", At("2026-09-02"), &rec, &r);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   other << "ROLLBACK";
   EXPECT_EQ(st.code(), Code::kInternal) << st.message();
@@ -355,7 +357,7 @@ TEST_P(StorageTest, Concurrency_ALostRaceChangesNothing) {
   other << "UPDATE instances SET state = 'closed', version = 2 WHERE id = :i", soci::use(id);
   Status sent;
   std::thread ours([&] {
-    sent = store_->Send(id, "publish", {{"last_url", "late"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+    sent = store_->Send(id, "publish", {{"last_url", "late"}}, "c1", At("2026-09-02"), &rec, &r);
   });
   if (GetParam() == "postgresql") {  // wait until ours is blocked on the row lock
     soci::session watch = Raw(url_, path_);
@@ -393,17 +395,17 @@ TEST_P(StorageTest, Batch_CommitsAllOrNothing) {
   // A refusal in the middle fails the batch: the events before it are gone too.
   auto st = store_->Batch([&] {
     for (int i = 0; i < 5; ++i)
-      if (auto s = store_->Send(id, "publish", {{"last_url", "u" + std::to_string(i)}, {"channel", "site"}}, "c1",
+      if (auto s = store_->Send(id, "publish", {{"last_url", "u" + std::to_string(i)}}, "c1",
                                 At("2026-09-02"), &rec, &r);
           !s.ok())
         return s;
-    return store_->Send(id, "publish", {{"last_url", "u"}, {"channel", "nowhere"}}, "c1", At("2026-09-02"), &rec, &r);
+    return store_->Send(id, "publish", {{"last_url", "u"}, {"nowhere", "x"}}, "c1", At("2026-09-02"), &rec, &r);
   });
   EXPECT_EQ(st.code(), Code::kBadInput) << st.message();
   EXPECT_EQ(Dump(), before);
   // A body that ignores a failure cannot commit what came before it either.
   st = store_->Batch([&] {
-    store_->Send(id, "publish", {{"last_url", "a"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r);
+    store_->Send(id, "publish", {{"last_url", "a"}}, "c1", At("2026-09-02"), &rec, &r);
     store_->Send("no_such", "publish", {}, "c1", At("2026-09-02"), &rec, &r);
     return Status::Ok();
   });
@@ -412,7 +414,7 @@ TEST_P(StorageTest, Batch_CommitsAllOrNothing) {
   // A clean batch commits every event, in order.
   st = store_->Batch([&] {
     for (int i = 0; i < 5; ++i)
-      if (auto s = store_->Send(id, "publish", {{"last_url", "u" + std::to_string(i)}, {"channel", "site"}}, "c1",
+      if (auto s = store_->Send(id, "publish", {{"last_url", "u" + std::to_string(i)}}, "c1",
                                 At("2026-09-02"), &rec, &r);
           !s.ok())
         return s;
@@ -459,7 +461,6 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
       auto store = Store::Open(url_, &st, {testing::SourcePath("templates")});
       InstanceRecord out;
       Refusal rf;
-      const char* channels[] = {"site", "social", "both"};
       for (int i = 0; i < 1000000; ++i) {
         const std::string& id = ids[i % 3];
         if (i % 50 == 49) {  // now and then a real state change (a missed week, fired by tick) and back
@@ -467,7 +468,7 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
           store->Tick(At("2026-09-20"), &rep);
         }
         store->Send(id, "publish",
-                    {{"last_url", "r" + std::to_string(round) + "_" + std::to_string(i)}, {"channel", channels[i % 3]}},
+                    {{"last_url", "r" + std::to_string(round) + "_" + std::to_string(i)}},
                     "c1", At("2026-09-02"), &out, &rf);
       }
       _exit(0);
@@ -507,39 +508,42 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
   RecordProperty("events", static_cast<int>(events));
 }
 
-// information_support version 2: 'publishing' is renamed 'posting', the
-// 'social' channel is gone, and a field 'audience' with a default is added.
-std::string InformationSupportV2() {
+// information_support version 3 (derived from the shipped version 2):
+// 'publishing' is renamed 'posting', the 'social' channel is gone, and a
+// field 'audience' with a default is added.
+std::string InformationSupportV3() {
   std::string text = testing::ReadText(testing::SourcePath("workflows/information_support.yaml"));
   auto replace_all = [&](const std::string& from, const std::string& to) {
-    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    size_t n = 0;
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()), ++n)
       text.replace(at, from.size(), to);
+    EXPECT_GT(n, 0u) << "the shipped information_support no longer has '" << from << "'";
   };
-  replace_all("version: 1", "version: 2");
+  replace_all("version: 2", "version: 3");
   replace_all("publishing", "posting");
-  replace_all(" social: группа в социальной сети,", "");
-  replace_all("  missed_weeks:", "  audience: {type: string, default: все, title: Для кого}\n  missed_weeks:");
+  replace_all(", social: группа в социальной сети}", "}");
+  replace_all("  last_url:", "  audience: {type: string, default: все, title: Для кого}\n  last_url:");
   return text;
 }
 
 TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   InstanceRecord rec;
   Refusal r;
-  auto start = [&] {
-    EXPECT_TRUE(store_->Start("information_support", {}, "", "c1", At("2026-09-01"), &rec, &r).ok());
+  auto start = [&](const std::string& channel) {
+    EXPECT_TRUE(store_->Start("information_support", {{"channel", channel}}, "", "c1", At("2026-09-01"), &rec, &r).ok());
     return rec.id;
   };
-  const std::string site = start(), social = start(), fresh = start(), closed = start();
-  ASSERT_TRUE(store_->Send(site, "publish", {{"last_url", "u1"}, {"channel", "site"}}, "c1", At("2026-09-02"), &rec, &r).ok());
-  ASSERT_TRUE(store_->Send(social, "publish", {{"last_url", "u2"}, {"channel", "social"}}, "c1", At("2026-09-02"), &rec, &r).ok());
-  ASSERT_TRUE(store_->Send(closed, "close", {}, "c1", At("2026-09-02"), &rec, &r).ok());
+  const std::string site = start("site"), social = start("social"), fresh = start("site"), closed = start("site");
+  ASSERT_TRUE(store_->Send(site, "publish", {{"last_url", "u1"}}, "c1", At("2026-09-02"), &rec, &r).ok());
+  ASSERT_TRUE(store_->Send(social, "publish", {{"last_url", "u2"}}, "c1", At("2026-09-02"), &rec, &r).ok());
+  ASSERT_TRUE(store_->Send(closed, "close", {}, "d1", At("2026-09-02"), &rec, &r).ok());
 
   namespace fs = std::filesystem;
-  fs::path dir = fs::path(::testing::TempDir()) / ("mf_v2_" + GetParam() + std::to_string(getpid()));
+  fs::path dir = fs::path(::testing::TempDir()) / ("mf_v3_" + GetParam() + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::copy(testing::SourcePath("workflows"), dir);
-  std::ofstream(dir / "information_support.yaml") << InformationSupportV2();
+  std::ofstream(dir / "information_support.yaml") << InformationSupportV3();
   auto v2 = Catalog::Load({dir.string()}, testing::Options());
   ASSERT_TRUE(v2.ok()) << v2.errors().front().ToString();
   ASSERT_TRUE(store_->Init(v2, At("2026-10-01"), nullptr, {}).ok());
@@ -550,27 +554,27 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   Store::MigrationReport report;
   const StateMap map{{"publishing", "posting"}};
   EXPECT_EQ(store_->Migrate("no_such", 2, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
-  EXPECT_EQ(store_->Migrate("information_support", 3, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
-  EXPECT_EQ(store_->Migrate("information_support", 2, {{"publishing", "nowhere"}}, "c1", At("2026-10-01"), false, &report).code(),
+  EXPECT_EQ(store_->Migrate("information_support", 4, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
+  EXPECT_EQ(store_->Migrate("information_support", 3, {{"publishing", "nowhere"}}, "c1", At("2026-10-01"), false, &report).code(),
             Code::kBadInput);
-  EXPECT_EQ(store_->Migrate("information_support", 2, {{"nowhere", "posting"}}, "c1", At("2026-10-01"), false, &report).code(),
+  EXPECT_EQ(store_->Migrate("information_support", 3, {{"nowhere", "posting"}}, "c1", At("2026-10-01"), false, &report).code(),
             Code::kBadInput);
-  EXPECT_EQ(store_->Migrate("information_support", 2, map, "m1", At("2026-10-01"), false, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 3, map, "m1", At("2026-10-01"), false, &report).code(), Code::kRefused);
   EXPECT_TRUE(report.moved.empty() && report.blocked.empty());
   // Without the map nothing can move: every running instance is listed.
-  EXPECT_EQ(store_->Migrate("information_support", 2, {}, "c1", At("2026-10-01"), false, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 3, {}, "c1", At("2026-10-01"), false, &report).code(), Code::kRefused);
   EXPECT_TRUE(report.moved.empty());
   ASSERT_EQ(report.blocked.size(), 3u) << "the closed instance is not running and is not listed";
   EXPECT_EQ(report.blocked[0].reasons, std::vector<std::string>{
-                                           "state 'publishing' does not exist in version 2 (map it: --map publishing=NEW)"});
+                                           "state 'publishing' does not exist in version 3 (map it: --map publishing=NEW)"});
   report = {};
-  EXPECT_EQ(store_->Migrate("information_support", 2, map, "c1", At("2026-10-01"), true, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 3, map, "c1", At("2026-10-01"), true, &report).code(), Code::kRefused);
   EXPECT_EQ(report.moved.size(), 2u);
   EXPECT_EQ(Dump(), before);
 
   // With the map: two move together, the one on the dropped channel stays.
   report = {};
-  auto st = store_->Migrate("information_support", 2, map, "c1", At("2026-10-01"), false, &report);
+  auto st = store_->Migrate("information_support", 3, map, "c1", At("2026-10-01"), false, &report);
   EXPECT_EQ(st.code(), Code::kRefused) << st.message();
   ASSERT_EQ(report.moved.size(), 2u);
   EXPECT_EQ(report.moved[0].id, site);
@@ -581,7 +585,7 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
             std::vector<std::string>{"field 'channel' holds 'social', which the new version does not allow"});
 
   ASSERT_TRUE(store_->Show(site, &rec).ok());
-  EXPECT_EQ(rec.workflow_version, 2);
+  EXPECT_EQ(rec.workflow_version, 3);
   EXPECT_EQ(rec.state, "posting");
   auto fields = nlohmann::json::parse(rec.fields_json);
   EXPECT_EQ(fields["audience"], "все");
@@ -589,12 +593,12 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store_->History(site, &h).ok());
   ASSERT_EQ(h.size(), 3u);
-  EXPECT_EQ(h[1].workflow_version, 1);
+  EXPECT_EQ(h[1].workflow_version, 2);
   EXPECT_EQ(h[2].event, "migrate");
   EXPECT_EQ(h[2].from, "publishing");
   EXPECT_EQ(h[2].to, "posting");
   EXPECT_EQ(h[2].role, "curator");
-  EXPECT_EQ(h[2].workflow_version, 2);
+  EXPECT_EQ(h[2].workflow_version, 3);
   EXPECT_EQ(static_cast<long>(h.size()), rec.version);
   {
     soci::session s = Raw(url_, path_);
@@ -606,17 +610,17 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
     EXPECT_EQ(old_timers, 0);
     EXPECT_EQ(new_timers, 1);
   }
-  // The moved instance runs version 2 now; the others stay on version 1.
-  ASSERT_TRUE(store_->Send(site, "publish", {{"last_url", "u3"}, {"channel", "both"}}, "c1", At("2026-10-02"), &rec, &r).ok());
+  // The moved instance runs version 3 now; the others stay on version 2.
+  ASSERT_TRUE(store_->Send(site, "publish", {{"last_url", "u3"}}, "c1", At("2026-10-02"), &rec, &r).ok());
   EXPECT_EQ(rec.state, "posting");
   ASSERT_TRUE(store_->Show(social, &rec).ok());
-  EXPECT_EQ(rec.workflow_version, 1);
+  EXPECT_EQ(rec.workflow_version, 2);
   ASSERT_TRUE(store_->Show(closed, &rec).ok());
-  EXPECT_EQ(rec.workflow_version, 1);
+  EXPECT_EQ(rec.workflow_version, 2);
   // Nothing left that can move: running again moves nothing and changes nothing.
   const std::string after = Dump();
   report = {};
-  EXPECT_EQ(store_->Migrate("information_support", 2, map, "c1", At("2026-10-03"), false, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 3, map, "c1", At("2026-10-03"), false, &report).code(), Code::kRefused);
   EXPECT_TRUE(report.moved.empty());
   EXPECT_EQ(Dump(), after);
 }
@@ -648,7 +652,10 @@ TEST_P(StorageTest, Init_UpgradesASchemaVersion1Database) {
   ASSERT_TRUE(store->History("1", &h).ok());
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[0].workflow_version, 1) << "old entries get the version their instance ran";
-  ASSERT_TRUE(store->Send("1", "publish", {{"last_url", "u"}, {"channel", "site"}}, "c1", At("2026-10-01"), &rec, &r).ok());
+  {
+    Status sent = store->Send("1", "publish", {{"last_url", "u"}, {"channel", "site"}}, "c1", At("2026-10-01"), &rec, &r);
+    ASSERT_TRUE(sent.ok()) << sent.message();
+  }
   EXPECT_EQ(rec.version, 3);
   {
     soci::session s = Raw(url, path);

@@ -2,6 +2,7 @@
 // outbox row, however many times and in however many processes it runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -47,10 +48,12 @@ class Tick : public testing::CliDatabase {
 
 TEST_P(Tick, RepeatedTicksFireNothingMore) {
   auto ids = StartMany(3);
-  auto first = Json("tick", "2026-09-20");
+  // 12 September: the week missed on the 8th has fired; the lagging
+  // instances escalate again only on the 15th.
+  auto first = Json("tick", "2026-09-12");
   EXPECT_EQ(first["fired"].size(), 3u);
   EXPECT_EQ(first["fired"][0]["at"], "2026-09-08T20:00:00Z");  // the start of 9 September in Saratov
-  auto again = Json("tick", "2026-09-20");
+  auto again = Json("tick", "2026-09-12");
   EXPECT_EQ(again["fired"].size(), 0u);
   EXPECT_EQ(again["reminders_due"], 0);
   ExpectExactlyOnce(ids, 1);
@@ -84,7 +87,7 @@ TEST_P(Tick, ConcurrentTicksFireEachTimerOnce) {
       ASSERT_EQ(r.code, 0) << r.err;
       ids.push_back(r.out.substr(0, r.out.find('\n')));
     }
-    const std::string when = processes == 2 ? "2026-09-20" : "2026-10-20";
+    const std::string when = processes == 2 ? "2026-09-12" : "2026-10-12";
     std::vector<testing::Run> runs(processes);
     std::vector<std::thread> threads;
     for (int p = 0; p < processes; ++p) threads.emplace_back([&, p] { runs[p] = Db("tick --json", when); });
@@ -92,7 +95,9 @@ TEST_P(Tick, ConcurrentTicksFireEachTimerOnce) {
     size_t fired = 0;
     for (const auto& r : runs) {
       ASSERT_EQ(r.code, 0) << r.err;
-      fired += nlohmann::json::parse(r.out)["fired"].size();
+      const auto out = nlohmann::json::parse(r.out);
+      for (const auto& f : out["fired"])  // the first round's instances still escalate weekly
+        fired += std::count(ids.begin(), ids.end(), f["instance"].get<std::string>());
     }
     EXPECT_EQ(fired, ids.size());  // between them, each timer once
     std::map<std::string, int> firings;
@@ -104,7 +109,8 @@ TEST_P(Tick, ConcurrentTicksFireEachTimerOnce) {
     auto rs = Json("reminders --status pending", when);
     std::map<std::string, int> per_row;
     for (const auto& r : rs)
-      ++per_row[r["instance"].get<std::string>() + "/" + r["to"].get<std::string>() + "/" + r["kind"].get<std::string>()];
+      ++per_row[r["instance"].get<std::string>() + "/" + r["to"].get<std::string>() + "/" + r["kind"].get<std::string>() +
+                "/" + r["on"].get<std::string>()];
     for (const auto& [key, n] : per_row) EXPECT_EQ(n, 1) << key;
   }
 }
@@ -133,7 +139,7 @@ transitions:
   ASSERT_EQ(p.code, 0) << p.err;
   const std::string probation = p.out.substr(0, p.out.find('\n'));
   auto ids = StartMany(1);
-  auto out = Json("tick", "2026-09-20");
+  auto out = Json("tick", "2026-09-12");
   ASSERT_EQ(out["fired"].size(), 2u);  // the refusal did not stop the tick
   EXPECT_EQ(out["fired"][0]["instance"], probation);
   EXPECT_TRUE(out["fired"][0]["refused"].get<bool>());
@@ -146,7 +152,8 @@ transitions:
   EXPECT_EQ(h[1]["to"], "open");
   EXPECT_EQ(h[1]["at"], "2026-09-04T20:00:00Z");  // dated at its own moment, not the tick's
   EXPECT_NE(h[1]["note"].get<std::string>().find("refused:"), std::string::npos);
-  EXPECT_EQ(Json("tick", "2026-09-21")["fired"].size(), 0u);  // fired once, not again
+  const auto later = Json("tick", "2026-09-21");
+  for (const auto& f : later["fired"]) EXPECT_NE(f["instance"], probation);  // fired once, not again
   std::filesystem::remove_all(dir);
 }
 

@@ -112,8 +112,12 @@ std::string Describe(const Definition& def, const Condition& c, const std::vecto
     case Condition::Kind::kChildren:
       return "every " + c.workflow + " of this instance in [" + JoinStrings(c.states) + "]" +
              (c.number > 0 ? " (at least " + std::to_string(c.number) + ")" : "");
-    case Condition::Kind::kCount:
-      return "count of " + c.workflow + " " + OpName(c.op) + " " + std::to_string(c.number);
+    case Condition::Kind::kCount: {
+      std::string where;
+      for (const auto& [f, v] : c.where) where += (where.empty() ? " where " : ", ") + f + "=" + v;
+      return "count of " + c.workflow + (c.states.empty() ? "" : " in [" + JoinStrings(c.states) + "]") + where + " " +
+             OpName(c.op) + " " + std::to_string(c.number);
+    }
     case Condition::Kind::kEvery:
       return "every item of '" + scope[c.field].name + "' to match " +
              Describe(def, c.children[0], scope[c.field].item_fields);
@@ -449,6 +453,17 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
   if (auto r = CheckPeople(def, d.fields, world)) {
     out.refusal = std::move(*r);
     return out;
+  }
+  if (def.start_when) {
+    Snapshot snap;
+    snap.parent = parent;
+    snap.fields = d.fields;
+    if (!Evaluate(def, *def.start_when, snap, snap.fields, world)) {
+      out.refusal = Refuse(Code::kRefused, "condition",
+                           msg::StartCondition(def.name, ExplainFailure(def, *def.start_when, snap, snap.fields, world,
+                                                                        def.fields)));
+      return out;
+    }
   }
   // Under a parent: it exists, runs, and, for a role bound to a person, is
   // the starter's own (a mentor's plan goes under that mentor's pair).

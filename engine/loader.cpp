@@ -28,7 +28,8 @@ constexpr int kMaxConditionDepth = 32;
 constexpr long kNodeBudget = 200000;
 
 const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "description", "roles",
-                                           "started_by", "fields", "distinct", "documents", "states", "transitions"};
+                                           "started_by", "start_when", "fields", "distinct", "documents", "states",
+                                           "transitions"};
 const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
                                              "min", "max", "values", "item", "guardian_of"};
 const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed"};
@@ -280,6 +281,12 @@ class Loader {
     }
     if (!root["transitions"]) Error(M(root), msg::MissingKey("transitions", "a workflow"));
     else PreParseInputs(root["transitions"]);
+    if (root["start_when"]) {
+      // Read on the fields the instance is started with: a new instance has
+      // no documents and no children yet, so those conditions never hold.
+      def_.start_when = ParseCondition(root["start_when"], def_.fields, 0);
+      if (def_.start_when) CheckStartCondition(*def_.start_when);
+    }
     if (root["states"]) ParseStates(root["states"]);
     if (root["transitions"]) ParseTransitions(root["transitions"]);
     if (!errors_.empty()) return;
@@ -1337,6 +1344,13 @@ class Loader {
               Error(tj.mark, msg::Ambiguous(def_.events[e], def_.states[s].name, ti.mark.line));
           }
       }
+  }
+
+  void CheckStartCondition(const Condition& c) {
+    if (c.kind == Condition::Kind::kSigned) Error(c.mark, msg::StartWhenCannot("signed"));
+    if (c.kind == Condition::Kind::kChildren) Error(c.mark, msg::StartWhenCannot("children"));
+    if (c.kind == Condition::Kind::kEvery) return;  // its children read item fields
+    for (const auto& ch : c.children) CheckStartCondition(ch);
   }
 
   // Everything a person reads — in documents, reminders, pages, history —

@@ -135,6 +135,10 @@ inline std::string PeriodNeedsYearly() {
 inline std::string PeriodFieldNotDate(const std::string& f, std::string_view type) {
   return "deadline 'period' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
 }
+inline std::string StartWhenCannot(std::string_view kind) {
+  return "'start_when' cannot use '" + std::string(kind) + "': an instance being started has no " +
+         (kind == "signed" ? "documents" : "children") + " yet";
+}
 inline std::string FinalDeadline(const std::string& s) { return "final state " + Q(s) + " cannot have a deadline"; }
 inline std::string NoTransitionHandles() { return ": no transition handles it"; }
 inline std::string DeadlineEventNotFromState(const std::string& e, const std::string& s) {
@@ -246,6 +250,9 @@ inline std::string NotTheirParent(const std::string& actor, const std::string& r
 }
 inline std::string StartRole(const std::string& w, const std::string& allowed) {
   return "role: workflow " + Q(w) + " may be started only by " + allowed;
+}
+inline std::string StartCondition(const std::string& w, const std::string& what) {
+  return "condition: " + Q(w) + " starts only with " + what + " (its start_when)";
 }
 inline std::string ConditionFailed(const std::string& e, const std::string& what) {
   return "condition: " + Q(e) + " needs " + what;

@@ -187,6 +187,7 @@ struct Definition {
   std::vector<std::string> roles;
   std::vector<std::string> role_titles;  // one per role, "" if none
   std::vector<std::string> started_by;  // roles allowed to start; empty: any role
+  std::optional<Condition> start_when;  // must hold, on the fields given, for a start
   std::vector<FieldDef> fields;
   std::vector<DocumentDef> documents;
   std::vector<StateDef> states;

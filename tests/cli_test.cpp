@@ -184,10 +184,10 @@ TEST_F(Cli_Import, AFileIsAppliedInOneGo) {
   auto r = Db("import examples/import/pairs.jsonl --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
-  EXPECT_EQ(out["lines"], 7);
-  EXPECT_EQ(out["started"], 1);
-  EXPECT_EQ(out["events"], 2);
-  EXPECT_EQ(out["signatures"], 3);  // two on the agreement, the director's on the order
+  EXPECT_EQ(out["lines"], 15);
+  EXPECT_EQ(out["started"], 2);  // the programme, then the pair at its pairs stage
+  EXPECT_EQ(out["events"], 8);
+  EXPECT_EQ(out["signatures"], 4);  // the roadmap, two on the agreement, the director's on the order
   EXPECT_EQ(out["issued"], 1);
   EXPECT_EQ(out["refs"]["order"], "1/2026");
   const std::string id = out["refs"]["pair"].get<std::string>();
@@ -207,7 +207,7 @@ TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
   const std::string before = Db("list --json").out;
   auto r = Db("import examples/import/pairs_refused.jsonl");
   EXPECT_EQ(r.code, 3);
-  EXPECT_NE(r.err.find("pairs_refused.jsonl:9: role:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pairs_refused.jsonl:18: role:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nothing was imported"), std::string::npos);
   EXPECT_EQ(Db("list --json").out, before);
   // Bad lines name themselves, and change nothing either.
@@ -231,13 +231,14 @@ TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
   // Nothing was used up: the first instance really imported is still number 1.
   auto ok = Db("import examples/import/pairs.jsonl --json");
   ASSERT_EQ(ok.code, 0) << ok.err;
-  EXPECT_EQ(nlohmann::json::parse(ok.out)["refs"]["pair"], "1");
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["refs"]["prog"], "1");
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["refs"]["pair"], "2");
 }
 
 TEST_F(Cli_Import, ADryRunChecksEveryLineAndKeepsNothing) {
   auto r = Db("import examples/import/pairs.jsonl --dry-run");
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("would import 7 line(s)"), std::string::npos);
+  EXPECT_NE(r.out.find("would import 15 line(s)"), std::string::npos);
   EXPECT_EQ(Db("list --json").out, "[]\n");
   EXPECT_EQ(Db("import examples/import/pairs_refused.jsonl --dry-run").code, 3);
 }

@@ -61,6 +61,7 @@ TEST_P(Concurrency, SixteenProcessesStartingGetUniqueIdsAndAllSucceed) {
 // every signature is kept, every agreement ends signed.
 TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   constexpr int kPairs = 8;
+  ProgrammeAtWork();  // instance 1
   std::string lines;
   for (int k = 0; k < kPairs; ++k) {
     const std::string m = "m" + std::to_string(k), s = "s" + std::to_string(k);
@@ -88,12 +89,12 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   ASSERT_EQ(imported.code, 0) << imported.err;
 
   auto runs = AtOnce(2 * kPairs, [&](int p) {
-    const int pair = p / 2 + 1;  // instances 1..8, in import order
+    const int pair = p / 2 + 2;  // instances 2..9, in import order
     const std::string who = (p % 2 ? "s" : "m") + std::to_string(p / 2);
     return std::vector<CliRun>{Db("doc sign " + std::to_string(pair) + ":agreement --as " + who, "2026-09-03")};
   });
   EXPECT_EQ(Failures(runs), "");
-  for (int pair = 1; pair <= kPairs; ++pair) {
+  for (int pair = 2; pair <= kPairs + 1; ++pair) {
     int signatures = 0;
     for (const auto& e : Json("history " + std::to_string(pair), "2026-09-03"))
       signatures += e["event"] == "sign" && e["note"].get<std::string>().find("agreement") != std::string::npos;
@@ -124,7 +125,7 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
     EXPECT_TRUE(s[0].code == 0 || s[0].code == 3) << s[0].err;
   }
   EXPECT_EQ(ok, 1);
-  for (int pair = 1; pair <= kPairs; ++pair) {
+  for (int pair = 2; pair <= kPairs + 1; ++pair) {
     int approvals = 0;
     for (const auto& e : Json("history " + std::to_string(pair), "2026-09-05")) approvals += e["event"] == "approve";
     EXPECT_EQ(approvals, 1) << "pair " << pair;

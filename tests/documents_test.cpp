@@ -176,6 +176,7 @@ class Documents : public CliDatabase {
              "g1 --name 'Ольга Иванова' --role guardian --birth 1985-01-01",
              "s1 --name 'Петя <script>alert(1)</script> & Co' --role mentee --birth 2013-04-02 --guardian g1"})
       ASSERT_EQ(Db("person add " + p + " --as c1", "2026-09-01").code, 0) << p;
+    ProgrammeAtWork();
     auto r = Db("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=virtual"
                 " --set kind=volunteer_pupil",
                 "2026-09-01");

@@ -22,7 +22,7 @@ class FakeWorld : public World {
   };
   std::map<std::string, Person> people;
   ChildCount children;            // what CountChildren answers
-  std::int64_t instances = 0;     // what CountInstances answers
+  std::int64_t instances = 1;     // what CountInstances answers (a programme at its pairs stage)
 
   void Add(const std::string& id, std::vector<std::string> roles, bool consent = true) {
     people[id] = {std::move(roles), consent};

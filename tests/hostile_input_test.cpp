@@ -48,6 +48,7 @@ class HostileInput : public CliDatabase {
                           "s2 --name 'Маша Орлова' --role mentee --birth 2012-06-07 --guardian g2",
                           "n1 --name 'Олег Без Даты' --role mentor"})
       ASSERT_EQ(Db(std::string("person add ") + p + " --as c1", "2026-09-01").code, 0) << p;
+    ProgrammeAtWork();
     pair1_ = Start("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=speed "
                    "--set kind=volunteer_pupil");
     pair2_ = Start("start mentoring_pair --as c1 --set mentor=m2 --set mentee=s2 --set form=speed "

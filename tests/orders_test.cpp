@@ -19,6 +19,7 @@ class Orders : public CliDatabase {
     CliDatabase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_EQ(Db("person add g1 --name 'Ольга Иванова' --role guardian --birth 1985-01-01 --as c1", "2026-09-01").code, 0);
+    ProgrammeAtWork();
     for (int k = 1; k <= 3; ++k) {
       const std::string n = std::to_string(k);
       ASSERT_EQ(Db("person add m" + n + " --name 'Наставник Номер" + n + "' --role mentor --birth 1990-01-0" + n +

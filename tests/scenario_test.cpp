@@ -64,12 +64,12 @@ TEST(Scenario_Runner, AFailedExpectationIsReportedWithItsLine) {
   auto path = WriteTemp("wrong.yaml",
                         "people:\n  d1: {roles: [director]}\n  c1: {roles: [curator]}\n  m1: {roles: [mentor]}\n"
                         "  s1: {roles: [mentee]}\nsteps:\n"
-                        "  - {at: 2026-09-01, as: c1, start: mentoring_pair, name: p,\n"
-                        "     set: {mentor: m1, mentee: s1, form: speed, kind: volunteer_pupil}, expect: active}\n");
+                        "  - {at: 2026-09-01, as: c1, start: monitoring, name: p,\n"
+                        "     expect: submitted}\n");
   auto report = RunOnSqlite(path, "wrong");
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].mark.line, 7);
-  EXPECT_NE(report.failures[0].message.find("expected state 'active', got 'proposed'"), std::string::npos);
+  EXPECT_NE(report.failures[0].message.find("expected state 'submitted', got 'collecting'"), std::string::npos);
   std::remove(path.c_str());
 }
 

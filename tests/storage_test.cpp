@@ -83,7 +83,27 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(store_->SetConsent("s1", true, "g1", At("2026-09-01")).ok());  // a minor: the guardian signs
   }
 
+  // A pair is proposed only while a programme is at its pairs stage: the
+  // first pair brings one there (d1 directs, c1 is its curator).
+  void ProgrammeAtWork() {
+    if (!programme_.empty()) return;
+    InstanceRecord rec;
+    Refusal r;
+    ASSERT_TRUE(store_->Start("programme", {{"year", "2026/2027"}}, "", "d1", At("2026-09-01"), &rec, &r).ok());
+    programme_ = rec.id;
+    auto send = [&](const std::string& event, const std::string& as, Input input = {}) {
+      Status st = store_->Send(programme_, event, input, as, At("2026-09-01"), &rec, &r);
+      ASSERT_TRUE(st.ok()) << event << ": " << st.message();
+    };
+    send("approve_regulation", "d1");
+    send("appoint_curator", "d1", {{"curator", "c1"}});
+    ASSERT_TRUE(store_->Sign(programme_, "roadmap", "d1", At("2026-09-01"), nullptr).ok());
+    for (const char* e : {"start_mentee_bank", "mentee_bank_ready", "mentor_bank_ready", "training_done"}) send(e, "c1");
+  }
+  std::string programme_;
+
   std::string StartPair() {
+    ProgrammeAtWork();
     InstanceRecord rec;
     Refusal r;
     auto st = store_->Start("mentoring_pair", {{"mentor", "m1"}, {"mentee", "s1"}, {"form", "virtual"}, {"kind", "volunteer_pupil"}},

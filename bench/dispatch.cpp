@@ -28,6 +28,8 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace mentorflow {
 namespace {
 
+const Date kToday = *ParseDate("2026-10-01");  // the day the benchmark acts on
+
 constexpr int kEvents = 10;
 
 struct Step {
@@ -109,7 +111,7 @@ void BM_Interpreter_Lookup(benchmark::State& state) {
   Fixture& f = F();
   for (auto _ : state)
     for (int i = 0; i < kEvents; ++i)
-      benchmark::DoNotOptimize(FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world));
+      benchmark::DoNotOptimize(FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world, kToday));
   state.SetItemsProcessed(state.iterations() * kEvents);
 }
 BENCHMARK(BM_Interpreter_Lookup);
@@ -153,7 +155,7 @@ int main(int argc, char** argv) {
   int found = 0;
   for (int round = 0; round < 1000; ++round)
     for (int i = 0; i < kEvents; ++i)
-      found += FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world) >= 0;
+      found += FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world, kToday) >= 0;
   long lookup_allocs = g_allocations.load() - before;
   before = g_allocations.load();
   {

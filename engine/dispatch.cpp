@@ -69,16 +69,57 @@ bool BoundOk(const Definition& def, const std::vector<Value>& fields, const Acto
   return !bound;
 }
 
+bool MinorOn(const World& world, std::string_view person, Date today) {
+  auto birth = world.BirthOf(person);
+  return birth && AddDuration(*birth, Duration{18, 0, 0}) > today;
+}
+
+// How the actor may take `role` on an instance: as the person a field bound
+// to it names, as the registered guardian of that person while a minor, or
+// not at all. `minor` gets the id of a minor who tried to act themself.
+enum class Acting { kNo, kSelf, kGuardian };
+Acting ActsAs(const Definition& def, const std::vector<Value>& fields, const Actor& actor, const std::string& role,
+              const World& world, Date today, bool as_guardian, std::string* minor, std::string* for_whom) {
+  bool bound = false;
+  for (size_t i = 0; i < def.fields.size(); ++i) {
+    const FieldDef& f = def.fields[i];
+    if (f.type != FieldType::kPerson || f.role != role) continue;
+    bound = true;
+    const auto* p = std::get_if<std::string>(&fields[i]);
+    if (!p || p->empty()) continue;
+    if (*p == actor.id && !as_guardian) {
+      if (!actor.Holds(role)) continue;
+      if (MinorOn(world, *p, today)) {
+        *minor = *p;
+        continue;
+      }
+      return Acting::kSelf;
+    }
+    if (as_guardian && *p != actor.id && !actor.id.empty() && world.GuardianOf(*p) == actor.id &&
+        MinorOn(world, *p, today)) {
+      *for_whom = *p;
+      return Acting::kGuardian;
+    }
+  }
+  if (bound || as_guardian) return Acting::kNo;
+  return actor.Holds(role) ? Acting::kSelf : Acting::kNo;
+}
+
 // The role the actor takes for `t`, or nullptr. `held` tells whether the
-// actor holds one of the roles at all (to tell "wrong role" from "not yours").
+// actor holds one of the roles at all (to tell "wrong role" from "not yours");
+// `minor` names a minor who tried to act in their own place; `for_whom` the
+// minor a guardian acts for.
 const std::string* ChooseRole(const Definition& def, const TransitionDef& t, const std::vector<Value>& fields,
-                              const Actor& actor, bool* held) {
+                              const Actor& actor, const World& world, Date today, bool* held, std::string* minor,
+                              std::string* for_whom) {
   *held = false;
-  for (const auto& r : t.by) {
+  for (const auto& r : t.by) {  // in their own right first (no lookup for people of age)...
     if (!actor.Holds(r)) continue;
     *held = true;
-    if (BoundOk(def, fields, actor, r)) return &r;
+    if (ActsAs(def, fields, actor, r, world, today, false, minor, for_whom) != Acting::kNo) return &r;
   }
+  for (const auto& r : t.by)  // ...then as a minor's legal representative
+    if (ActsAs(def, fields, actor, r, world, today, true, minor, for_whom) != Acting::kNo) return &r;
   return nullptr;
 }
 
@@ -203,13 +244,14 @@ std::string ExplainFailure(const Definition& def, const Condition& c, const Snap
 }
 
 int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,
-                   const World& world) {
+                   const World& world, Date today) {
   if (event_id < 0 || snap.state < 0) return -1;
   auto [b, e] = def.Candidates(snap.state, event_id);
+  std::string minor, for_whom;
   for (const int* i = b; i != e; ++i) {
     const TransitionDef& t = def.transitions[*i];
     bool held = false;
-    if (!ChooseRole(def, t, snap.fields, actor, &held)) continue;
+    if (!ChooseRole(def, t, snap.fields, actor, world, today, &held, &minor, &for_whom)) continue;
     if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world)) continue;
     return *i;
   }
@@ -540,12 +582,17 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
   const TransitionDef* chosen = nullptr;
   const std::string* role = nullptr;
   std::optional<Refusal> first_refusal;
+  std::string minor, for_whom;
   for (const int* i = b; i != e && !chosen; ++i) {
     const TransitionDef& t = def.transitions[*i];
     bool held = false;
-    const std::string* r = ChooseRole(def, t, snap.fields, actor, &held);
+    for_whom.clear();
+    const std::string* r = ChooseRole(def, t, snap.fields, actor, world, now.today, &held, &minor, &for_whom);
     if (!r) {
-      if (!first_refusal) {
+      if (!minor.empty() && (!first_refusal || first_refusal->rule != "minor")) {
+        const std::string g = world.GuardianOf(minor);
+        first_refusal = Refuse(Code::kRefused, "minor", msg::MinorActs(minor, FormatDate(now.today), g, std::string(event)));
+      } else if (!first_refusal) {
         if (held) {
           std::vector<std::string> names;
           for (const auto& f : def.fields)
@@ -668,6 +715,7 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
   d.history.at = now.instant;
   d.history.actor = actor.id;
   d.history.role = *role;
+  if (!for_whom.empty()) d.history.note = "as guardian of " + for_whom;
   d.history.event = std::string(event);
   d.history.from = here.name;
   d.history.to = def.states[d.to].name;

@@ -69,6 +69,9 @@ class World {
   virtual std::int64_t CountInstances(const Condition& c) const = 0;
   // The person registered as `person_id`'s guardian, or "".
   virtual std::string GuardianOf(std::string_view person_id) const = 0;
+  // Their birth date, if recorded: under 18 on the day, a person's acts in
+  // a role bound to them are their guardian's (see FindTransition).
+  virtual std::optional<Date> BirthOf(std::string_view person_id) const = 0;
   // An instance as a child started under it sees it: its state, whether it
   // is finished, and the people its person fields name (role, person).
   struct ParentView {
@@ -167,10 +170,13 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
 // the timer into d.timers and its reminders into d.reminders.
 void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d);
 
-// The transition that `actor` may take on `event_id` from the snapshot's state,
-// or -1. Does not allocate: this is the hot path measured by bench/dispatch.
+// The transition that `actor` may take on `event_id` from the snapshot's state
+// on `today`, or -1. A role bound to a person field is taken by that person —
+// or, while they are a minor (a recorded birth date, under 18 on `today`), by
+// their registered guardian alone, and never by the minor. Does not allocate
+// for people of age: this is the hot path measured by bench/dispatch.
 int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,
-                   const World& world);
+                   const World& world, Date today);
 
 // Evaluates a condition against the snapshot's fields (or an item's values,
 // inside {every}). Does not allocate.

@@ -251,6 +251,12 @@ inline std::string NotTheirParent(const std::string& actor, const std::string& r
 inline std::string StartRole(const std::string& w, const std::string& allowed) {
   return "role: workflow " + Q(w) + " may be started only by " + allowed;
 }
+inline std::string MinorActs(const std::string& minor, const std::string& day, const std::string& guardian,
+                             const std::string& event) {
+  return "minor: " + minor + " is under 18 on " + day + ", so their legal representative" +
+         (guardian.empty() ? std::string(" (none is registered yet)") : " " + guardian) + " sends " + Q(event) +
+         " in their place";
+}
 inline std::string StartCondition(const std::string& w, const std::string& what) {
   return "condition: " + Q(w) + " starts only with " + what + " (its start_when)";
 }

@@ -265,6 +265,7 @@ class SociStore : public Store {
                              const std::vector<std::string>& states) const override;
     std::int64_t CountInstances(const Condition& c) const override;
     std::string GuardianOf(std::string_view id) const override;
+    std::optional<Date> BirthOf(std::string_view id) const override;
     std::optional<ParentView> Parent(std::string_view id) const override;
 
    private:

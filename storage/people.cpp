@@ -515,6 +515,13 @@ std::string SociStore::DbWorld::GuardianOf(std::string_view id) const {
   return gi == soci::i_ok ? guardian : std::string();
 }
 
+std::optional<Date> SociStore::DbWorld::BirthOf(std::string_view id) const {
+  std::string person(id), birth;
+  soci::indicator bi = soci::i_null;
+  *s_.sql_ << "SELECT birth FROM person_data WHERE id = :id", soci::into(birth, bi), soci::use(person);
+  return bi == soci::i_ok ? ParseDate(birth) : std::nullopt;
+}
+
 std::optional<World::ParentView> SociStore::DbWorld::Parent(std::string_view id) const {
   std::string key(id), workflow, state, fields;
   long long version = 0;

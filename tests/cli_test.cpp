@@ -184,30 +184,30 @@ TEST_F(Cli_Import, AFileIsAppliedInOneGo) {
   auto r = Db("import examples/import/pairs.jsonl --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
-  EXPECT_EQ(out["lines"], 15);
+  EXPECT_EQ(out["lines"], 16);
   EXPECT_EQ(out["started"], 2);  // the programme, then the pair at its pairs stage
   EXPECT_EQ(out["events"], 8);
-  EXPECT_EQ(out["signatures"], 4);  // the roadmap, two on the agreement, the director's on the order
+  EXPECT_EQ(out["signatures"], 5);  // the roadmap, two on the agreement, the mentor's consent to the duties, the order
   EXPECT_EQ(out["issued"], 1);
   EXPECT_EQ(out["refs"]["order"], "1/2026");
   const std::string id = out["refs"]["pair"].get<std::string>();
   auto show = nlohmann::json::parse(Db("show " + id + " --json").out);
   EXPECT_EQ(show["state"], "active");
   auto history = nlohmann::json::parse(Db("history " + id + " --json").out);
-  // start, submit, two signatures, ready, listed on the order, approve (by the order's signature).
-  ASSERT_EQ(history.size(), 7u);
+  // start, submit, three signatures, ready, listed on the order, approve (by the order's signature).
+  ASSERT_EQ(history.size(), 8u);
   EXPECT_EQ(history[2]["event"], "sign");
-  EXPECT_EQ(history[5]["event"], "listed");
-  EXPECT_EQ(history[6]["actor"], "d1");
-  EXPECT_EQ(history[6]["event"], "approve");
-  EXPECT_EQ(history[6]["at"], "2026-09-09T21:00:00Z") << "each line's \"at\" is when it happened (Moscow time)";
+  EXPECT_EQ(history[6]["event"], "listed");
+  EXPECT_EQ(history[7]["actor"], "d1");
+  EXPECT_EQ(history[7]["event"], "approve");
+  EXPECT_EQ(history[7]["at"], "2026-09-09T21:00:00Z") << "each line's \"at\" is when it happened (Moscow time)";
 }
 
 TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
   const std::string before = Db("list --json").out;
   auto r = Db("import examples/import/pairs_refused.jsonl");
   EXPECT_EQ(r.code, 3);
-  EXPECT_NE(r.err.find("pairs_refused.jsonl:18: role:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pairs_refused.jsonl:19: role:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nothing was imported"), std::string::npos);
   EXPECT_EQ(Db("list --json").out, before);
   // Bad lines name themselves, and change nothing either.
@@ -238,7 +238,7 @@ TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
 TEST_F(Cli_Import, ADryRunChecksEveryLineAndKeepsNothing) {
   auto r = Db("import examples/import/pairs.jsonl --dry-run");
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("would import 15 line(s)"), std::string::npos);
+  EXPECT_NE(r.out.find("would import 16 line(s)"), std::string::npos);
   EXPECT_EQ(Db("list --json").out, "[]\n");
   EXPECT_EQ(Db("import examples/import/pairs_refused.jsonl --dry-run").code, 3);
 }

@@ -99,6 +99,7 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
     for (const auto& e : Json("history " + std::to_string(pair), "2026-09-03"))
       signatures += e["event"] == "sign" && e["note"].get<std::string>().find("agreement") != std::string::npos;
     EXPECT_EQ(signatures, 2) << "pair " << pair;
+    ASSERT_EQ(Db("doc sign " + std::to_string(pair) + ":duties_consent --as m" + std::to_string(pair - 2), "2026-09-03").code, 0);
     auto ready = Db("send " + std::to_string(pair) + " ready --as c1", "2026-09-03");
     EXPECT_EQ(ready.code, 0) << "pair " << pair << ": the agreement is not signed: " << ready.err;
   }

@@ -43,6 +43,7 @@ class PairTest : public ::testing::Test {
   void ToActive() {
     ASSERT_TRUE(Send("submit", "c1").ok());
     pair_.MarkSigned("agreement");
+    pair_.MarkSigned("duties_consent");
     ASSERT_TRUE(Send("ready", "c1").ok());
     pair_.MarkSigned("order");
     auto r = Send("approve", "d1", {}, "2026-09-10");
@@ -112,9 +113,26 @@ TEST_P(PairTermination, Dispatch_EachReasonIsRecorded) {
 INSTANTIATE_TEST_SUITE_P(Reasons, PairTermination,
                          ::testing::Values(Termination{"terminate_by_mentor", "m1", "mentor_initiative"},
                                            Termination{"terminate_by_mentee", "s1", "mentee_initiative"},
-                                           Termination{"terminate_mutual", "c1", "mutual"},
                                            Termination{"terminate_by_curator", "c1", "curator_initiative"}),
                          [](const auto& info) { return std::string(info.param.event); });
+
+// Section 7, by mutual decision: proposed with its reason, then recorded only
+// once both parties have signed the termination agreement.
+TEST_F(PairTest, Dispatch_MutualTerminationNeedsBothSignatures) {
+  ToActive();
+  ExpectRefusedUnchanged("terminate_mutual", "c1", {}, Code::kRefused, "state");  // not without a proposal
+  ExpectRefusedUnchanged("propose_ending", "m1", {}, Code::kBadInput, "input");    // the reason is required
+  ASSERT_TRUE(Send("propose_ending", "m1", {{"termination_reason", "переезд"}}).ok());
+  EXPECT_EQ(State(), "ending");
+  EXPECT_EQ(pair_.last.documents, std::vector<int>{pair_.def->DocumentIndex("termination")});
+  ExpectRefusedUnchanged("terminate_mutual", "c1", {}, Code::kRefused, "condition");
+  ExpectRefusedUnchanged("terminate_mutual", "m1", {}, Code::kRefused, "role");
+  pair_.MarkSigned("termination");
+  ASSERT_TRUE(Send("terminate_mutual", "c1").ok());
+  EXPECT_EQ(State(), "terminated");
+  EXPECT_EQ(std::get<std::string>(pair_.Field("termination")), "mutual");
+  EXPECT_EQ(std::get<std::string>(pair_.Field("termination_reason")), "переезд");
+}
 
 TEST_F(PairTest, Refusal_WrongRole) {
   ExpectRefusedUnchanged("submit", "m1", {}, Code::kRefused, "role");
@@ -138,6 +156,7 @@ TEST_F(PairTest, Refusal_MissingConsent) {
   world_.people["s1"].consent = false;
   ASSERT_TRUE(Send("submit", "c1").ok());
   pair_.MarkSigned("agreement");
+  pair_.MarkSigned("duties_consent");
   auto r = Send("ready", "c1");
   EXPECT_NE(r.message().find("consent of mentee (s1)"), std::string::npos) << r.message();
   ExpectRefusedUnchanged("ready", "c1", {}, Code::kRefused, "condition");
@@ -164,14 +183,52 @@ TEST_F(PairTest, Refusal_BadInputValues) {
 
 TEST_F(PairTest, Dispatch_ExtensionNeedsBothSides) {
   ToActive();
-  ASSERT_TRUE(Send("propose_change", "m1", {{"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}}).ok());
+  ASSERT_TRUE(Send("propose_change", "m1",
+                   {{"change_kind", "extension"}, {"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}})
+                  .ok());
   ASSERT_TRUE(Send("mentor_agrees", "m1").ok());
   ExpectRefusedUnchanged("apply_change", "c1", {}, Code::kRefused, "condition");
   ExpectRefusedUnchanged("mentee_agrees", "m1", {}, Code::kRefused, "role");
   ASSERT_TRUE(Send("mentee_agrees", "s1").ok());
   ASSERT_TRUE(Send("apply_change", "c1").ok());
   EXPECT_EQ(FormatDate(std::get<Date>(pair_.Field("ends_on"))), "2027-06-30");
+  EXPECT_EQ(State(), "change_signing");  // the agreement is issued again, to be signed again
+  EXPECT_EQ(pair_.last.documents, std::vector<int>{pair_.def->DocumentIndex("agreement")});
+  ExpectRefusedUnchanged("change_signed", "c1", {}, Code::kRefused, "condition");  // not signed again yet
+  pair_.MarkSigned("agreement");
+  ASSERT_TRUE(Send("change_signed", "c1").ok());
   EXPECT_EQ(State(), "active");
+}
+
+// While the mentee is a minor, their registered guardian acts in their place
+// on every event the mentee may send; the child's own is refused (rule minor).
+TEST_F(PairTest, Dispatch_AMinorsRepresentativeActsAndTheChildIsRefused) {
+  world_.births["s1"] = *ParseDate("2013-04-02");
+  world_.guardians["s1"] = "g1";
+  world_.Add("g1", {"guardian"});
+  world_.Add("g2", {"guardian"});
+  ToActive();
+  Input change = {{"change_kind", "extension"}, {"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}};
+  auto own = Send("propose_change", "s1", change);
+  EXPECT_EQ(own.rule(), "minor");
+  EXPECT_NE(own.message().find("s1 is under 18 on 2026-09-02, so their legal representative g1 sends 'propose_change'"),
+            std::string::npos)
+      << own.message();
+  ExpectRefusedUnchanged("propose_change", "s1", change, Code::kRefused, "minor");
+  ExpectRefusedUnchanged("propose_change", "g2", change, Code::kRefused, "role");  // another child's guardian
+  ASSERT_TRUE(Send("propose_change", "g1", change).ok());
+  EXPECT_EQ(pair_.history.back().role, "mentee");
+  EXPECT_EQ(pair_.history.back().note, "as guardian of s1");
+  ExpectRefusedUnchanged("mentee_agrees", "s1", {}, Code::kRefused, "minor");
+  ASSERT_TRUE(Send("mentee_agrees", "g1").ok());
+  // Of age, the mentee acts for themself, and the guardian no longer does.
+  ASSERT_TRUE(pair_.Send("withdraw_change", {}, world_.ActorFor("c1"), At("2031-04-02"), world_).ok());
+  EXPECT_EQ(pair_.Send("request_replacement", {{"replacement_reason", "x"}}, world_.ActorFor("g1"), At("2031-04-02"), world_)
+                .rule(),
+            "role");
+  ASSERT_TRUE(
+      pair_.Send("request_replacement", {{"replacement_reason", "x"}}, world_.ActorFor("s1"), At("2031-04-02"), world_)
+          .ok());
 }
 
 TEST_F(PairTest, Dispatch_ReplacementIsDecidedByTheDirector) {

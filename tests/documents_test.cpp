@@ -196,14 +196,14 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-01").code, 0);
   ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-01").code, 0);
   auto docs = Json("doc list " + pair_, "2026-09-01");
-  ASSERT_EQ(docs.size(), 3u) << docs.dump(2);
+  ASSERT_EQ(docs.size(), 4u) << docs.dump(2);
   std::set<std::string> kinds;
   for (const auto& d : docs) {
     kinds.insert(d["kind"]);
     for (const char* key : {"id", "kind", "instance", "status", "sha256", "issued", "signers"})
       EXPECT_TRUE(d.contains(key)) << key;
     EXPECT_EQ(d["sha256"].get<std::string>().size(), 64u);
-    if (d["kind"] == "agreement") {
+    if (d["kind"] == "agreement" || d["kind"] == "duties_consent") {
       EXPECT_EQ(d["status"], "issued");
       EXPECT_EQ(d["instance"], pair_);
     } else {  // each participant's own consent, signed when given
@@ -212,13 +212,14 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
       EXPECT_EQ(d["title"], "Согласие на обработку персональных данных");
     }
   }
-  EXPECT_EQ(kinds, (std::set<std::string>{"agreement", "consent"}));
+  EXPECT_EQ(kinds, (std::set<std::string>{"agreement", "duties_consent", "consent"}));
   auto consent = Json("doc show consent:s1", "2026-09-01");
   EXPECT_EQ(consent["id"], "consent:s1:1");
   EXPECT_EQ(consent["signers"][0]["person"], "g1");
   EXPECT_EQ(consent["signers"][0]["for"], "s1");
   EXPECT_EQ(consent["signers"][0]["capacity"], "guardian of s1");
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   auto one = Json("doc show " + pair_ + ":agreement", "2026-09-02");
   EXPECT_EQ(one["id"], pair_ + ":agreement:1");
   EXPECT_EQ(one["status"], "partly_signed");
@@ -368,6 +369,7 @@ std::string StoredBytes(const TestDatabase& db) {
 // name or the birth date remains in the stored bytes — and the act stays.
 TEST_P(Documents, EraseLeavesNoTraceOfTheNameAndWritesTheAct) {
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc render " + pair_ + ":agreement --as g1 --out " + dir_ + "/a.html", "2026-09-02").code, 0);
   const std::string name = "Петя <script>alert(1)</script> & Co";
@@ -466,6 +468,7 @@ TEST_P(Documents, ActivationNeedsTheSignedAgreementAndEachConsent) {
   EXPECT_EQ(Db("doc sign " + pair_ + ":agreement --as s1", "2026-09-02").code, 3);  // the minor's own signature
   EXPECT_EQ(DumpTables(db_->url()), before);
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-02").code, 0);
   auto no_consent = Db("send " + pair_ + " ready --as c1", "2026-09-02");
   EXPECT_EQ(no_consent.code, 3);
@@ -489,6 +492,7 @@ TEST_P(Documents, ActivationNeedsTheSignedAgreementAndEachConsent) {
 // A pair that ends before its documents are signed: they expire.
 TEST_P(Documents, AFinishedInstancesUnsignedDocumentsExpire) {
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("send " + pair_ + " terminate_by_curator --set termination_reason=Отказ --as c1", "2026-09-03").code, 0);
   EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-03")["status"], "expired");
   const std::string before = DumpTables(db_->url());
@@ -500,6 +504,7 @@ TEST_P(Documents, AFinishedInstancesUnsignedDocumentsExpire) {
 // submit issues the documents again and the earlier issues are superseded.
 TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("tick", "2026-09-20").code, 0);
   ASSERT_EQ(Json("show " + pair_, "2026-09-20")["state"], "proposed");
   ASSERT_EQ(Db("send " + pair_ + " submit --as c1", "2026-09-20").code, 0);
@@ -546,6 +551,7 @@ TEST_P(DocumentsPdf, ComesFromLibreOfficeAndCarriesTheNames) {
   ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("send " + pair_ + " ready --as c1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-02").code, 0);

@@ -54,6 +54,11 @@ class FakeWorld : public World {
   std::int64_t CountInstances(const Condition&) const override { return instances; }
   std::map<std::string, std::string> guardians;  // child -> guardian
   std::map<std::string, ParentView> parents;     // id -> what a child sees of it
+  std::map<std::string, Date> births;  // person -> birth date (the rest: not recorded)
+  std::optional<Date> BirthOf(std::string_view id) const override {
+    auto it = births.find(std::string(id));
+    return it == births.end() ? std::nullopt : std::optional<Date>(it->second);
+  }
   std::string GuardianOf(std::string_view id) const override {
     auto it = guardians.find(std::string(id));
     return it == guardians.end() ? std::string() : it->second;

@@ -43,6 +43,7 @@ class Orders : public CliDatabase {
       pairs_.push_back(id);
       ASSERT_EQ(Db("send " + id + " submit --as c1", "2026-09-01").code, 0);
       ASSERT_EQ(Db("doc sign " + id + ":agreement --as m" + n, "2026-09-02").code, 0);
+      ASSERT_EQ(Db("doc sign " + id + ":duties_consent --as m" + n, "2026-09-02").code, 0);
       ASSERT_EQ(Db("doc sign " + id + ":agreement --as " + (k == 1 ? std::string("g1") : "s" + n), "2026-09-02").code, 0);
       ASSERT_EQ(Db("send " + id + " ready --as c1", "2026-09-02").code, 0);
     }

@@ -149,6 +149,10 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   EXPECT_EQ(doc_status, "partly_signed");
   ASSERT_TRUE(store_->Sign(id, "agreement", "g1", At("2026-09-03"), &doc_status).ok());  // for the minor s1
   EXPECT_EQ(doc_status, "signed");
+  EXPECT_EQ(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).code(), Code::kRefused);
+  EXPECT_NE(r.message.find("'duties_consent' signed"), std::string::npos) << r.message;  // 4.1
+  ASSERT_TRUE(store_->Sign(id, "duties_consent", "m1", At("2026-09-03"), &doc_status).ok());
+  EXPECT_EQ(doc_status, "signed");
   ASSERT_TRUE(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).ok());
   DocumentRecord order;
   ASSERT_TRUE(store_->IssueOrder("order_assign_pairs", "c1", At("2026-09-03"), &order).ok());
@@ -164,20 +168,22 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   ASSERT_TRUE(store_->Send(id, "terminate_by_mentor", {{"termination_reason", "переезд"}}, "m1", At("2026-10-01"), &rec, &r).ok());
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store_->History(id, &h).ok());
-  // start, submit, two signatures of the agreement, ready, listed on the order, approve, terminate.
-  ASSERT_EQ(h.size(), 8u);
+  // start, submit, two signatures of the agreement, the mentor's consent to the duties, ready, listed on
+  // the order, approve, terminate.
+  ASSERT_EQ(h.size(), 9u);
   EXPECT_EQ(h[0].event, "start");
   EXPECT_EQ(h[2].event, "sign");
   EXPECT_EQ(h[2].actor, "m1");
   EXPECT_EQ(h[2].role, "mentor");
   EXPECT_EQ(h[2].note, "agreement issue 1 signed as mentor");
   EXPECT_EQ(h[3].note, "agreement issue 1 signed as mentee; the document is signed");
-  EXPECT_EQ(h[5].event, "listed");
-  EXPECT_EQ(h[5].note, "listed on order 1/2026");
-  EXPECT_EQ(h[6].actor, "d1");
-  EXPECT_EQ(h[7].event, "terminate_by_mentor");
-  EXPECT_EQ(h[7].role, "mentor");
-  EXPECT_NE(h[7].changes_json.find("переезд"), std::string::npos);
+  EXPECT_EQ(h[4].note, "duties_consent issue 1 signed as mentor; the document is signed");
+  EXPECT_EQ(h[6].event, "listed");
+  EXPECT_EQ(h[6].note, "listed on order 1/2026");
+  EXPECT_EQ(h[7].actor, "d1");
+  EXPECT_EQ(h[8].event, "terminate_by_mentor");
+  EXPECT_EQ(h[8].role, "mentor");
+  EXPECT_NE(h[8].changes_json.find("переезд"), std::string::npos);
   // Registration and consent are the person's history: who did it, in which
   // capacity, when.
   std::vector<HistoryRecord> ph;

@@ -219,6 +219,12 @@ std::string ExplainFailure(const Definition& def, const Condition& c, const Snap
       for (const auto& ch : c.children)
         if (!Evaluate(def, ch, snap, values, world)) return ExplainFailure(def, ch, snap, values, world, scope);
       break;
+    case Condition::Kind::kAny: {  // none holds: say why of each
+      std::string parts;
+      for (const auto& ch : c.children)
+        parts += (parts.empty() ? "" : "; ") + ExplainFailure(def, ch, snap, values, world, scope);
+      return "one of (" + parts + ")";
+    }
     case Condition::Kind::kCompare: {
       const Value& v = values[c.field];
       return Describe(def, c, scope) + " (it is " + (IsSet(v) ? ValueToString(v) : std::string("not set")) + ")";
@@ -455,6 +461,25 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
     d.fields[i] = def.fields[i].default_value;
     if (def.fields[i].type == FieldType::kList) d.fields[i] = List{};
   }
+  // Fields taken from the parent (a group member's mentor, form and kind).
+  std::optional<World::ParentView> parent_view;
+  if (!parent.empty()) parent_view = world.Parent(parent);
+  if (parent_view)
+    for (size_t i = 0; i < def.fields.size(); ++i) {
+      const FieldDef& f = def.fields[i];
+      if (f.from_parent.empty()) continue;
+      auto pv = std::find_if(parent_view->fields.begin(), parent_view->fields.end(),
+                             [&](const auto& kv) { return kv.first == f.from_parent; });
+      if (pv == parent_view->fields.end()) continue;
+      auto given = std::find_if(input.begin(), input.end(), [&](const auto& kv) { return kv.first == f.name; });
+      if (given != input.end() && given->second != pv->second) {
+        out.refusal = Refuse(Code::kRefused, "parent", msg::FromParentDiffers(f.name, given->second, parent, pv->second));
+        return out;
+      }
+      auto val = ParseInput(f, f.name, pv->second, world, &out.refusal);
+      if (!val) return out;
+      d.fields[i] = *val;
+    }
   for (const auto& [k, v] : input) {
     int fi = def.FieldIndex(k);
     if (fi < 0) {
@@ -510,7 +535,7 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
   // Under a parent: it exists, runs, and, for a role bound to a person, is
   // the starter's own (a mentor's plan goes under that mentor's pair).
   if (!parent.empty()) {
-    auto p = world.Parent(parent);
+    auto& p = parent_view;
     if (!p) {
       out.refusal = Refuse(Code::kNotFound, "not_found", msg::NoParent(parent));
       return out;

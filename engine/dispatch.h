@@ -78,6 +78,7 @@ class World {
     std::string state;
     bool finished = false;
     std::vector<std::pair<std::string, std::string>> people;
+    std::vector<std::pair<std::string, std::string>> fields;  // every field that is set: name, value as text
   };
   virtual std::optional<ParentView> Parent(std::string_view id) const = 0;
 };

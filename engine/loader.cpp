@@ -31,7 +31,7 @@ const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "desc
                                            "started_by", "start_when", "fields", "distinct", "documents", "states",
                                            "transitions"};
 const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
-                                             "min", "max", "values", "item", "guardian_of"};
+                                             "min", "max", "values", "item", "guardian_of", "from_parent"};
 const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed"};
 const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
@@ -360,6 +360,21 @@ class Loader {
     }
     if (n["title"]) f.title = Scalar(n["title"], "title").value_or("");
     if (n["required"] && !for_input) f.required = Bool(n["required"], "required").value_or(false);
+    if (n["from_parent"]) {
+      // from_parent: true (the parent's field of the same name) or FIELD.
+      if (in_list || for_input) {
+        Error(KeyMark(n, "from_parent"), msg::FromParentPlace());
+      } else if (auto v = Scalar(n["from_parent"], "from_parent")) {
+        if (*v == "false" || *v == "no") {
+        } else if (*v == "true" || *v == "yes") {
+          f.from_parent = name;
+        } else if (IsIdentifier(*v)) {
+          f.from_parent = *v;
+        } else {
+          Error(M(n["from_parent"]), msg::BadIdentifier(*v, "field"));
+        }
+      }
+    }
     auto only_for = [&](const char* key, FieldType type) {
       if (n[key] && f.type != type) Error(KeyMark(n, key), msg::KeyOnlyFor(key, FieldTypeName(type)));
     };

@@ -135,6 +135,13 @@ inline std::string PeriodNeedsYearly() {
 inline std::string PeriodFieldNotDate(const std::string& f, std::string_view type) {
   return "deadline 'period' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
 }
+inline std::string FromParentPlace() {
+  return "'from_parent' belongs to a field of the workflow itself, not to an input or a list item";
+}
+inline std::string FromParentDiffers(const std::string& f, const std::string& given, const std::string& parent,
+                                     const std::string& pv) {
+  return "parent: " + Q(f) + " is " + Q(pv) + " on the parent " + parent + "; it cannot be " + Q(given) + " here";
+}
 inline std::string StartWhenCannot(std::string_view kind) {
   return "'start_when' cannot use '" + std::string(kind) + "': an instance being started has no " +
          (kind == "signed" ? "documents" : "children") + " yet";

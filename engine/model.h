@@ -50,6 +50,7 @@ struct FieldDef {
   std::string title;
   std::string role;  // kPerson: the role the person must hold
   int guardian_of = -1;  // kPerson: the field whose person this one must be the registered guardian of
+  std::string from_parent;  // started under a parent that has this field set: its value, and no other
   bool required = false;
   Value default_value;
   std::optional<std::int64_t> min, max;  // kInt

@@ -537,9 +537,12 @@ std::optional<World::ParentView> SociStore::DbWorld::Parent(std::string_view id)
   int si = def->StateIndex(state);
   v.finished = si < 0 || def->states[si].final;
   auto values = FieldsFromJson(*def, fields);
-  for (size_t i = 0; i < def->fields.size() && i < values.size(); ++i)
+  for (size_t i = 0; i < def->fields.size() && i < values.size(); ++i) {
     if (def->fields[i].type == FieldType::kPerson)
       if (auto* p = std::get_if<std::string>(&values[i]); p && !p->empty()) v.people.emplace_back(def->fields[i].role, *p);
+    if (IsSet(values[i]) && def->fields[i].type != FieldType::kList)
+      v.fields.emplace_back(def->fields[i].name, ValueToString(values[i]));
+  }
   return v;
 }
 

@@ -682,6 +682,8 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
     for (const auto& [k, v] : input) {
       if (k == "id") continue;
       int fi = lf.ItemFieldIndex(k);
+      if (std::any_of(chosen->item_set.begin(), chosen->item_set.end(), [&](const auto& s) { return s.first == fi; }))
+        return fail(Refuse(Code::kBadInput, "input", msg::ItemFixed(k, std::string(event))));
       if (fi < 0) {
         std::vector<std::string> names;
         for (const auto& f : lf.item_fields) names.push_back(f.name);
@@ -692,6 +694,7 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
       if (!val) return fail(r);
       target->values[fi] = *val;
     }
+    for (const auto& [k, v] : chosen->item_set) target->values[k] = v;
     if (append) {
       for (size_t k = 0; k < lf.item_fields.size(); ++k)
         if (lf.item_fields[k].required && !IsSet(item.values[k]))

@@ -38,7 +38,7 @@ const std::vector<std::string> kStateKeys = {"initial", "final", "title", "descr
 const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after"};
 const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template", "period"};
 const std::vector<std::string> kTransitionKeys = {"on", "from", "to", "by", "when", "input",
-                                                  "set", "append", "update", "title"};
+                                                  "set", "append", "update", "item", "title"};
 const std::vector<std::string> kTypes = {"string", "int", "bool", "date", "enum", "person", "list"};
 const std::vector<std::string> kCompareOps = {"eq", "ne", "lt", "le", "gt", "ge", "in"};
 
@@ -969,6 +969,39 @@ class Loader {
         ok = false;
       } else {
         (std::string_view(key) == "append" ? tr.append_list : tr.update_list) = fi;
+      }
+    }
+    if (t["item"]) {
+      // item: {F: VALUE}: what an appended or updated record gets, whatever
+      // the input says (a mentee's proposal is always 'proposed').
+      const int li = tr.append_list >= 0 ? tr.append_list : tr.update_list;
+      if (li < 0) {
+        Error(KeyMark(t, "item"), msg::ItemWithoutListOp());
+        ok = false;
+      } else if (IsMap(t["item"], "item")) {
+        const FieldDef& lf = def_.fields[li];
+        for (auto it = t["item"].begin(); it != t["item"].end(); ++it) {
+          auto name = Scalar(it->first, "item");
+          auto text = Scalar(it->second, "item");
+          if (!name || !text) {
+            ok = false;
+            continue;
+          }
+          int k = -1;
+          const FieldDef* f = ResolveField(*name, M(it->first), lf.item_fields, &k);
+          if (!f) {
+            ok = false;
+            continue;
+          }
+          std::string err;
+          auto v = ParseValue(*f, *text, &err);
+          if (!v) {
+            Error(M(it->second), msg::BadInputValue(*name, err));
+            ok = false;
+            continue;
+          }
+          tr.item_set.push_back({k, *v});
+        }
       }
     }
     if (t["input"]) ok = ParseInput(t["input"], tr) && ok;

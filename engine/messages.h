@@ -135,6 +135,12 @@ inline std::string PeriodNeedsYearly() {
 inline std::string PeriodFieldNotDate(const std::string& f, std::string_view type) {
   return "deadline 'period' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
 }
+inline std::string ItemWithoutListOp() {
+  return "'item' sets fields of a list record: it goes with 'append: LIST' or 'update: LIST'";
+}
+inline std::string ItemFixed(const std::string& k, const std::string& e) {
+  return "event " + Q(e) + " sets " + Q(k) + " itself; it is not an input";
+}
 inline std::string FromParentPlace() {
   return "'from_parent' belongs to a field of the workflow itself, not to an input or a list item";
 }

@@ -175,6 +175,7 @@ struct TransitionDef {
   std::vector<Assignment> set;
   int append_list = -1;  // {append: LIST}: input is a new item
   int update_list = -1;  // {update: LIST}: input is "id" plus the item fields to change
+  std::vector<std::pair<int, Value>> item_set;  // {item: {F: V}}: written to the record, not input
   std::string title;
   Mark mark;
 };

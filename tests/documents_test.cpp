@@ -248,7 +248,7 @@ TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
     EXPECT_NE(page.find(kind == "m1" ? "Анна Смирнова" : "Петя &lt;script&gt;"), std::string::npos) << kind;
     EXPECT_EQ(page.find("<script>"), std::string::npos) << kind;
     if (kind == "s1") {  // a minor's consent: the guardian gives it, for the child
-      EXPECT_NE(page.find("законный представитель несовершеннолетнего"), std::string::npos);
+      EXPECT_NE(page.find("законный представитель (родитель, усыновитель, опекун или попечитель)"), std::string::npos);
       EXPECT_NE(page.find("Подпись: ____________ / Ольга Иванова /"), std::string::npos);
     }
     auto o = Db("doc render " + doc + " --as c1 --format odt --out " + odt, "2026-09-02");
@@ -572,6 +572,77 @@ TEST_P(DocumentsPdf, ComesFromLibreOfficeAndCarriesTheNames) {
     ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + txt + "'").c_str()), 0) << doc;
     const std::string text = ReadText(txt);
     for (const auto& n : names) EXPECT_NE(text.find(n), std::string::npos) << doc << ": " << n << "\n" << text.substr(0, 300);
+    fs::remove(pdf);
+  }
+}
+
+// The consent of a minor comes in two versions: under 14 the representative
+// alone consents (the child's birth certificate named); from 14 the
+// representative consents and the child signs that they have read it (their
+// passport named). Each names the representative's authority, lists annex
+// 2's data and actions, says the consent is indefinite and revocable and
+// where the right to information is (152-FZ art. 14 part 7), in the ODT and
+// in the PDF alike.
+std::string Flat(std::string text) {  // tags out, whitespace collapsed
+  std::string out;
+  bool tag = false, space = false;
+  for (char c : text) {
+    if (c == '<') tag = true;
+    if (tag) {
+      if (c == '>') tag = false;
+      space = true;
+      continue;
+    }
+    if (c == '\n' || c == ' ' || c == '\t' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+TEST_P(DocumentsPdf, AMinorsConsentUnderAndOver14HasEveryRequiredElement) {
+  if (!OnPath("soffice") || !OnPath("pdftotext")) {
+    if (std::getenv("CI") && std::string(std::getenv("CI")) == "true")
+      FAIL() << "CI=true: LibreOffice (soffice) and poppler-utils (pdftotext) must be installed by make test";
+    GTEST_SKIP() << "soffice or pdftotext not installed";
+  }
+  ASSERT_EQ(Db("person add s2 --name 'Катя Иванова' --role mentee --birth 2011-05-05 --guardian g1 --as c1", "2026-09-01")
+                .code,
+            0);
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);  // 13 years old
+  ASSERT_EQ(Db("consent sign s2 --as g1", "2026-09-02").code, 0);  // 15 years old
+  const std::vector<std::string> common = {
+      "Ольга Иванова", "законный представитель", "полномочия законного представителя", "паспорт: серия",
+      "фамилия, имя, отчество, дата рождения", "состав семьи", "домашний телефон", "сведения об образовании",
+      "место работы или учёбы членов семьи", "систематизация", "уничтожение", "бессрочно", "Отозвать его можно в любой момент",
+      "части 7 статьи 14", "152-ФЗ", "отдельное согласие"};
+  const std::vector<std::string> under14 = {"не исполнилось 14 лет", "свидетельство о рождении: серия",
+                                            "даю я один(одна)"};
+  const std::vector<std::string> over14 = {"исполнилось 14 лет, но не исполнилось 18",
+                                           "ознакомлен с настоящим согласием", "____________ / Катя Иванова /"};
+  for (const std::string who : {"s1", "s2"}) {
+    const std::string odt = dir_ + "/c.odt", pdf = dir_ + "/c.pdf", txt = dir_ + "/c.txt";
+    ASSERT_EQ(Db("doc render consent:" + who + " --as c1 --format odt --out " + odt, "2026-09-03").code, 0) << who;
+    int err = 0;
+    zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
+    ASSERT_NE(za, nullptr) << who;
+    const std::string in_odt = Flat(Entry(za, "content.xml"));
+    zip_close(za);
+    auto r = Db("doc render consent:" + who + " --as c1 --format pdf --out " + pdf, "2026-09-03");
+    ASSERT_EQ(r.code, 0) << who << ": " << r.err;
+    ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + txt + "'").c_str()), 0) << who;
+    const std::string in_pdf = Flat(ReadText(txt));
+    std::vector<std::string> wanted = common, absent = who == "s1" ? over14 : under14;
+    for (const auto& e : who == "s1" ? under14 : over14) wanted.push_back(e);
+    for (const auto* text : {&in_odt, &in_pdf}) {
+      const char* where = text == &in_odt ? "ODT" : "PDF";
+      for (const auto& e : wanted) EXPECT_NE(text->find(e), std::string::npos) << who << " " << where << ": " << e;
+      for (const auto& e : absent) EXPECT_EQ(text->find(e), std::string::npos) << who << " " << where << ": " << e;
+    }
     fs::remove(pdf);
   }
 }

@@ -16,7 +16,7 @@ TEST(ShippedWorkflows_Validate, AllSevenLoadWithoutErrors) {
   std::set<std::string> names;
   for (const auto& d : c.definitions()) names.insert(d->name);
   EXPECT_EQ(names, (std::set<std::string>{"programme", "mentoring_pair", "individual_plan", "monitoring",
-                                          "annual_report", "information_support", "personal_data", "mentoring_group"}));
+                                          "annual_report", "information_support", "personal_data", "mentoring_group", "publication_consent"}));
 }
 
 TEST(ShippedWorkflows_Titles, EveryWorkflowStateAndDocumentHasARussianTitle) {

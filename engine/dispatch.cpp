@@ -333,6 +333,41 @@ void Enter(const Definition& def, int state, const Now& now, Decision& d, bool o
   ArmDeadline(def, state, now, d);
 }
 
+// A list's records remind of their dates: every decision replaces the
+// reminders not yet due with those the records now call for (none once the
+// instance is finished).
+void PlanItemReminders(const Definition& def, const Now& now, const World& world, Decision& d) {
+  if (def.item_reminders.empty()) return;
+  Snapshot none;
+  for (const auto& r : def.item_reminders) {
+    const std::string key = "item:" + def.fields[r.list_field].name;
+    d.cancel_notices.push_back(key);
+    if (def.states[d.to].final) continue;
+    const auto* list = std::get_if<List>(&d.fields[r.list_field]);
+    if (!list) continue;
+    for (const auto& item : *list) {
+      const auto* due = std::get_if<Date>(&item.values[r.at]);
+      if (!due) continue;
+      if (r.while_ && !Evaluate(def, *r.while_, none, item.values, world)) continue;
+      for (size_t k = 0; k < r.before.size(); ++k) {
+        const Date on = SubtractDuration(*due, r.before[k]);
+        if (on < now.today) continue;
+        ReminderSpec spec;
+        spec.key = key + ":" + item.id + ":" + std::to_string(k);
+        spec.on = on;
+        spec.notify = r.notify;
+        spec.template_name = r.template_name;
+        spec.state = d.to;
+        spec.kind = on < *due ? ReminderKind::kUpcoming : ReminderKind::kDue;
+        spec.due = *due;
+        spec.list_field = r.list_field;
+        spec.item_id = item.id;
+        d.reminders.push_back(std::move(spec));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) {
@@ -567,6 +602,7 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
   d.history.event = "start";
   d.history.to = def.states[d.to].name;
   Enter(def, d.to, now, d);
+  PlanItemReminders(def, now, world, d);
   out.decision = std::move(d);
   return out;
 }
@@ -752,6 +788,7 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
     Leave(def, snap.state, d);
     Enter(def, d.to, now, d, overdue);
   }
+  PlanItemReminders(def, now, world, d);
   return out;
 }
 

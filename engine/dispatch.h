@@ -121,6 +121,8 @@ struct ReminderSpec {
   ReminderKind kind = ReminderKind::kNotice;
   std::string event;        // the deadline's event, if any
   std::optional<Date> due;  // the deadline, if any
+  int list_field = -1;      // a list record's own reminder: the list...
+  std::string item_id;      // ...and the record (its fields are item.* in the text)
 };
 
 struct HistoryEntry {

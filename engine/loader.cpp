@@ -31,7 +31,7 @@ const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "desc
                                            "started_by", "start_when", "fields", "distinct", "documents", "states",
                                            "transitions"};
 const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
-                                             "min", "max", "values", "item", "guardian_of", "from_parent"};
+                                             "min", "max", "values", "item", "guardian_of", "from_parent", "remind"};
 const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed"};
 const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
@@ -269,6 +269,7 @@ class Loader {
 
     ParseRoles(root["roles"], M(root));
     ParseFields(root["fields"]);
+    ParseItemReminders(root["fields"]);
     ParseDistinct(root["distinct"]);
     ParseDocuments(root["documents"]);
     if (!root["states"]) Error(M(root), msg::MissingKey("states", "a workflow"));
@@ -322,6 +323,63 @@ class Loader {
       return;
     }
     for (auto& [r, m] : Names(n, "roles")) add(r, m, "");
+  }
+
+  // A list field's `remind: {at: DATE_ITEM_FIELD, before: [DURATIONS],
+  // notify: [..], while: CONDITION_ON_ITEM}`: each record's own date reminds.
+  void ParseItemReminders(const YAML::Node& fields) {
+    if (!fields || !fields.IsMap()) return;
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      if (!it->first.IsScalar() || !it->second.IsMap() || !it->second["remind"]) continue;
+      const int li = def_.FieldIndex(it->first.Scalar());
+      if (li < 0 || def_.fields[li].type != FieldType::kList) continue;  // reported by ParseField
+      const YAML::Node n = it->second["remind"];
+      if (!IsMap(n, "remind")) continue;
+      CheckKeys(n, {"at", "before", "notify", "while", "template"}, "a list's remind");
+      ItemReminderDef r;
+      r.list_field = li;
+      r.mark = M(n);
+      const FieldDef& lf = def_.fields[li];
+      bool ok = true;
+      if (!n["at"]) {
+        Error(M(n), msg::MissingKey("at", "a list's remind"));
+        ok = false;
+      } else if (auto a = Scalar(n["at"], "at")) {
+        const FieldDef* f = ResolveField(*a, M(n["at"]), lf.item_fields, &r.at);
+        if (!f) ok = false;
+        else if (f->type != FieldType::kDate) {
+          Error(M(n["at"]), msg::DeadlineFieldNotDate(*a, FieldTypeName(f->type)));
+          ok = false;
+        }
+      }
+      if (n["before"]) {
+        for (auto& [b, m] : Names(n["before"], "before")) {
+          if (auto d = ParseDuration(b)) {
+            r.before.push_back(*d);
+          } else {
+            Error(m, msg::BadDuration(b));
+            ok = false;
+          }
+        }
+      }
+      if (r.before.empty()) r.before.push_back(Duration{});  // on the day itself
+      if (!n["notify"]) {
+        Error(M(n), msg::MissingKey("notify", "a list's remind"));
+        ok = false;
+      }
+      if (n["notify"])
+        for (auto& [who, m] : Names(n["notify"], "notify"))
+          if (CheckRecipient(who, m)) r.notify.push_back(who);
+      if (n["while"]) {
+        r.while_ = ParseCondition(n["while"], lf.item_fields, 0);
+        if (!r.while_) ok = false;
+      }
+      if (n["template"]) {
+        if (auto t = Scalar(n["template"], "template")) r.template_name = *t;
+      }
+      CheckReminderTemplate(r.template_name, n["template"] ? M(n["template"]) : M(n));
+      if (ok) def_.item_reminders.push_back(std::move(r));
+    }
   }
 
   bool CheckRole(const std::string& r, Mark m, bool allow_system = false) {
@@ -384,6 +442,7 @@ class Loader {
     only_for("min", FieldType::kInt);
     only_for("max", FieldType::kInt);
     only_for("item", FieldType::kList);
+    only_for("remind", FieldType::kList);
     if (f.type == FieldType::kPerson) {
       if (!n["role"]) Error(M(n), msg::MissingKey("role", "person field '" + name + "'"));
       // `role: any`: any registered person, whatever their roles (the

@@ -180,6 +180,18 @@ struct TransitionDef {
   Mark mark;
 };
 
+// A list field's records remind of their own date (`remind:` on the list):
+// `before` each record's `at` date, while the record matches `while`.
+struct ItemReminderDef {
+  int list_field = -1;
+  int at = -1;  // an item field (a date)
+  std::vector<Duration> before;
+  std::vector<std::string> notify;
+  std::optional<Condition> while_;
+  std::string template_name = "item_due";
+  Mark mark;
+};
+
 struct Definition {
   std::string name;
   int version = 0;
@@ -190,6 +202,7 @@ struct Definition {
   std::vector<std::string> role_titles;  // one per role, "" if none
   std::vector<std::string> started_by;  // roles allowed to start; empty: any role
   std::optional<Condition> start_when;  // must hold, on the fields given, for a start
+  std::vector<ItemReminderDef> item_reminders;
   std::vector<FieldDef> fields;
   std::vector<DocumentDef> documents;
   std::vector<StateDef> states;

@@ -98,6 +98,16 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
     ctx["due_today"] = spec.kind == ReminderKind::kDue;
     ctx["overdue"] = spec.kind == ReminderKind::kOverdue;
     ctx["notice"] = spec.kind == ReminderKind::kNotice;
+    if (spec.list_field >= 0) {  // a list record's own date: its fields as item.*
+      const FieldDef& lf = def.fields[spec.list_field];
+      json item = {{"id", spec.item_id}};
+      if (const auto* list = std::get_if<mentorflow::List>(&fields[spec.list_field]))
+        for (const auto& rec : *list)
+          if (rec.id == spec.item_id)
+            for (size_t k = 0; k < lf.item_fields.size() && k < rec.values.size(); ++k)
+              item[lf.item_fields[k].name] = FieldDisplay(lf.item_fields[k], rec.values[k], name);
+      ctx["item"] = std::move(item);
+    }
     ctx["on"] = RussianDate(FormatDate(spec.on));
     ctx["due"] = spec.due ? RussianDate(FormatDate(*spec.due)) : std::string();
     for (const auto& person : to) {

@@ -146,6 +146,10 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
   EXPECT_NE(r.out.find("0 unexpected outcome(s)"), std::string::npos);
   EXPECT_NE(r.out.find("[overdue] to d1 (Директор) about info: Срок пропущен"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("deadline overdue (due 2027-05-20) on mon [monitoring]"), std::string::npos) << r.out;
+  // A plan item's own due date reminds the mentor and the mentee, naming the item.
+  EXPECT_NE(r.out.find("to s1 (Воспитанник Петя) about plan1: Скоро срок: «Знакомство, постановка целей» — до 01.10.2026"),
+            std::string::npos)
+      << r.out;
   // The demo's database stays, and the commands read it.
   auto rs = RunCli("--db sqlite:" + dir + "/demo.db reminders --json");
   ASSERT_EQ(rs.code, 0) << rs.err;

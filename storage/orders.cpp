@@ -67,7 +67,7 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
   for (const auto& as : dd.signers) {
     DocumentRecord::Place p;
     p.as = as;
-    p.title = as;
+    p.title = def->HasRole(as) ? def->RoleTitle(as) : as;
     for (const auto& s : sigs)
       if (s.as == as) {
         p.person = p.signed_by = s.person;

@@ -3,6 +3,12 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <utility>
+
+#include <cctype>
+
+#include <set>
+
 #include <algorithm>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -160,6 +166,45 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
   EXPECT_EQ(nlohmann::json::parse(rs.out).size(), std::stoul(r.out.substr(from, counted - from)));
   EXPECT_GE(nlohmann::json::parse(rs.out).size(), 20u);
   EXPECT_FALSE(testing::ReadText(dir + "/graphs/mentoring_pair.mmd").empty());
+
+  // Russian everywhere a person looks: no identifier of a shipped workflow
+  // (an event, a state, a role) in the visible text of any document the year
+  // produced, nor in any reminder.
+  std::set<std::string> ids;
+  for (const auto& def : testing::Shipped().definitions()) {
+    for (const auto& e : def->events) ids.insert(e);
+    for (const auto& st : def->states) ids.insert(st.name);
+    for (const auto& role : def->roles) ids.insert(role);
+  }
+  auto words = [](const std::string& text) {
+    std::set<std::string> out;
+    std::string w;
+    for (char c : text + " ") {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') w += c;
+      else if (!w.empty()) out.insert(std::exchange(w, ""));
+    }
+    return out;
+  };
+  auto visible = [](std::string html) {  // comments, the style sheet and tags out
+    for (const auto& [open, close] : std::vector<std::pair<std::string, std::string>>{{"<!--", "-->"}, {"<style", "</style>"}, {"<", ">"}})
+      for (size_t at = html.find(open); at != std::string::npos; at = html.find(open, at)) {
+        const size_t end = html.find(close, at);
+        html.replace(at, end == std::string::npos ? std::string::npos : end + close.size() - at, " ");
+      }
+    return html;
+  };
+  const std::string db = "--db sqlite:" + dir + "/demo.db ";
+  auto docs = nlohmann::json::parse(RunCli(db + "doc list --json").out);
+  ASSERT_GE(docs.size(), 10u);
+  for (const auto& d : docs) {
+    auto page = RunCli(db + "doc render " + d["id"].get<std::string>() + " --as d1");
+    ASSERT_EQ(page.code, 0) << d["id"] << ": " << page.err;
+    for (const auto& w : words(visible(page.out))) EXPECT_EQ(ids.count(w), 0u) << d["id"] << " shows '" << w << "'";
+  }
+  for (const auto& rem : nlohmann::json::parse(rs.out))
+    for (const char* part : {"subject", "text"})
+      for (const auto& w : words(rem.value(part, std::string())))
+        EXPECT_EQ(ids.count(w), 0u) << "reminder " << rem["id"] << " shows '" << w << "'";
 }
 
 // A database with the people of examples/import/*.jsonl, for the import tests.

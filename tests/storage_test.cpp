@@ -248,6 +248,10 @@ TEST_P(StorageTest, Init_ChangedFileUnderTheSameVersionIsRefused) {
   fs::path dir = fs::path(::testing::TempDir()) / ("mf_changed_" + GetParam() + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  struct RemoveDir {  // goes with the test, pass or fail
+    fs::path path;
+    ~RemoveDir() { fs::remove_all(path); }
+  } remove_dir{dir};
   fs::copy(testing::SourcePath("workflows"), dir);
   std::string text = testing::ReadText((dir / "monitoring.yaml").string());
   text.replace(text.find("title: Мониторинг"), 17, "title: Мониторинг (изменён)");

@@ -6,7 +6,9 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo test fuzz bench clean
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build demo test fuzz bench install package clean
 
 all: build
 
@@ -39,6 +41,16 @@ bench: build
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick 100000
 	./$(BUILD)/bench_deliver 1000
 	./$(BUILD)/bench_documents 2000
+
+# The binary in PREFIX/bin, workflows, templates, the calendar and the demo in
+# PREFIX/share/mentorflow; the binary finds them relative to itself.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A Debian package (CPack), its Depends from the libraries the binary links.
+package: build
+	cd $(BUILD) && cpack -G DEB
+	@ls $(BUILD)/*.deb
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

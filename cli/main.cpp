@@ -48,10 +48,30 @@ std::string EnvOr(const char* name, std::string fallback) {
   return v && *v ? std::string(v) : fallback;
 }
 
+// Where the shipped workflows, templates, calendar and demo are: $MENTORFLOW_SHARE,
+// else ../share/mentorflow beside the binary (an installed tree: PREFIX/bin,
+// PREFIX/share/mentorflow), else share/mentorflow beside it (the build tree,
+// where CMake links it to the sources). Nothing of the source tree is
+// compiled in: a copied or moved installation finds its own files.
+std::string ShareDir() {
+  if (const char* v = std::getenv("MENTORFLOW_SHARE"); v && *v) return v;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "share/mentorflow";
+  const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "mentorflow";
+  if (std::filesystem::is_directory(installed / "workflows", ec)) return installed.string();
+  return (exe.parent_path() / "share" / "mentorflow").string();
+}
+
+const std::string& Share() {
+  static const std::string dir = ShareDir();
+  return dir;
+}
+
 struct Globals {
   std::string db = EnvOr("MENTORFLOW_DB", "sqlite:mentorflow.db");
-  std::string workflows = EnvOr("MENTORFLOW_WORKFLOWS", MENTORFLOW_WORKFLOWS_DIR);
-  std::string templates = EnvOr("MENTORFLOW_TEMPLATES", MENTORFLOW_TEMPLATES_DIR);
+  std::string workflows = EnvOr("MENTORFLOW_WORKFLOWS", Share() + "/workflows");
+  std::string templates = EnvOr("MENTORFLOW_TEMPLATES", Share() + "/templates");
   std::string now = EnvOr("MENTORFLOW_NOW", "");
   std::string actor = EnvOr("MENTORFLOW_ACTOR", "");
   std::string zone = EnvOr("MENTORFLOW_ZONE", "");  // init stores it; other commands use the stored one
@@ -251,7 +271,7 @@ int Init(const Globals& g, const mf::Store::InitOptions& options) {
   {
     // The production calendar: --calendar FILE, else the shipped one.
     const bool given = !o.calendar_source.empty();
-    if (!given) o.calendar_source = EnvOr("MENTORFLOW_CALENDAR", MENTORFLOW_CALENDAR_FILE);
+    if (!given) o.calendar_source = EnvOr("MENTORFLOW_CALENDAR", Share() + "/calendar/ru.txt");
     std::ifstream in(o.calendar_source, std::ios::binary);
     if (!in && given) return Fail(g, 1, "--calendar: cannot read " + o.calendar_source);
     if (!in)
@@ -1128,7 +1148,7 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    if (*demo) return mf::cli::RunDemo({g.workflows, g.templates, demo_dir, MENTORFLOW_SOURCE_SCENARIO});
+    if (*demo) return mf::cli::RunDemo({g.workflows, g.templates, demo_dir, Share() + "/demo/school_year.yaml"});
   } catch (const std::exception& e) {
     return Fail(g, 5, std::string("internal error: ") + e.what());
   }

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake make g++ clang libclang-rt-14-dev
+  cmake make g++ clang libclang-rt-14-dev dpkg-dev
   libboost-dev libyaml-cpp-dev libcli11-dev libhowardhinnant-date-dev tzdata
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libspdlog-dev libkainjow-mustache-dev nlohmann-json3-dev libzip-dev libsodium-dev libxml2-dev

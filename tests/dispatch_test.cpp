@@ -314,7 +314,10 @@ TEST(Dispatch_Pure, AnOverdueDeadlineNotifiesAtOnceAndEscalatesLater) {
   EXPECT_EQ(FormatDate(mon.last.reminders[0].on), "2027-01-05");
   EXPECT_EQ(mon.last.cancel_timers, std::vector<std::string>{"deadline:escalated"});
   // The late report covers December; the next period is 20 May.
-  ASSERT_TRUE(mon.Send("submit", {{"report_url", "x"}}, world.ActorFor("c1"), At("2027-01-06"), world).ok());
+  ASSERT_TRUE(mon.Send("submit",
+                       {{"report_url", "x"}, {"respondents", "18"}, {"quality_score", "4"}, {"pairs_total", "6"},
+                        {"pairs_met_plan", "5"}},
+                       world.ActorFor("c1"), At("2027-01-06"), world).ok());
   EXPECT_EQ(mon.snap.fields[def.FieldIndex("reported_period")], Value{*ParseDate("2026-12-20")});
   EXPECT_EQ(mon.snap.fields[def.FieldIndex("period")], Value{*ParseDate("2027-05-20")});
 }

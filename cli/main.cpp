@@ -19,6 +19,7 @@
 #include "app/demo.h"
 #include "app/documents.h"
 #include "cli/import.h"
+#include "cli/stats.h"
 #include "engine/graph.h"
 #include "engine/ics.h"
 #include "engine/loader.h"
@@ -836,7 +837,17 @@ int main(int argc, char** argv) {
   import->add_flag("--dry-run", import_dry_run, "Check every line against the database; keep nothing");
   import->fallthrough();
 
-  for (auto* sub : {validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
+  auto* stats = app.add_subcommand("stats", "Figures from the history: one monitoring cycle");
+  stats->require_subcommand(1);
+  stats->fallthrough();
+  std::string stats_period;
+  auto* stats_monitoring =
+      stats->add_subcommand("monitoring", "A monitoring cycle's results, on time or late, and the change from the one before");
+  stats_monitoring->add_option("--period", stats_period, "YEAR-H1 (due by 20 May) or YEAR-H2 (due by 20 December)")
+      ->required();
+  stats_monitoring->fallthrough();
+
+  for (auto* sub : {stats_monitoring, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
                     list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, person_request, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
@@ -858,11 +869,33 @@ int main(int argc, char** argv) {
     }
     if (*init) return Init(g, init_options);
     if (*person_add || *person_update || *person_show || *person_export || *person_erase || *person_request || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
-        *settings || *tick || *reminders || *agenda || *deliver || *ack) {
+        *settings || *tick || *reminders || *agenda || *deliver || *ack || *stats) {
       DbCommand cmd(g, false,
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
-                        *doc_list || *doc_show);
+                        *doc_list || *doc_show || *stats);
       if (!cmd.ok()) return cmd.code;
+      if (*stats_monitoring) {
+        json summary;
+        if (auto st = mf::cli::MonitoringSummary(*cmd.store, stats_period, &summary); !st.ok()) return cmd.Report(st);
+        if (g.json) {
+          std::cout << summary.dump(2, ' ', false, kLenient) << "\n";
+          return 0;
+        }
+        auto text = [](const json& v) { return v.is_null() ? std::string("-") : v.is_string() ? v.get<std::string>() : v.dump(); };
+        std::cout << "monitoring " << summary["period"].get<std::string>() << " (due " << text(summary["due"])
+                  << "): submitted " << text(summary["submitted"]) << (summary["on_time"].get<bool>() ? ", on time" : ", late")
+                  << "\n";
+        for (const auto& [k, v] : summary["results"].items()) {
+          std::cout << "  " << k << ": " << E(text(v));
+          if (summary["delta"].contains(k)) {
+            const long long d = summary["delta"][k].get<long long>();
+            std::cout << "  (" << (d >= 0 ? "+" : "") << d << " since " << summary["previous"]["period"].get<std::string>() << ")";
+          }
+          std::cout << "\n";
+        }
+        if (summary["previous"].is_null()) std::cout << "  no earlier cycle to compare with\n";
+        return 0;
+      }
       if (*settings) return Settings(cmd, setting_key, setting_value);
       if (*tick) return Tick(cmd);
       if (*reminders) return Reminders(cmd, reminder_filter);

@@ -1,0 +1,20 @@
+// `mentorflow stats monitoring --period YYYY-H1|H2`: one monitoring cycle's
+// results as the curator entered them with the report, whether it came on
+// time, and the change from the cycle before. Read from history, so a past
+// cycle reads the same after later changes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "storage/store.h"
+
+namespace mentorflow::cli {
+
+// "2027-H1" is the cycle due on a date in January–June 2027 (20 May), "H2"
+// the one due in July–December (20 December). Fills `out` with {period,
+// due, submitted, on_time, instance, results, previous, delta}; refused with
+// BadInput for a malformed period, NotFound when no report covers it.
+Status MonitoringSummary(Store& store, const std::string& period, nlohmann::json* out);
+
+}  // namespace mentorflow::cli

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -345,40 +346,39 @@ class Runner {
     CheckStates(s, m);
   }
 
-  void CheckStates(const YAML::Node& s, Mark m) {
-    CheckFields(s, m);
-    if (!s["expect_state"]) return;
-    for (auto it = s["expect_state"].begin(); it != s["expect_state"].end(); ++it) {
+  // Calls `check` with each instance a {NAME: ...} mapping under `key` names
+  // and what it expects of it; an unknown instance is a failure.
+  void ForEachExpected(const YAML::Node& s, const char* key, Mark m,
+                       const std::function<void(const std::string&, const InstanceRecord&, const YAML::Node&)>& check) {
+    if (!s[key]) return;
+    for (auto it = s[key].begin(); it != s[key].end(); ++it) {
       InstanceRecord rec;
       if (Status st = store_->Show(Id(it->first), &rec); !st.ok()) {
         Fail(m, "no instance '" + it->first.Scalar() + "'");
         continue;
       }
-      if (rec.state != it->second.Scalar())
-        Fail(m, it->first.Scalar() + ": expected state '" + it->second.Scalar() + "', got '" + rec.state + "'");
+      check(it->first.Scalar(), rec, it->second);
     }
   }
 
-  // {expect_fields: {INSTANCE: {FIELD: VALUE, ...}}}: values as printed
-  // (a date as YYYY-MM-DD, a bool as true/false); "" for a field not set.
-  void CheckFields(const YAML::Node& s, Mark m) {
-    if (!s["expect_fields"]) return;
-    for (auto it = s["expect_fields"].begin(); it != s["expect_fields"].end(); ++it) {
-      InstanceRecord rec;
-      if (Status st = store_->Show(Id(it->first), &rec); !st.ok()) {
-        Fail(m, "no instance '" + it->first.Scalar() + "'");
-        continue;
-      }
+  // {expect_state: {INSTANCE: STATE}}; {expect_fields: {INSTANCE: {FIELD:
+  // VALUE, ...}}}: values as printed (a date as YYYY-MM-DD, a bool as
+  // true/false); "" for a field not set.
+  void CheckStates(const YAML::Node& s, Mark m) {
+    ForEachExpected(s, "expect_fields", m, [&](const std::string& name, const InstanceRecord& rec, const YAML::Node& want) {
       auto fields = nlohmann::json::parse(rec.fields_json);
-      for (auto f = it->second.begin(); f != it->second.end(); ++f) {
-        const std::string name = Str(f->first), want = Str(f->second);
+      for (auto f = want.begin(); f != want.end(); ++f) {
+        const std::string field = Str(f->first), value = Str(f->second);
         std::string got;
-        if (fields.contains(name) && !fields[name].is_null())
-          got = fields[name].is_string() ? fields[name].get<std::string>() : fields[name].dump();
-        if (got != want)
-          Fail(m, it->first.Scalar() + "." + name + ": expected '" + want + "', got '" + got + "'");
+        if (fields.contains(field) && !fields[field].is_null())
+          got = fields[field].is_string() ? fields[field].get<std::string>() : fields[field].dump();
+        if (got != value) Fail(m, name + "." + field + ": expected '" + value + "', got '" + got + "'");
       }
-    }
+    });
+    ForEachExpected(s, "expect_state", m, [&](const std::string& name, const InstanceRecord& rec, const YAML::Node& want) {
+      if (rec.state != want.Scalar())
+        Fail(m, name + ": expected state '" + want.Scalar() + "', got '" + rec.state + "'");
+    });
   }
 
   std::string path_;

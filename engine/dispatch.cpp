@@ -333,16 +333,22 @@ void Enter(const Definition& def, int state, const Now& now, Decision& d, bool o
   ArmDeadline(def, state, now, d);
 }
 
-// A list's records remind of their dates: every decision replaces the
-// reminders not yet due with those the records now call for (none once the
-// instance is finished).
+// A list's records remind of their dates: a decision that starts the
+// instance, changes the list or finishes the instance replaces the reminders
+// not yet due with those the records now call for (none once finished);
+// other decisions leave them as they are.
 void PlanItemReminders(const Definition& def, const Now& now, const World& world, Decision& d) {
   if (def.item_reminders.empty()) return;
+  const bool finished = def.states[d.to].final;
   Snapshot none;
   for (const auto& r : def.item_reminders) {
+    const bool touched = d.from < 0 || finished ||
+                         std::any_of(d.changes.begin(), d.changes.end(),
+                                     [&](const FieldChange& c) { return c.field == r.list_field; });
+    if (!touched) continue;
     const std::string key = "item:" + def.fields[r.list_field].name;
     d.cancel_notices.push_back(key);
-    if (def.states[d.to].final) continue;
+    if (finished) continue;
     const auto* list = std::get_if<List>(&d.fields[r.list_field]);
     if (!list) continue;
     for (const auto& item : *list) {

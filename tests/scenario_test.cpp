@@ -85,6 +85,21 @@ TEST(Scenario_Runner, AnUnknownKeyIsAnErrorNamingItsLine) {
   std::remove(path.c_str());
 }
 
+TEST(Scenario_Runner, AWrongFieldOrUnknownInstanceIsReportedWithItsLine) {
+  auto path = WriteTemp("fields.yaml",
+                        "people:\n  d1: {roles: [director]}\n  c1: {roles: [curator]}\nsteps:\n"
+                        "  - {at: 2026-12-01, as: c1, start: monitoring, name: m}\n"
+                        "  - {expect_fields: {m: {period: 2026-12-20, report_url: \"\"}}}\n"
+                        "  - {expect_fields: {m: {period: 2027-05-20}, nobody: {period: x}}}\n");
+  auto report = RunOnSqlite(path, "fields");
+  ASSERT_EQ(report.failures.size(), 2u);
+  EXPECT_EQ(report.failures[0].mark.line, 7);
+  EXPECT_NE(report.failures[0].message.find("m.period: expected '2027-05-20', got '2026-12-20'"), std::string::npos)
+      << report.failures[0].message;
+  EXPECT_NE(report.failures[1].message.find("no instance 'nobody'"), std::string::npos) << report.failures[1].message;
+  std::remove(path.c_str());
+}
+
 // People are registered by the director, as on a real database: a scenario
 // without one says so instead of registering people with no actor.
 TEST(Scenario_Runner, AScenarioWithoutADirectorSaysWhoIsMissing) {

@@ -20,7 +20,7 @@ std::string Str(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : s
 const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "daily_ticks", "people", "steps"};
 const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
-                                            "sign", "in", "issue", "lists", "consent", "revoke", "tick", "expect_state", "expect_fields",
+                                            "sign", "in", "issue", "lists", "consent", "revoke", "erase", "tick", "expect_state", "expect_fields", "expect_stats",
                                             "expect", "refused", "exit", "message", "fired", "reminders",
                                             "reminded", "from"};
 
@@ -272,10 +272,16 @@ class Runner {
       st = store_->SetConsent(person, give, as.empty() ? person : as, now_);
       what = (give ? "consent " : "revoke ") + person;
       state = give ? "given" : "revoked";
+    } else if (s["erase"]) {
+      DocumentRecord act;
+      st = store_->ErasePerson(Str(s["erase"]), as, now_, &act);
+      what = "erase " + Str(s["erase"]);
+      state = st.ok() ? "erased" : "";
     } else if (s["tick"]) {
       return Tick(s, m);
-    } else if (!s["expect_state"] && !s["expect_fields"]) {
-      return Fail(m, "a step needs one of: start, send, sign, issue, consent, revoke, tick, expect_state, expect_fields");
+    } else if (!s["expect_state"] && !s["expect_fields"] && !s["expect_stats"]) {
+      return Fail(m, "a step needs one of: start, send, sign, issue, consent, revoke, erase, tick, expect_state, "
+                     "expect_fields, expect_stats");
     }
     if (!what.empty()) {
       Log(FormatDate(now_.today) + "  " + (as.empty() ? "" : as + ": ") + what + " -> " +
@@ -361,10 +367,39 @@ class Runner {
     }
   }
 
+  // {expect_stats: {year: Y, FIGURE: VALUE, GROUP: {FIGURE: VALUE}}}: the
+  // figures `stats annual --year Y --format json` prints at this step's
+  // moment; only those given are compared (null: none, as for a mean of no pairs).
+  void CheckStats(const YAML::Node& want, Mark m) {
+    if (!want) return;
+    AnnualFigures f;
+    if (Status st = store_->AnnualStatistics(want["year"].as<int>(), now_, &f); !st.ok())
+      return Fail(m, "stats annual: " + st.message());
+    Log(FormatDate(now_.today) + "  stats annual " + Str(want["year"]) + ": " + AnnualFiguresJson(f).dump());
+    CompareFigures(want, AnnualFiguresJson(f), "", m);
+  }
+  void CompareFigures(const YAML::Node& want, const nlohmann::json& got, const std::string& path, Mark m) {
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      const std::string key = Str(it->first), where = path.empty() ? key : path + "." + key;
+      if (!got.contains(key)) {
+        Fail(m, "stats: no figure '" + where + "'");
+        continue;
+      }
+      if (it->second.IsMap()) {
+        CompareFigures(it->second, got[key], where, m);
+        continue;
+      }
+      const std::string w = it->second.IsNull() ? "null" : Str(it->second);
+      const std::string g = got[key].is_null() ? "null" : got[key].is_string() ? got[key].get<std::string>() : got[key].dump();
+      if (w != g) Fail(m, "stats: " + where + " expected " + w + ", got " + g);
+    }
+  }
+
   // {expect_state: {INSTANCE: STATE}}; {expect_fields: {INSTANCE: {FIELD:
   // VALUE, ...}}}: values as printed (a date as YYYY-MM-DD, a bool as
   // true/false); "" for a field not set.
   void CheckStates(const YAML::Node& s, Mark m) {
+    CheckStats(s["expect_stats"], m);
     ForEachExpected(s, "expect_fields", m, [&](const std::string& name, const InstanceRecord& rec, const YAML::Node& want) {
       auto fields = nlohmann::json::parse(rec.fields_json);
       for (auto f = want.begin(); f != want.end(); ++f) {

@@ -837,7 +837,7 @@ int main(int argc, char** argv) {
   import->add_flag("--dry-run", import_dry_run, "Check every line against the database; keep nothing");
   import->fallthrough();
 
-  auto* stats = app.add_subcommand("stats", "Figures from the history: one monitoring cycle");
+  auto* stats = app.add_subcommand("stats", "Figures from the history: a year's, or one monitoring cycle's");
   stats->require_subcommand(1);
   stats->fallthrough();
   std::string stats_period;
@@ -846,8 +846,16 @@ int main(int argc, char** argv) {
   stats_monitoring->add_option("--period", stats_period, "YEAR-H1 (due by 20 May) or YEAR-H2 (due by 20 December)")
       ->required();
   stats_monitoring->fallthrough();
+  int stats_year = 0;
+  std::string stats_format = "text";
+  auto* stats_annual = stats->add_subcommand(
+      "annual", "The year's figures: people, pairs formed, at work, completed, terminated, extended, monitoring");
+  stats_annual->add_option("--year", stats_year, "The calendar year (the year under way counts up to --now)")->required();
+  stats_annual->add_option("--format", stats_format, "text (default), json, csv (UTF-8, Russian titles) or html")
+      ->check(CLI::IsMember({"text", "json", "csv", "html"}));
+  stats_annual->fallthrough();
 
-  for (auto* sub : {stats_monitoring, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
+  for (auto* sub : {stats_monitoring, stats_annual, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
                     list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, person_request, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
@@ -874,6 +882,15 @@ int main(int argc, char** argv) {
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
                         *doc_list || *doc_show || *stats);
       if (!cmd.ok()) return cmd.code;
+      if (*stats_annual) {
+        std::string text;
+        if (auto st = mf::cli::AnnualReport(*cmd.store, g.templates, stats_year, cmd.now,
+                                            g.json ? "json" : stats_format, &text);
+            !st.ok())
+          return cmd.Report(st);
+        std::cout << text;
+        return 0;
+      }
       if (*stats_monitoring) {
         json summary;
         if (auto st = mf::cli::MonitoringSummary(*cmd.store, stats_period, &summary); !st.ok()) return cmd.Report(st);

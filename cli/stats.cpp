@@ -1,8 +1,15 @@
 #include "cli/stats.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <vector>
+
+#include "engine/render.h"
 
 namespace mentorflow::cli {
 namespace {
@@ -81,6 +88,159 @@ Status MonitoringSummary(Store& store, const std::string& period, nlohmann::json
   }
   *out = std::move(o);
   return Status::Ok();
+}
+
+}  // namespace mentorflow::cli
+
+namespace mentorflow::cli {
+namespace {
+
+struct Row {
+  std::string key, title, value;
+  bool sub = false;  // a part of the row above it
+};
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+// "Пар в форме «{}»" with {} the value's title.
+std::string Fill(const std::string& pattern, const std::string& title) {
+  std::string s = pattern;
+  if (auto p = s.find("{}"); p != std::string::npos) s.replace(p, 2, title);
+  else s += " " + title;
+  return s;
+}
+
+Status LoadTitles(const std::string& templates_dir, YAML::Node* out) {
+  const std::string path = templates_dir + "/statistics.yaml";
+  try {
+    *out = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::NotFound(path + ": cannot read the titles of the figures");
+  } catch (const YAML::Exception& e) {
+    return Status::BadInput(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                            ": " + e.msg);
+  }
+  if (!(*out)["annual"].IsMap()) return Status::BadInput(path + ": expected a map 'annual' of figure titles");
+  return Status::Ok();
+}
+
+std::vector<Row> Rows(const AnnualFigures& f, const YAML::Node& titles) {
+  const YAML::Node t = titles["annual"];
+  auto title = [&](const std::string& key) { return t[key] ? t[key].as<std::string>() : key; };
+  std::vector<Row> rows;
+  auto add = [&](const std::string& key, const std::string& value, bool sub = false) {
+    rows.push_back({key, title(key), value, sub});
+  };
+  add("year", std::to_string(f.year));
+  add("mentors", std::to_string(f.mentors));
+  add("mentees", std::to_string(f.mentees));
+  add("mentees_minors", std::to_string(f.mentees_minors), true);
+  add("pairs.formed", std::to_string(f.formed));
+  add("pairs.active", std::to_string(f.active));
+  add("pairs.completed", std::to_string(f.completed));
+  add("pairs.terminated", std::to_string(f.terminated));
+  auto values = [&](const std::string& group, const std::map<std::string, long long>& m, bool sub) {
+    for (const auto& [value, n] : m) {
+      const std::string key = group + "." + value;
+      auto vt = f.value_titles.find(key);
+      rows.push_back({key, Fill(title(group), vt == f.value_titles.end() ? value : vt->second), std::to_string(n), sub});
+    }
+  };
+  values("terminated_by_reason", f.terminated_by_reason, true);
+  add("pairs.extended", std::to_string(f.extended));
+  values("by_form", f.by_form, false);
+  values("by_kind", f.by_kind, false);
+  add("mean_days_completed", f.mean_days_completed ? Num(*f.mean_days_completed) : "");
+  add("monitoring.due", std::to_string(f.monitoring_due));
+  add("monitoring.on_time", std::to_string(f.monitoring_on_time), true);
+  add("monitoring.late", std::to_string(f.monitoring_late), true);
+  add("monitoring.missed", std::to_string(f.monitoring_missed), true);
+  return rows;
+}
+
+// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// A horizontal bar chart: labels on the left, bars scaled to the largest value.
+json Chart(const std::string& title, const std::vector<std::pair<std::string, long long>>& bars) {
+  constexpr int kLabel = 340, kBar = 300, kRow = 24;
+  long long max = 1;
+  for (const auto& b : bars) max = std::max(max, b.second);
+  json c = {{"title", title}, {"width", kLabel + kBar + 60}, {"height", 8 + kRow * static_cast<int>(bars.size())},
+            {"bars", json::array()}};
+  int i = 0;
+  for (const auto& [label, value] : bars) {
+    const int y = 4 + kRow * i++;
+    const long long w = value * kBar / max;
+    c["bars"].push_back({{"label", label}, {"value", value}, {"y", y}, {"text_y", y + 13}, {"bar_x", kLabel},
+                         {"width", w}, {"value_x", kLabel + w + 6}});
+  }
+  return c;
+}
+
+}  // namespace
+
+Status AnnualReport(Store& store, const std::string& templates_dir, int year, const Now& now,
+                    const std::string& format, std::string* out) {
+  if (format != "json" && format != "csv" && format != "html" && format != "text")
+    return Status::BadInput("--format: expected json, csv, html or text, got '" + format + "'");
+  AnnualFigures f;
+  if (Status st = store.AnnualStatistics(year, now, &f); !st.ok()) return st;
+  if (format == "json") {
+    *out = AnnualFiguresJson(f).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    return Status::Ok();
+  }
+  YAML::Node titles;
+  if (Status st = LoadTitles(templates_dir, &titles); !st.ok()) return st;
+  const auto rows = Rows(f, titles);
+  if (format == "text") {
+    out->clear();
+    for (const auto& r : rows)
+      *out += r.key + std::string(r.key.size() < 38 ? 38 - r.key.size() : 1, ' ') + (r.value.empty() ? "-" : r.value) + "\n";
+    return Status::Ok();
+  }
+  if (format == "csv") {
+    const YAML::Node h = titles["annual"]["header"];
+    auto head = [&](const char* k, const char* fallback) { return h && h[k] ? h[k].as<std::string>() : fallback; };
+    *out = CsvField(head("key", "key")) + "," + CsvField(head("title", "title")) + "," + CsvField(head("value", "value")) +
+           "\r\n";
+    for (const auto& r : rows) *out += CsvField(r.key) + "," + CsvField(r.title) + "," + CsvField(r.value) + "\r\n";
+    return Status::Ok();
+  }
+  // html
+  const YAML::Node ch = titles["charts"];
+  auto chart_title = [&](const char* k) { return ch && ch[k] ? ch[k].as<std::string>() : std::string(k); };
+  auto bars_of = [&](const std::string& group, const std::map<std::string, long long>& m) {
+    std::vector<std::pair<std::string, long long>> bars;
+    for (const auto& [value, n] : m) {
+      auto vt = f.value_titles.find(group + "." + value);
+      bars.push_back({vt == f.value_titles.end() ? value : vt->second, n});
+    }
+    return bars;
+  };
+  json ctx = {{"year", year}, {"generated", RussianDate(FormatDate(now.today))}, {"rows", json::array()}, {"charts", json::array()}};
+  std::string institution;
+  if (store.GetSetting("institution", &institution).ok()) ctx["institution"] = institution;
+  for (const auto& r : rows) ctx["rows"].push_back({{"title", r.title}, {"value", r.value.empty() ? "—" : r.value}, {"sub", r.sub}});
+  ctx["charts"].push_back(Chart(chart_title("by_form"), bars_of("by_form", f.by_form)));
+  ctx["charts"].push_back(Chart(chart_title("by_kind"), bars_of("by_kind", f.by_kind)));
+  ctx["charts"].push_back(Chart(chart_title("monitoring"), {{chart_title("on_time"), f.monitoring_on_time},
+                                                            {chart_title("late"), f.monitoring_late},
+                                                            {chart_title("missed"), f.monitoring_missed}}));
+  std::ifstream in(templates_dir + "/stats_annual.mustache", std::ios::binary);
+  if (!in) return Status::NotFound(templates_dir + "/stats_annual.mustache: cannot read the page template");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return RenderMustache("stats_annual", ss.str(), ctx, Escape::kHtml, out);
 }
 
 }  // namespace mentorflow::cli

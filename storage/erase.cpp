@@ -99,7 +99,9 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     const std::string token = std::string("erased-") + hex, at = FormatInstant(now.instant);
     std::vector<std::string> texts;  // the forms in which the data may appear in stored text
-    if (ni == soci::i_ok && name.size() >= 2) texts.push_back(name);
+    // The id stays (history and statistics refer to it): a name that is the
+    // id itself is not searched for, or every reference would be replaced.
+    if (ni == soci::i_ok && name.size() >= 2 && name != person_id) texts.push_back(name);
     if (mi == soci::i_ok && !email.empty()) texts.push_back(email);
     if (bi == soci::i_ok && !birth.empty()) {
       texts.push_back(birth);

@@ -220,6 +220,9 @@ class SociStore : public Store {
   Status Documents(const std::string& instance, std::vector<DocumentRecord>* out) override;
   Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) override;
   Status Tick(const Now& now, TickReport* report) override;
+  Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) override;
+  // The same inside a transaction already open (a document issued with the figures).
+  Status AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out);
   Status Reminders(const ReminderFilter& filter, std::vector<ReminderRecord>* out) override;
   Status Agenda(const std::string& person, Date from, Date to, std::vector<DeadlineRecord>* deadlines,
                 std::vector<ReminderRecord>* reminders) override;

@@ -16,7 +16,10 @@
 // Errors carry the rule that refused (Status::rule()) where one did.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +110,27 @@ struct ReminderRecord {
   std::string last_error, next_attempt, sent_at, acked_at;
   std::string reminder_key;
 };
+
+// The figures of one calendar year (`stats annual`): counts of people and
+// pairs, never who they are. See storage/stats.cpp for what each counts.
+struct AnnualFigures {
+  int year = 0;
+  long long mentors = 0, mentees = 0, mentees_minors = 0;  // distinct people
+  long long formed = 0, active = 0, completed = 0, terminated = 0, extended = 0;  // pairs
+  std::map<std::string, long long> terminated_by_reason, by_form, by_kind;  // enum value -> pairs
+  std::optional<double> mean_days_completed;  // none completed: none
+  long long monitoring_due = 0, monitoring_on_time = 0, monitoring_late = 0, monitoring_missed = 0;
+  // "by_form.virtual" -> the value's title in the registered workflow's YAML.
+  // The three maps list every value the workflow declares, zeros included.
+  std::map<std::string, std::string> value_titles;
+};
+
+// The figures as `stats annual --format json` prints them: year, mentors,
+// mentees, mentees_minors, pairs{formed, active, completed, terminated,
+// extended}, terminated_by_reason, by_form, by_kind, mean_days_completed
+// (null when no pair completed), monitoring{due, on_time, late, missed}.
+// With `titled`, also `titles`: {"by_form.virtual": "Виртуальное…", …}.
+nlohmann::json AnnualFiguresJson(const AnnualFigures& f, bool titled = false);
 
 // A deadline still to come: an armed timer.
 struct DeadlineRecord {
@@ -300,6 +324,13 @@ class Store {
   virtual Status SignOrder(const std::string& number, const std::string& actor_id, const Now& now,
                            std::string* status_out, std::vector<std::string>* sent) = 0;
   virtual Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) = 0;
+
+  // ---- statistics ----
+  // The figures of calendar year `year` in the institution's zone, from the
+  // history made before its end (the year under way: before `now`), so a
+  // past year reads the same after later events. Aggregated in the
+  // database. Refused (BadInput) for a year that has not begun.
+  virtual Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) = 0;
 
   // ---- time ----
   // Fires every deadline overdue at `now` (due before its calendar day), in

@@ -2,6 +2,11 @@
 // entered, on time or late, and the change from the cycle before, read from
 // history; refusals for a malformed or uncovered period change nothing.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "tests/store_fixture.h"
 
@@ -77,6 +82,139 @@ TEST_P(StatsMonitoring, ACycleHasItsResultsTimelinessAndTheChangeSinceTheOneBefo
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StatsMonitoring, ::testing::Values("sqlite", "postgresql"));
+
+// `stats annual` from the command line: the formats a curator hands on (the
+// figures themselves are checked over two years in
+// tests/scenarios/annual_statistics.yaml), and its refusals.
+class StatsAnnual : public testing::CliDatabase {
+ protected:
+  // Runs /usr/bin/python3 on `script` with `input` as a file; its stdout.
+  std::string Python(const std::string& script, const std::string& input) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("mf-stats-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / "in") << input;
+    std::ofstream(dir / "check.py") << script;
+    std::string out;
+    if (FILE* p = popen(("/usr/bin/python3 " + (dir / "check.py").string() + " " + (dir / "in").string() + " 2>&1").c_str(), "r")) {
+      char buf[4096];
+      size_t n;
+      while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+      pclose(p);
+    }
+    fs::remove_all(dir);
+    return out;
+  }
+  // One pair formed on 1 October 2026 (a minor, with a guardian), a monitoring report on time.
+  void OnePair() {
+    ProgrammeAtWork();
+    for (const std::string& step :
+         {std::string("person add m1 --as c1 --name 'Анна Смирнова' --role mentor --birth 1995-02-03"),
+          std::string("person add g1 --as c1 --name 'Ирина Волкова' --role guardian --birth 1984-05-06"),
+          std::string("person add s1 --as c1 --name 'Петя Волков' --role mentee --birth 2012-04-01 --guardian g1"),
+          std::string("consent sign m1 --as m1"), std::string("consent sign g1 --as g1"), std::string("consent sign s1 --as g1")}) {
+      auto r = Db(step, "2026-09-01");
+      ASSERT_EQ(r.code, 0) << step << ": " << r.err;
+    }
+    auto p = Db("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=virtual"
+                " --set kind=counsellor_pupil",
+                "2026-09-20");
+    ASSERT_EQ(p.code, 0) << p.err;
+    const std::string id = p.out.substr(0, p.out.find('\n'));
+    for (const std::string& step : {"send " + id + " submit --as c1", "doc sign " + id + ":agreement --as m1",
+                                    "doc sign " + id + ":agreement --as g1", "doc sign " + id + ":duties_consent --as m1",
+                                    "send " + id + " ready --as c1", std::string("doc issue order_assign_pairs --as c1"),
+                                    std::string("doc sign 1/2026 --as d1")}) {
+      auto r = Db(step, "2026-10-01");
+      ASSERT_EQ(r.code, 0) << step << ": " << r.err;
+    }
+    auto m = Db("start monitoring --as c1", "2026-10-01");
+    ASSERT_EQ(m.code, 0) << m.err;
+    const std::string mon = m.out.substr(0, m.out.find('\n'));
+    ASSERT_EQ(Db("send " + mon + " submit --as c1 --set report_url=https://example.org/m --set respondents=5"
+                 " --set quality_score=4 --set pairs_total=1 --set pairs_met_plan=1", "2026-12-10").code, 0);
+  }
+};
+
+TEST_P(StatsAnnual, CsvParsesAsATableWithRussianTitlesAndOneFigurePerRow) {
+  ASSERT_NO_FATAL_FAILURE(OnePair());
+  auto csv = Db("stats annual --year 2026 --format csv", "2027-01-10");
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  // Every row has three cells; the figures are where the JSON says.
+  const std::string out = Python(
+      "import csv, json, sys\n"
+      "rows = list(csv.reader(open(sys.argv[1], encoding='utf-8', newline='')))\n"
+      "print(json.dumps({'header': rows[0], 'widths': sorted({len(r) for r in rows}),"
+      " 'rows': {r[0]: [r[1], r[2]] for r in rows[1:]}}, ensure_ascii=False))\n",
+      csv.out);
+  auto t = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(t.is_discarded()) << out;
+  EXPECT_EQ(t["header"], nlohmann::json({"Код показателя", "Показатель", "Значение"}));
+  EXPECT_EQ(t["widths"], nlohmann::json({3}));
+  EXPECT_EQ(t["rows"]["year"][1], "2026");
+  EXPECT_EQ(t["rows"]["pairs.formed"][1], "1");
+  EXPECT_EQ(t["rows"]["mentees_minors"][1], "1");
+  EXPECT_EQ(t["rows"]["by_form.virtual"], nlohmann::json({"Пар в форме «Виртуальное (дистанционное) наставничество»", "1"}));
+  EXPECT_EQ(t["rows"]["by_kind.counsellor_pupil"][1], "1");
+  EXPECT_EQ(t["rows"]["terminated_by_reason.mutual"][0], "Прекращено — по обоюдному решению");
+  EXPECT_EQ(t["rows"]["monitoring.on_time"][1], "1");
+  EXPECT_EQ(t["rows"]["mean_days_completed"][1], "") << "no pair completed: no mean";
+  // A title with a comma is quoted, so it stays one cell.
+  EXPECT_EQ(t["rows"]["mentors"][0], "Наставников (человек), работавших в парах в течение года");
+  // No personal data in any form.
+  for (const std::string& format : {"csv", "html", "json", "text"}) {
+    auto r = Db("stats annual --year 2026 --format " + format, "2027-01-10");
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const char* pd : {"Смирнова", "Волков", "2012", "m1", "s1", "g1"})
+      EXPECT_EQ(r.out.find(pd), std::string::npos) << format << " prints " << pd;
+  }
+}
+
+TEST_P(StatsAnnual, HtmlIsACompletePageWithWellFormedSvgCharts) {
+  ASSERT_NO_FATAL_FAILURE(OnePair());
+  auto html = Db("stats annual --year 2026 --format html", "2027-01-10");
+  ASSERT_EQ(html.code, 0) << html.err;
+  EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.out.find("</html>"), std::string::npos);
+  EXPECT_EQ(html.out.find("<script"), std::string::npos);
+  // The whole page parses as XML (the template writes XHTML), and so does
+  // each SVG: three charts, with as many bars as values.
+  const std::string out = Python(
+      "import sys, json, xml.etree.ElementTree as ET\n"
+      "text = open(sys.argv[1], encoding='utf-8').read()\n"
+      "root = ET.fromstring(text.split('\\n', 1)[1])\n"
+      "ns = '{http://www.w3.org/2000/svg}'\n"
+      "svgs = [s for s in root.iter(ns + 'svg')]\n"
+      "print(json.dumps({'charts': [{'title': s.find(ns + 'title').text,"
+      " 'bars': [int(float(r.get('width'))) for r in s.iter(ns + 'rect')]} for s in svgs]}, ensure_ascii=False))\n",
+      html.out);
+  auto t = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(t.is_discarded()) << out;
+  ASSERT_EQ(t["charts"].size(), 3u) << out;
+  EXPECT_EQ(t["charts"][0]["title"], "Пары по формам наставничества");
+  EXPECT_EQ(t["charts"][0]["bars"].size(), 5u);  // the five forms
+  EXPECT_EQ(t["charts"][1]["bars"].size(), 6u);  // the six pair kinds
+  EXPECT_EQ(t["charts"][2]["bars"], nlohmann::json({300, 0, 0}));  // on time (the largest), late, missed
+  EXPECT_NE(html.out.find("Центр «Радуга»"), std::string::npos);
+}
+
+TEST_P(StatsAnnual, RefusesAYearNotBegunABadFormatAndAMissingYear) {
+  auto json = Json("stats annual --year 2026", "2026-11-01");
+  EXPECT_EQ(json["pairs"]["formed"], 0);
+  EXPECT_TRUE(json["mean_days_completed"].is_null());
+  auto future = Db("stats annual --year 2027", "2026-11-01");
+  EXPECT_EQ(future.code, 1);
+  EXPECT_NE(future.err.find("2027 has not begun"), std::string::npos) << future.err;
+  auto bad = Db("stats annual --year 2026 --format xls", "2026-11-01");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("xls"), std::string::npos) << bad.err;
+  EXPECT_EQ(Db("stats annual", "2026-11-01").code, 1);
+  auto old = Db("stats annual --year 1800", "2026-11-01");
+  EXPECT_EQ(old.code, 1);
+  EXPECT_NE(old.err.find("--year"), std::string::npos) << old.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StatsAnnual, ::testing::Values("sqlite", "postgresql"));
 
 }  // namespace
 }  // namespace mentorflow

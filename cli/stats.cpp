@@ -115,7 +115,7 @@ std::string Fill(const std::string& pattern, const std::string& title) {
 }
 
 Status LoadTitles(const std::string& templates_dir, YAML::Node* out) {
-  const std::string path = templates_dir + "/statistics.yaml";
+  const std::string path = templates_dir + "/stats/titles.yaml";
   try {
     *out = YAML::LoadFile(path);
   } catch (const YAML::BadFile&) {
@@ -143,17 +143,14 @@ std::vector<Row> Rows(const AnnualFigures& f, const YAML::Node& titles) {
   add("pairs.active", std::to_string(f.active));
   add("pairs.completed", std::to_string(f.completed));
   add("pairs.terminated", std::to_string(f.terminated));
-  auto values = [&](const std::string& group, const std::map<std::string, long long>& m, bool sub) {
-    for (const auto& [value, n] : m) {
-      const std::string key = group + "." + value;
-      auto vt = f.value_titles.find(key);
-      rows.push_back({key, Fill(title(group), vt == f.value_titles.end() ? value : vt->second), std::to_string(n), sub});
-    }
+  auto values = [&](const std::string& group, bool sub) {
+    for (const auto& e : f.Entries(group))
+      rows.push_back({group + "." + e.value, Fill(title(group), e.title), std::to_string(e.count), sub});
   };
-  values("terminated_by_reason", f.terminated_by_reason, true);
+  values("terminated_by_reason", true);
   add("pairs.extended", std::to_string(f.extended));
-  values("by_form", f.by_form, false);
-  values("by_kind", f.by_kind, false);
+  values("by_form", false);
+  values("by_kind", false);
   add("mean_days_completed", f.mean_days_completed ? Num(*f.mean_days_completed) : "");
   add("monitoring.due", std::to_string(f.monitoring_due));
   add("monitoring.on_time", std::to_string(f.monitoring_on_time), true);
@@ -219,24 +216,21 @@ Status AnnualReport(Store& store, const std::string& templates_dir, int year, co
   // html
   const YAML::Node ch = titles["charts"];
   auto chart_title = [&](const char* k) { return ch && ch[k] ? ch[k].as<std::string>() : std::string(k); };
-  auto bars_of = [&](const std::string& group, const std::map<std::string, long long>& m) {
+  auto bars_of = [&](const std::string& group) {
     std::vector<std::pair<std::string, long long>> bars;
-    for (const auto& [value, n] : m) {
-      auto vt = f.value_titles.find(group + "." + value);
-      bars.push_back({vt == f.value_titles.end() ? value : vt->second, n});
-    }
+    for (const auto& e : f.Entries(group)) bars.push_back({e.title, e.count});
     return bars;
   };
   json ctx = {{"year", year}, {"generated", RussianDate(FormatDate(now.today))}, {"rows", json::array()}, {"charts", json::array()}};
   std::string institution;
   if (store.GetSetting("institution", &institution).ok()) ctx["institution"] = institution;
   for (const auto& r : rows) ctx["rows"].push_back({{"title", r.title}, {"value", r.value.empty() ? "—" : r.value}, {"sub", r.sub}});
-  ctx["charts"].push_back(Chart(chart_title("by_form"), bars_of("by_form", f.by_form)));
-  ctx["charts"].push_back(Chart(chart_title("by_kind"), bars_of("by_kind", f.by_kind)));
+  ctx["charts"].push_back(Chart(chart_title("by_form"), bars_of("by_form")));
+  ctx["charts"].push_back(Chart(chart_title("by_kind"), bars_of("by_kind")));
   ctx["charts"].push_back(Chart(chart_title("monitoring"), {{chart_title("on_time"), f.monitoring_on_time},
                                                             {chart_title("late"), f.monitoring_late},
                                                             {chart_title("missed"), f.monitoring_missed}}));
-  std::ifstream in(templates_dir + "/stats_annual.mustache", std::ios::binary);
+  std::ifstream in(templates_dir + "/stats/annual.mustache", std::ios::binary);
   if (!in) return Status::NotFound(templates_dir + "/stats_annual.mustache: cannot read the page template");
   std::stringstream ss;
   ss << in.rdbuf();

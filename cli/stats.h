@@ -20,8 +20,8 @@ Status MonitoringSummary(Store& store, const std::string& period, nlohmann::json
 // `mentorflow stats annual --year Y --format json|csv|html|text`: the year's
 // figures (Store::AnnualStatistics) as JSON, as CSV (a header row, then one
 // figure per row: key, Russian title, value), as a print-ready HTML page
-// with inline SVG bar charts (templates/stats_annual.mustache), or as text.
-// Titles come from TEMPLATES/statistics.yaml and the workflow's YAML.
+// with inline SVG bar charts (templates/stats/annual.mustache), or as text.
+// Titles come from TEMPLATES/stats/titles.yaml and the workflow's YAML.
 Status AnnualReport(Store& store, const std::string& templates_dir, int year, const Now& now,
                     const std::string& format, std::string* out);
 

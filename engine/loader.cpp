@@ -32,7 +32,8 @@ const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "desc
                                            "transitions"};
 const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
                                              "min", "max", "values", "item", "guardian_of", "from_parent", "remind"};
-const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed"};
+const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed",
+                                                "statistics"};
 const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
 const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after"};
@@ -688,8 +689,27 @@ class Loader {
       if (d["issued_by"] && d["collects"])
         for (auto& [r, m] : Names(d["issued_by"], "issued_by"))
           if (CheckRole(r, m)) doc.issued_by.push_back(r);
+      if (d["statistics"]) ParseDocumentStatistics(d["statistics"], d["collects"].IsDefined(), doc);
       def_.documents.push_back(std::move(doc));
     }
+  }
+
+  // statistics: {annual: FIELD}, FIELD an int field holding the year.
+  void ParseDocumentStatistics(const YAML::Node& st, bool collective, DocumentDef& doc) {
+    if (collective) Error(M(st), msg::StatisticsOnCollective(doc.name));
+    if (!IsMap(st, "statistics")) return;
+    CheckKeys(st, {"annual"}, "a document's statistics");
+    if (!st["annual"]) {
+      Error(M(st), msg::MissingKey("annual", "statistics"));
+      return;
+    }
+    auto f = Scalar(st["annual"], "annual");
+    if (!f) return;
+    int i = -1;
+    const FieldDef* fd = ResolveField(*f, M(st["annual"]), def_.fields, &i);
+    if (!fd) return;
+    if (fd->type != FieldType::kInt) Error(M(st["annual"]), msg::StatisticsYearNotInt(*f, FieldTypeName(fd->type)));
+    else if (!collective) doc.statistics_year = i;
   }
 
   // After the states are known and the event table built: what a

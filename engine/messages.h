@@ -129,6 +129,13 @@ inline std::string BadMonthDay(const std::string& t) {
 inline std::string DeadlineFieldNotDate(const std::string& f, std::string_view type) {
   return "deadline 'at' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
 }
+inline std::string StatisticsYearNotInt(const std::string& f, std::string_view type) {
+  return "statistics 'annual' names field " + Q(f) + " of type " + std::string(type) +
+         "; it must be an int (the year whose figures the document carries)";
+}
+inline std::string StatisticsOnCollective(const std::string& doc) {
+  return "document " + Q(doc) + " collects instances: a collective document cannot carry statistics";
+}
 inline std::string PeriodNeedsYearly() {
   return "'period' belongs to a yearly deadline (at: {yearly: [MM-DD]}): it records which of the dates is due";
 }

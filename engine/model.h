@@ -78,6 +78,9 @@ struct DocumentDef {
   std::string on_signed;
   int on_signed_event = -1;
   Mark collects_mark, on_signed_mark;
+  // `statistics: {annual: FIELD}`: the document is issued with the annual
+  // figures (`stats annual`) of the year in int field FIELD, as `stats`.
+  int statistics_year = -1;
   bool Collective() const { return collects >= 0 || !collects_name.empty(); }
 };
 

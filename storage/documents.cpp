@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "engine/document_lifecycle.h"
 #include "engine/render.h"
@@ -110,6 +111,30 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
     if (f.type == FieldType::kPerson && IsSet(fields[i])) ctx[f.name] = person(std::get<std::string>(fields[i]));
   }
   ctx["fields"] = std::move(shown);
+  // `statistics: {annual: FIELD}`: the year's figures as they stand now,
+  // with the value lists in the YAML's order for tables.
+  if (doc.statistics_year >= 0)
+    if (const auto* year = std::get_if<std::int64_t>(&fields[doc.statistics_year])) {
+      AnnualFigures f;
+      if (AnnualFiguresUnlocked(static_cast<int>(*year), now, &f).ok()) {
+        json st = AnnualFiguresJson(f);
+        for (const char* group : {"by_form", "by_kind", "terminated_by_reason"}) {
+          json rows = json::array();
+          for (const auto& e : f.Entries(group)) rows.push_back({{"value", e.value}, {"title", e.title}, {"count", e.count}});
+          st[std::string(group) + "_rows"] = std::move(rows);
+        }
+        // A decimal comma, as Russian documents write numbers.
+        if (f.mean_days_completed) {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.1f", *f.mean_days_completed);
+          std::string text = buf;
+          std::replace(text.begin(), text.end(), '.', ',');
+          st["mean_days_completed"] = text;
+        }
+        st["as_of"] = RussianDate(FormatDate(now.today));
+        ctx["stats"] = std::move(st);
+      }
+    }
   // The curator responsible: a curator field of the instance, else of the
   // nearest instance above it (a plan's pair, a pair's programme), else the
   // institution's only curator.

@@ -20,7 +20,7 @@
 
 namespace mentorflow {
 
-nlohmann::json AnnualFiguresJson(const AnnualFigures& f, bool titled) {
+nlohmann::json AnnualFiguresJson(const AnnualFigures& f) {
   nlohmann::json o = {{"year", f.year},
             {"mentors", f.mentors},
             {"mentees", f.mentees},
@@ -35,8 +35,22 @@ nlohmann::json AnnualFiguresJson(const AnnualFigures& f, bool titled) {
             {"monitoring",
              {{"due", f.monitoring_due}, {"on_time", f.monitoring_on_time}, {"late", f.monitoring_late},
               {"missed", f.monitoring_missed}}}};
-  if (titled) o["titles"] = f.value_titles;
   return o;
+}
+
+std::vector<AnnualFigures::Entry> AnnualFigures::Entries(const std::string& group) const {
+  const auto& m = group == "by_form" ? by_form : group == "by_kind" ? by_kind : terminated_by_reason;
+  std::vector<Entry> out;
+  const std::string prefix = group + ".";
+  for (const auto& key : value_order)
+    if (key.rfind(prefix, 0) == 0) {
+      const std::string value = key.substr(prefix.size());
+      auto it = m.find(value);
+      out.push_back({value, value_titles.at(key), it == m.end() ? 0 : it->second});
+    }
+  for (const auto& [value, n] : m)
+    if (!value_titles.count(prefix + value)) out.push_back({value, value, n});
+  return out;
 }
 
 namespace storage {
@@ -220,6 +234,7 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
             const std::string& title = k < fd.value_titles.size() ? fd.value_titles[k] : "";
             map->emplace(fd.values[k], 0);
             f.value_titles[prefix + fd.values[k]] = title.empty() ? fd.values[k] : title;
+            f.value_order.push_back(prefix + fd.values[k]);
           }
         }
     *out = std::move(f);

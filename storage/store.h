@@ -120,17 +120,25 @@ struct AnnualFigures {
   std::map<std::string, long long> terminated_by_reason, by_form, by_kind;  // enum value -> pairs
   std::optional<double> mean_days_completed;  // none completed: none
   long long monitoring_due = 0, monitoring_on_time = 0, monitoring_late = 0, monitoring_missed = 0;
-  // "by_form.virtual" -> the value's title in the registered workflow's YAML.
-  // The three maps list every value the workflow declares, zeros included.
+  // "by_form.virtual" -> the value's title in the registered workflow's YAML,
+  // and those keys in the YAML's order. The three maps list every value the
+  // workflow declares, zeros included.
   std::map<std::string, std::string> value_titles;
+  std::vector<std::string> value_order;
+  struct Entry {
+    std::string value, title;
+    long long count = 0;
+  };
+  // The values of `group` (by_form, by_kind, terminated_by_reason) in the
+  // YAML's order, then any the workflow no longer declares.
+  std::vector<Entry> Entries(const std::string& group) const;
 };
 
 // The figures as `stats annual --format json` prints them: year, mentors,
 // mentees, mentees_minors, pairs{formed, active, completed, terminated,
 // extended}, terminated_by_reason, by_form, by_kind, mean_days_completed
 // (null when no pair completed), monitoring{due, on_time, late, missed}.
-// With `titled`, also `titles`: {"by_form.virtual": "Виртуальное…", …}.
-nlohmann::json AnnualFiguresJson(const AnnualFigures& f, bool titled = false);
+nlohmann::json AnnualFiguresJson(const AnnualFigures& f);
 
 // A deadline still to come: an armed timer.
 struct DeadlineRecord {

@@ -647,6 +647,66 @@ TEST_P(DocumentsPdf, AMinorsConsentUnderAndOver14HasEveryRequiredElement) {
   }
 }
 
+// The annual report: submitted by the curator, issued with the year's
+// figures (stats annual) in its tables, signed by the director and no one
+// else, sent only once signed; printed as HTML, as an ODT package and as a PDF.
+TEST_P(DocumentsPdf, TheAnnualReportCarriesTheFiguresTheDirectorSignsItAndItPrints) {
+  if (!OnPath("soffice") || !OnPath("pdftotext")) {
+    if (std::getenv("CI") && std::string(std::getenv("CI")) == "true")
+      FAIL() << "CI=true: LibreOffice (soffice) and poppler-utils (pdftotext) must be installed by make test";
+    GTEST_SKIP() << "soffice or pdftotext not installed";
+  }
+  for (const std::string& step : {std::string("consent sign m1 --as m1"), std::string("consent sign s1 --as g1"), "doc sign " + pair_ + ":agreement --as m1",
+                                  "doc sign " + pair_ + ":agreement --as g1", "doc sign " + pair_ + ":duties_consent --as m1",
+                                  "send " + pair_ + " ready --as c1", std::string("doc issue order_assign_pairs --as c1"),
+                                  std::string("doc sign 1/2026 --as d1")}) {
+    auto r = Db(step, "2026-09-02");
+    ASSERT_EQ(r.code, 0) << step << ": " << r.err;
+  }
+  auto rep = Db("start annual_report --as c1 --set year=2026", "2026-12-01");
+  ASSERT_EQ(rep.code, 0) << rep.err;
+  const std::string id = rep.out.substr(0, rep.out.find('\n'));
+  EXPECT_EQ(Db("doc show " + id + ":report", "2026-12-01").code, 2) << "nothing issued before the curator submits";
+  ASSERT_EQ(Db("send " + id + " submit --as c1", "2026-12-10").code, 0);
+  EXPECT_EQ(Json("show " + id, "2026-12-10")["state"], "signing");
+  // Refusals: sent unsigned, signed by the curator, submitted by the director.
+  auto unsigned_send = Db("send " + id + " send --as c1 --set sent_on=2026-12-10", "2026-12-10");
+  EXPECT_EQ(unsigned_send.code, 3) << unsigned_send.err;
+  EXPECT_NE(unsigned_send.err.find("'report' signed"), std::string::npos) << unsigned_send.err;
+  EXPECT_EQ(Db("doc sign " + id + ":report --as c1", "2026-12-10").code, 3);
+  const std::string html = dir_ + "/r.html", odt = dir_ + "/r.odt", pdf = dir_ + "/r.pdf", txt = dir_ + "/r.txt";
+  ASSERT_EQ(Db("doc render " + id + ":report --as c1 --format html --out " + html, "2026-12-10").code, 0);
+  ASSERT_EQ(Db("doc render " + id + ":report --as c1 --format odt --out " + odt, "2026-12-10").code, 0);
+  auto pr = Db("doc render " + id + ":report --as c1 --format pdf --out " + pdf, "2026-12-10");
+  ASSERT_EQ(pr.code, 0) << pr.err;
+  ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + txt + "'").c_str()), 0);
+  int err = 0;
+  zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
+  ASSERT_NE(za, nullptr);
+  zip_stat_t first;
+  ASSERT_EQ(zip_stat_index(za, 0, 0, &first), 0);
+  EXPECT_STREQ(first.name, "mimetype");
+  EXPECT_EQ(first.comp_method, ZIP_CM_STORE);
+  const std::string content = Entry(za, "content.xml");
+  EXPECT_TRUE(WellFormed(content));
+  EXPECT_TRUE(WellFormed(Entry(za, "META-INF/manifest.xml")));
+  zip_close(za);
+  // The same figures in each form: one pair formed and at work, a minor mentee, no completions.
+  for (const auto& [where, text] : {std::pair<std::string, std::string>{"HTML", Flat(ReadText(html))},
+                                    {"ODT", Flat(content)}, {"PDF", Flat(ReadText(txt))}}) {
+    for (const char* want : {"Сведения об участниках программы наставничества за 2026 год",
+                             "Наставнических пар сформировано за год 1", "из них несовершеннолетних на 31 декабря 1",
+                             "Виртуальное (дистанционное) наставничество 1", "Реверсивное наставничество 0", "волонтёр — воспитанник 1",
+                             "Пар прекращено 0", "рассчитаны по истории программы на 10.12.2026"})
+      EXPECT_NE(text.find(want), std::string::npos) << where << ": " << want << "\n" << text.substr(0, 1500);
+    for (const char* personal : {"Смирнова", "Петя", "Иванова"})
+      EXPECT_EQ(text.find(personal), std::string::npos) << where << " names " << personal;
+  }
+  ASSERT_EQ(Db("doc sign " + id + ":report --as d1", "2026-12-11").code, 0);
+  ASSERT_EQ(Db("send " + id + " send --as c1 --set sent_on=2026-12-11", "2026-12-11").code, 0);
+  EXPECT_EQ(Json("show " + id, "2026-12-11")["state"], "sent");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DocumentsPdf, ::testing::Values("sqlite"));
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "app/delivery.h"
 #include "storage/store.h"
 
 namespace mentorflow {
@@ -91,6 +92,12 @@ class Runner {
       return std::move(report_);
     }
     if (!AddPeople(root["people"])) return std::move(report_);
+    report_.director = registrar_;
+    if (!options_.deliver_via.empty())
+      if (Status s = OpenChannel(options_.deliver_via, 30, &channel_); !s.ok()) {
+        Fail(MarkOf(root), "deliver: " + s.message());
+        return std::move(report_);
+      }
     for (const auto& step : root["steps"]) {
       ++report_.steps;
       try {
@@ -100,6 +107,7 @@ class Runner {
         Fail(MarkOf(step), "bad step: " + e.msg);
       }
     }
+    report_.end = now_;
     return std::move(report_);
   }
 
@@ -201,6 +209,33 @@ class Runner {
     return fresh;
   }
 
+  // Hands what is deliverable at `at` to the scenario's channel, if any.
+  void Deliver(const Now& at, Mark m) {
+    if (!channel_) return;
+    DeliveryReport rep;
+    if (Status st = DeliverPending(*store_, *channel_, at, &rep); !st.ok()) return Fail(m, "deliver: " + st.message());
+    report_.delivered += rep.sent;
+  }
+
+  // "«Направить участникам документы» → «Сбор согласий и соглашения»": the
+  // titles of the transition taken from `from` on `event` and of the state
+  // reached, from the instance's workflow; ids where there is no title.
+  std::string Titles(const std::string& workflow, const std::string& from, const std::string& event,
+                     const std::string& to) {
+    const Definition* def = catalog_.Find(workflow);
+    if (!def) return event + " -> " + to;
+    std::string transition = event;
+    const int f = def->StateIndex(from), t = def->StateIndex(to);
+    for (const auto& tr : def->transitions)
+      if (tr.event == event && !tr.title.empty() && (from.empty() || std::count(tr.from.begin(), tr.from.end(), f)) &&
+          (tr.to < 0 ? f == t : tr.to == t)) {
+        transition = tr.title;
+        break;
+      }
+    const std::string state = t >= 0 && !def->states[t].title.empty() ? def->states[t].title : to;
+    return transition + " → " + state;
+  }
+
   // With `daily_ticks: true`, time never jumps: before anything happens on a
   // day, `tick` has run at the start of every day up to it, as cron would.
   bool TickThrough(Date day, Mark m) {
@@ -211,6 +246,7 @@ class Runner {
         Fail(m, "tick on " + FormatDate(d) + ": " + st.message());
         return false;
       }
+      Deliver(at, m);
       ticked_ = d;
     }
     return true;
@@ -229,16 +265,25 @@ class Runner {
     std::string what, state;
     InstanceRecord rec;
     Refusal refusal;
+    std::string story;  // what the step did, in the YAML's words
     if (s["start"]) {
       st = store_->Start(Str(s["start"]), SetOf(s["set"]), Id(s["parent"]), as, now_, &rec, &refusal);
       if (s["name"] && st.ok()) names_[Str(s["name"])] = rec.id;
       what = "start " + Str(s["start"]) + (s["name"] ? " (" + Str(s["name"]) + ")" : "");
       state = rec.state;
+      if (const Definition* def = catalog_.Find(Str(s["start"])); def && st.ok()) {
+        const int t = def->StateIndex(rec.state);
+        story = "«" + def->title + "» " + (s["name"] ? Str(s["name"]) : "#" + rec.id) + " started → " +
+                (t >= 0 && !def->states[t].title.empty() ? def->states[t].title : rec.state);
+      }
     } else if (s["send"]) {
+      InstanceRecord before;
+      store_->Show(Id(s["to"]), &before);
       st = store_->Send(Id(s["to"]), Str(s["send"]), SetOf(s["set"]), as, now_, &rec, &refusal);
       what = "send " + Str(s["send"]) + " to " + Str(s["to"]);
       if (!st.ok()) store_->Show(Id(s["to"]), &rec);
       state = rec.state;
+      if (st.ok()) story = Str(s["to"]) + ": " + Titles(rec.workflow, before.state, Str(s["send"]), rec.state);
     } else if (s["issue"]) {
       // {issue: COLLECTIVE_DOC, name: N, lists: [instance names]}: an order.
       DocumentRecord order;
@@ -284,8 +329,8 @@ class Runner {
                      "expect_fields, expect_stats");
     }
     if (!what.empty()) {
-      Log(FormatDate(now_.today) + "  " + (as.empty() ? "" : as + ": ") + what + " -> " +
-          (st.ok() ? state : "refused (" + std::to_string(st.exit_code()) + "): " + st.message()));
+      Log(FormatDate(now_.today) + "  " + (as.empty() ? "" : as + ": ") +
+          (st.ok() && !story.empty() ? story : what + " -> " + (st.ok() ? state : "refused (" + std::to_string(st.exit_code()) + "): " + st.message())));
       const std::string rule = !refusal.rule.empty() ? refusal.rule : st.rule();
       if (s["refused"]) {
         if (st.ok()) Fail(m, "expected a refusal (" + Str(s["refused"]) + "), but it was accepted");
@@ -324,6 +369,7 @@ class Runner {
     for (Instant at : moments) {
       now_ = Now::At(at, zone_);
       if (Status st = store_->Tick(now_, &rep); !st.ok()) return Fail(m, "tick: " + st.message());
+      Deliver(now_, m);
     }
     if (now_.today > ticked_) ticked_ = now_.today;
     auto reminders = NewReminders();
@@ -423,6 +469,7 @@ class Runner {
   std::string zone_;
   std::string registrar_;  // the director who registers the scenario's people
   std::unique_ptr<Store> store_;
+  std::unique_ptr<Channel> channel_;  // options_.deliver_via, opened
   std::map<std::string, std::string> names_;
   std::set<long long> seen_;
   bool daily_ = false;

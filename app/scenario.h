@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dispatch.h"
 #include "engine/loader.h"
 
 namespace mentorflow {
@@ -30,6 +31,9 @@ namespace mentorflow {
 struct ScenarioOptions {
   std::string db_url;         // an empty database; the runner initialises it
   std::string templates_dir;  // for rendering reminders
+  // "jsonl:PATH" (app/delivery.h): after every tick, the reminders that came
+  // due are delivered there, as `mentorflow deliver` from cron would. Empty: none.
+  std::string deliver_via;
 };
 
 struct ScenarioReport {
@@ -37,10 +41,14 @@ struct ScenarioReport {
   int steps = 0;
   int fired = 0;      // deadlines fired by its ticks
   int reminders = 0;  // reminders that came due
+  int delivered = 0;  // reminders handed to `deliver_via`
+  std::string director;  // the scenario's director (who registered everyone)
+  Now end{};             // the moment of the last step
 };
 
-// `log`, when set, receives one human-readable line per step, per fired
-// deadline and per reminder.
+// `log`, when set, receives one human-readable line per step (who did what
+// to which instance, with the titles from the YAML: the transition and the
+// state it led to), per fired deadline and per reminder.
 ScenarioReport RunScenarioFile(const std::string& path, const Catalog& catalog, const ScenarioOptions& options,
                                const std::function<void(const std::string&)>& log = nullptr);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app/delivery.h"
+#include "app/agenda.h"
 #include "app/demo.h"
 #include "app/documents.h"
 #include "cli/import.h"
@@ -524,46 +525,15 @@ int Agenda(DbCommand& cmd, const std::string& person, const std::string& from_te
   if (to < from) return Fail(g, 1, "--to is before --from");
   std::vector<mf::DeadlineRecord> deadlines;
   std::vector<mf::ReminderRecord> reminders;
-  auto st = cmd.store->Agenda(person, from, to, &deadlines, &reminders);
-  if (!st.ok()) return cmd.Report(st);
-  auto belongs = [](const mf::ReminderRecord& r, const mf::DeadlineRecord& d) {
-    return r.instance == d.instance && r.deadline == d.due && r.reminder_key.rfind(d.timer_key + ":", 0) == 0;
-  };
   const std::string fmt = g.json ? "json" : format;
   if (fmt == "ics") {
-    std::vector<mf::IcsEvent> events;
-    for (const auto& d : deadlines) {
-      mf::IcsEvent e;
-      e.uid = "deadline-" + d.instance + "-" + d.timer_key + "-" + d.due + "@mentorflow";
-      for (auto& c : e.uid)
-        if (c == ':') c = '-';
-      e.day = *mf::ParseDate(d.due);
-      e.summary = d.workflow_title + " — " + d.state_title + " (№ " + d.instance + ")";
-      e.description = d.event;
-      // One alarm per reminder offset, whoever it goes to.
-      std::vector<std::string> seen;
-      for (const auto& r : reminders) {
-        if (!belongs(r, d) || std::find(seen.begin(), seen.end(), r.on) != seen.end()) continue;
-        seen.push_back(r.on);
-        int days = static_cast<int>((e.day - *mf::ParseDate(r.on)).count());
-        e.alarms.push_back({mf::Duration{0, 0, days}, r.subject});
-      }
-      events.push_back(std::move(e));
-    }
-    for (const auto& r : reminders) {  // notices not tied to a deadline
-      if (!r.deadline.empty()) continue;
-      mf::IcsEvent e;
-      e.uid = "reminder-" + std::to_string(r.id) + "@mentorflow";
-      e.day = *mf::ParseDate(r.on);
-      e.summary = r.subject;
-      e.description = r.text;
-      events.push_back(std::move(e));
-    }
-    std::string name;
-    cmd.store->GetSetting("institution", &name);
-    std::cout << mf::WriteIcs(events, name, cmd.now.instant);
+    std::string ics;
+    if (auto st = mf::AgendaIcs(*cmd.store, person, from, to, cmd.now.instant, &ics); !st.ok()) return cmd.Report(st);
+    std::cout << ics;
     return 0;
   }
+  auto st = cmd.store->Agenda(person, from, to, &deadlines, &reminders);
+  if (!st.ok()) return cmd.Report(st);
   if (fmt == "json") {
     json ds = json::array(), rs = json::array();
     for (const auto& d : deadlines)
@@ -580,7 +550,7 @@ int Agenda(DbCommand& cmd, const std::string& person, const std::string& from_te
     std::cout << d.due << "  deadline  " << E(d.workflow) << " " << E(d.instance) << " (" << E(d.state)
               << "): " << E(d.event) << "\n";
     for (const auto& r : reminders)
-      if (belongs(r, d)) std::cout << "  " << r.on << "  reminder to " << E(r.to) << ": " << E(r.subject) << "\n";
+      if (mf::ReminderBelongsTo(r, d)) std::cout << "  " << r.on << "  reminder to " << E(r.to) << ": " << E(r.subject) << "\n";
   }
   for (const auto& r : reminders)
     if (r.deadline.empty()) std::cout << r.on << "  notice to " << E(r.to) << ": " << E(r.subject) << "\n";

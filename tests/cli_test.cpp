@@ -7,6 +7,9 @@
 
 #include <cctype>
 
+#include <cmath>
+#include <ctime>
+#include <map>
 #include <set>
 
 #include <algorithm>
@@ -166,6 +169,139 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
   EXPECT_EQ(nlohmann::json::parse(rs.out).size(), std::stoul(r.out.substr(from, counted - from)));
   EXPECT_GE(nlohmann::json::parse(rs.out).size(), 20u);
   EXPECT_FALSE(testing::ReadText(dir + "/graphs/mentoring_pair.mmd").empty());
+
+  // Reminders were delivered as they came due: one JSON line each.
+  {
+    std::ifstream outbox(dir + "/outbox.jsonl");
+    size_t lines = 0;
+    for (std::string line; std::getline(outbox, line); ++lines) {
+      auto m = nlohmann::json::parse(line);
+      EXPECT_FALSE(m.value("subject", "").empty());
+    }
+    EXPECT_EQ(lines, nlohmann::json::parse(rs.out).size());
+    EXPECT_NE(r.out.find(std::to_string(lines) + " reminder(s) delivered"), std::string::npos) << r.out;
+  }
+  // The agenda parses with python3-icalendar.
+  {
+    FILE* p = popen(("/usr/bin/python3 " + SourcePath("tests/parse_ics.py") + " " + dir + "/agenda.ics").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    EXPECT_EQ(pclose(p), 0) << out;
+    auto events = nlohmann::json::parse(out, nullptr, false);
+    ASSERT_TRUE(events.is_array()) << out;
+    EXPECT_GE(events.size(), 2u);
+  }
+  // Every current document is in out/ as HTML and ODT.
+  for (const auto& d : nlohmann::json::parse(RunCli("--db sqlite:" + dir + "/demo.db doc list --json").out)) {
+    if (d["status"] == "superseded") continue;
+    std::string name = d["id"].get<std::string>();
+    if (name.find('/') != std::string::npos) name = "order-" + name;
+    for (auto& c : name)
+      if (c == ':' || c == '/') c = '-';
+    for (const char* ext : {".html", ".odt"})
+      EXPECT_TRUE(std::filesystem::exists(dir + "/out/" + name + ext)) << name << ext;
+  }
+  // The statistics it printed equal what this test computes on its own from
+  // the pairs' and the monitoring's history, for each year the demo touched.
+  {
+    const std::string db = "--db sqlite:" + dir + "/demo.db --now 2027-08-31 ";
+    auto instances = nlohmann::json::parse(RunCli(db + "list --json").out);
+    auto birth_year = [&](const std::string& person) {
+      auto p = nlohmann::json::parse(RunCli(db + "person show " + person + " --as d1 --json").out);
+      return std::stoi(p["birth"].get<std::string>().substr(0, 4));
+    };
+    for (int year : {2026, 2027}) {
+      // The year in Europe/Saratov (UTC+4), as history stores instants (UTC).
+      const std::string start = std::to_string(year - 1) + "-12-31T20:00:00Z";
+      const std::string cut = year == 2027 ? "2027-08-30T20:00:00Z" : std::to_string(year) + "-12-31T20:00:00Z";
+      nlohmann::json want = {{"year", year}, {"pairs", {{"formed", 0}, {"active", 0}, {"completed", 0}, {"terminated", 0}, {"extended", 0}}},
+                             {"monitoring", {{"due", 0}, {"on_time", 0}, {"late", 0}, {"missed", 0}}}};
+      std::set<std::string> mentors, mentees, minors;
+      std::map<std::string, long long> by_form, by_kind, reasons;
+      double days = 0;
+      int completed = 0;
+      for (const auto& inst : instances) {
+        const std::string id = inst["id"];
+        auto h = nlohmann::json::parse(RunCli(db + "history " + id + " --json").out);
+        if (inst["workflow"] == "mentoring_pair") {
+          std::string formed, ended, end_state, reason, form, kind, mentor, mentee;
+          bool extended = false;
+          for (const auto& e : h) {
+            const std::string at = e["at"];
+            if (at >= cut) break;
+            for (const auto& c : e["changes"]) {
+              const std::string f = c["field"];
+              if (!c["after"].is_string()) continue;
+              if (f == "form") form = c["after"];
+              if (f == "kind") kind = c["after"];
+              if (f == "mentor") mentor = c["after"];
+              if (f == "mentee") mentee = c["after"];
+              if (f == "termination") reason = c["after"];
+            }
+            if (e["to"] == "active" && formed.empty()) formed = at;
+            if ((e["to"] == "completed" || e["to"] == "terminated") && ended.empty()) ended = at, end_state = e["to"];
+            if (e["event"] == "change_signed" && e["to"] == "active" && at >= start) extended = true;
+          }
+          if (!formed.empty() && formed >= start) want["pairs"]["formed"] = want["pairs"]["formed"].get<int>() + 1;
+          if (!ended.empty() && ended >= start) {
+            want["pairs"][end_state] = want["pairs"][end_state].get<int>() + 1;
+            if (end_state == "terminated") ++reasons[reason];
+          }
+          if (extended) want["pairs"]["extended"] = want["pairs"]["extended"].get<int>() + 1;
+          if (!formed.empty() && (ended.empty() || ended >= start)) {
+            want["pairs"]["active"] = want["pairs"]["active"].get<int>() + 1;
+            ++by_form[form], ++by_kind[kind];
+            mentors.insert(mentor), mentees.insert(mentee);
+            if (year - birth_year(mentee) < 18) minors.insert(mentee);
+            if (end_state == "completed" && ended >= start) {
+              auto day = [](const std::string& t) {  // days since 1970 of an instant at local midnight
+                std::tm tm{};
+                strptime(t.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                return static_cast<double>(timegm(&tm)) / 86400.0;
+              };
+              days += day(ended) - day(formed);
+              ++completed;
+            }
+          }
+        }
+        if (inst["workflow"] == "monitoring") {
+          std::map<std::string, std::string> due;  // period -> on_time | late
+          for (const auto& e : h) {
+            if (e["at"].get<std::string>() >= cut) break;
+            for (const auto& c : e["changes"]) {
+              if (!c["after"].is_string()) continue;
+              const std::string p = c["after"];
+              if (c["field"] == "period" && p.rfind(std::to_string(year), 0) == 0) due.emplace(p, "");
+              if (c["field"] == "reported_period" && e["event"] == "submit")
+                due[p] = e["from"] == "collecting" ? "on_time" : "late";
+            }
+          }
+          for (const auto& [period, how] : due) {
+            if (period.rfind(std::to_string(year), 0) != 0) continue;
+            if (how.empty() && period >= (year == 2027 ? std::string("2027-08-31") : std::to_string(year + 1))) continue;
+            want["monitoring"]["due"] = want["monitoring"]["due"].get<int>() + 1;
+            const std::string k = how.empty() ? "missed" : how;
+            want["monitoring"][k] = want["monitoring"][k].get<int>() + 1;
+          }
+        }
+      }
+      want["mentors"] = mentors.size();
+      want["mentees"] = mentees.size();
+      want["mentees_minors"] = minors.size();
+      want["mean_days_completed"] = completed ? nlohmann::json(std::round(days / completed * 10) / 10) : nlohmann::json();
+      auto got = nlohmann::json::parse(RunCli(db + "stats annual --year " + std::to_string(year) + " --json").out);
+      for (const char* k : {"year", "mentors", "mentees", "mentees_minors", "pairs", "monitoring", "mean_days_completed"})
+        EXPECT_EQ(got[k], want[k]) << year << " " << k;
+      for (const auto& [group, counts] : {std::pair<const char*, std::map<std::string, long long>*>{"by_form", &by_form},
+                                          {"by_kind", &by_kind}, {"terminated_by_reason", &reasons}})
+        for (const auto& [value, n] : got[group].items())
+          EXPECT_EQ(n.get<long long>(), (*counts)[value]) << year << " " << group << "." << value;
+      EXPECT_NE(r.out.find("== statistics for " + std::to_string(year)), std::string::npos);
+      EXPECT_TRUE(std::filesystem::exists(dir + "/out/stats-" + std::to_string(year) + ".html"));
+    }
+  }
 
   // Russian everywhere a person looks: no identifier of a shipped workflow
   // (an event, a state, a role) in the visible text of any document the year

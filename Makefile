@@ -41,6 +41,7 @@ bench: build
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick 100000
 	./$(BUILD)/bench_deliver 1000
 	./$(BUILD)/bench_documents 2000
+	scripts/with-postgres.sh ./$(BUILD)/bench_stats 500000
 
 # The binary in PREFIX/bin, workflows, templates, the calendar and the demo in
 # PREFIX/share/mentorflow; the binary finds them relative to itself.

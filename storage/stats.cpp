@@ -14,6 +14,8 @@
 //   time when the `submit` recording it as `reported_period` left
 //   `collecting`, late when it left `overdue` or `escalated`, missed when no
 //   report came by the year's end.
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 
 #include "storage/statements.h"
@@ -67,31 +69,16 @@ constexpr const char* kParams =
     "WITH K AS (SELECT CAST(:start AS TEXT) AS s, CAST(:cut AS TEXT) AS c, CAST(:first AS TEXT) AS first_day,"
     " CAST(:last AS TEXT) AS last_day, CAST(:today AS TEXT) AS today, CAST(:year AS INTEGER) AS y)";
 
-// `C`, the field changes of the history entries in `H`, is where the two
-// backends' JSON functions differ; the rest is common SQL.
-std::string ChangesCte(bool sqlite) {
+// The field changes of the history entries in `source` (instance, seq, at,
+// field, after): where the two backends' JSON functions differ.
+std::string ChangesSelect(bool sqlite, const std::string& source) {
   if (sqlite)
-    return "C AS (SELECT h.instance, h.seq, h.at, json_extract(j.value, '$.field') AS field,"
-           " json_extract(j.value, '$.after') AS after FROM H h, json_each(h.changes) j"
-           " WHERE h.changes <> '[]')";
-  return "C AS (SELECT h.instance, h.seq, h.at, j.value->>'field' AS field, j.value->>'after' AS after"
-         " FROM H h CROSS JOIN LATERAL jsonb_array_elements(CAST(h.changes AS jsonb)) AS j(value)"
-         " WHERE h.changes <> '[]')";
-}
-
-// The pairs' history before the cut, when each was formed and ended, and
-// which were at work in the year (formed before its end, not ended before it began).
-std::string PairCtes() {
-  return std::string(kParams) +
-         ", H AS (SELECT h.instance, h.seq, h.at, h.event, h.from_state, h.to_state, h.changes"
-         " FROM history h JOIN instances i ON i.id = h.instance, K WHERE i.workflow = '" +
-         kPairWorkflow +
-         "' AND h.at < K.c),"
-         " F AS (SELECT instance, MIN(at) AS at FROM H WHERE to_state = 'active' GROUP BY instance),"
-         " E AS (SELECT instance, seq, at, to_state FROM H WHERE to_state IN ('completed', 'terminated')"
-         " AND (from_state IS NULL OR from_state NOT IN ('completed', 'terminated'))),"
-         " A AS (SELECT F.instance, F.at AS formed_at FROM F LEFT JOIN E ON E.instance = F.instance"
-         ", K WHERE E.at IS NULL OR E.at >= K.s)";
+    return "SELECT h.instance, h.seq, h.at, json_extract(j.value, '$.field') AS field,"
+           " json_extract(j.value, '$.after') AS after FROM " + source + " h, json_each(h.changes) j"
+           " WHERE h.changes <> '[]'";
+  return "SELECT h.instance, h.seq, h.at, j.value->>'field' AS field, j.value->>'after' AS after"
+         " FROM " + source + " h CROSS JOIN LATERAL jsonb_array_elements(CAST(h.changes AS jsonb)) AS j(value)"
+         " WHERE h.changes <> '[]'";
 }
 
 }  // namespace
@@ -99,6 +86,10 @@ std::string PairCtes() {
 Status SociStore::AnnualStatistics(int year, const Now& now, AnnualFigures* out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    // The query's intermediate tables go to temporary files, not memory, so
+    // that memory does not grow with the data (SQLite's default keeps them in
+    // memory); outside a transaction, where the setting may change.
+    if (sqlite_ && !in_tx_) *sql_ << "PRAGMA temp_store = FILE";
     return AnnualFiguresUnlocked(year, now, out);
   });
 }
@@ -120,81 +111,85 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     std::string start = FormatInstant(*begin), cut = FormatInstant(cut_at);
     const std::string cut_day = FormatDate(LocalDate(cut_at, zone));
     const std::string first_day = std::to_string(year) + "-01-01", last_day = std::to_string(year) + "-12-31";
-    const std::string pairs = PairCtes(), changes = ", " + ChangesCte(sqlite_);
-
     long long y = year;
     AnnualFigures f;
     f.year = year;
-    long long n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0;
-    *sql_ << pairs + " SELECT (SELECT COUNT(*) FROM F, K WHERE at >= K.s),"
-                     " (SELECT COUNT(*) FROM A),"
-                     " (SELECT COUNT(*) FROM E, K WHERE to_state = 'completed' AND at >= K.s),"
-                     " (SELECT COUNT(*) FROM E, K WHERE to_state = 'terminated' AND at >= K.s),"
-                     " (SELECT COUNT(DISTINCT instance) FROM H, K WHERE event = 'change_signed'"
-                     "  AND to_state = 'active' AND at >= K.s)",
-        soci::use(start, "start"), soci::use(cut, "cut"), soci::use(first_day, "first"),
-        soci::use(last_day, "last"), soci::use(cut_day, "today"), soci::use(y, "year"), soci::into(n1), soci::into(n2), soci::into(n3),
-        soci::into(n4), soci::into(n5);
-    f.formed = n1, f.active = n2, f.completed = n3, f.terminated = n4, f.extended = n5;
-
-    // Mean days from formation to completion, of the pairs completed in the year.
-    const std::string days = sqlite_ ? "(julianday(E.at) - julianday(F.at))"
-                                     : "(EXTRACT(EPOCH FROM (CAST(E.at AS timestamptz) - CAST(F.at AS timestamptz)))"
-                                       " / 86400.0)";
-    double mean = 0;
-    soci::indicator mi = soci::i_null;
-    *sql_ << pairs + " SELECT AVG(" + days + ") FROM E JOIN F ON F.instance = E.instance, K"
-                     " WHERE E.to_state = 'completed' AND E.at >= K.s",
-        soci::use(start, "start"), soci::use(cut, "cut"), soci::use(first_day, "first"),
-        soci::use(last_day, "last"), soci::use(cut_day, "today"), soci::use(y, "year"), soci::into(mean, mi);
-    if (mi == soci::i_ok) f.mean_days_completed = std::round(mean * 10) / 10;
-
-    // Terminations by the reason recorded with them.
+    // One statement, each step materialised once: the pairs' history before
+    // the cut (H), one summary row per pair (S), the pairs the year concerns
+    // (Y: at work in it, or ended in it), the changes of the fields the
+    // figures read, parsed only from the entries that hold them (C); then
+    // every figure as a row (what, key, n).
+    const std::string sql = std::string(kParams) +
+        ", H AS MATERIALIZED (SELECT h.instance, h.seq, h.at, h.event, h.from_state, h.to_state, h.changes"
+        " FROM history h JOIN instances i ON i.id = h.instance CROSS JOIN K"
+        " WHERE i.workflow = '" + kPairWorkflow + "' AND h.at < K.c),"
+        " S AS MATERIALIZED (SELECT H.instance,"
+        " MIN(CASE WHEN H.to_state = 'active' THEN H.at END) AS formed_at,"
+        " MIN(CASE WHEN H.to_state IN ('completed', 'terminated') THEN H.at END) AS ended_at,"
+        " MIN(CASE WHEN H.to_state IN ('completed', 'terminated') THEN H.seq END) AS end_seq,"
+        " MAX(CASE WHEN H.to_state IN ('completed', 'terminated') THEN H.to_state END) AS end_state,"
+        " MAX(CASE WHEN H.event = 'change_signed' AND H.to_state = 'active' AND H.at >= K.s THEN 1 ELSE 0 END)"
+        " AS extended FROM H CROSS JOIN K GROUP BY H.instance),"
+        " Y AS MATERIALIZED (SELECT S.instance, S.formed_at, S.ended_at, S.end_seq, S.end_state, S.extended,"
+        " CASE WHEN S.formed_at IS NOT NULL AND (S.ended_at IS NULL OR S.ended_at >= K.s) THEN 1 ELSE 0 END AS at_work,"
+        " CASE WHEN S.ended_at >= K.s THEN 1 ELSE 0 END AS ended_in_year"
+        " FROM S CROSS JOIN K WHERE (S.formed_at IS NOT NULL AND S.ended_at IS NULL) OR S.ended_at >= K.s),"
+        " HY AS (SELECT H.* FROM H JOIN Y ON Y.instance = H.instance WHERE H.changes LIKE '%\"field\":\"mentor\"%'"
+        " OR H.changes LIKE '%\"field\":\"mentee\"%' OR H.changes LIKE '%\"field\":\"form\"%'"
+        " OR H.changes LIKE '%\"field\":\"kind\"%' OR H.changes LIKE '%\"field\":\"termination\"%'),"
+        " C AS MATERIALIZED (SELECT * FROM (" + ChangesSelect(sqlite_, "HY") + ") X"
+        " WHERE X.field IN ('mentor', 'mentee', 'form', 'kind', 'termination')),"
+        " L AS (SELECT C.instance, C.field, C.after, ROW_NUMBER() OVER (PARTITION BY C.instance, C.field"
+        " ORDER BY C.seq DESC) AS rn FROM C WHERE C.field IN ('form', 'kind')),"
+        " N AS (SELECT C.instance, C.field, C.after, LEAD(C.at) OVER (PARTITION BY C.instance, C.field"
+        " ORDER BY C.seq) AS next_at FROM C WHERE C.field IN ('mentor', 'mentee')),"
+        " W AS MATERIALIZED (SELECT DISTINCT N.field, N.after FROM N JOIN Y ON Y.instance = N.instance CROSS JOIN K"
+        " WHERE Y.at_work = 1 AND N.after IS NOT NULL"
+        " AND (N.next_at IS NULL OR (N.next_at >= K.s AND N.next_at > Y.formed_at)))"
+        " SELECT 'formed', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM S CROSS JOIN K WHERE S.formed_at >= K.s"
+        " UNION ALL SELECT 'active', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y WHERE at_work = 1"
+        " UNION ALL SELECT 'ended', end_state, CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y WHERE ended_in_year = 1"
+        " GROUP BY end_state"
+        " UNION ALL SELECT 'extended', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y WHERE extended = 1"
+        " UNION ALL SELECT 'mean_days', '', CAST(AVG(" + (sqlite_ ? std::string("julianday(ended_at) - julianday(formed_at)")
+        : std::string("EXTRACT(EPOCH FROM (CAST(ended_at AS timestamptz) - CAST(formed_at AS timestamptz))) / 86400.0")) +
+        ") AS DOUBLE PRECISION) FROM Y WHERE ended_in_year = 1 AND end_state = 'completed' AND formed_at IS NOT NULL"
+        " UNION ALL SELECT 'reason', COALESCE(C.after, 'unspecified'), CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y"
+        " LEFT JOIN C ON C.instance = Y.instance AND C.seq = Y.end_seq AND C.field = 'termination'"
+        " WHERE Y.ended_in_year = 1 AND Y.end_state = 'terminated' GROUP BY COALESCE(C.after, 'unspecified')"
+        " UNION ALL SELECT L.field, L.after, CAST(COUNT(*) AS DOUBLE PRECISION) FROM L JOIN Y ON Y.instance = L.instance"
+        " WHERE Y.at_work = 1 AND L.rn = 1 AND L.after IS NOT NULL GROUP BY L.field, L.after"
+        " UNION ALL SELECT W.field, '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM W GROUP BY W.field"
+        " UNION ALL SELECT 'minors', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM W JOIN people p ON p.id = W.after"
+        " LEFT JOIN person_data d ON d.id = p.id CROSS JOIN K"
+        " WHERE W.field = 'mentee' AND K.y - COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER)) < 18";
+    spdlog::debug("stats annual {}: {}", year, sql);
     {
-      soci::rowset<soci::row> rs =
-          (sql_->prepare << pairs + changes +
-                                " SELECT COALESCE(C.after, 'unspecified'), COUNT(*) FROM E"
-                                " LEFT JOIN C ON C.instance = E.instance AND C.seq = E.seq AND C.field = 'termination', K"
-                                " WHERE E.to_state = 'terminated' AND E.at >= K.s GROUP BY COALESCE(C.after, 'unspecified')",
-           soci::use(start, "start"), soci::use(cut, "cut"), soci::use(first_day, "first"),
-        soci::use(last_day, "last"), soci::use(cut_day, "today"), soci::use(y, "year"));
-      for (const auto& r : rs) f.terminated_by_reason[r.get<std::string>(0)] = RowInt(r, 1);
-    }
-    // Form and kind of each pair at work: the last value recorded.
-    {
-      soci::rowset<soci::row> rs =
-          (sql_->prepare << pairs + changes +
-                                ", V AS (SELECT C.field, C.after, ROW_NUMBER() OVER (PARTITION BY C.instance, C.field"
-                                " ORDER BY C.seq DESC) AS rn FROM C JOIN A ON A.instance = C.instance"
-                                " WHERE C.field IN ('form', 'kind'))"
-                                " SELECT field, after, COUNT(*) FROM V WHERE rn = 1 AND after IS NOT NULL"
-                                " GROUP BY field, after",
-           soci::use(start, "start"), soci::use(cut, "cut"), soci::use(first_day, "first"),
-        soci::use(last_day, "last"), soci::use(cut_day, "today"), soci::use(y, "year"));
-      for (const auto& r : rs)
-        (r.get<std::string>(0) == "form" ? f.by_form : f.by_kind)[r.get<std::string>(1)] = RowInt(r, 2);
-    }
-    // People: each value of `mentor` and `mentee` that held while its pair
-    // was at work in the year (a replaced mentor counts when replaced after
-    // the pair was formed and after the year began). Minors: under 18 on
-    // 31 December, from the year of birth (kept for erased people).
-    {
-      const std::string birth_year =
-          "COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER))";
-      long long mentors = 0, mentees = 0, minors = 0;
-      *sql_ << pairs + changes +
-                   ", S AS (SELECT C.instance, C.field, C.after, LEAD(C.at) OVER (PARTITION BY C.instance, C.field"
-                   " ORDER BY C.seq) AS next_at FROM C WHERE C.field IN ('mentor', 'mentee')),"
-                   " W AS (SELECT DISTINCT S.field, S.after FROM S JOIN A ON A.instance = S.instance, K"
-                   " WHERE S.after IS NOT NULL AND (S.next_at IS NULL OR (S.next_at >= K.s AND S.next_at > A.formed_at)))"
-                   " SELECT (SELECT COUNT(*) FROM W WHERE field = 'mentor'),"
-                   " (SELECT COUNT(*) FROM W WHERE field = 'mentee'),"
-                   " (SELECT COUNT(*) FROM W JOIN people p ON p.id = W.after LEFT JOIN person_data d ON d.id = p.id, K"
-                   "  WHERE W.field = 'mentee' AND K.y - " + birth_year + " < 18)",
-          soci::use(start, "start"), soci::use(cut, "cut"), soci::use(first_day, "first"),
-        soci::use(last_day, "last"), soci::use(cut_day, "today"), soci::use(y, "year"), soci::use(y, "year"), soci::into(mentors),
-          soci::into(mentees), soci::into(minors);
-      f.mentors = mentors, f.mentees = mentees, f.mentees_minors = minors;
+      soci::rowset<soci::row> rs = (sql_->prepare << sql, soci::use(start, "start"), soci::use(cut, "cut"),
+                                    soci::use(first_day, "first"), soci::use(last_day, "last"),
+                                    soci::use(cut_day, "today"), soci::use(y, "year"));
+      for (const auto& r : rs) {
+        const std::string what = RowText(r, 0), key = RowText(r, 1);
+        if (r.get_indicator(2) != soci::i_ok) continue;  // an average of nothing
+        double v = 0;
+        switch (r.get_properties(2).get_data_type()) {  // SQLite reports what the first row held
+          case soci::dt_double: v = r.get<double>(2); break;
+          case soci::dt_string: v = std::stod(r.get<std::string>(2)); break;
+          default: v = static_cast<double>(RowInt(r, 2));
+        }
+        const auto n = static_cast<long long>(std::llround(v));
+        if (what == "formed") f.formed = n;
+        else if (what == "active") f.active = n;
+        else if (what == "ended") (key == "completed" ? f.completed : f.terminated) = n;
+        else if (what == "extended") f.extended = n;
+        else if (what == "mean_days") f.mean_days_completed = std::round(v * 10) / 10;
+        else if (what == "reason") f.terminated_by_reason[key] = n;
+        else if (what == "form") f.by_form[key] = n;
+        else if (what == "kind") f.by_kind[key] = n;
+        else if (what == "mentor") f.mentors = n;
+        else if (what == "mentee") f.mentees = n;
+        else if (what == "minors") f.mentees_minors = n;
+      }
     }
     // Monitoring cycles due in the year, as they stood at its end: each
     // period date in the year that has passed (or was reported already).
@@ -202,7 +197,7 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
       const std::string mon_changes =
           std::string(kParams) + ", H AS (SELECT h.instance, h.seq, h.at, h.event, h.from_state, h.changes FROM history h"
                       " JOIN instances i ON i.id = h.instance, K WHERE i.workflow = '" +
-          kMonitoringWorkflow + "' AND h.at < K.c), " + ChangesCte(sqlite_);
+          kMonitoringWorkflow + "' AND h.at < K.c), C AS (" + ChangesSelect(sqlite_, "H") + ")";
       long long due = 0, on_time = 0, late = 0;
       *sql_ << mon_changes +
                    ", P AS (SELECT DISTINCT instance, after AS due FROM C, K WHERE field = 'period'"

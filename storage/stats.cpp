@@ -164,6 +164,21 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
         " LEFT JOIN person_data d ON d.id = p.id CROSS JOIN K"
         " WHERE W.field = 'mentee' AND K.y - COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER)) < 18";
     spdlog::debug("stats annual {}: {}", year, sql);
+    // PostgreSQL cannot estimate the size of a materialised step and would
+    // join them in nested loops (quadratic in the pairs); hash joins instead,
+    // for this statement only.
+    struct NoNestedLoops {
+      soci::session* s;
+      explicit NoNestedLoops(soci::session* session) : s(session) {
+        if (s) *s << "SET enable_nestloop = off";
+      }
+      ~NoNestedLoops() {
+        try {
+          if (s) *s << "RESET enable_nestloop";
+        } catch (...) {  // the session is failing anyway; its error is reported
+        }
+      }
+    } no_nested_loops(sqlite_ ? nullptr : sql_.get());
     {
       soci::rowset<soci::row> rs = (sql_->prepare << sql, soci::use(start, "start"), soci::use(cut, "cut"),
                                     soci::use(first_day, "first"), soci::use(last_day, "last"),

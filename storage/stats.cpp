@@ -16,7 +16,9 @@
 //   report came by the year's end.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "storage/statements.h"
 
@@ -43,15 +45,14 @@ nlohmann::json AnnualFiguresJson(const AnnualFigures& f) {
 std::vector<AnnualFigures::Entry> AnnualFigures::Entries(const std::string& group) const {
   const auto& m = group == "by_form" ? by_form : group == "by_kind" ? by_kind : terminated_by_reason;
   std::vector<Entry> out;
-  const std::string prefix = group + ".";
-  for (const auto& key : value_order)
-    if (key.rfind(prefix, 0) == 0) {
-      const std::string value = key.substr(prefix.size());
-      auto it = m.find(value);
-      out.push_back({value, value_titles.at(key), it == m.end() ? 0 : it->second});
+  for (const auto& d : declared)
+    if (d.group == group) {
+      auto it = m.find(d.value);
+      out.push_back({d.value, d.title, it == m.end() ? 0 : it->second});
     }
   for (const auto& [value, n] : m)
-    if (!value_titles.count(prefix + value)) out.push_back({value, value, n});
+    if (std::none_of(out.begin(), out.end(), [&](const Entry& e) { return e.value == value; }))
+      out.push_back({value, value, n});
   return out;
 }
 
@@ -233,18 +234,17 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     Status st;
     if (const int v = LatestVersion(kPairWorkflow); v > 0)
       if (const Definition* def = DefinitionFor(kPairWorkflow, v, &st))
-        for (const auto& [field, map] : {std::pair<const char*, std::map<std::string, long long>*>{"form", &f.by_form},
-                                         {"kind", &f.by_kind},
-                                         {"termination", &f.terminated_by_reason}}) {
+        for (const auto& [field, group, map] :
+             {std::tuple<const char*, const char*, std::map<std::string, long long>*>{"form", "by_form", &f.by_form},
+              {"kind", "by_kind", &f.by_kind},
+              {"termination", "terminated_by_reason", &f.terminated_by_reason}}) {
           const int i = def->FieldIndex(field);
           if (i < 0) continue;
-          const std::string prefix = map == &f.by_form ? "by_form." : map == &f.by_kind ? "by_kind." : "terminated_by_reason.";
           const FieldDef& fd = def->fields[i];
           for (size_t k = 0; k < fd.values.size(); ++k) {
             const std::string& title = k < fd.value_titles.size() ? fd.value_titles[k] : "";
             map->emplace(fd.values[k], 0);
-            f.value_titles[prefix + fd.values[k]] = title.empty() ? fd.values[k] : title;
-            f.value_order.push_back(prefix + fd.values[k]);
+            f.declared.push_back({group, fd.values[k], title.empty() ? fd.values[k] : title});
           }
         }
     *out = std::move(f);

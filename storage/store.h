@@ -120,11 +120,13 @@ struct AnnualFigures {
   std::map<std::string, long long> terminated_by_reason, by_form, by_kind;  // enum value -> pairs
   std::optional<double> mean_days_completed;  // none completed: none
   long long monitoring_due = 0, monitoring_on_time = 0, monitoring_late = 0, monitoring_missed = 0;
-  // "by_form.virtual" -> the value's title in the registered workflow's YAML,
-  // and those keys in the YAML's order. The three maps list every value the
-  // workflow declares, zeros included.
-  std::map<std::string, std::string> value_titles;
-  std::vector<std::string> value_order;
+  // The values the registered workflow declares for each group, in its
+  // YAML's order, with their titles; the three maps list each of them,
+  // zeros included.
+  struct Declared {
+    std::string group, value, title;
+  };
+  std::vector<Declared> declared;
   struct Entry {
     std::string value, title;
     long long count = 0;

@@ -23,7 +23,7 @@ demo: build
 	./$(BUILD)/mentorflow demo
 
 test: build fuzz-build
-	scripts/with-postgres.sh sh -c "cd $(BUILD) && ctest --output-on-failure -j $(JOBS)"
+	scripts/with-postgres.sh scripts/run-tests.sh $(BUILD) $(JOBS)
 	scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz_loader $(FUZZ_SECONDS)
 
 # The loader+validator under libFuzzer with ASan/UBSan (clang).

@@ -142,7 +142,7 @@ int RunDemo(const DemoOptions& o) {
       if (value != "0" && value != "-") std::cout << "  " << line << "\n";
     }
   }
-  for (const std::string period : {std::to_string(last) + "-H1", std::to_string(last - 1) + "-H2"}) {
+  for (const std::string& period : {std::to_string(last) + "-H1", std::to_string(last - 1) + "-H2"}) {
     nlohmann::json m;
     if (!MonitoringSummary(*store, period, &m).ok()) continue;
     std::cout << "== monitoring " << period << ": due " << m["due"].get<std::string>() << ", submitted "

@@ -123,7 +123,7 @@ Outcome Migrate(const Definition& from, const Definition& to, const Snapshot& sn
                        : to.fields[i].type == FieldType::kList ? Value{List{}} : Value{};
     if (!(before == d.fields[i])) d.changes.push_back({static_cast<int>(i), before, d.fields[i]});
   }
-  d.history = HistoryEntry{now.instant, actor.id, role, "migrate", old_state.name, next.name, d.changes};
+  d.history = HistoryEntry{now.instant, actor.id, role, "migrate", old_state.name, next.name, d.changes, ""};
   return {std::move(d), Refusal{}};
 }
 

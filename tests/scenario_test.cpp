@@ -29,7 +29,7 @@ TEST_P(Scenario, EveryExpectationHolds) {
   const auto& [file, backend] = GetParam();
   testing::TestDatabase db(backend, file.substr(file.find_last_of('/') + 1));
   ASSERT_TRUE(db.available()) << db.why_not();
-  auto report = RunScenarioFile(file, testing::Shipped(), {db.url(), testing::SourcePath("templates")});
+  auto report = RunScenarioFile(file, testing::Shipped(), {db.url(), testing::SourcePath("templates"), ""});
   EXPECT_GT(report.steps, 0);
   for (const auto& f : report.failures) ADD_FAILURE() << f.ToString();
 }
@@ -57,7 +57,7 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
 
 ScenarioReport RunOnSqlite(const std::string& path, const std::string& name) {
   testing::TestDatabase db("sqlite", name);
-  return RunScenarioFile(path, testing::Shipped(), {db.url(), testing::SourcePath("templates")});
+  return RunScenarioFile(path, testing::Shipped(), {db.url(), testing::SourcePath("templates"), ""});
 }
 
 TEST(Scenario_Runner, AFailedExpectationIsReportedWithItsLine) {

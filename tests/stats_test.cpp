@@ -162,8 +162,8 @@ TEST_P(StatsAnnual, CsvParsesAsATableWithRussianTitlesAndOneFigurePerRow) {
   // A title with a comma is quoted, so it stays one cell.
   EXPECT_EQ(t["rows"]["mentors"][0], "Наставников (человек), работавших в парах в течение года");
   // No personal data in any form.
-  for (const std::string& format : {"csv", "html", "json", "text"}) {
-    auto r = Db("stats annual --year 2026 --format " + format, "2027-01-10");
+  for (const char* format : {"csv", "html", "json", "text"}) {
+    auto r = Db(std::string("stats annual --year 2026 --format ") + format, "2027-01-10");
     ASSERT_EQ(r.code, 0) << r.err;
     for (const char* pd : {"Смирнова", "Волков", "2012", "m1", "s1", "g1"})
       EXPECT_EQ(r.out.find(pd), std::string::npos) << format << " prints " << pd;

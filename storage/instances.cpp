@@ -155,6 +155,7 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
   hist.note = h.note;
   hist.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
   hist.Run();
+  if (def.name == kPairWorkflow) RecordPairFacts(id, seq, hist.at, h.event, h.from, h.to, hist.changes);
   for (const auto& key : d.cancel_timers) {
     bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
     if (!rearmed) {  // a re-armed timer is overwritten below

@@ -60,6 +60,40 @@ inline std::string RowText(const soci::row& r, std::size_t i) {
   return r.get_indicator(i) == soci::i_null ? std::string() : r.get<std::string>(i);
 }
 
+// ---- pair_facts.cpp: what the annual figures read about each pair ---------------
+// The shipped workflows the figures read (stats.cpp documents what of them).
+constexpr const char* kPairWorkflow = "mentoring_pair";
+constexpr const char* kMonitoringWorkflow = "monitoring";
+
+// A change of a field the facts keep (mentor, mentee, form, kind,
+// termination): its value after, as text (NULL when unset).
+struct PairFactsChange {
+  std::string field;
+  std::optional<std::string> after;
+};
+std::vector<PairFactsChange> ParsePairFactsChanges(const std::string& changes_json);
+
+// One history entry of a pair, as the facts read it.
+struct PairFactsEntry {
+  std::string at, event, to;
+  std::vector<PairFactsChange> changes;
+};
+
+// A pair's facts as its current row holds them (exists: it has one).
+struct PairFacts {
+  bool exists = false;
+  std::optional<std::string> formed_at, ended_at, end_state, ground, extended_at;
+  std::map<std::string, std::optional<std::string>> values;  // mentor, mentee, form, kind
+};
+
+struct PairFactsStep {
+  bool new_row = false;  // a value changed (or an extension): a new row from this entry
+  bool events = false;   // formed or ended with this entry: every row of the pair says so
+};
+
+// Pure: the facts after one more entry, and what must be written.
+PairFactsStep AdvancePairFacts(PairFacts* facts, const PairFactsEntry& entry);
+
 // ---- statements prepared once per session ---------------------------------------
 // SOCI reads the bound variables at every execute, so each statement owns the
 // variables it binds: assign them, then Run(). On PostgreSQL this is a
@@ -105,6 +139,10 @@ struct SelectLastIssue;
 struct InsertDocument;
 struct SetDocumentStatus;
 struct SelectPersonName;
+struct SelectOpenPairFacts;
+struct ClosePairFacts;
+struct InsertPairFacts;
+struct SetPairEvents;
 
 // Prepared on first use, each once per session.
 struct Statements {
@@ -130,6 +168,10 @@ struct Statements {
   std::unique_ptr<InsertDocument> insert_document;
   std::unique_ptr<SetDocumentStatus> set_document_status;
   std::unique_ptr<SelectPersonName> select_person_name;
+  std::unique_ptr<SelectOpenPairFacts> select_open_pair_facts;
+  std::unique_ptr<ClosePairFacts> close_pair_facts;
+  std::unique_ptr<InsertPairFacts> insert_pair_facts;
+  std::unique_ptr<SetPairEvents> set_pair_events;
 
  private:
   soci::session& sql_;
@@ -292,6 +334,15 @@ class SociStore : public Store {
   // Everything a decision asks for except the instance row itself: history,
   // timers, reminders (recipients resolved, texts rendered), documents.
   Status ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq, const Now& now);
+  // ---- pair_facts.cpp ----
+  // Keeps a pair's facts with its history entry `seq` (called for every entry
+  // of a mentoring_pair, in the entry's transaction).
+  void RecordPairFacts(const std::string& instance, long long seq, const std::string& at, const std::string& event,
+                       const std::string& from, const std::string& to, const std::string& changes_json);
+  void WritePairFacts(const std::string& instance, long long seq, const std::string& at, PairFacts* facts,
+                      const PairFactsStep& step);
+  // Every pair's facts anew from the history (migration 9).
+  void RebuildPairFacts();
   // Writes `d` onto instance `rec` (state, fields, version) and its effects.
   Status ApplyDecision(const Definition& def, const InstanceRecord& rec, const Decision& d, const Now& now,
                        InstanceRecord* out);

@@ -137,7 +137,17 @@ const std::vector<std::vector<const char*>> kMigrations = {
         // 8: the production calendar (working days), as `init` stores it.
         "CREATE TABLE calendar (day TEXT PRIMARY KEY, working INTEGER NOT NULL)",
     },
+    {
+        // 9: what the annual figures read about each pair, kept beside its
+        // history (pair_facts.cpp); filled from the history as this runs.
+        "CREATE TABLE pair_facts (instance TEXT NOT NULL, since_seq BIGINT NOT NULL, since TEXT NOT NULL, until TEXT,"
+        " formed_at TEXT, ended_at TEXT, end_state TEXT, ground TEXT, extended_at TEXT, form TEXT, kind TEXT,"
+        " mentor TEXT, mentee TEXT, PRIMARY KEY (instance, since_seq))",
+    },
 };
+
+// Work a migration does beyond its statements, after them.
+constexpr int kPairFactsMigration = 9;
 
 const SettingDef* FindSetting(const std::string& key) {
   for (const auto& s : KnownSettings())
@@ -211,6 +221,7 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
         *sql_ << text;
       }
       long long next = v + 1;
+      if (next == kPairFactsMigration) RebuildPairFacts();
       *sql_ << "INSERT INTO schema_version (version) VALUES (:v)", soci::use(next);
     }
     ready_ = true;

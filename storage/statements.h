@@ -2,6 +2,8 @@
 // session (see Prepared in internal.h). Each owns the variables it binds.
 #pragma once
 
+#include <array>
+
 #include "storage/internal.h"
 
 namespace mentorflow::storage {
@@ -177,6 +179,60 @@ struct InsertDocument : Prepared {
                             " content, sha256) VALUES (:i, :n, :s, :t, :a, 'issued', '[]', :c, :h)",
              soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name), soci::use(issued_at),
              soci::use(content), soci::use(sha256)));
+  }
+};
+
+// A pair's current facts row (pair_facts.cpp): formed_at, ended_at,
+// end_state, ground, extended_at, form, kind, mentor, mentee.
+struct SelectOpenPairFacts : Prepared {
+  std::string instance;
+  std::array<std::string, 9> text;
+  std::array<soci::indicator, 9> ind{};
+  SelectOpenPairFacts(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT formed_at, ended_at, end_state, ground, extended_at, form, kind, mentor, mentee"
+                            " FROM pair_facts WHERE instance = :i AND until IS NULL",
+             soci::into(text[0], ind[0]), soci::into(text[1], ind[1]), soci::into(text[2], ind[2]),
+             soci::into(text[3], ind[3]), soci::into(text[4], ind[4]), soci::into(text[5], ind[5]),
+             soci::into(text[6], ind[6]), soci::into(text[7], ind[7]), soci::into(text[8], ind[8]),
+             soci::use(instance)));
+  }
+};
+
+struct ClosePairFacts : Prepared {
+  std::string instance, until;
+  ClosePairFacts(soci::session& sql, bool) {
+    Prepare((sql.prepare << "UPDATE pair_facts SET until = :u WHERE instance = :i AND until IS NULL", soci::use(until),
+             soci::use(instance)));
+  }
+};
+
+// The columns in SelectOpenPairFacts' order.
+struct InsertPairFacts : Prepared {
+  std::string instance, since;
+  long long seq = 0;
+  std::array<std::string, 9> text;
+  std::array<soci::indicator, 9> ind{};
+  InsertPairFacts(soci::session& sql, bool) {
+    Prepare((sql.prepare << "INSERT INTO pair_facts (instance, since_seq, since, formed_at, ended_at, end_state,"
+                            " ground, extended_at, form, kind, mentor, mentee)"
+                            " VALUES (:i, :q, :s, :a, :b, :c, :d, :e, :f, :g, :h, :k)",
+             soci::use(instance), soci::use(seq), soci::use(since), soci::use(text[0], ind[0]),
+             soci::use(text[1], ind[1]), soci::use(text[2], ind[2]), soci::use(text[3], ind[3]),
+             soci::use(text[4], ind[4]), soci::use(text[5], ind[5]), soci::use(text[6], ind[6]),
+             soci::use(text[7], ind[7]), soci::use(text[8], ind[8])));
+  }
+};
+
+// Formed and ended (with the end state and ground) on every row of the pair.
+struct SetPairEvents : Prepared {
+  std::string instance;
+  std::array<std::string, 4> text;
+  std::array<soci::indicator, 4> ind{};
+  SetPairEvents(soci::session& sql, bool) {
+    Prepare((sql.prepare << "UPDATE pair_facts SET formed_at = :a, ended_at = :b, end_state = :c, ground = :d"
+                            " WHERE instance = :i",
+             soci::use(text[0], ind[0]), soci::use(text[1], ind[1]), soci::use(text[2], ind[2]),
+             soci::use(text[3], ind[3]), soci::use(instance)));
   }
 };
 

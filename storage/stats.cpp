@@ -1,15 +1,18 @@
-// The annual figures (`stats annual`), aggregated in the database from the
-// history: every figure is a query over history entries made before the
-// year's end (or before now, for the year under way), so a past year reads
+// The annual figures (`stats annual`), aggregated in the database: the pair
+// figures from the pairs' facts (pair_facts.cpp: derived from the history,
+// kept with each entry, a row for each span of a pair's values), the
+// monitoring from the history itself. Only what happened before the year's
+// end (or before now, for the year under way) is read, so a past year reads
 // the same after later events. Nothing here loads instances into memory.
 //
 // What the figures read, in the shipped workflows' terms:
 //   mentoring_pair: a pair is formed when it first enters `active`, ends when
-//   it enters `completed` or `terminated` (the reason: its `termination`
-//   field), is extended when a re-signed agreement of an extension takes
-//   effect (`change_signed` into `active`); its people are the values its
-//   `mentor` and `mentee` fields held while it was at work in the year; its
-//   form and kind are the last ones recorded in the year.
+//   it enters `completed` or `terminated` (the reason: the `termination` value
+//   recorded by that entry), is extended when a re-signed agreement of an
+//   extension takes effect (`change_signed` into `active`); its people are
+//   the values its `mentor` and `mentee` fields held while it was at work in
+//   the year; its form and kind are the ones it had at the year's end (or
+//   when it ended).
 //   monitoring: a cycle is each date its `period` field took; it was done on
 //   time when the `submit` recording it as `reported_period` left
 //   `collecting`, late when it left `overdue` or `escalated`, missed when no
@@ -58,9 +61,6 @@ std::vector<AnnualFigures::Entry> AnnualFigures::Entries(const std::string& grou
 
 namespace storage {
 namespace {
-
-constexpr const char* kPairWorkflow = "mentoring_pair";
-constexpr const char* kMonitoringWorkflow = "monitoring";
 
 // Each value is bound once, into the one-row `K` (SOCI's backends differ on
 // a placeholder named twice): s, c the year's first instant and the cut
@@ -115,96 +115,92 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     long long y = year;
     AnnualFigures f;
     f.year = year;
-    // One statement, each step materialised once: the pairs' history before
-    // the cut (H), one summary row per pair (S), the pairs the year concerns
-    // (Y: at work in it, or ended in it), the changes of the fields the
-    // figures read, parsed only from the entries that hold them (C); then
-    // every figure as a row (what, key, n).
-    const std::string sql = std::string(kParams) +
-        ", H AS MATERIALIZED (SELECT h.instance, h.seq, h.at, h.event, h.from_state, h.to_state, h.changes"
-        " FROM history h JOIN instances i ON i.id = h.instance CROSS JOIN K"
-        " WHERE i.workflow = '" + kPairWorkflow + "' AND h.at < K.c),"
-        " S AS MATERIALIZED (SELECT H.instance,"
-        " MIN(CASE WHEN H.to_state = 'active' THEN H.at END) AS formed_at,"
-        " MIN(CASE WHEN H.to_state IN ('completed', 'terminated') THEN H.at END) AS ended_at,"
-        " MIN(CASE WHEN H.to_state IN ('completed', 'terminated') THEN H.seq END) AS end_seq,"
-        " MAX(CASE WHEN H.to_state IN ('completed', 'terminated') THEN H.to_state END) AS end_state,"
-        " MAX(CASE WHEN H.event = 'change_signed' AND H.to_state = 'active' AND H.at >= K.s THEN 1 ELSE 0 END)"
-        " AS extended FROM H CROSS JOIN K GROUP BY H.instance),"
-        " Y AS MATERIALIZED (SELECT S.instance, S.formed_at, S.ended_at, S.end_seq, S.end_state, S.extended,"
-        " CASE WHEN S.formed_at IS NOT NULL AND (S.ended_at IS NULL OR S.ended_at >= K.s) THEN 1 ELSE 0 END AS at_work,"
-        " CASE WHEN S.ended_at >= K.s THEN 1 ELSE 0 END AS ended_in_year"
-        " FROM S CROSS JOIN K WHERE (S.formed_at IS NOT NULL AND S.ended_at IS NULL) OR S.ended_at >= K.s),"
-        " HY AS (SELECT H.* FROM H JOIN Y ON Y.instance = H.instance WHERE H.changes LIKE '%\"field\":\"mentor\"%'"
-        " OR H.changes LIKE '%\"field\":\"mentee\"%' OR H.changes LIKE '%\"field\":\"form\"%'"
-        " OR H.changes LIKE '%\"field\":\"kind\"%' OR H.changes LIKE '%\"field\":\"termination\"%'),"
-        " C AS MATERIALIZED (SELECT * FROM (" + ChangesSelect(sqlite_, "HY") + ") X"
-        " WHERE X.field IN ('mentor', 'mentee', 'form', 'kind', 'termination')),"
-        " L AS (SELECT C.instance, C.field, C.after, ROW_NUMBER() OVER (PARTITION BY C.instance, C.field"
-        " ORDER BY C.seq DESC) AS rn FROM C WHERE C.field IN ('form', 'kind')),"
-        " N AS (SELECT C.instance, C.field, C.after, LEAD(C.at) OVER (PARTITION BY C.instance, C.field"
-        " ORDER BY C.seq) AS next_at FROM C WHERE C.field IN ('mentor', 'mentee')),"
-        " W AS MATERIALIZED (SELECT DISTINCT N.field, N.after FROM N JOIN Y ON Y.instance = N.instance CROSS JOIN K"
-        " WHERE Y.at_work = 1 AND N.after IS NOT NULL"
-        " AND (N.next_at IS NULL OR (N.next_at >= K.s AND N.next_at > Y.formed_at)))"
-        " SELECT 'formed', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM S CROSS JOIN K WHERE S.formed_at >= K.s"
-        " UNION ALL SELECT 'active', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y WHERE at_work = 1"
-        " UNION ALL SELECT 'ended', end_state, CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y WHERE ended_in_year = 1"
-        " GROUP BY end_state"
-        " UNION ALL SELECT 'extended', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y WHERE extended = 1"
-        " UNION ALL SELECT 'mean_days', '', CAST(AVG(" + (sqlite_ ? std::string("julianday(ended_at) - julianday(formed_at)")
-        : std::string("EXTRACT(EPOCH FROM (CAST(ended_at AS timestamptz) - CAST(formed_at AS timestamptz))) / 86400.0")) +
-        ") AS DOUBLE PRECISION) FROM Y WHERE ended_in_year = 1 AND end_state = 'completed' AND formed_at IS NOT NULL"
-        " UNION ALL SELECT 'reason', COALESCE(C.after, 'unspecified'), CAST(COUNT(*) AS DOUBLE PRECISION) FROM Y"
-        " LEFT JOIN C ON C.instance = Y.instance AND C.seq = Y.end_seq AND C.field = 'termination'"
-        " WHERE Y.ended_in_year = 1 AND Y.end_state = 'terminated' GROUP BY COALESCE(C.after, 'unspecified')"
-        " UNION ALL SELECT L.field, L.after, CAST(COUNT(*) AS DOUBLE PRECISION) FROM L JOIN Y ON Y.instance = L.instance"
-        " WHERE Y.at_work = 1 AND L.rn = 1 AND L.after IS NOT NULL GROUP BY L.field, L.after"
-        " UNION ALL SELECT W.field, '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM W GROUP BY W.field"
-        " UNION ALL SELECT 'minors', '', CAST(COUNT(*) AS DOUBLE PRECISION) FROM W JOIN people p ON p.id = W.after"
-        " LEFT JOIN person_data d ON d.id = p.id CROSS JOIN K"
-        " WHERE W.field = 'mentee' AND K.y - COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER)) < 18";
-    spdlog::debug("stats annual {}: {}", year, sql);
-    // PostgreSQL cannot estimate the size of a materialised step and would
-    // join them in nested loops (quadratic in the pairs); hash joins instead,
-    // for this statement only.
-    struct NoNestedLoops {
-      soci::session* s;
-      explicit NoNestedLoops(soci::session* session) : s(session) {
-        if (s) *s << "SET enable_nestloop = off";
+    // The pairs the year concerns, from their facts (pair_facts.cpp) as they
+    // stood at the cut: at work in it (formed before the cut, not ended before
+    // the year) or ended in it. What happened after the cut is not seen.
+    const std::string in_year =
+        " FROM pair_facts f CROSS JOIN K WHERE f.since < K.c AND ((f.formed_at < K.c AND (f.ended_at IS NULL"
+        " OR f.ended_at >= K.s)) OR (f.ended_at >= K.s AND f.ended_at < K.c))";
+    const std::string days = sqlite_ ? "julianday(ended_at) - julianday(formed_at)"
+                                     : "EXTRACT(EPOCH FROM (CAST(ended_at AS timestamptz) -"
+                                       " CAST(formed_at AS timestamptz))) / 86400.0";
+    // One row per group of pairs alike in what the figures tell apart (at
+    // most a few hundred), from each pair's row current at the cut; summed
+    // into the figures below.
+    const std::string groups = std::string(kParams) +
+        ", F AS (SELECT f.form, f.kind, CASE WHEN f.formed_at < K.c THEN f.formed_at END AS formed_at,"
+        " CASE WHEN f.ended_at < K.c THEN f.ended_at END AS ended_at,"
+        " CASE WHEN f.ended_at < K.c THEN f.end_state END AS end_state,"
+        " CASE WHEN f.ended_at < K.c THEN f.ground END AS ground,"
+        " CASE WHEN f.extended_at >= K.s THEN 1 ELSE 0 END AS extended" + in_year +
+        " AND (f.until IS NULL OR f.until >= K.c))"
+        " SELECT CASE WHEN formed_at IS NOT NULL THEN 1 ELSE 0 END, form, kind, end_state, ground, extended,"
+        " CAST(COUNT(*) AS DOUBLE PRECISION),"
+        " CAST(SUM(CASE WHEN formed_at >= K.s THEN 1 ELSE 0 END) AS DOUBLE PRECISION),"
+        " CAST(SUM(CASE WHEN end_state = 'completed' AND formed_at IS NOT NULL THEN " + days + " END) AS DOUBLE PRECISION),"
+        " CAST(SUM(CASE WHEN end_state = 'completed' AND formed_at IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE PRECISION)"
+        " FROM F CROSS JOIN K GROUP BY 1, form, kind, end_state, ground, extended";
+    spdlog::debug("stats annual {}: {}", year, groups);
+    auto number = [](const soci::row& r, std::size_t i) -> double {
+      if (r.get_indicator(i) != soci::i_ok) return 0;
+      switch (r.get_properties(i).get_data_type()) {  // SQLite reports what the first row held
+        case soci::dt_double: return r.get<double>(i);
+        case soci::dt_string: return std::stod(r.get<std::string>(i));
+        default: return static_cast<double>(RowInt(r, i));
       }
-      ~NoNestedLoops() {
-        try {
-          if (s) *s << "RESET enable_nestloop";
-        } catch (...) {  // the session is failing anyway; its error is reported
-        }
-      }
-    } no_nested_loops(sqlite_ ? nullptr : sql_.get());
+    };
+    double completed_days = 0, completed_formed = 0;
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << sql, soci::use(start, "start"), soci::use(cut, "cut"),
+      soci::rowset<soci::row> rs = (sql_->prepare << groups, soci::use(start, "start"), soci::use(cut, "cut"),
                                     soci::use(first_day, "first"), soci::use(last_day, "last"),
                                     soci::use(cut_day, "today"), soci::use(y, "year"));
       for (const auto& r : rs) {
-        const std::string what = RowText(r, 0), key = RowText(r, 1);
-        if (r.get_indicator(2) != soci::i_ok) continue;  // an average of nothing
-        double v = 0;
-        switch (r.get_properties(2).get_data_type()) {  // SQLite reports what the first row held
-          case soci::dt_double: v = r.get<double>(2); break;
-          case soci::dt_string: v = std::stod(r.get<std::string>(2)); break;
-          default: v = static_cast<double>(RowInt(r, 2));
+        const bool at_work = RowInt(r, 0) == 1;
+        const std::string form = RowText(r, 1), kind = RowText(r, 2), end_state = RowText(r, 3);
+        const long long n = std::llround(number(r, 6));
+        if (at_work) {
+          f.active += n;
+          if (r.get_indicator(1) == soci::i_ok) f.by_form[form] += n;
+          if (r.get_indicator(2) == soci::i_ok) f.by_kind[kind] += n;
         }
-        const auto n = static_cast<long long>(std::llround(v));
-        if (what == "formed") f.formed = n;
-        else if (what == "active") f.active = n;
-        else if (what == "ended") (key == "completed" ? f.completed : f.terminated) = n;
-        else if (what == "extended") f.extended = n;
-        else if (what == "mean_days") f.mean_days_completed = std::round(v * 10) / 10;
-        else if (what == "reason") f.terminated_by_reason[key] = n;
-        else if (what == "form") f.by_form[key] = n;
-        else if (what == "kind") f.by_kind[key] = n;
-        else if (what == "mentor") f.mentors = n;
-        else if (what == "mentee") f.mentees = n;
-        else if (what == "minors") f.mentees_minors = n;
+        if (RowInt(r, 5) == 1) f.extended += n;
+        f.formed += std::llround(number(r, 7));
+        if (end_state == "completed") f.completed += n;
+        if (end_state == "terminated") {
+          f.terminated += n;
+          f.terminated_by_reason[r.get_indicator(4) == soci::i_ok ? RowText(r, 4) : "unspecified"] += n;
+        }
+        completed_days += number(r, 8);
+        completed_formed += number(r, 9);
+      }
+    }
+    if (completed_formed > 0) f.mean_days_completed = std::round(completed_days / completed_formed * 10) / 10;
+    // The people: each value the pair's `mentor` and `mentee` held while the
+    // pair was at work in the year (rows current at some moment of it);
+    // mentees under 18 on 31 December (an erased person's year of birth is
+    // kept for this).
+    const std::string held =
+        " AND f.formed_at < K.c AND (f.ended_at IS NULL OR f.ended_at >= K.s)"
+        " AND (f.until IS NULL OR (f.until >= K.s AND f.until > f.formed_at))";
+    const std::string people = std::string(kParams) +
+        " SELECT 'mentor', CAST(COUNT(DISTINCT f.mentor) AS DOUBLE PRECISION), CAST(0 AS DOUBLE PRECISION)" + in_year +
+        held +
+        " UNION ALL SELECT 'mentee', CAST(COUNT(*) AS DOUBLE PRECISION), CAST(SUM(CASE WHEN K.y -"
+        " COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER)) < 18 THEN 1 ELSE 0 END) AS DOUBLE PRECISION)"
+        " FROM (SELECT DISTINCT f.mentee AS who" + in_year + held + " AND f.mentee IS NOT NULL) W"
+        " LEFT JOIN people p ON p.id = W.who LEFT JOIN person_data d ON d.id = W.who CROSS JOIN K";
+    spdlog::debug("stats annual {}: {}", year, people);
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << people, soci::use(start, "start"), soci::use(cut, "cut"),
+                                    soci::use(first_day, "first"), soci::use(last_day, "last"),
+                                    soci::use(cut_day, "today"), soci::use(y, "year"));
+      for (const auto& r : rs) {
+        if (RowText(r, 0) == "mentor") {
+          f.mentors = std::llround(number(r, 1));
+        } else {
+          f.mentees = std::llround(number(r, 1));
+          f.mentees_minors = std::llround(number(r, 2));
+        }
       }
     }
     // Monitoring cycles due in the year, as they stood at its end: each

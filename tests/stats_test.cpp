@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "app/scenario.h"
 #include "tests/store_fixture.h"
 
 namespace mentorflow {
@@ -215,6 +217,52 @@ TEST_P(StatsAnnual, RefusesAYearNotBegunABadFormatAndAMissingYear) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StatsAnnual, ::testing::Values("sqlite", "postgresql"));
+
+// What the figures read about each pair (pair_facts) is kept with every
+// history entry; a database from before (schema 8) gets it from its history
+// when `init` upgrades it. Both ways give the same rows and the same figures,
+// over the constructed two years (extensions, every ground, an erasure).
+class PairFacts : public ::testing::TestWithParam<std::string> {};
+
+std::string FactRows(const std::string& url) {
+  const std::string dump = testing::DumpTables(url);
+  return dump.substr(dump.find("## pair_facts"));
+}
+
+TEST_P(PairFacts, RebuiltFromTheHistoryTheyEqualThoseKeptAlongside) {
+  if (GetParam() == "postgresql" && testing::PostgresAdminUrl().empty()) {
+    if (std::getenv("CI") && std::string(std::getenv("CI")) == "true") FAIL() << "CI=true: PostgreSQL tests must run";
+    GTEST_SKIP() << "MENTORFLOW_TEST_PG not set";
+  }
+  testing::TestDatabase db(GetParam(), "pair_facts_rebuilt");
+  ASSERT_TRUE(db.available()) << db.why_not();
+  auto report = RunScenarioFile(testing::SourcePath("tests/scenarios/annual_statistics.yaml"), testing::Shipped(),
+                                {db.url(), testing::SourcePath("templates"), ""});
+  ASSERT_TRUE(report.failures.empty()) << report.failures.front().message;
+  const std::string kept = FactRows(db.url());
+  EXPECT_GE(std::count(kept.begin(), kept.end(), '\n'), 1 + 8) << "a row at least for each of the 8 pairs";
+  auto figures = [&](int year) {
+    auto r = testing::RunCli("--db '" + db.url() + "' --now 2029-01-10 stats annual --json --year " +
+                             std::to_string(year));
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out;
+  };
+  const std::string y2026 = figures(2026), y2027 = figures(2027);
+  EXPECT_EQ(nlohmann::json::parse(y2027)["pairs"]["extended"], 1) << y2027;
+
+  testing::ExecSql(db.url(), "DROP TABLE pair_facts");
+  testing::ExecSql(db.url(), "DELETE FROM schema_version WHERE version = 9");
+  auto old = testing::RunCli("--db '" + db.url() + "' --now 2029-01-10 stats annual --year 2026");
+  EXPECT_NE(old.code, 0) << "a database of schema 8 is upgraded by init first";
+  EXPECT_NE(old.err.find("init"), std::string::npos) << old.err;
+  auto init = testing::RunCli("--db '" + db.url() + "' --now 2029-01-10 init");
+  ASSERT_EQ(init.code, 0) << init.err;
+  EXPECT_EQ(FactRows(db.url()), kept);
+  EXPECT_EQ(figures(2026), y2026);
+  EXPECT_EQ(figures(2027), y2027);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PairFacts, ::testing::Values("sqlite", "postgresql"));
 
 }  // namespace
 }  // namespace mentorflow

@@ -143,6 +143,7 @@ struct SelectOpenPairFacts;
 struct ClosePairFacts;
 struct InsertPairFacts;
 struct SetPairEvents;
+struct SelectBirthYear;
 
 // Prepared on first use, each once per session.
 struct Statements {
@@ -172,6 +173,7 @@ struct Statements {
   std::unique_ptr<ClosePairFacts> close_pair_facts;
   std::unique_ptr<InsertPairFacts> insert_pair_facts;
   std::unique_ptr<SetPairEvents> set_pair_events;
+  std::unique_ptr<SelectBirthYear> select_birth_year;
 
  private:
   soci::session& sql_;
@@ -343,6 +345,10 @@ class SociStore : public Store {
                       const PairFactsStep& step);
   // Every pair's facts anew from the history (migration 9).
   void RebuildPairFacts();
+  // A person's year of birth as the figures read it (kept through erasure).
+  std::optional<long long> BirthYear(const std::string& person);
+  // After a person's date of birth changed: their pairs' facts follow.
+  void RefreshMenteeBorn(const std::string& person);
   // Writes `d` onto instance `rec` (state, fields, version) and its effects.
   Status ApplyDecision(const Definition& def, const InstanceRecord& rec, const Decision& d, const Now& now,
                        InstanceRecord* out);

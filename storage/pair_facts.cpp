@@ -12,7 +12,9 @@
 // `terminated`, with the `termination` value that entry recorded) are the
 // same on every row of the pair. So a past year reads exactly as it stood:
 // the query keeps what happened before the year's end and the row that was
-// current then.
+// current then. Beside the mentee, their year of birth (kept current when
+// their date of birth is corrected, and through erasure), so that counting
+// the minors needs no look-up per person.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -112,6 +114,9 @@ void SociStore::WritePairFacts(const std::string& instance, long long seq, const
                                                     &f->ground,         &f->extended_at,    &f->values["form"],
                                                     &f->values["kind"], &f->values["mentor"], &f->values["mentee"]};
     for (size_t i = 0; i < 9; ++i) Bind(&ins.text[i], &ins.ind[i], *columns[i]);
+    const auto born = f->values["mentee"] ? BirthYear(*f->values["mentee"]) : std::nullopt;
+    ins.born = born.value_or(0);
+    ins.born_ind = born ? soci::i_ok : soci::i_null;
     ins.Run();
     f->exists = true;
   }
@@ -124,6 +129,21 @@ void SociStore::WritePairFacts(const std::string& instance, long long seq, const
     Bind(&set.text[3], &set.ind[3], f->ground);
     set.Run();
   }
+}
+
+std::optional<long long> SociStore::BirthYear(const std::string& person) {
+  auto& q = q_.Get(q_.select_birth_year);
+  q.person = person;
+  q.ind = soci::i_null;
+  if (!q.Run() || q.ind != soci::i_ok) return std::nullopt;
+  return q.year;
+}
+
+void SociStore::RefreshMenteeBorn(const std::string& person) {
+  const auto born = BirthYear(person);
+  long long year = born.value_or(0);
+  soci::indicator ind = born ? soci::i_ok : soci::i_null;
+  *sql_ << "UPDATE pair_facts SET mentee_born = :y WHERE mentee = :p", soci::use(year, ind), soci::use(person);
 }
 
 void SociStore::RecordPairFacts(const std::string& instance, long long seq, const std::string& at,

@@ -143,6 +143,7 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     };
     set_data("name", u.name);
     set_data("birth", u.birth);
+    if (u.birth) RefreshMenteeBorn(u.id);
     set_data("email", u.email);
     for (const auto& r : u.add_roles) {
       *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n), soci::use(u.id),

@@ -142,7 +142,8 @@ const std::vector<std::vector<const char*>> kMigrations = {
         // history (pair_facts.cpp); filled from the history as this runs.
         "CREATE TABLE pair_facts (instance TEXT NOT NULL, since_seq BIGINT NOT NULL, since TEXT NOT NULL, until TEXT,"
         " formed_at TEXT, ended_at TEXT, end_state TEXT, ground TEXT, extended_at TEXT, form TEXT, kind TEXT,"
-        " mentor TEXT, mentee TEXT, PRIMARY KEY (instance, since_seq))",
+        " mentor TEXT, mentee TEXT, mentee_born BIGINT, PRIMARY KEY (instance, since_seq))",
+        "CREATE INDEX pair_facts_by_mentee ON pair_facts (mentee)",
     },
 };
 

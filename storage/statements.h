@@ -209,17 +209,30 @@ struct ClosePairFacts : Prepared {
 // The columns in SelectOpenPairFacts' order.
 struct InsertPairFacts : Prepared {
   std::string instance, since;
-  long long seq = 0;
+  long long seq = 0, born = 0;
+  soci::indicator born_ind = soci::i_null;
   std::array<std::string, 9> text;
   std::array<soci::indicator, 9> ind{};
   InsertPairFacts(soci::session& sql, bool) {
     Prepare((sql.prepare << "INSERT INTO pair_facts (instance, since_seq, since, formed_at, ended_at, end_state,"
-                            " ground, extended_at, form, kind, mentor, mentee)"
-                            " VALUES (:i, :q, :s, :a, :b, :c, :d, :e, :f, :g, :h, :k)",
+                            " ground, extended_at, form, kind, mentor, mentee, mentee_born)"
+                            " VALUES (:i, :q, :s, :a, :b, :c, :d, :e, :f, :g, :h, :k, :y)",
              soci::use(instance), soci::use(seq), soci::use(since), soci::use(text[0], ind[0]),
              soci::use(text[1], ind[1]), soci::use(text[2], ind[2]), soci::use(text[3], ind[3]),
              soci::use(text[4], ind[4]), soci::use(text[5], ind[5]), soci::use(text[6], ind[6]),
-             soci::use(text[7], ind[7]), soci::use(text[8], ind[8])));
+             soci::use(text[7], ind[7]), soci::use(text[8], ind[8]), soci::use(born, born_ind)));
+  }
+};
+
+// A person's year of birth: kept in people when erased, else from the date.
+struct SelectBirthYear : Prepared {
+  std::string person;
+  long long year = 0;
+  soci::indicator ind = soci::i_null;
+  SelectBirthYear(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER)) FROM people p"
+                            " LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :p",
+             soci::into(year, ind), soci::use(person)));
   }
 };
 

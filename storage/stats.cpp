@@ -124,22 +124,37 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     const std::string days = sqlite_ ? "julianday(ended_at) - julianday(formed_at)"
                                      : "EXTRACT(EPOCH FROM (CAST(ended_at AS timestamptz) -"
                                        " CAST(formed_at AS timestamptz))) / 86400.0";
-    // One row per group of pairs alike in what the figures tell apart (at
-    // most a few hundred), from each pair's row current at the cut; summed
-    // into the figures below.
+    // Every value the workflow declares is listed, zeros included, with its
+    // title (and a value it no longer declares, if a pair holds one).
+    Status st;
+    if (const int v = LatestVersion(kPairWorkflow); v > 0)
+      if (const Definition* def = DefinitionFor(kPairWorkflow, v, &st))
+        for (const auto& [field, group, counts] :
+             {std::tuple<const char*, const char*, std::map<std::string, long long>*>{"form", "by_form", &f.by_form},
+              {"kind", "by_kind", &f.by_kind},
+              {"termination", "terminated_by_reason", &f.terminated_by_reason}}) {
+          const int i = def->FieldIndex(field);
+          if (i < 0) continue;
+          const FieldDef& fd = def->fields[i];
+          for (size_t k = 0; k < fd.values.size(); ++k) {
+            const std::string& title = k < fd.value_titles.size() ? fd.value_titles[k] : "";
+            counts->emplace(fd.values[k], 0);
+            f.declared.push_back({group, fd.values[k], title.empty() ? fd.values[k] : title});
+          }
+        }
+    // One row for each kind of pair the figures tell apart (at work or not,
+    // form, kind, how it ended, extended: a few hundred at most), from each
+    // pair's row current at the cut, with the columns compared as stored;
+    // summed into the figures below.
     const std::string groups = std::string(kParams) +
-        ", F AS (SELECT f.form, f.kind, CASE WHEN f.formed_at < K.c THEN f.formed_at END AS formed_at,"
-        " CASE WHEN f.ended_at < K.c THEN f.ended_at END AS ended_at,"
-        " CASE WHEN f.ended_at < K.c THEN f.end_state END AS end_state,"
-        " CASE WHEN f.ended_at < K.c THEN f.ground END AS ground,"
-        " CASE WHEN f.extended_at >= K.s THEN 1 ELSE 0 END AS extended" + in_year +
-        " AND (f.until IS NULL OR f.until >= K.c))"
-        " SELECT CASE WHEN formed_at IS NOT NULL THEN 1 ELSE 0 END, form, kind, end_state, ground, extended,"
-        " CAST(COUNT(*) AS DOUBLE PRECISION),"
-        " CAST(SUM(CASE WHEN formed_at >= K.s THEN 1 ELSE 0 END) AS DOUBLE PRECISION),"
-        " CAST(SUM(CASE WHEN end_state = 'completed' AND formed_at IS NOT NULL THEN " + days + " END) AS DOUBLE PRECISION),"
-        " CAST(SUM(CASE WHEN end_state = 'completed' AND formed_at IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE PRECISION)"
-        " FROM F CROSS JOIN K GROUP BY 1, form, kind, end_state, ground, extended";
+        " SELECT CASE WHEN f.formed_at < K.c THEN 1 ELSE 0 END, f.form, f.kind,"
+        " CASE WHEN f.ended_at < K.c THEN f.end_state END, CASE WHEN f.ended_at < K.c THEN f.ground END,"
+        " CASE WHEN f.extended_at >= K.s THEN 1 ELSE 0 END, CAST(COUNT(*) AS DOUBLE PRECISION),"
+        " CAST(SUM(CASE WHEN f.formed_at >= K.s AND f.formed_at < K.c THEN 1 ELSE 0 END) AS DOUBLE PRECISION),"
+        " CAST(SUM(CASE WHEN f.ended_at < K.c AND f.end_state = 'completed' AND f.formed_at < K.c THEN " + days +
+        " END) AS DOUBLE PRECISION)," +
+        " CAST(SUM(CASE WHEN f.ended_at < K.c AND f.end_state = 'completed' AND f.formed_at < K.c THEN 1 ELSE 0 END)"
+        " AS DOUBLE PRECISION)" + in_year + " AND (f.until IS NULL OR f.until >= K.c) GROUP BY 1, 2, 3, 4, 5, 6";
     spdlog::debug("stats annual {}: {}", year, groups);
     auto number = [](const soci::row& r, std::size_t i) -> double {
       if (r.get_indicator(i) != soci::i_ok) return 0;
@@ -149,19 +164,19 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
         default: return static_cast<double>(RowInt(r, i));
       }
     };
-    double completed_days = 0, completed_formed = 0;
+    double completed_days = 0, completed_n = 0;
     {
       soci::rowset<soci::row> rs = (sql_->prepare << groups, soci::use(start, "start"), soci::use(cut, "cut"),
                                     soci::use(first_day, "first"), soci::use(last_day, "last"),
                                     soci::use(cut_day, "today"), soci::use(y, "year"));
       for (const auto& r : rs) {
         const bool at_work = RowInt(r, 0) == 1;
-        const std::string form = RowText(r, 1), kind = RowText(r, 2), end_state = RowText(r, 3);
+        const std::string end_state = RowText(r, 3);
         const long long n = std::llround(number(r, 6));
         if (at_work) {
           f.active += n;
-          if (r.get_indicator(1) == soci::i_ok) f.by_form[form] += n;
-          if (r.get_indicator(2) == soci::i_ok) f.by_kind[kind] += n;
+          if (r.get_indicator(1) == soci::i_ok) f.by_form[RowText(r, 1)] += n;
+          if (r.get_indicator(2) == soci::i_ok) f.by_kind[RowText(r, 2)] += n;
         }
         if (RowInt(r, 5) == 1) f.extended += n;
         f.formed += std::llround(number(r, 7));
@@ -171,10 +186,10 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
           f.terminated_by_reason[r.get_indicator(4) == soci::i_ok ? RowText(r, 4) : "unspecified"] += n;
         }
         completed_days += number(r, 8);
-        completed_formed += number(r, 9);
+        completed_n += number(r, 9);
       }
     }
-    if (completed_formed > 0) f.mean_days_completed = std::round(completed_days / completed_formed * 10) / 10;
+    if (completed_n > 0) f.mean_days_completed = std::round(completed_days / completed_n * 10) / 10;
     // The people: each value the pair's `mentor` and `mentee` held while the
     // pair was at work in the year (rows current at some moment of it);
     // mentees under 18 on 31 December (an erased person's year of birth is
@@ -185,10 +200,9 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     const std::string people = std::string(kParams) +
         " SELECT 'mentor', CAST(COUNT(DISTINCT f.mentor) AS DOUBLE PRECISION), CAST(0 AS DOUBLE PRECISION)" + in_year +
         held +
-        " UNION ALL SELECT 'mentee', CAST(COUNT(*) AS DOUBLE PRECISION), CAST(SUM(CASE WHEN K.y -"
-        " COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER)) < 18 THEN 1 ELSE 0 END) AS DOUBLE PRECISION)"
-        " FROM (SELECT DISTINCT f.mentee AS who" + in_year + held + " AND f.mentee IS NOT NULL) W"
-        " LEFT JOIN people p ON p.id = W.who LEFT JOIN person_data d ON d.id = W.who CROSS JOIN K";
+        " UNION ALL SELECT 'mentee', CAST(COUNT(*) AS DOUBLE PRECISION), CAST(SUM(CASE WHEN K.y - W.born < 18"
+        " THEN 1 ELSE 0 END) AS DOUBLE PRECISION) FROM (SELECT DISTINCT f.mentee AS who, f.mentee_born AS born" +
+        in_year + held + " AND f.mentee IS NOT NULL) W CROSS JOIN K";
     spdlog::debug("stats annual {}: {}", year, people);
     {
       soci::rowset<soci::row> rs = (sql_->prepare << people, soci::use(start, "start"), soci::use(cut, "cut"),
@@ -226,23 +240,6 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
       f.monitoring_due = due, f.monitoring_on_time = on_time, f.monitoring_late = late;
       f.monitoring_missed = due - on_time - late;
     }
-    // Every value the workflow declares is listed, zeros included, with its title.
-    Status st;
-    if (const int v = LatestVersion(kPairWorkflow); v > 0)
-      if (const Definition* def = DefinitionFor(kPairWorkflow, v, &st))
-        for (const auto& [field, group, map] :
-             {std::tuple<const char*, const char*, std::map<std::string, long long>*>{"form", "by_form", &f.by_form},
-              {"kind", "by_kind", &f.by_kind},
-              {"termination", "terminated_by_reason", &f.terminated_by_reason}}) {
-          const int i = def->FieldIndex(field);
-          if (i < 0) continue;
-          const FieldDef& fd = def->fields[i];
-          for (size_t k = 0; k < fd.values.size(); ++k) {
-            const std::string& title = k < fd.value_titles.size() ? fd.value_titles[k] : "";
-            map->emplace(fd.values[k], 0);
-            f.declared.push_back({group, fd.values[k], title.empty() ? fd.values[k] : title});
-          }
-        }
     *out = std::move(f);
     return Status::Ok();
   }

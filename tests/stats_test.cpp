@@ -260,6 +260,27 @@ TEST_P(PairFacts, RebuiltFromTheHistoryTheyEqualThoseKeptAlongside) {
   EXPECT_EQ(FactRows(db.url()), kept);
   EXPECT_EQ(figures(2026), y2026);
   EXPECT_EQ(figures(2027), y2027);
+
+  // A date of birth corrected later counts from then on, for every year:
+  // every mentee made a minor of 2026, the minors are all the mentees.
+  for (const char* adult : {"s1", "s3", "s5", "s7", "s8"}) {
+    auto r = testing::RunCli("--db '" + db.url() + "' --now 2029-01-10 person update " + adult +
+                             " --birth 2015-01-01 --as d1");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  const auto minors = nlohmann::json::parse(figures(2026));
+  EXPECT_EQ(minors["mentees_minors"], minors["mentees"]) << minors.dump();
+  EXPECT_GT(minors["mentees"].get<int>(), nlohmann::json::parse(y2026)["mentees_minors"].get<int>());
+
+  // A form the workflow no longer declares is still counted, under its value.
+  testing::ExecSql(db.url(), "UPDATE pair_facts SET form = 'retired_form' WHERE instance = (SELECT MIN(instance)"
+                             " FROM pair_facts WHERE formed_at < '2027-12-01' AND (ended_at IS NULL OR"
+                             " ended_at >= '2027-01-02'))");
+  const auto retired = nlohmann::json::parse(figures(2027));
+  EXPECT_EQ(retired["by_form"]["retired_form"], 1) << retired.dump();
+  long long by_form = 0;
+  for (const auto& [form, n] : retired["by_form"].items()) by_form += n.get<long long>();
+  EXPECT_EQ(by_form, retired["pairs"]["active"].get<long long>()) << retired.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PairFacts, ::testing::Values("sqlite", "postgresql"));

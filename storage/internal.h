@@ -2,8 +2,10 @@
 // into session.cpp (open, transactions, errors), schema.cpp (migrations,
 // init, settings), values.cpp (field values <-> JSON), instances.cpp
 // (start, send, show, list, history, migrate, batch), people.cpp (people and
-// consent), documents.cpp (signatures), timers.cpp (tick) and outbox.cpp
-// (reminders: scheduling, listing, agenda, delivery, ack). Nothing outside
+// consent), documents.cpp (signatures), timers.cpp (tick), outbox.cpp
+// (reminders: scheduling, listing, agenda, delivery, ack), pair_facts.cpp
+// (what the annual figures read about each pair, kept beside its history)
+// and stats.cpp (the annual figures). Nothing outside
 // storage/ includes this header.
 #pragma once
 

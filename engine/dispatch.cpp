@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/messages.h"
+#include "engine/suggest.h"
 #include "engine/text.h"
 
 namespace mentorflow {
@@ -619,17 +620,7 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
   int ev = def.EventId(event);
   const StateDef& here = def.states[snap.state];
   if (ev < 0) {
-    std::string hint;
-    size_t best = 3;
-    for (const auto& e : def.events) {
-      size_t common = 0;
-      // Cheap "did you mean": same first letters.
-      while (common < e.size() && common < event.size() && e[common] == event[common]) ++common;
-      if (common >= best) {
-        best = common;
-        hint = e;
-      }
-    }
+    const std::string hint = Closest(event, def.events);
     out.refusal = Refuse(Code::kBadInput, "unknown_event", msg::UnknownEvent(std::string(event), def.name, hint));
     return out;
   }

@@ -1,0 +1,229 @@
+// Conditions: the `when:` of a transition, `start_when:`, `count:` and
+// comparisons, with their depth bounded.
+#include "engine/loader/loader.h"
+
+namespace mentorflow::loading {
+
+std::optional<Condition> Loader::ParseCondition(const YAML::Node& n, const std::vector<FieldDef>& scope, int depth) {
+  if (!Spend(n)) return std::nullopt;
+  if (depth > kMaxConditionDepth) {
+    Error(M(n), msg::ConditionTooDeep(kMaxConditionDepth));
+    return std::nullopt;
+  }
+  if (!IsMap(n, "a condition")) return std::nullopt;
+  Condition c;
+  c.mark = M(n);
+  static const std::vector<std::string> kinds = {"field", "present", "all", "any", "not", "signed",
+                                                 "consent", "children", "count", "every"};
+  std::vector<std::string> found;
+  for (const auto& k : kinds)
+    if (n[k]) found.push_back(k);
+  if (found.size() != 1) {
+    std::vector<std::string> keys;
+    for (auto it = n.begin(); it != n.end(); ++it)
+      if (it->first.IsScalar()) keys.push_back(it->first.Scalar());
+    std::string hint = keys.empty() ? "" : Closest(keys.front(), kinds);
+    Error(M(n), found.empty() ? msg::ConditionKindMissing(hint) : msg::ConditionKindMany(found));
+    return std::nullopt;
+  }
+  const std::string& kind = found.front();
+  if (kind == "field") return ParseCompare(n, scope, c);
+  if (kind == "present") {
+    CheckKeys(n, {"present"}, "a condition");
+    c.kind = Condition::Kind::kPresent;
+    auto f = Scalar(n["present"], "present");
+    if (!f || !ResolveField(*f, M(n["present"]), scope, &c.field)) return std::nullopt;
+    return c;
+  }
+  if (kind == "all" || kind == "any") {
+    CheckKeys(n, {kind}, "a condition");
+    c.kind = kind == "all" ? Condition::Kind::kAll : Condition::Kind::kAny;
+    const YAML::Node l = n[kind];
+    if (!l.IsSequence() || l.size() == 0) {
+      Error(M(l), msg::Expected("a non-empty list of conditions", kind));
+      return std::nullopt;
+    }
+    bool ok = true;
+    for (const auto& e : l) {
+      auto sub = ParseCondition(e, scope, depth + 1);
+      if (!sub) ok = false;
+      else c.children.push_back(std::move(*sub));
+    }
+    if (!ok) return std::nullopt;
+    return c;
+  }
+  if (kind == "not") {
+    CheckKeys(n, {"not"}, "a condition");
+    c.kind = Condition::Kind::kNot;
+    auto sub = ParseCondition(n["not"], scope, depth + 1);
+    if (!sub) return std::nullopt;
+    c.children.push_back(std::move(*sub));
+    return c;
+  }
+  if (kind == "signed") {
+    CheckKeys(n, {"signed"}, "a condition");
+    c.kind = Condition::Kind::kSigned;
+    auto d = Scalar(n["signed"], "signed");
+    if (!d) return std::nullopt;
+    c.document = ResolveDocument(*d, M(n["signed"]));
+    if (c.document < 0) return std::nullopt;
+    return c;
+  }
+  if (kind == "consent") {
+    CheckKeys(n, {"consent"}, "a condition");
+    c.kind = Condition::Kind::kConsent;
+    bool ok = true;
+    for (auto& [f, m] : Names(n["consent"], "consent")) {
+      int fi = -1;
+      const FieldDef* fd = ResolveField(f, m, def_.fields, &fi);
+      if (!fd) {
+        ok = false;
+      } else if (fd->type != FieldType::kPerson) {
+        Error(m, msg::ConsentNeedsPerson(f, FieldTypeName(fd->type)));
+        ok = false;
+      } else {
+        c.person_fields.push_back(fi);
+      }
+    }
+    if (!ok || c.person_fields.empty()) return std::nullopt;
+    return c;
+  }
+  if (kind == "children") {
+    CheckKeys(n, {"children", "all_in", "min"}, "a condition");
+    c.kind = Condition::Kind::kChildren;
+    auto w = Name(n["children"], "children");
+    if (!w) return std::nullopt;
+    c.workflow = *w;
+    if (!n["all_in"]) {
+      Error(M(n), msg::MissingKey("all_in", "a children condition"));
+      return std::nullopt;
+    }
+    for (auto& [s, m] : Names(n["all_in"], "all_in")) {
+      c.states.push_back(s);
+      cross_refs_.push_back({c.workflow, s, m, ""});
+    }
+    cross_refs_.push_back({c.workflow, "", M(n["children"]), ""});
+    if (n["min"]) c.number = Int(n["min"], "min").value_or(0);
+    return c;
+  }
+  if (kind == "count") {
+    c.kind = Condition::Kind::kCount;
+    const YAML::Node q = n["count"];
+    if (!IsMap(q, "count")) return std::nullopt;
+    CheckKeys(q, {"workflow", "where", "state_in"}, "a count");
+    static const std::vector<std::string> ops = {"eq", "lt", "le", "gt", "ge"};
+    std::vector<std::string> allowed = ops;
+    allowed.push_back("count");
+    CheckKeys(n, allowed, "a condition");
+    auto w = Name(q["workflow"], "workflow");
+    if (!w) return std::nullopt;
+    c.workflow = *w;
+    cross_refs_.push_back({c.workflow, "", M(q["workflow"]), ""});
+    if (q["state_in"])
+      for (auto& [s, m] : Names(q["state_in"], "state_in")) {
+        c.states.push_back(s);
+        cross_refs_.push_back({c.workflow, s, m, ""});
+      }
+    if (q["where"] && IsMap(q["where"], "where")) {
+      for (auto it = q["where"].begin(); it != q["where"].end(); ++it) {
+        auto k = Scalar(it->first, "where");
+        auto v = Scalar(it->second, "where");
+        if (!k || !v) return std::nullopt;
+        c.where.push_back({*k, *v});
+        cross_refs_.push_back({c.workflow, "", M(it->first), *k + "=" + *v});
+      }
+    }
+    int nops = 0;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (!n[ops[i]]) continue;
+      ++nops;
+      c.op = i == 0 ? CompareOp::kEq : static_cast<CompareOp>(i + 1);
+      c.number = Int(n[ops[i]], ops[i]).value_or(0);
+    }
+    if (nops != 1) {
+      Error(M(n), msg::CountNeedsOneBound());
+      return std::nullopt;
+    }
+    return c;
+  }
+  // every
+  CheckKeys(n, {"every", "match"}, "a condition");
+  c.kind = Condition::Kind::kEvery;
+  auto l = Scalar(n["every"], "every");
+  if (!l) return std::nullopt;
+  const FieldDef* lf = ResolveField(*l, M(n["every"]), scope, &c.field);
+  if (!lf) return std::nullopt;
+  if (lf->type != FieldType::kList) {
+    Error(M(n["every"]), msg::NotAList(*l, FieldTypeName(lf->type)));
+    return std::nullopt;
+  }
+  if (!n["match"]) {
+    Error(M(n), msg::MissingKey("match", "an every condition"));
+    return std::nullopt;
+  }
+  auto sub = ParseCondition(n["match"], lf->item_fields, depth + 1);
+  if (!sub) return std::nullopt;
+  c.children.push_back(std::move(*sub));
+  return c;
+}
+
+std::optional<Condition> Loader::ParseCompare(const YAML::Node& n, const std::vector<FieldDef>& scope, Condition& c) {
+  c.kind = Condition::Kind::kCompare;
+  std::vector<std::string> allowed = kCompareOps;
+  allowed.push_back("field");
+  CheckKeys(n, allowed, "a condition");
+  auto name = Scalar(n["field"], "field");
+  if (!name) return std::nullopt;
+  const FieldDef* f = ResolveField(*name, M(n["field"]), scope, &c.field);
+  if (!f) return std::nullopt;
+  int nops = 0;
+  std::string op;
+  for (size_t i = 0; i < kCompareOps.size(); ++i)
+    if (n[kCompareOps[i]]) {
+      ++nops;
+      op = kCompareOps[i];
+      c.op = static_cast<CompareOp>(i);
+    }
+  if (nops != 1) {
+    Error(M(n), msg::CompareNeedsOneOp());
+    return std::nullopt;
+  }
+  if (f->type == FieldType::kList) {
+    Error(M(n["field"]), msg::CompareList(*name));
+    return std::nullopt;
+  }
+  bool ordered = f->type == FieldType::kInt || f->type == FieldType::kDate;
+  if (!ordered && c.op != CompareOp::kEq && c.op != CompareOp::kNe && c.op != CompareOp::kIn) {
+    Error(M(n[op]), msg::CannotOrder(*name, FieldTypeName(f->type), op));
+    return std::nullopt;
+  }
+  auto parse = [&](const YAML::Node& v) -> std::optional<Value> {
+    auto text = Scalar(v, op);
+    if (!text) return std::nullopt;
+    std::string err;
+    auto val = ParseValue(*f, *text, &err);
+    if (!val) Error(M(v), msg::ConditionType(*name, FieldTypeName(f->type), err));
+    return val;
+  };
+  if (c.op == CompareOp::kIn) {
+    const YAML::Node l = n["in"];
+    if (!l.IsSequence() || l.size() == 0) {
+      Error(M(l), msg::Expected("a non-empty list of values", "in"));
+      return std::nullopt;
+    }
+    bool ok = true;
+    for (const auto& e : l) {
+      auto v = parse(e);
+      if (!v) ok = false;
+      else c.constants.push_back(*v);
+    }
+    if (!ok) return std::nullopt;
+  } else {
+    auto v = parse(n[op]);
+    if (!v) return std::nullopt;
+    c.constant = *v;
+  }
+  return c;
+}
+
+}  // namespace mentorflow::loading

@@ -1,0 +1,243 @@
+// Transitions: event, from, to, by, input, and what they set, append or
+// update.
+#include "engine/loader/loader.h"
+
+namespace mentorflow::loading {
+
+void Loader::PreParseInputs(const YAML::Node& n) {
+  if (!n.IsSequence()) return;
+  for (const auto& t : n) {
+    if (!t.IsMap() || !t["input"] || !t["input"].IsMap()) continue;
+    const YAML::Node in = t["input"];
+    for (auto it = in.begin(); it != in.end(); ++it) {
+      if (!it->first.IsScalar() || !IsIdentifier(it->first.Scalar())) continue;
+      const std::string& name = it->first.Scalar();
+      if (def_.FieldIndex(name) >= 0) continue;
+      if (!it->second.IsMap() || !it->second["type"]) continue;  // reported later
+      declared_by_input_.insert(it->second.Mark().pos);
+      if (auto f = ParseField(name, it->first, it->second, false, true)) def_.fields.push_back(std::move(*f));
+    }
+  }
+}
+
+void Loader::ParseTransitions(const YAML::Node& n) {
+  if (!n.IsSequence()) {
+    Error(M(n), msg::Expected("a list of transitions", "transitions"));
+    return;
+  }
+  for (const auto& t : n) {
+    if (!Spend(t) || !IsMap(t, "a transition")) continue;
+    ParseTransition(t);
+  }
+}
+
+void Loader::ParseTransition(const YAML::Node& t) {
+  CheckKeys(t, kTransitionKeys, "a transition");
+  TransitionDef tr;
+  tr.mark = M(t);
+  bool ok = true;
+  if (!t["on"]) {
+    Error(M(t), msg::MissingKey("on", "a transition"));
+    ok = false;
+  } else if (auto e = Name(t["on"], "event")) {
+    tr.event = *e;
+  } else {
+    ok = false;
+  }
+  if (!t["from"]) {
+    Error(M(t), msg::MissingKey("from", "a transition"));
+    ok = false;
+  } else {
+    for (auto& [s, m] : Names(t["from"], "from")) {
+      int si = ResolveState(s, m);
+      if (si < 0) ok = false;
+      else tr.from.push_back(si);
+    }
+  }
+  if (t["to"]) {
+    if (auto s = Scalar(t["to"], "to")) {
+      tr.to = ResolveState(*s, M(t["to"]));
+      if (tr.to < 0) ok = false;
+    }
+  }
+  if (!t["by"]) {
+    Error(M(t), msg::MissingKey("by", "a transition"));
+    ok = false;
+  } else {
+    for (auto& [r, m] : Names(t["by"], "by")) {
+      if (CheckRole(r, m, true)) tr.by.push_back(r);
+      else ok = false;
+    }
+  }
+  if (t["title"]) tr.title = Scalar(t["title"], "title").value_or("");
+  if (t["when"]) {
+    auto c = ParseCondition(t["when"], def_.fields, 0);
+    if (!c) ok = false;
+    else tr.when = std::move(*c);
+  }
+  if (t["append"] && t["update"]) {
+    Error(M(t), msg::AppendAndUpdate());
+    ok = false;
+  }
+  for (const char* key : {"append", "update"}) {
+    if (!t[key]) continue;
+    if (t["input"]) {
+      Error(KeyMark(t, "input"), msg::InputWithListOp(key));
+      ok = false;
+    }
+    auto name = Scalar(t[key], key);
+    if (!name) continue;
+    int fi = -1;
+    const FieldDef* f = ResolveField(*name, M(t[key]), def_.fields, &fi);
+    if (!f) {
+      ok = false;
+    } else if (f->type != FieldType::kList) {
+      Error(M(t[key]), msg::NotAList(*name, FieldTypeName(f->type)));
+      ok = false;
+    } else {
+      (std::string_view(key) == "append" ? tr.append_list : tr.update_list) = fi;
+    }
+  }
+  if (t["item"]) {
+    // item: {F: VALUE}: what an appended or updated record gets, whatever
+    // the input says (a mentee's proposal is always 'proposed').
+    const int li = tr.append_list >= 0 ? tr.append_list : tr.update_list;
+    if (li < 0) {
+      Error(KeyMark(t, "item"), msg::ItemWithoutListOp());
+      ok = false;
+    } else if (IsMap(t["item"], "item")) {
+      const FieldDef& lf = def_.fields[li];
+      for (auto it = t["item"].begin(); it != t["item"].end(); ++it) {
+        auto name = Scalar(it->first, "item");
+        auto text = Scalar(it->second, "item");
+        if (!name || !text) {
+          ok = false;
+          continue;
+        }
+        int k = -1;
+        const FieldDef* f = ResolveField(*name, M(it->first), lf.item_fields, &k);
+        if (!f) {
+          ok = false;
+          continue;
+        }
+        std::string err;
+        auto v = ParseValue(*f, *text, &err);
+        if (!v) {
+          Error(M(it->second), msg::BadInputValue(*name, err));
+          ok = false;
+          continue;
+        }
+        tr.item_set.push_back({k, *v});
+      }
+    }
+  }
+  if (t["input"]) ok = ParseInput(t["input"], tr) && ok;
+  if (t["set"]) ok = ParseSet(t["set"], tr) && ok;
+  if (ok) def_.transitions.push_back(std::move(tr));
+}
+
+bool Loader::ParseInput(const YAML::Node& n, TransitionDef& tr) {
+  if (!IsMap(n, "input")) return false;
+  bool ok = true;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    auto name = Name(it->first, "input");
+    if (!name) {
+      ok = false;
+      continue;
+    }
+    const YAML::Node b = it->second;
+    InputDef in;
+    in.field = def_.FieldIndex(*name);
+    if (in.field < 0) {
+      Error(M(it->first), msg::InputNeedsType(*name));
+      ok = false;
+      continue;
+    }
+    const FieldDef& f = def_.fields[in.field];
+    if (f.type == FieldType::kList) {
+      Error(M(it->first), msg::ListInput(*name));
+      ok = false;
+      continue;
+    }
+    if (b && !b.IsNull()) {
+      if (!IsMap(b, "an input")) {
+        ok = false;
+        continue;
+      }
+      if (!declared_by_input_.count(b.Mark().pos)) CheckKeys(b, kFieldKeys, "an input");
+      if (b["type"]) {
+        auto ty = Scalar(b["type"], "type");
+        if (ty && *ty != FieldTypeName(f.type)) {
+          Error(M(b["type"]), msg::InputTypeMismatch(*name, *ty, FieldTypeName(f.type)));
+          ok = false;
+        }
+      }
+      if (b["required"]) in.required = Bool(b["required"], "required").value_or(false);
+    }
+    tr.input.push_back(in);
+  }
+  return ok;
+}
+
+bool Loader::ParseSet(const YAML::Node& n, TransitionDef& tr) {
+  if (!IsMap(n, "set")) return false;
+  bool ok = true;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    auto name = Scalar(it->first, "set");
+    if (!name) continue;
+    Assignment a;
+    const FieldDef* f = ResolveField(*name, M(it->first), def_.fields, &a.field);
+    if (!f) {
+      ok = false;
+      continue;
+    }
+    if (f->type == FieldType::kList) {
+      Error(M(it->first), msg::ListInput(*name));
+      ok = false;
+      continue;
+    }
+    const YAML::Node v = it->second;
+    if (v.IsMap() && v["today_plus_months"]) {
+      CheckKeys(v, {"today_plus_months"}, "a computed date");
+      auto src = Scalar(v["today_plus_months"], "today_plus_months");
+      if (!src) {
+        ok = false;
+        continue;
+      }
+      const FieldDef* sf = ResolveField(*src, M(v["today_plus_months"]), def_.fields, &a.today_plus_months);
+      if (!sf) {
+        ok = false;
+      } else if (sf->type != FieldType::kInt || f->type != FieldType::kDate) {
+        Error(M(v["today_plus_months"]), msg::TodayPlusMonths(*src, *name));
+        ok = false;
+      }
+    } else if (v.IsMap()) {
+      CheckKeys(v, {"field"}, "a copied value");
+      auto src = Scalar(v["field"], "field");
+      if (!src) {
+        ok = false;
+        continue;
+      }
+      const FieldDef* sf = ResolveField(*src, M(v["field"]), def_.fields, &a.from_field);
+      if (!sf) {
+        ok = false;
+      } else if (sf->type != f->type || (f->type == FieldType::kEnum && sf->values != f->values)) {
+        Error(M(v["field"]), msg::CopyTypeMismatch(*src, *name));
+        ok = false;
+      }
+    } else if (auto text = Scalar(v, "set")) {
+      std::string err;
+      auto val = ParseValue(*f, *text, &err);
+      if (!val) {
+        Error(M(v), msg::BadValue("'" + *name + "'", err));
+        ok = false;
+      } else {
+        a.constant = *val;
+      }
+    }
+    tr.set.push_back(std::move(a));
+  }
+  return ok;
+}
+
+}  // namespace mentorflow::loading

@@ -169,6 +169,13 @@ TEST_F(PairTest, Refusal_EventNotAllowedInThisState) {
 TEST_F(PairTest, Refusal_UnknownEventSuggestsTheNearest) {
   auto r = Send("submt", "c1");
   EXPECT_EQ(r.code(), Code::kBadInput);
+  EXPECT_NE(r.message().find("did you mean 'submit'"), std::string::npos) << r.message();
+  // Letters swapped early on (no common prefix to go by): still found.
+  auto swapped = Send("sbumit", "c1");
+  EXPECT_NE(swapped.message().find("did you mean 'submit'"), std::string::npos) << swapped.message();
+  // Nothing near: no suggestion.
+  auto far = Send("xyzzy", "c1");
+  EXPECT_EQ(far.message().find("did you mean"), std::string::npos) << far.message();
   ExpectRefusedUnchanged("submt", "c1", {}, Code::kBadInput, "unknown_event");
 }
 

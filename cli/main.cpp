@@ -870,7 +870,7 @@ int main(int argc, char** argv) {
         }
         auto text = [](const json& v) { return v.is_null() ? std::string("-") : v.is_string() ? v.get<std::string>() : v.dump(); };
         std::cout << "monitoring " << summary["period"].get<std::string>() << " (due " << text(summary["due"])
-                  << "): submitted " << text(summary["submitted"]) << (summary["on_time"].get<bool>() ? ", on time" : ", late")
+                  << "): submitted " << text(summary["submitted_on"]) << (summary["on_time"].get<bool>() ? ", on time" : ", late")
                   << "\n";
         for (const auto& [k, v] : summary["results"].items()) {
           std::cout << "  " << k << ": " << E(text(v));

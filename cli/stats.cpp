@@ -20,7 +20,7 @@ using nlohmann::json;
 const char* const kResults[] = {"respondents", "quality_score", "pairs_total", "pairs_met_plan", "remarks"};
 
 struct Cycle {
-  std::string instance, period, due, submitted;
+  std::string instance, period, due, submitted, submitted_on;
   bool on_time = true;
   json results = json::object();
 };
@@ -30,9 +30,17 @@ std::string PeriodOf(const std::string& due) {  // 2027-05-20 -> 2027-H1
   return due.substr(0, 4) + (month <= 6 ? "-H1" : "-H2");
 }
 
+// The calendar date in `zone` of a stored instant ("2027-05-25T06:00:00Z").
+std::string LocalDay(const std::string& instant, const std::string& zone) {
+  const auto t = ParseInstant(instant);
+  return t ? FormatDate(LocalDate(*t, zone)) : instant.substr(0, 10);
+}
+
 // Every report submitted, from each monitoring instance's history: its
 // fields replayed entry by entry, taken at each `submit`.
 Status Cycles(Store& store, std::vector<Cycle>* out) {
+  std::string zone;
+  if (Status st = store.GetSetting("zone", &zone); !st.ok()) return st;
   std::vector<InstanceRecord> instances;
   if (Status st = store.List("monitoring", "", &instances); !st.ok()) return st;
   for (const auto& inst : instances) {
@@ -50,6 +58,7 @@ Status Cycles(Store& store, std::vector<Cycle>* out) {
       cycle.due = fields["reported_period"].get<std::string>();
       cycle.period = PeriodOf(cycle.due);
       cycle.submitted = h.at;
+      cycle.submitted_on = LocalDay(h.at, zone);
       cycle.on_time = h.from != "overdue" && h.from != "escalated";
       for (const char* k : kResults) cycle.results[k] = fields.value(k, json());
       out->push_back(std::move(cycle));
@@ -60,8 +69,9 @@ Status Cycles(Store& store, std::vector<Cycle>* out) {
 }
 
 json AsJson(const Cycle& c) {
-  return {{"period", c.period}, {"due", c.due},        {"submitted", c.submitted},
-          {"on_time", c.on_time}, {"instance", c.instance}, {"results", c.results}};
+  return {{"period", c.period},   {"due", c.due},           {"submitted", c.submitted},
+          {"submitted_on", c.submitted_on}, {"on_time", c.on_time}, {"instance", c.instance},
+          {"results", c.results}};
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <ctime>
 #include <stdexcept>
 
 namespace mentorflow {
@@ -182,6 +183,13 @@ bool IsKnownZone(const std::string& zone) {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+std::optional<Instant> ParseInstant(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return Instant{std::chrono::seconds{timegm(&tm)}};
 }
 
 std::string FormatInstant(Instant t) { return date::format("%FT%TZ", t); }

@@ -89,5 +89,7 @@ Date LocalDate(Instant t, const std::string& zone);
 bool IsKnownZone(const std::string& zone);
 
 std::string FormatInstant(Instant t);  // ISO 8601 UTC, "2026-09-01T10:30:00Z"
+// The inverse of FormatInstant, for instants as stored; nullopt if malformed.
+std::optional<Instant> ParseInstant(const std::string& text);
 
 }  // namespace mentorflow

@@ -62,12 +62,6 @@ bool ClaimIsStale(const std::string& claimed_by, const std::string& claimed_at, 
   return false;
 }
 
-Instant ParseInstant(const std::string& s) {
-  std::tm tm{};
-  if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return Instant{};
-  return Instant{std::chrono::seconds{timegm(&tm)}};
-}
-
 }  // namespace
 
 Status SociStore::ScheduleReminders(const Definition& def, const std::string& id, const std::vector<Value>& fields,
@@ -278,7 +272,7 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
       if (!c.claimed_by.empty() && !ClaimIsStale(c.claimed_by, c.claimed_at, now, timeout)) continue;
       ReminderStatus from = *ParseReminderStatus(c.status), to = from;
       if (from == ReminderStatus::kFailed) {
-        if (!c.next_attempt.empty() && now.instant < ParseInstant(c.next_attempt)) continue;  // still backing off
+        if (!c.next_attempt.empty() && now.instant < ParseInstant(c.next_attempt).value_or(Instant{})) continue;  // still backing off
         LifecycleStep step = Advance(from, ReminderEvent::kRetry);
         if (!step.status.ok()) continue;
         to = step.to;

@@ -39,6 +39,8 @@ TEST_P(StatsMonitoring, ACycleHasItsResultsTimelinessAndTheChangeSinceTheOneBefo
   EXPECT_EQ(h1["period"], "2027-H1");
   EXPECT_EQ(h1["due"], "2027-05-20");
   EXPECT_FALSE(h1["on_time"].get<bool>());
+  EXPECT_EQ(h1["submitted_on"], "2027-05-25");
+  EXPECT_EQ(h1["submitted"], "2027-05-24T20:00:00Z");
   EXPECT_EQ(h1["results"]["respondents"], 18);
   EXPECT_EQ(h1["results"]["quality_score"], 4);
   EXPECT_EQ(h1["results"]["pairs_met_plan"], 5);
@@ -69,7 +71,10 @@ TEST_P(StatsMonitoring, ACycleHasItsResultsTimelinessAndTheChangeSinceTheOneBefo
   // The text form says the same in lines.
   auto text = Db("stats monitoring --period 2027-H1", "2027-12-29");
   EXPECT_EQ(text.code, 0);
-  EXPECT_NE(text.out.find("monitoring 2027-H1 (due 2027-05-20): submitted"), std::string::npos) << text.out;
+  // The day it came in, in the institution's zone (Saratov, UTC+4: the
+  // instant stored is the evening before in UTC).
+  EXPECT_NE(text.out.find("monitoring 2027-H1 (due 2027-05-20): submitted 2027-05-25, late"), std::string::npos)
+      << text.out;
   EXPECT_NE(text.out.find("late"), std::string::npos);
   EXPECT_NE(text.out.find("respondents: 18  (+2 since 2026-H2)"), std::string::npos) << text.out;
 

@@ -17,30 +17,16 @@
 #include "app/delivery.h"
 #include <spdlog/spdlog.h>
 
+#include "bench/support.h"
 #include "storage/store.h"
 
 namespace mf = mentorflow;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-mf::Store::InitOptions DirectorD1() {
-  mf::Store::InitOptions o;
-  o.director = {"d1", "Директор", {"director"}, "", "", ""};
-  return o;
-}
-
-mf::Now At(const char* day) { return mf::Now::At(*mf::ParseLocalTime(day, "Europe/Moscow"), "Europe/Moscow"); }
-
-void Check(const mf::Status& st, const char* what) {
-  if (!st.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, st.message().c_str());
-    std::exit(1);
-  }
-}
-
-}  // namespace
+using mf::bench::At;
+using mf::bench::Check;
+using mf::bench::DirectorD1;
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);

@@ -22,6 +22,7 @@
 
 #include "app/documents.h"
 #include "engine/render.h"
+#include "bench/support.h"
 #include "storage/store.h"
 
 namespace mf = mentorflow;
@@ -30,16 +31,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+using mf::bench::Check;
+
 double Seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
 
 const mf::Now kNow = mf::Now::At(*mf::ParseLocalTime("2026-09-01", ""), "");
 const std::string kTemplates = MENTORFLOW_SOURCE_DIR "/templates";
-
-void Check(const mf::Status& st, const char* what) {
-  if (st.ok()) return;
-  std::fprintf(stderr, "%s: %s\n", what, st.message().c_str());
-  std::exit(1);
-}
 
 std::unique_ptr<mf::Store> NewStore(const std::string& path) {
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(path + ext);

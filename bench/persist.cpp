@@ -26,6 +26,7 @@
 #include <fstream>
 #include <functional>
 
+#include "bench/support.h"
 #include "storage/store.h"
 
 namespace mf = mentorflow;
@@ -33,11 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-mf::Store::InitOptions DirectorD1() {
-  mf::Store::InitOptions o;
-  o.director = {"d1", "Директор", {"director"}, "", "", ""};
-  return o;
-}
+using mf::bench::DirectorD1;
 
 double Seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
 

@@ -31,6 +31,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench/support.h"
 #include "storage/store.h"
 
 namespace mf = mentorflow;
@@ -38,12 +39,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-void Check(const mf::Status& st, const char* what) {
-  if (!st.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, st.message().c_str());
-    std::exit(1);
-  }
-}
+using mf::bench::Check;
 
 const char* const kForms[] = {"virtual", "short_term", "reverse", "situational", "speed"};
 const char* const kKinds[] = {"director_curator", "curator_educator", "educator_counsellor",
@@ -265,34 +261,6 @@ double Upgrade(soci::session& s, const std::string& url) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::string Fresh(const std::string& backend) {
-  const std::string name = "mf_bench_stats_" + std::to_string(getpid());
-  if (backend == "sqlite") {
-    std::string path = std::filesystem::temp_directory_path().string() + "/" + name + ".db";
-    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
-    return "sqlite:" + path;
-  }
-  std::string admin = std::getenv("MENTORFLOW_TEST_PG");
-  soci::session s(soci::postgresql, mf::PostgresConnectionString(admin));
-  s << "DROP DATABASE IF EXISTS " + name;
-  s << "CREATE DATABASE " + name;
-  return admin.substr(0, admin.rfind('/') + 1) + name;
-}
-
-void Drop(const std::string& url) {
-  if (std::getenv("MF_BENCH_KEEP")) {  // for a look at the query plans
-    std::printf("  kept %s\n", url.c_str());
-    return;
-  }
-  if (url.rfind("sqlite:", 0) == 0) {
-    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(url.substr(7) + ext);
-    return;
-  }
-  std::string admin = std::getenv("MENTORFLOW_TEST_PG");
-  soci::session s(soci::postgresql, mf::PostgresConnectionString(admin));
-  s << "DROP DATABASE IF EXISTS " + url.substr(url.rfind('/') + 1) + " WITH (FORCE)";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -305,7 +273,7 @@ int main(int argc, char** argv) {
   std::printf("bench/stats: stats annual --year 2026 over %lld and %lld pairs (%lld and %lld people)\n", small, pairs,
               2 * small, 2 * pairs);
   for (const auto& b : backends) {
-    const std::string url = Fresh(b);
+    const std::string url = mf::bench::FreshDatabase(b, "mf_bench_stats");
     {
       auto catalog = mf::Catalog::Load({MENTORFLOW_SOURCE_DIR "/workflows"}, mf::LoadOptions{MENTORFLOW_SOURCE_DIR "/templates"});
       mf::Status st;
@@ -349,7 +317,7 @@ int main(int argc, char** argv) {
                 b == "sqlite" && at[1].seconds >= 2.0 ? "  (full size above 2 s)" : "");
     std::printf("  %-10s figures: %s\n", b.c_str(), nlohmann::json::parse(at[1].out).dump().c_str());
     s.close();
-    Drop(url);
+    mf::bench::DropDatabase(url);
   }
   return 0;
 }

@@ -20,6 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench/support.h"
 #include "storage/store.h"
 
 namespace mf = mentorflow;
@@ -27,20 +28,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-mf::Store::InitOptions DirectorD1() {
-  mf::Store::InitOptions o;
-  o.director = {"d1", "Директор", {"director"}, "", "", ""};
-  return o;
-}
-
-mf::Now At(const char* day) { return mf::Now::At(*mf::ParseLocalTime(day, "Europe/Moscow"), "Europe/Moscow"); }
-
-void Check(const mf::Status& st, const char* what) {
-  if (!st.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, st.message().c_str());
-    std::exit(1);
-  }
-}
+using mf::bench::At;
+using mf::bench::Check;
+using mf::bench::DirectorD1;
 
 void StartMany(mf::Store& store, int n, const char* day) {
   const int chunk = 2000;
@@ -84,30 +74,6 @@ std::map<int, double> Run(const std::string& url, int stored) {
   return out;
 }
 
-std::string Fresh(const std::string& backend, int stored) {
-  const std::string name = "mf_bench_tick_" + std::to_string(stored) + "_" + std::to_string(getpid());
-  if (backend == "sqlite") {
-    std::string path = std::filesystem::temp_directory_path().string() + "/" + name + ".db";
-    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
-    return "sqlite:" + path;
-  }
-  std::string admin = std::getenv("MENTORFLOW_TEST_PG");
-  soci::session s(soci::postgresql, mf::PostgresConnectionString(admin));
-  s << "DROP DATABASE IF EXISTS " + name;
-  s << "CREATE DATABASE " + name;
-  return admin.substr(0, admin.rfind('/') + 1) + name;
-}
-
-void Drop(const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0) {
-    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(url.substr(7) + ext);
-    return;
-  }
-  std::string admin = std::getenv("MENTORFLOW_TEST_PG");
-  soci::session s(soci::postgresql, mf::PostgresConnectionString(admin));
-  s << "DROP DATABASE IF EXISTS " + url.substr(url.rfind('/') + 1) + " WITH (FORCE)";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,9 +87,9 @@ int main(int argc, char** argv) {
   for (const auto& b : backends) {
     std::map<int, std::map<int, double>> by_stored;
     for (int s : {small_stored, stored}) {
-      std::string url = Fresh(b, s);
+      std::string url = mf::bench::FreshDatabase(b, "mf_bench_tick_" + std::to_string(s));
       by_stored[s] = Run(url, s);
-      Drop(url);
+      mf::bench::DropDatabase(url);
     }
     for (int d : {10, 1000, 10000}) {
       double small = by_stored[small_stored][d], large = by_stored[stored][d];

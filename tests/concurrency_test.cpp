@@ -3,6 +3,7 @@
 // imports, eight inits of a new database. On both backends: no command fails
 // with exit 5, none is lost, ids are unique.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -179,6 +180,46 @@ TEST_P(Concurrency, EightInitsOfANewDatabaseAllSucceed) {
   EXPECT_EQ(json::parse(settings.out)["zone"], "Europe/Saratov");
   auto workflows = RunCli("--db '" + fresh.url() + "' --now 2026-09-01 start information_support --as d1");
   EXPECT_EQ(workflows.code, 0) << workflows.err;
+}
+
+// A quota (a count in start_when): four processes register at once for the
+// last place, five times over (a withdrawal frees the place each time):
+// each time exactly one wins, the others are refused by the condition, and
+// the quota is never exceeded.
+TEST_P(Concurrency, FourRegisteringForTheLastQuotaPlaceExactlyOneWins) {
+  const fs::path dir = fs::temp_directory_path() / ("mf_quota_" + std::to_string(getpid()));
+  struct Remove {
+    fs::path p;
+    ~Remove() { fs::remove_all(p); }
+  } remove{dir};
+  fs::create_directories(dir);
+  for (const auto& f : fs::directory_iterator(SourcePath("workflows"))) fs::copy_file(f.path(), dir / f.path().filename());
+  fs::copy_file(SourcePath("tests/fixtures/valid/quota.yaml"), dir / "quota.yaml");
+  const std::string w = "--workflows " + dir.string() + " ";
+  ASSERT_EQ(Db(w + "init", "2026-09-01").code, 0);
+  for (int i = 0; i < 2; ++i) {
+    auto r = Db(w + "start quota_registration --as c1", "2026-09-01");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  for (int round = 0; round < 5; ++round) {
+    auto runs = AtOnce(4, [&](int) { return std::vector<CliRun>{Db(w + "start quota_registration --as c1", "2026-09-01")}; });
+    int won = 0;
+    for (const auto& process : runs) {
+      const CliRun& r = process[0];
+      if (r.code == 0) {
+        ++won;
+        continue;
+      }
+      EXPECT_EQ(r.code, 3) << r.err;
+      EXPECT_NE(r.err.find("condition"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(won, 1) << "round " << round;
+    EXPECT_EQ(Json(w + "list --workflow quota_registration --state registered", "2026-09-01").size(), 3u) << "round " << round;
+    // A withdrawal frees one place for the next round.
+    auto registered = Json(w + "list --workflow quota_registration --state registered", "2026-09-01");
+    const std::string id = registered[0]["id"].get<std::string>();
+    ASSERT_EQ(Db(w + "send " + id + " withdraw --as c1", "2026-09-01").code, 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Concurrency, ::testing::Values("sqlite", "postgresql"));

@@ -150,12 +150,13 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
   hist.from = h.from;
   hist.from_ind = h.from.empty() ? soci::i_null : soci::i_ok;
   hist.to = h.to;
-  hist.changes = ChangesJson(def, h.changes).dump();
+  const json changes = ChangesJson(def, h.changes);
+  hist.changes = changes.dump();
   hist.workflow_version = def.version;
   hist.note = h.note;
   hist.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
   hist.Run();
-  if (def.name == kPairWorkflow) RecordPairFacts(id, seq, hist.at, h.event, h.from, h.to, hist.changes);
+  if (def.name == kPairWorkflow) RecordPairFacts(id, seq, hist.at, h.event, h.from, h.to, changes);
   for (const auto& key : d.cancel_timers) {
     bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
     if (!rearmed) {  // a re-armed timer is overwritten below

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -43,7 +44,8 @@ struct StoredStateError : std::runtime_error {
 std::string FieldDisplay(const FieldDef& f, const Value& v, const std::function<std::string(const std::string&)>& name);
 
 json ChangesJson(const Definition& def, const std::vector<FieldChange>& changes);
-std::string Fnv1a(const std::string& s);
+std::uint64_t Fnv1a64(const std::string& s);
+std::string Fnv1a(const std::string& s);  // hex
 
 // A whole number from a dynamic row, whatever type the backend reports
 // (SQLite's INTEGER is dt_integer, BIGINT dt_long_long).
@@ -73,7 +75,7 @@ struct PairFactsChange {
   std::string field;
   std::optional<std::string> after;
 };
-std::vector<PairFactsChange> ParsePairFactsChanges(const std::string& changes_json);
+std::vector<PairFactsChange> PairFactsChanges(const json& changes);  // of a history entry
 
 // One history entry of a pair, as the facts read it.
 struct PairFactsEntry {
@@ -342,7 +344,7 @@ class SociStore : public Store {
   // Keeps a pair's facts with its history entry `seq` (called for every entry
   // of a mentoring_pair, in the entry's transaction).
   void RecordPairFacts(const std::string& instance, long long seq, const std::string& at, const std::string& event,
-                       const std::string& from, const std::string& to, const std::string& changes_json);
+                       const std::string& from, const std::string& to, const json& changes);
   void WritePairFacts(const std::string& instance, long long seq, const std::string& at, PairFacts* facts,
                       const PairFactsStep& step);
   // Every pair's facts anew from the history (migration 9).

@@ -46,9 +46,8 @@ std::optional<std::string> AfterText(const json& after) {
 
 }  // namespace
 
-std::vector<PairFactsChange> ParsePairFactsChanges(const std::string& changes_json) {
+std::vector<PairFactsChange> PairFactsChanges(const json& changes) {
   std::vector<PairFactsChange> out;
-  const json changes = json::parse(changes_json);
   for (const auto& c : changes) {
     const std::string field = c.value("field", "");
     if (IsTracked(field) || field == "termination")
@@ -148,8 +147,8 @@ void SociStore::RefreshMenteeBorn(const std::string& person) {
 
 void SociStore::RecordPairFacts(const std::string& instance, long long seq, const std::string& at,
                                 const std::string& event, const std::string& from, const std::string& to,
-                                const std::string& changes_json) {
-  PairFactsEntry e{at, event, to, ParsePairFactsChanges(changes_json)};
+                                const json& changes) {
+  PairFactsEntry e{at, event, to, PairFactsChanges(changes)};
   // Most entries (a signature, a note, a step between states the figures do
   // not read) change no fact: nothing to read or write.
   const bool entering = from != to && (to == "active" || Ends(to));
@@ -218,7 +217,7 @@ void SociStore::RebuildPairFacts() {
         if (!pairs.count(instance)) continue;
         rows.push_back({std::move(instance), RowInt(r, 1),
                         {r.get<std::string>(2), r.get<std::string>(3), r.get<std::string>(4),
-                         ParsePairFactsChanges(r.get<std::string>(5))}});
+                         PairFactsChanges(json::parse(r.get<std::string>(5)))}});
       }
     }
     PairFacts f;

@@ -1,6 +1,5 @@
 // People, their roles and personal data, and consent (as rules.h decides).
 #include <algorithm>
-#include <cstdint>
 
 #include "engine/text.h"
 #include "storage/statements.h"
@@ -497,9 +496,7 @@ std::int64_t SociStore::DbWorld::CountInstances(const Condition& c) const {
   // other transaction that counted W to end, so that two cannot both see the
   // last place free (SQLite's writers are serialised by BEGIN IMMEDIATE).
   if (!s_.sqlite_) {
-    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a of "count:" + W
-    for (char ch : "count:" + c.workflow) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
-    long long key = static_cast<long long>(h >> 1);
+    long long key = static_cast<long long>(Fnv1a64("count:" + c.workflow) >> 1);
     *s_.sql_ << "SELECT pg_advisory_xact_lock(:k)", soci::use(key);
   }
   std::vector<std::tuple<std::string, long long, std::string>> rows;

@@ -83,14 +83,18 @@ json ChangesJson(const Definition& def, const std::vector<FieldChange>& changes)
   return arr;
 }
 
-std::string Fnv1a(const std::string& s) {
+std::uint64_t Fnv1a64(const std::string& s) {
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) {
     h ^= c;
     h *= 1099511628211ull;
   }
+  return h;
+}
+
+std::string Fnv1a(const std::string& s) {
   std::ostringstream os;
-  os << std::hex << h;
+  os << std::hex << Fnv1a64(s);
   return os.str();
 }
 

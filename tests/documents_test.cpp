@@ -115,6 +115,26 @@ bool WellFormed(const std::string& xml) {
   return true;
 }
 
+// The content.xml of the ODT at `path`, after checking it is a package a
+// reader takes: `mimetype` first and stored, a well-formed manifest. Empty
+// (and the test failed) if not.
+std::string OdtContent(const std::string& path) {
+  int err = 0;
+  zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err);
+  if (!za) {
+    ADD_FAILURE() << path << " is not a zip package";
+    return {};
+  }
+  zip_stat_t first;
+  const bool mimetype_first = zip_stat_index(za, 0, 0, &first) == 0 && std::string(first.name) == "mimetype" &&
+                              first.comp_method == ZIP_CM_STORE;
+  EXPECT_TRUE(mimetype_first) << path << ": 'mimetype' is not the first entry, stored";
+  EXPECT_TRUE(WellFormed(Entry(za, "META-INF/manifest.xml"))) << path;
+  const std::string content = Entry(za, "content.xml");
+  zip_close(za);
+  return content;
+}
+
 TEST(Documents_Odt, IsAnOpenDocumentPackageWithEscapedText) {
   const std::string path = ::testing::TempDir() + "/mf_doc_" + std::to_string(getpid()) + ".odt";
   ASSERT_TRUE(WriteOdt(Sample(), path).ok());
@@ -253,11 +273,7 @@ TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
     }
     auto o = Db("doc render " + doc + " --as c1 --format odt --out " + odt, "2026-09-02");
     ASSERT_EQ(o.code, 0) << kind << ": " << o.err;
-    int err = 0;
-    zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
-    ASSERT_NE(za, nullptr) << kind;
-    const std::string content = Entry(za, "content.xml");
-    zip_close(za);
+    const std::string content = OdtContent(odt);
     EXPECT_TRUE(WellFormed(content)) << kind;
     EXPECT_EQ(content.find("<script"), std::string::npos) << kind;
     if (kind != "m1") {  // the guardian
@@ -629,11 +645,7 @@ TEST_P(DocumentsPdf, AMinorsConsentUnderAndOver14HasEveryRequiredElement) {
   for (const std::string who : {"s1", "s2"}) {
     const std::string odt = dir_ + "/c.odt", pdf = dir_ + "/c.pdf", txt = dir_ + "/c.txt";
     ASSERT_EQ(Db("doc render consent:" + who + " --as c1 --format odt --out " + odt, "2026-09-03").code, 0) << who;
-    int err = 0;
-    zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
-    ASSERT_NE(za, nullptr) << who;
-    const std::string in_odt = Flat(Entry(za, "content.xml"));
-    zip_close(za);
+    const std::string in_odt = Flat(OdtContent(odt));
     auto r = Db("doc render consent:" + who + " --as c1 --format pdf --out " + pdf, "2026-09-03");
     ASSERT_EQ(r.code, 0) << who << ": " << r.err;
     ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + txt + "'").c_str()), 0) << who;
@@ -682,17 +694,8 @@ TEST_P(DocumentsPdf, TheAnnualReportCarriesTheFiguresTheDirectorSignsItAndItPrin
   auto pr = Db("doc render " + id + ":report --as c1 --format pdf --out " + pdf, "2026-12-10");
   ASSERT_EQ(pr.code, 0) << pr.err;
   ASSERT_EQ(std::system(("pdftotext -enc UTF-8 '" + pdf + "' '" + txt + "'").c_str()), 0);
-  int err = 0;
-  zip_t* za = zip_open(odt.c_str(), ZIP_RDONLY, &err);
-  ASSERT_NE(za, nullptr);
-  zip_stat_t first;
-  ASSERT_EQ(zip_stat_index(za, 0, 0, &first), 0);
-  EXPECT_STREQ(first.name, "mimetype");
-  EXPECT_EQ(first.comp_method, ZIP_CM_STORE);
-  const std::string content = Entry(za, "content.xml");
+  const std::string content = OdtContent(odt);
   EXPECT_TRUE(WellFormed(content));
-  EXPECT_TRUE(WellFormed(Entry(za, "META-INF/manifest.xml")));
-  zip_close(za);
   // The same figures in each form: one pair formed and at work, a minor mentee, no completions.
   for (const auto& [where, text] : {std::pair<std::string, std::string>{"HTML", Flat(ReadText(html))},
                                     {"ODT", Flat(content)}, {"PDF", Flat(ReadText(txt))}}) {

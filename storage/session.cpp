@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
+#include <thread>
 
 #include "storage/statements.h"
 #include "engine/text.h"
@@ -192,7 +194,18 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
         }
         return std::make_unique<SociStore>(std::move(sql), true, options);
       }
-      *sql << "PRAGMA journal_mode=WAL";
+      // Processes opening a new file at once race to switch it to WAL, and
+      // there SQLite may answer "locked" at once instead of calling the busy
+      // handler: wait here as busy_timeout would.
+      for (const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(waits.lock_ms);;) {
+        try {
+          *sql << "PRAGMA journal_mode=WAL";
+          break;
+        } catch (const soci::soci_error&) {
+          if (std::chrono::steady_clock::now() >= give_up) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
       *sql << "PRAGMA synchronous=FULL";  // an acknowledged event survives a crash or power loss
       *sql << "PRAGMA foreign_keys=ON";
       // Deleted and overwritten content is zeroed in the file, not left in

@@ -146,7 +146,7 @@ int RunDemo(const DemoOptions& o) {
     nlohmann::json m;
     if (!MonitoringSummary(*store, period, &m).ok()) continue;
     std::cout << "== monitoring " << period << ": due " << m["due"].get<std::string>() << ", submitted "
-              << m["submitted"].get<std::string>() << (m["on_time"].get<bool>() ? " (on time)" : " (late)")
+              << m["submitted_on"].get<std::string>() << (m["on_time"].get<bool>() ? " (on time)" : " (late)")
               << ", quality score " << m["results"]["quality_score"].dump() << ", respondents "
               << m["results"]["respondents"].dump() << "\n";
   }

@@ -155,6 +155,9 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
   EXPECT_NE(r.out.find("0 unexpected outcome(s)"), std::string::npos);
   EXPECT_NE(r.out.find("[overdue] to d1 (Директор) about info: Срок пропущен"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("deadline overdue (due 2027-05-20) on mon [monitoring]"), std::string::npos) << r.out;
+  // The day each report came in, as the story tells it (the institution's zone, not UTC).
+  EXPECT_NE(r.out.find("monitoring 2027-H1: due 2027-05-20, submitted 2027-06-01 (late)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("monitoring 2026-H2: due 2026-12-20, submitted 2026-12-15 (on time)"), std::string::npos) << r.out;
   // A plan item's own due date reminds the mentor and the mentee, naming the item.
   EXPECT_NE(r.out.find("to s1 (Воспитанник Петя) about plan1: Скоро срок: «Знакомство, постановка целей» — до 01.10.2026"),
             std::string::npos)

@@ -7,7 +7,7 @@
 namespace mentorflow {
 
 bool ReminderBelongsTo(const ReminderRecord& r, const DeadlineRecord& d) {
-  return r.instance == d.instance && r.deadline == d.due && r.reminder_key.rfind(d.timer_key + ":", 0) == 0;
+  return r.instance == d.instance && r.deadline == d.due.substr(0, 10) && r.reminder_key.rfind(d.timer_key + ":", 0) == 0;
 }
 
 Status AgendaIcs(Store& store, const std::string& person, Date from, Date to, Instant stamp, std::string* out) {
@@ -19,8 +19,9 @@ Status AgendaIcs(Store& store, const std::string& person, Date from, Date to, In
     IcsEvent e;
     e.uid = "deadline-" + d.instance + "-" + d.timer_key + "-" + d.due + "@mentorflow";
     std::replace(e.uid.begin(), e.uid.end(), ':', '-');
-    e.day = *ParseDate(d.due);
-    e.summary = d.workflow_title + " — " + d.state_title + " (№ " + d.instance + ")";
+    e.day = *ParseDate(d.due.substr(0, 10));  // a datetime deadline: its day, the time in the summary
+    e.summary = d.workflow_title + " — " + d.state_title + (d.due.size() > 10 ? ", " + d.due.substr(11) : "") +
+                " (№ " + d.instance + ")";
     e.description = d.event;
     // One alarm per reminder offset, whoever it goes to.
     std::vector<std::string> seen;

@@ -29,6 +29,7 @@ namespace mentorflow {
 namespace {
 
 const Date kToday = *ParseDate("2026-10-01");  // the day the benchmark acts on
+const Now kNow{Instant{kToday.time_since_epoch()}, kToday, "2026-10-01T00:00"};
 
 constexpr int kEvents = 10;
 
@@ -111,7 +112,7 @@ void BM_Interpreter_Lookup(benchmark::State& state) {
   Fixture& f = F();
   for (auto _ : state)
     for (int i = 0; i < kEvents; ++i)
-      benchmark::DoNotOptimize(FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world, kToday));
+      benchmark::DoNotOptimize(FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world, kNow));
   state.SetItemsProcessed(state.iterations() * kEvents);
 }
 BENCHMARK(BM_Interpreter_Lookup);
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
   int found = 0;
   for (int round = 0; round < 1000; ++round)
     for (int i = 0; i < kEvents; ++i)
-      found += FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world, kToday) >= 0;
+      found += FindTransition(*f.def, f.before[i], f.event_ids[i], f.actors[i], f.world, kNow) >= 0;
   long lookup_allocs = g_allocations.load() - before;
   before = g_allocations.load();
   {

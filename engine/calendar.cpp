@@ -168,6 +168,19 @@ std::optional<Instant> ParseLocalTime(std::string_view s, const std::string& zon
   return date::zoned_time<std::chrono::seconds>{tz, local, date::choose::earliest}.get_sys_time();
 }
 
+std::optional<std::string> ParseDateTime(std::string_view s) {
+  if (s.size() != 16 || !ParseLocalTime(s, "")) return std::nullopt;
+  std::string out(s);
+  out[10] = 'T';
+  return out;
+}
+
+std::string LocalDateTime(Instant t, const std::string& zone) {
+  if (zone.empty() || zone == "UTC") return date::format("%FT%H:%M", date::floor<std::chrono::minutes>(t));
+  const date::time_zone* tz = date::locate_zone(zone);
+  return date::format("%FT%H:%M", date::floor<std::chrono::minutes>(tz->to_local(t)));
+}
+
 Date LocalDate(Instant t, const std::string& zone) {
   if (zone.empty() || zone == "UTC") return date::floor<date::days>(t);
   const date::time_zone* tz = date::locate_zone(zone);

@@ -81,6 +81,13 @@ std::string FormatDate(Date d);
 // "2026-09-01" or "2026-09-01T10:30" (local wall time in `zone`) -> instant.
 std::optional<Instant> ParseLocalTime(std::string_view text, const std::string& zone);
 
+// A local wall time "YYYY-MM-DDTHH:MM" (a space instead of the T is
+// accepted): the same text with the T, or nullopt when malformed. It names a
+// minute in the institution's zone; its text order is its time order.
+std::optional<std::string> ParseDateTime(std::string_view text);
+// The local wall time of `t` in `zone`, as ParseDateTime writes it.
+std::string LocalDateTime(Instant t, const std::string& zone);
+
 // The calendar date of `t` in the IANA time zone `zone` ("Europe/Saratov").
 // An empty zone means UTC. Throws std::runtime_error on an unknown zone.
 Date LocalDate(Instant t, const std::string& zone);

@@ -124,6 +124,91 @@ const std::string* ChooseRole(const Definition& def, const TransitionDef& t, con
   return nullptr;
 }
 
+// The value a compare's field is compared with.
+Value OperandOf(const Condition& c, const std::vector<Value>& values, const Now& now) {
+  switch (c.operand) {
+    case Condition::Operand::kConstant: return c.constant;
+    case Condition::Operand::kField: return values[c.operand_field];
+    case Condition::Operand::kToday: return Value{now.today};
+    case Condition::Operand::kNow: return Value{now.Minute()};
+  }
+  return {};
+}
+
+// As Compare, but a date and a datetime ("YYYY-MM-DDTHH:MM") compare by day.
+bool CompareValues(CompareOp op, const Value& a, const Value& b) {
+  const auto* ad = std::get_if<Date>(&a);
+  const auto* bd = std::get_if<Date>(&b);
+  const auto* as = std::get_if<std::string>(&a);
+  const auto* bs = std::get_if<std::string>(&b);
+  if (ad && bs) {
+    auto day = ParseDate(bs->substr(0, 10));
+    return day && Compare(op, *ad, *day);
+  }
+  if (as && bd) {
+    auto day = ParseDate(as->substr(0, 10));
+    return day && Compare(op, *day, *bd);
+  }
+  return Compare(op, a, b);
+}
+
+std::string OperandName(const Condition& c, const std::vector<FieldDef>& scope) {
+  switch (c.operand) {
+    case Condition::Operand::kConstant: return ValueToString(c.constant);
+    case Condition::Operand::kField: return scope[c.operand_field].name;
+    case Condition::Operand::kToday: return "today";
+    case Condition::Operand::kNow: return "now";
+  }
+  return "?";
+}
+
+// A count with this instance's values put in: `where` completed with the
+// fields it names, the bound read from its table. nullopt, with `why`, when
+// such a field is not set or the table has no number for it.
+std::optional<Condition> ResolveCount(const Condition& c, const std::vector<Value>& values, const World& world,
+                                      const std::vector<FieldDef>* scope, std::string* why) {
+  auto name = [&](int f) { return scope ? (*scope)[f].name : std::string("a field"); };
+  Condition r = c;
+  r.where_fields.clear();
+  for (const auto& [counted, own] : c.where_fields) {
+    if (!IsSet(values[own])) {
+      if (why) *why = name(own) + " is not set";
+      return std::nullopt;
+    }
+    r.where.push_back({counted, ValueToString(values[own])});
+  }
+  if (c.bound) {
+    const Condition::TableBound& b = *c.bound;
+    if (!IsSet(values[b.row_field])) {
+      if (why) *why = name(b.row_field) + " is not set";
+      return std::nullopt;
+    }
+    const std::string key = ValueToString(values[b.row_field]);
+    const DataTable* t = world.Table(b.table);
+    if (!t) {
+      if (why) *why = "table '" + b.table + "' is not in the database (put tables/" + b.table + ".csv beside the "
+                      "workflows and run mentorflow init)";
+      return std::nullopt;
+    }
+    if (!t->Row(key)) {
+      if (why) {
+        *why = "table " + b.table + " has no row '" + EscapeControls(key) + "'";
+        std::string near = Closest(key, t->Keys());
+        if (!near.empty()) *why += " (did you mean '" + near + "'?)";
+      }
+      return std::nullopt;
+    }
+    auto n = TableNumber(t->Cell(key, b.column).value_or(""));
+    if (!n) {
+      if (why) *why = "table " + b.table + ", row '" + key + "', column " + b.column + " is not a whole number";
+      return std::nullopt;
+    }
+    r.number = *n;
+    r.bound.reset();
+  }
+  return r;
+}
+
 std::string Describe(const Definition& def, const Condition& c, const std::vector<FieldDef>& scope) {
   switch (c.kind) {
     case Condition::Kind::kCompare: {
@@ -133,7 +218,7 @@ std::string Describe(const Definition& def, const Condition& c, const std::vecto
         for (const auto& v : c.constants) vs.push_back(ValueToString(v));
         rhs = "[" + JoinStrings(vs) + "]";
       } else {
-        rhs = ValueToString(c.constant);
+        rhs = OperandName(c, scope);
       }
       return scope[c.field].name + " " + OpName(c.op) + " " + rhs;
     }
@@ -157,8 +242,13 @@ std::string Describe(const Definition& def, const Condition& c, const std::vecto
     case Condition::Kind::kCount: {
       std::string where;
       for (const auto& [f, v] : c.where) where += (where.empty() ? " where " : ", ") + f + "=" + v;
+      for (const auto& [f, own] : c.where_fields)
+        where += (where.empty() ? " where " : ", ") + f + "=its " + scope[own].name;
+      const std::string bound = c.bound ? "the " + c.bound->column + " of its " + scope[c.bound->row_field].name +
+                                              " in table " + c.bound->table
+                                        : std::to_string(c.number);
       return "count of " + c.workflow + (c.states.empty() ? "" : " in [" + JoinStrings(c.states) + "]") + where + " " +
-             OpName(c.op) + " " + std::to_string(c.number);
+             OpName(c.op) + " " + bound;
     }
     case Condition::Kind::kEvery:
       return "every item of '" + scope[c.field].name + "' to match " +
@@ -170,24 +260,26 @@ std::string Describe(const Definition& def, const Condition& c, const std::vecto
 }  // namespace
 
 bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, const std::vector<Value>& values,
-              const World& world) {
+              const World& world, const Now& now) {
   switch (c.kind) {
     case Condition::Kind::kCompare: {
       const Value& v = values[c.field];
       if (!IsSet(v)) return c.op == CompareOp::kNe;
       if (c.op == CompareOp::kIn) return std::find(c.constants.begin(), c.constants.end(), v) != c.constants.end();
-      return Compare(c.op, v, c.constant);
+      if (c.operand == Condition::Operand::kConstant) return Compare(c.op, v, c.constant);
+      const Value rhs = OperandOf(c, values, now);
+      return IsSet(rhs) && CompareValues(c.op, v, rhs);
     }
     case Condition::Kind::kPresent: return IsSet(values[c.field]);
     case Condition::Kind::kAll:
       for (const auto& ch : c.children)
-        if (!Evaluate(def, ch, snap, values, world)) return false;
+        if (!Evaluate(def, ch, snap, values, world, now)) return false;
       return true;
     case Condition::Kind::kAny:
       for (const auto& ch : c.children)
-        if (Evaluate(def, ch, snap, values, world)) return true;
+        if (Evaluate(def, ch, snap, values, world, now)) return true;
       return false;
-    case Condition::Kind::kNot: return !Evaluate(def, c.children[0], snap, values, world);
+    case Condition::Kind::kNot: return !Evaluate(def, c.children[0], snap, values, world, now);
     case Condition::Kind::kSigned:
       return static_cast<size_t>(c.document) < snap.signed_documents.size() && snap.signed_documents[c.document];
     case Condition::Kind::kConsent:
@@ -200,12 +292,16 @@ bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, c
       auto n = world.CountChildren(snap.id, c.workflow, c.states);
       return n.total >= c.number && n.in_states == n.total;
     }
-    case Condition::Kind::kCount: return Compare(c.op, world.CountInstances(c), c.number);
+    case Condition::Kind::kCount: {
+      if (c.where_fields.empty() && !c.bound) return Compare(c.op, world.CountInstances(c), c.number);
+      auto r = ResolveCount(c, values, world, nullptr, nullptr);
+      return r && Compare(r->op, world.CountInstances(*r), r->number);
+    }
     case Condition::Kind::kEvery: {
       const auto* list = std::get_if<List>(&values[c.field]);
       if (!list || list->empty()) return false;
       for (const auto& item : *list)
-        if (!Evaluate(def, c.children[0], snap, item.values, world)) return false;
+        if (!Evaluate(def, c.children[0], snap, item.values, world, now)) return false;
       return true;
     }
   }
@@ -214,21 +310,26 @@ bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, c
 
 std::string ExplainFailure(const Definition& def, const Condition& c, const Snapshot& snap,
                            const std::vector<Value>& values, const World& world,
-                           const std::vector<FieldDef>& scope) {
+                           const std::vector<FieldDef>& scope, const Now& now) {
   switch (c.kind) {
     case Condition::Kind::kAll:
       for (const auto& ch : c.children)
-        if (!Evaluate(def, ch, snap, values, world)) return ExplainFailure(def, ch, snap, values, world, scope);
+        if (!Evaluate(def, ch, snap, values, world, now)) return ExplainFailure(def, ch, snap, values, world, scope, now);
       break;
     case Condition::Kind::kAny: {  // none holds: say why of each
       std::string parts;
       for (const auto& ch : c.children)
-        parts += (parts.empty() ? "" : "; ") + ExplainFailure(def, ch, snap, values, world, scope);
+        parts += (parts.empty() ? "" : "; ") + ExplainFailure(def, ch, snap, values, world, scope, now);
       return "one of (" + parts + ")";
     }
     case Condition::Kind::kCompare: {
       const Value& v = values[c.field];
-      return Describe(def, c, scope) + " (it is " + (IsSet(v) ? ValueToString(v) : std::string("not set")) + ")";
+      std::string text = Describe(def, c, scope) + " (it is " + (IsSet(v) ? ValueToString(v) : std::string("not set"));
+      if (c.operand != Condition::Operand::kConstant) {
+        const Value rhs = OperandOf(c, values, now);
+        text += "; " + OperandName(c, scope) + " is " + (IsSet(rhs) ? ValueToString(rhs) : std::string("not set"));
+      }
+      return text + ")";
     }
     case Condition::Kind::kConsent: {
       std::vector<std::string> missing;
@@ -243,15 +344,28 @@ std::string ExplainFailure(const Definition& def, const Condition& c, const Snap
       return Describe(def, c, scope) + " (" + std::to_string(n.in_states) + " of " + std::to_string(n.total) +
              " are)";
     }
-    case Condition::Kind::kCount:
-      return Describe(def, c, scope) + " (it is " + std::to_string(world.CountInstances(c)) + ")";
+    case Condition::Kind::kCount: {
+      std::string why;
+      auto r = ResolveCount(c, values, world, &scope, &why);
+      if (!r) return Describe(def, c, scope) + " (" + why + ")";
+      std::string text = Describe(def, *r, scope);
+      if (c.bound) {  // which row and column the bound came from, by its title when the table has one
+        const std::string key = ValueToString(values[c.bound->row_field]);
+        const DataTable* t = world.Table(c.bound->table);
+        auto title = t ? t->Cell(key, "title") : std::nullopt;
+        text += " (" + c.bound->column + " of " + key + (title ? " «" + *title + "»" : "") + " in table " +
+                c.bound->table + ")";
+      }
+      return text + " (it is " + std::to_string(world.CountInstances(*r)) + ")";
+    }
     default: break;
   }
   return Describe(def, c, scope);
 }
 
 int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,
-                   const World& world, Date today) {
+                   const World& world, const Now& now) {
+  const Date today = now.today;
   if (event_id < 0 || snap.state < 0) return -1;
   auto [b, e] = def.Candidates(snap.state, event_id);
   std::string minor, for_whom;
@@ -259,7 +373,7 @@ int FindTransition(const Definition& def, const Snapshot& snap, int event_id, co
     const TransitionDef& t = def.transitions[*i];
     bool held = false;
     if (!ChooseRole(def, t, snap.fields, actor, world, today, &held, &minor, &for_whom)) continue;
-    if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world)) continue;
+    if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world, now)) continue;
     return *i;
   }
   return -1;
@@ -355,7 +469,7 @@ void PlanItemReminders(const Definition& def, const Now& now, const World& world
     for (const auto& item : *list) {
       const auto* due = std::get_if<Date>(&item.values[r.at]);
       if (!due) continue;
-      if (r.while_ && !Evaluate(def, *r.while_, none, item.values, world)) continue;
+      if (r.while_ && !Evaluate(def, *r.while_, none, item.values, world, now)) continue;
       for (size_t k = 0; k < r.before.size(); ++k) {
         const Date on = SubtractDuration(*due, r.before[k]);
         if (on < now.today) continue;
@@ -382,6 +496,7 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) 
   if (!s.deadline) return;
   const DeadlineDef& dl = *s.deadline;
   Date due;
+  std::string at;
   switch (dl.kind) {
     case DeadlineDef::Kind::kAfter: due = AddDuration(now.today, dl.after); break;
     case DeadlineDef::Kind::kYearly: {
@@ -401,14 +516,20 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) 
       break;
     }
     case DeadlineDef::Kind::kAtField: {
-      const auto* v = std::get_if<Date>(&d.fields[dl.at_field]);
-      if (!v) return;  // no date, no deadline
-      due = *v;
+      const Value& v = d.fields[dl.at_field];
+      if (const auto* day = std::get_if<Date>(&v)) {
+        due = *day;
+      } else if (const auto* minute = std::get_if<std::string>(&v)) {  // a datetime
+        due = *ParseDate(minute->substr(0, 10));
+        at = *minute;
+      } else {
+        return;  // no date, no deadline
+      }
       break;
     }
   }
   std::string key = "deadline:" + s.name;
-  d.timers.push_back({key, state, dl.event, due});
+  d.timers.push_back({key, state, dl.event, due, at});
   // Reminders whose day has already passed collapse into one, sent today.
   bool late_sent = false;
   std::vector<Duration> remind = dl.remind;
@@ -567,10 +688,10 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
     Snapshot snap;
     snap.parent = parent;
     snap.fields = d.fields;
-    if (!Evaluate(def, *def.start_when, snap, snap.fields, world)) {
+    if (!Evaluate(def, *def.start_when, snap, snap.fields, world, now)) {
       out.refusal = Refuse(Code::kRefused, "condition",
                            msg::StartCondition(def.name, ExplainFailure(def, *def.start_when, snap, snap.fields, world,
-                                                                        def.fields)));
+                                                                        def.fields, now)));
       return out;
     }
   }
@@ -664,11 +785,11 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
       }
       continue;
     }
-    if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world)) {
+    if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world, now)) {
       if (!first_refusal || first_refusal->rule != "condition")
         first_refusal = Refuse(Code::kRefused, "condition",
                                msg::ConditionFailed(std::string(event),
-                                                    ExplainFailure(def, *t.when, snap, snap.fields, world, def.fields)));
+                                                    ExplainFailure(def, *t.when, snap, snap.fields, world, def.fields, now)));
       continue;
     }
     chosen = &t;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/calendar.h"
+#include "engine/table.h"
 #include "engine/model.h"
 #include "engine/status.h"
 
@@ -36,7 +37,10 @@ struct Actor {
 struct Now {
   Instant instant;
   Date today;
-  static Now At(Instant t, const std::string& zone) { return {t, LocalDate(t, zone)}; }
+  std::string minute;  // the local wall time, "YYYY-MM-DDTHH:MM" (see LocalDateTime())
+  static Now At(Instant t, const std::string& zone) { return {t, LocalDate(t, zone), LocalDateTime(t, zone)}; }
+  // The local minute, whether or not `minute` was filled in.
+  std::string Minute() const { return minute.empty() ? FormatDate(today) + "T00:00" : minute; }
 };
 
 // The instance as stored: everything dispatch needs that belongs to it.
@@ -67,6 +71,8 @@ class World {
                                    const std::vector<std::string>& states) const = 0;
   // Instances of c.workflow in c.states (any state if empty) whose fields equal c.where.
   virtual std::int64_t CountInstances(const Condition& c) const = 0;
+  // The data table `name` as stored (`init` loads tables/NAME.csv), or nullptr.
+  virtual const DataTable* Table(std::string_view name) const = 0;
   // The person registered as `person_id`'s guardian, or "".
   virtual std::string GuardianOf(std::string_view person_id) const = 0;
   // Their birth date, if recorded: under 18 on the day, a person's acts in
@@ -98,6 +104,10 @@ struct TimerSpec {
   int state = -1;
   std::string event;
   Date due;
+  // A deadline at a datetime field: its local minute ("YYYY-MM-DDTHH:MM"),
+  // when it fires (`due` is its day); "": the whole day `due`, fired once it
+  // has passed.
+  std::string at;
 };
 
 // What a reminder is about, as people see it in the outbox.
@@ -179,17 +189,18 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d);
 // their registered guardian alone, and never by the minor. Does not allocate
 // for people of age: this is the hot path measured by bench/dispatch.
 int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,
-                   const World& world, Date today);
+                   const World& world, const Now& now);
 
 // Evaluates a condition against the snapshot's fields (or an item's values,
-// inside {every}). Does not allocate.
+// inside {every}) at `now` (for `today` and `now` operands). Does not
+// allocate, but for counts and table lookups.
 bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, const std::vector<Value>& values,
-              const World& world);
+              const World& world, const Now& now);
 
 // Why `c` is false, in words ("document 'agreement' signed").
 std::string ExplainFailure(const Definition& def, const Condition& c, const Snapshot& snap,
                            const std::vector<Value>& values, const World& world,
-                           const std::vector<FieldDef>& scope);
+                           const std::vector<FieldDef>& scope, const Now& now);
 
 // Applies a decision to a snapshot (what storage does to its row).
 void Apply(const Decision& d, Snapshot& snap);

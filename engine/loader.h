@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/model.h"
+#include "engine/table.h"
 
 namespace mentorflow {
 
@@ -57,17 +58,22 @@ class Catalog {
   const std::vector<Diagnostic>& warnings() const { return warnings_; }
   std::size_t files() const { return files_; }
   bool ok() const { return errors_.empty(); }
+  // The data tables beside the workflows (DIR/tables/NAME.csv), in name order.
+  const std::vector<DataTable>& tables() const { return tables_; }
+  const DataTable* FindTable(std::string_view name) const;
 
   // Loads PATHs: files, or directories whose *.yaml / *.yml files are loaded
-  // in name order. Then checks the cross-workflow references; a reference
-  // not found among PATHs is looked up in `fallback` (e.g. the shipped
-  // workflows, when one edited file is validated on its own).
+  // in name order, with the tables in their tables/ directory. Then checks
+  // the references across workflows and to tables; one not found among
+  // PATHs is looked up in `fallback` (e.g. the shipped workflows, when one
+  // edited file is validated on its own).
   static Catalog Load(const std::vector<std::string>& paths, const LoadOptions& opts,
                       const Catalog* fallback = nullptr);
 
  private:
   std::vector<std::shared_ptr<const Definition>> defs_;
   std::vector<Diagnostic> errors_, warnings_;
+  std::vector<DataTable> tables_;
   std::size_t files_ = 0;
 };
 

@@ -127,7 +127,7 @@ inline std::string BadMonthDay(const std::string& t) {
   return "bad yearly date " + Q(t) + " (write MM-DD, e.g. '12-20'; 02-29 does not recur)";
 }
 inline std::string DeadlineFieldNotDate(const std::string& f, std::string_view type) {
-  return "deadline 'at' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date";
+  return "deadline 'at' names field " + Q(f) + " of type " + std::string(type) + "; it must be a date or a datetime";
 }
 inline std::string StatisticsYearNotInt(const std::string& f, std::string_view type) {
   return "statistics 'annual' names field " + Q(f) + " of type " + std::string(type) +
@@ -208,10 +208,39 @@ inline std::string CompareList(const std::string& f) {
   return "list field " + Q(f) + " cannot be compared; use {every: ..., match: ...} or {present: ...}";
 }
 inline std::string CannotOrder(const std::string& f, std::string_view type, const std::string& op) {
-  return "field " + Q(f) + " is " + std::string(type) + "; '" + op + "' needs an int or a date";
+  return "field " + Q(f) + " is " + std::string(type) + "; '" + op + "' needs an int or a date (or a datetime)";
 }
 inline std::string ConditionType(const std::string& f, std::string_view type, const std::string& err) {
   return "condition on " + Q(f) + " (" + std::string(type) + "): " + err;
+}
+inline std::string CompareFieldTypes(const std::string& f, std::string_view ft, const std::string& g,
+                                     std::string_view gt) {
+  return "field " + Q(f) + " (" + std::string(ft) + ") cannot be compared with field " + Q(g) + " (" +
+         std::string(gt) + "); fields of one type (or a date and a datetime, by day) can";
+}
+inline std::string NowOnDate(const std::string& f) {
+  return "field " + Q(f) + " is a date: compare it with 'today' ('now' is for a datetime)";
+}
+inline std::string TableRowType(const std::string& f, std::string_view type) {
+  return "a table's row is found by a string, enum or int field; " + Q(f) + " is " + std::string(type);
+}
+inline std::string UnknownTable(const std::string& t, const std::string& suggestion) {
+  return "unknown table " + Q(t) + ": no file tables/" + t + ".csv beside the workflows" + Suggest(suggestion);
+}
+inline std::string UnknownColumn(const std::string& t, const std::string& c, const std::string& suggestion) {
+  return "table " + Q(t) + " has no column " + Q(c) + Suggest(suggestion);
+}
+inline std::string CellNotNumber(const std::string& c, const std::string& key, const std::string& cell,
+                                 const std::string& file, int line) {
+  return "column " + Q(c) + " of row " + Q(key) + " is " + Q(cell) +
+         ", not a whole number from 0 (it is a bound in " + file + " at line " + std::to_string(line) + ")";
+}
+inline std::string WhereFieldTypes(const std::string& f, std::string_view ft, std::string_view own) {
+  return "field " + Q(f) + " of the counted workflow is " + std::string(ft) + ", the field it is matched with " +
+         std::string(own);
+}
+inline std::string DuplicateTable(const std::string& t, const std::string& other) {
+  return "table " + Q(t) + " is also " + other + "; a table name appears once";
 }
 
 // ---- the machine ---------------------------------------------------------

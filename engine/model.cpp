@@ -14,6 +14,7 @@ std::string_view FieldTypeName(FieldType t) {
     case FieldType::kEnum: return "enum";
     case FieldType::kPerson: return "person";
     case FieldType::kList: return "list";
+    case FieldType::kDateTime: return "datetime";
   }
   return "?";
 }
@@ -129,6 +130,11 @@ std::optional<Value> ParseValue(const FieldDef& f, std::string_view text, std::s
       return Value{std::string(text)};
     case FieldType::kList:
       return fail("a list is changed item by item, not set as a whole");
+    case FieldType::kDateTime: {
+      auto t = ParseDateTime(text);
+      if (!t) return fail("'" + std::string(text) + "' is not a date and time (YYYY-MM-DDTHH:MM, local time)");
+      return Value{*t};
+    }
   }
   return fail("unknown type");
 }

@@ -40,7 +40,9 @@ struct Item {
   bool operator<(const Item& o) const { return id != o.id ? id < o.id : values < o.values; }
 };
 
-enum class FieldType { kString, kInt, kBool, kDate, kEnum, kPerson, kList };
+// kDateTime: a local wall time in the institution's zone, kept as the text
+// "YYYY-MM-DDTHH:MM" (so that its order is the text's order).
+enum class FieldType { kString, kInt, kBool, kDate, kEnum, kPerson, kList, kDateTime };
 
 std::string_view FieldTypeName(FieldType t);
 
@@ -111,6 +113,21 @@ struct Condition {
   std::vector<std::string> states;     // kChildren, kCount
   std::int64_t number = 0;             // kChildren: min; kCount: the bound
   std::vector<std::pair<std::string, std::string>> where;  // kCount: field = value
+  // kCount: {F: {field: G}}: the counted instance's F equals this one's G.
+  std::vector<std::pair<std::string, int>> where_fields;
+  // kCompare: what the field is compared with, when not `constant`:
+  // another field of the same scope, or the day (`today`) or minute (`now`)
+  // the condition is evaluated at. A date and a datetime compare by day.
+  enum class Operand { kConstant, kField, kToday, kNow };
+  Operand operand = Operand::kConstant;
+  int operand_field = -1;
+  // kCount: the bound read from a data table (`{table: T, row: F, column:
+  // C}`): the cell of column C in the row whose key is this instance's F.
+  struct TableBound {
+    std::string table, column;
+    int row_field = -1;
+  };
+  std::optional<TableBound> bound;
   Mark mark;
 };
 
@@ -137,7 +154,7 @@ struct DeadlineDef {
   int period_field = -1;
   std::string event;
   int event_id = -1;
-  std::vector<Duration> remind;
+  std::vector<Duration> remind;  // kAtField on a datetime: counted from its day
   std::vector<std::string> notify;  // roles or person fields
   std::string template_name = "reminder";  // templates/reminders/T.mustache
   Mark mark;

@@ -35,11 +35,26 @@ bool IsControl(char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view s) {
+std::size_t FirstInvalidUtf8(std::string_view s) {
   char32_t cp = 0;
   for (std::size_t i = 0, n = 0; i < s.size(); i += n)
-    if ((n = Sequence(s, i, &cp)) == 0) return false;
-  return true;
+    if ((n = Sequence(s, i, &cp)) == 0) return i;
+  return std::string_view::npos;
+}
+
+bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == std::string_view::npos; }
+
+void LineColumnAt(std::string_view s, std::size_t offset, int* line, int* column) {
+  *line = 1;
+  *column = 1;
+  for (std::size_t i = 0; i < offset && i < s.size(); ++i) {
+    if (s[i] == '\n') {
+      ++*line;
+      *column = 1;
+    } else if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      ++*column;
+    }
+  }
 }
 
 Status CheckId(std::string_view what, std::string_view id) {

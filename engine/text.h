@@ -21,6 +21,10 @@ constexpr std::size_t kMaxNameBytes = 200;
 constexpr std::size_t kMaxValueBytes = 4000;
 
 bool IsValidUtf8(std::string_view s);
+// The offset of the first byte that does not begin a valid UTF-8 sequence, or npos.
+std::size_t FirstInvalidUtf8(std::string_view s);
+// The 1-based line and column (in characters) of byte `offset` of `s`.
+void LineColumnAt(std::string_view s, std::size_t offset, int* line, int* column);
 
 // BadInput naming `what` (never echoing the bad text) unless `id` is an id.
 Status CheckId(std::string_view what, std::string_view id);

@@ -8,7 +8,7 @@ PACKAGES=(
   libboost-dev libyaml-cpp-dev libcli11-dev libhowardhinnant-date-dev tzdata
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libspdlog-dev libkainjow-mustache-dev nlohmann-json3-dev libzip-dev libsodium-dev libxml2-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test oracles and real peers: an iCalendar parser, an SMTP server, and
   # LibreOffice (doc render --format pdf) with pdftotext to read its PDFs back

@@ -176,7 +176,7 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
     up.key = t.key;
     up.state = s.name;
     up.event = t.event;
-    up.due = FormatDate(t.due);
+    up.due = t.at.empty() ? FormatDate(t.due) : t.at;
     up.recipients = json(s.deadline ? Recipients(def, d.fields, s.deadline->notify, world) : std::vector<std::string>{})
                         .dump();
     up.Run();

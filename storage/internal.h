@@ -318,9 +318,11 @@ class SociStore : public Store {
     std::string GuardianOf(std::string_view id) const override;
     std::optional<Date> BirthOf(std::string_view id) const override;
     std::optional<ParentView> Parent(std::string_view id) const override;
+    const DataTable* Table(std::string_view name) const override;
 
    private:
     SociStore& s_;
+    mutable std::map<std::string, std::optional<DataTable>, std::less<>> tables_;  // read once a transaction
   };
 
   // ---- people.cpp ----

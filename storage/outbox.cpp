@@ -170,7 +170,8 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
                          std::vector<ReminderRecord>* reminders) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    std::string f = FormatDate(from), t = FormatDate(to);
+    // A datetime deadline ("YYYY-MM-DDTHH:MM") sorts after its day: before the next.
+    std::string f = FormatDate(from), t = FormatDate(to + date::days{1});
     struct Row {
       DeadlineRecord d;
       long long version;
@@ -180,7 +181,7 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
       soci::rowset<soci::row> rs =
           (sql_->prepare << "SELECT t.instance, t.timer_key, t.state, t.event, t.due, t.recipients, i.workflow,"
                             " i.workflow_version FROM timers t JOIN instances i ON i.id = t.instance"
-                            " WHERE t.due >= :f AND t.due <= :t ORDER BY t.due, t.instance",
+                            " WHERE t.due >= :f AND t.due < :t ORDER BY t.due, t.instance",
            soci::use(f), soci::use(t));
       for (const auto& r : rs) {
         Row x;

@@ -516,6 +516,24 @@ std::int64_t SociStore::DbWorld::CountInstances(const Condition& c) const {
   return n;
 }
 
+const DataTable* SociStore::DbWorld::Table(std::string_view name) const {
+  auto it = tables_.find(name);
+  if (it == tables_.end()) {
+    std::string key(name), source;
+    soci::indicator ind = soci::i_null;
+    *s_.sql_ << "SELECT source FROM data_tables WHERE name = :n ORDER BY version DESC LIMIT 1", soci::into(source, ind),
+        soci::use(key);
+    std::optional<DataTable> t;
+    if (ind == soci::i_ok) {
+      std::vector<TableProblem> problems;
+      t = ParseTable(key, source, &problems);
+      if (!t) throw StoredStateError("the stored table '" + key + "' does not parse: " + problems[0].message);
+    }
+    it = tables_.emplace(key, std::move(t)).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
 std::string SociStore::DbWorld::GuardianOf(std::string_view id) const {
   std::string person(id), guardian;
   soci::indicator gi = soci::i_null;

@@ -145,6 +145,12 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " mentor TEXT, mentee TEXT, mentee_born BIGINT, PRIMARY KEY (instance, since_seq))",
         "CREATE INDEX pair_facts_by_mentee ON pair_facts (mentee)",
     },
+    {
+        // 10: the data tables (tables/NAME.csv beside the workflows), every
+        // version `init` loaded; conditions read the latest.
+        "CREATE TABLE data_tables (name TEXT NOT NULL, version BIGINT NOT NULL, source TEXT NOT NULL,"
+        " hash TEXT NOT NULL, loaded_at TEXT NOT NULL, PRIMARY KEY (name, version))",
+    },
 };
 
 // Work a migration does beyond its statements, after them.
@@ -267,6 +273,19 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
                " VALUES (:n, :v, :s, :h, :t)",
           soci::use(def->name), soci::use(version), soci::use(source), soci::use(hash), soci::use(now);
       if (registered) registered->push_back(def->name + " v" + std::to_string(def->version));
+    }
+    for (const auto& t : catalog.tables()) {
+      std::string hash = Fnv1a(t.source), old_hash;
+      long long version = 0;
+      soci::indicator ind = soci::i_null;
+      *sql_ << "SELECT version, hash FROM data_tables WHERE name = :n ORDER BY version DESC LIMIT 1", soci::into(version, ind),
+          soci::into(old_hash), soci::use(t.name);
+      if (ind == soci::i_ok && old_hash == hash) continue;
+      ++version;
+      std::string now = FormatInstant(when.instant);
+      *sql_ << "INSERT INTO data_tables (name, version, source, hash, loaded_at) VALUES (:n, :v, :s, :h, :t)",
+          soci::use(t.name), soci::use(version), soci::use(t.source), soci::use(hash), soci::use(now);
+      if (registered) registered->push_back("table " + t.name + " v" + std::to_string(version));
     }
     if (!options.director.id.empty()) {
       int n = 0;

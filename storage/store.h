@@ -392,7 +392,7 @@ class Store {
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
 
-  static constexpr int kSchemaVersion = 9;
+  static constexpr int kSchemaVersion = 10;
 };
 
 }  // namespace mentorflow

@@ -10,11 +10,14 @@ Status SociStore::Tick(const Now& now, TickReport* report) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     const std::string zone = Zone();
-    const std::string today = FormatDate(now.today);
+    const std::string today = FormatDate(now.today), minute = now.Minute();
     // On PostgreSQL each process claims the earliest timer nobody else holds:
-    // two ticks at once fire different timers, each exactly once.
+    // two ticks at once fire different timers, each exactly once. A day's
+    // timer ("YYYY-MM-DD") fires once the day has passed; a datetime's
+    // ("YYYY-MM-DDTHH:MM", local) at its minute.
     const std::string next_timer = std::string(
-        "SELECT instance, timer_key, state, event, due FROM timers WHERE due < :today"
+        "SELECT instance, timer_key, state, event, due FROM timers"
+        " WHERE due < :today OR (LENGTH(due) > 10 AND due <= :minute)"
         " ORDER BY due, instance, timer_key LIMIT 1 OFFSET :skip") + (sqlite_ ? "" : " FOR UPDATE SKIP LOCKED");
     // Timers of instances that cannot be read stay (they fire once the
     // instance is repaired) and are stepped over, so that one hand-edited
@@ -25,13 +28,14 @@ Status SociStore::Tick(const Now& now, TickReport* report) {
       std::string instance, key, state, event, due;
       soci::indicator ind = soci::i_null;
       *sql_ << next_timer, soci::into(instance, ind), soci::into(key), soci::into(state), soci::into(event),
-          soci::into(due), soci::use(today, "today"), soci::use(skip, "skip");
+          soci::into(due), soci::use(today, "today"), soci::use(minute, "minute"), soci::use(skip, "skip");
       if (ind != soci::i_ok) {
         report->reminders_due += PromoteDueReminders(now.today);
         tx.Commit();
         return Status::Ok();
       }
-      const auto due_date = ParseDate(due);
+      const bool at_minute = due.size() > 10;
+      const auto due_date = at_minute ? (ParseDateTime(due) ? ParseDate(due.substr(0, 10)) : std::nullopt) : ParseDate(due);
       InstanceRecord rec;
       const Definition* def = nullptr;
       Actor system;
@@ -60,7 +64,7 @@ Status SociStore::Tick(const Now& now, TickReport* report) {
       del.instance = instance;
       del.key = key;
       del.Run();
-      const Now at = FiringMoment(due_day, zone);
+      const Now at = at_minute ? Now::At(*ParseLocalTime(due, zone), zone) : FiringMoment(due_day, zone);
       if (!def) {
         spdlog::warn("tick: timer {} of instance {} has no instance; dropped", key, instance);
         tx.Commit();

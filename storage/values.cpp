@@ -44,6 +44,11 @@ Value FromJson(const FieldDef& f, const json& j) {
         throw StoredStateError("field '" + f.name + "' holds a value its workflow does not list");
       return v;
     }
+    case FieldType::kDateTime: {
+      auto t = ParseDateTime(j.get<std::string>());
+      if (!t) throw StoredStateError("field '" + f.name + "' holds something that is not a date and time");
+      return *t;
+    }
     case FieldType::kList: {
       List l;
       for (const auto& o : j) {
@@ -108,6 +113,10 @@ std::string FieldDisplay(const FieldDef& f, const Value& v, const std::function<
       return s;
     }
     case FieldType::kDate: return RussianDate(FormatDate(std::get<Date>(v)));
+    case FieldType::kDateTime: {  // "24 июля 2027 г., 10:00"
+      const auto& t = std::get<std::string>(v);
+      return RussianDate(t.substr(0, 10)) + ", " + t.substr(11);
+    }
     case FieldType::kPerson: return name(std::get<std::string>(v));
     default: return ValueToString(v);
   }

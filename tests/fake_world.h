@@ -52,6 +52,11 @@ class FakeWorld : public World {
     return children;
   }
   std::int64_t CountInstances(const Condition&) const override { return instances; }
+  std::map<std::string, DataTable, std::less<>> tables;
+  const DataTable* Table(std::string_view name) const override {
+    auto it = tables.find(name);
+    return it == tables.end() ? nullptr : &it->second;
+  }
   std::map<std::string, std::string> guardians;  // child -> guardian
   std::map<std::string, ParentView> parents;     // id -> what a child sees of it
   std::map<std::string, Date> births;  // person -> birth date (the rest: not recorded)

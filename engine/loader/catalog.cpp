@@ -40,6 +40,7 @@ std::optional<std::string> ReadFile(const std::string& path, size_t max_bytes, s
 struct Loaded {
   LoadResult result;
   std::vector<Loader::CrossRef> refs;
+  std::vector<Loader::TableRef> table_refs;
 };
 
 Loaded LoadWithRefs(std::string_view text, const std::string& file, const LoadOptions& opts) {
@@ -47,7 +48,41 @@ Loaded LoadWithRefs(std::string_view text, const std::string& file, const LoadOp
   Loaded out;
   out.result = l.Run(text);
   out.refs = std::move(l.cross_refs_);
+  out.table_refs = std::move(l.table_refs_);
   return out;
+}
+
+// DIR/tables/*.csv, in name order.
+void LoadTables(const std::string& dir, const LoadOptions& opts, std::vector<DataTable>* tables,
+                std::vector<Diagnostic>* errors) {
+  std::error_code ec;
+  const fs::path tdir = fs::path(dir) / "tables";
+  if (!fs::is_directory(tdir, ec)) return;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(tdir, ec))
+    if (e.is_regular_file() && e.path().extension() == ".csv") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::string err;
+    auto text = ReadFile(f.string(), opts.max_bytes, &err);
+    if (text && text->size() > opts.max_bytes) err = "the table is larger than " + std::to_string(opts.max_bytes) + " bytes";
+    if (!text || !err.empty()) {
+      errors->push_back({f.string(), Mark{1, 1}, err});
+      continue;
+    }
+    std::vector<TableProblem> problems;
+    auto t = ParseTable(f.stem().string(), *text, &problems);
+    for (auto& p : problems) errors->push_back({f.string(), p.mark, std::move(p.message)});
+    if (!t) continue;
+    auto same = std::find_if(tables->begin(), tables->end(), [&](const DataTable& o) { return o.name == t->name; });
+    if (same != tables->end()) {
+      errors->push_back({f.string(), Mark{1, 1}, msg::DuplicateTable(t->name, same->source_path)});
+      continue;
+    }
+    t->source = std::move(*text);
+    t->source_path = f.string();
+    tables->push_back(std::move(*t));
+  }
 }
 
 }  // namespace
@@ -69,6 +104,12 @@ LoadResult LoadWorkflowFile(const std::string& path, const LoadOptions& opts) {
   return r;
 }
 
+const DataTable* Catalog::FindTable(std::string_view name) const {
+  for (const auto& t : tables_)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
 const Definition* Catalog::Find(std::string_view name) const {
   for (const auto& d : defs_)
     if (d->name == name) return d.get();
@@ -88,6 +129,7 @@ Catalog Catalog::Load(const std::vector<std::string>& paths, const LoadOptions& 
       }
       std::sort(in_dir.begin(), in_dir.end());
       files.insert(files.end(), in_dir.begin(), in_dir.end());
+      LoadTables(p, opts, &c.tables_, &c.errors_);
     } else if (!fs::exists(p, ec)) {
       c.errors_.push_back({p, Mark{1, 1}, msg::NoSuchFile()});
     } else {
@@ -99,6 +141,11 @@ Catalog Catalog::Load(const std::vector<std::string>& paths, const LoadOptions& 
     Loader::CrossRef ref;
   };
   std::vector<Ref> refs;
+  struct TableRefIn {
+    std::string file;
+    Loader::TableRef ref;
+  };
+  std::vector<TableRefIn> table_refs;
   for (const auto& f : files) {
     ++c.files_;
     std::string err;
@@ -118,12 +165,34 @@ Catalog Catalog::Load(const std::vector<std::string>& paths, const LoadOptions& 
     }
     c.defs_.push_back(loaded.result.definition);
     for (auto& r : loaded.refs) refs.push_back({f, std::move(r)});
+    for (auto& r : loaded.table_refs) table_refs.push_back({f, std::move(r)});
+  }
+  for (const auto& [file, r] : table_refs) {
+    const DataTable* t = c.FindTable(r.table);
+    if (!t && fallback) t = fallback->FindTable(r.table);
+    if (!t) {
+      std::vector<std::string> names;
+      for (const auto& o : c.tables_) names.push_back(o.name);
+      c.errors_.push_back({file, r.table_mark, msg::UnknownTable(r.table, Closest(r.table, names))});
+      continue;
+    }
+    int col = t->ColumnIndex(r.column);
+    if (col < 0) {
+      c.errors_.push_back({file, r.column_mark, msg::UnknownColumn(r.table, r.column, Closest(r.column, t->columns))});
+      continue;
+    }
+    for (size_t i = 0; i < t->rows.size(); ++i) {
+      const std::string& cell = t->rows[i][static_cast<size_t>(col)];
+      if (!TableNumber(cell))
+        c.errors_.push_back({t->source_path, t->marks[i][static_cast<size_t>(col)],
+                             msg::CellNotNumber(r.column, t->rows[i][0], EscapeControls(cell), file, r.column_mark.line)});
+    }
   }
   for (const auto& [file, r] : refs) {
     const Definition* d = c.Find(r.workflow);
     if (!d && fallback) d = fallback->Find(r.workflow);
     if (!d) {
-      if (r.state.empty() && r.where.empty()) {
+      if (r.state.empty() && r.where.empty() && r.field.empty()) {
         std::vector<std::string> names;
         for (const auto& def : c.defs_) names.push_back(def->name);
         c.errors_.push_back({file, r.mark, msg::Unknown("workflow", r.workflow, Closest(r.workflow, names))});
@@ -134,6 +203,18 @@ Catalog Catalog::Load(const std::vector<std::string>& paths, const LoadOptions& 
       std::vector<std::string> names;
       for (const auto& s : d->states) names.push_back(s.name);
       c.errors_.push_back({file, r.mark, msg::Unknown("state of " + d->name, r.state, Closest(r.state, names))});
+    }
+    if (!r.field.empty()) {  // {F: {field: G}}: F exists there, of G's type
+      int fi = d->FieldIndex(r.field);
+      if (fi < 0) {
+        std::vector<std::string> names;
+        for (const auto& f : d->fields) names.push_back(f.name);
+        c.errors_.push_back({file, r.mark, msg::Unknown("field of " + d->name, r.field, Closest(r.field, names))});
+      } else if (d->fields[fi].type != r.own_type ||
+                 (r.own_type == FieldType::kEnum && d->fields[fi].values != r.own_values)) {
+        c.errors_.push_back({file, r.mark, msg::WhereFieldTypes(r.field, FieldTypeName(d->fields[fi].type),
+                                                                FieldTypeName(r.own_type))});
+      }
     }
     if (!r.where.empty()) {
       auto eq = r.where.find('=');

@@ -117,6 +117,10 @@ bool Loader::Same(const Condition& a, const Condition& b) {
   if (a.kind != b.kind || a.op != b.op || a.field != b.field || a.constant != b.constant ||
       a.constants != b.constants || a.document != b.document || a.person_fields != b.person_fields ||
       a.workflow != b.workflow || a.states != b.states || a.number != b.number || a.where != b.where ||
+      a.where_fields != b.where_fields || a.operand != b.operand || a.operand_field != b.operand_field ||
+      a.bound.has_value() != b.bound.has_value() ||
+      (a.bound && (a.bound->table != b.bound->table || a.bound->column != b.bound->column ||
+                   a.bound->row_field != b.bound->row_field)) ||
       a.children.size() != b.children.size())
     return false;
   for (size_t i = 0; i < a.children.size(); ++i)
@@ -151,6 +155,8 @@ bool Loader::Contradict(const Condition& x, const Condition& y) {
   if (y.kind == Condition::Kind::kNot && Same(y.children[0], x)) return true;
   if (x.kind != Condition::Kind::kCompare || y.kind != Condition::Kind::kCompare || x.field != y.field)
     return false;
+  // Against another field or the clock, the values are not known here.
+  if (x.operand != Condition::Operand::kConstant || y.operand != Condition::Operand::kConstant) return false;
   Admits ax = AdmitsOf(x), ay = AdmitsOf(y);
   if (ay.set) std::swap(ax, ay);
   if (ax.set) {  // a finite set: exclusive when the other admits none of it

@@ -127,8 +127,22 @@ std::optional<Condition> Loader::ParseCondition(const YAML::Node& n, const std::
     if (q["where"] && IsMap(q["where"], "where")) {
       for (auto it = q["where"].begin(); it != q["where"].end(); ++it) {
         auto k = Scalar(it->first, "where");
+        if (!k) return std::nullopt;
+        if (it->second.IsMap()) {  // {F: {field: G}}: equal to this instance's G
+          CheckKeys(it->second, {"field"}, "a where");
+          auto g = Scalar(it->second["field"], "field");
+          int own = -1;
+          if (!g || !ResolveField(*g, M(it->second["field"]), scope, &own)) return std::nullopt;
+          c.where_fields.push_back({*k, own});
+          CrossRef ref{c.workflow, "", M(it->first), ""};
+          ref.field = *k;
+          ref.own_type = scope[own].type;
+          ref.own_values = scope[own].values;
+          cross_refs_.push_back(std::move(ref));
+          continue;
+        }
         auto v = Scalar(it->second, "where");
-        if (!k || !v) return std::nullopt;
+        if (!v) return std::nullopt;
         c.where.push_back({*k, *v});
         cross_refs_.push_back({c.workflow, "", M(it->first), *k + "=" + *v});
       }
@@ -138,7 +152,32 @@ std::optional<Condition> Loader::ParseCondition(const YAML::Node& n, const std::
       if (!n[ops[i]]) continue;
       ++nops;
       c.op = i == 0 ? CompareOp::kEq : static_cast<CompareOp>(i + 1);
-      c.number = Int(n[ops[i]], ops[i]).value_or(0);
+      if (n[ops[i]].IsMap()) {  // {table: T, row: F, column: C}
+        const YAML::Node b = n[ops[i]];
+        CheckKeys(b, {"table", "row", "column"}, "a table bound");
+        Condition::TableBound tb;
+        for (const char* key : {"table", "row", "column"})
+          if (!b[key]) {
+            Error(M(b), msg::MissingKey(key, "a table bound"));
+            return std::nullopt;
+          }
+        auto t = Name(b["table"], "table");
+        auto row = Scalar(b["row"], "row");
+        auto col = Name(b["column"], "column");
+        if (!t || !row || !col) return std::nullopt;
+        const FieldDef* rf = ResolveField(*row, M(b["row"]), scope, &tb.row_field);
+        if (!rf) return std::nullopt;
+        if (rf->type != FieldType::kString && rf->type != FieldType::kEnum && rf->type != FieldType::kInt) {
+          Error(M(b["row"]), msg::TableRowType(*row, FieldTypeName(rf->type)));
+          return std::nullopt;
+        }
+        tb.table = *t;
+        tb.column = *col;
+        table_refs_.push_back({*t, *col, M(b["table"]), M(b["column"])});
+        c.bound = std::move(tb);
+      } else {
+        c.number = Int(n[ops[i]], ops[i]).value_or(0);
+      }
     }
     if (nops != 1) {
       Error(M(n), msg::CountNeedsOneBound());
@@ -192,7 +231,7 @@ std::optional<Condition> Loader::ParseCompare(const YAML::Node& n, const std::ve
     Error(M(n["field"]), msg::CompareList(*name));
     return std::nullopt;
   }
-  bool ordered = f->type == FieldType::kInt || f->type == FieldType::kDate;
+  bool ordered = f->type == FieldType::kInt || f->type == FieldType::kDate || f->type == FieldType::kDateTime;
   if (!ordered && c.op != CompareOp::kEq && c.op != CompareOp::kNe && c.op != CompareOp::kIn) {
     Error(M(n[op]), msg::CannotOrder(*name, FieldTypeName(f->type), op));
     return std::nullopt;
@@ -218,6 +257,26 @@ std::optional<Condition> Loader::ParseCompare(const YAML::Node& n, const std::ve
       else c.constants.push_back(*v);
     }
     if (!ok) return std::nullopt;
+  } else if (n[op].IsMap()) {  // {field: G}: another field of the same scope
+    CheckKeys(n[op], {"field"}, "a compared field");
+    auto other = Scalar(n[op]["field"], "field");
+    if (!other) return std::nullopt;
+    const FieldDef* g = ResolveField(*other, M(n[op]["field"]), scope, &c.operand_field);
+    if (!g) return std::nullopt;
+    const bool days = (f->type == FieldType::kDate || f->type == FieldType::kDateTime) &&
+                      (g->type == FieldType::kDate || g->type == FieldType::kDateTime);
+    if (!days && (g->type != f->type || (f->type == FieldType::kEnum && g->values != f->values))) {
+      Error(M(n[op]["field"]), msg::CompareFieldTypes(*name, FieldTypeName(f->type), *other, FieldTypeName(g->type)));
+      return std::nullopt;
+    }
+    c.operand = Condition::Operand::kField;
+  } else if (n[op].IsScalar() && (n[op].Scalar() == "today" || n[op].Scalar() == "now") &&
+             (f->type == FieldType::kDate || f->type == FieldType::kDateTime)) {
+    if (n[op].Scalar() == "now" && f->type == FieldType::kDate) {
+      Error(M(n[op]), msg::NowOnDate(*name));
+      return std::nullopt;
+    }
+    c.operand = n[op].Scalar() == "today" ? Condition::Operand::kToday : Condition::Operand::kNow;
   } else {
     auto v = parse(n[op]);
     if (!v) return std::nullopt;

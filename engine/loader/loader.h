@@ -25,6 +25,8 @@
 #include <sstream>
 
 #include "engine/loader.h"
+#include "engine/table.h"
+#include "engine/text.h"
 #include "engine/messages.h"
 #include "engine/suggest.h"
 
@@ -48,7 +50,7 @@ inline const std::vector<std::string> kActionKeys = {"issue", "notify", "templat
 inline const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template", "period"};
 inline const std::vector<std::string> kTransitionKeys = {"on", "from", "to", "by", "when", "input",
                                                   "set", "append", "update", "item", "title"};
-inline const std::vector<std::string> kTypes = {"string", "int", "bool", "date", "enum", "person", "list"};
+inline const std::vector<std::string> kTypes = {"string", "int", "bool", "date", "enum", "person", "list", "datetime"};
 inline const std::vector<std::string> kCompareOps = {"eq", "ne", "lt", "le", "gt", "ge", "in"};
 
 bool IsIdentifier(std::string_view s);
@@ -203,8 +205,18 @@ class Loader {
     std::string state;  // empty: only the workflow must exist
     Mark mark;
     std::string where;  // "field=value" for count's where
+    std::string field;  // count's {F: {field: G}}: F, which must match G's type
+    FieldType own_type = FieldType::kString;
+    std::vector<std::string> own_values;
   };
   std::vector<CrossRef> cross_refs_;
+  // A count's bound read from a data table: the table and its column must
+  // exist, and every cell of the column be a whole number.
+  struct TableRef {
+    std::string table, column;
+    Mark table_mark, column_mark;
+  };
+  std::vector<TableRef> table_refs_;
 
  private:
   std::string file_;

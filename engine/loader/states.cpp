@@ -164,7 +164,7 @@ void Loader::ParseDeadline(const YAML::Node& n, StateDef& s) {
       d.kind = DeadlineDef::Kind::kAtField;
       const FieldDef* fd = ResolveField(*f, M(at), def_.fields, &d.at_field);
       if (!fd) ok = false;
-      else if (fd->type != FieldType::kDate) {
+      else if (fd->type != FieldType::kDate && fd->type != FieldType::kDateTime) {
         Error(M(at), msg::DeadlineFieldNotDate(*f, FieldTypeName(fd->type)));
         ok = false;
       }

@@ -7,31 +7,9 @@ namespace mentorflow::loading {
 
 namespace {
 
-// Position of the first byte that is not valid UTF-8, or npos.
-size_t FirstInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
-    if (n == 2 && c < 0xC2) return i;  // overlong
-    i += n;
-  }
-  return std::string_view::npos;
-}
-
 Mark MarkAt(std::string_view s, size_t offset) {
-  Mark m{1, 1};
-  for (size_t i = 0; i < offset && i < s.size(); ++i) {
-    if (s[i] == '\n') {
-      ++m.line;
-      m.column = 1;
-    } else if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      ++m.column;
-    }
-  }
+  Mark m;
+  LineColumnAt(s, offset, &m.line, &m.column);
   return m;
 }
 

@@ -893,6 +893,14 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
       if (auto r = CheckPeople(def, d.fields, world)) return fail(std::move(*r));
       break;
     }
+  if (chosen->check) {
+    Snapshot after = snap;
+    after.fields = d.fields;
+    if (!Evaluate(def, *chosen->check, after, after.fields, world, now))
+      return fail(Refuse(Code::kRefused, "condition",
+                         msg::CheckFailed(std::string(event),
+                                          ExplainFailure(def, *chosen->check, after, after.fields, world, def.fields, now))));
+  }
   Diff(def, snap.fields, d);
   d.history.at = now.instant;
   d.history.actor = actor.id;

@@ -312,6 +312,9 @@ inline std::string StartCondition(const std::string& w, const std::string& what)
 inline std::string ConditionFailed(const std::string& e, const std::string& what) {
   return "condition: " + Q(e) + " needs " + what;
 }
+inline std::string CheckFailed(const std::string& e, const std::string& what) {
+  return "condition: " + Q(e) + " needs, with the values given, " + what;
+}
 inline std::string NotAnInput(const std::string& k, const std::string& e, const std::string& allowed) {
   return "event " + Q(e) + " does not take " + Q(k) + (allowed.empty() ? "" : " (it takes: " + allowed + ")");
 }

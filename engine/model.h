@@ -190,7 +190,8 @@ struct TransitionDef {
   std::vector<int> from;
   int to = -1;  // -1: stay in the current state without re-entering it
   std::vector<std::string> by;  // roles; "system" for deadlines
-  std::optional<Condition> when;
+  std::optional<Condition> when;   // on the fields as they are: chooses the transition
+  std::optional<Condition> check;  // on the fields as it leaves them (input and set applied): refuses it
   std::vector<InputDef> input;
   std::vector<Assignment> set;
   int append_list = -1;  // {append: LIST}: input is a new item

@@ -75,6 +75,11 @@ void Loader::ParseTransition(const YAML::Node& t) {
     if (!c) ok = false;
     else tr.when = std::move(*c);
   }
+  if (t["check"]) {  // on the fields as the transition leaves them
+    auto c = ParseCondition(t["check"], def_.fields, 0);
+    if (!c) ok = false;
+    else tr.check = std::move(*c);
+  }
   if (t["append"] && t["update"]) {
     Error(M(t), msg::AppendAndUpdate());
     ok = false;

@@ -182,27 +182,43 @@ TEST_P(Concurrency, EightInitsOfANewDatabaseAllSucceed) {
   EXPECT_EQ(workflows.code, 0) << workflows.err;
 }
 
-// A quota (a count in start_when): four processes register at once for the
-// last place, five times over (a withdrawal frees the place each time):
-// each time exactly one wins, the others are refused by the condition, and
-// the quota is never exceeded.
+// The last place of a municipality's registration quota (the shipped
+// it_region_selection with the real table: Велижский район registers 2):
+// four processes register four candidates at once, five times over (a
+// withdrawal frees the place each time). Each time exactly one wins, the
+// others are refused by the quota, and the quota is never exceeded.
 TEST_P(Concurrency, FourRegisteringForTheLastQuotaPlaceExactlyOneWins) {
-  const fs::path dir = fs::temp_directory_path() / ("mf_quota_" + std::to_string(getpid()));
-  struct Remove {
-    fs::path p;
-    ~Remove() { fs::remove_all(p); }
-  } remove{dir};
-  fs::create_directories(dir);
-  for (const auto& f : fs::directory_iterator(SourcePath("workflows"))) fs::copy_file(f.path(), dir / f.path().filename());
-  fs::copy_file(SourcePath("tests/fixtures/valid/quota.yaml"), dir / "quota.yaml");
-  const std::string w = "--workflows " + dir.string() + " ";
-  ASSERT_EQ(Db(w + "init", "2026-09-01").code, 0);
-  for (int i = 0; i < 2; ++i) {
-    auto r = Db(w + "start quota_registration --as c1", "2026-09-01");
-    ASSERT_EQ(r.code, 0) << r.err;
+  constexpr int kRounds = 5, kAtOnce = 4;
+  const std::string now = "2027-06-01";
+  ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
+  auto season = Db("start it_region_season --as c1 --set season=2027/2028 --set registration_closes=2027-07-16"
+                   " --set interviews_from=2027-07-24 --set interviews_to=2027-07-30"
+                   " --set intake_starts=2027-08-21T09:00 --set intake_ends=2027-08-25T18:00"
+                   " --set project_starts=2028-07-03T09:00 --set project_ends=2028-07-07T18:00",
+                   now);
+  ASSERT_EQ(season.code, 0) << season.err;
+  const std::string parent = Trim(season.out);
+  const int candidates = 1 + kRounds * kAtOnce;
+  for (int k = 0; k < candidates; ++k) {
+    const std::string id = "k" + std::to_string(k);
+    ASSERT_EQ(Db("person add " + id + " --as d1 --name 'Кандидат " + std::to_string(k) +
+                     "' --role candidate --birth 2008-01-01",
+                 now)
+                  .code,
+              0);
+    ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
   }
-  for (int round = 0; round < 5; ++round) {
-    auto runs = AtOnce(4, [&](int) { return std::vector<CliRun>{Db(w + "start quota_registration --as c1", "2026-09-01")}; });
+  auto registration = [&](int k) {
+    return Db("start it_region_selection --as co1 --parent " + parent + " --set candidate=k" + std::to_string(k) +
+                  " --set coordinator=co1 --set municipality=velizh --set school=СШ --set grade=9 --set direction=web",
+              now);
+  };
+  auto registered = [&] {
+    return Json("list --workflow it_region_selection --state registered", now);
+  };
+  ASSERT_EQ(registration(0).code, 0);
+  for (int round = 0; round < kRounds; ++round) {
+    auto runs = AtOnce(kAtOnce, [&](int p) { return std::vector<CliRun>{registration(1 + round * kAtOnce + p)}; });
     int won = 0;
     for (const auto& process : runs) {
       const CliRun& r = process[0];
@@ -211,14 +227,15 @@ TEST_P(Concurrency, FourRegisteringForTheLastQuotaPlaceExactlyOneWins) {
         continue;
       }
       EXPECT_EQ(r.code, 3) << r.err;
-      EXPECT_NE(r.err.find("condition"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("register of velizh «Велижский район» in table it_region_quota) (it is 2)"),
+                std::string::npos)
+          << r.err;
     }
     EXPECT_EQ(won, 1) << "round " << round;
-    EXPECT_EQ(Json(w + "list --workflow quota_registration --state registered", "2026-09-01").size(), 3u) << "round " << round;
+    ASSERT_EQ(registered().size(), 2u) << "round " << round;
     // A withdrawal frees one place for the next round.
-    auto registered = Json(w + "list --workflow quota_registration --state registered", "2026-09-01");
-    const std::string id = registered[0]["id"].get<std::string>();
-    ASSERT_EQ(Db(w + "send " + id + " withdraw --as c1", "2026-09-01").code, 0);
+    const std::string id = registered()[0]["id"].get<std::string>();
+    ASSERT_EQ(Db("send " + id + " withdraw --as co1", now).code, 0);
   }
 }
 

@@ -3,9 +3,12 @@
 // exactly those errors, in that order, at those positions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <regex>
 #include <sstream>
 
+#include "engine/table.h"
 #include "tests/test_support.h"
 
 namespace mentorflow {
@@ -59,6 +62,66 @@ std::string NameOf(const ::testing::TestParamInfo<std::string>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ValidatorRule, ::testing::ValuesIn(testing::FilesIn("tests/fixtures/invalid")),
                          NameOf);
+
+// Rules that need the whole catalog (a table beside the workflows, a field
+// of another workflow): each directory of tests/fixtures/catalogs holds
+// workflows, their tables/ and expect.txt, one "FILE:LINE:COL message" line
+// per error in the order reported, FILE relative to the directory.
+class CatalogRule : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CatalogRule, ReportsEveryErrorWithFileLineAndColumn) {
+  const std::string dir = GetParam();
+  std::vector<std::string> expected;
+  std::istringstream in(testing::ReadText(dir + "/expect.txt"));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') expected.push_back(dir + "/" + line);
+  ASSERT_FALSE(expected.empty()) << dir << "/expect.txt lists no error";
+  auto c = Catalog::Load({dir}, testing::Options());
+  EXPECT_FALSE(c.ok());
+  ASSERT_EQ(c.errors().size(), expected.size()) << [&] {
+    std::string all;
+    for (const auto& e : c.errors()) all += e.ToString() + "\n";
+    return all;
+  }();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const Diagnostic& e = c.errors()[i];
+    const std::string got = e.file + ":" + std::to_string(e.mark.line) + ":" + std::to_string(e.mark.column) + " " +
+                            e.message;
+    EXPECT_EQ(got.rfind(expected[i], 0), 0u) << "got:      " << got << "\nexpected: " << expected[i];
+  }
+}
+
+std::vector<std::string> CatalogFixtures() {
+  std::vector<std::string> dirs;
+  for (const auto& e : std::filesystem::directory_iterator(testing::SourcePath("tests/fixtures/catalogs")))
+    if (e.is_directory()) dirs.push_back(e.path().string());
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CatalogRule, ::testing::ValuesIn(CatalogFixtures()), NameOf);
+
+// A table as a spreadsheet saves it: a byte order mark, semicolons, CRLF
+// line ends, a quoted field with the separator and a doubled quote in it.
+TEST(DataTables, ReadAsASpreadsheetWritesThem) {
+  std::vector<TableProblem> problems;
+  auto t = ParseTable("quota", "\xEF\xBB\xBF" "area;title;register\r\nnorth;\"Север; \"\"центр\"\"\";4\r\n\r\nsouth;Юг;6\r\n",
+                      &problems);
+  ASSERT_TRUE(t) << problems.at(0).message;
+  EXPECT_EQ(t->columns, (std::vector<std::string>{"area", "title", "register"}));
+  EXPECT_EQ(t->Cell("north", "title"), std::optional<std::string>("Север; \"центр\""));
+  EXPECT_EQ(t->Cell("south", "register"), std::optional<std::string>("6"));
+  EXPECT_EQ(t->Cell("west", "register"), std::nullopt);
+  EXPECT_EQ(t->marks[1][2].line, 4);  // the empty line is skipped, not miscounted
+  EXPECT_EQ(t->marks[1][2].column, 10);  // in characters, not bytes
+  EXPECT_EQ(TableNumber("12"), std::optional<std::int64_t>(12));
+  EXPECT_EQ(TableNumber("-1"), std::nullopt);
+  EXPECT_EQ(TableNumber("1.5"), std::nullopt);
+  EXPECT_FALSE(ParseTable("quota", "area,n\nnorth,\xFF\n", &problems));
+  EXPECT_EQ(problems.back().message.rfind("not UTF-8", 0), 0u);
+  EXPECT_EQ(problems.back().mark.line, 2);
+  EXPECT_EQ(problems.back().mark.column, 7);
+}
 
 TEST(ValidatorRule_Coverage, EveryRuleHasItsFixture) {
   // The rules the issue lists, by fixture name; a missing file is a missing test.

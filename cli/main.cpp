@@ -416,6 +416,44 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
   return 0;
 }
 
+// `table list`, `table show NAME [--version N]`: the data tables as stored.
+int Tables(DbCommand& cmd, const std::string& name, int version) {
+  const Globals& g = cmd.g;
+  if (name.empty()) {
+    std::vector<mf::Store::TableVersion> all;
+    if (auto st = cmd.store->Tables(&all); !st.ok()) return cmd.Report(st);
+    if (g.json) {
+      json arr = json::array();
+      for (const auto& t : all) arr.push_back({{"name", t.name}, {"version", t.version}, {"loaded_at", t.loaded_at}});
+      std::cout << arr.dump(2, ' ', false, kLenient) << "\n";
+    } else {
+      for (const auto& t : all) std::cout << t.name << " v" << t.version << "  loaded " << t.loaded_at << "\n";
+      if (all.empty()) std::cout << "no tables (tables/NAME.csv beside the workflows are stored by init)\n";
+    }
+    return 0;
+  }
+  mf::Store::TableVersion t;
+  if (auto st = cmd.store->GetTable(name, version, &t); !st.ok()) return cmd.Report(st);
+  if (!g.json) {
+    std::cout << t.source << (t.source.empty() || t.source.back() == '\n' ? "" : "\n");
+    return 0;
+  }
+  std::vector<mf::TableProblem> problems;
+  auto parsed = mf::ParseTable(t.name, t.source, &problems);
+  if (!parsed) return cmd.Report(mf::Status::Internal("the stored table '" + t.name + "' does not parse"));
+  json rows = json::array();
+  for (const auto& r : parsed->rows) {
+    json o = json::object();
+    for (size_t i = 0; i < r.size(); ++i) o[parsed->columns[i]] = r[i];
+    rows.push_back(o);
+  }
+  std::cout << json{{"name", t.name}, {"version", t.version}, {"loaded_at", t.loaded_at}, {"columns", parsed->columns},
+                    {"rows", rows}}
+                   .dump(2, ' ', false, kLenient)
+            << "\n";
+  return 0;
+}
+
 int Settings(DbCommand& cmd, const std::string& key, const std::vector<std::string>& value) {
   const Globals& g = cmd.g;
   if (value.size() > 1) return Fail(g, 1, "settings KEY VALUE takes one value (quote it if it has spaces)");
@@ -768,6 +806,20 @@ int main(int argc, char** argv) {
   history->fallthrough();
 
   std::string doc_name, doc_instance, doc_format = "html", doc_out;
+  auto* table = app.add_subcommand("table", "The data tables (tables/NAME.csv beside the workflows) as init stored them");
+  table->require_subcommand(1);
+  auto* table_list = table->add_subcommand("list", "Every stored version of every table");
+  std::string table_name;
+  int table_version = 0;
+  auto* table_show = table->add_subcommand("show", "A table as stored (CSV; with --json its rows)");
+  table_show->add_option("NAME", table_name, "The table's name (its file's name without .csv)")->required();
+  table_show->add_option("--version", table_version, "An earlier version (default: the latest, which conditions read)")
+      ->check(CLI::PositiveNumber);
+  table->footer("Edit tables/NAME.csv beside the workflows and run 'mentorflow init': it stores a new version\n"
+                "(the earlier ones are kept) and conditions read it from then on.\n");
+  table->fallthrough();
+  table_list->fallthrough();
+  table_show->fallthrough();
   auto* doc = app.add_subcommand("doc", "Documents: list, show, render, sign, issue");
   doc->require_subcommand(1);
   auto* doc_sign = doc->add_subcommand(
@@ -825,7 +877,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv", "html"}));
   stats_annual->fallthrough();
 
-  for (auto* sub : {stats_monitoring, stats_annual, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
+  for (auto* sub : {table_list, table_show, stats_monitoring, stats_annual, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
                     list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, person_request, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
@@ -847,10 +899,11 @@ int main(int argc, char** argv) {
     }
     if (*init) return Init(g, init_options);
     if (*person_add || *person_update || *person_show || *person_export || *person_erase || *person_request || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
-        *settings || *tick || *reminders || *agenda || *deliver || *ack || *stats) {
+        *settings || *tick || *reminders || *agenda || *deliver || *ack || *stats || *table) {
       DbCommand cmd(g, false,
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
-                        *doc_list || *doc_show || *stats);
+                        *doc_list || *doc_show || *stats || *table);
+      if (*table) return Tables(cmd, *table_show ? table_name : "", *table_show ? table_version : 0);
       if (!cmd.ok()) return cmd.code;
       if (*stats_annual) {
         std::string text;

@@ -212,6 +212,8 @@ class SociStore : public Store {
   Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,
               const InitOptions& options) override;
   Status Settings(std::vector<std::pair<std::string, std::string>>* out) override;
+  Status Tables(std::vector<TableVersion>* out) override;
+  Status GetTable(const std::string& name, int version, TableVersion* out) override;
   Status GetSetting(const std::string& key, std::string* value) override;
   Status SetSetting(const std::string& key, const std::string& value, const std::string& actor_id,
                     const Now& now) override;

@@ -339,6 +339,36 @@ Status SociStore::Settings(std::vector<std::pair<std::string, std::string>>* out
   });
 }
 
+Status SociStore::Tables(std::vector<TableVersion>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version, loaded_at FROM data_tables ORDER BY name, version");
+    for (const auto& r : rs) out->push_back({r.get<std::string>(0), static_cast<int>(RowInt(r, 1)), r.get<std::string>(2), ""});
+    return Status::Ok();
+  });
+}
+
+Status SociStore::GetTable(const std::string& name, int version, TableVersion* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    long long v = version, got = 0;
+    soci::indicator ind = soci::i_null;
+    if (version > 0)
+      *sql_ << "SELECT version, loaded_at, source FROM data_tables WHERE name = :n AND version = :v", soci::into(got, ind),
+          soci::into(out->loaded_at), soci::into(out->source), soci::use(name), soci::use(v);
+    else
+      *sql_ << "SELECT version, loaded_at, source FROM data_tables WHERE name = :n ORDER BY version DESC LIMIT 1",
+          soci::into(got, ind), soci::into(out->loaded_at), soci::into(out->source), soci::use(name);
+    if (ind != soci::i_ok)
+      return Status::NotFound("no table '" + EscapeControls(name) + "'" +
+                              (version > 0 ? " version " + std::to_string(version) : std::string()) +
+                              " in the database (tables/NAME.csv beside the workflows are stored by init)");
+    out->name = name;
+    out->version = static_cast<int>(got);
+    return Status::Ok();
+  });
+}
+
 Status SociStore::GetSetting(const std::string& key, std::string* value) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;

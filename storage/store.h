@@ -209,6 +209,18 @@ class Store {
   virtual Status SetSetting(const std::string& key, const std::string& value, const std::string& actor_id,
                             const Now& now) = 0;
 
+  // ---- data tables (tables/NAME.csv, stored by init) ----
+  struct TableVersion {
+    std::string name;
+    int version = 0;
+    std::string loaded_at;  // ISO 8601 UTC
+    std::string source;     // the CSV text (empty in Tables())
+  };
+  // Every stored version of every table, by name then version.
+  virtual Status Tables(std::vector<TableVersion>* out) = 0;
+  // A table as stored: its latest version, or `version` when not 0; NotFound otherwise.
+  virtual Status GetTable(const std::string& name, int version, TableVersion* out) = 0;
+
   // ---- people ----
   // Registers a person; `actor_id` must be a curator or the director
   // (rules.h MayManagePeople). Roles are deduplicated and must be declared

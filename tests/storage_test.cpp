@@ -252,7 +252,7 @@ TEST_P(StorageTest, Init_ChangedFileUnderTheSameVersionIsRefused) {
     fs::path path;
     ~RemoveDir() { fs::remove_all(path); }
   } remove_dir{dir};
-  fs::copy(testing::SourcePath("workflows"), dir);
+  fs::copy(testing::SourcePath("workflows"), dir, fs::copy_options::recursive);
   std::string text = testing::ReadText((dir / "monitoring.yaml").string());
   text.replace(text.find("title: Мониторинг"), 17, "title: Мониторинг (изменён)");
   std::ofstream(dir / "monitoring.yaml") << text;
@@ -572,7 +572,7 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   fs::path dir = fs::path(::testing::TempDir()) / ("mf_v3_" + GetParam() + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  fs::copy(testing::SourcePath("workflows"), dir);
+  fs::copy(testing::SourcePath("workflows"), dir, fs::copy_options::recursive);
   std::ofstream(dir / "information_support.yaml") << InformationSupportV3();
   auto v2 = Catalog::Load({dir.string()}, testing::Options());
   ASSERT_TRUE(v2.ok()) << v2.errors().front().ToString();

@@ -190,29 +190,9 @@ TEST_P(Concurrency, EightInitsOfANewDatabaseAllSucceed) {
 TEST_P(Concurrency, FourRegisteringForTheLastQuotaPlaceExactlyOneWins) {
   constexpr int kRounds = 5, kAtOnce = 4;
   const std::string now = "2027-06-01";
-  ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
-  auto season = Db("start it_region_season --as c1 --set season=2027/2028 --set registration_closes=2027-07-16"
-                   " --set interviews_from=2027-07-24 --set interviews_to=2027-07-30"
-                   " --set intake_starts=2027-08-21T09:00 --set intake_ends=2027-08-25T18:00"
-                   " --set project_starts=2028-07-03T09:00 --set project_ends=2028-07-07T18:00",
-                   now);
-  ASSERT_EQ(season.code, 0) << season.err;
-  const std::string parent = Trim(season.out);
-  const int candidates = 1 + kRounds * kAtOnce;
-  for (int k = 0; k < candidates; ++k) {
-    const std::string id = "k" + std::to_string(k);
-    ASSERT_EQ(Db("person add " + id + " --as d1 --name 'Кандидат " + std::to_string(k) +
-                     "' --role candidate --birth 2008-01-01",
-                 now)
-                  .code,
-              0);
-    ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
-  }
-  auto registration = [&](int k) {
-    return Db("start it_region_selection --as co1 --parent " + parent + " --set candidate=k" + std::to_string(k) +
-                  " --set coordinator=co1 --set municipality=velizh --set school=СШ --set grade=9 --set direction=web",
-              now);
-  };
+  ItRegionCandidates(1 + kRounds * kAtOnce, now);
+  const std::string parent = ItRegionSeason(now);
+  auto registration = [&](int k) { return ItRegionRegister(parent, k, "velizh", now); };
   auto registered = [&] {
     return Json("list --workflow it_region_selection --state registered", now);
   };

@@ -28,33 +28,6 @@ class Programmes : public CliDatabase {
   }
   std::string W() const { return "--workflows " + dir_.string() + " "; }
   void WriteTable(const std::string& text) { std::ofstream(dir_ / "tables" / "it_region_quota.csv") << text; }
-  std::string Season(const std::string& now) {
-    auto r = Db("start it_region_season --as c1 --set season=2027/2028 --set registration_closes=2027-07-16"
-                " --set interviews_from=2027-07-24 --set interviews_to=2027-07-30"
-                " --set intake_starts=2027-08-21T09:00 --set intake_ends=2027-08-25T18:00"
-                " --set project_starts=2028-07-03T09:00 --set project_ends=2028-07-07T18:00",
-                now);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
-  }
-  void Candidates(int n, const std::string& now) {
-    ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
-    for (int k = 0; k < n; ++k) {
-      const std::string id = "k" + std::to_string(k);
-      ASSERT_EQ(Db("person add " + id + " --as d1 --name 'Кандидат " + std::to_string(k) +
-                       "' --role candidate --birth 2008-01-01",
-                   now)
-                    .code,
-                0);
-      ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
-    }
-  }
-  CliRun Register(const std::string& season, int k, const std::string& municipality, const std::string& now) {
-    return Db(W() + "start it_region_selection --as co1 --parent " + season + " --set candidate=k" + std::to_string(k) +
-                  " --set coordinator=co1 --set municipality=" + municipality +
-                  " --set school=СШ --set grade=9 --set direction=web",
-              now);
-  }
   fs::path dir_;
 };
 
@@ -64,11 +37,11 @@ class Programmes : public CliDatabase {
 // with its line and column, and nothing changes.
 TEST_P(Programmes, AnEditedQuotaTableCountsFromTheNextInit) {
   const std::string now = "2027-06-01";
-  Candidates(3, now);
-  const std::string season = Season(now);
-  ASSERT_EQ(Register(season, 0, "velizh", now).code, 0);
-  ASSERT_EQ(Register(season, 1, "velizh", now).code, 0);
-  auto over = Register(season, 2, "velizh", now);
+  ItRegionCandidates(3, now);
+  const std::string season = ItRegionSeason(now);
+  ASSERT_EQ(ItRegionRegister(season, 0, "velizh", now, W()).code, 0);
+  ASSERT_EQ(ItRegionRegister(season, 1, "velizh", now, W()).code, 0);
+  auto over = ItRegionRegister(season, 2, "velizh", now, W());
   EXPECT_EQ(over.code, 3);
   EXPECT_NE(over.err.find("(register of velizh «Велижский район» in table it_region_quota) (it is 2)"), std::string::npos)
       << over.err;
@@ -82,7 +55,7 @@ TEST_P(Programmes, AnEditedQuotaTableCountsFromTheNextInit) {
   ASSERT_EQ(init.code, 0) << init.err;
   EXPECT_NE(init.out.find("registered table it_region_quota v2"), std::string::npos) << init.out;
   EXPECT_EQ(init.out.find("registered it_region"), std::string::npos) << "the workflows did not change: " << init.out;
-  EXPECT_EQ(Register(season, 2, "velizh", now).code, 0) << "the third place the edited table gives";
+  EXPECT_EQ(ItRegionRegister(season, 2, "velizh", now, W()).code, 0) << "the third place the edited table gives";
 
   auto list = Json("table list", now);
   ASSERT_EQ(list.size(), 2u) << list.dump();

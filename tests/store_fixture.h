@@ -46,6 +46,38 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
     }
     return id;
   }
+  // A season of the regional selection (it_region_season, by the curator
+  // c1) with the dates of tests/scenarios/it_region_selection.yaml; its id.
+  std::string ItRegionSeason(const std::string& now) {
+    auto r = Db("start it_region_season --as c1 --set season=2027/2028 --set registration_closes=2027-07-16"
+                " --set interviews_from=2027-07-24 --set interviews_to=2027-07-30"
+                " --set intake_starts=2027-08-21T09:00 --set intake_ends=2027-08-25T18:00"
+                " --set project_starts=2028-07-03T09:00 --set project_ends=2028-07-07T18:00",
+                now);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  // The coordinator co1 and candidates k0..k{n-1} of age, each with consent.
+  void ItRegionCandidates(int n, const std::string& now) {
+    ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
+    for (int k = 0; k < n; ++k) {
+      const std::string id = "k" + std::to_string(k);
+      ASSERT_EQ(Db("person add " + id + " --as d1 --name 'Кандидат " + std::to_string(k) +
+                       "' --role candidate --birth 2008-01-01",
+                   now)
+                    .code,
+                0);
+      ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
+    }
+  }
+  // Candidate k registers (by co1) under `season` from `municipality`.
+  CliRun ItRegionRegister(const std::string& season, int k, const std::string& municipality, const std::string& now,
+                          const std::string& options = "") {
+    return Db(options + "start it_region_selection --as co1 --parent " + season + " --set candidate=k" +
+                  std::to_string(k) + " --set coordinator=co1 --set municipality=" + municipality +
+                  " --set school=СШ --set grade=9 --set direction=web",
+              now);
+  }
   CliRun Db(const std::string& args, const std::string& now) {
     return RunCli("--db '" + db_->url() + "' --now " + now + " " + args);
   }

@@ -416,6 +416,49 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
   return 0;
 }
 
+// `stats rating --direction D`: the ranking, names for a curator or moderator.
+int Rating(DbCommand& cmd, const std::string& workflow, const std::string& group) {
+  const Globals& g = cmd.g;
+  mf::Store::RatingReport r;
+  if (auto st = cmd.store->Rating(workflow, group, g.actor, cmd.now, &r); !st.ok()) return cmd.Report(st);
+  const bool named = !r.names.empty();
+  if (g.json) {
+    json rows = json::array();
+    for (size_t i = 0; i < r.entries.size(); ++i) {
+      const auto& e = r.entries[i];
+      json o = {{"rank", e.rank}, {"person", e.person}, {"score", e.score}, {"normalised", e.normalised},
+                {"counted", e.records}};
+      if (named) o["name"] = r.names[i];
+      rows.push_back(o);
+    }
+    json weights = json::object(), factors = json::object();
+    for (const auto& [k, v] : r.weights) weights[k] = v;
+    for (const auto& [k, v] : r.factors) factors[k] = v;
+    std::cout << json{{"workflow", r.workflow}, {"version", r.version}, {"direction", r.group},
+                      {"title", r.group_title}, {"weights", weights}, {"factors", factors}, {"ranking", rows}}
+                     .dump(2, ' ', false, kLenient)
+              << "\n";
+    return 0;
+  }
+  std::cout << "rating " << r.workflow << " v" << r.version << ": " << r.group << " «" << E(r.group_title) << "»\n";
+  std::cout << "weights:";
+  for (const auto& [k, v] : r.weights) std::cout << " " << k << "=" << v;
+  if (!r.factors.empty()) {
+    std::cout << "; factors:";
+    for (const auto& [k, v] : r.factors) std::cout << " " << k << "=" << v;
+  }
+  std::cout << "\n";
+  if (r.entries.empty()) std::cout << "nobody counted yet\n";
+  for (size_t i = 0; i < r.entries.size(); ++i) {
+    const auto& e = r.entries[i];
+    char normalised[16];
+    std::snprintf(normalised, sizeof normalised, "%.1f", e.normalised);
+    std::cout << e.rank << ". " << E(e.person) << (named ? "  " + E(r.names[i]) : "") << "  " << normalised
+              << "  (score " << e.score << ", " << e.records << " counted)\n";
+  }
+  return 0;
+}
+
 // `table list`, `table show NAME [--version N]`: the data tables as stored.
 int Tables(DbCommand& cmd, const std::string& name, int version) {
   const Globals& g = cmd.g;
@@ -876,8 +919,17 @@ int main(int argc, char** argv) {
   stats_annual->add_option("--format", stats_format, "text (default), json, csv (UTF-8, Russian titles) or html")
       ->check(CLI::IsMember({"text", "json", "csv", "html"}));
   stats_annual->fallthrough();
+  std::string rating_group, rating_workflow;
+  auto* stats_rating = stats->add_subcommand(
+      "rating", "A workflow's rating (its `rating:`): people ranked by the weighted sum of their counted instances");
+  stats_rating->add_option("--direction", rating_group, "The value of the rating's `per` field to rank (a direction)")
+      ->required();
+  stats_rating->add_option("--workflow", rating_workflow, "The workflow (default: the one that has a rating)");
+  stats_rating->footer("Equal scores share a rank. Names are shown to a curator or moderator (--as), and the read\n"
+                       "is recorded in each listed person's history; anyone else sees ids only.\n");
+  stats_rating->fallthrough();
 
-  for (auto* sub : {table_list, table_show, stats_monitoring, stats_annual, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
+  for (auto* sub : {stats_rating, table_list, table_show, stats_monitoring, stats_annual, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
                     list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, person_request, migrate, import, tick, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
@@ -902,7 +954,7 @@ int main(int argc, char** argv) {
         *settings || *tick || *reminders || *agenda || *deliver || *ack || *stats || *table) {
       DbCommand cmd(g, false,
                     *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
-                        *doc_list || *doc_show || *stats || *table);
+                        *doc_list || *doc_show || *stats_annual || *stats_monitoring || *table);
       if (*table) return Tables(cmd, *table_show ? table_name : "", *table_show ? table_version : 0);
       if (!cmd.ok()) return cmd.code;
       if (*stats_annual) {
@@ -914,6 +966,7 @@ int main(int argc, char** argv) {
         std::cout << text;
         return 0;
       }
+      if (*stats_rating) return Rating(cmd, rating_workflow, rating_group);
       if (*stats_monitoring) {
         json summary;
         if (auto st = mf::cli::MonitoringSummary(*cmd.store, stats_period, &summary); !st.ok()) return cmd.Report(st);

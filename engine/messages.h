@@ -239,6 +239,17 @@ inline std::string WhereFieldTypes(const std::string& f, std::string_view ft, st
   return "field " + Q(f) + " of the counted workflow is " + std::string(ft) + ", the field it is matched with " +
          std::string(own);
 }
+inline std::string RatingFieldType(const std::string& key, const std::string& f, std::string_view type,
+                                   std::string_view want) {
+  return "a rating's " + Q(key) + " names field " + Q(f) + " of type " + std::string(type) + "; it must be " +
+         std::string(want);
+}
+inline std::string RatingNumber(const std::string& v) {
+  return "the number for " + Q(v) + " must be a whole number from 0 to 1000000";
+}
+inline std::string RatingMissingValue(const std::string& key, const std::string& f, const std::string& v) {
+  return "a rating's " + key + " gives no number for " + Q(v) + " (every value of " + Q(f) + " needs one)";
+}
 inline std::string DuplicateTable(const std::string& t, const std::string& other) {
   return "table " + Q(t) + " is also " + other + "; a table name appears once";
 }

@@ -213,6 +213,22 @@ struct ItemReminderDef {
   Mark mark;
 };
 
+// `rating:`: the instances of a workflow in `states` ranked per value of an
+// enum field (a direction). Each scores the weight of its kind (an enum
+// field's value), times the factor of its result when `factor` is declared;
+// a person's score is the sum of theirs, and is shown normalised: 100 for
+// the best of the group.
+struct RatingDef {
+  std::vector<std::string> states;
+  int person = -1;     // a person field: whose score it is
+  int per = -1;        // an enum field: one ranking per value
+  int weight_by = -1;  // an enum field
+  std::vector<std::int64_t> weights;  // one per value of weight_by, in its order
+  int factor_by = -1;  // an enum field, or -1
+  std::vector<std::int64_t> factors;  // one per value of factor_by
+  Mark mark;
+};
+
 struct Definition {
   std::string name;
   int version = 0;
@@ -224,6 +240,7 @@ struct Definition {
   std::vector<std::string> started_by;  // roles allowed to start; empty: any role
   std::optional<Condition> start_when;  // must hold, on the fields given, for a start
   std::vector<ItemReminderDef> item_reminders;
+  std::optional<RatingDef> rating;
   std::vector<FieldDef> fields;
   std::vector<DocumentDef> documents;
   std::vector<StateDef> states;

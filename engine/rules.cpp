@@ -191,7 +191,7 @@ Status MayReadPersonalData(const Actor& actor, const std::vector<std::string>& a
 Now FiringMoment(Date due, const std::string& zone) {
   Date day = due + date::days{1};
   auto t = ParseLocalTime(FormatDate(day), zone);
-  return Now{*t, day};
+  return Now{*t, day, FormatDate(day) + "T00:00"};
 }
 
 bool MatchesWhere(const Definition& def, const std::vector<Value>& fields,

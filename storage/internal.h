@@ -271,6 +271,8 @@ class SociStore : public Store {
   Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) override;
   Status Tick(const Now& now, TickReport* report) override;
   Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) override;
+  Status Rating(const std::string& workflow, const std::string& group, const std::string& actor_id, const Now& now,
+                RatingReport* out) override;
   // The same inside a transaction already open (a document issued with the figures).
   Status AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out);
   Status Reminders(const ReminderFilter& filter, std::vector<ReminderRecord>* out) override;

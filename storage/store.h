@@ -29,6 +29,7 @@
 #include "engine/dispatch.h"
 #include "engine/loader.h"
 #include "engine/migrate.h"
+#include "engine/rating.h"
 #include "engine/status.h"
 
 namespace mentorflow {
@@ -353,6 +354,23 @@ class Store {
   // past year reads the same after later events. Aggregated in the
   // database. Refused (BadInput) for a year that has not begun.
   virtual Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) = 0;
+
+  // ---- a workflow's rating (`rating:` in its YAML) ----
+  struct RatingReport {
+    std::string workflow;
+    int version = 0;                       // whose weights are in force: the latest registered
+    std::string group, group_title;        // the value ranked and its title
+    std::vector<std::pair<std::string, std::int64_t>> weights, factors;  // value -> number, as in force
+    std::vector<RatingEntry> entries;
+    std::vector<std::string> names;        // one per entry for a curator or moderator; else empty
+  };
+  // The ranking of `group` (a value of the rating's `per` field) over the
+  // instances of `workflow` (empty: the one registered workflow that has a
+  // rating), with the weights of its latest version, whatever version each
+  // instance runs. A curator or moderator (`actor_id`) gets names, and each
+  // listed person's history records the read; anyone else gets ids only.
+  virtual Status Rating(const std::string& workflow, const std::string& group, const std::string& actor_id,
+                        const Now& now, RatingReport* out) = 0;
 
   // ---- time ----
   // Fires every deadline overdue at `now` (due before its calendar day), in

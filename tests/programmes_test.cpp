@@ -1,5 +1,6 @@
 // The neighbouring programmes run from YAML and data alone: the regional
-// selection's quota table as the curator edits it. On both backends.
+// selection's quota table as the curator edits it; the verified
+// achievements and their rating. On both backends.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -71,6 +72,89 @@ TEST_P(Programmes, AnEditedQuotaTableCountsFromTheNextInit) {
       << bad.err;
   EXPECT_EQ(Json("table list", now).size(), 2u) << "nothing stored";
   EXPECT_EQ(Db("table show it_region_quota --version 3", now).code, 2);
+}
+
+// Achievements: submitted, verified or rejected with a reason; the rating of
+// a direction from the verified ones, ties ranked equal, names for the
+// curator and moderator only (the read in each listed person's history);
+// new weights in the YAML (a new version, `init`) re-rank at once, with the
+// instances still on their version.
+TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
+  const std::string now = "2027-03-01";
+  ASSERT_EQ(Db("person add mod1 --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
+  for (int k = 1; k <= 5; ++k) {
+    const std::string id = "p" + std::to_string(k);
+    ASSERT_EQ(Db("person add " + id + " --as d1 --name 'Участник " + std::to_string(k) +
+                     "' --role participant --birth 2008-01-01",
+                 now)
+                  .code,
+              0);
+    if (k == 5) continue;  // p5 has given no consent
+    ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
+  }
+  auto submit = [&](const std::string& who, const std::string& kind, const std::string& result,
+                    const std::string& direction = "python", const std::string& on = "2027-02-10") {
+    return Db("start achievement --as " + who + " --set participant=" + who + " --set event='Олимпиада КД НТИ'" +
+                  " --set kind=" + kind + " --set result=" + result + " --set held_on=" + on +
+                  " --set direction=" + direction + " --set evidence=https://example.org/" + who,
+              now);
+  };
+  auto id = [](const CliRun& r) { return r.out.substr(0, r.out.find('\n')); };
+  auto verify = [&](const CliRun& r) { EXPECT_EQ(Db("send " + id(r) + " verify --as mod1", now).code, 0) << r.err; };
+  verify(submit("p1", "olympiad", "winner"));                       // 10 x 3 = 30
+  verify(submit("p1", "hackathon", "winner", "robotics"));          // another direction
+  verify(submit("p2", "hackathon", "winner"));                      // 8 x 3 = 24
+  verify(submit("p3", "olympiad", "prize"));                        // 10 x 2 = 20
+  verify(submit("p3", "testing", "participant"));                   // 4 x 1 = 4
+  verify(submit("p4", "olympiad", "participant"));                  // 10
+  auto rejected = submit("p4", "olympiad", "winner");
+  auto own = Db("send " + id(rejected) + " verify --as p4", now);
+  EXPECT_EQ(own.code, 3) << "a participant does not verify their own";
+  EXPECT_EQ(Db("send " + id(rejected) + " reject --as mod1", now).code, 1) << "a rejection needs its reason";
+  ASSERT_EQ(Db("send " + id(rejected) + " reject --as mod1 --set reject_reason='Нет диплома по ссылке'", now).code, 0);
+  auto pending = submit("p4", "hackathon", "winner");               // not verified: not counted
+  ASSERT_EQ(pending.code, 0);
+  EXPECT_EQ(submit("p5", "olympiad", "winner").code, 3) << "no consent";
+  auto future = submit("p4", "olympiad", "winner", "python", "2027-03-02");
+  EXPECT_EQ(future.code, 3);
+  EXPECT_NE(future.err.find("held_on <= today"), std::string::npos) << future.err;
+
+  auto rating = Json("stats rating --direction python --as p1", now);
+  auto ranks = [](const nlohmann::json& r) {
+    std::string out;
+    for (const auto& e : r["ranking"])
+      out += std::to_string(e["rank"].get<int>()) + " " + e["person"].get<std::string>() + " " +
+             std::to_string(e["score"].get<long long>()) + "; ";
+    return out;
+  };
+  EXPECT_EQ(ranks(rating), "1 p1 30; 2 p2 24; 2 p3 24; 4 p4 10; ") << rating.dump();
+  EXPECT_EQ(rating["ranking"][1]["normalised"], 80.0);
+  EXPECT_EQ(rating["ranking"][3]["normalised"], 33.3);
+  EXPECT_FALSE(rating["ranking"][0].contains("name")) << "a participant sees ids only";
+  auto text = Db("stats rating --direction python --as mod1", now);
+  EXPECT_NE(text.out.find("2. p3  Участник 3  80.0  (score 24, 2 counted)"), std::string::npos) << text.out;
+  const std::string p3 = Json("person export p3 --as p3", now)["person_history"].dump();
+  EXPECT_NE(p3.find("stats rating achievement python"), std::string::npos) << "the moderator's read: " << p3;
+  auto unknown = Db("stats rating --direction pyton --as c1", now);
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("did you mean 'python'?"), std::string::npos) << unknown.err;
+
+  // The rejected one, corrected and verified, counts.
+  ASSERT_EQ(Db("send " + id(rejected) + " resubmit --as p4 --set evidence=https://example.org/p4-diploma", now).code, 0);
+  ASSERT_EQ(Db("send " + id(rejected) + " verify --as mod1", now).code, 0);
+  EXPECT_EQ(ranks(Json("stats rating --direction python", now)), "1 p4 40; 2 p1 30; 3 p2 24; 3 p3 24; ");
+
+  // New weights: the olympiad worth 4. The instances stay on version 1.
+  std::string yaml = ReadText((dir_ / "achievement.yaml").string());
+  yaml.replace(yaml.find("version: 1"), 10, "version: 2");
+  yaml.replace(yaml.find("olympiad: 10"), 12, "olympiad: 4");
+  std::ofstream(dir_ / "achievement.yaml") << yaml;
+  ASSERT_EQ(Db(W() + "init", now).code, 0);
+  auto reweighted = Json("stats rating --direction python", now);
+  EXPECT_EQ(reweighted["version"], 2);
+  EXPECT_EQ(reweighted["weights"]["olympiad"], 4);
+  EXPECT_EQ(ranks(reweighted), "1 p2 24; 2 p4 16; 3 p1 12; 3 p3 12; ") << reweighted.dump();
+  EXPECT_EQ(Json("show " + id(rejected), now)["version"], 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Programmes, ::testing::Values("sqlite", "postgresql"));

@@ -45,6 +45,7 @@ std::string RandomValue(const FieldDef& f, std::mt19937& rng, bool garbage = tru
     case FieldType::kDate: return "2027-0" + std::to_string(1 + rng() % 9) + "-1" + std::to_string(rng() % 9);
     case FieldType::kString: return "text";
     case FieldType::kList: return "";
+    case FieldType::kDateTime: return "2027-07-2" + std::to_string(rng() % 9) + "T1" + std::to_string(rng() % 9) + ":00";
   }
   return "";
 }
@@ -54,6 +55,10 @@ bool TypeFits(const FieldDef& f, const Value& v) {
   switch (f.type) {
     case FieldType::kString:
     case FieldType::kPerson: return std::holds_alternative<std::string>(v);
+    case FieldType::kDateTime: {
+      auto* s = std::get_if<std::string>(&v);
+      return s && ParseDateTime(*s) == *s;
+    }
     case FieldType::kEnum: {
       auto* s = std::get_if<std::string>(&v);
       return s && std::find(f.values.begin(), f.values.end(), *s) != f.values.end();
@@ -109,7 +114,7 @@ TEST_P(RandomWalk, NoDecisionBreaksTheDefinition) {
     testing::FakeWorld world;
     AddPeople(world);
     Date day = *ParseDate("2026-09-01");
-    auto now = [&] { return Now{Instant{day.time_since_epoch()}, day}; };
+    auto now = [&] { return Now{Instant{day.time_since_epoch()}, day, FormatDate(day) + "T00:00"}; };
     Input start;
     for (const auto& f : def.fields) {
       if (f.type != FieldType::kList && (f.required || rng() % 3 == 0))

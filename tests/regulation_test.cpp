@@ -1,6 +1,6 @@
 // docs/regulation.md maps every obligation of the regulation to the YAML or
-// template that keeps it, and docs/it-region.md every fact of the regional
-// selection's letter. Each place is cited as `FILE` → `TEXT`; this test
+// template that keeps it, and docs/it-region.md and docs/talent.md every
+// fact of the neighbouring programmes' letters. Each place is cited as `FILE` → `TEXT`; this test
 // reads the tables and checks that every cited text is in its file, so the
 // mapping cannot drift from what ships.
 #include <gtest/gtest.h>
@@ -18,9 +18,11 @@ namespace {
 TEST(Regulation_Map, EveryCitedTextIsInItsFile) {
   const std::string regulation = testing::ReadText(testing::SourcePath("docs/regulation.md"));
   const std::string it_region = testing::ReadText(testing::SourcePath("docs/it-region.md"));
+  const std::string talent = testing::ReadText(testing::SourcePath("docs/talent.md"));
   ASSERT_FALSE(regulation.empty());
   ASSERT_FALSE(it_region.empty());
-  const std::string doc = regulation + "\n" + it_region;
+  ASSERT_FALSE(talent.empty());
+  const std::string doc = regulation + "\n" + it_region + "\n" + talent;
   const std::regex cite("`((?:workflows|templates|storage|calendar)/[^`]+)` → `([^`]+)`");
   const std::set<std::string> kinds = {"enforced", "reminded", "generated", "manual"};
   std::istringstream lines(doc);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/ics.h"
+#include "engine/rating.h"
 #include "tests/fake_world.h"
 #include "tests/test_support.h"
 
@@ -157,6 +158,23 @@ TEST(Ics_Writer, FoldsAt75OctetsWithoutSplittingCharactersAndEscapes) {
     EXPECT_LE(l.size(), 75u);
     EXPECT_NE(static_cast<unsigned char>(l.back()) & 0xC0, 0xC0) << "a line ends inside a character";
   }
+}
+
+// Ranks: equal scores share a rank and are listed by id, the next rank
+// skips (1, 2, 2, 4); 100 is the best score; nobody scoring gives all 0.
+TEST(Rating_Rank, TiesShareARankAndTheBestIsAHundred) {
+  auto ranked = Rank({{"b", "python", 6}, {"a", "python", 24}, {"c", "python", 20}, {"c", "python", 4},
+                      {"d", "python", 6}, {"b", "python", 0}});
+  std::string got;
+  for (const auto& e : ranked)
+    got += std::to_string(e.rank) + e.person + ":" + std::to_string(e.score) + "/" + std::to_string(e.records) + " ";
+  EXPECT_EQ(got, "1a:24/1 1c:24/2 3b:6/2 3d:6/1 ");
+  EXPECT_EQ(ranked[0].normalised, 100.0);
+  EXPECT_EQ(ranked[2].normalised, 25.0);
+  EXPECT_TRUE(Rank({}).empty());
+  auto zero = Rank({{"a", "python", 0}, {"b", "python", 0}});
+  EXPECT_EQ(zero[1].rank, 1);
+  EXPECT_EQ(zero[1].normalised, 0.0);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ TEST(ShippedWorkflows_Validate, AllLoadWithoutErrors) {
   for (const auto& d : c.definitions()) names.insert(d->name);
   EXPECT_EQ(names, (std::set<std::string>{"programme", "mentoring_pair", "individual_plan", "monitoring",
                                           "annual_report", "information_support", "personal_data", "mentoring_group", "publication_consent",
-                                          "it_region_season", "it_region_selection"}));
+                                          "it_region_season", "it_region_selection", "achievement"}));
   std::set<std::string> tables;
   for (const auto& t : c.tables()) tables.insert(t.name);
   EXPECT_EQ(tables, (std::set<std::string>{"it_region_quota"}));

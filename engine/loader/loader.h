@@ -8,6 +8,7 @@
 //   states.cpp       states, their actions and deadlines
 //   transitions.cpp  transitions: inputs, set/append/update
 //   conditions.cpp   conditions (when:, start_when:, count:)
+//   rating.cpp       rating: the ranking of a workflow's instances
 //   checks.cpp       the definition as a whole: reachability, dead ends,
 //                    titles, determinism and its guard algebra
 //   catalog.cpp      files, the catalog, references across workflows
@@ -39,7 +40,7 @@ constexpr long kNodeBudget = 200000;
 
 inline const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "description", "roles",
                                            "started_by", "start_when", "fields", "distinct", "documents", "states",
-                                           "transitions"};
+                                           "transitions", "rating"};
 inline const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
                                              "min", "max", "values", "item", "guardian_of", "from_parent", "remind"};
 inline const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed",
@@ -111,6 +112,7 @@ class Loader {
 
   // distinct: [mentor, mentee] -- these person fields never name the same person.
   void ParseDistinct(const YAML::Node& n);
+  void ParseRating(const YAML::Node& n);  // rating.cpp
 
   // ---- documents ---------------------------------------------------------
   // Document templates are DIR/T.mustache; reminder templates DIR/reminders/T.mustache.
@@ -205,9 +207,9 @@ class Loader {
     std::string state;  // empty: only the workflow must exist
     Mark mark;
     std::string where;  // "field=value" for count's where
-    std::string field;  // count's {F: {field: G}}: F, which must match G's type
+    std::string field = {};  // count's {F: {field: G}}: F, which must match G's type
     FieldType own_type = FieldType::kString;
-    std::vector<std::string> own_values;
+    std::vector<std::string> own_values = {};
   };
   std::vector<CrossRef> cross_refs_;
   // A count's bound read from a data table: the table and its column must

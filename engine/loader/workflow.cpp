@@ -40,6 +40,7 @@ void Loader::ParseRoot(const YAML::Node& root) {
   }
   if (root["states"]) ParseStates(root["states"]);
   if (root["transitions"]) ParseTransitions(root["transitions"]);
+  if (root["rating"]) ParseRating(root["rating"]);
   if (!errors_.empty()) return;
   def_.BuildTable();
   CheckCollectiveDocuments();

@@ -82,16 +82,8 @@ TEST_P(Programmes, AnEditedQuotaTableCountsFromTheNextInit) {
 TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
   const std::string now = "2027-03-01";
   ASSERT_EQ(Db("person add mod1 --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
-  for (int k = 1; k <= 5; ++k) {
-    const std::string id = "p" + std::to_string(k);
-    ASSERT_EQ(Db("person add " + id + " --as d1 --name 'Участник " + std::to_string(k) +
-                     "' --role participant --birth 2008-01-01",
-                 now)
-                  .code,
-              0);
-    if (k == 5) continue;  // p5 has given no consent
-    ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
-  }
+  PeopleWithConsent("p", "participant", "Участник", 1, 4, now);
+  ASSERT_EQ(Db("person add p5 --as d1 --name 'Участник 5' --role participant --birth 2008-01-01", now).code, 0);
   auto submit = [&](const std::string& who, const std::string& kind, const std::string& result,
                     const std::string& direction = "python", const std::string& on = "2027-02-10") {
     return Db("start achievement --as " + who + " --set participant=" + who + " --set event='Олимпиада КД НТИ'" +

@@ -57,18 +57,24 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(r.code, 0) << r.err;
     return r.out.substr(0, r.out.find('\n'));
   }
-  // The coordinator co1 and candidates k0..k{n-1} of age, each with consent.
-  void ItRegionCandidates(int n, const std::string& now) {
-    ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
-    for (int k = 0; k < n; ++k) {
-      const std::string id = "k" + std::to_string(k);
-      ASSERT_EQ(Db("person add " + id + " --as d1 --name 'Кандидат " + std::to_string(k) +
-                       "' --role candidate --birth 2008-01-01",
+  // People PREFIX{first}..PREFIX{last} of age in `role` (named "TITLE k"),
+  // registered by d1, each with their own consent.
+  void PeopleWithConsent(const std::string& prefix, const std::string& role, const std::string& title, int first,
+                         int last, const std::string& now) {
+    for (int k = first; k <= last; ++k) {
+      const std::string id = prefix + std::to_string(k);
+      ASSERT_EQ(Db("person add " + id + " --as d1 --name '" + title + " " + std::to_string(k) + "' --role " + role +
+                       " --birth 2008-01-01",
                    now)
                     .code,
                 0);
       ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
     }
+  }
+  // The coordinator co1 and candidates k0..k{n-1} of age, each with consent.
+  void ItRegionCandidates(int n, const std::string& now) {
+    ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
+    PeopleWithConsent("k", "candidate", "Кандидат", 0, n - 1, now);
   }
   // Candidate k registers (by co1) under `season` from `municipality`.
   CliRun ItRegionRegister(const std::string& season, int k, const std::string& municipality, const std::string& now,

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app/delivery.h"
+#include "cli/stats.h"
 #include "storage/store.h"
 
 namespace mentorflow {
@@ -19,7 +20,7 @@ Mark MarkOf(const YAML::Node& n) { return Mark{n.Mark().line + 1, n.Mark().colum
 std::string Str(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : std::string(); }
 
 const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "daily_ticks", "people", "steps"};
-const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email"};
+const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email", "attributes"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
                                             "sign", "in", "issue", "lists", "consent", "revoke", "erase", "tick", "expect_state", "expect_fields", "expect_stats",
                                             "expect", "refused", "exit", "message", "fired", "reminders",
@@ -147,6 +148,8 @@ class Runner {
       rec.birth = Str(p["birth"]);
       rec.guardian = Str(p["guardian"]);
       rec.email = Str(p["email"]);
+      if (const YAML::Node attrs = p["attributes"]; attrs && attrs.IsMap())
+        for (auto a = attrs.begin(); a != attrs.end(); ++a) rec.attributes.push_back({Str(a->first), Str(a->second)});
       if (rec.id == registrar_) continue;  // created by init
       if (Status s = store_->AddPerson(rec, registrar_, now_); !s.ok()) {
         Fail(MarkOf(key), "person " + rec.id + ": " + s.message());
@@ -418,6 +421,22 @@ class Runner {
   // moment; only those given are compared (null: none, as for a mean of no pairs).
   void CheckStats(const YAML::Node& want, Mark m) {
     if (!want) return;
+    if (want["by"]) {  // {year: Y, by: ATTRIBUTE, ...}: as `stats annual --by ATTRIBUTE --json` prints it
+      std::string text;
+      if (Status st = cli::AnnualBreakdownReport(*store_, options_.templates_dir, want["year"].as<int>(), Str(want["by"]),
+                                                 now_, "json", &text);
+          !st.ok())
+        return Fail(m, "stats annual --by: " + st.message());
+      Log(FormatDate(now_.today) + "  stats annual " + Str(want["year"]) + " --by " + Str(want["by"]) + ": " + text);
+      YAML::Node rest = YAML::Clone(want);
+      rest.remove("year");
+      rest.remove("by");
+      nlohmann::json got = nlohmann::json::parse(text);
+      nlohmann::json parts = nlohmann::json::object();  // by value ("-" for not set), for the comparison
+      for (const auto& p : got["parts"]) parts[p["value"].is_null() ? "-" : p["value"].get<std::string>()] = p;
+      got["parts"] = parts;
+      return CompareFigures(rest, got, "", m);
+    }
     AnnualFigures f;
     if (Status st = store_->AnnualStatistics(want["year"].as<int>(), now_, &f); !st.ok())
       return Fail(m, "stats annual: " + st.message());

@@ -416,6 +416,26 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
   return 0;
 }
 
+json AttributesJson(const std::vector<std::pair<std::string, std::string>>& attrs) {
+  json o = json::object();
+  for (const auto& [k, v] : attrs) o[k] = v;
+  return o;
+}
+
+// --attr NAME=VALUE, as given.
+bool ParseAttrs(const Globals& g, const std::vector<std::string>& given,
+                std::vector<std::pair<std::string, std::string>>* out, int* code) {
+  for (const auto& a : given) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *code = Fail(g, 1, "--attr: expected NAME=VALUE, got '" + mf::EscapeControls(a) + "'");
+      return false;
+    }
+    out->push_back({a.substr(0, eq), a.substr(eq + 1)});
+  }
+  return true;
+}
+
 // `stats rating --direction D`: the ranking, names for a curator or moderator.
 int Rating(DbCommand& cmd, const std::string& workflow, const std::string& group) {
   const Globals& g = cmd.g;
@@ -772,6 +792,8 @@ int main(int argc, char** argv) {
   person_add->add_option("--birth", person.birth, "Birth date, YYYY-MM-DD");
   person_add->add_option("--guardian", person.guardian, "The guardian's person id (for a minor)");
   person_add->add_option("--email", person.email, "Where e-mailed reminders go");
+  std::vector<std::string> add_attrs, update_attrs;
+  person_add->add_option("--attr", add_attrs, "NAME=VALUE: an attribute the workflows declare (attributes:), repeatable");
   mf::PersonUpdate update;
   std::string update_name, update_birth, update_email, update_guardian;
   auto* person_update = person_cmd->add_subcommand("update", "Change a person's name, birth date, e-mail, guardian or roles");
@@ -782,6 +804,7 @@ int main(int argc, char** argv) {
   auto* o_guardian = person_update->add_option("--guardian", update_guardian, "The guardian's person id (empty: none)");
   person_update->add_option("--add-role", update.add_roles, "A role to add (repeat for several)");
   person_update->add_option("--remove-role", update.remove_roles, "A role to remove (repeat for several)");
+  person_update->add_option("--attr", update_attrs, "NAME=VALUE: set an attribute (NAME= removes it), repeatable");
   std::string show_person;
   auto* person_show = person_cmd->add_subcommand(
       "show", "A person's record (the person, their guardian, a curator or the director; each read is recorded)");
@@ -918,6 +941,10 @@ int main(int argc, char** argv) {
   stats_annual->add_option("--year", stats_year, "The calendar year (the year under way counts up to --now)")->required();
   stats_annual->add_option("--format", stats_format, "text (default), json, csv (UTF-8, Russian titles) or html")
       ->check(CLI::IsMember({"text", "json", "csv", "html"}));
+  std::string stats_by;
+  stats_annual->add_option("--by", stats_by,
+                           "A person attribute (attributes: in the YAML): every figure per value, a pair under its "
+                           "mentee's, with the targets declared (text, json or csv)");
   stats_annual->fallthrough();
   std::string rating_group, rating_workflow;
   auto* stats_rating = stats->add_subcommand(
@@ -959,8 +986,10 @@ int main(int argc, char** argv) {
       if (!cmd.ok()) return cmd.code;
       if (*stats_annual) {
         std::string text;
-        if (auto st = mf::cli::AnnualReport(*cmd.store, g.templates, stats_year, cmd.now,
-                                            g.json ? "json" : stats_format, &text);
+        if (auto st = stats_by.empty() ? mf::cli::AnnualReport(*cmd.store, g.templates, stats_year, cmd.now,
+                                                                g.json ? "json" : stats_format, &text)
+                                       : mf::cli::AnnualBreakdownReport(*cmd.store, g.templates, stats_year, stats_by,
+                                                                        cmd.now, g.json ? "json" : stats_format, &text);
             !st.ok())
           return cmd.Report(st);
         std::cout << text;
@@ -1032,7 +1061,8 @@ int main(int argc, char** argv) {
                             {"roles", p.roles},
                             {"birth", p.birth.empty() ? json() : json(p.birth)},
                             {"email", p.email.empty() ? json() : json(p.email)},
-                            {"guardian", p.guardian.empty() ? json() : json(p.guardian)}}
+                            {"guardian", p.guardian.empty() ? json() : json(p.guardian)},
+                            {"attributes", AttributesJson(p.attributes)}}
                            .dump(2, ' ', false, kLenient)
                     << "\n";
         } else {
@@ -1042,6 +1072,7 @@ int main(int argc, char** argv) {
           if (!p.birth.empty()) std::cout << "birth: " << E(p.birth) << "\n";
           if (!p.email.empty()) std::cout << "email: " << E(p.email) << "\n";
           if (!p.guardian.empty()) std::cout << "guardian: " << E(p.guardian) << "\n";
+          for (const auto& [k, v] : p.attributes) std::cout << E(k) << ": " << E(v) << "\n";
         }
         return 0;
       }
@@ -1051,12 +1082,14 @@ int main(int argc, char** argv) {
         if (*o_birth) update.birth = update_birth;
         if (*o_email) update.email = update_email;
         if (*o_guardian) update.guardian = update_guardian;
+        if (!ParseAttrs(g, update_attrs, &update.attributes, &cmd.code)) return cmd.code;
         auto st = cmd.store->UpdatePerson(update, g.actor, cmd.now);
         if (st.ok()) std::cout << (g.json ? json{{"id", update.id}}.dump(-1, ' ', false, kLenient) : update.id + ": updated") << "\n";
         return cmd.Report(st);
       }
       if (*person_add) {
         if (!cmd.NeedActor()) return cmd.code;
+        if (!ParseAttrs(g, add_attrs, &person.attributes, &cmd.code)) return cmd.code;
         auto st = cmd.store->AddPerson(person, g.actor, cmd.now);
         if (st.ok()) std::cout << (g.json ? json{{"id", person.id}}.dump(-1, ' ', false, kLenient) : person.id) << "\n";
         return cmd.Report(st);

@@ -247,4 +247,114 @@ Status AnnualReport(Store& store, const std::string& templates_dir, int year, co
   return RenderMustache("stats_annual", ss.str(), ctx, Escape::kHtml, out);
 }
 
+namespace {
+
+double Percent(long long part, long long whole) {
+  return whole > 0 ? std::round(1000.0 * static_cast<double>(part) / static_cast<double>(whole)) / 10.0 : 0;
+}
+
+}  // namespace
+
+Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int year, const std::string& attribute,
+                             const Now& now, const std::string& format, std::string* out) {
+  if (format != "json" && format != "csv" && format != "text")
+    return Status::BadInput("--by: the breakdown is printed as text, json or csv, not '" + format + "'");
+  Store::AnnualBreakdown b;
+  if (Status st = store.AnnualBreakdownBy(year, attribute, now, &b); !st.ok()) return st;
+  // What each target says, in numbers.
+  struct Target {
+    std::optional<double> share, coverage;
+    std::optional<bool> share_met, coverage_met;
+  };
+  std::vector<Target> targets;
+  for (const auto& p : b.parts) {
+    Target t;
+    if (!p.value.empty()) {
+      t.share = Percent(p.figures.mentees, b.total.mentees);
+      t.coverage = p.registered_mentees > 0 ? std::optional<double>(Percent(p.figures.mentees, p.registered_mentees))
+                                            : std::nullopt;
+      if (p.target_share) t.share_met = *t.share >= static_cast<double>(*p.target_share);
+      if (p.target_coverage) t.coverage_met = t.coverage && *t.coverage >= static_cast<double>(*p.target_coverage);
+    }
+    targets.push_back(t);
+  }
+  if (format == "json") {
+    auto opt = [](const auto& v) { return v ? json(*v) : json(); };
+    json parts = json::array();
+    for (size_t i = 0; i < b.parts.size(); ++i) {
+      const auto& p = b.parts[i];
+      json figures = AnnualFiguresJson(p.figures);
+      figures.erase("monitoring");
+      parts.push_back({{"value", p.value.empty() ? json() : json(p.value)},
+                       {"title", p.title},
+                       {"figures", figures},
+                       {"mentees_share", opt(targets[i].share)},
+                       {"target_share", opt(p.target_share)},
+                       {"share_met", opt(targets[i].share_met)},
+                       {"registered_mentees", p.registered_mentees},
+                       {"coverage", opt(targets[i].coverage)},
+                       {"target_coverage", opt(p.target_coverage)},
+                       {"coverage_met", opt(targets[i].coverage_met)}});
+    }
+    *out = json{{"year", year}, {"by", b.attribute}, {"title", b.title}, {"total", AnnualFiguresJson(b.total)},
+                {"parts", parts}}
+               .dump(2, ' ', false, json::error_handler_t::replace) +
+           "\n";
+    return Status::Ok();
+  }
+  YAML::Node titles;
+  if (Status st = LoadTitles(templates_dir, &titles); !st.ok()) return st;
+  const auto total = Rows(b.total, titles);
+  std::vector<std::vector<Row>> columns;
+  for (const auto& p : b.parts) columns.push_back(Rows(p.figures, titles));
+  auto value_of = [](const std::vector<Row>& rows, const std::string& key) {
+    for (const auto& r : rows)
+      if (r.key == key) return r.value;
+    return std::string();
+  };
+  const bool csv = format == "csv";
+  size_t key_width = 0;
+  for (const auto& r : total) key_width = std::max(key_width, r.key.size() + 2);
+  auto cell = [&](const std::string& s, size_t width) {
+    const std::string v = s.empty() && !csv ? "-" : s;
+    return csv ? "," + CsvField(v) : std::string(v.size() < width ? width - v.size() : 1, ' ') + v;
+  };
+  const YAML::Node h = titles["annual"]["header"];
+  auto head = [&](const char* k, const char* fallback) { return h && h[k] ? h[k].as<std::string>() : fallback; };
+  out->clear();
+  *out += csv ? CsvField(head("key", "key")) + "," + CsvField(head("title", "title")) : std::string(key_width, ' ');
+  for (const auto& p : b.parts) *out += cell(p.value.empty() ? "-" : p.value, 12);
+  *out += cell("total", 12) + (csv ? "\r\n" : "\n");
+  for (const auto& r : total) {
+    if (r.key.rfind("monitoring.", 0) == 0) continue;  // the institution's, not any one value's
+    *out += csv ? CsvField(r.key) + "," + CsvField(r.title) : r.key + std::string(key_width - r.key.size(), ' ');
+    for (const auto& c : columns) *out += cell(value_of(c, r.key), 12);
+    *out += cell(r.value, 12) + (csv ? "\r\n" : "\n");
+  }
+  if (csv) return Status::Ok();
+  for (size_t i = 0; i < b.parts.size(); ++i) {
+    const auto& p = b.parts[i];
+    const Target& t = targets[i];
+    char line[256];
+    if (p.target_share) {
+      std::snprintf(line, sizeof line, "target %s: %.1f%% of the year's mentees (%lld of %lld), target %lld%%: %s\n",
+                    p.value.c_str(), *t.share, p.figures.mentees, b.total.mentees, *p.target_share,
+                    *t.share_met ? "met" : "not met");
+      *out += line;
+    }
+    if (p.target_coverage) {
+      if (t.coverage)
+        std::snprintf(line, sizeof line,
+                      "target %s: %.1f%% of the mentees registered with it are in pairs (%lld of %lld), target %lld%%: %s\n",
+                      p.value.c_str(), *t.coverage, p.figures.mentees, p.registered_mentees, *p.target_coverage,
+                      *t.coverage_met ? "met" : "not met");
+      else
+        std::snprintf(line, sizeof line, "target %s: no mentee is registered with it, target %lld%%: not met\n",
+                      p.value.c_str(), *p.target_coverage);
+      *out += line;
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace mentorflow::cli

@@ -25,4 +25,12 @@ Status MonitoringSummary(Store& store, const std::string& period, nlohmann::json
 Status AnnualReport(Store& store, const std::string& templates_dir, int year, const Now& now,
                     const std::string& format, std::string* out);
 
+// `stats annual --year Y --by ATTRIBUTE --format json|csv|text`: every
+// figure of AnnualReport per value of a person attribute (a pair under its
+// mentee's value), with the total, and each target the attribute declares:
+// the value's share of the year's mentees, or its coverage (mentees in pairs
+// of those registered as mentees with the value), and whether it is met.
+Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int year, const std::string& attribute,
+                             const Now& now, const std::string& format, std::string* out);
+
 }  // namespace mentorflow::cli

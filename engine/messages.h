@@ -250,6 +250,25 @@ inline std::string RatingNumber(const std::string& v) {
 inline std::string RatingMissingValue(const std::string& key, const std::string& f, const std::string& v) {
   return "a rating's " + key + " gives no number for " + Q(v) + " (every value of " + Q(f) + " needs one)";
 }
+inline std::string TargetsOnlyOnAttributes() {
+  return "'targets' belongs to an attribute (attributes:), not to a field";
+}
+inline std::string AttributeKey(const std::string& key) {
+  return Q(key) + " is not for an attribute: a person carries it or not";
+}
+inline std::string AttributeType(std::string_view type) {
+  return "an attribute is a string, int, bool, date or enum, not " + std::string(type);
+}
+inline std::string TargetsNeedEnum() { return "targets are per value: only an enum attribute has them"; }
+inline std::string TargetPercent(const std::string& v) {
+  return "a target for " + Q(v) + " is a whole percent from 0 to 100";
+}
+inline std::string SharesOver100(long long sum) {
+  return "the target shares add up to " + std::to_string(sum) + "%, more than 100%";
+}
+inline std::string AttributeDiffers(const std::string& a, const std::string& file) {
+  return "attribute " + Q(a) + " is declared differently in " + file + "; declare it once, or the same way";
+}
 inline std::string DuplicateTable(const std::string& t, const std::string& other) {
   return "table " + Q(t) + " is also " + other + "; a table name appears once";
 }

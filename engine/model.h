@@ -229,6 +229,17 @@ struct RatingDef {
   Mark mark;
 };
 
+// `attributes:`: a typed attribute people carry (`person add --attr K=V`),
+// for breakdowns of the statistics (`stats annual --by K`). An enum
+// attribute may declare targets per value: the share of the year's mentees
+// it should make up, or the coverage: the share of the registered mentees
+// holding it who should be in a pair in the year.
+struct AttributeDef {
+  FieldDef field;
+  std::vector<std::optional<std::int64_t>> share, coverage;  // percent, one per enum value
+  Mark mark;
+};
+
 struct Definition {
   std::string name;
   int version = 0;
@@ -241,6 +252,7 @@ struct Definition {
   std::optional<Condition> start_when;  // must hold, on the fields given, for a start
   std::vector<ItemReminderDef> item_reminders;
   std::optional<RatingDef> rating;
+  std::vector<AttributeDef> attributes;
   std::vector<FieldDef> fields;
   std::vector<DocumentDef> documents;
   std::vector<StateDef> states;

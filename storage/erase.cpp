@@ -165,6 +165,28 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         soci::use(year, yi), soci::use(person_id);
     *sql_ << "UPDATE person_data SET name = :k, birth = NULL, email = NULL WHERE id = :id", soci::use(token),
         soci::use(person_id);
+    // Attributes: an enum's value (a kind of school) stays for the anonymous
+    // breakdowns; any other (a municipality's name, a free text) goes, from
+    // the person's history notes too.
+    {
+      std::vector<std::string> enums;
+      for (const auto& a : DeclaredAttributes())
+        if (a.field.type == FieldType::kEnum) enums.push_back(a.field.name);
+      std::vector<std::pair<std::string, std::string>> gone;
+      {
+        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p",
+                                      soci::use(person_id));
+        for (const auto& r : rs)
+          if (std::find(enums.begin(), enums.end(), r.get<std::string>(0)) == enums.end())
+            gone.push_back({r.get<std::string>(0), r.get<std::string>(1)});
+      }
+      for (const auto& [name, value] : gone) {
+        *sql_ << "DELETE FROM person_attributes WHERE person = :p AND name = :n", soci::use(person_id), soci::use(name);
+        const std::string text = name + "=" + value, erased = name + "=" + token, like = "%" + text + "%";
+        *sql_ << "UPDATE person_history SET note = REPLACE(note, :t, :k) WHERE person = :p AND note LIKE :l",
+            soci::use(text), soci::use(erased), soci::use(person_id), soci::use(like);
+      }
+    }
     // The act: whose data (the id and the token), which categories, when, by
     // whom, on what grounds, and the history about them — naming no one.
     json history = json::array();

@@ -271,10 +271,14 @@ class SociStore : public Store {
   Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) override;
   Status Tick(const Now& now, TickReport* report) override;
   Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) override;
+  Status AnnualBreakdownBy(int year, const std::string& attribute, const Now& now, AnnualBreakdown* out) override;
   Status Rating(const std::string& workflow, const std::string& group, const std::string& actor_id, const Now& now,
                 RatingReport* out) override;
   // The same inside a transaction already open (a document issued with the figures).
-  Status AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out);
+  // `slice`: only the pairs whose mentee holds attribute `first` = `second`
+  // ("" : does not hold it), and the people of those pairs.
+  Status AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out,
+                               const std::pair<std::string, std::string>* slice = nullptr);
   Status Reminders(const ReminderFilter& filter, std::vector<ReminderRecord>* out) override;
   Status Agenda(const std::string& person, Date from, Date to, std::vector<DeadlineRecord>* deadlines,
                 std::vector<ReminderRecord>* reminders) override;
@@ -330,6 +334,16 @@ class SociStore : public Store {
   };
 
   // ---- people.cpp ----
+  // The attributes the latest registered workflows declare, by name.
+  std::vector<AttributeDef> DeclaredAttributes();
+  // `name` among `declared`, or null and `error` refusing `option`'s value
+  // (listing the attributes, with the nearest name).
+  static const AttributeDef* FindAttribute(const std::vector<AttributeDef>& declared, const std::string& option,
+                                           const std::string& name, Status* error);
+  // Checks `attrs` against the declared attributes and writes them (an empty
+  // value removes one); `changed` gets "name=value" for each.
+  Status WriteAttributes(const std::string& person, const std::vector<std::pair<std::string, std::string>>& attrs,
+                         std::vector<std::string>* changed);
   Status CheckRoles(const std::vector<std::string>& roles);
   Status InsertPerson(const PersonRecord& p, const std::string& actor_id, const std::string& capacity, const Now& now);
 

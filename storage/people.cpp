@@ -1,6 +1,7 @@
 // People, their roles and personal data, and consent (as rules.h decides).
 #include <algorithm>
 
+#include "engine/suggest.h"
 #include "engine/text.h"
 #include "storage/statements.h"
 
@@ -21,6 +22,65 @@ std::vector<std::string> SociStore::DeclaredRoles() {
   }
   std::sort(roles.begin(), roles.end());
   return roles;
+}
+
+std::vector<AttributeDef> SociStore::DeclaredAttributes() {
+  std::vector<std::string> names;
+  {
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions ORDER BY name");
+    for (const auto& n : rs) names.push_back(n);
+  }
+  std::vector<AttributeDef> out;
+  for (const auto& name : names) {
+    Status st;
+    if (const Definition* d = DefinitionFor(name, LatestVersion(name), &st))
+      for (const auto& a : d->attributes)
+        if (std::none_of(out.begin(), out.end(), [&](const AttributeDef& o) { return o.field.name == a.field.name; }))
+          out.push_back(a);
+  }
+  return out;
+}
+
+const AttributeDef* SociStore::FindAttribute(const std::vector<AttributeDef>& declared, const std::string& option,
+                                             const std::string& name, Status* error) {
+  auto a = std::find_if(declared.begin(), declared.end(), [&](const AttributeDef& d) { return d.field.name == name; });
+  if (a != declared.end()) return &*a;
+  std::vector<std::string> names;
+  std::string list;
+  for (const auto& d : declared) {
+    names.push_back(d.field.name);
+    list += (list.empty() ? "" : ", ") + d.field.name;
+  }
+  const std::string near = Closest(name, names);
+  *error = Status::BadInput(option + ": no attribute '" + EscapeControls(name) + "' is declared (attributes: " +
+                           (list.empty() ? "none" : list) + ")" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
+  return nullptr;
+}
+
+Status SociStore::WriteAttributes(const std::string& person,
+                                  const std::vector<std::pair<std::string, std::string>>& attrs,
+                                  std::vector<std::string>* changed) {
+  if (attrs.empty()) return Status::Ok();
+  const auto declared = DeclaredAttributes();
+  for (const auto& [name, text] : attrs) {
+    Status unknown;
+    const AttributeDef* a = FindAttribute(declared, "--attr", name, &unknown);
+    if (!a) return unknown;
+    *sql_ << "DELETE FROM person_attributes WHERE person = :p AND name = :n", soci::use(person), soci::use(name);
+    if (text.empty()) {
+      changed->push_back(name + " removed");
+      continue;
+    }
+    if (Status s = CheckText("--attr " + name, text, kMaxNameBytes); !s.ok()) return s;
+    std::string error;
+    auto v = ParseValue(a->field, text, &error);
+    if (!v) return Status::BadInput("--attr " + name + ": " + error);
+    const std::string value = ValueToString(*v);
+    *sql_ << "INSERT INTO person_attributes (person, name, value) VALUES (:p, :n, :v)", soci::use(person),
+        soci::use(name), soci::use(value);
+    changed->push_back(name + "=" + value);
+  }
+  return Status::Ok();
 }
 
 namespace {
@@ -91,6 +151,9 @@ Status SociStore::InsertPerson(const PersonRecord& given, const std::string& act
       soci::use(p.name), soci::use(p.birth, bi), soci::use(p.email, ei);
   std::string roles;
   for (const auto& r : p.roles) roles += (roles.empty() ? "" : ",") + r;
+  std::vector<std::string> attrs;
+  if (Status s = WriteAttributes(p.id, p.attributes, &attrs); !s.ok()) return s;
+  for (const auto& a : attrs) roles += "; " + a;
   return AppendPersonHistory(p.id, actor_id, capacity, "registered", "roles: " + roles, now);
 }
 
@@ -157,7 +220,9 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     }
     *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p", soci::into(n), soci::use(u.id);
     if (n == 0) return Status::BadInput("a person keeps at least one role");
-    if (changed.empty()) return Status::BadInput("nothing to change: give --name, --birth, --email, --guardian, --add-role or --remove-role");
+    if (Status s = WriteAttributes(u.id, u.attributes, &changed); !s.ok()) return s;
+    if (changed.empty())
+      return Status::BadInput("nothing to change: give --name, --birth, --email, --guardian, --add-role, --remove-role or --attr");
     std::string note;
     for (const auto& c : changed) note += (note.empty() ? "" : ",") + c;
     if (Status s = AppendPersonHistory(u.id, actor_id, actor.Holds("director") ? "director" : "curator", "updated",
@@ -249,6 +314,10 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
     soci::rowset<std::string> roles =
         (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role", soci::use(person_id));
     for (const auto& r : roles) out->roles.push_back(r);
+    out->attributes.clear();
+    soci::rowset<soci::row> attrs =
+        (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p ORDER BY name", soci::use(person_id));
+    for (const auto& a : attrs) out->attributes.push_back({a.get<std::string>(0), a.get<std::string>(1)});
     if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "read", "person show", now); !s.ok()) return s;
     tx.Commit();
     return Status::Ok();
@@ -406,6 +475,13 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
                              {"kind", r.get<std::string>(3)}, {"subject", r.get<std::string>(4)},
                              {"status", r.get<std::string>(5)}});
     }
+    json attributes = json::object();
+    {
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p"
+                                                     " ORDER BY name",
+                                    soci::use(person_id));
+      for (const auto& r : rs) attributes[r.get<std::string>(0)] = r.get<std::string>(1);
+    }
     if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "read", "person export", now); !s.ok()) return s;
     const json out = {{"person",
                        {{"id", person_id},
@@ -414,6 +490,7 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
                         {"email", text_or_null(ei, email)},
                         {"guardian", text_or_null(gi, guardian)},
                         {"roles", roles},
+                        {"attributes", attributes},
                         {"consent", consent != 0},
                         {"registered", created}}},
                       {"guardian_of", wards},

@@ -151,6 +151,12 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "CREATE TABLE data_tables (name TEXT NOT NULL, version BIGINT NOT NULL, source TEXT NOT NULL,"
         " hash TEXT NOT NULL, loaded_at TEXT NOT NULL, PRIMARY KEY (name, version))",
     },
+    {
+        // 11: what people carry for the breakdowns (`attributes:`).
+        "CREATE TABLE person_attributes (person TEXT NOT NULL REFERENCES people(id), name TEXT NOT NULL,"
+        " value TEXT NOT NULL, PRIMARY KEY (person, name))",
+        "CREATE INDEX person_attributes_by_value ON person_attributes (name, value)",
+    },
 };
 
 // Work a migration does beyond its statements, after them.

@@ -68,7 +68,8 @@ namespace {
 // the cut's date, y the year.
 constexpr const char* kParams =
     "WITH K AS (SELECT CAST(:start AS TEXT) AS s, CAST(:cut AS TEXT) AS c, CAST(:first AS TEXT) AS first_day,"
-    " CAST(:last AS TEXT) AS last_day, CAST(:today AS TEXT) AS today, CAST(:year AS INTEGER) AS y)";
+    " CAST(:last AS TEXT) AS last_day, CAST(:today AS TEXT) AS today, CAST(:year AS INTEGER) AS y,"
+    " CAST(:an AS TEXT) AS an, CAST(:av AS TEXT) AS av)";
 
 // The field changes of the history entries in `source` (instance, seq, at,
 // field, after): where the two backends' JSON functions differ.
@@ -95,7 +96,57 @@ Status SociStore::AnnualStatistics(int year, const Now& now, AnnualFigures* out)
   });
 }
 
-Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out) {
+Status SociStore::AnnualBreakdownBy(int year, const std::string& attribute, const Now& now, AnnualBreakdown* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (sqlite_ && !in_tx_) *sql_ << "PRAGMA temp_store = FILE";
+    Tx tx(*this);  // one snapshot for every part
+    const auto declared = DeclaredAttributes();
+    Status unknown;
+    const AttributeDef* a = FindAttribute(declared, "--by", attribute, &unknown);
+    if (!a) return unknown;
+    out->attribute = attribute;
+    out->title = a->field.title.empty() ? attribute : a->field.title;
+    if (Status s = AnnualFiguresUnlocked(year, now, &out->total); !s.ok()) return s;
+    std::vector<std::pair<std::string, std::string>> values;  // value, title
+    const FieldDef& f = a->field;
+    if (f.type == FieldType::kEnum) {
+      for (size_t i = 0; i < f.values.size(); ++i)
+        values.push_back({f.values[i], i < f.value_titles.size() && !f.value_titles[i].empty() ? f.value_titles[i] : f.values[i]});
+    } else {
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT value FROM person_attributes WHERE name = :n"
+                                                       " ORDER BY value",
+                                      soci::use(attribute));
+      for (const auto& v : rs) values.push_back({v, v});
+    }
+    values.push_back({"", ""});
+    for (size_t i = 0; i < values.size(); ++i) {
+      AnnualBreakdown::Part part;
+      part.value = values[i].first;
+      part.title = values[i].second;
+      const std::pair<std::string, std::string> slice{attribute, part.value};
+      if (Status s = AnnualFiguresUnlocked(year, now, &part.figures, &slice); !s.ok()) return s;
+      part.figures.monitoring_due = part.figures.monitoring_on_time = part.figures.monitoring_late =
+          part.figures.monitoring_missed = 0;
+      if (!part.value.empty()) {
+        *sql_ << "SELECT COUNT(*) FROM person_attributes a JOIN person_roles r ON r.person = a.person"
+                 " AND r.role = 'mentee' JOIN people p ON p.id = a.person"
+                 " WHERE a.name = :n AND a.value = :v AND p.erased_at IS NULL",
+            soci::into(part.registered_mentees), soci::use(attribute), soci::use(part.value);
+        if (f.type == FieldType::kEnum) {
+          part.target_share = a->share[i];
+          part.target_coverage = a->coverage[i];
+        }
+      }
+      out->parts.push_back(std::move(part));
+    }
+    tx.Commit();
+    return Status::Ok();
+  });
+}
+
+Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out,
+                                        const std::pair<std::string, std::string>* slice) {
   if (year < kMinYear || year >= kMaxYear)
     return Status::BadInput("--year: expected a year from " + std::to_string(kMinYear) + " to " +
                             std::to_string(kMaxYear - 1) + ", got " + std::to_string(year));
@@ -118,9 +169,15 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     // The pairs the year concerns, from their facts (pair_facts.cpp) as they
     // stood at the cut: at work in it (formed before the cut, not ended before
     // the year) or ended in it. What happened after the cut is not seen.
+    // A slice: the pairs whose mentee holds the attribute's value (or none).
+    const std::string an = slice ? slice->first : "", av = slice ? slice->second : "";
+    const std::string sliced =
+        !slice ? ""
+        : av.empty() ? " AND (f.mentee IS NULL OR f.mentee NOT IN (SELECT person FROM person_attributes WHERE name = K.an))"
+                     : " AND f.mentee IN (SELECT person FROM person_attributes WHERE name = K.an AND value = K.av)";
     const std::string in_year =
         " FROM pair_facts f CROSS JOIN K WHERE f.since < K.c AND ((f.formed_at < K.c AND (f.ended_at IS NULL"
-        " OR f.ended_at >= K.s)) OR (f.ended_at >= K.s AND f.ended_at < K.c))";
+        " OR f.ended_at >= K.s)) OR (f.ended_at >= K.s AND f.ended_at < K.c))" + sliced;
     const std::string days = sqlite_ ? "julianday(ended_at) - julianday(formed_at)"
                                      : "EXTRACT(EPOCH FROM (CAST(ended_at AS timestamptz) -"
                                        " CAST(formed_at AS timestamptz))) / 86400.0";
@@ -168,7 +225,8 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     {
       soci::rowset<soci::row> rs = (sql_->prepare << groups, soci::use(start, "start"), soci::use(cut, "cut"),
                                     soci::use(first_day, "first"), soci::use(last_day, "last"),
-                                    soci::use(cut_day, "today"), soci::use(y, "year"));
+                                    soci::use(cut_day, "today"), soci::use(y, "year"), soci::use(an, "an"),
+                                    soci::use(av, "av"));
       for (const auto& r : rs) {
         const bool at_work = RowInt(r, 0) == 1;
         const std::string end_state = RowText(r, 3);
@@ -207,7 +265,8 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     {
       soci::rowset<soci::row> rs = (sql_->prepare << people, soci::use(start, "start"), soci::use(cut, "cut"),
                                     soci::use(first_day, "first"), soci::use(last_day, "last"),
-                                    soci::use(cut_day, "today"), soci::use(y, "year"));
+                                    soci::use(cut_day, "today"), soci::use(y, "year"), soci::use(an, "an"),
+                                    soci::use(av, "av"));
       for (const auto& r : rs) {
         if (RowText(r, 0) == "mentor") {
           f.mentors = std::llround(number(r, 1));
@@ -236,7 +295,8 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
                    " SELECT (SELECT COUNT(*) FROM Q), (SELECT COUNT(*) FROM Q WHERE on_time = 1),"
                    " (SELECT COUNT(*) FROM Q WHERE on_time = 0)",
           soci::use(start, "start"), soci::use(cut, "cut"), soci::use(first_day, "first"),
-        soci::use(last_day, "last"), soci::use(cut_day, "today"), soci::use(y, "year"), soci::into(due), soci::into(on_time), soci::into(late);
+        soci::use(last_day, "last"), soci::use(cut_day, "today"), soci::use(y, "year"), soci::use(an, "an"),
+        soci::use(av, "av"), soci::into(due), soci::into(on_time), soci::into(late);
       f.monitoring_due = due, f.monitoring_on_time = on_time, f.monitoring_late = late;
       f.monitoring_missed = due - on_time - late;
     }

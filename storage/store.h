@@ -41,6 +41,7 @@ struct PersonRecord {
   std::string birth;     // YYYY-MM-DD or empty
   std::string guardian;  // person id or empty
   std::string email;     // where reminders go, or empty
+  std::vector<std::pair<std::string, std::string>> attributes = {};  // declared attributes (`attributes:`), by name
 };
 
 // One issue of a document of an instance. Its content (the XHTML its
@@ -160,6 +161,7 @@ struct PersonUpdate {
   std::string id;
   std::optional<std::string> name, birth, email, guardian;
   std::vector<std::string> add_roles, remove_roles;
+  std::vector<std::pair<std::string, std::string>> attributes;  // set; an empty value removes it
 };
 
 struct StoreOptions {
@@ -354,6 +356,21 @@ class Store {
   // past year reads the same after later events. Aggregated in the
   // database. Refused (BadInput) for a year that has not begun.
   virtual Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) = 0;
+  // The same figures broken down by a person attribute (`attributes:`): a
+  // pair counts under its mentee's value, with its mentor and mentee; the
+  // monitoring is the institution's and stays in `total` only.
+  struct AnnualBreakdown {
+    std::string attribute, title;
+    AnnualFigures total;
+    struct Part {
+      std::string value, title;  // value "" : the mentees who do not hold the attribute
+      AnnualFigures figures;
+      long long registered_mentees = 0;  // people registered as mentees holding the value (now)
+      std::optional<long long> target_share, target_coverage;  // percent, from the YAML
+    };
+    std::vector<Part> parts;  // an enum's values in the YAML's order (others: the values held), then ""
+  };
+  virtual Status AnnualBreakdownBy(int year, const std::string& attribute, const Now& now, AnnualBreakdown* out) = 0;
 
   // ---- a workflow's rating (`rating:` in its YAML) ----
   struct RatingReport {
@@ -422,7 +439,7 @@ class Store {
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
 
-  static constexpr int kSchemaVersion = 10;
+  static constexpr int kSchemaVersion = 11;
 };
 
 }  // namespace mentorflow

@@ -149,6 +149,36 @@ TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
   EXPECT_EQ(Json("show " + id(rejected), now)["version"], 1);
 }
 
+// People's attributes (declared by the shipped programme): checked against
+// the declaration (a refusal creates nothing), shown and exported; erasure
+// keeps an enum's value (a kind of school, for the anonymous breakdowns)
+// and removes any other (a municipality's name), from the history notes too.
+TEST_P(Programmes, AttributesAreCheckedAndErasureKeepsOnlyTheEnumOnes) {
+  const std::string now = "2026-09-01";
+  auto add = Db("person add s1 --as d1 --name 'Ученик' --role mentee --attr school_type=rural --attr municipality=Велиж",
+                now);
+  ASSERT_EQ(add.code, 0) << add.err;
+  auto bad = Db("person add s2 --as d1 --name 'Ученик 2' --role mentee --attr school_type=village", now);
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("'village' is not one of: rural, urban, special"), std::string::npos) << bad.err;
+  EXPECT_EQ(Db("person show s2 --as d1", now).code, 2) << "nothing was created";
+  auto unknown = Db("person update s1 --as d1 --attr school_typ=urban", now);
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("did you mean 'school_type'?"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Db("person update s1 --as d1 --attr bad", now).code, 1);
+  auto by = Db("stats annual --year 2026 --by school", now);
+  EXPECT_EQ(by.code, 1);
+  EXPECT_NE(by.err.find("--by: no attribute 'school' is declared (attributes: school_type, municipality)"),
+            std::string::npos) << by.err;
+  auto shown = Json("person show s1 --as d1", now);
+  EXPECT_EQ(shown["attributes"], (nlohmann::json{{"municipality", "Велиж"}, {"school_type", "rural"}})) << shown.dump();
+
+  ASSERT_EQ(Db("person erase s1 --as c1", now).code, 0);
+  auto exported = Json("person export s1 --as c1", now);
+  EXPECT_EQ(exported["person"]["attributes"], (nlohmann::json{{"school_type", "rural"}})) << exported.dump();
+  EXPECT_EQ(exported.dump().find("Велиж"), std::string::npos) << "the municipality is gone, history notes included";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Programmes, ::testing::Values("sqlite", "postgresql"));
 
 }  // namespace

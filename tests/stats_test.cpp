@@ -256,7 +256,8 @@ TEST_P(PairFacts, RebuiltFromTheHistoryTheyEqualThoseKeptAlongside) {
   EXPECT_EQ(nlohmann::json::parse(y2027)["pairs"]["extended"], 1) << y2027;
 
   testing::ExecSql(db.url(), "DROP TABLE pair_facts");
-  testing::ExecSql(db.url(), "DROP TABLE data_tables");  // schema 10, which came after
+  testing::ExecSql(db.url(), "DROP TABLE data_tables");        // schema 10, which came after
+  testing::ExecSql(db.url(), "DROP TABLE person_attributes");  // schema 11
   testing::ExecSql(db.url(), "DELETE FROM schema_version WHERE version >= 9");
   auto old = testing::RunCli("--db '" + db.url() + "' --now 2029-01-10 stats annual --year 2026");
   EXPECT_NE(old.code, 0) << "a database of schema 8 is upgraded by init first";

@@ -167,6 +167,18 @@ Catalog Catalog::Load(const std::vector<std::string>& paths, const LoadOptions& 
     for (auto& r : loaded.refs) refs.push_back({f, std::move(r)});
     for (auto& r : loaded.table_refs) table_refs.push_back({f, std::move(r)});
   }
+  // An attribute is the people's, not a workflow's: declared in several
+  // workflows, it must be declared alike.
+  std::map<std::string, std::pair<const AttributeDef*, const Definition*>> attributes;
+  for (const auto& d : c.defs_)
+    for (const auto& a : d->attributes) {
+      auto [it, fresh] = attributes.emplace(a.field.name, std::make_pair(&a, d.get()));
+      if (fresh) continue;
+      const AttributeDef& b = *it->second.first;
+      if (b.field.type != a.field.type || b.field.values != a.field.values || b.share != a.share ||
+          b.coverage != a.coverage)
+        c.errors_.push_back({d->source_path, a.mark, msg::AttributeDiffers(a.field.name, it->second.second->source_path)});
+    }
   for (const auto& [file, r] : table_refs) {
     const DataTable* t = c.FindTable(r.table);
     if (!t && fallback) t = fallback->FindTable(r.table);

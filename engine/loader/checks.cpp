@@ -88,6 +88,7 @@ void Loader::CheckTitles(Mark root) {
     for (const auto& item : f.item_fields) field(item);
   };
   for (const auto& f : def_.fields) field(f);
+  for (const auto& a : def_.attributes) field(a.field);
 }
 
 void Loader::CheckDeadlineEvent(int state) {

@@ -109,6 +109,7 @@ std::optional<FieldDef> Loader::ParseField(const std::string& name, const YAML::
   only_for("max", FieldType::kInt);
   only_for("item", FieldType::kList);
   only_for("remind", FieldType::kList);
+  if (n["targets"] && !parsing_attribute_) Error(KeyMark(n, "targets"), msg::TargetsOnlyOnAttributes());
   if (f.type == FieldType::kPerson) {
     if (!n["role"]) Error(M(n), msg::MissingKey("role", "person field '" + name + "'"));
     // `role: any`: any registered person, whatever their roles (the

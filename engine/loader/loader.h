@@ -8,7 +8,8 @@
 //   states.cpp       states, their actions and deadlines
 //   transitions.cpp  transitions: inputs, set/append/update
 //   conditions.cpp   conditions (when:, start_when:, count:)
-//   rating.cpp       rating: the ranking of a workflow's instances
+//   rating.cpp       rating: the ranking of a workflow's instances;
+//                    attributes: what people carry for the breakdowns
 //   checks.cpp       the definition as a whole: reachability, dead ends,
 //                    titles, determinism and its guard algebra
 //   catalog.cpp      files, the catalog, references across workflows
@@ -40,9 +41,10 @@ constexpr long kNodeBudget = 200000;
 
 inline const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "description", "roles",
                                            "started_by", "start_when", "fields", "distinct", "documents", "states",
-                                           "transitions", "rating"};
+                                           "transitions", "rating", "attributes"};
 inline const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
-                                             "min", "max", "values", "item", "guardian_of", "from_parent", "remind"};
+                                             "min", "max", "values", "item", "guardian_of", "from_parent", "remind",
+                                             "targets"};
 inline const std::vector<std::string> kDocumentKeys = {"template", "signers", "title", "collects", "issued_by", "on_signed",
                                                 "statistics"};
 inline const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
@@ -113,6 +115,7 @@ class Loader {
   // distinct: [mentor, mentee] -- these person fields never name the same person.
   void ParseDistinct(const YAML::Node& n);
   void ParseRating(const YAML::Node& n);  // rating.cpp
+  void ParseAttributes(const YAML::Node& n);  // rating.cpp: what statistics read of people
 
   // ---- documents ---------------------------------------------------------
   // Document templates are DIR/T.mustache; reminder templates DIR/reminders/T.mustache.
@@ -225,6 +228,7 @@ class Loader {
   const LoadOptions& opts_;
   Definition def_;
   std::vector<Diagnostic> errors_, warnings_;
+  bool parsing_attribute_ = false;  // ParseField reads an attribute: `targets` allowed
   long budget_ = kNodeBudget;
   Mark last_mark_{1, 1};
   bool budget_reported_ = false;

@@ -90,4 +90,78 @@ void Loader::ParseRating(const YAML::Node& n) {
   if (ok) def_.rating = std::move(r);
 }
 
+// attributes:
+//   school_type:
+//     type: enum
+//     values: {rural: Сельская школа, urban: Городская школа, special: Специальная школа}
+//     targets: {rural: {share: 70}, urban: {share: 30}, special: {coverage: 100}}
+void Loader::ParseAttributes(const YAML::Node& n) {
+  if (!n || !IsMap(n, "attributes")) return;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    auto name = Name(it->first, "attribute");
+    if (!name) continue;
+    if (std::any_of(def_.attributes.begin(), def_.attributes.end(),
+                    [&](const AttributeDef& a) { return a.field.name == *name; })) {
+      Error(M(it->first), msg::Duplicate("attribute", *name));
+      continue;
+    }
+    const YAML::Node& a = it->second;
+    if (!IsMap(a, "an attribute")) continue;
+    for (const char* key : {"required", "from_parent", "default", "role", "guardian_of", "item", "remind"})
+      if (a[key]) Error(KeyMark(a, key), msg::AttributeKey(key));
+    parsing_attribute_ = true;
+    auto f = ParseField(*name, it->first, a, false);
+    parsing_attribute_ = false;
+    if (!f) continue;
+    if (f->type == FieldType::kPerson || f->type == FieldType::kList) {
+      Error(M(a["type"]), msg::AttributeType(FieldTypeName(f->type)));
+      continue;
+    }
+    AttributeDef attr;
+    attr.mark = M(it->first);
+    attr.share.assign(f->values.size(), std::nullopt);
+    attr.coverage.assign(f->values.size(), std::nullopt);
+    bool ok = true;
+    if (a["targets"]) {
+      const YAML::Node t = a["targets"];
+      if (f->type != FieldType::kEnum) {
+        Error(KeyMark(a, "targets"), msg::TargetsNeedEnum());
+        ok = false;
+      } else if (IsMap(t, "targets")) {
+        std::int64_t shares = 0;
+        for (auto v = t.begin(); v != t.end(); ++v) {
+          auto value = Scalar(v->first, "targets");
+          if (!value) continue;
+          auto pos = std::find(f->values.begin(), f->values.end(), *value);
+          if (pos == f->values.end()) {
+            Error(M(v->first), msg::Unknown("value of " + *name, *value, Closest(*value, f->values)));
+            ok = false;
+            continue;
+          }
+          const size_t i = static_cast<size_t>(pos - f->values.begin());
+          if (!IsMap(v->second, "a target")) continue;
+          CheckKeys(v->second, {"share", "coverage"}, "a target");
+          for (const char* key : {"share", "coverage"}) {
+            if (!v->second[key]) continue;
+            auto pct = Int(v->second[key], key);
+            if (pct && (*pct < 0 || *pct > 100)) {
+              Error(M(v->second[key]), msg::TargetPercent(*value));
+              ok = false;
+            } else if (pct) {
+              (std::string(key) == "share" ? attr.share : attr.coverage)[i] = *pct;
+              if (std::string(key) == "share") shares += *pct;
+            }
+          }
+        }
+        if (shares > 100) {
+          Error(M(t), msg::SharesOver100(shares));
+          ok = false;
+        }
+      }
+    }
+    attr.field = std::move(*f);
+    if (ok) def_.attributes.push_back(std::move(attr));
+  }
+}
+
 }  // namespace mentorflow::loading

@@ -41,6 +41,7 @@ void Loader::ParseRoot(const YAML::Node& root) {
   if (root["states"]) ParseStates(root["states"]);
   if (root["transitions"]) ParseTransitions(root["transitions"]);
   if (root["rating"]) ParseRating(root["rating"]);
+  if (root["attributes"]) ParseAttributes(root["attributes"]);
   if (!errors_.empty()) return;
   def_.BuildTable();
   CheckCollectiveDocuments();

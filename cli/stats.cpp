@@ -270,11 +270,12 @@ Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int
   for (const auto& p : b.parts) {
     Target t;
     if (!p.value.empty()) {
-      t.share = Percent(p.figures.mentees, b.total.mentees);
-      t.coverage = p.registered_mentees > 0 ? std::optional<double>(Percent(p.figures.mentees, p.registered_mentees))
-                                            : std::nullopt;
-      if (p.target_share) t.share_met = *t.share >= static_cast<double>(*p.target_share);
-      if (p.target_coverage) t.coverage_met = t.coverage && *t.coverage >= static_cast<double>(*p.target_coverage);
+      // Nothing to measure (no mentee in the year, none registered with the
+      // value): no figure and no verdict, rather than a 0% "not met".
+      if (b.total.mentees > 0) t.share = Percent(p.figures.mentees, b.total.mentees);
+      if (p.registered_mentees > 0) t.coverage = Percent(p.figures.mentees, p.registered_mentees);
+      if (p.target_share && t.share) t.share_met = *t.share >= static_cast<double>(*p.target_share);
+      if (p.target_coverage && t.coverage) t.coverage_met = *t.coverage >= static_cast<double>(*p.target_coverage);
     }
     targets.push_back(t);
   }
@@ -337,9 +338,13 @@ Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int
     const Target& t = targets[i];
     char line[256];
     if (p.target_share) {
-      std::snprintf(line, sizeof line, "target %s: %.1f%% of the year's mentees (%lld of %lld), target %lld%%: %s\n",
-                    p.value.c_str(), *t.share, p.figures.mentees, b.total.mentees, *p.target_share,
-                    *t.share_met ? "met" : "not met");
+      if (t.share)
+        std::snprintf(line, sizeof line, "target %s: %.1f%% of the year's mentees (%lld of %lld), target %lld%%: %s\n",
+                      p.value.c_str(), *t.share, p.figures.mentees, b.total.mentees, *p.target_share,
+                      *t.share_met ? "met" : "not met");
+      else
+        std::snprintf(line, sizeof line, "target %s: no mentee in a pair in the year, target %lld%%: nothing to measure\n",
+                      p.value.c_str(), *p.target_share);
       *out += line;
     }
     if (p.target_coverage) {
@@ -349,7 +354,7 @@ Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int
                       p.value.c_str(), *t.coverage, p.figures.mentees, p.registered_mentees, *p.target_coverage,
                       *t.coverage_met ? "met" : "not met");
       else
-        std::snprintf(line, sizeof line, "target %s: no mentee is registered with it, target %lld%%: not met\n",
+        std::snprintf(line, sizeof line, "target %s: no mentee is registered with it, target %lld%%: nothing to measure\n",
                       p.value.c_str(), *p.target_coverage);
       *out += line;
     }

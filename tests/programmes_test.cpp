@@ -170,6 +170,12 @@ TEST_P(Programmes, AttributesAreCheckedAndErasureKeepsOnlyTheEnumOnes) {
   EXPECT_EQ(by.code, 1);
   EXPECT_NE(by.err.find("--by: no attribute 'school' is declared (attributes: school_type, municipality)"),
             std::string::npos) << by.err;
+  auto empty = Json("stats annual --year 2026 --by school_type --json", now);
+  EXPECT_EQ(empty["parts"][0]["value"], "rural") << empty.dump();
+  EXPECT_TRUE(empty["parts"][0]["mentees_share"].is_null()) << "no mentee in the year: nothing to measure";
+  EXPECT_TRUE(empty["parts"][0]["share_met"].is_null()) << empty.dump();
+  EXPECT_EQ(empty["parts"][0]["registered_mentees"], 1) << empty.dump();
+  EXPECT_EQ(empty["parts"][0]["coverage"], 0.0) << "s1 is registered rural, in no pair";
   auto shown = Json("person show s1 --as d1", now);
   EXPECT_EQ(shown["attributes"], (nlohmann::json{{"municipality", "Велиж"}, {"school_type", "rural"}})) << shown.dump();
 

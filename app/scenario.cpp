@@ -73,7 +73,7 @@ class Runner {
     // The first director among the people is created by init, as
     // `mentorflow init --director` does; they register everyone else.
     for (auto it = root["people"].begin(); root["people"].IsMap() && it != root["people"].end(); ++it) {
-      const YAML::Node& p = it->second;
+      const YAML::Node p = it->second;
       bool director = false;
       if (p.IsMap() && p["roles"].IsSequence())
         for (const auto& r : p["roles"]) director = director || r.Scalar() == "director";

@@ -53,9 +53,9 @@ std::vector<AnnualFigures::Entry> AnnualFigures::Entries(const std::string& grou
       auto it = m.find(d.value);
       out.push_back({d.value, d.title, it == m.end() ? 0 : it->second});
     }
-  for (const auto& [value, n] : m)
-    if (std::none_of(out.begin(), out.end(), [&](const Entry& e) { return e.value == value; }))
-      out.push_back({value, value, n});
+  for (const auto& kv : m)  // not a structured binding: C++17 lambdas cannot capture one (clang refuses)
+    if (std::none_of(out.begin(), out.end(), [&](const Entry& e) { return e.value == kv.first; }))
+      out.push_back({kv.first, kv.first, kv.second});
   return out;
 }
 

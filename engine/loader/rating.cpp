@@ -105,7 +105,7 @@ void Loader::ParseAttributes(const YAML::Node& n) {
       Error(M(it->first), msg::Duplicate("attribute", *name));
       continue;
     }
-    const YAML::Node& a = it->second;
+    const YAML::Node a = it->second;  // a copy: the iterator's proxy dies with the expression
     if (!IsMap(a, "an attribute")) continue;
     for (const char* key : {"required", "from_parent", "default", "role", "guardian_of", "item", "remind"})
       if (a[key]) Error(KeyMark(a, key), msg::AttributeKey(key));

@@ -106,6 +106,13 @@ Date AddDuration(Date from, const Duration& d) {
   return AddMonthsClamped(from, d.years * 12 + d.months) + date::days{d.days};
 }
 
+int AgeOn(Date birth, Date day) {
+  if (day < birth) return 0;
+  int n = static_cast<int>(date::year_month_day{day}.year()) - static_cast<int>(date::year_month_day{birth}.year());
+  while (n > 0 && AddDuration(birth, Duration{n, 0, 0}) > day) --n;
+  return n;
+}
+
 Date SubtractDuration(Date from, const Duration& d) {
   return AddMonthsClamped(from - date::days{d.days}, -(d.years * 12 + d.months));
 }

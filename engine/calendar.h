@@ -42,6 +42,9 @@ std::string FormatDuration(const Duration& d);
 
 Date AddDuration(Date from, const Duration& d);
 Date SubtractDuration(Date from, const Duration& d);
+// Whole years from `birth` to `day` (0 before the first birthday; someone
+// born on 29 February comes of each age on 28 February, as AddDuration has it).
+int AgeOn(Date birth, Date day);
 
 // Working days (Russian labour law): Monday to Friday, except the days a
 // production calendar marks off (holidays, days off moved by decree), plus

@@ -250,6 +250,8 @@ std::string Describe(const Definition& def, const Condition& c, const std::vecto
       return "count of " + c.workflow + (c.states.empty() ? "" : " in [" + JoinStrings(c.states) + "]") + where + " " +
              OpName(c.op) + " " + bound;
     }
+    case Condition::Kind::kAge:
+      return "age of " + scope[c.field].name + " " + OpName(c.op) + " " + std::to_string(c.number);
     case Condition::Kind::kEvery:
       return "every item of '" + scope[c.field].name + "' to match " +
              Describe(def, c.children[0], scope[c.field].item_fields);
@@ -296,6 +298,11 @@ bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, c
       if (c.where_fields.empty() && !c.bound) return Compare(c.op, world.CountInstances(c), c.number);
       auto r = ResolveCount(c, values, world, nullptr, nullptr);
       return r && Compare(r->op, world.CountInstances(*r), r->number);
+    }
+    case Condition::Kind::kAge: {
+      const auto* id = std::get_if<std::string>(&values[c.field]);
+      const auto birth = id ? world.BirthOf(*id) : std::nullopt;
+      return birth && Compare(c.op, std::int64_t{AgeOn(*birth, now.today)}, c.number);
     }
     case Condition::Kind::kEvery: {
       const auto* list = std::get_if<List>(&values[c.field]);
@@ -357,6 +364,15 @@ std::string ExplainFailure(const Definition& def, const Condition& c, const Snap
                 c.bound->table + ")";
       }
       return text + " (it is " + std::to_string(world.CountInstances(*r)) + ")";
+    }
+    case Condition::Kind::kAge: {
+      const auto* id = std::get_if<std::string>(&values[c.field]);
+      if (!id) return Describe(def, c, scope) + " (" + scope[c.field].name + " is not set)";
+      const auto birth = world.BirthOf(*id);
+      if (!birth)
+        return Describe(def, c, scope) + " (" + *id + " has no date of birth recorded: person update " + *id +
+               " --birth YYYY-MM-DD)";
+      return Describe(def, c, scope) + " (" + *id + " is " + std::to_string(AgeOn(*birth, now.today)) + ")";
     }
     default: break;
   }

@@ -191,7 +191,7 @@ inline std::string TodayPlusMonths(const std::string& src, const std::string& ds
 // ---- conditions ----------------------------------------------------------
 inline std::string ConditionTooDeep(int n) { return "condition nested deeper than " + std::to_string(n) + " levels"; }
 inline std::string ConditionKindMissing(const std::string& hint) {
-  return "a condition needs one of: field, present, all, any, not, signed, consent, children, count, every" +
+  return "a condition needs one of: field, present, all, any, not, signed, consent, children, count, every, age" +
          Suggest(hint);
 }
 inline std::string ConditionKindMany(const std::vector<std::string>& found) {
@@ -201,6 +201,13 @@ inline std::string ConditionKindMany(const std::vector<std::string>& found) {
 }
 inline std::string ConsentNeedsPerson(const std::string& f, std::string_view type) {
   return "consent is given by people: field " + Q(f) + " is " + std::string(type) + ", not person";
+}
+inline std::string AgeNeedsPerson(const std::string& f, std::string_view type) {
+  return "age is a person's: field " + Q(f) + " is " + std::string(type) + ", not person";
+}
+inline std::string AgeNeedsOneBound() { return "an age condition needs exactly one of eq, lt, le, gt, ge: whole years"; }
+inline std::string AgeRange(std::int64_t n) {
+  return "an age is a whole number of years from 0 to 150, not " + std::to_string(n);
 }
 inline std::string CountNeedsOneBound() { return "a count condition needs exactly one of eq, lt, le, gt, ge"; }
 inline std::string CompareNeedsOneOp() { return "a field condition needs exactly one of eq, ne, lt, le, gt, ge, in"; }

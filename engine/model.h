@@ -100,10 +100,11 @@ struct Condition {
     kChildren,  // {children: W, all_in: [STATES], min: N}
     kCount,     // {count: {workflow: W, where: {..}, state_in: [..]}, lt|le|gt|ge|eq: N}
     kEvery,     // {every: LIST_FIELD, match: COND}: non-empty, and each item matches
+    kAge,       // {age: PERSON_FIELD, lt|le|gt|ge|eq: N}: their age in whole years today
   };
   Kind kind = Kind::kAll;
   CompareOp op = CompareOp::kEq;
-  int field = -1;                      // kCompare, kPresent, kEvery (an item field inside kEvery)
+  int field = -1;                      // kCompare, kPresent, kEvery, kAge (an item field inside kEvery)
   Value constant;                      // kCompare
   std::vector<Value> constants;        // kCompare with kIn
   std::vector<Condition> children;     // kAll, kAny, kNot, kEvery
@@ -111,7 +112,7 @@ struct Condition {
   std::vector<int> person_fields;      // kConsent
   std::string workflow;                // kChildren, kCount
   std::vector<std::string> states;     // kChildren, kCount
-  std::int64_t number = 0;             // kChildren: min; kCount: the bound
+  std::int64_t number = 0;             // kChildren: min; kCount, kAge: the bound
   std::vector<std::pair<std::string, std::string>> where;  // kCount: field = value
   // kCount: {F: {field: G}}: the counted instance's F equals this one's G.
   std::vector<std::pair<std::string, int>> where_fields;

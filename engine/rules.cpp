@@ -62,6 +62,23 @@ std::vector<std::string> Recipients(const Definition& def, const std::vector<Val
   return out;
 }
 
+std::vector<Recipient> ReminderRecipients(const Definition& def, const std::vector<Value>& fields,
+                                          const std::vector<std::string>& notify, const World& world, Date today) {
+  const auto named = Recipients(def, fields, notify, world);
+  std::vector<Recipient> out;
+  auto listed = [&](const std::string& id) {
+    return std::any_of(out.begin(), out.end(), [&](const Recipient& r) { return r.id == id; }) ||
+           std::find(named.begin(), named.end(), id) != named.end();
+  };
+  for (const auto& id : named) {
+    out.push_back({id, ""});
+    if (!IsMinor(world.BirthOf(id), today)) continue;
+    const std::string guardian = world.GuardianOf(id);
+    if (!guardian.empty() && !listed(guardian)) out.push_back({guardian, id});
+  }
+  return out;
+}
+
 SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, const std::vector<Value>& fields,
                    const Actor& actor, const std::vector<Signature>& existing,
                    const std::map<std::string, ConsentSubject>& people, Date today) {
@@ -137,7 +154,7 @@ bool FullySigned(const Definition& def, const DocumentDef& doc, const std::vecto
 }
 
 bool IsMinor(const std::optional<Date>& birth, Date today) {
-  return birth && AddDuration(*birth, Duration{18, 0, 0}) > today;
+  return birth && AgeOn(*birth, today) < 18;
 }
 
 Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool given, Date today,

@@ -27,6 +27,19 @@ namespace mentorflow {
 std::vector<std::string> Recipients(const Definition& def, const std::vector<Value>& fields,
                                     const std::vector<std::string>& notify, const World& world);
 
+// Who a reminder goes to: the people Recipients() gives, each followed — when
+// they are under 18 on `today` and have a registered guardian — by that
+// guardian, who receives it for them (`ward`). A minor's acts are their
+// guardian's (see FindTransition), so what is due from them is told to the
+// guardian too. Each person once: a guardian named in their own right is
+// not repeated as someone's.
+struct Recipient {
+  std::string id;
+  std::string ward;  // the minor this person receives it for, or ""
+};
+std::vector<Recipient> ReminderRecipients(const Definition& def, const std::vector<Value>& fields,
+                                          const std::vector<std::string>& notify, const World& world, Date today);
+
 // ---- signatures -----------------------------------------------------------
 
 // A person as the consent and signature rules see them.

@@ -177,8 +177,10 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
     up.state = s.name;
     up.event = t.event;
     up.due = t.at.empty() ? FormatDate(t.due) : t.at;
-    up.recipients = json(s.deadline ? Recipients(def, d.fields, s.deadline->notify, world) : std::vector<std::string>{})
-                        .dump();
+    std::vector<std::string> to;  // whose agenda shows it
+    if (s.deadline)
+      for (const auto& r : ReminderRecipients(def, d.fields, s.deadline->notify, world, now.today)) to.push_back(r.id);
+    up.recipients = json(to).dump();
     up.Run();
   }
   if (Status s = ScheduleReminders(def, id, d.fields, d.reminders, now); !s.ok()) return s;

@@ -78,7 +78,7 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
   base["fields"] = shown;
   const std::string created = FormatInstant(now.instant);
   for (const auto& spec : specs) {
-    const auto to = Recipients(def, fields, spec.notify, world);
+    const auto to = ReminderRecipients(def, fields, spec.notify, world, now.today);
     if (to.empty()) {
       spdlog::warn("instance {}: reminder {} names nobody ({}): no one holds those roles", id, spec.key,
                    fmt::join(spec.notify, ", "));
@@ -104,8 +104,9 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
     }
     ctx["on"] = RussianDate(FormatDate(spec.on));
     ctx["due"] = spec.due ? RussianDate(FormatDate(*spec.due)) : std::string();
-    for (const auto& person : to) {
+    for (const auto& [person, ward] : to) {
       ctx["recipient"] = {{"id", person}, {"name", PersonName(person)}};
+      if (!ward.empty()) ctx["recipient"]["ward"] = {{"id", ward}, {"name", PersonName(ward)}};
       RenderedReminder text;
       if (Status st = RenderReminder(options_.templates_dir, spec.template_name, ctx, &text); !st.ok()) return st;
       auto& up = q_.Get(q_.upsert_reminder);

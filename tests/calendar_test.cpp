@@ -35,6 +35,18 @@ TEST(Calendar_AddMonths, ClampsToTheLastDayOfTheMonth) {
   EXPECT_EQ(SubtractDuration(D("2026-12-20"), {0, 0, 14}), D("2026-12-06"));
 }
 
+TEST(Calendar_Age, WholeYearsFromTheBirthday) {
+  auto age = [](const char* birth, const char* day) { return AgeOn(*ParseDate(birth), *ParseDate(day)); };
+  EXPECT_EQ(age("2013-07-20", "2027-07-19"), 13);
+  EXPECT_EQ(age("2013-07-20", "2027-07-20"), 14);  // the birthday itself
+  EXPECT_EQ(age("2013-07-20", "2013-07-20"), 0);
+  EXPECT_EQ(age("2013-07-20", "2010-01-01"), 0);  // not born yet
+  EXPECT_EQ(age("2008-02-29", "2026-02-27"), 17);
+  EXPECT_EQ(age("2008-02-29", "2026-02-28"), 18);  // 29 February comes of age on the 28th
+  EXPECT_EQ(age("2008-02-29", "2028-02-29"), 20);
+  EXPECT_EQ(age("1900-01-01", "2199-12-31"), 299);
+}
+
 TEST(Calendar_Yearly, NextTwentiethOfDecemberCountsTheDayItself) {
   std::vector<MonthDay> monitoring = {*ParseMonthDay("12-20"), *ParseMonthDay("05-20")};
   EXPECT_EQ(NextYearly(D("2026-12-20"), monitoring), D("2026-12-20"));

@@ -263,6 +263,52 @@ TEST_P(Outbox, JsonLinesChannelWritesOneLinePerReminder) {
   fs::remove(path);
 }
 
+// A minor's acts are their guardian's: what is due from them is told to the
+// guardian too, who sees it in their agenda and is told whose it is. An adult
+// candidate's reminder goes to them alone.
+TEST_P(Outbox, AMinorsRemindersReachTheirGuardianToo) {
+  const std::string now = "2027-07-01";
+  const std::string season = ItRegionSeason(now);
+  ItRegionCandidates(1, now);  // k0, of age
+  ASSERT_EQ(Db("person add g9 --as d1 --name 'Мама Юли' --role guardian --birth 1985-03-01", now).code, 0);
+  ASSERT_EQ(Db("consent sign g9 --as g9", now).code, 0);
+  ASSERT_EQ(Db("person add k9 --as d1 --name 'Юля' --role candidate --birth 2012-05-10 --guardian g9", now).code, 0);
+  ASSERT_EQ(Db("consent sign k9 --as g9", now).code, 0);
+  ASSERT_EQ(Db("person add mt1 --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
+  ASSERT_EQ(Db("consent sign mt1 --as mt1", now).code, 0);
+  std::vector<std::string> ids;
+  for (const char* who : {"k9", "k0"}) {
+    auto r = Db("start it_region_selection --as co1 --parent " + season + " --set candidate=" + who +
+                    " --set coordinator=co1 --set municipality=vyazma --set school=СШ --set grade=9 --set direction=web",
+                now);
+    ASSERT_EQ(r.code, 0) << r.err;
+    ids.push_back(r.out.substr(0, r.out.find('\n')));
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto r = Db("send " + ids[i] + " schedule_interview --as c1 --set interviewer=mt1 --set interview_at=2027-07-25T1" +
+                    std::to_string(i) + ":00",
+                "2027-07-20");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  ASSERT_EQ(Db("tick", "2027-07-24").code, 0);
+  auto sent = Json("reminders", "2027-07-24");
+  std::map<std::string, std::string> minor, adult;  // recipient -> body
+  for (const auto& r : sent) {
+    if (r["instance"] == ids[0]) minor[r["to"]] = r["text"];
+    if (r["instance"] == ids[1]) adult[r["to"]] = r["text"];
+  }
+  ASSERT_EQ(minor.size(), 3u) << sent.dump(1);
+  EXPECT_EQ(minor.count("k9") + minor.count("co1") + minor.count("g9"), 3u) << sent.dump(1);
+  EXPECT_NE(minor["g9"].find("законный представитель участника: Юля"), std::string::npos) << minor["g9"];
+  EXPECT_NE(minor["g9"].find("Мама Юли, здравствуйте"), std::string::npos) << minor["g9"];
+  EXPECT_EQ(minor["k9"].find("законный представитель"), std::string::npos) << minor["k9"];
+  EXPECT_EQ(adult.size(), 2u) << "the candidate of age and the coordinator: " << sent.dump(1);
+  EXPECT_EQ(adult.count("g9"), 0u);
+  auto agenda = Json("agenda --for g9 --from 2027-07-20 --to 2027-07-31", "2027-07-20");
+  ASSERT_EQ(agenda["deadlines"].size(), 1u) << agenda.dump(1);
+  EXPECT_EQ(agenda["deadlines"][0]["instance"], ids[0]);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Outbox, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

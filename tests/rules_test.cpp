@@ -41,6 +41,34 @@ TEST(Rules_Recipients, BoundRolesGiveTheirPersonOthersEveryHolder) {
   EXPECT_EQ(Recipients(prog, pf, {"curator"}, world), std::vector<std::string>{"c2"});
 }
 
+TEST(Rules_Recipients, AMinorsGuardianReceivesForThemEachPersonOnce) {
+  testing::FakeWorld world;
+  world.Add("c1", {"curator"});
+  world.births["s1"] = *ParseDate("2012-05-10");
+  world.guardians["s1"] = "g1";
+  const Definition& def = Def("mentoring_pair");
+  auto fields = PairFields("m1", "s1");
+  using R = std::vector<std::pair<std::string, std::string>>;
+  auto to = [&](const std::vector<Value>& f, const std::vector<std::string>& notify, Date today) {
+    R out;
+    for (const auto& r : ReminderRecipients(def, f, notify, world, today)) out.push_back({r.id, r.ward});
+    return out;
+  };
+  EXPECT_EQ(to(fields, {"mentor", "mentee", "curator"}, *ParseDate("2027-07-24")),
+            (R{{"m1", ""}, {"s1", ""}, {"g1", "s1"}, {"c1", ""}}));
+  // Of age from their 18th birthday: then theirs alone.
+  EXPECT_EQ(to(fields, {"mentee"}, *ParseDate("2030-05-09")), (R{{"s1", ""}, {"g1", "s1"}}));
+  EXPECT_EQ(to(fields, {"mentee"}, *ParseDate("2030-05-10")), (R{{"s1", ""}}));
+  // A guardian the instance names in their own right is not repeated.
+  fields[def.FieldIndex("guardian")] = std::string("g1");
+  EXPECT_EQ(to(fields, {"mentee", "guardian"}, *ParseDate("2027-07-24")), (R{{"s1", ""}, {"g1", ""}}));
+  // No guardian registered, or no birth date: the person alone.
+  world.guardians.clear();
+  EXPECT_EQ(to(fields, {"mentee"}, *ParseDate("2027-07-24")), (R{{"s1", ""}}));
+  world.guardians["m1"] = "g2";
+  EXPECT_EQ(to(fields, {"mentor"}, *ParseDate("2027-07-24")), (R{{"m1", ""}}));
+}
+
 TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
   const Definition& def = Def("mentoring_pair");
   const int kDocuments = def.StateIndex("documents");

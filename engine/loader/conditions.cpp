@@ -14,7 +14,7 @@ std::optional<Condition> Loader::ParseCondition(const YAML::Node& n, const std::
   Condition c;
   c.mark = M(n);
   static const std::vector<std::string> kinds = {"field", "present", "all", "any", "not", "signed",
-                                                 "consent", "children", "count", "every"};
+                                                 "consent", "children", "count", "every", "age"};
   std::vector<std::string> found;
   for (const auto& k : kinds)
     if (n[k]) found.push_back(k);
@@ -86,6 +86,39 @@ std::optional<Condition> Loader::ParseCondition(const YAML::Node& n, const std::
       }
     }
     if (!ok || c.person_fields.empty()) return std::nullopt;
+    return c;
+  }
+  if (kind == "age") {  // {age: PERSON_FIELD, ge: 14}
+    static const std::vector<std::string> ops = {"eq", "lt", "le", "gt", "ge"};
+    std::vector<std::string> allowed = ops;
+    allowed.push_back("age");
+    CheckKeys(n, allowed, "a condition");
+    c.kind = Condition::Kind::kAge;
+    auto f = Scalar(n["age"], "age");
+    if (!f) return std::nullopt;
+    const FieldDef* fd = ResolveField(*f, M(n["age"]), scope, &c.field);
+    if (!fd) return std::nullopt;
+    if (fd->type != FieldType::kPerson) {
+      Error(M(n["age"]), msg::AgeNeedsPerson(*f, FieldTypeName(fd->type)));
+      return std::nullopt;
+    }
+    int nops = 0;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (!n[ops[i]]) continue;
+      ++nops;
+      c.op = i == 0 ? CompareOp::kEq : static_cast<CompareOp>(i + 1);
+      auto years = Int(n[ops[i]], ops[i]);
+      if (!years) return std::nullopt;
+      if (*years < 0 || *years > 150) {
+        Error(M(n[ops[i]]), msg::AgeRange(*years));
+        return std::nullopt;
+      }
+      c.number = *years;
+    }
+    if (nops != 1) {
+      Error(M(n), msg::AgeNeedsOneBound());
+      return std::nullopt;
+    }
     return c;
   }
   if (kind == "children") {

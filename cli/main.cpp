@@ -925,7 +925,7 @@ int main(int argc, char** argv) {
   import->add_flag("--dry-run", import_dry_run, "Check every line against the database; keep nothing");
   import->fallthrough();
 
-  auto* stats = app.add_subcommand("stats", "Figures from the history: a year's, or one monitoring cycle's");
+  auto* stats = app.add_subcommand("stats", "Figures from the history: a year's, a monitoring cycle's, a rating");
   stats->require_subcommand(1);
   stats->fallthrough();
   std::string stats_period;

@@ -325,7 +325,7 @@ Status Printable(const std::string& templates_dir, const std::string& institutio
                   "document");
   if (!doc.erased_at.empty())
     return Status(Code::kRefused,
-                  "erased: the text of " + id + " was destroyed on " + doc.erased_at.substr(0, 10) +
+                  "erased: the text of " + id + " was destroyed on " + LocalDay(doc.erased_at, zone) +
                       " with the personal data of someone it named (see the destruction act)",
                   "erased");
   if (!doc.intact)

@@ -30,12 +30,6 @@ std::string PeriodOf(const std::string& due) {  // 2027-05-20 -> 2027-H1
   return due.substr(0, 4) + (month <= 6 ? "-H1" : "-H2");
 }
 
-// The calendar date in `zone` of a stored instant ("2027-05-25T06:00:00Z").
-std::string LocalDay(const std::string& instant, const std::string& zone) {
-  const auto t = ParseInstant(instant);
-  return t ? FormatDate(LocalDate(*t, zone)) : instant.substr(0, 10);
-}
-
 // Every report submitted, from each monitoring instance's history: its
 // fields replayed entry by entry, taken at each `submit`.
 Status Cycles(Store& store, std::vector<Cycle>* out) {

@@ -214,6 +214,11 @@ std::optional<Instant> ParseInstant(const std::string& text) {
 
 std::string FormatInstant(Instant t) { return date::format("%FT%TZ", t); }
 
+std::string LocalDay(const std::string& instant, const std::string& zone) {
+  const auto t = ParseInstant(instant);
+  return t ? FormatDate(LocalDate(*t, zone)) : instant.substr(0, 10);
+}
+
 bool WorkCalendar::Working(Date d) const {
   if (auto it = overrides.find(d); it != overrides.end()) return it->second;
   const date::weekday wd{d};

@@ -101,5 +101,9 @@ bool IsKnownZone(const std::string& zone);
 std::string FormatInstant(Instant t);  // ISO 8601 UTC, "2026-09-01T10:30:00Z"
 // The inverse of FormatInstant, for instants as stored; nullopt if malformed.
 std::optional<Instant> ParseInstant(const std::string& text);
+// The calendar date ("YYYY-MM-DD") in `zone` of an instant as stored (what
+// people are told: the day it was on where they are); a text that is not
+// one comes back as its first ten characters.
+std::string LocalDay(const std::string& instant, const std::string& zone);
 
 }  // namespace mentorflow

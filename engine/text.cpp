@@ -105,4 +105,55 @@ std::string EscapeControls(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Letters and digits, as far as names and dates need: ASCII, Latin-1 and
+// Latin Extended letters, combining marks, Greek, Cyrillic.
+bool IsWordCodePoint(char32_t cp) {
+  if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+  if (cp >= 0xC0 && cp <= 0x24F) return cp != 0xD7 && cp != 0xF7;
+  return (cp >= 0x300 && cp <= 0x3FF) || (cp >= 0x400 && cp <= 0x52F);
+}
+
+// The code point that begins at s[i] (invalid bytes count as a letter, so
+// that a needle is never taken as whole next to them).
+bool WordAt(std::string_view s, std::size_t i) {
+  char32_t cp = 0;
+  return Sequence(s, i, &cp) == 0 || IsWordCodePoint(cp);
+}
+
+// The code point that ends just before s[i].
+bool WordBefore(std::string_view s, std::size_t i) {
+  std::size_t b = i - 1;
+  while (b > 0 && i - b < 4 && (static_cast<unsigned char>(s[b]) & 0xC0) == 0x80) --b;
+  return WordAt(s, b);
+}
+
+}  // namespace
+
+std::vector<std::size_t> WholeOccurrences(std::string_view text, std::string_view needle) {
+  std::vector<std::size_t> out;
+  if (needle.empty()) return out;
+  const bool word_first = WordAt(needle, 0), word_last = WordBefore(needle, needle.size());
+  for (std::size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1)) {
+    const std::size_t end = at + needle.size();
+    if (word_first && at > 0 && WordBefore(text, at)) continue;
+    if (word_last && end < text.size() && WordAt(text, end)) continue;
+    if (!out.empty() && at < out.back() + needle.size()) continue;
+    out.push_back(at);
+  }
+  return out;
+}
+
+std::string ReplaceWhole(std::string_view text, std::string_view needle, std::string_view with) {
+  std::string out;
+  std::size_t from = 0;
+  for (std::size_t at : WholeOccurrences(text, needle)) {
+    out.append(text.substr(from, at - from)).append(with);
+    from = at + needle.size();
+  }
+  out.append(text.substr(from));
+  return out;
+}
+
 }  // namespace mentorflow

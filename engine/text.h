@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/status.h"
 
@@ -35,5 +36,18 @@ Status CheckText(std::string_view what, std::string_view text, std::size_t max_b
 // For text output: control characters (C0, DEL, C1) as \n, \t, \r or \xHH
 // per byte, bytes that are not UTF-8 as \xHH, a backslash as \\.
 std::string EscapeControls(std::string_view s);
+
+// Where `needle` stands in `text` as a whole: on each side where the needle
+// begins or ends with a letter or digit, the text has none next to it
+// (letters: ASCII, Latin, Greek, Cyrillic, combining marks). "Иван" stands
+// whole in "Иван Петров" and "(Иван)", not in "Иванова"; "2013-04-02" not in
+// "12013-04-021" nor in "2013-04-02T10:00". The byte offsets, left to right,
+// not overlapping; none for an empty needle.
+std::vector<std::size_t> WholeOccurrences(std::string_view text, std::string_view needle);
+inline bool ContainsWhole(std::string_view text, std::string_view needle) {
+  return !WholeOccurrences(text, needle).empty();
+}
+// `text` with every whole occurrence of `needle` replaced by `with`.
+std::string ReplaceWhole(std::string_view text, std::string_view needle, std::string_view with);
 
 }  // namespace mentorflow

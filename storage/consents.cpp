@@ -26,7 +26,7 @@ std::string FirstHeading(const std::string& xhtml) {
 
 }  // namespace
 
-std::vector<std::string> SociStore::RunningInstancesNaming(const std::string& person_id) {
+std::vector<std::string> SociStore::InstancesNaming(const std::string& person_id, bool running_only) {
   std::vector<InstanceRecord> candidates;
   {
     const std::string like = "%\"" + person_id + "\"%";
@@ -44,7 +44,7 @@ std::vector<std::string> SociStore::RunningInstancesNaming(const std::string& pe
     const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
     if (!def) continue;
     const Snapshot snap = SnapshotOf(*def, rec);
-    if (def->states[snap.state].final) continue;
+    if (running_only && def->states[snap.state].final) continue;
     for (size_t i = 0; i < def->fields.size(); ++i)
       if (def->fields[i].type == FieldType::kPerson && IsSet(snap.fields[i]) &&
           std::get<std::string>(snap.fields[i]) == person_id) {

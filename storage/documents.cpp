@@ -431,7 +431,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     const std::string which = id + ":" + doc + ":" + std::to_string(wanted);
     if (ei == soci::i_ok)
       return Status(Code::kRefused,
-                    "erased: the text of " + which + " was destroyed on " + erased.substr(0, 10) +
+                    "erased: the text of " + which + " was destroyed on " + LocalDay(erased, Zone()) +
                         " with the personal data of someone it named; the curator issues it again",
                     "erased");
     auto from = ParseDocumentStatus(status_text);

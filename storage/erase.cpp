@@ -3,11 +3,175 @@
 // history with the name replaced by a token, the SHA-256 of destroyed texts.
 #include <sodium.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "engine/render.h"
 #include "engine/text.h"
 #include "storage/statements.h"
 
 namespace mentorflow::storage {
+
+namespace {
+
+// A piece of a person's data (their name, e-mail or birth date) in the
+// forms stored text may hold it in: as written, as a document escaped it,
+// inside JSON; `shared` when someone else not erased has it too (a
+// namesake, a name that contains theirs, the same birthday).
+struct Trace {
+  std::vector<std::string> forms;
+  bool shared = false;
+};
+
+Trace TraceOf(const std::vector<std::string>& written, bool shared) {
+  Trace t;
+  t.shared = shared;
+  auto add = [&](const std::string& f) {
+    if (!f.empty() && std::find(t.forms.begin(), t.forms.end(), f) == t.forms.end()) t.forms.push_back(f);
+  };
+  for (const auto& w : written) {
+    add(w);
+    std::string escaped;
+    if (RenderMustache("escape", "{{v}}", json{{"v", w}}, Escape::kHtml, &escaped).ok()) add(escaped);
+    const std::string quoted = json(w).dump();
+    add(quoted.substr(1, quoted.size() - 2));
+  }
+  return t;
+}
+
+// What is the erased person's: the instances that name them in a person
+// field and the orders that list those ("YEAR/NUMBER").
+struct Ties {
+  std::string person;
+  std::set<std::string> instances, orders;
+};
+
+// A row of a table as the sweep reads it.
+struct TextRow {
+  std::vector<std::string> links, texts;
+};
+
+// A table whose text columns may hold personal data: its key (a column
+// with '#' before it is an integer), the columns that tell whether a row is
+// the person's, the text columns, more of the WHERE clause, and the tie.
+struct TextTable {
+  const char* name;
+  std::vector<const char*> keys, links, texts;
+  const char* where;
+  bool (*tied)(const Ties&, const std::vector<std::string>& key, const TextRow&);
+};
+
+const TextTable kDocumentTexts = {"documents", {"instance", "name", "#issue"}, {}, {"content"},
+                                  " AND erased_at IS NULL",
+                                  [](const Ties& t, const auto& k, const TextRow&) { return t.instances.count(k[0]) > 0; }};
+const TextTable kOrderTexts = {"orders", {"#year", "#number"}, {}, {"content"}, " AND erased_at IS NULL",
+                               [](const Ties& t, const auto& k, const TextRow&) {
+                                 return t.orders.count(k[0] + "/" + k[1]) > 0;
+                               }};
+const TextTable kConsentTexts = {"consents", {"person", "#issue"}, {}, {"content"}, " AND erased_at IS NULL",
+                                 [](const Ties& t, const auto& k, const TextRow&) { return k[0] == t.person; }};
+const TextTable kReminderTexts = {"reminders", {"#id"}, {"instance", "recipient"}, {"subject", "body"}, "",
+                                  [](const Ties& t, const auto&, const TextRow& r) {
+                                    return t.instances.count(r.links[0]) > 0 || r.links[1] == t.person;
+                                  }};
+const TextTable kHistoryTexts = {"history", {"instance", "#seq"}, {}, {"changes", "note"}, "",
+                                 [](const Ties& t, const auto& k, const TextRow&) { return t.instances.count(k[0]) > 0; }};
+const TextTable kPersonHistoryTexts = {"person_history", {"person", "#seq"}, {}, {"note"}, "",
+                                       [](const Ties& t, const auto& k, const TextRow&) { return k[0] == t.person; }};
+const TextTable kInstanceTexts = {"instances", {"id"}, {}, {"fields"}, "",
+                                  [](const Ties& t, const auto& k, const TextRow&) { return t.instances.count(k[0]) > 0; }};
+
+std::string Column(const char* c) { return c[0] == '#' ? c + 1 : c; }
+
+// A LIKE pattern that finds `text` anywhere, as written (ESCAPE with a backslash).
+std::string Containing(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+// The rows of `table` whose text columns hold any form of any trace (a
+// superset: LIKE ignores ASCII case on SQLite and finds parts of words;
+// the caller tells whole occurrences), by key.
+std::map<std::vector<std::string>, TextRow> Candidates(soci::session& sql, const TextTable& table,
+                                                       const std::vector<Trace>& traces) {
+  std::string select;
+  for (const auto* cols : {&table.keys, &table.links, &table.texts})
+    for (const char* c : *cols) select += (select.empty() ? "" : ", ") + Column(c);
+  std::map<std::vector<std::string>, TextRow> out;
+  for (const char* column : table.texts)
+    for (const auto& t : traces)
+      for (const auto& f : t.forms) {
+        const std::string like = Containing(f);
+        soci::rowset<soci::row> rs =
+            (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " + column +
+                                " LIKE :l ESCAPE '\\'" + table.where,
+             soci::use(like));
+        for (const auto& r : rs) {
+          std::vector<std::string> key;
+          std::size_t i = 0;
+          for (const char* k : table.keys) {
+            key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i)) : RowText(r, i));
+            ++i;
+          }
+          TextRow row;
+          for (std::size_t n = 0; n < table.links.size(); ++n) row.links.push_back(RowText(r, i++));
+          for (std::size_t n = 0; n < table.texts.size(); ++n) row.texts.push_back(RowText(r, i++));
+          out.emplace(std::move(key), std::move(row));
+        }
+      }
+  return out;
+}
+
+// Sets `assignment` (placeholders bound from `values`, in order) on the row of `table` at `key`.
+void UpdateRow(soci::session& sql, const TextTable& table, const std::vector<std::string>& key,
+               const std::string& assignment, std::vector<std::string> values) {
+  std::string where;
+  for (std::size_t i = 0; i < table.keys.size(); ++i) {
+    const std::string p = ":k" + std::to_string(i);
+    where += std::string(i ? " AND " : "") + Column(table.keys[i]) + " = " +
+             (table.keys[i][0] == '#' ? "CAST(" + p + " AS BIGINT)" : p);
+  }
+  values.insert(values.end(), key.begin(), key.end());
+  soci::statement st(sql);
+  for (auto& v : values) st.exchange(soci::use(v));
+  st.alloc();
+  st.prepare(std::string("UPDATE ") + table.name + " SET " + assignment + " WHERE " + where);
+  st.define_and_bind();
+  st.execute(true);
+}
+
+// Whether a text of `row` holds a whole form of a trace that counts there:
+// any trace in a row that is theirs, an unshared one elsewhere.
+bool NamesThem(const TextRow& row, const std::vector<Trace>& traces, bool tied) {
+  for (const auto& text : row.texts)
+    for (const auto& t : traces)
+      if (tied || !t.shared)
+        for (const auto& f : t.forms)
+          if (ContainsWhole(text, f)) return true;
+  return false;
+}
+
+// Whether someone not erased other than `person_id` has `value` whole in
+// their `column` of person_data (name, email) or, for birth, the same date.
+bool SharedByOthers(soci::session& sql, const std::string& person_id, const std::string& column,
+                    const std::string& value) {
+  const bool exact = column == "birth";
+  const std::string match = exact ? value : Containing(value);
+  soci::rowset<std::string> rs =
+      (sql.prepare << "SELECT d." + column + " FROM person_data d JOIN people p ON p.id = d.id WHERE d.id <> :id" +
+                          " AND p.erased_at IS NULL AND d." + column + (exact ? " = :v" : " LIKE :v ESCAPE '\\'"),
+       soci::use(person_id), soci::use(match));
+  for (const auto& other : rs)
+    if (exact || ContainsWhole(other, value)) return true;
+  return false;
+}
+
+}  // namespace
 
 Status SociStore::ReadAct(const std::string& person_id, DocumentRecord* out) {
   std::string at, actor, content, sha256;
@@ -55,7 +219,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     *sql_ << "SELECT consent, erased_at FROM people WHERE id = :id", soci::into(consent), soci::into(erased, ei),
         soci::use(person_id);
     if (ei == soci::i_ok)
-      return Status(Code::kRefused, "erase: " + person_id + " was erased on " + erased.substr(0, 10) + " (act:" +
+      return Status(Code::kRefused, "erase: " + person_id + " was erased on " + LocalDay(erased, Zone()) + " (act:" +
                                         person_id + ")",
                     "erase");
     const Actor actor = LoadActor(actor_id);
@@ -88,7 +252,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     }
     // The duties that waited for this erasure are done.
     if (Status s = Cascade(RunningInstancesNaming(person_id), "erased", now, nullptr); !s.ok()) return s;
-    // What is to be destroyed.
+    // What is to be destroyed: each piece of their data, in every form a
+    // stored text may hold it in.
     std::string name, birth, email;
     soci::indicator ni = soci::i_null, bi = soci::i_null, mi = soci::i_null;
     *sql_ << "SELECT name, birth, email FROM person_data WHERE id = :id", soci::into(name, ni), soci::into(birth, bi),
@@ -98,42 +263,39 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     char hex[sizeof raw * 2 + 1];
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     const std::string token = std::string("erased-") + hex, at = FormatInstant(now.instant);
-    std::vector<std::string> texts;  // the forms in which the data may appear in stored text
+    std::vector<Trace> traces;
     // The id stays (history and statistics refer to it): a name that is the
     // id itself is not searched for, or every reference would be replaced.
-    if (ni == soci::i_ok && name.size() >= 2 && name != person_id) texts.push_back(name);
-    if (mi == soci::i_ok && !email.empty()) texts.push_back(email);
-    if (bi == soci::i_ok && !birth.empty()) {
-      texts.push_back(birth);
-      texts.push_back(RussianDate(birth));
-    }
-    // Documents hold them as the renderer escaped them.
-    for (size_t k = 0, n = texts.size(); k < n; ++k) {
-      std::string escaped;
-      if (RenderMustache("escape", "{{v}}", json{{"v", texts[k]}}, Escape::kHtml, &escaped).ok() && escaped != texts[k])
-        texts.push_back(escaped);
+    if (ni == soci::i_ok && name.size() >= 2 && name != person_id)
+      traces.push_back(TraceOf({name}, SharedByOthers(*sql_, person_id, "name", name)));
+    if (mi == soci::i_ok && !email.empty()) traces.push_back(TraceOf({email}, SharedByOthers(*sql_, person_id, "email", email)));
+    if (bi == soci::i_ok && !birth.empty())
+      traces.push_back(TraceOf({birth, RussianDate(birth)}, SharedByOthers(*sql_, person_id, "birth", birth)));
+    // What is theirs: the instances that name them (finished ones too) and
+    // the orders that list those. A piece that someone else shares (a
+    // namesake, the same birthday) is looked for only there; the others
+    // wherever stored text holds them.
+    Ties ties;
+    ties.person = person_id;
+    for (const auto& id : InstancesNaming(person_id, false)) {
+      ties.instances.insert(id);
+      soci::rowset<soci::row> rs =
+          (sql_->prepare << "SELECT year, number FROM order_items WHERE instance = :i", soci::use(id));
+      for (const auto& r : rs) ties.orders.insert(std::to_string(RowInt(r, 0)) + "/" + std::to_string(RowInt(r, 1)));
     }
     // Texts that name them are destroyed; the SHA-256 stays as proof of what was.
     json destroyed = json::array();
-    auto destroy = [&](const std::string& table, const std::string& id_sql, const std::string& empty) {
-      for (const auto& t : texts) {
-        const std::string like = "%" + t + "%";
-        std::vector<std::string> ids;
-        soci::rowset<std::string> rs = (sql_->prepare << "SELECT " + id_sql + " FROM " + table +
-                                                             " WHERE content LIKE :l AND erased_at IS NULL",
-                                        soci::use(like));
-        for (const auto& i : rs) ids.push_back(i);
-        for (const auto& i : ids) destroyed.push_back(i);
-        *sql_ << "UPDATE " + table + " SET content = " + empty + ", erased_at = :a WHERE content LIKE :l" +
-                     " AND erased_at IS NULL",
-            soci::use(at), soci::use(like);
-      }
+    auto destroy = [&](const TextTable& table, const std::string& empty, auto label) {
+      for (const auto& [key, row] : Candidates(*sql_, table, traces))
+        if (NamesThem(row, traces, table.tied(ties, key, row))) {
+          destroyed.push_back(label(key));
+          UpdateRow(*sql_, table, key, "content = " + empty + ", erased_at = :a", {at});
+        }
     };
-    destroy("documents", sqlite_ ? "instance || ':' || name || ':' || issue" : "instance || ':' || name || ':' || issue::text",
-            "NULL");
-    destroy("orders", sqlite_ ? "number || '/' || year" : "number::text || '/' || year::text", "''");
-    destroy("consents", sqlite_ ? "'consent:' || person || ':' || issue" : "'consent:' || person || ':' || issue::text",
-            "''");
+    destroy(kDocumentTexts, "NULL",
+            [](const std::vector<std::string>& k) { return k[0] + ":" + k[1] + ":" + k[2]; });
+    destroy(kOrderTexts, "''", [](const std::vector<std::string>& k) { return k[1] + "/" + k[0]; });
+    destroy(kConsentTexts, "''", [](const std::vector<std::string>& k) { return "consent:" + k[0] + ":" + k[1]; });
     // Their own consents go whatever they say.
     {
       std::vector<std::string> own;
@@ -144,21 +306,18 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
       *sql_ << "UPDATE consents SET content = '', erased_at = :a WHERE person = :p AND erased_at IS NULL", soci::use(at),
           soci::use(person_id);
     }
-    // Elsewhere the name becomes the token.
-    for (const auto& t : texts) {
-      const std::string like = "%" + t + "%";
-      for (const char* col : {"subject", "body"})
-        *sql_ << std::string("UPDATE reminders SET ") + col + " = REPLACE(" + col + ", :t, :k) WHERE " + col +
-                     " LIKE :l",
-            soci::use(t), soci::use(token), soci::use(like);
-      for (const char* col : {"changes", "note"})
-        *sql_ << std::string("UPDATE history SET ") + col + " = REPLACE(" + col + ", :t, :k) WHERE " + col + " LIKE :l",
-            soci::use(t), soci::use(token), soci::use(like);
-      *sql_ << "UPDATE person_history SET note = REPLACE(note, :t, :k) WHERE note LIKE :l", soci::use(t),
-          soci::use(token), soci::use(like);
-      *sql_ << "UPDATE instances SET fields = REPLACE(fields, :t, :k) WHERE fields LIKE :l", soci::use(t),
-          soci::use(token), soci::use(like);
-    }
+    // Elsewhere the pieces become the token.
+    for (const TextTable* table : {&kReminderTexts, &kHistoryTexts, &kPersonHistoryTexts, &kInstanceTexts})
+      for (const auto& [key, row] : Candidates(*sql_, *table, traces)) {
+        const bool tied = table->tied(ties, key, row);
+        for (size_t c = 0; c < row.texts.size(); ++c) {
+          std::string text = row.texts[c];
+          for (const auto& t : traces)
+            if (tied || !t.shared)
+              for (const auto& f : t.forms) text = ReplaceWhole(text, f, token);
+          if (text != row.texts[c]) UpdateRow(*sql_, *table, key, std::string(table->texts[c]) + " = :t", {text});
+        }
+      }
     soci::indicator yi = bi == soci::i_ok && birth.size() >= 4 ? soci::i_ok : soci::i_null;
     long long year = yi == soci::i_ok ? std::stoll(birth.substr(0, 4)) : 0;
     *sql_ << "UPDATE people SET erased_at = :a, birth_year = :y, consent = 0 WHERE id = :id", soci::use(at),
@@ -210,7 +369,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
                 {"had_email", mi == soci::i_ok},
                 {"documents", destroyed},
                 {"revoked", revoked},
-                {"revoked_on", revoked ? RussianDate(revoked_at.substr(0, 10)) : std::string()},
+                {"revoked_on", revoked ? RussianDate(LocalDay(revoked_at, Zone())) : std::string()},
                 {"revoked_doc", revoked_doc},
                 {"finished", running.empty()},
                 {"actor", {{"id", actor_id}, {"name", PersonName(actor_id)}}},

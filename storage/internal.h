@@ -221,8 +221,12 @@ class SociStore : public Store {
   Status UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) override;
   Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
                     const std::string& paper_date) override;
-  // Running instances that name `person_id` in a person field, oldest first.
-  std::vector<std::string> RunningInstancesNaming(const std::string& person_id);
+  // Instances that name `person_id` in a person field, oldest first: the
+  // running ones, or all of them (finished too) with `running_only` false.
+  std::vector<std::string> InstancesNaming(const std::string& person_id, bool running_only);
+  std::vector<std::string> RunningInstancesNaming(const std::string& person_id) {
+    return InstancesNaming(person_id, true);
+  }
   // Sends `event` by system to each instance of `ids` whose state takes it;
   // those that do not (or refuse it) are passed over. Returns the ids sent to.
   Status Cascade(const std::vector<std::string>& ids, const std::string& event, const Now& now,

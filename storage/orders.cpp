@@ -264,7 +264,7 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
     if (!from) throw StoredStateError("order " + number_text + " has status '" + order.status + "'");
     if (!order.erased_at.empty())
       return Status(Code::kRefused,
-                    "erased: the text of order " + number_text + " was destroyed on " + order.erased_at.substr(0, 10) +
+                    "erased: the text of order " + number_text + " was destroyed on " + LocalDay(order.erased_at, Zone()) +
                         " with the personal data of someone it named; the curator issues a new order",
                     "erased");
     if (!order.intact)
@@ -318,7 +318,7 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
           return Status(Code::kRefused,
                         "changed: " + d->name + " " + id + " has changed since order " + number_text +
                             " was issued (" +
-                            (ei == soci::i_ok ? "'" + event + "' on " + at.substr(0, 10) + ", " : std::string()) +
+                            (ei == soci::i_ok ? "'" + event + "' on " + LocalDay(at, Zone()) + ", " : std::string()) +
                             "now in state '" + rec.state + "')" + reissue,
                         "changed");
         InstanceRecord after;

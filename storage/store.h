@@ -257,7 +257,10 @@ class Store {
   // an anonymous token (the id and the year of birth stay, for history and
   // statistics); every stored text naming them (documents, orders, consents)
   // is destroyed, its SHA-256 kept; their name is replaced by the token in
-  // history, reminders and instance fields. An SQLite file is then
+  // history, reminders and instance fields. "Naming" is a whole occurrence
+  // (engine/text.h WholeOccurrences); a piece another living person shares
+  // (a namesake, the same birthday) counts only in texts tied to the person
+  // (their consents and history, instances naming them, orders listing those). An SQLite file is then
   // checkpointed and vacuumed, with secure_delete on, so that no copy
   // survives in free pages or the WAL. Writes the destruction act
   // (act:PERSON; templates/destruction_act.mustache), which names no one.

@@ -433,6 +433,65 @@ TEST_P(Documents, EraseLeavesNoTraceOfTheNameAndWritesTheAct) {
   EXPECT_EQ(Db("consent sign s1 --as g1", "2026-09-07").code, 3);  // nobody to consent: no birth date
 }
 
+// Erasure destroys what is the person's and leaves what is someone else's:
+// a namesake's documents (the same name, the same birthday), and a name
+// that only begins like theirs ("Иван" in "Иванова"). A piece of their data
+// that no one else has is still found wherever it is.
+TEST_P(Documents, EraseLeavesWhatIsSomeoneElses) {
+  const std::string on = "2026-09-02";
+  for (const std::string& p : std::vector<std::string>{
+           "y1 --name 'Анна Смирнова' --role mentor --birth 1990-03-01",  // m1's namesake, born the same day
+           "z1 --name 'Вася Новиков' --role mentee --birth 2000-05-05",
+           "x1 --name 'Иван' --role mentor --birth 1980-01-01",          // g1 is Ольга Иванова
+           "w1 --name 'Пётр Уходящий' --role mentor --birth 1981-01-01"})
+    ASSERT_EQ(Db("person add " + p + " --as c1", on).code, 0) << p;
+  for (const char* who : {"m1", "g1", "y1", "z1", "x1", "w1"})
+    ASSERT_EQ(Db(std::string("consent sign ") + who + " --as " + who, on).code, 0) << who;
+  auto second = Db("start mentoring_pair --as c1 --set mentor=y1 --set mentee=z1 --set form=virtual"
+                   " --set kind=volunteer_pupil",
+                   on);
+  ASSERT_EQ(second.code, 0) << second.err;
+  const std::string pair2 = second.out.substr(0, second.out.find('\n'));
+  ASSERT_EQ(Db("send " + pair2 + " submit --as c1", on).code, 0);
+  ASSERT_EQ(Db("send " + pair2 + " terminate_by_curator --as c1 --set 'termination_reason=Наставника заменит Пётр Уходящий'",
+               on).code,
+            0);
+  auto text = [&](const std::string& doc) {
+    auto r = Db("doc render " + doc + " --as c1", on);
+    EXPECT_EQ(r.code, 0) << doc << ": " << r.err;
+    return r.out;
+  };
+  const std::string agreement = text(pair_ + ":agreement"), m1_consent = text("consent:m1"),
+                    g1_consent = text("consent:g1");
+  ASSERT_NE(agreement.find("Анна Смирнова"), std::string::npos);
+  ASSERT_NE(m1_consent.find("01.03.1990"), std::string::npos);
+  ASSERT_NE(g1_consent.find("Ольга Иванова"), std::string::npos);
+  ASSERT_NE(text(pair2 + ":agreement").find("Анна Смирнова"), std::string::npos);
+  ASSERT_NE(Json("history " + pair2, on).dump().find("Пётр Уходящий"), std::string::npos);
+
+  for (const char* who : {"y1", "x1", "w1"}) {
+    auto r = Db(std::string("person erase ") + who + " --as c1", "2026-09-03");
+    ASSERT_EQ(r.code, 0) << who << ": " << r.err;
+  }
+  // Someone else's: untouched, byte for byte.
+  EXPECT_EQ(text(pair_ + ":agreement"), agreement);
+  EXPECT_EQ(text("consent:m1"), m1_consent);
+  EXPECT_EQ(text("consent:g1"), g1_consent);
+  for (const char* who : {"m1", "g1"})
+    EXPECT_EQ(Json(std::string("doc show consent:") + who, "2026-09-03")["status"], "signed") << who;
+  EXPECT_EQ(Json("person show m1 --as c1", "2026-09-03")["name"], "Анна Смирнова");
+  // Theirs: destroyed.
+  for (const std::string& doc : {pair2 + ":agreement", std::string("consent:y1"), std::string("consent:x1")}) {
+    auto gone = Db("doc render " + doc + " --as c1", "2026-09-03");
+    EXPECT_EQ(gone.code, 3) << doc;
+    EXPECT_NE(gone.err.find("was destroyed on 2026-09-03 "), std::string::npos) << doc << ": " << gone.err;
+  }
+  // A name no one else has, in an instance that does not name its person: replaced.
+  const std::string history = Json("history " + pair2, "2026-09-03").dump();
+  EXPECT_EQ(history.find("Пётр Уходящий"), std::string::npos) << history;
+  EXPECT_NE(history.find("Наставника заменит erased-"), std::string::npos) << history;
+}
+
 // The roadmap carries the stages' dates; a plan names the curator of the
 // programme it belongs to (through its pair), with its items' dates.
 TEST_P(Documents, TheRoadmapHasItsDatesAndThePlanItsCurator) {

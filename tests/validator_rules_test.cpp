@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "engine/table.h"
 #include "tests/test_support.h"
@@ -148,8 +151,14 @@ TEST(Validator_CrossWorkflow, UnknownChildWorkflowAndStateAreReported) {
       "transitions:\n"
       "  - {on: a, from: open, to: done, by: curator, when: {children: mentoring_pair, all_in: [finished]}}\n"
       "  - {on: b, from: open, to: done, by: curator, when: {children: no_such_flow, all_in: [x]}}\n";
-  std::string path = ::testing::TempDir() + "/parent_wf.yaml";
+  // The file goes when the test ends, pass or fail.
+  struct File {
+    std::string path = ::testing::TempDir() + "/mf_parent_wf_" + std::to_string(::getpid()) + ".yaml";
+    ~File() { std::remove(path.c_str()); }
+  } file;
+  const std::string& path = file.path;
   FILE* f = fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr) << path;
   fputs(text.c_str(), f);
   fclose(f);
   auto c = Catalog::Load({path}, testing::Options(), &testing::Shipped());

@@ -171,6 +171,24 @@ bool SharedByOthers(soci::session& sql, const std::string& person_id, const std:
   return false;
 }
 
+// A history note with the value of each `NAME=VALUE` item whose NAME is in
+// `names` replaced by `token`: an item runs to the next "; " or "," (how
+// person add and person update join them), or to the end.
+std::string RedactAssignments(const std::string& note, const std::set<std::string>& names, const std::string& token) {
+  std::string out = note;
+  for (const auto& name : names) {
+    const std::string key = name + "=";
+    for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + 1)) {
+      if (at > 0 && std::string(" ,;").find(out[at - 1]) == std::string::npos) continue;
+      const std::size_t from = at + key.size();
+      std::size_t end = std::min(out.find("; ", from), out.find(',', from));
+      if (end == std::string::npos) end = out.size();
+      out.replace(from, end - from, token);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Status SociStore::ReadAct(const std::string& person_id, DocumentRecord* out) {
@@ -326,24 +344,36 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         soci::use(person_id);
     // Attributes: an enum's value (a kind of school) stays for the anonymous
     // breakdowns; any other (a municipality's name, a free text) goes, from
-    // the person's history notes too.
+    // the person's history notes too — the values they had before as well.
     {
-      std::vector<std::string> enums;
+      std::set<std::string> enums, redacted;
       for (const auto& a : DeclaredAttributes())
-        if (a.field.type == FieldType::kEnum) enums.push_back(a.field.name);
+        (a.field.type == FieldType::kEnum ? enums : redacted).insert(a.field.name);
       std::vector<std::pair<std::string, std::string>> gone;
       {
         soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p",
                                       soci::use(person_id));
         for (const auto& r : rs)
-          if (std::find(enums.begin(), enums.end(), r.get<std::string>(0)) == enums.end())
-            gone.push_back({r.get<std::string>(0), r.get<std::string>(1)});
+          if (!enums.count(r.get<std::string>(0))) gone.push_back({r.get<std::string>(0), r.get<std::string>(1)});
       }
       for (const auto& [name, value] : gone) {
+        redacted.insert(name);
         *sql_ << "DELETE FROM person_attributes WHERE person = :p AND name = :n", soci::use(person_id), soci::use(name);
-        const std::string text = name + "=" + value, erased = name + "=" + token, like = "%" + text + "%";
-        *sql_ << "UPDATE person_history SET note = REPLACE(note, :t, :k) WHERE person = :p AND note LIKE :l",
-            soci::use(text), soci::use(erased), soci::use(person_id), soci::use(like);
+      }
+      std::vector<std::pair<long long, std::string>> notes;
+      {
+        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, note FROM person_history WHERE person = :p"
+                                                       " AND note IS NOT NULL",
+                                      soci::use(person_id));
+        for (const auto& r : rs) notes.push_back({RowInt(r, 0), RowText(r, 1)});
+      }
+      for (auto& [seq, note] : notes) {
+        std::string text = note;
+        for (const auto& [name, value] : gone) text = ReplaceWhole(text, name + "=" + value, name + "=" + token);
+        text = RedactAssignments(text, redacted, token);
+        if (text != note)
+          *sql_ << "UPDATE person_history SET note = :n WHERE person = :p AND seq = :s", soci::use(text),
+              soci::use(person_id), soci::use(seq);
       }
     }
     // The act: whose data (the id and the token), which categories, when, by

@@ -78,7 +78,9 @@ Status SociStore::WriteAttributes(const std::string& person,
     const std::string value = ValueToString(*v);
     *sql_ << "INSERT INTO person_attributes (person, name, value) VALUES (:p, :n, :v)", soci::use(person),
         soci::use(name), soci::use(value);
-    changed->push_back(name + "=" + value);
+    // The history keeps an enum's value (a category, kept through erasure);
+    // of any other only that it changed, as for a name or a birth date.
+    changed->push_back(a->field.type == FieldType::kEnum ? name + "=" + value : name);
   }
   return Status::Ok();
 }

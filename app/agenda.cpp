@@ -14,12 +14,15 @@ Status AgendaIcs(Store& store, const std::string& person, Date from, Date to, In
   std::vector<DeadlineRecord> deadlines;
   std::vector<ReminderRecord> reminders;
   if (Status st = store.Agenda(person, from, to, &deadlines, &reminders); !st.ok()) return st;
+  std::string zone;
+  if (Status st = store.GetSetting("zone", &zone); !st.ok()) return st;
   std::vector<IcsEvent> events;
   for (const auto& d : deadlines) {
     IcsEvent e;
     e.uid = "deadline-" + d.instance + "-" + d.timer_key + "-" + d.due + "@mentorflow";
     std::replace(e.uid.begin(), e.uid.end(), ':', '-');
-    e.day = *ParseDate(d.due.substr(0, 10));  // a datetime deadline: its day, the time in the summary
+    e.day = *ParseDate(d.due.substr(0, 10));
+    if (d.due.size() > 10) e.at = ParseLocalTime(d.due, zone);  // a datetime deadline: at its minute
     e.summary = d.workflow_title + " — " + d.state_title + (d.due.size() > 10 ? ", " + d.due.substr(11) : "") +
                 " (№ " + d.instance + ")";
     e.description = d.event;

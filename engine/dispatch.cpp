@@ -569,6 +569,7 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) 
     r.kind = on < due ? ReminderKind::kUpcoming : ReminderKind::kDue;
     r.event = dl.event;
     r.due = due;
+    r.due_at = at;
     d.reminders.push_back(std::move(r));
   }
 }

@@ -131,6 +131,7 @@ struct ReminderSpec {
   ReminderKind kind = ReminderKind::kNotice;
   std::string event;        // the deadline's event, if any
   std::optional<Date> due;  // the deadline, if any
+  std::string due_at;       // its local minute ("YYYY-MM-DDTHH:MM") when it is at one
   int list_field = -1;      // a list record's own reminder: the list...
   std::string item_id;      // ...and the record (its fields are item.* in the text)
 };

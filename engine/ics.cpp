@@ -65,8 +65,12 @@ std::string WriteIcs(const std::vector<IcsEvent>& events, const std::string& cal
     line("BEGIN:VEVENT");
     line("UID:" + e.uid);
     line("DTSTAMP:" + stamp_text);
-    line("DTSTART;VALUE=DATE:" + Compact(e.day));
-    line("DTEND;VALUE=DATE:" + Compact(e.day + date::days{1}));
+    if (e.at) {
+      line("DTSTART:" + date::format("%Y%m%dT%H%M%SZ", *e.at));
+    } else {
+      line("DTSTART;VALUE=DATE:" + Compact(e.day));
+      line("DTEND;VALUE=DATE:" + Compact(e.day + date::days{1}));
+    }
     line("SUMMARY:" + IcsEscapeText(e.summary));
     if (!e.description.empty()) line("DESCRIPTION:" + IcsEscapeText(e.description));
     line("TRANSP:TRANSPARENT");

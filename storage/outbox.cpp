@@ -103,7 +103,9 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
       ctx["item"] = std::move(item);
     }
     ctx["on"] = RussianDate(FormatDate(spec.on));
-    ctx["due"] = spec.due ? RussianDate(FormatDate(*spec.due)) : std::string();
+    // At a minute (an interview): the day and the time, "25.07.2027, 10:30".
+    ctx["due"] = spec.due ? RussianDate(FormatDate(*spec.due)) + (spec.due_at.size() > 10 ? ", " + spec.due_at.substr(11) : "")
+                          : std::string();
     for (const auto& [person, ward] : to) {
       ctx["recipient"] = {{"id", person}, {"name", PersonName(person)}};
       if (!ward.empty()) ctx["recipient"]["ward"] = {{"id", ward}, {"name", PersonName(ward)}};

@@ -309,6 +309,44 @@ TEST_P(Outbox, AMinorsRemindersReachTheirGuardianToo) {
   EXPECT_EQ(agenda["deadlines"][0]["instance"], ids[0]);
 }
 
+// A deadline at a minute (an interview at 10:30 in Saratov, the fixture's
+// zone): the calendar has it at that minute (06:30 UTC, which every
+// calendar shows in its own zone), not as a day, and its reminder says the
+// time as well as the day.
+TEST_P(Outbox, AnInterviewIsAtItsMinuteInRemindersAndTheCalendar) {
+  const std::string now = "2027-07-01";
+  const std::string season = ItRegionSeason(now);
+  ItRegionCandidates(1, now);
+  ASSERT_EQ(Db("person add mt1 --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
+  ASSERT_EQ(Db("consent sign mt1 --as mt1", now).code, 0);
+  auto reg = ItRegionRegister(season, 0, "vyazma", now);
+  ASSERT_EQ(reg.code, 0) << reg.err;
+  const std::string id = reg.out.substr(0, reg.out.find('\n'));
+  ASSERT_EQ(Db("send " + id + " schedule_interview --as c1 --set interviewer=mt1 --set interview_at=2027-07-25T10:30",
+               "2027-07-20")
+                .code,
+            0);
+  auto r = Db("agenda --for k0 --from 2027-07-20 --to 2027-07-31 --format ics", "2027-07-20");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string ics = Dir("interview") + ".ics";
+  std::ofstream(ics, std::ios::binary) << r.out;
+  auto events = nlohmann::json::parse(Capture(Python() + " " + testing::SourcePath("tests/parse_ics.py") + " " + ics));
+  fs::remove(ics);
+  ASSERT_EQ(events.size(), 1u) << r.out;
+  EXPECT_EQ(events[0]["date"], "2027-07-25T06:30:00+00:00") << r.out;
+  ASSERT_EQ(events[0]["alarms"].size(), 1u) << r.out;
+  EXPECT_EQ(events[0]["alarms"][0]["trigger_days"], -1) << "a day before";
+  ASSERT_EQ(Db("tick", "2027-07-24").code, 0);
+  auto sent = Json("reminders --for k0", "2027-07-24");
+  ASSERT_EQ(sent.size(), 1u) << sent.dump(1);
+  EXPECT_NE(sent[0]["subject"].get<std::string>().find("срок 25.07.2027, 10:30"), std::string::npos) << sent.dump(1);
+  EXPECT_NE(sent[0]["text"].get<std::string>().find("не позднее 25.07.2027, 10:30"), std::string::npos) << sent.dump(1);
+
+  // A deadline on a day (the season's last interview day) stays a day.
+  EXPECT_NE(Db("agenda --from 2027-07-24 --to 2027-07-31 --format ics", "2027-07-24").out.find("DTSTART;VALUE=DATE:20270730"),
+            std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Outbox, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

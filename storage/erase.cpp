@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -16,28 +17,60 @@ namespace mentorflow::storage {
 namespace {
 
 // A piece of a person's data (their name, e-mail or birth date) in the
-// forms stored text may hold it in: as written, as a document escaped it,
-// inside JSON; `shared` when someone else not erased has it too (a
-// namesake, a name that contains theirs, the same birthday).
+// forms text may hold it in: as written and as a document escaped it;
+// `quoted`, as JSON text holds it (only to find the rows: JSON columns are
+// decoded before anything in them is replaced); `shared` when someone else
+// not erased has it too (a namesake, a name that contains theirs, the same
+// birthday).
 struct Trace {
-  std::vector<std::string> forms;
+  std::vector<std::string> forms, quoted;
   bool shared = false;
 };
 
 Trace TraceOf(const std::vector<std::string>& written, bool shared) {
   Trace t;
   t.shared = shared;
-  auto add = [&](const std::string& f) {
-    if (!f.empty() && std::find(t.forms.begin(), t.forms.end(), f) == t.forms.end()) t.forms.push_back(f);
+  auto add = [](std::vector<std::string>& to, const std::string& f) {
+    if (!f.empty() && std::find(to.begin(), to.end(), f) == to.end()) to.push_back(f);
   };
   for (const auto& w : written) {
-    add(w);
+    add(t.forms, w);
     std::string escaped;
-    if (RenderMustache("escape", "{{v}}", json{{"v", w}}, Escape::kHtml, &escaped).ok()) add(escaped);
-    const std::string quoted = json(w).dump();
-    add(quoted.substr(1, quoted.size() - 2));
+    if (RenderMustache("escape", "{{v}}", json{{"v", w}}, Escape::kHtml, &escaped).ok()) add(t.forms, escaped);
+  }
+  for (const auto& f : t.forms) {
+    const std::string quoted = json(f).dump();
+    if (quoted.substr(1, quoted.size() - 2) != f) add(t.quoted, quoted.substr(1, quoted.size() - 2));
   }
   return t;
+}
+
+// `text` with every whole form of the traces that count here (all in a row
+// that is theirs, the unshared ones elsewhere) replaced by `token`.
+std::string Redact(const std::string& text, const std::vector<Trace>& traces, bool tied, const std::string& token) {
+  std::string out = text;
+  for (const auto& t : traces)
+    if (tied || !t.shared)
+      for (const auto& f : t.forms) out = ReplaceWhole(out, f, token);
+  return out;
+}
+
+// The same inside every string of a JSON document (instance fields, history
+// changes), so that no replacement can cut through an escape sequence.
+std::string RedactJson(const std::string& text, const std::vector<Trace>& traces, bool tied, const std::string& token) {
+  json doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return Redact(text, traces, tied, token);
+  bool changed = false;
+  std::function<void(json&)> walk = [&](json& v) {
+    if (v.is_string()) {
+      std::string after = Redact(v.get<std::string>(), traces, tied, token);
+      if (after != v.get<std::string>()) v = std::move(after), changed = true;
+    } else if (v.is_structured()) {
+      for (auto& item : v) walk(item);
+    }
+  };
+  walk(doc);
+  return changed ? doc.dump() : text;
 }
 
 // What is the erased person's: the instances that name them in a person
@@ -62,27 +95,30 @@ struct TextTable {
   bool (*tied)(const Ties&, const std::vector<std::string>& key, const TextRow&);
 };
 
-const TextTable kDocumentTexts = {"documents", {"instance", "name", "#issue"}, {}, {"content"},
-                                  " AND erased_at IS NULL",
-                                  [](const Ties& t, const auto& k, const TextRow&) { return t.instances.count(k[0]) > 0; }};
-const TextTable kOrderTexts = {"orders", {"#year", "#number"}, {}, {"content"}, " AND erased_at IS NULL",
-                               [](const Ties& t, const auto& k, const TextRow&) {
-                                 return t.orders.count(k[0] + "/" + k[1]) > 0;
-                               }};
-const TextTable kConsentTexts = {"consents", {"person", "#issue"}, {}, {"content"}, " AND erased_at IS NULL",
-                                 [](const Ties& t, const auto& k, const TextRow&) { return k[0] == t.person; }};
-const TextTable kReminderTexts = {"reminders", {"#id"}, {"instance", "recipient"}, {"subject", "body"}, "",
-                                  [](const Ties& t, const auto&, const TextRow& r) {
-                                    return t.instances.count(r.links[0]) > 0 || r.links[1] == t.person;
-                                  }};
-const TextTable kHistoryTexts = {"history", {"instance", "#seq"}, {}, {"changes", "note"}, "",
-                                 [](const Ties& t, const auto& k, const TextRow&) { return t.instances.count(k[0]) > 0; }};
-const TextTable kPersonHistoryTexts = {"person_history", {"person", "#seq"}, {}, {"note"}, "",
-                                       [](const Ties& t, const auto& k, const TextRow&) { return k[0] == t.person; }};
-const TextTable kInstanceTexts = {"instances", {"id"}, {}, {"fields"}, "",
-                                  [](const Ties& t, const auto& k, const TextRow&) { return t.instances.count(k[0]) > 0; }};
+bool OfTheirInstance(const Ties& t, const std::vector<std::string>& key, const TextRow&) {
+  return t.instances.count(key[0]) > 0;
+}
+bool OfTheirOrder(const Ties& t, const std::vector<std::string>& key, const TextRow&) {
+  return t.orders.count(key[0] + "/" + key[1]) > 0;
+}
+bool OfThem(const Ties& t, const std::vector<std::string>& key, const TextRow&) { return key[0] == t.person; }
+bool ToThemOrOfTheirInstance(const Ties& t, const std::vector<std::string>&, const TextRow& row) {
+  return t.instances.count(row.links[0]) > 0 || row.links[1] == t.person;
+}
 
-std::string Column(const char* c) { return c[0] == '#' ? c + 1 : c; }
+// clang-format off
+//                                table             key                             links                      texts                  more of WHERE              tie
+const TextTable kDocumentTexts = {"documents",      {"instance", "name", "#issue"}, {},                        {"content"},           " AND erased_at IS NULL",  OfTheirInstance};
+const TextTable kOrderTexts    = {"orders",         {"#year", "#number"},           {},                        {"content"},           " AND erased_at IS NULL",  OfTheirOrder};
+const TextTable kConsentTexts  = {"consents",       {"person", "#issue"},           {},                        {"content"},           " AND erased_at IS NULL",  OfThem};
+const TextTable kReminderTexts = {"reminders",      {"#id"},                        {"instance", "recipient"}, {"subject", "body"},   "",                        ToThemOrOfTheirInstance};
+const TextTable kHistoryTexts  = {"history",        {"instance", "#seq"},           {},                        {"{changes", "note"},  "",                        OfTheirInstance};
+const TextTable kPersonHistoryTexts = {"person_history", {"person", "#seq"},        {},                        {"note"},              "",                        OfThem};
+const TextTable kInstanceTexts = {"instances",      {"id"},                         {},                        {"{fields"},           "",                        OfTheirInstance};
+// clang-format on
+
+// A key column marked '#' is an integer; a text column marked '{' holds JSON.
+std::string Column(const char* c) { return c[0] == '#' || c[0] == '{' ? c + 1 : c; }
 
 // A LIKE pattern that finds `text` anywhere, as written (ESCAPE with a backslash).
 std::string Containing(const std::string& text) {
@@ -105,25 +141,25 @@ std::map<std::vector<std::string>, TextRow> Candidates(soci::session& sql, const
   std::map<std::vector<std::string>, TextRow> out;
   for (const char* column : table.texts)
     for (const auto& t : traces)
-      for (const auto& f : t.forms) {
-        const std::string like = Containing(f);
-        soci::rowset<soci::row> rs =
-            (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " + column +
-                                " LIKE :l ESCAPE '\\'" + table.where,
-             soci::use(like));
-        for (const auto& r : rs) {
-          std::vector<std::string> key;
-          std::size_t i = 0;
-          for (const char* k : table.keys) {
-            key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i)) : RowText(r, i));
-            ++i;
+      for (const auto* forms : {&t.forms, &t.quoted})
+        for (const auto& f : *forms) {
+          const std::string like = Containing(f);
+          soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " +
+                                                           Column(column) + " LIKE :l ESCAPE '\\'" + table.where,
+                                        soci::use(like));
+          for (const auto& r : rs) {
+            std::vector<std::string> key;
+            std::size_t i = 0;
+            for (const char* k : table.keys) {
+              key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i)) : RowText(r, i));
+              ++i;
+            }
+            TextRow row;
+            for (std::size_t n = 0; n < table.links.size(); ++n) row.links.push_back(RowText(r, i++));
+            for (std::size_t n = 0; n < table.texts.size(); ++n) row.texts.push_back(RowText(r, i++));
+            out.emplace(std::move(key), std::move(row));
           }
-          TextRow row;
-          for (std::size_t n = 0; n < table.links.size(); ++n) row.links.push_back(RowText(r, i++));
-          for (std::size_t n = 0; n < table.texts.size(); ++n) row.texts.push_back(RowText(r, i++));
-          out.emplace(std::move(key), std::move(row));
         }
-      }
   return out;
 }
 
@@ -209,7 +245,8 @@ Status SociStore::ReadAct(const std::string& person_id, DocumentRecord* out) {
   d.sha256 = sha256;
   d.intact = Sha256Hex(content) == sha256;
   d.title = d.template_name;
-  if (auto b = content.find("<h1>"), e = content.find("</h1>"); b != std::string::npos && e != std::string::npos && e > b)
+  if (auto b = content.find("<h1>"), e = content.find("</h1>");
+      b != std::string::npos && e != std::string::npos && e > b)
     d.title = content.substr(b + 4, e - b - 4);
   DocumentRecord::Place p;
   p.as = "actor";
@@ -237,8 +274,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     *sql_ << "SELECT consent, erased_at FROM people WHERE id = :id", soci::into(consent), soci::into(erased, ei),
         soci::use(person_id);
     if (ei == soci::i_ok)
-      return Status(Code::kRefused, "erase: " + person_id + " was erased on " + LocalDay(erased, Zone()) + " (act:" +
-                                        person_id + ")",
+      return Status(Code::kRefused,
+                    "erase: " + person_id + " was erased on " + LocalDay(erased, Zone()) + " (act:" + person_id + ")",
                     "erase");
     const Actor actor = LoadActor(actor_id);
     if (!actor.Holds("curator") && !actor.Holds("director"))
@@ -286,7 +323,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     // id itself is not searched for, or every reference would be replaced.
     if (ni == soci::i_ok && name.size() >= 2 && name != person_id)
       traces.push_back(TraceOf({name}, SharedByOthers(*sql_, person_id, "name", name)));
-    if (mi == soci::i_ok && !email.empty()) traces.push_back(TraceOf({email}, SharedByOthers(*sql_, person_id, "email", email)));
+    if (mi == soci::i_ok && !email.empty())
+      traces.push_back(TraceOf({email}, SharedByOthers(*sql_, person_id, "email", email)));
     if (bi == soci::i_ok && !birth.empty())
       traces.push_back(TraceOf({birth, RussianDate(birth)}, SharedByOthers(*sql_, person_id, "birth", birth)));
     // What is theirs: the instances that name them (finished ones too) and
@@ -310,30 +348,28 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
           UpdateRow(*sql_, table, key, "content = " + empty + ", erased_at = :a", {at});
         }
     };
-    destroy(kDocumentTexts, "NULL",
-            [](const std::vector<std::string>& k) { return k[0] + ":" + k[1] + ":" + k[2]; });
+    destroy(kDocumentTexts, "NULL", [](const std::vector<std::string>& k) { return k[0] + ":" + k[1] + ":" + k[2]; });
     destroy(kOrderTexts, "''", [](const std::vector<std::string>& k) { return k[1] + "/" + k[0]; });
     destroy(kConsentTexts, "''", [](const std::vector<std::string>& k) { return "consent:" + k[0] + ":" + k[1]; });
     // Their own consents go whatever they say.
     {
       std::vector<std::string> own;
-      soci::rowset<long long> rs = (sql_->prepare << "SELECT issue FROM consents WHERE person = :p AND erased_at IS NULL",
-                                    soci::use(person_id));
+      soci::rowset<long long> rs =
+          (sql_->prepare << "SELECT issue FROM consents WHERE person = :p AND erased_at IS NULL", soci::use(person_id));
       for (long long i : rs) own.push_back("consent:" + person_id + ":" + std::to_string(i));
       for (const auto& i : own) destroyed.push_back(i);
-      *sql_ << "UPDATE consents SET content = '', erased_at = :a WHERE person = :p AND erased_at IS NULL", soci::use(at),
-          soci::use(person_id);
+      *sql_ << "UPDATE consents SET content = '', erased_at = :a WHERE person = :p AND erased_at IS NULL",
+          soci::use(at), soci::use(person_id);
     }
     // Elsewhere the pieces become the token.
     for (const TextTable* table : {&kReminderTexts, &kHistoryTexts, &kPersonHistoryTexts, &kInstanceTexts})
       for (const auto& [key, row] : Candidates(*sql_, *table, traces)) {
         const bool tied = table->tied(ties, key, row);
         for (size_t c = 0; c < row.texts.size(); ++c) {
-          std::string text = row.texts[c];
-          for (const auto& t : traces)
-            if (tied || !t.shared)
-              for (const auto& f : t.forms) text = ReplaceWhole(text, f, token);
-          if (text != row.texts[c]) UpdateRow(*sql_, *table, key, std::string(table->texts[c]) + " = :t", {text});
+          const char* column = table->texts[c];
+          const std::string text = column[0] == '{' ? RedactJson(row.texts[c], traces, tied, token)
+                                                    : Redact(row.texts[c], traces, tied, token);
+          if (text != row.texts[c]) UpdateRow(*sql_, *table, key, Column(column) + " = :t", {text});
         }
       }
     soci::indicator yi = bi == soci::i_ok && birth.size() >= 4 ? soci::i_ok : soci::i_null;
@@ -351,8 +387,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         (a.field.type == FieldType::kEnum ? enums : redacted).insert(a.field.name);
       std::vector<std::pair<std::string, std::string>> gone;
       {
-        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p",
-                                      soci::use(person_id));
+        soci::rowset<soci::row> rs =
+            (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p", soci::use(person_id));
         for (const auto& r : rs)
           if (!enums.count(r.get<std::string>(0))) gone.push_back({r.get<std::string>(0), r.get<std::string>(1)});
       }
@@ -384,8 +420,10 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
                                                      " WHERE person = :p ORDER BY seq",
                                     soci::use(person_id));
       for (const auto& r : rs)
-        history.push_back({{"at", r.get<std::string>(0)}, {"actor", r.get<std::string>(1)},
-                           {"role", r.get<std::string>(2)}, {"event", r.get<std::string>(3)},
+        history.push_back({{"at", r.get<std::string>(0)},
+                           {"actor", r.get<std::string>(1)},
+                           {"role", r.get<std::string>(2)},
+                           {"event", r.get<std::string>(3)},
                            {"note", RowText(r, 4)}});
     }
     std::string director;
@@ -409,7 +447,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     if (Status s = RenderDocumentTemplate(options_.templates_dir, "destruction_act", ctx, &content); !s.ok()) return s;
     const std::string grounds = revoked ? "consent revoked (" + revoked_doc + ")" : "no running instance names them";
     const std::string sha = Sha256Hex(content);
-    *sql_ << "INSERT INTO destruction_acts (person, at, actor, grounds, content, sha256) VALUES (:p, :a, :b, :g, :c, :h)",
+    *sql_
+        << "INSERT INTO destruction_acts (person, at, actor, grounds, content, sha256) VALUES (:p, :a, :b, :g, :c, :h)",
         soci::use(person_id), soci::use(at), soci::use(actor_id), soci::use(grounds), soci::use(content),
         soci::use(sha);
     if (Status s = AppendPersonHistory(person_id, actor_id, actor.Holds("director") ? "director" : "curator", "erased",

@@ -45,13 +45,19 @@ Trace TraceOf(const std::vector<std::string>& written, bool shared) {
   return t;
 }
 
-// `text` with every whole form of the traces that count here (all in a row
-// that is theirs, the unshared ones elsewhere) replaced by `token`.
+// The forms that count in a row: every trace's in a row that is theirs,
+// only the unshared ones' elsewhere.
+std::vector<std::string> FormsCounting(const std::vector<Trace>& traces, bool tied) {
+  std::vector<std::string> out;
+  for (const auto& t : traces)
+    if (tied || !t.shared) out.insert(out.end(), t.forms.begin(), t.forms.end());
+  return out;
+}
+
+// `text` with every whole form that counts there replaced by `token`.
 std::string Redact(const std::string& text, const std::vector<Trace>& traces, bool tied, const std::string& token) {
   std::string out = text;
-  for (const auto& t : traces)
-    if (tied || !t.shared)
-      for (const auto& f : t.forms) out = ReplaceWhole(out, f, token);
+  for (const auto& f : FormsCounting(traces, tied)) out = ReplaceWhole(out, f, token);
   return out;
 }
 
@@ -181,14 +187,12 @@ void UpdateRow(soci::session& sql, const TextTable& table, const std::vector<std
   st.execute(true);
 }
 
-// Whether a text of `row` holds a whole form of a trace that counts there:
-// any trace in a row that is theirs, an unshared one elsewhere.
+// Whether a text of `row` holds a whole form that counts there.
 bool NamesThem(const TextRow& row, const std::vector<Trace>& traces, bool tied) {
+  const auto forms = FormsCounting(traces, tied);
   for (const auto& text : row.texts)
-    for (const auto& t : traces)
-      if (tied || !t.shared)
-        for (const auto& f : t.forms)
-          if (ContainsWhole(text, f)) return true;
+    for (const auto& f : forms)
+      if (ContainsWhole(text, f)) return true;
   return false;
 }
 

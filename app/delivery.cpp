@@ -1,5 +1,7 @@
 #include "app/delivery.h"
 
+#include <algorithm>
+
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -62,6 +64,7 @@ class SmtpChannel : public Channel {
     if (curl_) curl_easy_cleanup(curl_);
   }
   std::string Describe() const override { return url_; }
+  bool ServerUnreachable() const override { return unreachable_; }
 
  protected:
   Status SendMessage(const OutgoingMessage& m) override {
@@ -93,6 +96,8 @@ class SmtpChannel : public Channel {
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(curl_);
     curl_slist_free_all(rcpt);
+    unreachable_ = rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                   rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR;
     if (rc == CURLE_OK) return Status::Ok();
     long code = 0;
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &code);
@@ -105,6 +110,7 @@ class SmtpChannel : public Channel {
   std::string url_;
   int timeout_;
   CURL* curl_ = nullptr;
+  bool unreachable_ = false;
 };
 
 }  // namespace
@@ -180,11 +186,23 @@ Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryRe
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   const std::string claimer = std::string(host) + ":" + std::to_string(getpid());
+  std::string claim_timeout = "600", smtp_timeout = "30";
+  store.GetSetting("deliver_claim_timeout_seconds", &claim_timeout);
+  store.GetSetting("smtp_timeout_seconds", &smtp_timeout);
+  const long long per_claim =
+      std::clamp<long long>(std::stoll(claim_timeout) / (2 * std::max<long long>(1, std::stoll(smtp_timeout))), 1, 50);
+  std::string last_error;
   for (;;) {
     std::vector<ReminderRecord> batch;
-    if (Status s = store.ClaimForDelivery(now, claimer, 50, &batch); !s.ok()) return s;
-    if (batch.empty()) return Status::Ok();
-    for (const auto& r : batch) {
+    if (Status s = store.ClaimForDelivery(now, claimer, static_cast<int>(per_claim), &batch); !s.ok()) return s;
+    if (batch.empty()) {
+      if (report->sent == 0 && report->failed + report->dead > 0)
+        return Status::Internal("nothing could be sent (" + std::to_string(report->failed + report->dead) +
+                                " tried): " + last_error);
+      return Status::Ok();
+    }
+    for (size_t k = 0; k < batch.size(); ++k) {
+      const ReminderRecord& r = batch[k];
       OutgoingMessage m{r.id, MessageIdFor(r, from), from, r.to_email, r.to_name, r.to, r.subject, r.text,
                         Rfc5322Date(now.instant), r};
       Status sent = channel.Send(m);
@@ -197,8 +215,17 @@ Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryRe
         spdlog::info("deliver: reminder {} to {} via {}: sent", r.id, r.to, channel.Describe());
       } else {
         status == "dead" ? ++report->dead : ++report->failed;
+        last_error = sent.message();
         spdlog::warn("deliver: reminder {} to {} via {}: {} ({})", r.id, r.to, channel.Describe(), status,
                      sent.message());
+        if (channel.ServerUnreachable()) {
+          // Waiting once per reminder on a server that does not answer would
+          // hold the claims past their timeout: the rest wait for the next run.
+          for (size_t rest = k + 1; rest < batch.size(); ++rest)
+            if (Status s = store.ReleaseDelivery(batch[rest].id, claimer); !s.ok()) return s;
+          return Status::Internal(channel.Describe() + " did not answer (" + sent.message() +
+                                  "): gave up after the first failure; the rest stay pending for the next run");
+        }
       }
     }
   }

@@ -35,6 +35,10 @@ class Channel {
   Status Send(const OutgoingMessage& m);
   int sent() const { return sent_; }
   virtual std::string Describe() const = 0;
+  // Whether the last failure was the server's, not the message's: it could
+  // not be reached, or did not answer in time. Delivery then gives up on it
+  // for this run rather than waiting once per reminder.
+  virtual bool ServerUnreachable() const { return false; }
 
  protected:
   // Whether a message needs the person's e-mail address (a file does not).
@@ -58,7 +62,12 @@ struct DeliveryReport {
   int sent = 0, failed = 0, dead = 0;
 };
 
-// Delivers every reminder that is deliverable at `now`.
+// Delivers every reminder that is deliverable at `now`, claiming a few at a
+// time (so many that their sending, each within the SMTP timeout, ends well
+// before the claim timeout lets another process take them). After the first
+// failure of the server itself (ServerUnreachable) the rest are released,
+// untried, for the next run, and the status is Internal; so it is when
+// reminders were tried and not one could be sent.
 Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryReport* report);
 
 // Exposed for tests and the benchmark.

@@ -483,4 +483,32 @@ Status ConvertToPdf(const std::string& odt_path, const std::string& pdf_path, in
   return Status::Ok();
 }
 
+Status CheckPrivateTarget(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return Status::BadInput("--out " + path + " is not a regular file (a link, a device, a pipe or a directory);"
+                            " give the path of a new file or of a regular one to replace");
+  return Status::Ok();
+}
+
+Status WritePrivateFile(const std::string& path, const std::function<Status(const std::string& tmp)>& write) {
+  if (Status s = CheckPrivateTarget(path); !s.ok()) return s;
+  std::string tmp = path + ".XXXXXX";
+  const int fd = ::mkstemp(tmp.data());  // 0600
+  if (fd < 0) return Status::Internal("cannot write " + path + ": " + std::strerror(errno));
+  ::close(fd);
+  Status result = write(tmp);
+  if (result.ok() && ::chmod(tmp.c_str(), 0600) != 0)
+    result = Status::Internal("cannot write " + path + ": " + std::strerror(errno));
+  if (result.ok()) {  // on the disk before it takes the name
+    const int sync = ::open(tmp.c_str(), O_RDONLY);
+    if (sync < 0 || ::fsync(sync) != 0) result = Status::Internal("cannot write " + path + ": " + std::strerror(errno));
+    if (sync >= 0) ::close(sync);
+  }
+  if (result.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
+    result = Status::Internal("cannot write " + path + ": " + std::strerror(errno));
+  if (!result.ok()) ::unlink(tmp.c_str());
+  return result;
+}
+
 }  // namespace mentorflow

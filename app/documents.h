@@ -10,6 +10,7 @@
 // em, i, br. Anything else is an error naming the element, never dropped.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "engine/status.h"
@@ -46,5 +47,14 @@ Status WriteOdt(const PrintableDocument& doc, const std::string& path);
 // --headless --convert-to pdf), with a profile directory of its own and a
 // time limit; without soffice, a BadInput naming the package to install.
 Status ConvertToPdf(const std::string& odt_path, const std::string& pdf_path, int timeout_seconds = 120);
+
+// Writes a file that may hold personal data at `path`, readable by its
+// owner only (0600), like the database. Refused (BadInput, nothing written)
+// when `path` exists and is not a regular file: a symbolic link, a device,
+// a FIFO, a directory. `write` fills a new temporary file beside `path`,
+// which then replaces it in one rename; when anything fails (a full disk)
+// the temporary file is removed and an existing `path` is left as it was.
+Status CheckPrivateTarget(const std::string& path);  // the refusal above, before anything is read
+Status WritePrivateFile(const std::string& path, const std::function<Status(const std::string& tmp)>& write);
 
 }  // namespace mentorflow

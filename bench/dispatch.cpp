@@ -44,13 +44,14 @@ const std::vector<Step>& Lifecycle() {
       {"submit", "c1", {}},
       {"ready", "c1", {}},
       {"approve", "d1", {}},
-      {"propose_change", "m1", {{"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}}},
+      {"propose_change", "m1",
+       {{"change_kind", "extension"}, {"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}}},
       {"mentor_agrees", "m1", {}},
       {"mentee_agrees", "s1", {}},
       {"apply_change", "c1", {}},
+      {"change_signed", "c1", {}},
       {"request_replacement", "s1", {{"replacement_reason", "нет контакта"}}},
       {"keep_mentor", "d1", {}},
-      {"terminate_mutual", "c1", {{"termination_reason", "по согласию"}}},
   };
   return steps;
 }

@@ -13,6 +13,7 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/delivery.h"
@@ -342,6 +343,8 @@ json DocumentJson(const mf::DocumentRecord& d) {
           {"sha256", d.sha256.empty() ? json() : json(d.sha256)},
           {"intact", d.intact},
           {"issued", d.issued_at},
+          {"erased", d.erased_at.empty() ? json() : json(d.erased_at)},
+          {"redacted", d.redacted_at.empty() ? json() : json(d.redacted_at)},
           {"signers", signers}};
   if (!d.number.empty()) {
     out["number"] = d.number;
@@ -354,6 +357,9 @@ json DocumentJson(const mf::DocumentRecord& d) {
 void PrintDocument(const mf::DocumentRecord& d) {
   std::cout << E(d.Id()) << "  " << d.status << (d.intact ? "" : " (ALTERED: its text no longer matches its SHA-256)")
             << "  issued " << E(d.issued_at) << "  " << E(d.title) << "\n";
+  if (!d.erased_at.empty()) std::cout << "  text destroyed " << E(d.erased_at) << " (its SHA-256 kept)\n";
+  if (!d.redacted_at.empty())
+    std::cout << "  a person it names was erased " << E(d.redacted_at) << ": their data replaced, the rest kept\n";
   if (!d.number.empty()) std::cout << "  lists: " << E(JoinIds(d.items)) << "  (issued by " << E(d.issued_by) << ")\n";
   for (const auto& p : d.places)
     std::cout << "  " << E(p.as) << ": " << (p.person.empty() ? "-" : E(p.person))
@@ -379,6 +385,8 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
     return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement, or an order N/YYYY");
   if (format != "html" && out_path.empty()) return Fail(g, 1, "--format " + format + " needs --out FILE");
   if (!cmd.NeedActor()) return cmd.code;  // who reads the personal data in it
+  if (!out_path.empty())
+    if (auto st = mf::CheckPrivateTarget(out_path); !st.ok()) return cmd.Report(st);
   mf::DocumentRecord d;
   if (auto st = order ? cmd.store->Order(doc_name, &d) : cmd.store->Document(instance, rest, &d); !st.ok())
     return cmd.Report(st);
@@ -392,19 +400,22 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
     std::string page;
     st = mf::HtmlPage(printable, &page);
     if (st.ok() && out_path.empty()) std::cout << page;
-    else if (st.ok()) {
-      std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-      out << page;
-      if (!out) st = mf::Status::Internal("cannot write " + out_path);
-    }
+    else if (st.ok())
+      st = mf::WritePrivateFile(out_path, [&](const std::string& tmp) {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << page;
+        out.flush();
+        return out ? mf::Status::Ok() : mf::Status::Internal("cannot write " + out_path + " (is the disk full?)");
+      });
   } else if (format == "odt") {
-    st = mf::WriteOdt(printable, out_path);
+    st = mf::WritePrivateFile(out_path, [&](const std::string& tmp) { return mf::WriteOdt(printable, tmp); });
   } else {
     char dir_template[] = "/tmp/mentorflow-render-XXXXXX";
     if (!::mkdtemp(dir_template)) return Fail(g, 5, "cannot make a temporary directory");
     const std::string odt = std::string(dir_template) + "/" + d.name + ".odt";
     st = mf::WriteOdt(printable, odt);
-    if (st.ok()) st = mf::ConvertToPdf(odt, out_path);
+    if (st.ok())
+      st = mf::WritePrivateFile(out_path, [&](const std::string& tmp) { return mf::ConvertToPdf(odt, tmp); });
     std::error_code ec;
     std::filesystem::remove_all(dir_template, ec);
   }
@@ -700,6 +711,9 @@ int Ack(DbCommand& cmd, const std::string& id_text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What this program creates (databases, rendered documents, backups,
+  // exports) holds children's personal data: for its owner only.
+  ::umask(077);
   Globals g;
   CLI::App app{"mentorflow: mentoring programmes as workflows (validate, run, remind, report)", "mentorflow"};
   app.require_subcommand(1);
@@ -755,6 +769,11 @@ int main(int argc, char** argv) {
 
   auto* tick = app.add_subcommand("tick", "Fire every deadline and reminder due at --now; safe to repeat and to run twice at once");
   tick->fallthrough();
+
+  std::string backup_to;
+  auto* backup = app.add_subcommand("backup", "A consistent copy of an SQLite database while it is in use (0600, checked)");
+  backup->add_option("--to", backup_to, "The new backup file (must not exist)")->required();
+  backup->fallthrough();
 
   mf::Store::ReminderFilter reminder_filter;
   auto* reminders = app.add_subcommand("reminders", "The outbox: reminders that have come due, with their delivery status");
@@ -957,7 +976,7 @@ int main(int argc, char** argv) {
   stats_rating->fallthrough();
 
   for (auto* sub : {stats_rating, table_list, table_show, stats_monitoring, stats_annual, validate, graph, demo, init, settings, person_add, person_update, consent_sign, consent_revoke, start, send, show,
-                    list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, person_request, migrate, import, tick, reminders, agenda, deliver, ack})
+                    list, history, doc_sign, doc_issue, doc_list, doc_show, doc_render, person_show, person_export, person_erase, person_request, migrate, import, tick, backup, reminders, agenda, deliver, ack})
     sub->footer("Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
                 "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
   try {
@@ -978,9 +997,9 @@ int main(int argc, char** argv) {
     }
     if (*init) return Init(g, init_options);
     if (*person_add || *person_update || *person_show || *person_export || *person_erase || *person_request || *consent || *start || *send || *show || *list || *history || *doc || *migrate || *import ||
-        *settings || *tick || *reminders || *agenda || *deliver || *ack || *stats || *table) {
+        *settings || *tick || *reminders || *agenda || *deliver || *ack || *stats || *table || *backup) {
       DbCommand cmd(g, false,
-                    *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
+                    *backup || *show || *list || *history || *reminders || *agenda || (*settings && setting_value.empty()) ||
                         *doc_list || *doc_show || *stats_annual || *stats_monitoring || *table);
       if (*table) return Tables(cmd, *table_show ? table_name : "", *table_show ? table_version : 0);
       if (!cmd.ok()) return cmd.code;
@@ -1020,6 +1039,15 @@ int main(int argc, char** argv) {
       }
       if (*settings) return Settings(cmd, setting_key, setting_value);
       if (*tick) return Tick(cmd);
+      if (*backup) {
+        long long bytes = 0;
+        if (auto st = cmd.store->Backup(backup_to, &bytes); !st.ok()) return cmd.Report(st);
+        if (g.json)
+          std::cout << json{{"backup", backup_to}, {"bytes", bytes}, {"integrity", "ok"}}.dump(2, ' ', false, kLenient) << "\n";
+        else
+          std::cout << backup_to << "  " << bytes << " bytes, integrity ok\n";
+        return 0;
+      }
       if (*reminders) return Reminders(cmd, reminder_filter);
       if (*agenda) return Agenda(cmd, agenda_for, agenda_from, agenda_to, agenda_format);
       if (*deliver) return Deliver(cmd, via);

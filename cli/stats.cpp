@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/render.h"
+#include "engine/text.h"
 
 namespace mentorflow::cli {
 namespace {
@@ -161,14 +162,6 @@ std::vector<Row> Rows(const AnnualFigures& f, const YAML::Node& titles) {
   add("monitoring.late", std::to_string(f.monitoring_late), true);
   add("monitoring.missed", std::to_string(f.monitoring_missed), true);
   return rows;
-}
-
-// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
 }
 
 // A horizontal bar chart: labels on the left, bars scaled to the largest value.

@@ -171,7 +171,12 @@ std::optional<Instant> ParseLocalTime(std::string_view s, const std::string& zon
                             std::chrono::hours{hh} + std::chrono::minutes{mm}};
   if (zone.empty() || zone == "UTC") return Instant{local.time_since_epoch()};
   const date::time_zone* tz = date::locate_zone(zone);
-  // A wall time skipped or repeated by a clock change resolves to the earlier instant.
+  // A wall time repeated by a clock change (autumn) is the earlier of its two
+  // instants; one skipped (the spring gap) is read with the offset in force
+  // before the gap, i.e. as late as the gap is long (02:30 in a gap from
+  // 02:00 to 03:00 is 03:30) — never before the moment the clock meant.
+  const date::local_info info = tz->get_info(local);
+  if (info.result == date::local_info::nonexistent) return Instant{local.time_since_epoch() - info.first.offset};
   return date::zoned_time<std::chrono::seconds>{tz, local, date::choose::earliest}.get_sys_time();
 }
 

@@ -389,6 +389,10 @@ int FindTransition(const Definition& def, const Snapshot& snap, int event_id, co
     const TransitionDef& t = def.transitions[*i];
     bool held = false;
     if (!ChooseRole(def, t, snap.fields, actor, world, today, &held, &minor, &for_whom)) continue;
+    if (t.not_by >= 0) {
+      const auto* who = std::get_if<std::string>(&snap.fields[t.not_by]);
+      if (who && !who->empty() && (*who == actor.id || world.GuardianOf(*who) == actor.id)) continue;
+    }
     if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world, now)) continue;
     return *i;
   }
@@ -801,6 +805,15 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
         }
       }
       continue;
+    }
+    if (t.not_by >= 0) {  // not on oneself (nor on one's ward)
+      const auto* who = std::get_if<std::string>(&snap.fields[t.not_by]);
+      if (who && !who->empty() && (*who == actor.id || world.GuardianOf(*who) == actor.id)) {
+        if (!first_refusal || first_refusal->rule == "role")
+          first_refusal =
+              Refuse(Code::kRefused, "not_by", msg::NotByThem(actor.id, std::string(event), def.fields[t.not_by].name, *who));
+        continue;
+      }
     }
     if (t.when && !Evaluate(def, *t.when, snap, snap.fields, world, now)) {
       if (!first_refusal || first_refusal->rule != "condition")

@@ -168,6 +168,9 @@ inline std::string AppendAndUpdate() { return "a transition either appends to or
 inline std::string InputWithListOp(std::string_view key) {
   return "'input' cannot be combined with '" + std::string(key) + "': the item fields are the input";
 }
+inline std::string NotByPerson(const std::string& f, std::string_view type) {
+  return "not_by names a person field: field " + Q(f) + " is " + std::string(type) + ", not person";
+}
 inline std::string NotAList(const std::string& f, std::string_view type) {
   return "field " + Q(f) + " is " + std::string(type) + ", not a list";
 }
@@ -317,6 +320,11 @@ inline std::string WrongRole(const std::string& e, const std::string& allowed) {
 }
 inline std::string NotThatPerson(const std::string& actor, const std::string& role, const std::string& fields) {
   return "role: " + actor + " acts as " + role + " only on instances where they are " + fields;
+}
+inline std::string NotByThem(const std::string& actor, const std::string& e, const std::string& field,
+                             const std::string& person) {
+  return "role: " + actor + " may not send " + Q(e) + " on an instance whose " + field + " is " +
+         (actor == person ? "themselves" : person + ", their ward") + " (someone else must)";
 }
 inline std::string SamePerson(const std::string& person, const std::string& a, const std::string& b) {
   return "person: " + person + " cannot be both " + a + " and " + b + " of one instance";

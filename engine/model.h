@@ -191,6 +191,7 @@ struct TransitionDef {
   std::vector<int> from;
   int to = -1;  // -1: stay in the current state without re-entering it
   std::vector<std::string> by;  // roles; "system" for deadlines
+  int not_by = -1;  // a person field: the actor may not be that person (or their guardian)
   std::optional<Condition> when;   // on the fields as they are: chooses the transition
   std::optional<Condition> check;  // on the fields as it leaves them (input and set applied): refuses it
   std::vector<InputDef> input;

@@ -88,12 +88,21 @@ SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, con
                                           msg::FinalState(def.states[state].name), "final");
     return r;
   }
+  for (const auto& [id, p] : people)
+    if (p.consent_revoked) {
+      r.status = Status(Code::kRefused,
+                        "consent: " + id + " has revoked their consent, so processing is suspended: '" + doc.name +
+                            "' is not signed until it is renewed",
+                        "consent");
+      return r;
+    }
   auto minor = [&](const std::string& id) -> const ConsentSubject* {
     auto it = people.find(id);
     return it != people.end() && IsMinor(it->second.birth, today) ? &it->second : nullptr;
   };
   bool fills_any = false;
   std::string minor_refusal;
+  std::vector<std::string> taken_by;  // who signed the places this actor fills
   for (const auto& as : doc.signers) {
     std::string capacity;
     if (IsPersonField(def, as)) {
@@ -119,7 +128,12 @@ SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, con
       continue;
     }
     fills_any = true;
-    bool taken = std::any_of(existing.begin(), existing.end(), [&](const Signature& s) { return s.as == as; });
+    bool taken = false;
+    for (const auto& s : existing)
+      if (s.as == as) {
+        taken = true;
+        if (std::find(taken_by.begin(), taken_by.end(), s.person) == taken_by.end()) taken_by.push_back(s.person);
+      }
     if (taken) continue;
     r.as = as;
     r.capacity = capacity;
@@ -134,7 +148,14 @@ SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, con
     r.status = Status(Code::kRefused, "role: " + who + " is not a signer of '" + doc.name + "' (its signers: " + list + ")",
                       "signer");
   } else {
-    r.status = Status(Code::kRefused, "signed: '" + doc.name + "' already bears " + who + "'s signature", "signed");
+    // Every place this actor fills is signed: by whom, as stored.
+    const bool own = taken_by.size() == 1 && taken_by[0] == actor.id;
+    std::string by;
+    for (const auto& p : taken_by) by += (by.empty() ? "" : ", ") + p;
+    r.status = Status(Code::kRefused,
+                      "signed: '" + doc.name + "' already bears " + (own ? who + "'s own" : by + "'s") + " signature" +
+                          (own ? "" : ", in the place " + who + " would sign"),
+                      "signed");
   }
   return r;
 }
@@ -157,11 +178,19 @@ bool IsMinor(const std::optional<Date>& birth, Date today) {
   return birth && AgeOn(*birth, today) < 18;
 }
 
+std::vector<std::string> SubjectActors(const ConsentSubject& subject, Date today) {
+  if (!IsMinor(subject.birth, today)) return {subject.id};
+  if (subject.guardian.empty()) return {};
+  return {subject.guardian};
+}
+
 Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool given, Date today,
                         std::string* capacity) {
   const bool minor = IsMinor(subject.birth, today);
-  const bool is_self = !actor.id.empty() && actor.id == subject.id;
-  const bool is_guardian = !subject.guardian.empty() && actor.id == subject.guardian;
+  // The same age rule as for signatures, on the day of the act: a minor
+  // acts through their guardian; a guardian's power ends at eighteen.
+  const bool is_self = !actor.id.empty() && actor.id == subject.id && !minor;
+  const bool is_guardian = !subject.guardian.empty() && actor.id == subject.guardian && minor;
   const bool is_curator = actor.Holds("curator");
   if (given && !subject.birth)
     return Status(Code::kRefused,
@@ -173,15 +202,50 @@ Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool 
     return Status(Code::kRefused,
                   "consent: " + subject.id + " is a minor with no guardian registered; add the guardian first", "consent");
   if (is_guardian) *capacity = "guardian";
-  else if (is_self && (!given || !minor)) *capacity = "self";
+  else if (is_self) *capacity = "self";
   else if (is_curator) *capacity = "curator";
   else
     return Status(Code::kRefused,
                   "role: " + (actor.id.empty() ? std::string("nobody") : actor.id) + " may not " +
                       (given ? "sign" : "revoke") + " consent for " + subject.id +
                       (minor ? " (a minor: their guardian or a curator does)"
-                             : " (only they, their guardian or a curator)"),
+                       : actor.id == subject.guardian && !actor.id.empty()
+                           ? " (they are of age: only they or a curator, no longer their guardian)"
+                           : " (only they or a curator)"),
                   "role");
+  return Status::Ok();
+}
+
+Status MayChangePerson(const Actor& actor, const std::string& target, const std::vector<std::string>& target_roles,
+                       const std::vector<std::string>& add_roles, const std::vector<std::string>& remove_roles,
+                       bool changes_data) {
+  if (Status s = MayManagePeople(actor); !s.ok()) return s;
+  auto refuse = [&](const std::string& why) { return Status(Code::kRefused, "role: " + actor.id + " " + why, "role"); };
+  if (actor.id == target && (!add_roles.empty() || !remove_roles.empty()))
+    return refuse("may not change their own roles (another curator or the director does)");
+  if (actor.Holds("director")) return Status::Ok();
+  for (const auto* roles : {&add_roles, &remove_roles})
+    for (const auto& r : *roles)
+      if (r == "director" || r == "curator")
+        return refuse("may not " + std::string(roles == &add_roles ? "grant" : "remove") + " the " + r +
+                      " role (only the director does)");
+  const bool director = std::find(target_roles.begin(), target_roles.end(), "director") != target_roles.end();
+  if (director && (changes_data || !add_roles.empty() || !remove_roles.empty()))
+    return refuse("may not change " + target + ", a director (only a director does)");
+  return Status::Ok();
+}
+
+Status MayBeGuardian(const std::string& ward, const ConsentSubject& guardian,
+                     const std::vector<std::string>& guardian_roles, const std::vector<std::string>& guardian_chain,
+                     Date today) {
+  auto refuse = [](const std::string& why) { return Status(Code::kRefused, "guardian: " + why, "guardian"); };
+  if (guardian.id == ward) return refuse("a person cannot be their own guardian");
+  if (std::find(guardian_roles.begin(), guardian_roles.end(), "guardian") == guardian_roles.end())
+    return refuse(guardian.id + " does not hold the guardian role (add it first: person update " + guardian.id +
+                  " --add-role guardian)");
+  if (IsMinor(guardian.birth, today)) return refuse(guardian.id + " is under 18 and cannot be a guardian");
+  if (std::find(guardian_chain.begin(), guardian_chain.end(), ward) != guardian_chain.end())
+    return refuse(ward + " is (through guardians) the guardian of " + guardian.id + ": the links would form a cycle");
   return Status::Ok();
 }
 

@@ -47,6 +47,7 @@ struct ConsentSubject {
   std::string id;
   std::optional<Date> birth;
   std::string guardian;  // person id, or empty
+  bool consent_revoked = false;  // their consent was revoked and not renewed: processing is suspended
 };
 
 // One signature on an issued document: who, in the place of which signer
@@ -70,7 +71,9 @@ struct SignRuling {
   std::string as;
   std::string capacity;
 };
-// A finished instance (its `state` final) takes no more signatures.
+// A finished instance (its `state` final) takes no more signatures, nor does
+// one that names someone in `people` whose consent is revoked (rule
+// "consent": processing is suspended until it is renewed).
 SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, const std::vector<Value>& fields,
                    const Actor& actor, const std::vector<Signature>& existing,
                    const std::map<std::string, ConsentSubject>& people, Date today);
@@ -95,11 +98,39 @@ Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool 
 
 bool IsMinor(const std::optional<Date>& birth, Date today);
 
+// Who acts for `subject` on `today` in what concerns their personal data —
+// giving or revoking consent, reading their record or a document they sign,
+// exporting it: while they are a minor their guardian alone (none if none is
+// registered); once of age, or when their birth date is unknown, they
+// themselves. The same age rule MaySign applies to signatures.
+std::vector<std::string> SubjectActors(const ConsentSubject& subject, Date today);
+
 // ---- people ---------------------------------------------------------------
 
 // Whether `actor` may register people and change their roles or data: a
 // curator or a director (the first director is created by `init`).
 Status MayManagePeople(const Actor& actor);
+
+// Whether `actor` may change person `target` (who holds `target_roles`):
+// add or remove `add_roles` / `remove_roles`, or change their data
+// (`changes_data`: name, birth date, e-mail, guardian, attributes). On top
+// of MayManagePeople: nobody changes their own roles; only a director
+// grants or removes the director and curator roles (the offices that issue
+// and sign orders), and only a director changes a director. Refusals name
+// the rule "role".
+Status MayChangePerson(const Actor& actor, const std::string& target, const std::vector<std::string>& target_roles,
+                       const std::vector<std::string>& add_roles, const std::vector<std::string>& remove_roles,
+                       bool changes_data);
+
+// Whether `guardian` may be registered as the guardian of `ward` on `today`:
+// they hold the guardian role (`guardian_roles`), are not the ward, are not
+// a minor (a birth date under 18 years; unknown is let through), and the
+// ward is not among the people they are in the care of (`guardian_chain`:
+// their guardian, that one's guardian, ...), so links never form a cycle.
+// Refusals name the rule "guardian".
+Status MayBeGuardian(const std::string& ward, const ConsentSubject& guardian,
+                     const std::vector<std::string>& guardian_roles, const std::vector<std::string>& guardian_chain,
+                     Date today);
 
 // Who may read personal data — a person's record, or a document that names
 // people: a curator, the director, and otherwise only someone in `allowed`

@@ -1,5 +1,6 @@
 #include "engine/text.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace mentorflow {
@@ -154,6 +155,124 @@ std::string ReplaceWhole(std::string_view text, std::string_view needle, std::st
   }
   out.append(text.substr(from));
   return out;
+}
+
+bool IsEmailAddress(std::string_view s) {
+  const auto at = s.rfind('@');
+  if (s.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == s.size()) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  const std::string_view local = s.substr(0, at), domain = s.substr(at + 1);
+  if (local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
+  for (std::size_t i = 0; i < local.size(); ++i) {
+    const char c = local[i];
+    if (c == '.' ? local[i - 1] == '.' : !(alnum(c) || std::string_view("!#$%&'*+/=?^_`{|}~-").find(c) != std::string_view::npos))
+      return false;
+  }
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= domain.size(); ++i) {
+    if (i == domain.size() || domain[i] == '.') {
+      if (label == 0 || label > 63 || domain[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    const char c = domain[i];
+    if (!(alnum(c) || (c == '-' && label > 0))) return false;
+    ++label;
+  }
+  return true;
+}
+
+std::string CsvField(std::string_view s) {
+  std::string v(s);
+  if (!v.empty() && std::string_view("=+-@\t\r").find(v[0]) != std::string_view::npos) v.insert(0, 1, '\'');
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string UpperCase(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto put = [&](char32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    const std::size_t n = Sequence(s, i, &cp);
+    if (n == 0) {  // not UTF-8: the byte as it is
+      out += s[i++];
+      continue;
+    }
+    if (cp >= 'a' && cp <= 'z') cp -= 0x20;
+    else if (cp >= 0x430 && cp <= 0x44F) cp -= 0x20;               // а..я
+    else if (cp >= 0x450 && cp <= 0x45F) cp -= 0x50;               // ѐ..џ (ё)
+    else if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) cp -= 0x20;   // Latin-1
+    if (n > 3 || cp >= 0x10000) out.append(s, i, n);
+    else put(cp);
+    i += n;
+  }
+  return out;
+}
+
+std::vector<std::string> NameForms(std::string_view name) {
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < name.size();) {
+    const std::size_t b = name.find_first_not_of(' ', i);
+    if (b == std::string_view::npos) break;
+    std::size_t e = name.find(' ', b);
+    if (e == std::string_view::npos) e = name.size();
+    words.emplace_back(name.substr(b, e - b));
+    i = e;
+  }
+  std::vector<std::string> forms;
+  auto add = [&](const std::string& f) {
+    if (!f.empty() && std::find(forms.begin(), forms.end(), f) == forms.end()) forms.push_back(f);
+  };
+  add(std::string(name));
+  // The first letter of a word and a dot (a whole UTF-8 character).
+  auto initial = [](const std::string& w) {
+    std::size_t n = 1;
+    while (n < w.size() && (static_cast<unsigned char>(w[n]) & 0xC0) == 0x80) ++n;
+    return w.substr(0, n) + ".";
+  };
+  // The surname first (as forms are filled in) or last (as people sign).
+  if (words.size() == 2 || words.size() == 3) {
+    for (const bool surname_first : {true, false}) {
+      const std::string surname = surname_first ? words.front() : words.back();
+      std::vector<std::string> given(words.begin() + (surname_first ? 1 : 0), words.end() - (surname_first ? 0 : 1));
+      std::string all, initials, tight;
+      for (const auto& g : given) {
+        all += (all.empty() ? "" : " ") + g;
+        initials += (initials.empty() ? "" : " ") + initial(g);
+        tight += initial(g);
+      }
+      add(surname + " " + all);
+      add(all + " " + surname);
+      if (given.size() == 2) {
+        add(surname + " " + given[0]);
+        add(given[0] + " " + surname);
+      }
+      for (const auto& i : {initials, tight}) {
+        add(surname + " " + i);
+        add(i + " " + surname);
+      }
+    }
+  }
+  const std::size_t written = forms.size();
+  for (std::size_t i = 0; i < written; ++i) add(UpperCase(forms[i]));
+  std::stable_sort(forms.begin(), forms.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return forms;
 }
 
 }  // namespace mentorflow

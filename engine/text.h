@@ -50,4 +50,32 @@ inline bool ContainsWhole(std::string_view text, std::string_view needle) {
 // `text` with every whole occurrence of `needle` replaced by `with`.
 std::string ReplaceWhole(std::string_view text, std::string_view needle, std::string_view with);
 
+// An e-mail address as SMTP takes it in MAIL FROM and RCPT TO: LOCAL@DOMAIN,
+// at most 254 bytes, the local part of RFC 5321 atoms (letters, digits and
+// !#$%&'*+/=?^_`{|}~- joined by single dots), the domain of labels of
+// letters, digits and inner hyphens joined by dots. ASCII only: no spaces,
+// no angle brackets, nothing that could add an SMTP parameter.
+bool IsEmailAddress(std::string_view s);
+
+// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
+// break. A field a spreadsheet would take for a formula — beginning with
+// = + - @, a tab or a carriage return (OWASP: CSV injection) — is prefixed
+// with an apostrophe, so it is shown as text and never evaluated. Every CSV
+// the program writes goes through this.
+std::string CsvField(std::string_view s);
+
+// `s` in upper case: ASCII, Cyrillic (Ё included) and Latin-1 letters; other
+// characters as they are.
+std::string UpperCase(std::string_view s);
+
+// The forms in which free text may write a person's full name, longest
+// first: as written and in upper case; for two or three words, taking the
+// surname to be the first word (Фамилия Имя Отчество) or the last, also the
+// other order ("Мария Петровна Иванова"), "Фамилия Имя", "Имя Фамилия", and
+// initials ("Иванова М. П.", "Иванова М.П.", "М. П. Иванова"). Never a
+// single word of a longer name: a given
+// name or a surname alone belongs to many people. Declined forms (Ивановой)
+// are not produced.
+std::vector<std::string> NameForms(std::string_view name);
+
 }  // namespace mentorflow

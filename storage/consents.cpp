@@ -81,12 +81,13 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
     *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ind), soci::use(person_id);
     if (ind != soci::i_ok) return Status::NotFound("no consent document of '" + person_id + "'");
   }
-  std::string issued_at, status, signatures, content, sha256, paper, erased;
-  soci::indicator found = soci::i_null, pi = soci::i_null, ei = soci::i_null;
-  *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date, erased_at FROM consents"
+  std::string issued_at, status, signatures, content, sha256, paper, erased, redacted;
+  soci::indicator found = soci::i_null, pi = soci::i_null, ei = soci::i_null, ri = soci::i_null;
+  *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date, erased_at, redacted_at FROM consents"
            " WHERE person = :p AND issue = :i",
       soci::into(issued_at, found), soci::into(status), soci::into(signatures), soci::into(content),
-      soci::into(sha256), soci::into(paper, pi), soci::into(erased, ei), soci::use(person_id), soci::use(issue);
+      soci::into(sha256), soci::into(paper, pi), soci::into(erased, ei), soci::into(redacted, ri), soci::use(person_id),
+      soci::use(issue);
   if (found != soci::i_ok) return Status::NotFound("no document consent:" + person_id + ":" + std::to_string(issue));
   DocumentRecord d;
   d.subject = person_id;
@@ -98,7 +99,8 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
   d.content = content;
   d.sha256 = sha256;
   if (ei == soci::i_ok) d.erased_at = erased;
-  d.intact = d.erased_at.empty() ? Sha256Hex(content) == sha256 : true;
+  if (ri == soci::i_ok) d.redacted_at = redacted;
+  d.intact = d.erased_at.empty() && d.redacted_at.empty() ? Sha256Hex(content) == sha256 : true;
   d.title = d.erased_at.empty() ? FirstHeading(content) : std::string(kConsentTemplate);
   if (pi == soci::i_ok) d.paper_date = paper;
   DocumentRecord::Place p;
@@ -132,6 +134,8 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
     Tx tx(*this);
     ConsentSubject subject;
     if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
+    if (paper && subject.birth && *paper < *subject.birth)
+      return Status::BadInput("--paper: " + paper_date + " is before " + person_id + " was born");
     const Actor actor = LoadActor(actor_id);
     std::string capacity;
     if (Status s = MayChangeConsent(subject, actor, given, now.today, &capacity); !s.ok()) return s;
@@ -181,6 +185,11 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         ctx["signer"] = person;
       }
       if (paper) ctx["paper_date"] = RussianDate(FormatDate(*paper));
+      DocumentPeople people;
+      people.Subject(person_id);
+      if (minor) people.Mentioned(subject.guardian);
+      if (di == soci::i_ok) people.Mentioned(director);
+      RecordDocumentPeople(id, people);
       std::string content;
       if (Status s = RenderDocumentTemplate(options_.templates_dir, kConsentTemplate, ctx, &content); !s.ok()) return s;
       const std::string sig_capacity = capacity == "guardian" ? "guardian of " + person_id
@@ -262,8 +271,7 @@ Status SociStore::RequestInformation(const std::string& person_id, const std::st
     Tx tx(*this);
     ConsentSubject subject;
     if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
-    std::vector<std::string> allowed = {person_id};
-    if (!subject.guardian.empty()) allowed.push_back(subject.guardian);
+    const std::vector<std::string> allowed = SubjectActors(subject, now.today);
     std::string capacity;
     if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
     const Date due = AddWorkingDays(now.today, 10, LoadWorkCalendar());

@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char* kDocumentColumns =
     "SELECT d.instance, i.workflow, i.workflow_version, d.name, d.issue, d.template, d.issued_at, d.status,"
-    " d.signatures, d.content, d.sha256, i.fields, d.erased_at FROM documents d JOIN instances i ON i.id = d.instance";
+    " d.signatures, d.content, d.sha256, i.fields, d.erased_at, d.redacted_at FROM documents d JOIN instances i ON i.id = d.instance";
 
 // "agreement" or "agreement:2".
 bool SplitDoc(const std::string& doc, std::string* name, long long* issue) {
@@ -63,8 +63,12 @@ std::vector<Signature> SociStore::ParseSignatures(const std::string& text) {
 }
 
 json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, const std::string& id,
-                                const std::vector<Value>& fields, long long issue, const Now& now) {
-  auto person = [&](const std::string& pid) {
+                                const std::vector<Value>& fields, long long issue, const Now& now,
+                                DocumentPeople* people) {
+  DocumentPeople seen;
+  // A person's data as templates print it; their guardian is named too.
+  auto person = [&](const std::string& pid, bool subject) {
+    subject ? seen.Subject(pid) : seen.Mentioned(pid);
     json p = {{"id", pid}, {"name", pid}};
     std::string name, birth, guardian;
     soci::indicator ni = soci::i_null, bi = soci::i_null, gi = soci::i_null;
@@ -73,7 +77,10 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
         soci::into(name, ni), soci::into(birth, bi), soci::into(guardian, gi), soci::use(pid);
     if (ni == soci::i_ok) p["name"] = name;
     if (bi == soci::i_ok) p["birth"] = RussianDate(birth);
-    if (gi == soci::i_ok) p["guardian"] = {{"id", guardian}, {"name", PersonName(guardian)}};
+    if (gi == soci::i_ok) {
+      p["guardian"] = {{"id", guardian}, {"name", PersonName(guardian)}};
+      seen.Mentioned(guardian);
+    }
     return p;
   };
   std::string director;
@@ -86,8 +93,15 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
               {"workflow", {{"name", def.name}, {"title", def.title}}},
               {"instance", {{"id", id}}}};
   // Templates print {{institution.director}}: the director's name.
-  if (di == soci::i_ok) ctx["institution"]["director"] = PersonName(director);
-  auto name = [&](const std::string& p) { return PersonName(p); };
+  if (di == soci::i_ok) {
+    ctx["institution"]["director"] = PersonName(director);
+    seen.Mentioned(director);
+  }
+  // A person in a list (a group's members) is a party to the text.
+  auto name = [&](const std::string& p) {
+    seen.Subject(p);
+    return PersonName(p);
+  };
   json shown = json::object();
   for (size_t i = 0; i < def.fields.size(); ++i) {
     const FieldDef& f = def.fields[i];
@@ -108,7 +122,9 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
     }
     shown[f.name] = FieldDisplay(f, fields[i], name);
     if (f.type == FieldType::kEnum) shown[f.name + "_title"] = shown[f.name];
-    if (f.type == FieldType::kPerson && IsSet(fields[i])) ctx[f.name] = person(std::get<std::string>(fields[i]));
+    // The instance's people are its parties; its curator or director acts in office.
+    if (f.type == FieldType::kPerson && IsSet(fields[i]))
+      ctx[f.name] = person(std::get<std::string>(fields[i]), f.role != "curator" && f.role != "director");
   }
   ctx["fields"] = std::move(shown);
   // `statistics: {annual: FIELD}`: the year's figures as they stand now,
@@ -151,7 +167,7 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
       const auto pfields = SnapshotOf(*pdef, rec).fields;
       for (size_t i = 0; i < pdef->fields.size(); ++i)
         if (pdef->fields[i].type == FieldType::kPerson && pdef->fields[i].role == "curator" && IsSet(pfields[i])) {
-          ctx["curator"] = person(std::get<std::string>(pfields[i]));
+          ctx["curator"] = person(std::get<std::string>(pfields[i]), false);
           break;
         }
       parent = rec.parent;
@@ -162,7 +178,7 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
     std::vector<std::string> curators;
     soci::rowset<std::string> rs = (sql_->prepare << "SELECT person FROM person_roles WHERE role = 'curator' ORDER BY person");
     for (const auto& c : rs) curators.push_back(c);
-    if (curators.size() == 1) ctx["curator"] = person(curators[0]);
+    if (curators.size() == 1) ctx["curator"] = person(curators[0], false);
   }
   // A document one person signs is about that person (a consent): `person`
   // is them, and `guardian` their registered guardian unless a field says.
@@ -170,17 +186,26 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
     ctx["person"] = ctx[doc.signers[0]];
     if (!ctx.contains("guardian") && ctx["person"].contains("guardian")) ctx["guardian"] = ctx["person"]["guardian"];
   }
+  if (people) people->Merge(seen);
   return ctx;
+}
+
+void SociStore::RecordDocumentPeople(const std::string& document, const DocumentPeople& people) {
+  for (const auto& [person, capacity] : people.people())
+    *sql_ << "INSERT INTO document_people (document, person, capacity) VALUES (:d, :p, :c)", soci::use(document),
+        soci::use(person), soci::use(capacity);
 }
 
 Status SociStore::IssueDocument(const Definition& def, const DocumentDef& doc, const std::string& id,
                                 const std::vector<Value>& fields, long long issue, const std::string& issued_at,
                                 const Now& now) {
   std::string content;
+  DocumentPeople people;
   if (Status s = RenderDocumentTemplate(options_.templates_dir, doc.template_name,
-                                        DocumentContext(def, doc, id, fields, issue, now), &content);
+                                        DocumentContext(def, doc, id, fields, issue, now, &people), &content);
       !s.ok())
     return s;
+  RecordDocumentPeople(id + ":" + doc.name + ":" + std::to_string(issue), people);
   auto& ins = q_.Get(q_.insert_document);
   ins.instance = id;
   ins.name = doc.name;
@@ -207,7 +232,8 @@ DocumentRecord SociStore::ReadDocument(const soci::row& r) {
   d.content = RowText(r, 9);
   d.sha256 = RowText(r, 10);
   d.erased_at = RowText(r, 12);
-  d.intact = d.sha256.empty() || !d.erased_at.empty() || Sha256Hex(d.content) == d.sha256;
+  d.redacted_at = RowText(r, 13);
+  d.intact = d.sha256.empty() || !d.erased_at.empty() || !d.redacted_at.empty() || Sha256Hex(d.content) == d.sha256;
   Status st;
   const Definition* def = DefinitionFor(d.workflow, version, &st);
   if (!def) throw StoredStateError("document " + d.Id() + ": " + st.message());
@@ -373,11 +399,9 @@ Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::strin
     for (const auto& p : doc.places) {
       if (p.person.empty()) continue;
       named.push_back(p.person);
-      allowed.push_back(p.person);
-      std::string guardian;
-      soci::indicator gi = soci::i_null;
-      *sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(guardian, gi), soci::use(p.person);
-      if (gi == soci::i_ok) allowed.push_back(guardian);
+      ConsentSubject signer;  // the signer, or their guardian while they are a minor
+      if (LoadSubject(p.person, &signer))
+        for (const auto& a : SubjectActors(signer, now.today)) allowed.push_back(a);
     }
     std::sort(named.begin(), named.end());
     named.erase(std::unique(named.begin(), named.end()), named.end());
@@ -405,10 +429,25 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     long long wanted = 0;
     if (!SplitDoc(doc_arg, &doc, &wanted))
       return Status::BadInput("a document is INSTANCE:NAME or INSTANCE:NAME:ISSUE (ISSUE a whole number from 1)");
+    // Deadlines already past at `now` fire first, committed on their own
+    // (inside an import's batch, with it), so that the event below meets
+    // their result — and a refused event does not undo them.
+    {
+      Tx fire(*this);
+      InstanceRecord held;
+      const Definition* held_def = nullptr;
+      if (Status s = LoadInstance(id, &held, &held_def, "", nullptr); s.ok()) {
+        if (Status f = FireOverdue(id, now); !f.ok()) return f;
+        fire.Commit();
+      }
+    }
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;
     Actor actor;
+    if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
+    // Deadlines already past fire first (a pair whose documents are overdue
+    // is no longer waiting for this signature).
     if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
     const Snapshot snap = SnapshotOf(*def, rec);  // a state or field it does not know: exit 5, first
     int di = def->DocumentIndex(doc);
@@ -448,13 +487,20 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
                         doc,
                     "document");
     std::vector<Signature> sigs = ParseSignatures(sigs_text);
+    // Everyone the instance names: the signers' ages decide who signs, and
+    // a revoked consent of anyone suspends the signing.
     std::map<std::string, ConsentSubject> people;
-    for (const auto& as : dd.signers) {
-      const int fi = def->FieldIndex(as);
-      if (fi < 0 || def->fields[fi].type != FieldType::kPerson || !IsSet(fields[fi])) continue;
+    for (size_t fi = 0; fi < def->fields.size(); ++fi) {
+      if (def->fields[fi].type != FieldType::kPerson || !IsSet(fields[fi])) continue;
       const std::string& person = std::get<std::string>(fields[fi]);
       ConsentSubject subject;
-      if (LoadSubject(person, &subject)) people[person] = subject;
+      if (!LoadSubject(person, &subject)) continue;
+      int flag = 0, revoked = 0;
+      *sql_ << "SELECT consent FROM people WHERE id = :p", soci::into(flag), soci::use(person);
+      *sql_ << "SELECT COUNT(*) FROM consents WHERE person = :p AND status = 'revoked'", soci::into(revoked),
+          soci::use(person);
+      subject.consent_revoked = flag == 0 && revoked > 0;
+      people[person] = subject;
     }
     SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs, people, now.today);
     if (!ruling.status.ok()) return ruling.status;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "engine/render.h"
@@ -17,59 +18,41 @@ namespace mentorflow::storage {
 namespace {
 
 // A piece of a person's data (their name, e-mail or birth date) in the
-// forms text may hold it in: as written and as a document escaped it;
-// `quoted`, as JSON text holds it (only to find the rows: JSON columns are
-// decoded before anything in them is replaced); `shared` when someone else
-// not erased has it too (a namesake, a name that contains theirs, the same
-// birthday).
-struct Trace {
-  std::vector<std::string> forms, quoted;
-  bool shared = false;
-};
+// forms text may hold it in: as written (and, for a name, the forms
+// NameForms lists) and as a document escaped it, longest first. JSON
+// columns are decoded before anything in them is replaced.
+using Forms = std::vector<std::string>;
 
-Trace TraceOf(const std::vector<std::string>& written, bool shared) {
-  Trace t;
-  t.shared = shared;
-  auto add = [](std::vector<std::string>& to, const std::string& f) {
-    if (!f.empty() && std::find(to.begin(), to.end(), f) == to.end()) to.push_back(f);
+Forms FormsOf(const std::vector<std::string>& written) {
+  Forms out;
+  auto add = [&](const std::string& f) {
+    if (!f.empty() && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
   };
   for (const auto& w : written) {
-    add(t.forms, w);
+    add(w);
     std::string escaped;
-    if (RenderMustache("escape", "{{v}}", json{{"v", w}}, Escape::kHtml, &escaped).ok()) add(t.forms, escaped);
+    if (RenderMustache("escape", "{{v}}", json{{"v", w}}, Escape::kHtml, &escaped).ok()) add(escaped);
   }
-  for (const auto& f : t.forms) {
-    const std::string quoted = json(f).dump();
-    if (quoted.substr(1, quoted.size() - 2) != f) add(t.quoted, quoted.substr(1, quoted.size() - 2));
-  }
-  return t;
-}
-
-// The forms that count in a row: every trace's in a row that is theirs,
-// only the unshared ones' elsewhere.
-std::vector<std::string> FormsCounting(const std::vector<Trace>& traces, bool tied) {
-  std::vector<std::string> out;
-  for (const auto& t : traces)
-    if (tied || !t.shared) out.insert(out.end(), t.forms.begin(), t.forms.end());
+  std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   return out;
 }
 
-// `text` with every whole form that counts there replaced by `token`.
-std::string Redact(const std::string& text, const std::vector<Trace>& traces, bool tied, const std::string& token) {
+// `text` with every whole form replaced by `token`.
+std::string Redact(const std::string& text, const Forms& forms, const std::string& token) {
   std::string out = text;
-  for (const auto& f : FormsCounting(traces, tied)) out = ReplaceWhole(out, f, token);
+  for (const auto& f : forms) out = ReplaceWhole(out, f, token);
   return out;
 }
 
 // The same inside every string of a JSON document (instance fields, history
 // changes), so that no replacement can cut through an escape sequence.
-std::string RedactJson(const std::string& text, const std::vector<Trace>& traces, bool tied, const std::string& token) {
+std::string RedactJson(const std::string& text, const Forms& forms, const std::string& token) {
   json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return Redact(text, traces, tied, token);
+  if (doc.is_discarded()) return Redact(text, forms, token);
   bool changed = false;
   std::function<void(json&)> walk = [&](json& v) {
     if (v.is_string()) {
-      std::string after = Redact(v.get<std::string>(), traces, tied, token);
+      std::string after = Redact(v.get<std::string>(), forms, token);
       if (after != v.get<std::string>()) v = std::move(after), changed = true;
     } else if (v.is_structured()) {
       for (auto& item : v) walk(item);
@@ -79,52 +62,78 @@ std::string RedactJson(const std::string& text, const std::vector<Trace>& traces
   return changed ? doc.dump() : text;
 }
 
-// What is the erased person's: the instances that name them in a person
-// field and the orders that list those ("YEAR/NUMBER").
-struct Ties {
-  std::string person;
-  std::set<std::string> instances, orders;
-};
-
-// A row of a table as the sweep reads it.
-struct TextRow {
-  std::vector<std::string> links, texts;
-};
-
-// A table whose text columns may hold personal data: its key (a column
-// with '#' before it is an integer), the columns that tell whether a row is
-// the person's, the text columns, more of the WHERE clause, and the tie.
+// A table whose rows may carry the person's data as free text: its key (a
+// column with '#' before it is an integer) and its text columns (one with
+// '{' before it holds JSON).
 struct TextTable {
   const char* name;
-  std::vector<const char*> keys, links, texts;
-  const char* where;
-  bool (*tied)(const Ties&, const std::vector<std::string>& key, const TextRow&);
+  std::vector<const char*> keys, texts;
 };
 
-bool OfTheirInstance(const Ties& t, const std::vector<std::string>& key, const TextRow&) {
-  return t.instances.count(key[0]) > 0;
-}
-bool OfTheirOrder(const Ties& t, const std::vector<std::string>& key, const TextRow&) {
-  return t.orders.count(key[0] + "/" + key[1]) > 0;
-}
-bool OfThem(const Ties& t, const std::vector<std::string>& key, const TextRow&) { return key[0] == t.person; }
-bool ToThemOrOfTheirInstance(const Ties& t, const std::vector<std::string>&, const TextRow& row) {
-  return t.instances.count(row.links[0]) > 0 || row.links[1] == t.person;
-}
-
 // clang-format off
-//                                table             key                             links                      texts                  more of WHERE              tie
-const TextTable kDocumentTexts = {"documents",      {"instance", "name", "#issue"}, {},                        {"content"},           " AND erased_at IS NULL",  OfTheirInstance};
-const TextTable kOrderTexts    = {"orders",         {"#year", "#number"},           {},                        {"content"},           " AND erased_at IS NULL",  OfTheirOrder};
-const TextTable kConsentTexts  = {"consents",       {"person", "#issue"},           {},                        {"content"},           " AND erased_at IS NULL",  OfThem};
-const TextTable kReminderTexts = {"reminders",      {"#id"},                        {"instance", "recipient"}, {"subject", "body"},   "",                        ToThemOrOfTheirInstance};
-const TextTable kHistoryTexts  = {"history",        {"instance", "#seq"},           {},                        {"{changes", "note"},  "",                        OfTheirInstance};
-const TextTable kPersonHistoryTexts = {"person_history", {"person", "#seq"},        {},                        {"note"},              "",                        OfThem};
-const TextTable kInstanceTexts = {"instances",      {"id"},                         {},                        {"{fields"},           "",                        OfTheirInstance};
+//                                      table             key                             texts
+const TextTable kDocumentTexts      = {"documents",      {"instance", "name", "#issue"}, {"content"}};
+const TextTable kOrderTexts         = {"orders",         {"#year", "#number"},           {"content"}};
+const TextTable kConsentTexts       = {"consents",       {"person", "#issue"},           {"content"}};
+const TextTable kReminderTexts      = {"reminders",      {"#id"},                        {"subject", "body"}};
+const TextTable kHistoryTexts       = {"history",        {"instance", "#seq"},           {"{changes", "note"}};
+const TextTable kPersonHistoryTexts = {"person_history", {"person", "#seq"},             {"note"}};
+const TextTable kInstanceTexts      = {"instances",      {"id"},                         {"{fields"}};
 // clang-format on
 
 // A key column marked '#' is an integer; a text column marked '{' holds JSON.
 std::string Column(const char* c) { return c[0] == '#' || c[0] == '{' ? c + 1 : c; }
+
+// The rows of `table` where `column` = `value` (texts not destroyed), by key.
+std::map<std::vector<std::string>, std::vector<std::string>> RowsWhere(soci::session& sql, const TextTable& table,
+                                                                      const std::string& column,
+                                                                      const std::string& value) {
+  std::string select;
+  for (const auto* cols : {&table.keys, &table.texts})
+    for (const char* c : *cols) select += (select.empty() ? "" : ", ") + Column(c);
+  const bool has_erased = &table == &kDocumentTexts || &table == &kOrderTexts || &table == &kConsentTexts;
+  std::map<std::vector<std::string>, std::vector<std::string>> out;
+  soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " + column +
+                                                   " = :v" + (has_erased ? " AND erased_at IS NULL" : ""),
+                                soci::use(value));
+  for (const auto& r : rs) {
+    std::vector<std::string> key, texts;
+    std::size_t i = 0;
+    for (const char* k : table.keys) key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i++)) : RowText(r, i++));
+    for (std::size_t n = 0; n < table.texts.size(); ++n) texts.push_back(RowText(r, i++));
+    out.emplace(std::move(key), std::move(texts));
+  }
+  return out;
+}
+
+// "k0 = :k0 AND ..." for `table`'s key.
+std::string KeyWhere(const TextTable& table) {
+  std::string where;
+  for (std::size_t i = 0; i < table.keys.size(); ++i) {
+    const std::string p = ":k" + std::to_string(i);
+    where += std::string(i ? " AND " : "") + Column(table.keys[i]) + " = " +
+             (table.keys[i][0] == '#' ? "CAST(" + p + " AS BIGINT)" : p);
+  }
+  return where;
+}
+
+// The content of a document, order or consent at `key`; none when there is
+// no such row or its text was destroyed.
+std::optional<std::string> LiveContent(soci::session& sql, const TextTable& table, std::vector<std::string> key) {
+  std::string content;
+  soci::indicator ci = soci::i_null;
+  int live = 0;
+  soci::statement st(sql);
+  st.exchange(soci::into(content, ci));
+  st.exchange(soci::into(live));
+  for (auto& k : key) st.exchange(soci::use(k));
+  st.alloc();
+  st.prepare(std::string("SELECT content, CASE WHEN erased_at IS NULL THEN 1 ELSE 0 END FROM ") + table.name +
+             " WHERE " + KeyWhere(table));
+  st.define_and_bind();
+  if (!st.execute(true) || !live) return std::nullopt;
+  return ci == soci::i_ok ? content : std::string();
+}
 
 // A LIKE pattern that finds `text` anywhere, as written (ESCAPE with a backslash).
 std::string Containing(const std::string& text) {
@@ -136,48 +145,37 @@ std::string Containing(const std::string& text) {
   return out + "%";
 }
 
-// The rows of `table` whose text columns hold any form of any trace (a
-// superset: LIKE ignores ASCII case on SQLite and finds parts of words;
-// the caller tells whole occurrences), by key.
-std::map<std::vector<std::string>, TextRow> Candidates(soci::session& sql, const TextTable& table,
-                                                       const std::vector<Trace>& traces) {
+// The rows of `table` whose text columns hold any of `forms` somewhere (a
+// superset: LIKE finds parts of words; the caller replaces whole ones), by key.
+std::map<std::vector<std::string>, std::vector<std::string>> RowsHolding(soci::session& sql, const TextTable& table,
+                                                                        const Forms& forms) {
   std::string select;
-  for (const auto* cols : {&table.keys, &table.links, &table.texts})
+  for (const auto* cols : {&table.keys, &table.texts})
     for (const char* c : *cols) select += (select.empty() ? "" : ", ") + Column(c);
-  std::map<std::vector<std::string>, TextRow> out;
+  std::map<std::vector<std::string>, std::vector<std::string>> out;
   for (const char* column : table.texts)
-    for (const auto& t : traces)
-      for (const auto* forms : {&t.forms, &t.quoted})
-        for (const auto& f : *forms) {
-          const std::string like = Containing(f);
-          soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " +
-                                                           Column(column) + " LIKE :l ESCAPE '\\'" + table.where,
-                                        soci::use(like));
-          for (const auto& r : rs) {
-            std::vector<std::string> key;
-            std::size_t i = 0;
-            for (const char* k : table.keys) {
-              key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i)) : RowText(r, i));
-              ++i;
-            }
-            TextRow row;
-            for (std::size_t n = 0; n < table.links.size(); ++n) row.links.push_back(RowText(r, i++));
-            for (std::size_t n = 0; n < table.texts.size(); ++n) row.texts.push_back(RowText(r, i++));
-            out.emplace(std::move(key), std::move(row));
-          }
-        }
+    for (const auto& f : forms) {
+      // A JSON column holds the form as JSON escapes it.
+      const std::string quoted = json(f).dump(), written = column[0] == '{' ? quoted.substr(1, quoted.size() - 2) : f;
+      const std::string like = Containing(written);
+      soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " +
+                                                       Column(column) + " LIKE :l ESCAPE '\\'",
+                                    soci::use(like));
+      for (const auto& r : rs) {
+        std::vector<std::string> key, texts;
+        std::size_t i = 0;
+        for (const char* k : table.keys) key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i++)) : RowText(r, i++));
+        for (std::size_t n = 0; n < table.texts.size(); ++n) texts.push_back(RowText(r, i++));
+        out.emplace(std::move(key), std::move(texts));
+      }
+    }
   return out;
 }
 
 // Sets `assignment` (placeholders bound from `values`, in order) on the row of `table` at `key`.
 void UpdateRow(soci::session& sql, const TextTable& table, const std::vector<std::string>& key,
                const std::string& assignment, std::vector<std::string> values) {
-  std::string where;
-  for (std::size_t i = 0; i < table.keys.size(); ++i) {
-    const std::string p = ":k" + std::to_string(i);
-    where += std::string(i ? " AND " : "") + Column(table.keys[i]) + " = " +
-             (table.keys[i][0] == '#' ? "CAST(" + p + " AS BIGINT)" : p);
-  }
+  const std::string where = KeyWhere(table);
   values.insert(values.end(), key.begin(), key.end());
   soci::statement st(sql);
   for (auto& v : values) st.exchange(soci::use(v));
@@ -187,28 +185,28 @@ void UpdateRow(soci::session& sql, const TextTable& table, const std::vector<std
   st.execute(true);
 }
 
-// Whether a text of `row` holds a whole form that counts there.
-bool NamesThem(const TextRow& row, const std::vector<Trace>& traces, bool tied) {
-  const auto forms = FormsCounting(traces, tied);
-  for (const auto& text : row.texts)
-    for (const auto& f : forms)
-      if (ContainsWhole(text, f)) return true;
-  return false;
-}
-
-// Whether someone not erased other than `person_id` has `value` whole in
-// their `column` of person_data (name, email) or, for birth, the same date.
-bool SharedByOthers(soci::session& sql, const std::string& person_id, const std::string& column,
-                    const std::string& value) {
-  const bool exact = column == "birth";
-  const std::string match = exact ? value : Containing(value);
-  soci::rowset<std::string> rs =
-      (sql.prepare << "SELECT d." + column + " FROM person_data d JOIN people p ON p.id = d.id WHERE d.id <> :id" +
-                          " AND p.erased_at IS NULL AND d." + column + (exact ? " = :v" : " LIKE :v ESCAPE '\\'"),
-       soci::use(person_id), soci::use(match));
-  for (const auto& other : rs)
-    if (exact || ContainsWhole(other, value)) return true;
-  return false;
+// A stored text by the id its DocumentRecord has: its table and key.
+// "N/YYYY" an order, "consent:PERSON:ISSUE" a consent, else
+// "INSTANCE:NAME:ISSUE" (a name has no ':'; ids may).
+bool TextOf(const std::string& id, const TextTable** table, std::vector<std::string>* key) {
+  const auto last = id.rfind(':');
+  if (id.find(':') == std::string::npos) {
+    const auto slash = id.find('/');
+    if (slash == std::string::npos) return false;
+    *table = &kOrderTexts;
+    *key = {id.substr(slash + 1), id.substr(0, slash)};
+    return true;
+  }
+  if (id.rfind("consent:", 0) == 0) {
+    *table = &kConsentTexts;
+    *key = {id.substr(8, last - 8), id.substr(last + 1)};
+    return last > 8;
+  }
+  const auto middle = id.rfind(':', last - 1);
+  if (middle == std::string::npos || last == 0) return false;
+  *table = &kDocumentTexts;
+  *key = {id.substr(0, middle), id.substr(middle + 1, last - middle - 1), id.substr(last + 1)};
+  return true;
 }
 
 // A history note with the value of each `NAME=VALUE` item whose NAME is in
@@ -322,60 +320,143 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     char hex[sizeof raw * 2 + 1];
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     const std::string token = std::string("erased-") + hex, at = FormatInstant(now.instant);
-    std::vector<Trace> traces;
     // The id stays (history and statistics refer to it): a name that is the
     // id itself is not searched for, or every reference would be replaced.
-    if (ni == soci::i_ok && name.size() >= 2 && name != person_id)
-      traces.push_back(TraceOf({name}, SharedByOthers(*sql_, person_id, "name", name)));
-    if (mi == soci::i_ok && !email.empty())
-      traces.push_back(TraceOf({email}, SharedByOthers(*sql_, person_id, "email", email)));
-    if (bi == soci::i_ok && !birth.empty())
-      traces.push_back(TraceOf({birth, RussianDate(birth)}, SharedByOthers(*sql_, person_id, "birth", birth)));
+    // A date of birth is looked for in plain text only: in a JSON column it
+    // could be the value of a date field, which must stay a date.
+    Forms forms, plain;
+    {
+      std::vector<std::string> pieces, dates;
+      if (ni == soci::i_ok && name.size() >= 2 && name != person_id)
+        for (const auto& f : NameForms(name)) pieces.push_back(f);
+      if (mi == soci::i_ok && !email.empty()) pieces.push_back(email);
+      if (bi == soci::i_ok && !birth.empty()) dates = {birth, RussianDate(birth)};
+      forms = FormsOf(pieces);
+      pieces.insert(pieces.end(), dates.begin(), dates.end());
+      plain = FormsOf(pieces);
+    }
+    auto redact_row = [&](const TextTable& table, const std::vector<std::string>& key,
+                          const std::vector<std::string>& texts, const std::string& extra) {
+      bool changed = false;
+      for (size_t c = 0; c < texts.size(); ++c) {
+        const char* column = table.texts[c];
+        const std::string text =
+            column[0] == '{' ? RedactJson(texts[c], forms, token) : Redact(texts[c], plain, token);
+        if (text == texts[c]) continue;
+        UpdateRow(*sql_, table, key, Column(column) + " = :t" + extra, extra.empty() ? std::vector<std::string>{text}
+                                                                                     : std::vector<std::string>{text, at});
+        changed = true;
+      }
+      return changed;
+    };
+    // The stored texts holding their data, as recorded when each was issued
+    // (document_people): one about them is destroyed, its SHA-256 kept as
+    // proof of what was; one that only names them (a ward's consent they
+    // signed as guardian, an order they issued) keeps its text with their
+    // data replaced by the token. Nothing is decided from what a text
+    // happens to contain: the institution's name or a date of issue equal
+    // to a piece of theirs touches nothing.
+    json destroyed = json::array();
+    json redacted = json::array();
+    auto destroy = [&](const TextTable& table, const std::vector<std::string>& key, const std::string& id) {
+      destroyed.push_back(id);
+      UpdateRow(*sql_, table, key, std::string("content = ") + (&table == &kDocumentTexts ? "NULL" : "''") +
+                                       ", erased_at = :a",
+                {at});
+    };
+    std::set<std::string> recorded;
+    {
+      std::vector<std::pair<std::string, std::string>> texts;
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT document, capacity FROM document_people WHERE person = :p"
+                                                     " ORDER BY document",
+                                    soci::use(person_id));
+      for (const auto& r : rs) texts.emplace_back(r.get<std::string>(0), r.get<std::string>(1));
+      for (const auto& [id, capacity] : texts) {
+        recorded.insert(id);
+        const TextTable* table = nullptr;
+        std::vector<std::string> key;
+        if (!TextOf(id, &table, &key)) throw StoredStateError("document_people names '" + id + "', not a document");
+        const auto content = LiveContent(*sql_, *table, key);
+        if (!content) continue;  // destroyed before
+        if (capacity == "subject") destroy(*table, key, id);
+        else if (redact_row(*table, key, {*content}, ", redacted_at = :a")) redacted.push_back(id);
+      }
+    }
     // What is theirs: the instances that name them (finished ones too) and
-    // the orders that list those. A piece that someone else shares (a
-    // namesake, the same birthday) is looked for only there; the others
-    // wherever stored text holds them.
-    Ties ties;
-    ties.person = person_id;
+    // the orders that list those.
+    std::set<std::string> instances, orders;
     for (const auto& id : InstancesNaming(person_id, false)) {
-      ties.instances.insert(id);
+      instances.insert(id);
       soci::rowset<soci::row> rs =
           (sql_->prepare << "SELECT year, number FROM order_items WHERE instance = :i", soci::use(id));
-      for (const auto& r : rs) ties.orders.insert(std::to_string(RowInt(r, 0)) + "/" + std::to_string(RowInt(r, 1)));
+      for (const auto& r : rs) orders.insert(std::to_string(RowInt(r, 1)) + "/" + std::to_string(RowInt(r, 0)));
     }
-    // Texts that name them are destroyed; the SHA-256 stays as proof of what was.
-    json destroyed = json::array();
-    auto destroy = [&](const TextTable& table, const std::string& empty, auto label) {
-      for (const auto& [key, row] : Candidates(*sql_, table, traces))
-        if (NamesThem(row, traces, table.tied(ties, key, row))) {
-          destroyed.push_back(label(key));
-          UpdateRow(*sql_, table, key, "content = " + empty + ", erased_at = :a", {at});
-        }
+    // Texts issued before their people were recorded (schema 11 and
+    // earlier): those of their instances, the orders listing them and their
+    // own consents are about them.
+    auto unrecorded = [&](const std::string& id) {
+      if (recorded.count(id)) return false;
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM document_people WHERE document = :d", soci::into(n), soci::use(id);
+      return n == 0;
     };
-    destroy(kDocumentTexts, "NULL", [](const std::vector<std::string>& k) { return k[0] + ":" + k[1] + ":" + k[2]; });
-    destroy(kOrderTexts, "''", [](const std::vector<std::string>& k) { return k[1] + "/" + k[0]; });
-    destroy(kConsentTexts, "''", [](const std::vector<std::string>& k) { return "consent:" + k[0] + ":" + k[1]; });
-    // Their own consents go whatever they say.
-    {
-      std::vector<std::string> own;
-      soci::rowset<long long> rs =
-          (sql_->prepare << "SELECT issue FROM consents WHERE person = :p AND erased_at IS NULL", soci::use(person_id));
-      for (long long i : rs) own.push_back("consent:" + person_id + ":" + std::to_string(i));
-      for (const auto& i : own) destroyed.push_back(i);
-      *sql_ << "UPDATE consents SET content = '', erased_at = :a WHERE person = :p AND erased_at IS NULL",
-          soci::use(at), soci::use(person_id);
+    for (const auto& instance : instances)
+      for (const auto& [key, texts] : RowsWhere(*sql_, kDocumentTexts, "instance", instance))
+        if (const std::string id = key[0] + ":" + key[1] + ":" + key[2]; unrecorded(id)) destroy(kDocumentTexts, key, id);
+    for (const auto& number : orders) {
+      const TextTable* table = nullptr;
+      std::vector<std::string> key;
+      if (!TextOf(number, &table, &key) || !unrecorded(number)) continue;
+      int open = 0;
+      *sql_ << "SELECT COUNT(*) FROM orders WHERE year = CAST(:y AS BIGINT) AND number = CAST(:n AS BIGINT)"
+               " AND erased_at IS NULL",
+          soci::into(open), soci::use(key[0]), soci::use(key[1]);
+      if (open) destroy(kOrderTexts, key, number);
     }
-    // Elsewhere the pieces become the token.
-    for (const TextTable* table : {&kReminderTexts, &kHistoryTexts, &kPersonHistoryTexts, &kInstanceTexts})
-      for (const auto& [key, row] : Candidates(*sql_, *table, traces)) {
-        const bool tied = table->tied(ties, key, row);
-        for (size_t c = 0; c < row.texts.size(); ++c) {
-          const char* column = table->texts[c];
-          const std::string text = column[0] == '{' ? RedactJson(row.texts[c], traces, tied, token)
-                                                    : Redact(row.texts[c], traces, tied, token);
-          if (text != row.texts[c]) UpdateRow(*sql_, *table, key, Column(column) + " = :t", {text});
-        }
+    // Their own consents go whatever was recorded.
+    for (const auto& [key, texts] : RowsWhere(*sql_, kConsentTexts, "person", person_id))
+      destroy(kConsentTexts, key, "consent:" + key[0] + ":" + key[1]);
+    // Free text the person's own rows carry — their instances' fields and
+    // history, reminders to them or about their instances, their person
+    // history — has each piece of their data replaced by the token. Rows of
+    // other people are not searched.
+    for (const auto& instance : instances) {
+      for (const TextTable* table : {&kHistoryTexts, &kInstanceTexts})
+        for (const auto& [key, texts] : RowsWhere(*sql_, *table, Column(table->keys[0]), instance))
+          redact_row(*table, key, texts, "");
+      for (const auto& [key, texts] : RowsWhere(*sql_, kReminderTexts, "instance", instance))
+        redact_row(kReminderTexts, key, texts, "");
+    }
+    for (const auto& [key, texts] : RowsWhere(*sql_, kReminderTexts, "recipient", person_id))
+      redact_row(kReminderTexts, key, texts, "");
+    for (const auto& [key, texts] : RowsWhere(*sql_, kPersonHistoryTexts, "person", person_id))
+      redact_row(kPersonHistoryTexts, key, texts, "");
+    // Elsewhere (a note in someone else's pair that names them) only what
+    // cannot be anyone else's: their e-mail address, and their full name as
+    // written when it has two words or more, no one else not erased has it
+    // in theirs and the institution's name does not hold it. A one-word name
+    // ("Центр") or a namesake's is left alone there.
+    {
+      Forms distinctive;
+      if (mi == soci::i_ok && !email.empty()) distinctive.push_back(email);
+      if (ni == soci::i_ok && name != person_id && name.find(' ') != std::string::npos &&
+          !ContainsWhole(Setting("institution"), name)) {
+        bool shared = false;
+        const std::string like = Containing(name);
+        soci::rowset<std::string> rs =
+            (sql_->prepare << "SELECT d.name FROM person_data d JOIN people p ON p.id = d.id WHERE d.id <> :id"
+                              " AND p.erased_at IS NULL AND d.name LIKE :v ESCAPE '\\'",
+             soci::use(person_id), soci::use(like));
+        for (const auto& other : rs) shared = shared || ContainsWhole(other, name);
+        if (!shared) distinctive.push_back(name);
       }
+      distinctive = FormsOf(distinctive);
+      if (!distinctive.empty()) {
+        forms = plain = distinctive;
+        for (const TextTable* table : {&kReminderTexts, &kHistoryTexts, &kPersonHistoryTexts, &kInstanceTexts})
+          for (const auto& [key, texts] : RowsHolding(*sql_, *table, distinctive)) redact_row(*table, key, texts, "");
+      }
+    }
     soci::indicator yi = bi == soci::i_ok && birth.size() >= 4 ? soci::i_ok : soci::i_null;
     long long year = yi == soci::i_ok ? std::stoll(birth.substr(0, 4)) : 0;
     *sql_ << "UPDATE people SET erased_at = :a, birth_year = :y, consent = 0 WHERE id = :id", soci::use(at),
@@ -440,6 +521,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
                 {"had_birth", bi == soci::i_ok},
                 {"had_email", mi == soci::i_ok},
                 {"documents", destroyed},
+                {"redacted", redacted},
+                {"has_redacted", !redacted.empty()},
                 {"revoked", revoked},
                 {"revoked_on", revoked ? RussianDate(LocalDay(revoked_at, Zone())) : std::string()},
                 {"revoked_doc", revoked_doc},

@@ -184,6 +184,26 @@ struct Statements {
   bool sqlite_;
 };
 
+// Whose personal data went into a stored text: person id -> "subject" (the
+// text is about them) or "mentioned" (it only names them). Once a subject,
+// always a subject.
+class DocumentPeople {
+ public:
+  void Subject(const std::string& person) {
+    if (!person.empty()) people_[person] = "subject";
+  }
+  void Mentioned(const std::string& person) {
+    if (!person.empty()) people_.emplace(person, "mentioned");
+  }
+  void Merge(const DocumentPeople& other) {
+    for (const auto& [p, c] : other.people_) c == "subject" ? Subject(p) : Mentioned(p);
+  }
+  const std::map<std::string, std::string>& people() const { return people_; }
+
+ private:
+  std::map<std::string, std::string> people_;
+};
+
 // The SHA-256 of `bytes` as 64 lowercase hex digits (libsodium).
 std::string Sha256Hex(const std::string& bytes);
 
@@ -249,6 +269,9 @@ class SociStore : public Store {
   // A person's birth date and guardian, as the consent and signature rules
   // need them; false when there is no such person.
   bool LoadSubject(const std::string& person_id, ConsentSubject* out);
+  // Refused unless `person`'s guardian, and `person` as the guardian of
+  // each of their wards, pass MayBeGuardian on `today` (links as stored now).
+  Status CheckGuardianLinks(const std::string& person, Date today);
   Status ExportPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                       std::string* json_text) override;
   Status IssueOrder(const std::string& name, const std::string& actor_id, const Now& now,
@@ -257,6 +280,9 @@ class SociStore : public Store {
   Status SignOrder(const std::string& number, const std::string& actor_id, const Now& now, std::string* status_out,
                    std::vector<std::string>* sent) override;
   Status ReadOrder(long long year, long long number, DocumentRecord* out);
+  // PostgreSQL: the transaction's lock on orders `name` of `workflow`, which
+  // issuing and signing take before any row.
+  void LockOrders(const std::string& workflow, const std::string& name);
   Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
                             const Now& now) override;
   Status Start(const std::string& workflow, const Input& input, const std::string& parent,
@@ -291,6 +317,19 @@ class SociStore : public Store {
                           std::vector<ReminderRecord>* out) override;
   Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome, const Now& now,
                         std::string* new_status) override;
+  Status ReleaseDelivery(long long id, const std::string& claimer) override;
+  Status Backup(const std::string& path, long long* bytes) override;
+
+  // ---- timers.cpp ----
+  // Fires one due timer inside the open transaction: deletes it and sends its
+  // event as system at its moment (a refusal is a history note). `skipped`
+  // when its instance or due date cannot be read: nothing changed, it waits.
+  Status FireTimer(const std::string& instance, const std::string& key, const std::string& state,
+                   const std::string& event, const std::string& due, TickReport* report, bool* skipped);
+  // Before anything is applied to `instance` at `now`: fires its deadlines
+  // already past due, in due order, in the open transaction, so that what
+  // an event meets never depends on when `tick` last ran.
+  Status FireOverdue(const std::string& instance, const Now& now);
 
   // ---- shared plumbing (session.cpp, schema.cpp) ----
   // Runs `body`, turning SOCI and JSON exceptions into a Status: a unique or
@@ -398,8 +437,14 @@ class SociStore : public Store {
   Status IssueDocument(const Definition& def, const DocumentDef& doc, const std::string& id,
                        const std::vector<Value>& fields, long long issue, const std::string& issued_at,
                        const Now& now);
+  // The template's input. `people` (optional) gets whose personal data went
+  // into it: the people the document is about as "subject", those it only
+  // names (a guardian, the curator, the director) as "mentioned".
   json DocumentContext(const Definition& def, const DocumentDef& doc, const std::string& id,
-                       const std::vector<Value>& fields, long long issue, const Now& now);
+                       const std::vector<Value>& fields, long long issue, const Now& now,
+                       DocumentPeople* people = nullptr);
+  // Stores `people` as those of the text `document` (its Id()).
+  void RecordDocumentPeople(const std::string& document, const DocumentPeople& people);
   DocumentRecord ReadDocument(const soci::row& r);
 
   // ---- outbox.cpp ----

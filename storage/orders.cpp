@@ -34,14 +34,15 @@ std::string NumberText(long long number, long long year) { return std::to_string
 }  // namespace
 
 Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* out) {
-  std::string workflow, name, template_name, issued_at, issued_by, status, signatures, content, sha256, erased;
+  std::string workflow, name, template_name, issued_at, issued_by, status, signatures, content, sha256, erased,
+      redacted;
   long long version = 0;
-  soci::indicator ind = soci::i_null, ei = soci::i_null;
+  soci::indicator ind = soci::i_null, ei = soci::i_null, ri = soci::i_null;
   *sql_ << "SELECT workflow, workflow_version, name, template, issued_at, issued_by, status, signatures, content,"
-           " sha256, erased_at FROM orders WHERE year = :y AND number = :n",
+           " sha256, erased_at, redacted_at FROM orders WHERE year = :y AND number = :n",
       soci::into(workflow, ind), soci::into(version), soci::into(name), soci::into(template_name),
       soci::into(issued_at), soci::into(issued_by), soci::into(status), soci::into(signatures), soci::into(content),
-      soci::into(sha256), soci::into(erased, ei), soci::use(year), soci::use(number);
+      soci::into(sha256), soci::into(erased, ei), soci::into(redacted, ri), soci::use(year), soci::use(number);
   if (ind != soci::i_ok) return Status::NotFound("no order " + NumberText(number, year));
   Status st;
   const Definition* def = DefinitionFor(workflow, static_cast<int>(version), &st);
@@ -62,7 +63,8 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
   d.content = content;
   d.sha256 = sha256;
   if (ei == soci::i_ok) d.erased_at = erased;
-  d.intact = d.erased_at.empty() ? Sha256Hex(content) == sha256 : true;
+  if (ri == soci::i_ok) d.redacted_at = redacted;
+  d.intact = d.erased_at.empty() && d.redacted_at.empty() ? Sha256Hex(content) == sha256 : true;
   const auto sigs = ParseSignatures(signatures);
   for (const auto& as : dd.signers) {
     DocumentRecord::Place p;
@@ -83,6 +85,12 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
   for (const auto& i : rs) d.items.push_back(i);
   *out = std::move(d);
   return Status::Ok();
+}
+
+void SociStore::LockOrders(const std::string& workflow, const std::string& name) {
+  if (sqlite_) return;  // SQLite's writers are serialised already
+  long long key = static_cast<long long>(Fnv1a64("order:" + workflow + ":" + name) >> 1);
+  *sql_ << "SELECT pg_advisory_xact_lock(:k)", soci::use(key);
 }
 
 Status SociStore::Order(const std::string& number_text, DocumentRecord* out) {
@@ -137,6 +145,9 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
                     "role: " + actor_id + " may not issue '" + dd->name + "' (it is issued by " +
                         Join(dd->issued_by) + ")",
                     "role");
+    // Issuing and signing orders of one kind take one lock first, so that
+    // they serialise rather than deadlock on the rows each locks.
+    LockOrders(def->name, dd->name);
     const std::string& state = def->states[dd->collects].name;
     // Every instance waiting in the collected state, under any version whose
     // definition collects it the same way (instances of older versions keep
@@ -153,6 +164,7 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
         InstanceRecord rec;
         const Definition* d = nullptr;
         if (Status s = LoadInstance(id, &rec, &d, "", nullptr); !s.ok()) return s;
+        if (rec.state != state) continue;  // moved on since the list was read
         const int di = d->DocumentIndex(dd->name);
         if (di < 0 || d->documents[di].collects != d->StateIndex(state)) continue;
         items.push_back(rec);
@@ -204,10 +216,12 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
     for (const auto& role : dd->issued_by)
       if (actor.Holds(role)) ctx[role] = ctx["issuer"];
     json entries = json::array();
+    DocumentPeople people;
+    people.Mentioned(actor_id);
     for (size_t k = 0; k < items.size(); ++k) {
       const Definition& d = *item_defs[k];
       json e = DocumentContext(d, d.documents[d.DocumentIndex(dd->name)], items[k].id,
-                               SnapshotOf(d, items[k]).fields, 0, now);
+                               SnapshotOf(d, items[k]).fields, 0, now, &people);
       if (e["institution"].contains("director")) ctx["institution"]["director"] = e["institution"]["director"];
       for (const char* key : {"institution", "today", "document", "workflow"}) e.erase(key);
       e["n"] = k + 1;
@@ -223,6 +237,7 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
         soci::use(year), soci::use(number), soci::use(def->name), soci::use(version), soci::use(dd->name),
         soci::use(dd->template_name), soci::use(at), soci::use(actor_id), soci::use(issued), soci::use(none),
         soci::use(content), soci::use(sha);
+    RecordDocumentPeople(number_text, people);
     // Each listed instance notes the order; the note's entry is where the
     // instance stood when the order was issued.
     for (size_t k = 0; k < items.size(); ++k) {
@@ -248,9 +263,18 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
     long long number = 0, year = 0;
     if (!SplitNumber(number_text, &number, &year)) return Status::BadInput("an order is NUMBER/YEAR, e.g. 12/2026");
     Tx tx(*this);
-    if (!sqlite_)  // two directors at once: one after the other
+    if (!sqlite_) {
+      // The lock of its kind first (as IssueOrder takes it), then the row:
+      // two directors at once sign one after the other, and an order issued
+      // meanwhile waits for this signature and sees what it approved.
+      std::string workflow, name;
+      soci::indicator wi = soci::i_null;
+      *sql_ << "SELECT workflow, name FROM orders WHERE year = :y AND number = :n", soci::into(workflow, wi),
+          soci::into(name), soci::use(year), soci::use(number);
+      if (wi == soci::i_ok) LockOrders(workflow, name);
       *sql_ << "SELECT number FROM orders WHERE year = :y AND number = :n FOR UPDATE", soci::into(number),
           soci::use(year), soci::use(number);
+    }
     DocumentRecord order;
     if (Status s = ReadOrder(year, number, &order); !s.ok()) return s;
     Status st;

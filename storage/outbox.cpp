@@ -50,14 +50,19 @@ bool ClaimIsStale(const std::string& claimed_by, const std::string& claimed_at, 
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   auto colon = claimed_by.rfind(':');
+  bool alive_here = false;
   if (colon != std::string::npos && claimed_by.substr(0, colon) == host) {
     long pid = std::strtol(claimed_by.c_str() + colon + 1, nullptr, 10);
     if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true;  // that process is gone
+    alive_here = pid > 0;
   }
+  // A claim of a process still running on this machine is not taken over
+  // at the timeout (it may be waiting on a slow server), only long after it
+  // (its pid reused by another program).
   std::tm tm{};
   if (strptime(claimed_at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
     Instant at{std::chrono::seconds{timegm(&tm)}};
-    if (at + std::chrono::seconds{timeout} < now.instant) return true;
+    if (at + std::chrono::seconds{alive_here ? 10 * timeout : timeout} < now.instant) return true;
   }
   return false;
 }
@@ -332,6 +337,17 @@ Status SociStore::FinishDelivery(long long id, const std::string& claimer, const
     }
     tx.Commit();
     if (new_status) *new_status = to;
+    return Status::Ok();
+  });
+}
+
+Status SociStore::ReleaseDelivery(long long id, const std::string& claimer) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    *sql_ << "UPDATE reminders SET claimed_by = NULL WHERE id = :id AND claimed_by = :c", soci::use(id),
+        soci::use(claimer);
+    tx.Commit();
     return Status::Ok();
   });
 }

@@ -99,8 +99,7 @@ Status CheckPersonData(const std::optional<std::string>& name, const std::option
     return Status::BadInput("--birth is not a date (YYYY-MM-DD, years 1900 to 2200)");
   if (email && !email->empty()) {
     if (Status s = CheckText("--email", *email, kMaxNameBytes); !s.ok()) return s;
-    if (email->find('@') == std::string::npos || email->find_first_of(" <>,;\"") != std::string::npos)
-      return Status::BadInput("--email is not an e-mail address");
+    if (!IsEmailAddress(*email)) return Status::BadInput("--email is not an e-mail address");
   }
   return Status::Ok();
 }
@@ -125,7 +124,8 @@ Status SociStore::InsertPerson(const PersonRecord& given, const std::string& act
                                const Now& now) {
   PersonRecord p = given;
   if (Status s = CheckId("a person id", p.id); !s.ok()) return s;
-  if (p.id == "system") return Status::BadInput("'system' is reserved (deadlines act as it); choose another id");
+  if (UpperCase(p.id) == "SYSTEM")  // in any case: 'System' would pass for it in a history
+    return Status::BadInput("'" + p.id + "' is reserved (deadlines act as 'system'); choose another id");
   if (!p.guardian.empty())
     if (Status s = CheckId("--guardian", p.guardian); !s.ok()) return s;
   if (Status s = CheckPersonData(p.name, p.birth, p.email); !s.ok()) return s;
@@ -164,10 +164,16 @@ Status SociStore::AddPerson(const PersonRecord& p, const std::string& actor_id, 
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckActor(actor_id); !s.ok()) return s;
     Tx tx(*this);
+    // What is wrong with the input is said first (exit 1), then whether this actor may.
+    if (Status s = CheckId("a person id", p.id); !s.ok()) return s;
+    if (UpperCase(p.id) == "SYSTEM")
+      return Status::BadInput("'" + p.id + "' is reserved (deadlines act as 'system'); choose another id");
+    if (Status s = CheckRoles(p.roles); !s.ok()) return s;
     const Actor actor = LoadActor(actor_id);
-    if (Status s = MayManagePeople(actor); !s.ok()) return s;
+    if (Status s = MayChangePerson(actor, p.id, {}, p.roles, {}, true); !s.ok()) return s;
     const std::string capacity = actor.Holds("director") ? "director" : "curator";
     if (Status s = InsertPerson(p, actor_id, capacity, now); !s.ok()) return s;
+    if (Status s = CheckGuardianLinks(p.id, now.today); !s.ok()) return s;
     tx.Commit();
     return Status::Ok();
   });
@@ -188,6 +194,10 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     int n = 0;
     *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(u.id);
     if (n == 0) return Status::NotFound("no person '" + u.id + "'");
+    const bool changes_data = u.name || u.birth || u.email || u.guardian || !u.attributes.empty();
+    if (Status s = MayChangePerson(actor, u.id, LoadActor(u.id).roles, u.add_roles, u.remove_roles, changes_data);
+        !s.ok())
+      return s;
     std::vector<std::string> changed;
     if (u.guardian) {
       if (*u.guardian == u.id) return Status::BadInput("a person cannot be their own guardian");
@@ -222,6 +232,8 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     }
     *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p", soci::into(n), soci::use(u.id);
     if (n == 0) return Status::BadInput("a person keeps at least one role");
+    // The links as they now stand: a guardian still an adult holding the role, no cycle.
+    if (Status s = CheckGuardianLinks(u.id, now.today); !s.ok()) return s;
     if (Status s = WriteAttributes(u.id, u.attributes, &changed); !s.ok()) return s;
     if (changed.empty())
       return Status::BadInput("nothing to change: give --name, --birth, --email, --guardian, --add-role, --remove-role or --attr");
@@ -234,6 +246,34 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     tx.Commit();
     return Status::Ok();
   });
+}
+
+Status SociStore::CheckGuardianLinks(const std::string& person, Date today) {
+  auto check = [&](const std::string& ward, const std::string& guardian) -> Status {
+    ConsentSubject g;
+    if (!LoadSubject(guardian, &g)) return Status::NotFound("no person '" + guardian + "' (the guardian)");
+    std::vector<std::string> chain;
+    for (std::string up = g.guardian; !up.empty() && chain.size() < 64;) {
+      if (std::find(chain.begin(), chain.end(), up) != chain.end()) break;
+      chain.push_back(up);
+      std::string next;
+      soci::indicator ni = soci::i_null;
+      *sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(next, ni), soci::use(up);
+      up = ni == soci::i_ok ? next : std::string();
+    }
+    return MayBeGuardian(ward, g, LoadActor(guardian).roles, chain, today);
+  };
+  std::string guardian;
+  soci::indicator gi = soci::i_null;
+  *sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(guardian, gi), soci::use(person);
+  if (gi == soci::i_ok && !guardian.empty())
+    if (Status s = check(person, guardian); !s.ok()) return s;
+  std::vector<std::string> wards;
+  soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM people WHERE guardian = :g ORDER BY id", soci::use(person));
+  for (const auto& w : rs) wards.push_back(w);
+  for (const auto& w : wards)
+    if (Status s = check(w, person); !s.ok()) return s;
+  return Status::Ok();
 }
 
 bool SociStore::LoadSubject(const std::string& person_id, ConsentSubject* out) {
@@ -303,8 +343,9 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
              " WHERE p.id = :id",
         soci::into(guardian, gi), soci::into(name, ni), soci::into(birth, bi), soci::into(email, ei),
         soci::use(person_id);
-    std::vector<std::string> allowed = {person_id};
-    if (gi == soci::i_ok) allowed.push_back(guardian);
+    ConsentSubject subject{person_id, bi == soci::i_ok ? ParseDate(birth) : std::nullopt,
+                           gi == soci::i_ok ? guardian : std::string()};
+    const std::vector<std::string> allowed = SubjectActors(subject, now.today);
     std::string capacity;
     if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
     out->id = person_id;
@@ -343,8 +384,9 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
              " LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :id",
         soci::into(guardian, gi), soci::into(consent), soci::into(created), soci::into(name, ni), soci::into(birth, bi),
         soci::into(email, ei), soci::use(person_id);
-    std::vector<std::string> allowed = {person_id};
-    if (gi == soci::i_ok) allowed.push_back(guardian);
+    ConsentSubject subject{person_id, bi == soci::i_ok ? ParseDate(birth) : std::nullopt,
+                           gi == soci::i_ok ? guardian : std::string()};
+    const std::vector<std::string> allowed = SubjectActors(subject, now.today);
     std::string capacity;
     if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
     auto text_or_null = [](soci::indicator ind, const std::string& v) { return ind == soci::i_ok ? json(v) : json(); };

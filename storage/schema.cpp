@@ -157,6 +157,21 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " value TEXT NOT NULL, PRIMARY KEY (person, name))",
         "CREATE INDEX person_attributes_by_value ON person_attributes (name, value)",
     },
+    {
+        // 12: whose personal data went into each stored text, recorded when
+        // it is issued (a document INSTANCE:NAME:ISSUE, an order N/YYYY, a
+        // consent consent:PERSON:ISSUE): `subject` when the text is about
+        // them (a party), `mentioned` when it only names them (a guardian
+        // who signs for a ward, the curator, the director). Erasure decides
+        // from this what to destroy and what to redact. A redacted text
+        // keeps the SHA-256 of what was issued.
+        "CREATE TABLE document_people (document TEXT NOT NULL, person TEXT NOT NULL, capacity TEXT NOT NULL,"
+        " PRIMARY KEY (document, person))",
+        "CREATE INDEX document_people_by_person ON document_people (person)",
+        "ALTER TABLE documents ADD COLUMN redacted_at TEXT",
+        "ALTER TABLE orders ADD COLUMN redacted_at TEXT",
+        "ALTER TABLE consents ADD COLUMN redacted_at TEXT",
+    },
 };
 
 // Work a migration does beyond its statements, after them.
@@ -179,6 +194,9 @@ Status CheckSetting(const std::string& key, const std::string& value) {
   if (key == "zone" && (value.empty() || value == "UTC" ? false : !IsKnownZone(value)))
     return Status::BadInput("zone: unknown time zone '" + EscapeControls(value) + "' (an IANA name such as Europe/Samara)");
   if (key == "zone" && value.empty()) return Status::BadInput("zone: give an IANA time zone such as Europe/Moscow");
+  if (key == "mail_from" && !IsEmailAddress(value))
+    return Status::BadInput("mail_from: '" + EscapeControls(value) +
+                            "' is not an e-mail address (local@domain, nothing else: no spaces, no <>)");
   if (std::string(def->default_value).find_first_not_of("0123456789") == std::string::npos &&
       *def->default_value != '\0') {
     if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos ||

@@ -283,7 +283,13 @@ std::string FirstLine(const std::string& s) {  // PostgreSQL's DETAIL lines quot
 Status SociStore::CheckActor(const std::string& actor_id) const {
   if (actor_id == "system" && !acting_as_system_)
     return Status(Code::kRefused, "role: 'system' is reserved: only deadlines and cascades act as it", "role");
-  return CheckId("--as", actor_id);
+  if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
+  if (actor_id == "system" || !ready_) return Status::Ok();
+  // Someone who is not registered is nobody: not found, not a role refusal.
+  int n = 0;
+  *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(actor_id);
+  if (n == 0) return Status::NotFound("--as: no person '" + actor_id + "'");
+  return Status::Ok();
 }
 
 Status SociStore::Guard(const std::function<Status()>& body) {

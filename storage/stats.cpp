@@ -158,8 +158,9 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     if (*begin > now.instant)
       return Status::BadInput("--year: " + std::to_string(year) + " has not begun (today is " +
                               FormatDate(now.today) + ")");
-    // The year under way is counted up to now.
-    const Instant cut_at = std::min(*end, now.instant);
+    // The year under way is counted up to now, what happened at now included
+    // (instants are stored to the second: the cut is the next second).
+    const Instant cut_at = std::min(*end, now.instant + std::chrono::seconds(1));
     std::string start = FormatInstant(*begin), cut = FormatInstant(cut_at);
     const std::string cut_day = FormatDate(LocalDate(cut_at, zone));
     const std::string first_day = std::to_string(year) + "-01-01", last_day = std::to_string(year) + "-12-31";

@@ -69,8 +69,11 @@ struct DocumentRecord {
   // act of destruction of their data (`name` "act", id act:PERSON):
   // `subject` is the person.
   std::string subject, paper_date;
-  // When the text was destroyed because a person it named was erased.
-  std::string erased_at;
+  // When the text was destroyed because the person it was about was erased,
+  // or when a person it only mentioned (a guardian, the curator, the
+  // director) was erased and their name in it replaced: the SHA-256 is then
+  // that of the text as issued.
+  std::string erased_at, redacted_at;
   std::string Id() const {
     if (!subject.empty()) return name == "act" ? "act:" + subject : "consent:" + subject + ":" + std::to_string(issue);
     return number.empty() ? instance + ":" + name + ":" + std::to_string(issue) : number;
@@ -441,8 +444,20 @@ class Store {
   };
   virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
                                 const Now& now, std::string* new_status) = 0;
+  // Gives back a reminder this claimer holds, untried: it is deliverable
+  // again at once, its tries unchanged.
+  virtual Status ReleaseDelivery(long long id, const std::string& claimer) = 0;
 
-  static constexpr int kSchemaVersion = 11;
+  // ---- backup ----
+  // SQLite: a consistent copy of the whole database at one moment, taken
+  // while others write (VACUUM INTO: one read transaction), at `path`, which
+  // must not exist; created readable by its owner only (0600) and checked
+  // with PRAGMA integrity_check before it is reported. `bytes` gets its size.
+  // PostgreSQL: BadInput naming pg_dump and pg_basebackup, which do this
+  // for a server (README).
+  virtual Status Backup(const std::string& path, long long* bytes) = 0;
+
+  static constexpr int kSchemaVersion = 12;
 };
 
 }  // namespace mentorflow

@@ -6,10 +6,93 @@
 
 namespace mentorflow::storage {
 
+Status SociStore::FireTimer(const std::string& instance, const std::string& key, const std::string& state,
+                            const std::string& event, const std::string& due, TickReport* report, bool* skipped) {
+  *skipped = false;
+  const std::string zone = Zone();
+  const bool at_minute = due.size() > 10;
+  const auto due_date = at_minute ? (ParseDateTime(due) ? ParseDate(due.substr(0, 10)) : std::nullopt) : ParseDate(due);
+  InstanceRecord rec;
+  const Definition* def = nullptr;
+  Actor system;
+  std::optional<Snapshot> snap;
+  if (due_date && LoadInstance(instance, &rec, &def, "system", &system).ok()) {
+    try {
+      snap = SnapshotOf(*def, rec);
+    } catch (const StoredStateError& e) {
+      spdlog::error("tick: {}; its deadline '{}' (due {}) waits until it is repaired", e.what(), event, due);
+      report->unreadable.push_back(instance);
+      *skipped = true;
+      return Status::Ok();
+    }
+  }
+  if (!due_date) {
+    spdlog::error("tick: timer {} of instance {} has no valid due date; left as it is", key, instance);
+    report->unreadable.push_back(instance);
+    *skipped = true;
+    return Status::Ok();
+  }
+  const Date due_day = *due_date;
+  // Reminders that came due before this deadline passed go out first:
+  // leaving the state would otherwise cancel them unsent.
+  report->reminders_due += PromoteDueReminders(due_day);
+  auto& del = q_.Get(q_.delete_timer);
+  del.instance = instance;
+  del.key = key;
+  del.Run();
+  const Now at = at_minute ? Now::At(*ParseLocalTime(due, zone), zone) : FiringMoment(due_day, zone);
+  if (!def) {
+    spdlog::warn("tick: timer {} of instance {} has no instance; dropped", key, instance);
+    return Status::Ok();
+  }
+  TickReport::Fired fired{instance, rec.workflow, event, due, FormatInstant(at.instant), rec.state, rec.state,
+                          false, ""};
+  if (rec.state != state) {  // left without the timer being cancelled (should not happen): nothing to fire
+    spdlog::warn("tick: timer {} of instance {} belongs to state {}, the instance is in {}; dropped", key, instance,
+                 state, rec.state);
+    return Status::Ok();
+  }
+  DbWorld world(*this);
+  Outcome o = Dispatch(*def, *snap, event, {}, system, at, world);
+  if (o.ok()) {
+    if (Status s = ApplyDecision(*def, rec, *o.decision, at, nullptr); !s.ok()) return s;
+    fired.to = def->states[o.decision->to].name;
+    spdlog::info("tick: {} #{} {} (due {}) -> {}", rec.workflow, instance, event, due, fired.to);
+  } else {
+    // Not fatal: the refusal is written down and the tick goes on.
+    fired.refused = true;
+    fired.reason = o.refusal.message;
+    if (Status s = AppendNote(*def, rec, "system", "system", event, "refused: " + o.refusal.message, at); !s.ok())
+      return s;
+    spdlog::warn("tick: {} #{} {} (due {}) refused: {}", rec.workflow, instance, event, due, o.refusal.message);
+  }
+  report->fired.push_back(std::move(fired));
+  return Status::Ok();
+}
+
+Status SociStore::FireOverdue(const std::string& instance, const Now& now) {
+  const std::string today = FormatDate(now.today), minute = now.Minute();
+  TickReport report;
+  // Each firing may set new timers (a weekly escalation): bounded, as a
+  // deadline always moves the instance on or is dropped.
+  for (int round = 0; round < 1000; ++round) {
+    std::string key, state, event, due;
+    soci::indicator ind = soci::i_null;
+    *sql_ << "SELECT timer_key, state, event, due FROM timers WHERE instance = :i"
+             " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute)) ORDER BY due, timer_key LIMIT 1",
+        soci::into(key, ind), soci::into(state), soci::into(event), soci::into(due), soci::use(instance, "i"),
+        soci::use(today, "today"), soci::use(minute, "minute");
+    if (ind != soci::i_ok) return Status::Ok();
+    bool skipped = false;
+    if (Status s = FireTimer(instance, key, state, event, due, &report, &skipped); !s.ok()) return s;
+    if (skipped) return Status::Ok();  // an unreadable instance: the event will say so
+  }
+  return Status::Ok();
+}
+
 Status SociStore::Tick(const Now& now, TickReport* report) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    const std::string zone = Zone();
     const std::string today = FormatDate(now.today), minute = now.Minute();
     // On PostgreSQL each process claims the earliest timer nobody else holds:
     // two ticks at once fire different timers, each exactly once. A day's
@@ -34,66 +117,26 @@ Status SociStore::Tick(const Now& now, TickReport* report) {
         tx.Commit();
         return Status::Ok();
       }
-      const bool at_minute = due.size() > 10;
-      const auto due_date = at_minute ? (ParseDateTime(due) ? ParseDate(due.substr(0, 10)) : std::nullopt) : ParseDate(due);
-      InstanceRecord rec;
-      const Definition* def = nullptr;
-      Actor system;
-      std::optional<Snapshot> snap;
-      if (due_date && LoadInstance(instance, &rec, &def, "system", &system).ok()) {
-        try {
-          snap = SnapshotOf(*def, rec);
-        } catch (const StoredStateError& e) {
-          spdlog::error("tick: {}; its deadline '{}' (due {}) waits until it is repaired", e.what(), event, due);
-          report->unreadable.push_back(instance);
+      if (!sqlite_) {
+        // The instance next, without waiting: a command holding it fires
+        // this deadline itself before its own change (FireOverdue), and
+        // waiting here while it waits for this timer's row would deadlock.
+        int exists = 0, free = 0;
+        *sql_ << "SELECT COUNT(*) FROM instances WHERE id = :i", soci::into(exists), soci::use(instance);
+        *sql_ << "SELECT COUNT(*) FROM (SELECT id FROM instances WHERE id = :i FOR UPDATE SKIP LOCKED) t",
+            soci::into(free), soci::use(instance);
+        if (exists && !free) {
           ++skip;
-          continue;  // the transaction rolls back: nothing of this timer changed
+          continue;
         }
       }
-      if (!due_date) {
-        spdlog::error("tick: timer {} of instance {} has no valid due date; left as it is", key, instance);
-        report->unreadable.push_back(instance);
+      bool skipped = false;
+      if (Status s = FireTimer(instance, key, state, event, due, report, &skipped); !s.ok()) return s;
+      if (skipped) {
         ++skip;
-        continue;
-      }
-      const Date due_day = *due_date;
-      // Reminders that came due before this deadline passed go out first:
-      // leaving the state would otherwise cancel them unsent.
-      report->reminders_due += PromoteDueReminders(due_day);
-      auto& del = q_.Get(q_.delete_timer);
-      del.instance = instance;
-      del.key = key;
-      del.Run();
-      const Now at = at_minute ? Now::At(*ParseLocalTime(due, zone), zone) : FiringMoment(due_day, zone);
-      if (!def) {
-        spdlog::warn("tick: timer {} of instance {} has no instance; dropped", key, instance);
-        tx.Commit();
-        continue;
-      }
-      TickReport::Fired fired{instance, rec.workflow, event, due, FormatInstant(at.instant), rec.state, rec.state,
-                              false, ""};
-      if (rec.state != state) {  // left without the timer being cancelled (should not happen): nothing to fire
-        spdlog::warn("tick: timer {} of instance {} belongs to state {}, the instance is in {}; dropped", key,
-                     instance, state, rec.state);
-        tx.Commit();
-        continue;
-      }
-      DbWorld world(*this);
-      Outcome o = Dispatch(*def, *snap, event, {}, system, at, world);
-      if (o.ok()) {
-        if (Status s = ApplyDecision(*def, rec, *o.decision, at, nullptr); !s.ok()) return s;
-        fired.to = def->states[o.decision->to].name;
-        spdlog::info("tick: {} #{} {} (due {}) -> {}", rec.workflow, instance, event, due, fired.to);
-      } else {
-        // Not fatal: the refusal is written down and the tick goes on.
-        fired.refused = true;
-        fired.reason = o.refusal.message;
-        if (Status s = AppendNote(*def, rec, "system", "system", event, "refused: " + o.refusal.message, at); !s.ok())
-          return s;
-        spdlog::warn("tick: {} #{} {} (due {}) refused: {}", rec.workflow, instance, event, due, o.refusal.message);
+        continue;  // the transaction rolls back: nothing of this timer changed
       }
       tx.Commit();
-      report->fired.push_back(std::move(fired));
     }
   });
 }

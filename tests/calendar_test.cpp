@@ -87,6 +87,18 @@ TEST(Calendar_Zone, DatesAreCalendarDatesInTheInstitutionsZone) {
   EXPECT_TRUE(IsKnownZone("Europe/Moscow"));
 }
 
+// Issue 23, finding 13: in a zone with daylight saving, a wall time in the
+// spring gap (02:30 on 28 March 2027 in Berlin, where 02:00 became 03:00) is
+// 03:30 CEST, 01:30 UTC — not the gap's start (01:00 UTC), half an hour
+// early. A repeated autumn time is its first occurrence.
+TEST(Calendar_LocalTime, ATimeInTheSpringGapIsNeverEarly) {
+  EXPECT_EQ(FormatInstant(*ParseLocalTime("2027-03-28T02:30", "Europe/Berlin")), "2027-03-28T01:30:00Z");
+  EXPECT_EQ(FormatInstant(*ParseLocalTime("2027-03-28T01:59", "Europe/Berlin")), "2027-03-28T00:59:00Z");
+  EXPECT_EQ(FormatInstant(*ParseLocalTime("2027-03-28T03:00", "Europe/Berlin")), "2027-03-28T01:00:00Z");
+  EXPECT_EQ(FormatInstant(*ParseLocalTime("2027-10-31T02:30", "Europe/Berlin")), "2027-10-31T00:30:00Z");
+  EXPECT_EQ(LocalDateTime(*ParseLocalTime("2027-03-28T02:30", "Europe/Berlin"), "Europe/Berlin"), "2027-03-28T03:30");
+}
+
 TEST(Calendar_LocalTime, RefusesMalformedTimes) {
   EXPECT_FALSE(ParseLocalTime("2026-12-19T25:00", "UTC").has_value());
   EXPECT_FALSE(ParseLocalTime("2026-12-19T10", "UTC").has_value());

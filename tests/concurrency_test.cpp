@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -217,6 +219,70 @@ TEST_P(Concurrency, FourRegisteringForTheLastQuotaPlaceExactlyOneWins) {
     const std::string id = registered()[0]["id"].get<std::string>();
     ASSERT_EQ(Db("send " + id + " withdraw --as co1", now).code, 0);
   }
+}
+
+// Issue 23, finding 15: a backup taken while four processes write is one
+// consistent moment of the database: opened as a database of its own (the
+// restore is copying the file back), every instance's history is a prefix
+// of the original's and agrees with its version, its statistics read, the
+// file is 0600 and passed its integrity check. PostgreSQL is pointed to
+// pg_dump / pg_basebackup.
+TEST_P(Concurrency, ABackupWhileFourProcessesWriteIsOneConsistentMoment) {
+  const fs::path copy = fs::temp_directory_path() / ("mf_backup_" + std::to_string(getpid()) + ".db");
+  struct Remove {
+    fs::path p;
+    ~Remove() {
+      for (const char* ext : {"", "-wal", "-shm"}) fs::remove(p.string() + ext);
+    }
+  } remove{copy};
+  if (GetParam() == "postgresql") {
+    auto r = Db("backup --to '" + copy.string() + "'", "2026-09-02");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("pg_dump"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(copy));
+    return;
+  }
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(Db("start information_support --as c1", "2026-09-01").code, 0);
+  std::atomic<bool> done{false};
+  std::vector<std::thread> writers;
+  for (int p = 0; p < 4; ++p)
+    writers.emplace_back([&, p] {
+      for (int i = 0; !done && i < 200; ++i)
+        Db("send " + std::to_string(p + 1) + " publish --as c1 --set last_url=https://school.example/" +
+               std::to_string(i), "2026-09-02");
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto backup = Db("backup --to '" + copy.string() + "' --json", "2026-09-02");
+  done = true;
+  for (auto& t : writers) t.join();
+  ASSERT_EQ(backup.code, 0) << backup.err;
+  EXPECT_EQ(json::parse(backup.out)["integrity"], "ok");
+  EXPECT_EQ(fs::status(copy).permissions() & fs::perms::mask, fs::perms::owner_read | fs::perms::owner_write);
+  auto restored = [&](const std::string& args) {
+    auto r = RunCli("--db 'sqlite:" + copy.string() + "' --now 2026-09-02 " + args + " --json");
+    EXPECT_EQ(r.code, 0) << args << ": " << r.err;
+    return json::parse(r.out.empty() ? "null" : r.out);
+  };
+  std::size_t in_copy = 0;
+  for (int id = 1; id <= 4; ++id) {
+    const auto original = Json("history " + std::to_string(id) + " --as c1", "2026-09-02");
+    const auto backed_up = restored("history " + std::to_string(id) + " --as c1");
+    ASSERT_LE(backed_up.size(), original.size());
+    for (std::size_t k = 0; k < backed_up.size(); ++k) EXPECT_EQ(backed_up[k], original[k]) << id << " entry " << k;
+    // The instance's field is what its last history entry in the copy set.
+    std::string last;
+    for (const auto& h : backed_up)
+      for (const auto& c : h["changes"])
+        if (c["field"] == "last_url") last = c["after"].get<std::string>();
+    const auto shown = restored("show " + std::to_string(id) + " --as c1");
+    EXPECT_EQ(shown["fields"].value("last_url", std::string()), last) << "instance " << id << " and its history are of one moment";
+    EXPECT_EQ(shown["revision"].get<std::size_t>(), backed_up.size()) << "instance " << id;
+    in_copy += backed_up.size();
+  }
+  EXPECT_GT(in_copy, 4u) << "the backup was taken while the writers wrote";
+  EXPECT_EQ(restored("stats annual --year 2026")["year"], 2026);
+  // A second backup to the same file is refused: it never overwrites.
+  EXPECT_EQ(Db("backup --to '" + copy.string() + "'", "2026-09-02").code, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Concurrency, ::testing::Values("sqlite", "postgresql"));

@@ -190,7 +190,7 @@ TEST_P(HostileInput, NobodyRegistersThemselvesOrForgesARole) {
   Refused("person add x1 --name X --role curator", 1, "who acts?");
   Refused("person add x1 --name X --role director --as m1", 3, "may not register people");
   Refused("person add x1 --name X --role director --as system", 3, "'system' is reserved");
-  Refused("person add x1 --name X --role director --as nobody9", 3, "may not register people");
+  Refused("person add x1 --name X --role director --as nobody9", 2, "no person 'nobody9'");
   Refused("person add x1 --name X --role system --as c1", 1, "role 'system' is reserved");
   Refused("person add system --name X --role curator --as c1", 1, "'system' is reserved");
   Refused("person add x1 --name X --role wizard --as c1", 1, "role 'wizard' is not declared");
@@ -278,6 +278,86 @@ TEST_P(HostileInput, AFinishedInstanceTakesNoSignature) {
   ASSERT_EQ(Db("send " + pair1_ + " terminate_by_curator --as c1 --set termination_reason=x", "2026-09-02").code, 0);
   before_ = Dump();
   Refused("doc sign " + pair1_ + ":agreement --as m1", 3, "the instance is finished (state 'terminated')");
+}
+
+// Issue 23, finding 2: a curator does not make herself director. Only a
+// director grants or removes the director and curator roles or changes a
+// director; nobody changes their own roles. Each refusal is exit 3 and
+// changes nothing (ASVS 5.0 V8.2: authorisation of changes to privileges).
+TEST_P(HostileInput, OnlyADirectorGivesOrTakesTheOfficesAndNobodyTheirOwnRoles) {
+  Refused("person update c1 --add-role director --as c1", 3, "may not change their own roles");
+  Refused("person update c2 --add-role director --as c1", 3, "may not grant the director role");
+  Refused("person update m1 --add-role curator --as c1", 3, "may not grant the curator role");
+  Refused("person update c2 --remove-role curator --as c1", 3, "may not remove the curator role");
+  Refused("person update d1 --remove-role director --as c1", 3, "may not remove the director role");
+  Refused("person update d1 --name 'Кто-то' --as c1", 3, "a director (only a director does)");
+  Refused("person update d1 --email x@example.org --as c1", 3, "a director (only a director does)");
+  Refused("person add x1 --name X --role director --as c1", 3, "may not grant the director role");
+  Refused("person add x1 --name X --role curator --as c1", 3, "may not grant the curator role");
+  Refused("person update d1 --remove-role director --as d1", 3, "may not change their own roles");
+  // The director may; a curator still registers and changes everyone else.
+  EXPECT_EQ(Db("person update c2 --add-role director --as d1", "2026-09-02").code, 0);
+  EXPECT_EQ(Db("person add x1 --name X --role curator --as d1", "2026-09-02").code, 0);
+  EXPECT_EQ(Db("person update m1 --email m1@example.org --as c1", "2026-09-02").code, 0);
+}
+
+// Issue 23, finding 4: a guardian is an adult holding the guardian role;
+// nobody is their own guardian, and the links form no cycle.
+TEST_P(HostileInput, AGuardianIsAnAdultWithTheRoleAndLinksFormNoCycle) {
+  Refused("person add x1 --name X --role mentee --birth 2012-01-01 --guardian m1 --as c1", 3,
+          "m1 does not hold the guardian role");
+  Refused("person update s1 --guardian m2 --as c1", 3, "m2 does not hold the guardian role");
+  Refused("person update s2 --guardian s2 --as c1", 1, "cannot be their own guardian");
+  ASSERT_EQ(Db("person update m3 --add-role guardian --as c1", "2026-09-02").code, 0);  // an adult: allowed
+  before_ = Dump();
+  Refused("person update s1 --guardian s2 --as c1", 3, "guardian role");
+  ASSERT_EQ(Db("person add k13 --name 'Тринадцать Лет' --role guardian --birth 2013-05-05 --as c1", "2026-09-02").code, 0);
+  before_ = Dump();
+  Refused("person add x1 --name X --role mentee --birth 2012-01-01 --guardian k13 --as c1", 3, "k13 is under 18");
+  Refused("person update s1 --guardian k13 --as c1", 3, "k13 is under 18");
+  // A cycle: m3 in g1's care would make g1 their ward's ward.
+  ASSERT_EQ(Db("person update g1 --guardian m3 --as c1", "2026-09-02").code, 0);
+  before_ = Dump();
+  Refused("person update m3 --guardian g1 --as c1", 3, "the links would form a cycle");
+  // A guardian may not lose the role, nor become a minor, while they have a ward.
+  ASSERT_EQ(Db("person update g1 --add-role mentor --as c1", "2026-09-02").code, 0);
+  before_ = Dump();
+  Refused("person update g1 --remove-role guardian --as c1", 3, "g1 does not hold the guardian role");
+  Refused("person update g1 --birth 2015-01-01 --as c1", 3, "g1 is under 18");
+  // The 13-year-old cannot sign anyone's consent as a guardian either.
+  Refused("consent sign s1 --as k13", 3, "may not sign consent for s1");
+}
+
+// Issue 23, finding 5: the age rules of signing hold for revoking, reading
+// and exporting too, on the day of the act: a minor acts through their
+// guardian; the guardian's power ends when the ward turns 18.
+TEST_P(HostileInput, ConsentPowersFollowAgeOnTheDayOfTheAct) {
+  ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-01").code, 0);
+  before_ = Dump();
+  Refused("consent revoke s1 --as s1", 3, "a minor: their guardian or a curator does");
+  Refused("person export s1 --as s1", 3, "may not read this personal data");
+  Refused("person show s1 --as s1", 3, "may not read this personal data");
+  Refused("doc render consent:s1 --as s1", 3, "may not read this personal data");
+  EXPECT_EQ(Db("person show s1 --as g1 --json", "2026-09-02").code, 0);
+  // s1 turns 18 on 2 April 2031: from that day their guardian acts no more.
+  const std::string adult = "2031-04-02";
+  before_ = Dump();
+  Refused("consent revoke s1 --as g1", 3, "they are of age", adult);
+  Refused("person export s1 --as g1", 3, "may not read this personal data", adult);
+  Refused("person show s1 --as g1", 3, "may not read this personal data", adult);
+  Refused("doc render consent:s1 --as g1", 3, "may not read this personal data", adult);
+  EXPECT_EQ(Db("consent revoke s1 --as g1", "2031-04-01").code, 0);  // the day before: still theirs
+}
+
+// Issue 23, finding 13: the small ones.
+TEST_P(HostileInput, SmallRefusalsSayWhatIsWrong) {
+  Refused("person add x1 --name X --role mentor --as ghost", 2, "no person 'ghost'");
+  Refused("send " + pair1_ + " submit --as ghost", 2, "no person 'ghost'");
+  Refused("person add SYSTEM --name X --role curator --as c1", 1, "'SYSTEM' is reserved");
+  Refused("person add System --name X --role curator --as c1", 1, "reserved");
+  Refused("settings mail_from 'a@b.c> BODY=8BITMIME <x@y' --as c1", 1, "is not an e-mail address");
+  Refused("person update m1 --email 'a@b.c> BODY=8BITMIME' --as c1", 1, "--email is not an e-mail address");
+  Refused("consent sign s1 --as c1 --paper 2013-04-01", 1, "before s1 was born");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostileInput, ::testing::Values("sqlite", "postgresql"));

@@ -157,8 +157,12 @@ TEST_P(Outbox, ARefusingServerLeavesRemindersFailedThenTheyAreRetriedAndSent) {
   ASSERT_GT(smtp.port(), 0);
   MonitoringDue(1);
   smtp.Refuse(true);
-  auto first = Json("deliver --via " + smtp.url(), "2026-12-07T09:00");
+  // Nothing could be sent: said by the exit code (issue 23, finding 13), not only in the report.
+  auto refused = Db("deliver --via " + smtp.url() + " --json", "2026-12-07T09:00");
+  EXPECT_EQ(refused.code, 5) << refused.err;
+  auto first = nlohmann::json::parse(refused.out);
   EXPECT_EQ(first["failed"], 2);
+  EXPECT_NE(first["error"]["reason"].get<std::string>().find("nothing could be sent"), std::string::npos);
   auto failed = Json("reminders --status failed", "2026-12-07T09:00");
   ASSERT_EQ(failed.size(), 2u);
   EXPECT_EQ(failed[0]["tries"], 1);
@@ -176,10 +180,16 @@ TEST_P(Outbox, ARefusingServerLeavesRemindersFailedThenTheyAreRetriedAndSent) {
 TEST_P(Outbox, AFailingChannelMakesAReminderDeadAfterItsTries) {
   MonitoringDue(1);
   ASSERT_EQ(Db("settings deliver_max_tries 2 --as d1", "2026-12-07").code, 0);
-  // Nobody listens on this port: every try fails.
-  for (const char* at : {"2026-12-07T09:00", "2026-12-07T10:00"})
-    ASSERT_EQ(Db("deliver --via smtp://127.0.0.1:1", at).code, 0);
-  auto dead = Json("reminders --status dead", "2026-12-07T11:00");
+  // Nobody listens on this port: each run tries one reminder, gives up on
+  // the server (issue 23, finding 8) and leaves the other untried.
+  for (const char* at : {"2026-12-07T09:00", "2026-12-07T10:00", "2026-12-07T11:00", "2026-12-07T12:00"}) {
+    auto r = Db("deliver --via smtp://127.0.0.1:1 --json", at);
+    ASSERT_EQ(r.code, 5) << r.err;
+    const auto report = nlohmann::json::parse(r.out);
+    EXPECT_EQ(report["failed"].get<int>() + report["dead"].get<int>(), 1) << r.out;
+    EXPECT_NE(report["error"]["reason"].get<std::string>().find("gave up after the first failure"), std::string::npos);
+  }
+  auto dead = Json("reminders --status dead", "2026-12-07T13:00");
   ASSERT_EQ(dead.size(), 2u);
   EXPECT_EQ(dead[0]["tries"], 2);
   EXPECT_EQ(Json("deliver --via smtp://127.0.0.1:1", "2026-12-08")["reminders"].size(), 0u);

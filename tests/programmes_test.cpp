@@ -136,17 +136,53 @@ TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
   ASSERT_EQ(Db("send " + id(rejected) + " verify --as mod1", now).code, 0);
   EXPECT_EQ(ranks(Json("stats rating --direction python", now)), "1 p4 40; 2 p1 30; 3 p2 24; 3 p3 24; ");
 
-  // New weights: the olympiad worth 4. The instances stay on version 1.
+  // New weights: the olympiad worth 4. The instances stay on version 2.
   std::string yaml = ReadText((dir_ / "achievement.yaml").string());
-  yaml.replace(yaml.find("version: 1"), 10, "version: 2");
+  yaml.replace(yaml.find("version: 2"), 10, "version: 3");
   yaml.replace(yaml.find("olympiad: 10"), 12, "olympiad: 4");
   std::ofstream(dir_ / "achievement.yaml") << yaml;
   ASSERT_EQ(Db(W() + "init", now).code, 0);
   auto reweighted = Json("stats rating --direction python", now);
-  EXPECT_EQ(reweighted["version"], 2);
+  EXPECT_EQ(reweighted["version"], 3);
   EXPECT_EQ(reweighted["weights"]["olympiad"], 4);
   EXPECT_EQ(ranks(reweighted), "1 p2 24; 2 p4 16; 3 p1 12; 3 p3 12; ") << reweighted.dump();
-  EXPECT_EQ(Json("show " + id(rejected), now)["version"], 1);
+  EXPECT_EQ(Json("show " + id(rejected), now)["version"], 2);
+}
+
+// Issue 23, finding 11: a person who is both participant and moderator (or
+// the guardian of a participant, and a moderator) never verifies, rejects
+// or revokes that achievement; another moderator does. Nothing changes on
+// the refusal.
+TEST_P(Programmes, NobodyJudgesTheirOwnAchievement) {
+  const std::string now = "2027-03-01";
+  ASSERT_EQ(Db("person add mod1 --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
+  ASSERT_EQ(Db("person add both --as d1 --name 'Участник и модератор' --role participant --role moderator"
+               " --role guardian --birth 2000-01-01", now).code, 0);
+  ASSERT_EQ(Db("consent sign both --as both", now).code, 0);
+  ASSERT_EQ(Db("person add kid --as d1 --name 'Ребёнок' --role participant --birth 2012-01-01 --guardian both", now).code, 0);
+  ASSERT_EQ(Db("consent sign kid --as both", now).code, 0);
+  auto submit = [&](const std::string& who, const std::string& as) {
+    auto r = Db("start achievement --as " + as + " --set participant=" + who + " --set event='Хакатон'" +
+                    " --set kind=hackathon --set result=winner --set held_on=2027-02-10 --set direction=python"
+                    " --set evidence=https://example.org/" + who,
+                now);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  for (const auto& [who, as] : std::vector<std::pair<std::string, std::string>>{{"both", "both"}, {"kid", "both"}}) {
+    const std::string id = submit(who, as);
+    const auto history = Json("history " + id + " --as d1", now).size();
+    for (const char* event : {"verify", "reject --set reject_reason=Нет"}) {
+      auto own = Db("send " + id + " " + event + " --as both", now);
+      EXPECT_EQ(own.code, 3) << who << " " << event;
+      EXPECT_NE(own.err.find("may not send"), std::string::npos) << own.err;
+    }
+    EXPECT_EQ(Json("show " + id + " --as d1", now)["state"], "submitted");
+    EXPECT_EQ(Json("history " + id + " --as d1", now).size(), history);
+    ASSERT_EQ(Db("send " + id + " verify --as mod1", now).code, 0);
+    EXPECT_EQ(Db("send " + id + " revoke --as both --set revoke_reason=Нет", now).code, 3);
+  }
+  EXPECT_EQ(Json("stats rating --direction python --as d1", now)["ranking"].size(), 2u);
 }
 
 // People's attributes (declared by the shipped programme): checked against

@@ -146,13 +146,50 @@ TEST(Rules_Consent, WhoMayGiveAndRevoke) {
   EXPECT_EQ(cap, "curator");
   EXPECT_EQ(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, today, &cap).rule(), "role");
   EXPECT_EQ(MayChangeConsent(minor, Actor{"m1", {"mentor"}}, true, today, &cap).rule(), "role");
-  EXPECT_TRUE(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, false, today, &cap).ok());  // one's own revocation
-  EXPECT_EQ(cap, "self");
+  // Issue 23, finding 5: a minor revokes no more than they sign; their guardian does.
+  EXPECT_EQ(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, false, today, &cap).rule(), "role");
+  EXPECT_TRUE(MayChangeConsent(minor, Actor{"g1", {"guardian"}}, false, today, &cap).ok());
+  EXPECT_EQ(cap, "guardian");
+  // From the 18th birthday the guardian neither signs nor revokes; the person does.
+  for (bool given : {true, false}) {
+    EXPECT_EQ(MayChangeConsent(minor, Actor{"g1", {"guardian"}}, given, *ParseDate("2032-01-10"), &cap).rule(), "role");
+    EXPECT_TRUE(MayChangeConsent(minor, Actor{"g1", {"guardian"}}, given, *ParseDate("2032-01-09"), &cap).ok());
+  }
+  EXPECT_EQ(SubjectActors(minor, today), std::vector<std::string>{"g1"});
+  EXPECT_EQ(SubjectActors(minor, *ParseDate("2032-01-10")), std::vector<std::string>{"s1"});
+  EXPECT_TRUE(SubjectActors(orphan, today).empty());
+  EXPECT_EQ(SubjectActors(adult, today), std::vector<std::string>{"a1"});
   EXPECT_EQ(MayChangeConsent(orphan, Actor{"c1", {"curator"}}, true, today, &cap).rule(), "consent");
   EXPECT_TRUE(MayChangeConsent(adult, Actor{"a1", {"mentee"}}, true, today, &cap).ok());
   // On the 18th birthday the person signs for themself.
   EXPECT_TRUE(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, *ParseDate("2032-01-10"), &cap).ok());
   EXPECT_EQ(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, *ParseDate("2032-01-09"), &cap).rule(), "role");
+}
+
+// Issue 23, findings 2 and 4: the offices and guardianship, as pure rules.
+TEST(Rules_People, OfficesAreTheDirectorsAndNobodyChangesTheirOwnRoles) {
+  const Actor curator{"c1", {"curator"}}, director{"d1", {"director"}};
+  EXPECT_EQ(MayChangePerson(curator, "c1", {"curator"}, {"director"}, {}, false).rule(), "role");
+  EXPECT_EQ(MayChangePerson(curator, "c2", {"curator"}, {"director"}, {}, false).rule(), "role");
+  EXPECT_EQ(MayChangePerson(curator, "c2", {"curator"}, {}, {"curator"}, false).rule(), "role");
+  EXPECT_EQ(MayChangePerson(curator, "d1", {"director"}, {}, {}, true).rule(), "role");
+  EXPECT_EQ(MayChangePerson(director, "d1", {"director"}, {"curator"}, {}, false).rule(), "role");
+  EXPECT_TRUE(MayChangePerson(director, "c2", {"curator"}, {"director"}, {}, false).ok());
+  EXPECT_TRUE(MayChangePerson(curator, "m1", {"mentor"}, {"guardian"}, {}, true).ok());
+  EXPECT_TRUE(MayChangePerson(director, "d1", {"director"}, {}, {}, true).ok());  // their own name, not their roles
+  EXPECT_EQ(MayChangePerson(Actor{"m1", {"mentor"}}, "s1", {"mentee"}, {}, {}, true).rule(), "role");
+}
+
+TEST(Rules_People, AGuardianIsAnAdultHoldingTheRoleOutsideTheirWardsCare) {
+  const Date today = *ParseDate("2026-09-01");
+  const ConsentSubject adult{"g1", ParseDate("1985-01-01"), ""}, child{"k1", ParseDate("2013-05-05"), ""},
+      unknown{"g2", std::nullopt, ""};
+  EXPECT_TRUE(MayBeGuardian("s1", adult, {"guardian"}, {}, today).ok());
+  EXPECT_TRUE(MayBeGuardian("s1", unknown, {"guardian"}, {}, today).ok());
+  EXPECT_EQ(MayBeGuardian("s1", adult, {"mentor"}, {}, today).rule(), "guardian");
+  EXPECT_EQ(MayBeGuardian("s1", child, {"guardian"}, {}, today).rule(), "guardian");
+  EXPECT_EQ(MayBeGuardian("g1", adult, {"guardian"}, {}, today).rule(), "guardian");
+  EXPECT_EQ(MayBeGuardian("s1", adult, {"guardian"}, {"x", "s1"}, today).rule(), "guardian");  // a cycle
 }
 
 TEST(Rules_Time, ADeadlineFiresAtTheStartOfTheNextDayInTheZone) {

@@ -143,6 +143,35 @@ class StatsAnnual : public testing::CliDatabase {
   }
 };
 
+// Issue 23, finding 13: the year under way counts what happened at the very
+// moment of --now (the order signed at 00:00 of 1 October forms the pair).
+TEST_P(StatsAnnual, TheYearUnderWayCountsAPairFormedAtNow) {
+  OnePair();
+  auto at = Json("stats annual --year 2026", "2026-10-01");
+  EXPECT_EQ(at["pairs"]["formed"], 1) << at.dump();
+  EXPECT_EQ(at["mentees"], 1) << at.dump();
+}
+
+// Issue 23, finding 10: a value a spreadsheet would run as a formula (an
+// attribute `=HYPERLINK(...)`) reaches the CSV as text, never as a formula.
+TEST_P(StatsAnnual, CsvCellsAreNeverFormulas) {
+  OnePair();
+  ASSERT_EQ(Db("person update s1 --as c1 --attr 'municipality==HYPERLINK(\"http://evil.example\",\"x\")'",
+               "2026-12-20").code, 0);
+  auto csv = Db("stats annual --year 2026 --by municipality --format csv", "2027-01-10");
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  ASSERT_NE(csv.out.find("HYPERLINK"), std::string::npos) << csv.out;
+  const std::string cells = Python(
+      "import csv, sys\n"
+      "for row in csv.reader(open(sys.argv[1], encoding='utf-8', newline='')):\n"
+      "  for c in row:\n"
+      "    if c[:1] in ('=', '+', '-', '@', '\\t', '\\r'): print('FORMULA', c)\n"
+      "    if 'HYPERLINK' in c: print('CELL', c)\n",
+      csv.out);
+  EXPECT_EQ(cells.find("FORMULA"), std::string::npos) << cells;
+  EXPECT_NE(cells.find("CELL '=HYPERLINK"), std::string::npos) << cells;
+}
+
 TEST_P(StatsAnnual, CsvParsesAsATableWithRussianTitlesAndOneFigurePerRow) {
   ASSERT_NO_FATAL_FAILURE(OnePair());
   auto csv = Db("stats annual --year 2026 --format csv", "2027-01-10");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace mentorflow {
 namespace {
 
@@ -49,6 +51,49 @@ TEST(ReplaceWhole, ReplacesOnlyWholeOccurrences) {
   EXPECT_EQ(ReplaceWhole("Иван и Иванова; Иван.", "Иван", "X"), "X и Иванова; X.");
   EXPECT_EQ(ReplaceWhole("ничего", "Иван", "X"), "ничего");
   EXPECT_EQ(ReplaceWhole("aa aa", "aa", "aa aa"), "aa aa aa aa");  // the replacement is not searched again
+}
+
+// Issue 23, finding 10 (OWASP CSV injection): no cell is read as a formula.
+TEST(CsvField, QuotesWhatItMustAndNeutralisesFormulas) {
+  EXPECT_EQ(CsvField("Сельская школа"), "Сельская школа");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"x\""), "\"say \"\"x\"\"\"");
+  EXPECT_EQ(CsvField("=HYPERLINK(\"http://x\",\"y\")"), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  for (const char* f : {"+1", "-1+2", "@SUM(A1)", "\tx", "\rx"}) EXPECT_EQ(CsvField(f).find('\''), f[0] == '\r' ? 1u : 0u) << f;
+  EXPECT_EQ(CsvField("12"), "12");
+  EXPECT_EQ(CsvField(""), "");
+}
+
+// Issue 23, finding 13: an address that would smuggle an SMTP parameter
+// ("a@b.c> BODY=8BITMIME <x@y") is not an address.
+TEST(IsEmailAddress, OnlyWhatSmtpTakesAsOneAddress) {
+  for (const char* ok : {"mentorflow@localhost", "curator@example.org", "first.last+tag@school-1.ru", "a@b"})
+    EXPECT_TRUE(IsEmailAddress(ok)) << ok;
+  for (const char* bad : {"a@b.c> BODY=8BITMIME <x@y", "a b@c.d", "@c.d", "a@", "a@.d", "a@d.", "a..b@c.d",
+                          ".a@c.d", "a@-c.d", "a@c-.d", "<a@c.d>", "a@c.d\r\nRCPT TO:<x@y>", "почта@пример.рф", ""})
+    EXPECT_FALSE(IsEmailAddress(bad)) << bad;
+}
+
+TEST(UpperCase, CyrillicLatinAndYo) {
+  EXPECT_EQ(UpperCase("Пётр Ёлкин, élan x1"), "ПЁТР ЁЛКИН, ÉLAN X1");
+  EXPECT_EQ(UpperCase(std::string("a\xFF" "b")), std::string("A\xFF" "B"));  // not UTF-8: kept as it is
+}
+
+// The forms erasure looks for in a person's own free text (issue 23).
+TEST(NameForms, OrdersInitialsAndUpperCaseNeverOneWord) {
+  const auto forms = NameForms("Иванова Мария Петровна");
+  for (const char* f : {"Иванова Мария Петровна", "Мария Петровна Иванова", "Иванова Мария", "Мария Иванова",
+                        "Иванова М. П.", "Иванова М.П.", "М. П. Иванова", "ИВАНОВА МАРИЯ ПЕТРОВНА", "ИВАНОВА М.П.",
+                        // the surname last, as people sign
+                        "Петровна И. М."})
+    EXPECT_NE(std::find(forms.begin(), forms.end(), f), forms.end()) << f;
+  for (const char* f : {"Иванова", "Мария", "Петровна", "ИВАНОВА"})
+    EXPECT_EQ(std::find(forms.begin(), forms.end(), f), forms.end()) << f;
+  for (std::size_t i = 1; i < forms.size(); ++i) EXPECT_GE(forms[i - 1].size(), forms[i].size());  // longest first
+  const auto two = NameForms("Ольга Иванова");
+  for (const char* f : {"Иванова Ольга", "ИВАНОВА ОЛЬГА", "Иванова О.", "О. Иванова", "Ольга И."})
+    EXPECT_NE(std::find(two.begin(), two.end(), f), two.end()) << f;
+  EXPECT_EQ(NameForms("Центр"), (std::vector<std::string>{"Центр", "ЦЕНТР"}));
 }
 
 }  // namespace

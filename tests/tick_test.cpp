@@ -189,6 +189,45 @@ TEST_P(Tick, RefusalsChangeNothing) {
   EXPECT_EQ(Db("settings zone", "2026-09-20").out, "Europe/Saratov\n");
 }
 
+// Issue 23, finding 6: an event meets the instance as its deadlines have
+// made it, whether or not `tick` ran. An interview at 10:30 on 25 July with
+// no tick since: 'attended' three days later is refused, as the candidate
+// was rejected for not showing up at 10:30 (the history says so, dated
+// then); one minute before, the same event is taken.
+TEST_P(Tick, ADeadlinePastDueFiresBeforeAnEventWithoutATick) {
+  const std::string now = "2027-07-01";
+  const std::string season = ItRegionSeason(now);
+  ItRegionCandidates(2, now);
+  ASSERT_EQ(Db("person add mt1 --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
+  ASSERT_EQ(Db("consent sign mt1 --as mt1", now).code, 0);
+  std::vector<std::string> ids;
+  for (int k = 0; k < 2; ++k) {
+    auto reg = ItRegionRegister(season, k, "vyazma", now);
+    ASSERT_EQ(reg.code, 0) << reg.err;
+    ids.push_back(reg.out.substr(0, reg.out.find('\n')));
+    ASSERT_EQ(Db("send " + ids[k] + " schedule_interview --as c1 --set interviewer=mt1 --set interview_at=2027-07-25T10:30",
+                 "2027-07-20").code, 0);
+  }
+  const std::string before = Json("show " + ids[0], "2027-07-28")["state"];
+  auto late = Db("send " + ids[0] + " attended --as mt1", "2027-07-28T11:00");
+  EXPECT_EQ(late.code, 3) << late.out;
+  EXPECT_EQ(Json("show " + ids[0], "2027-07-28T11:00")["state"], "rejected");
+  bool fired = false;
+  for (const auto& h : Json("history " + ids[0], "2027-07-28T11:00"))
+    if (h["event"] == "no_show") {
+      fired = true;
+      EXPECT_EQ(h["actor"], "system");
+      EXPECT_EQ(h["at"], "2027-07-25T06:30:00Z");  // 10:30 in Saratov, not the moment of the late event
+    }
+  EXPECT_TRUE(fired) << "was " << before;
+  auto in_time = Db("send " + ids[1] + " attended --as mt1", "2027-07-25T10:29");
+  EXPECT_EQ(in_time.code, 0) << in_time.err;
+  EXPECT_EQ(Json("show " + ids[1], "2027-07-28T11:00")["state"], "interviewed");
+  // tick later finds nothing more to fire for either.
+  auto tick = Json("tick", "2027-07-28T11:00");
+  for (const auto& f : tick["fired"]) EXPECT_NE(f["event"], "no_show") << tick.dump(1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Tick, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

@@ -69,6 +69,20 @@ void Loader::ParseTransition(const YAML::Node& t) {
       else ok = false;
     }
   }
+  if (t["not_by"]) {  // the actor must be someone other than this field's person
+    if (auto name = Scalar(t["not_by"], "not_by")) {
+      int fi = -1;
+      const FieldDef* f = ResolveField(*name, M(t["not_by"]), def_.fields, &fi);
+      if (!f) {
+        ok = false;
+      } else if (f->type != FieldType::kPerson) {
+        Error(M(t["not_by"]), msg::NotByPerson(*name, FieldTypeName(f->type)));
+        ok = false;
+      } else {
+        tr.not_by = fi;
+      }
+    }
+  }
   if (t["title"]) tr.title = Scalar(t["title"], "title").value_or("");
   if (t["when"]) {
     auto c = ParseCondition(t["when"], def_.fields, 0);

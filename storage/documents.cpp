@@ -429,25 +429,11 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     long long wanted = 0;
     if (!SplitDoc(doc_arg, &doc, &wanted))
       return Status::BadInput("a document is INSTANCE:NAME or INSTANCE:NAME:ISSUE (ISSUE a whole number from 1)");
-    // Deadlines already past at `now` fire first, committed on their own
-    // (inside an import's batch, with it), so that the event below meets
-    // their result — and a refused event does not undo them.
-    {
-      Tx fire(*this);
-      InstanceRecord held;
-      const Definition* held_def = nullptr;
-      if (Status s = LoadInstance(id, &held, &held_def, "", nullptr); s.ok()) {
-        if (Status f = FireOverdue(id, now); !f.ok()) return f;
-        fire.Commit();
-      }
-    }
+    if (Status s = FireOverdueFirst(id, now); !s.ok()) return s;
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;
     Actor actor;
-    if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
-    // Deadlines already past fire first (a pair whose documents are overdue
-    // is no longer waiting for this signature).
     if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
     const Snapshot snap = SnapshotOf(*def, rec);  // a state or field it does not know: exit 5, first
     int di = def->DocumentIndex(doc);

@@ -84,25 +84,34 @@ const TextTable kInstanceTexts      = {"instances",      {"id"},                
 // A key column marked '#' is an integer; a text column marked '{' holds JSON.
 std::string Column(const char* c) { return c[0] == '#' || c[0] == '{' ? c + 1 : c; }
 
+// The key columns, then the text columns, of `table` for a SELECT.
+std::string SelectList(const TextTable& table) {
+  std::string select;
+  for (const auto* cols : {&table.keys, &table.texts})
+    for (const char* c : *cols) select += (select.empty() ? "" : ", ") + Column(c);
+  return select;
+}
+
+// A row selected with SelectList(table): its key and its texts.
+std::pair<std::vector<std::string>, std::vector<std::string>> ReadTextRow(const TextTable& table, const soci::row& r) {
+  std::vector<std::string> key, texts;
+  std::size_t i = 0;
+  for (const char* k : table.keys) key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i++)) : RowText(r, i++));
+  for (std::size_t n = 0; n < table.texts.size(); ++n) texts.push_back(RowText(r, i++));
+  return {std::move(key), std::move(texts)};
+}
+
 // The rows of `table` where `column` = `value` (texts not destroyed), by key.
 std::map<std::vector<std::string>, std::vector<std::string>> RowsWhere(soci::session& sql, const TextTable& table,
                                                                       const std::string& column,
                                                                       const std::string& value) {
-  std::string select;
-  for (const auto* cols : {&table.keys, &table.texts})
-    for (const char* c : *cols) select += (select.empty() ? "" : ", ") + Column(c);
+  const std::string select = SelectList(table);
   const bool has_erased = &table == &kDocumentTexts || &table == &kOrderTexts || &table == &kConsentTexts;
   std::map<std::vector<std::string>, std::vector<std::string>> out;
   soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " + column +
                                                    " = :v" + (has_erased ? " AND erased_at IS NULL" : ""),
                                 soci::use(value));
-  for (const auto& r : rs) {
-    std::vector<std::string> key, texts;
-    std::size_t i = 0;
-    for (const char* k : table.keys) key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i++)) : RowText(r, i++));
-    for (std::size_t n = 0; n < table.texts.size(); ++n) texts.push_back(RowText(r, i++));
-    out.emplace(std::move(key), std::move(texts));
-  }
+  for (const auto& r : rs) out.insert(ReadTextRow(table, r));
   return out;
 }
 
@@ -149,9 +158,7 @@ std::string Containing(const std::string& text) {
 // superset: LIKE finds parts of words; the caller replaces whole ones), by key.
 std::map<std::vector<std::string>, std::vector<std::string>> RowsHolding(soci::session& sql, const TextTable& table,
                                                                         const Forms& forms) {
-  std::string select;
-  for (const auto* cols : {&table.keys, &table.texts})
-    for (const char* c : *cols) select += (select.empty() ? "" : ", ") + Column(c);
+  const std::string select = SelectList(table);
   std::map<std::vector<std::string>, std::vector<std::string>> out;
   for (const char* column : table.texts)
     for (const auto& f : forms) {
@@ -161,13 +168,7 @@ std::map<std::vector<std::string>, std::vector<std::string>> RowsHolding(soci::s
       soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " +
                                                        Column(column) + " LIKE :l ESCAPE '\\'",
                                     soci::use(like));
-      for (const auto& r : rs) {
-        std::vector<std::string> key, texts;
-        std::size_t i = 0;
-        for (const char* k : table.keys) key.push_back(k[0] == '#' ? std::to_string(RowInt(r, i++)) : RowText(r, i++));
-        for (std::size_t n = 0; n < table.texts.size(); ++n) texts.push_back(RowText(r, i++));
-        out.emplace(std::move(key), std::move(texts));
-      }
+      for (const auto& r : rs) out.insert(ReadTextRow(table, r));
     }
   return out;
 }

@@ -306,24 +306,11 @@ Status SociStore::Send(const std::string& id, const std::string& event, const In
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckActor(actor_id); !s.ok()) return s;
-    // Deadlines already past at `now` fire first, committed on their own
-    // (inside an import's batch, with it), so that the event below meets
-    // their result — and a refused event does not undo them.
-    {
-      Tx fire(*this);
-      InstanceRecord held;
-      const Definition* held_def = nullptr;
-      if (Status s = LoadInstance(id, &held, &held_def, "", nullptr); s.ok()) {
-        if (Status f = FireOverdue(id, now); !f.ok()) return f;
-        fire.Commit();
-      }
-    }
+    if (Status s = FireOverdueFirst(id, now); !s.ok()) return s;
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;
     Actor actor;
-    if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
-    // Deadlines already past fire first; then the event meets their result.
     if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
     Snapshot snap = SnapshotOf(*def, rec);
     DbWorld world(*this);

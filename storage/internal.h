@@ -330,6 +330,10 @@ class SociStore : public Store {
   // already past due, in due order, in the open transaction, so that what
   // an event meets never depends on when `tick` last ran.
   Status FireOverdue(const std::string& instance, const Now& now);
+  // The same as a transaction of its own (inside a batch, part of it),
+  // before a command changes `instance`: its firings stand even when the
+  // command is then refused. Nothing when the instance cannot be loaded.
+  Status FireOverdueFirst(const std::string& instance, const Now& now);
 
   // ---- shared plumbing (session.cpp, schema.cpp) ----
   // Runs `body`, turning SOCI and JSON exceptions into a Status: a unique or

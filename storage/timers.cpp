@@ -90,6 +90,16 @@ Status SociStore::FireOverdue(const std::string& instance, const Now& now) {
   return Status::Ok();
 }
 
+Status SociStore::FireOverdueFirst(const std::string& id, const Now& now) {
+  Tx fire(*this);
+  InstanceRecord held;
+  const Definition* held_def = nullptr;
+  if (!LoadInstance(id, &held, &held_def, "", nullptr).ok()) return Status::Ok();  // the command says what is wrong
+  if (Status s = FireOverdue(id, now); !s.ok()) return s;
+  fire.Commit();
+  return Status::Ok();
+}
+
 Status SociStore::Tick(const Now& now, TickReport* report) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;

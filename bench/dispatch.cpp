@@ -88,7 +88,7 @@ struct Fixture {
       before.push_back(s);
       auto r = Dispatch(*def, s, step.event, step.input, actors.back(), now, world);
       if (!r.ok()) {
-        std::fprintf(stderr, "lifecycle refused at %s: %s\n", step.event, r.refusal.message.c_str());
+        std::fprintf(stderr, "lifecycle refused at %s (%zu inputs): %s\n", step.event, step.input.size(), r.refusal.message.c_str());
         std::exit(1);
       }
       Apply(*r.decision, s);

@@ -51,6 +51,7 @@ std::unique_ptr<mf::Store> NewStore(const std::string& path) {
   o.institution = "Центр «Радуга»";
   Check(store->Init(catalog, kNow, nullptr, o), "init");
   Check(store->AddPerson({"c1", "Мария Петрова", {"curator"}, "", "", ""}, "d1", kNow), "curator");
+  mf::bench::ProgrammeAtWork(*store, "d1", "c1", kNow);
   return store;
 }
 
@@ -78,6 +79,7 @@ std::vector<std::string> PendingPairs(mf::Store& store, int pairs) {
             if (auto st = store.Send(rec.id, "submit", {}, "c1", kNow, &rec, &r); !st.ok()) return st;
             for (const auto& p : {m, s})
               if (auto st = store.Sign(rec.id, "agreement", p, kNow, nullptr); !st.ok()) return st;
+            if (auto st = store.Sign(rec.id, "duties_consent", m, kNow, nullptr); !st.ok()) return st;
             if (auto st = store.Send(rec.id, "ready", {}, "c1", kNow, &rec, &r); !st.ok()) return st;
           }
           return mf::Status::Ok();

@@ -6,13 +6,16 @@
 //   1. one transaction per event (what `mentorflow send` does), SQLite and PostgreSQL;
 //   2. batch import: every event in one transaction (Store::Batch);
 //   3. PostgreSQL, four processes at once, each on its own instance;
-//   4. import-size series: `mentorflow import` of 20 000, 80 000 and 200 000
-//      JSON lines into a new SQLite database (a start, then nine events on
-//      it, repeated); the time per line must not grow with the file;
+//   4. import-size series: `mentorflow import` of 10, 40 and 100 x EVENTS
+//      JSON lines (20 000, 80 000, 200 000 by default) into a new SQLite
+//      database (a start, then nine events on it, repeated); the time per
+//      line must not grow with the file;
 //   5. memory: peak RSS of a process sending events into a database holding
-//      100 instances, then 100 000 (it must not grow with the database).
+//      100 instances, then 50 x EVENTS (100 000 by default; it must not grow
+//      with the database).
 //
-//   bench_persist [EVENTS]     (PostgreSQL parts when MENTORFLOW_TEST_PG is set)
+//   bench_persist [EVENTS]     (PostgreSQL parts when MENTORFLOW_TEST_PG is set;
+//                               `make test` runs it once with EVENTS=40)
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -93,7 +96,7 @@ std::vector<std::string> Prepare(const std::string& url, int instances) {
 mf::Status Publish(mf::Store& store, const std::string& id, long i) {
   mf::InstanceRecord rec;
   mf::Refusal r;
-  return store.Send(id, "publish", {{"last_url", "https://example.org/news/" + std::to_string(i)}, {"channel", "site"}},
+  return store.Send(id, "publish", {{"last_url", "https://example.org/news/" + std::to_string(i)}},
                     "c1", kNow, &rec, &r);
 }
 
@@ -221,7 +224,7 @@ long RunRssChild(const std::string& url, int events) {
 
 void Memory(const std::string& dir, int events) {
   long rss[2] = {0, 0};
-  int sizes[2] = {100, 100000};
+  int sizes[2] = {100, 50 * events};
   for (int k = 0; k < 2; ++k) {
     std::string path = dir + "/mf_bench_rss_" + std::to_string(sizes[k]) + "_" + std::to_string(getpid()) + ".db";
     auto t0 = Clock::now();
@@ -232,7 +235,7 @@ void Memory(const std::string& dir, int events) {
                 sizes[k], prep, rss[k], events);
     for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
   }
-  std::printf("memory: 100 000 instances / 100 instances = %.2fx peak RSS\n",
+  std::printf("memory: %d instances / 100 instances = %.2fx peak RSS\n", sizes[1],
               static_cast<double>(rss[1]) / static_cast<double>(rss[0]));
 }
 
@@ -247,7 +250,7 @@ double ImportRun(const std::string& dir, int lines) {
       out << R"({"start": "information_support", "ref": "r)" << i << R"(", "as": "c1"})" << "\n";
       for (int j = 0; j < 9; ++j)
         out << R"({"send": "@r)" << i << R"(", "event": "publish", "as": "c1", "at": "2026-09-0)" << (j + 1)
-            << R"(", "set": {"channel": "site", "last_url": "https://example.org/news/)" << i << "/" << j << R"("}})"
+            << R"(", "set": {"last_url": "https://example.org/news/)" << i << "/" << j << R"("}})"
             << "\n";
     }
   }
@@ -266,15 +269,15 @@ double ImportRun(const std::string& dir, int lines) {
   return s;
 }
 
-void ImportSeries(const std::string& dir) {
-  const int sizes[] = {20000, 80000, 200000};
+void ImportSeries(const std::string& dir, int events) {
+  const int sizes[] = {10 * events, 40 * events, 100 * events};
   double base = 0;
   for (int n : sizes) {
     double s = ImportRun(dir, n);
     double per_line = s / n;
     if (base == 0) base = per_line;
-    std::printf("import of %6d lines (SQLite): %6.1f s, %5.0f us/line, %.2fx the 20 000-line file's time per line\n", n,
-                s, per_line * 1e6, per_line / base);
+    std::printf("import of %6d lines (SQLite): %6.1f s, %5.0f us/line, %.2fx the %d-line file's time per line\n", n,
+                s, per_line * 1e6, per_line / base, sizes[0]);
   }
 }
 
@@ -306,7 +309,7 @@ int main(int argc, char** argv) {
   } else {
     std::printf("PostgreSQL: skipped (set MENTORFLOW_TEST_PG, or run under scripts/with-postgres.sh)\n");
   }
-  ImportSeries(dir);
+  ImportSeries(dir, events);
   Memory(dir, events);
   return 0;
 }

@@ -29,6 +29,21 @@ inline Store::InitOptions DirectorD1() {
   return o;
 }
 
+// Brings a programme to its pairs stage, as a pair may be proposed only
+// then: the director `director` approves, appoints `curator` (who must be
+// registered) and signs the roadmap; the curator fills the banks.
+inline void ProgrammeAtWork(Store& store, const std::string& director, const std::string& curator, const Now& now) {
+  InstanceRecord rec;
+  Refusal r;
+  Check(store.Start("programme", {{"year", "2026/2027"}}, "", director, now, &rec, &r), "programme");
+  const std::string id = rec.id;
+  Check(store.Send(id, "approve_regulation", {}, director, now, &rec, &r), "approve_regulation");
+  Check(store.Send(id, "appoint_curator", {{"curator", curator}}, director, now, &rec, &r), "appoint_curator");
+  Check(store.Sign(id, "roadmap", director, now, nullptr), "roadmap");
+  for (const char* event : {"start_mentee_bank", "mentee_bank_ready", "mentor_bank_ready", "training_done"})
+    Check(store.Send(id, event, {}, curator, now, &rec, &r), event);
+}
+
 inline Now At(const char* day) { return Now::At(*ParseLocalTime(day, "Europe/Moscow"), "Europe/Moscow"); }
 
 // A new, empty database named NAME_PID: its URL.

@@ -65,11 +65,16 @@ std::map<int, double> Run(const std::string& url, int stored) {
     auto t0 = Clock::now();
     Check(store->Tick(At(days[k][1]), &report), "tick");
     double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (static_cast<int>(report.fired.size()) != due[k]) {
-      std::fprintf(stderr, "expected %d fired, got %zu\n", due[k], report.fired.size());
+    // The group started for this run misses its first week; the earlier
+    // groups, lagging since, are escalated again each week (still_missed).
+    const auto first = std::count_if(report.fired.begin(), report.fired.end(),
+                                     [](const auto& f) { return f.event == "week_missed" && !f.refused; });
+    if (first != due[k]) {
+      std::fprintf(stderr, "expected %d week_missed fired, got %ld (of %zu fired)\n", due[k], static_cast<long>(first),
+                   report.fired.size());
       std::exit(1);
     }
-    out[due[k]] = s / due[k];
+    out[due[k]] = s / static_cast<double>(report.fired.size());
   }
   return out;
 }

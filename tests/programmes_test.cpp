@@ -169,7 +169,7 @@ TEST_P(Programmes, NobodyJudgesTheirOwnAchievement) {
     EXPECT_EQ(r.code, 0) << r.err;
     return r.out.substr(0, r.out.find('\n'));
   };
-  for (const auto& [who, as] : std::vector<std::pair<std::string, std::string>>{{"both", "both"}, {"kid", "both"}}) {
+  for (const auto& [who, as] : std::vector<std::pair<std::string, std::string>>{{"both", "both"}, {"kid", "c1"}}) {
     const std::string id = submit(who, as);
     const auto history = Json("history " + id + " --as d1", now).size();
     for (const char* event : {"verify", "reject --set reject_reason=Нет"}) {

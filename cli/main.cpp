@@ -387,6 +387,13 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
   if (!cmd.NeedActor()) return cmd.code;  // who reads the personal data in it
   if (!out_path.empty())
     if (auto st = mf::CheckPrivateTarget(out_path); !st.ok()) return cmd.Report(st);
+  // An instance's document: its read rule (and record) before anything is
+  // looked up, so that a stranger learns nothing from which documents exist.
+  if (!order && instance != "consent" && instance != "act")
+    if (auto st = cmd.store->AuthorizeRead({instance, {}, "doc render " + doc_name + " (" + format + ")"}, g.actor,
+                                           cmd.now);
+        !st.ok())
+      return cmd.Report(st);
   mf::DocumentRecord d;
   if (auto st = order ? cmd.store->Order(doc_name, &d) : cmd.store->Document(instance, rest, &d); !st.ok())
     return cmd.Report(st);
@@ -394,7 +401,8 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
   cmd.store->GetSetting("institution", &institution);
   mf::PrintableDocument printable;
   if (auto st = mf::Printable(g.templates, institution, cmd.zone, d, &printable); !st.ok()) return cmd.Report(st);
-  if (auto st = cmd.store->RecordDocumentRead(d, g.actor, format, cmd.now); !st.ok()) return cmd.Report(st);
+  if (order || instance == "consent" || instance == "act")
+    if (auto st = cmd.store->RecordDocumentRead(d, g.actor, format, cmd.now); !st.ok()) return cmd.Report(st);
   mf::Status st;
   if (format == "html") {
     std::string page;
@@ -603,9 +611,17 @@ int Tick(DbCommand& cmd) {
 
 int Reminders(DbCommand& cmd, const mf::Store::ReminderFilter& filter) {
   const Globals& g = cmd.g;
+  if (!cmd.NeedActor()) return cmd.code;
   std::vector<mf::ReminderRecord> rs;
   auto st = cmd.store->Reminders(filter, &rs);
   if (!st.ok()) return cmd.Report(st);
+  // Whose they are: the one asked for, the instance's people, or else every
+  // recipient listed; the read rule is the store's.
+  mf::Store::ReadScope scope{filter.instance, {}, "reminders"};
+  if (!filter.person.empty()) scope.people.push_back(filter.person);
+  else if (filter.instance.empty())
+    for (const auto& r : rs) scope.people.push_back(r.to);
+  if (auto st2 = cmd.store->AuthorizeRead(scope, g.actor, cmd.now); !st2.ok()) return cmd.Report(st2);
   if (g.json) {
     json arr = json::array();
     for (const auto& r : rs) arr.push_back(ReminderJson(r));
@@ -635,6 +651,12 @@ int Agenda(DbCommand& cmd, const std::string& person, const std::string& from_te
     to = *d;
   }
   if (to < from) return Fail(g, 1, "--to is before --from");
+  if (!cmd.NeedActor()) return cmd.code;
+  if (auto st = cmd.store->AuthorizeRead({"", person.empty() ? std::vector<std::string>{} : std::vector<std::string>{person},
+                                          "agenda"},
+                                         g.actor, cmd.now);
+      !st.ok())
+    return cmd.Report(st);
   std::vector<mf::DeadlineRecord> deadlines;
   std::vector<mf::ReminderRecord> reminders;
   const std::string fmt = g.json ? "json" : format;
@@ -1146,17 +1168,28 @@ int main(int argc, char** argv) {
         return 0;
       }
       if (*doc_list || *doc_show) {
+        if (!cmd.NeedActor()) return cmd.code;
         std::vector<mf::DocumentRecord> docs;
         mf::Status st;
         if (*doc_list) {
-          st = cmd.store->Documents(doc_instance, &docs);
+          st = cmd.store->AuthorizeRead({doc_instance, {}, "doc list" + (doc_instance.empty() ? "" : " " + doc_instance)},
+                                        g.actor, cmd.now);
+          if (st.ok()) st = cmd.store->Documents(doc_instance, &docs);
         } else {
           std::string instance, rest;
           docs.emplace_back();
-          if (IsOrderNumber(doc_name)) st = cmd.store->Order(doc_name, &docs.back());
-          else if (!SplitDocument(doc_name, &instance, &rest))
+          if (IsOrderNumber(doc_name)) {
+            st = cmd.store->Order(doc_name, &docs.back());
+            if (st.ok()) st = cmd.store->RecordDocumentRead(docs.back(), g.actor, "show", cmd.now);
+          } else if (!SplitDocument(doc_name, &instance, &rest)) {
             return Fail(g, 1, "DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement, or an order N/YYYY");
-          else st = cmd.store->Document(instance, rest, &docs.back());
+          } else if (instance == "consent" || instance == "act") {
+            st = cmd.store->Document(instance, rest, &docs.back());
+            if (st.ok()) st = cmd.store->RecordDocumentRead(docs.back(), g.actor, "show", cmd.now);
+          } else {
+            st = cmd.store->AuthorizeRead({instance, {}, "doc show " + doc_name}, g.actor, cmd.now);
+            if (st.ok()) st = cmd.store->Document(instance, rest, &docs.back());
+          }
         }
         if (!st.ok()) return cmd.Report(st);
         if (g.json) {
@@ -1278,6 +1311,8 @@ int main(int argc, char** argv) {
         return st.exit_code();
       }
       if (*show) {
+        if (!cmd.NeedActor()) return cmd.code;
+        if (auto st = cmd.store->AuthorizeRead({id, {}, "show " + id}, g.actor, cmd.now); !st.ok()) return cmd.Report(st);
         mf::InstanceRecord rec;
         auto st = cmd.store->Show(id, &rec);
         if (!st.ok()) return cmd.Report(st);
@@ -1309,6 +1344,9 @@ int main(int argc, char** argv) {
         return 0;
       }
       if (*history) {
+        if (!cmd.NeedActor()) return cmd.code;
+        if (auto st = cmd.store->AuthorizeRead({id, {}, "history " + id}, g.actor, cmd.now); !st.ok())
+          return cmd.Report(st);
         std::vector<mf::HistoryRecord> hs;
         auto st = cmd.store->History(id, &hs);
         if (!st.ok()) return cmd.Report(st);

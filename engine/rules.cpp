@@ -257,15 +257,21 @@ Status MayManagePeople(const Actor& actor) {
                 "role");
 }
 
-Status MayReadPersonalData(const Actor& actor, const std::vector<std::string>& allowed, std::string* capacity) {
+Status MayReadPersonalData(const Actor& actor, const std::vector<std::string>& allowed,
+                           const std::vector<std::string>& about, const Status& unknown, std::string* capacity) {
+  auto in = [&](const std::vector<std::string>& v) {
+    return !actor.id.empty() && std::find(v.begin(), v.end(), actor.id) != v.end();
+  };
   if (actor.Holds("director")) *capacity = "director";
   else if (actor.Holds("curator")) *capacity = "curator";
-  else if (!actor.id.empty() && std::find(allowed.begin(), allowed.end(), actor.id) != allowed.end()) *capacity = "self";
-  else
+  else if (in(allowed)) *capacity = "self";
+  else if (in(about))
     return Status(Code::kRefused,
-                  "role: " + (actor.id.empty() ? std::string("nobody") : actor.id) +
-                      " may not read this personal data (the person, their guardian, a curator or the director may)",
+                  "role: " + actor.id +
+                      " may not read this personal data while a minor (their guardian, a curator or the director may)",
                   "role");
+  else
+    return unknown;
   return Status::Ok();
 }
 

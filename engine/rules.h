@@ -132,11 +132,16 @@ Status MayBeGuardian(const std::string& ward, const ConsentSubject& guardian,
                      const std::vector<std::string>& guardian_roles, const std::vector<std::string>& guardian_chain,
                      Date today);
 
-// Who may read personal data — a person's record, or a document that names
-// people: a curator, the director, and otherwise only someone in `allowed`
-// (the person themself or their guardian; a document's signers and their
-// guardians). `*capacity` says in which capacity the read happened.
-Status MayReadPersonalData(const Actor& actor, const std::vector<std::string>& allowed, std::string* capacity);
+// Who may read personal data — a person's record, an instance, or a
+// document that names people: a curator, the director, and otherwise only
+// someone in `allowed` (the person themself or their guardian; a
+// document's signers and their guardians). Someone the data is about
+// (`about`) who may not read it (a minor, whose guardian reads) is refused
+// with the reason; anyone else gets `unknown`, the very answer an unknown
+// id gets, so that a refused read reveals nothing about what exists.
+// `*capacity` says in which capacity the read happened.
+Status MayReadPersonalData(const Actor& actor, const std::vector<std::string>& allowed,
+                           const std::vector<std::string>& about, const Status& unknown, std::string* capacity);
 
 // ---- time -----------------------------------------------------------------
 

@@ -273,7 +273,10 @@ Status SociStore::RequestInformation(const std::string& person_id, const std::st
     if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
     const std::vector<std::string> allowed = SubjectActors(subject, now.today);
     std::string capacity;
-    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, {person_id},
+                                       Status::NotFound("no person '" + person_id + "'"), &capacity);
+        !s.ok())
+      return s;
     const Date due = AddWorkingDays(now.today, 10, LoadWorkCalendar());
     InstanceRecord rec;
     if (Status s = StartDuty(person_id, "information", due, now, &rec); !s.ok()) return s;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "engine/document_lifecycle.h"
 #include "engine/render.h"
@@ -406,16 +407,84 @@ Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::strin
     std::sort(named.begin(), named.end());
     named.erase(std::unique(named.begin(), named.end()), named.end());
     std::string capacity;
-    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    // Anyone the document does not concern is told what an unknown id is told.
+    const Status unknown = !doc.number.empty() ? Status::NotFound("no order " + doc.number)
+                           : doc.name == "act" && !doc.subject.empty()
+                               ? Status::NotFound("no destruction act for '" + doc.subject + "' (not erased)")
+                           : !doc.subject.empty() ? Status::NotFound("no consent document of '" + doc.subject + "'")
+                                                  : Status::NotFound("no instance '" + doc.instance + "'");
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, named, unknown, &capacity); !s.ok()) return s;
     for (const auto& person : named) {
       int n = 0;
       *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);
       if (n == 0) continue;
-      if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", "doc render " + doc.Id() + " (" + how + ")", now);
-          !s.ok())
-        return s;
+      const std::string note = how == "show" ? "doc show " + doc.Id() : "doc render " + doc.Id() + " (" + how + ")";
+      if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", note, now); !s.ok()) return s;
     }
     tx.Commit();
+    return Status::Ok();
+  });
+}
+
+Status SociStore::AuthorizeRead(const ReadScope& scope, const std::string& actor_id, const Now& now) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
+    // A database opened read-only (a file its reader may not write) cannot
+    // keep the record; the rule still applies.
+    std::optional<Tx> tx;
+    if (!options_.read_only) tx.emplace(*this);
+    const Actor actor = LoadActor(actor_id);
+    std::vector<std::string> named = scope.people, allowed;
+    std::string capacity;
+    Status unknown(Code::kRefused,
+                   "role: " + actor_id +
+                       " may read only what is theirs or their ward's (a curator or the director reads everyone's)",
+                   "role");
+    if (!scope.instance.empty()) {
+      InstanceRecord rec;
+      const Definition* def = nullptr;
+      if (Status s = LoadInstance(scope.instance, &rec, &def, actor_id, nullptr); !s.ok()) return s;
+      // The person fields as stored: an instance whose state or other fields
+      // its workflow no longer knows (a hand-edited database) is still read.
+      const json fields = json::parse(rec.fields_json, nullptr, false);
+      for (const auto& f : def->fields)
+        if (f.type == FieldType::kPerson && fields.is_object() && fields.contains(f.name) && fields[f.name].is_string())
+          named.push_back(fields[f.name].get<std::string>());
+      // A role that acts on every instance of the workflow (not one bound to
+      // a person field, as mentor or participant): its holders read them.
+      for (const auto& t : def->transitions)
+        for (const auto& role : t.by)
+          if (role != "system" && def->FieldIndex(role) < 0 && actor.Holds(role) && capacity.empty()) capacity = role;
+      unknown = Status::NotFound("no instance '" + scope.instance + "'");
+    }
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    for (const auto& person : named) {
+      ConsentSubject subject;  // the person, or their guardian while they are a minor
+      if (LoadSubject(person, &subject))
+        for (const auto& a : SubjectActors(subject, now.today)) allowed.push_back(a);
+    }
+    if (!scope.people.empty())  // each recipient's own, or an office holder's
+      for (const auto& person : named) {
+        ConsentSubject subject;
+        std::vector<std::string> theirs;
+        if (LoadSubject(person, &subject)) theirs = SubjectActors(subject, now.today);
+        if (std::find(theirs.begin(), theirs.end(), actor_id) == theirs.end()) allowed.clear();
+      }
+    if (capacity.empty())
+      if (Status s = MayReadPersonalData(actor, allowed, scope.instance.empty() ? std::vector<std::string>{} : named,
+                                         unknown, &capacity);
+          !s.ok())
+        return s;
+    if (!tx) return Status::Ok();
+    for (const auto& person : named) {
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);
+      if (n == 0) continue;
+      if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", scope.what, now); !s.ok()) return s;
+    }
+    tx->Commit();
     return Status::Ok();
   });
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +24,7 @@
 
 #include "engine/rules.h"
 #include "storage/store.h"
+#include "storage/watchdog.h"
 
 namespace mentorflow::storage {
 
@@ -285,6 +287,7 @@ class SociStore : public Store {
   void LockOrders(const std::string& workflow, const std::string& name);
   Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
                             const Now& now) override;
+  Status AuthorizeRead(const ReadScope& scope, const std::string& actor_id, const Now& now) override;
   Status Start(const std::string& workflow, const Input& input, const std::string& parent,
                const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) override;
   Status Send(const std::string& id, const std::string& event, const Input& input, const std::string& actor_id,
@@ -468,6 +471,14 @@ class SociStore : public Store {
   Statements q_;
   std::map<std::string, std::shared_ptr<const Definition>> defs_;
   std::map<std::string, std::string> settings_cache_;
+
+ public:
+  // PostgreSQL: bounds every wait for the server (storage/watchdog.h).
+  // Declared last: it stops before the connection it watches is closed.
+  void Watch(std::chrono::milliseconds bound);
+
+ private:
+  std::unique_ptr<Watchdog> watchdog_;
 };
 
 }  // namespace mentorflow::storage

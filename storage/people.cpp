@@ -347,7 +347,10 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
                            gi == soci::i_ok ? guardian : std::string()};
     const std::vector<std::string> allowed = SubjectActors(subject, now.today);
     std::string capacity;
-    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, {person_id},
+                                       Status::NotFound("no person '" + person_id + "'"), &capacity);
+        !s.ok())
+      return s;
     out->id = person_id;
     out->name = ni == soci::i_ok ? name : "";
     out->birth = bi == soci::i_ok ? birth : "";
@@ -388,7 +391,10 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
                            gi == soci::i_ok ? guardian : std::string()};
     const std::vector<std::string> allowed = SubjectActors(subject, now.today);
     std::string capacity;
-    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, &capacity); !s.ok()) return s;
+    if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, {person_id},
+                                       Status::NotFound("no person '" + person_id + "'"), &capacity);
+        !s.ok())
+      return s;
     auto text_or_null = [](soci::indicator ind, const std::string& v) { return ind == soci::i_ok ? json(v) : json(); };
     json roles = json::array();
     {

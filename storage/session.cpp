@@ -59,6 +59,10 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> SplitQu
 // parameters: ?lock_timeout= (both backends: a lock held elsewhere),
 // ?statement_timeout= (PostgreSQL: one statement) and ?connect_timeout=
 // (PostgreSQL: seconds until the server answers).
+// How much longer than statement_timeout the client waits for a server
+// that sends nothing before it gives up on the connection (watchdog.h).
+constexpr long long kWatchdogMarginMs = 5000;
+
 struct Waits {
   long long lock_ms = 30000, statement_ms = 120000, connect_s = 10;
 };
@@ -134,10 +138,18 @@ std::string PostgresConnectionString(const std::string& url) {
   return out.empty() ? out : out.substr(1);
 }
 
-std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const StoreOptions& options) {
+std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const StoreOptions& wanted) {
   try {
     if (url.rfind("sqlite:", 0) == 0) {
       auto [path, query] = SplitQuery(url.substr(7));
+      // A read is recorded (who read whose data) wherever the file can be
+      // written; read-only only where it cannot.
+      StoreOptions options = wanted;
+      if (options.read_only && ::access(path.c_str(), W_OK) == 0) {
+        const auto slash = path.rfind('/');
+        const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+        if (::access(dir.c_str(), W_OK) == 0) options.read_only = false;
+      }
       Waits waits;
       if (Status s = ReadWaits(query, false, &waits); !s.ok()) {
         *status = s;
@@ -220,7 +232,13 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
         return nullptr;
       }
       auto sql = std::make_unique<soci::session>(soci::postgresql, PostgresConnectionString(url));
-      return std::make_unique<SociStore>(std::move(sql), false, options);
+      StoreOptions options = wanted;
+      options.read_only = false;  // a server: what its role may not write, it is told so
+      auto store = std::make_unique<SociStore>(std::move(sql), false, options);
+      // The server bounds a statement by statement_timeout; the client
+      // bounds its wait for a server that no longer answers at all.
+      store->Watch(std::chrono::milliseconds(waits.statement_ms + kWatchdogMarginMs));
+      return store;
     }
     *status = Status::BadInput("--db: '" + url + "' is neither sqlite:PATH nor postgresql://...");
   } catch (const soci::soci_error& e) {
@@ -238,6 +256,19 @@ SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptio
     : sql_(std::move(sql)), sqlite_(sqlite), options_(std::move(options)), q_(*sql_, sqlite) {}
 
 SociStore::~SociStore() = default;
+
+void SociStore::Watch(std::chrono::milliseconds bound) {
+  // SOCI's backend classes export no type information: ask its name.
+  if (sql_->get_backend_name() != "postgresql") return;
+  auto* backend = static_cast<soci::postgresql_session_backend*>(sql_->get_backend());
+  if (!backend || !backend->conn_) return;
+  PGconn* conn = backend->conn_;
+  // libpq keeps whether a command awaits its result in a plain field, which
+  // PQtransactionStatus reads (a word read while the owning thread may write
+  // it; the watchdog acts only when it has not changed for `bound`).
+  watchdog_ = std::make_unique<Watchdog>(
+      PQsocket(conn), [conn] { return PQtransactionStatus(conn) == PQTRANS_ACTIVE; }, bound);
+}
 
 SociStore::Tx::Tx(SociStore& s) : s_(s), nested_(s.in_batch_ || s.in_tx_) {
   if (nested_) return;
@@ -303,7 +334,12 @@ Status SociStore::Guard(const std::function<Status()>& body) {
     // the statement's bound values, which may be a child's name.
     const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e);
     const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e);
-    if (IsConstraintViolation(e))
+    if (watchdog_ && watchdog_->fired())
+      st = Status::Internal("storage: the database server did not answer for " +
+                            std::to_string(watchdog_->bound().count() / 1000) +
+                            " s (statement_timeout in --db, plus a margin); gave up waiting: what was not committed"
+                            " is not applied");
+    else if (IsConstraintViolation(e))
       st = Status::Conflict("changed concurrently, nothing was applied; try again");
     else if ((pg && pg->sqlstate() == "55P03") || (lite && ((lite->result() & 0xff) == 5 || (lite->result() & 0xff) == 6)))
       st = Status::Internal("storage: gave up waiting for a lock another process holds (lock_timeout in --db);"

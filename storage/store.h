@@ -170,9 +170,11 @@ struct PersonUpdate {
 struct StoreOptions {
   // Where templates live; reminders are rendered from TEMPLATES/reminders/.
   std::string templates_dir;
-  // For commands that only read: an SQLite file is opened read-only, never
-  // created, and its journal mode is left as it is, so that a file the user
-  // may read but not write (a copy, a backup, another user's) can be read.
+  // For commands that only read: an SQLite file is never created, and one
+  // the user may read but not write (a copy, a backup, another user's) is
+  // opened read-only with its journal mode left as it is. Such a store
+  // applies the read rule but cannot record the read (AuthorizeRead); a file
+  // that can be written is opened for writing, so that reads are recorded.
   bool read_only = false;
 };
 
@@ -288,6 +290,23 @@ class Store {
   // records the read in the history of every person the document names.
   virtual Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
                                     const Now& now) = 0;
+  // Before what a command shows about an instance or about people (show,
+  // history, doc list, reminders): the read rule, and its record.
+  // `instance` set: the instance (show, history, its documents) may be read
+  // by a curator, the director, whoever holds a role its workflow lets act
+  // on every instance (a moderator), a person it names in a person field,
+  // and their guardian while they are a minor; anyone else is answered
+  // exactly as for an unknown id (exit 2), so an id reveals nothing. The
+  // read is recorded in the history of every person it names. `people` set
+  // (recipients of reminders): each of them, their guardian while a minor,
+  // a curator or the director; recorded in each one's history. Both empty
+  // (every document): a curator or the director. `what` is the note.
+  struct ReadScope {
+    std::string instance;
+    std::vector<std::string> people;
+    std::string what;
+  };
+  virtual Status AuthorizeRead(const ReadScope& scope, const std::string& actor_id, const Now& now) = 0;
 
   // ---- instances ----
   // `refusal` receives the rule when the workflow refuses (Code::kRefused or kBadInput).

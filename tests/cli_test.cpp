@@ -227,7 +227,7 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
       int completed = 0;
       for (const auto& inst : instances) {
         const std::string id = inst["id"];
-        auto h = nlohmann::json::parse(RunCli(db + "history " + id + " --json").out);
+        auto h = nlohmann::json::parse(RunCli(db + "history --as d1 " + id + " --json").out);
         if (inst["workflow"] == "mentoring_pair") {
           std::string formed, ended, end_state, reason, form, kind, mentor, mentee;
           bool extended = false;
@@ -333,7 +333,7 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
     return html;
   };
   const std::string db = "--db sqlite:" + dir + "/demo.db ";
-  auto docs = nlohmann::json::parse(RunCli(db + "doc list --json").out);
+  auto docs = nlohmann::json::parse(RunCli(db + "doc list --as d1 --json").out);
   ASSERT_GE(docs.size(), 10u);
   for (const auto& d : docs) {
     auto page = RunCli(db + "doc render " + d["id"].get<std::string>() + " --as d1");
@@ -379,9 +379,9 @@ TEST_F(Cli_Import, AFileIsAppliedInOneGo) {
   EXPECT_EQ(out["issued"], 1);
   EXPECT_EQ(out["refs"]["order"], "1/2026");
   const std::string id = out["refs"]["pair"].get<std::string>();
-  auto show = nlohmann::json::parse(Db("show " + id + " --json").out);
+  auto show = nlohmann::json::parse(Db("show --as d1 " + id + " --json").out);
   EXPECT_EQ(show["state"], "active");
-  auto history = nlohmann::json::parse(Db("history " + id + " --json").out);
+  auto history = nlohmann::json::parse(Db("history --as d1 " + id + " --json").out);
   // start, submit, three signatures, ready, listed on the order, approve (by the order's signature).
   ASSERT_EQ(history.size(), 8u);
   EXPECT_EQ(history[2]["event"], "sign");

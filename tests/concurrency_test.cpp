@@ -3,16 +3,22 @@
 // imports, eight inits of a new database. On both backends: no command fails
 // with exit 5, none is lost, ids are unique.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
 #include <thread>
 
+#include "storage/store.h"
 #include "tests/store_fixture.h"
 
 namespace mentorflow::testing {
@@ -99,7 +105,7 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   EXPECT_EQ(Failures(runs), "");
   for (int pair = 2; pair <= kPairs + 1; ++pair) {
     int signatures = 0;
-    for (const auto& e : Json("history " + std::to_string(pair), "2026-09-03"))
+    for (const auto& e : Json("history --as d1 " + std::to_string(pair), "2026-09-03"))
       signatures += e["event"] == "sign" && e["note"].get<std::string>().find("agreement") != std::string::npos;
     EXPECT_EQ(signatures, 2) << "pair " << pair;
     ASSERT_EQ(Db("doc sign " + std::to_string(pair) + ":duties_consent --as m" + std::to_string(pair - 2), "2026-09-03").code, 0);
@@ -113,10 +119,10 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   });
   EXPECT_EQ(Failures(issued), "");
   std::vector<std::string> open;
-  for (const auto& d : Json("doc list", "2026-09-04"))
+  for (const auto& d : Json("doc list --as d1", "2026-09-04"))
     if (d.contains("number") && d["status"] == "issued") open.push_back(d["id"]);
   ASSERT_EQ(open.size(), 1u);
-  EXPECT_EQ(Json("doc show " + open[0], "2026-09-04")["items"].size(), static_cast<std::size_t>(kPairs));
+  EXPECT_EQ(Json("doc show --as d1 " + open[0], "2026-09-04")["items"].size(), static_cast<std::size_t>(kPairs));
   // Two directors sign it at once: one signature approves the eight pairs,
   // the other is refused; no pair is approved twice.
   ASSERT_EQ(Db("person add d2 --as d1 --name 'Второй директор' --role director", "2026-09-04").code, 0);
@@ -131,9 +137,9 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   EXPECT_EQ(ok, 1);
   for (int pair = 2; pair <= kPairs + 1; ++pair) {
     int approvals = 0;
-    for (const auto& e : Json("history " + std::to_string(pair), "2026-09-05")) approvals += e["event"] == "approve";
+    for (const auto& e : Json("history --as d1 " + std::to_string(pair), "2026-09-05")) approvals += e["event"] == "approve";
     EXPECT_EQ(approvals, 1) << "pair " << pair;
-    EXPECT_EQ(Json("show " + std::to_string(pair), "2026-09-05")["state"], "active");
+    EXPECT_EQ(Json("show --as d1 " + std::to_string(pair), "2026-09-05")["state"], "active");
   }
 }
 
@@ -150,7 +156,7 @@ TEST_P(Concurrency, SixteenWritersOnThreeInstancesQueueAndAllSucceed) {
   });
   EXPECT_EQ(Failures(runs), "");
   std::size_t events = 0;
-  for (int id = 1; id <= 3; ++id) events += Json("history " + std::to_string(id), "2026-09-02").size() - 1;
+  for (int id = 1; id <= 3; ++id) events += Json("history --as d1 " + std::to_string(id), "2026-09-02").size() - 1;
   EXPECT_EQ(events, static_cast<std::size_t>(kProcesses * kSends));  // none lost
 }
 
@@ -283,6 +289,172 @@ TEST_P(Concurrency, ABackupWhileFourProcessesWriteIsOneConsistentMoment) {
   EXPECT_EQ(restored("stats annual --year 2026")["year"], 2026);
   // A second backup to the same file is refused: it never overwrites.
   EXPECT_EQ(Db("backup --to '" + copy.string() + "'", "2026-09-02").code, 1);
+}
+
+// Issue 23, finding 3: the director signs order N while a curator issues the
+// next one, at the same moment, over 300 pairs awaiting approval. The two
+// serialise: neither exits 5 (a deadlock), and no order left open lists a
+// pair that a signed order has approved. Ten trials on PostgreSQL (today's
+// code failed nine of ten), three on SQLite.
+TEST_P(Concurrency, SigningAnOrderWhileTheNextIsIssuedSerialises) {
+  constexpr int kPairs = 300;
+  const int trials = GetParam() == "postgresql" ? 10 : 3;
+  ProgrammeAtWork();
+  Status st;
+  auto store = Store::Open(db_->url(), &st, {SourcePath("templates")});
+  ASSERT_TRUE(store) << st.message();
+  const Now day = Now::At(*ParseLocalTime("2026-09-03", "Europe/Moscow"), "Europe/Moscow");
+  int approved_total = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    std::vector<std::string> ids;
+    ASSERT_TRUE(store
+                    ->Batch([&] {
+                      for (int k = 0; k < kPairs; ++k) {
+                        const std::string n = std::to_string(trial) + "_" + std::to_string(k), m = "m" + n,
+                                          s = "s" + n;
+                        for (const auto& [id, role] : {std::pair{m, "mentor"}, std::pair{s, "mentee"}}) {
+                          if (auto e = store->AddPerson({id, "Участник " + n, {role}, "1990-01-01", "", ""}, "d1", day);
+                              !e.ok())
+                            return e;
+                          if (auto e = store->SetConsent(id, true, id, day); !e.ok()) return e;
+                        }
+                        InstanceRecord rec;
+                        Refusal r;
+                        if (auto e = store->Start("mentoring_pair",
+                                                  {{"mentor", m}, {"mentee", s}, {"form", "virtual"},
+                                                   {"kind", "volunteer_pupil"}},
+                                                  "", "c1", day, &rec, &r);
+                            !e.ok())
+                          return e;
+                        ids.push_back(rec.id);
+                        if (auto e = store->Send(rec.id, "submit", {}, "c1", day, &rec, &r); !e.ok()) return e;
+                        for (const auto& p : {m, s})
+                          if (auto e = store->Sign(rec.id, "agreement", p, day, nullptr); !e.ok()) return e;
+                        if (auto e = store->Sign(rec.id, "duties_consent", m, day, nullptr); !e.ok()) return e;
+                        if (auto e = store->Send(rec.id, "ready", {}, "c1", day, &rec, &r); !e.ok()) return e;
+                      }
+                      return Status::Ok();
+                    })
+                    .ok());
+    auto first = Json("doc issue order_assign_pairs --as c1", "2026-09-03");
+    ASSERT_EQ(first["items"].size(), static_cast<std::size_t>(kPairs));
+    const std::string number = first["id"];
+    auto runs = AtOnce(2, [&](int p) {
+      return std::vector<CliRun>{p ? Db("doc issue order_assign_pairs --as c1", "2026-09-03")
+                                   : Db("doc sign " + number + " --as d1", "2026-09-03")};
+    });
+    for (const auto& r : runs) {
+      EXPECT_NE(r[0].code, 5) << "trial " << trial << ": " << r[0].err;
+      EXPECT_TRUE(r[0].code == 0 || r[0].code == 3) << "trial " << trial << ": " << r[0].err;
+    }
+    // Whichever came first, no open order lists an approved pair, and every
+    // pair is either approved once or listed in the one open order.
+    std::set<std::string> active, listed;
+    std::string open;
+    for (const auto& i : Json("list --workflow mentoring_pair --state active", "2026-09-03")) active.insert(i["id"]);
+    for (const auto& d : Json("doc list --as d1", "2026-09-03"))
+      if (d.contains("number") && d["status"] == "issued") {
+        open = d["id"];
+        for (const auto& item : d["items"]) listed.insert(item.get<std::string>());
+      }
+    for (const auto& id : listed) EXPECT_EQ(active.count(id), 0u) << "trial " << trial << ": " << id << " approved and listed";
+    for (const auto& id : ids) EXPECT_EQ(active.count(id) + listed.count(id), 1u) << "trial " << trial << ": " << id;
+    if (!open.empty()) {  // the issue came first: its order is signed before the next trial
+      ASSERT_EQ(Db("doc sign " + open + " --as d1", "2026-09-03").code, 0);
+    }
+    approved_total += kPairs;
+    EXPECT_EQ(Json("list --workflow mentoring_pair --state active", "2026-09-03").size(),
+              static_cast<std::size_t>(approved_total));
+  }
+}
+
+// Issue 23, finding 8: every wait on the database is bounded. PostgreSQL:
+// the server process serving an import is stopped (SIGSTOP: its kernel still
+// acknowledges every packet, so neither keepalives nor a TCP user timeout
+// notice) one second in; the import gives up within statement_timeout (2 s)
+// plus the client's margin (5 s), exits 5, and nothing of it is applied.
+// SQLite has no server: there the writer that stops is another process
+// holding the write lock, and a command gives up within lock_timeout.
+TEST_P(Concurrency, AStoppedServerOrWriterEndsTheWaitWithinItsBound) {
+  const fs::path file = fs::temp_directory_path() / ("mf_stall_" + std::to_string(getpid()) + ".jsonl");
+  struct Remove {
+    fs::path p;
+    ~Remove() { fs::remove(p); }
+  } remove{file};
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < 40000; ++i) out << R"({"start": "information_support", "as": "c1"})" << "\n";
+  }
+  const std::string app = "mf_stall_" + std::to_string(getpid());
+  const std::string url = db_->url() + (GetParam() == "postgresql" ? "?statement_timeout=2s&application_name=" + app
+                                                                     : "?lock_timeout=2s");
+  // The process to stop: the import's server process, or the import itself.
+  std::atomic<pid_t> stopped{0};
+  struct Resume {
+    std::atomic<pid_t>& pid;
+    ~Resume() {
+      if (pid) ::kill(pid, SIGCONT);
+    }
+  } resume{stopped};
+  CliRun import;
+  std::atomic<bool> import_done{false};
+  std::thread importer;
+  if (GetParam() == "postgresql") {
+    importer = std::thread([&] {
+      import = RunCli("--db '" + url + "' --now 2026-09-01 import '" + file.string() + "'");
+      import_done = true;
+    });
+    soci::session admin(soci::postgresql, PostgresConnectionString(db_->url()));
+    int pid = 0;
+    for (int i = 0; i < 200 && pid == 0 && !import_done; ++i) {
+      soci::indicator ind = soci::i_null;
+      admin << "SELECT MAX(pid) FROM pg_stat_activity WHERE application_name = :a", soci::into(pid, ind),
+          soci::use(app);
+      if (ind != soci::i_ok) pid = 0;
+      if (pid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_NE(pid, 0) << "the import's server process was not found";
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_FALSE(import_done) << "the import ended before its server was stopped: " << import.err;
+    ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+    stopped = pid;
+    const auto t0 = std::chrono::steady_clock::now();
+    importer.join();
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ::kill(pid, SIGCONT);
+    stopped = 0;
+    std::printf("an import whose server stopped gave up after %.1f s (bound: 2 s + 5 s)\n", waited);
+    EXPECT_EQ(import.code, 5) << import.err;
+    EXPECT_NE(import.err.find("did not answer"), std::string::npos) << import.err;
+    EXPECT_NE(import.err.find("nothing was imported"), std::string::npos) << import.err;
+    EXPECT_GE(waited, 6.0) << "gave up before statement_timeout + margin";
+    EXPECT_LT(waited, 15.0);
+  } else {
+    // A writer that stops while it holds the lock: the import, stopped mid-file.
+    const std::string cmd = std::string(MENTORFLOW_CLI) + " --db '" + url + "' --now 2026-09-01 import '" +
+                            file.string() + "' >/dev/null 2>&1";
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_EQ(::kill(child, SIGSTOP), 0);
+    stopped = child;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto blocked = RunCli("--db '" + url + "' --now 2026-09-01 start information_support --as c1");
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ::kill(child, SIGKILL);
+    ::kill(child, SIGCONT);
+    stopped = 0;
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_EQ(blocked.code, 5) << blocked.err;
+    EXPECT_NE(blocked.err.find("lock_timeout"), std::string::npos) << blocked.err;
+    EXPECT_LT(waited, 10.0);
+  }
+  EXPECT_EQ(Json("list", "2026-09-01").size(), 0u) << "nothing of the stopped import is applied";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Concurrency, ::testing::Values("sqlite", "postgresql"));

@@ -218,7 +218,7 @@ class Documents : public CliDatabase {
 TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-01").code, 0);
   ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-01").code, 0);
-  auto docs = Json("doc list " + pair_, "2026-09-01");
+  auto docs = Json("doc list --as d1 " + pair_, "2026-09-01");
   ASSERT_EQ(docs.size(), 4u) << docs.dump(2);
   std::set<std::string> kinds;
   for (const auto& d : docs) {
@@ -236,14 +236,14 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
     }
   }
   EXPECT_EQ(kinds, (std::set<std::string>{"agreement", "duties_consent", "consent"}));
-  auto consent = Json("doc show consent:s1", "2026-09-01");
+  auto consent = Json("doc show --as d1 consent:s1", "2026-09-01");
   EXPECT_EQ(consent["id"], "consent:s1:1");
   EXPECT_EQ(consent["signers"][0]["person"], "g1");
   EXPECT_EQ(consent["signers"][0]["for"], "s1");
   EXPECT_EQ(consent["signers"][0]["capacity"], "guardian of s1");
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
-  auto one = Json("doc show " + pair_ + ":agreement", "2026-09-02");
+  auto one = Json("doc show --as d1 " + pair_ + ":agreement", "2026-09-02");
   EXPECT_EQ(one["id"], pair_ + ":agreement:1");
   EXPECT_EQ(one["status"], "partly_signed");
   ASSERT_EQ(one["signers"].size(), 2u);
@@ -253,10 +253,10 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
   EXPECT_FALSE(one["signers"][0]["signed_at"].is_null());
   EXPECT_EQ(one["signers"][1]["person"], "s1");
   EXPECT_TRUE(one["signers"][1]["signed_at"].is_null());
-  auto refused = Db("doc show " + pair_ + ":order", "2026-09-02");
+  auto refused = Db("doc show --as d1 " + pair_ + ":order", "2026-09-02");
   EXPECT_EQ(refused.code, 2) << refused.err;
-  EXPECT_EQ(Db("doc show 999:agreement", "2026-09-02").code, 2);
-  EXPECT_EQ(Db("doc show " + pair_ + ":agreement:x", "2026-09-02").code, 1);
+  EXPECT_EQ(Db("doc show --as d1 999:agreement", "2026-09-02").code, 2);
+  EXPECT_EQ(Db("doc show --as d1 " + pair_ + ":agreement:x", "2026-09-02").code, 1);
 }
 
 TEST_P(Documents, EachDocumentRendersToHtmlAndOdtWithTheNamesEscaped) {
@@ -295,7 +295,7 @@ TEST_P(Documents, AnAlteredDocumentIsNeitherSignedNorPrinted) {
   auto render = Db("doc render " + pair_ + ":agreement --as c1 --out " + dir_ + "/x.html", "2026-09-02");
   EXPECT_EQ(render.code, 3) << render.err;
   EXPECT_FALSE(fs::exists(dir_ + "/x.html"));
-  EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-02")["intact"], false);
+  EXPECT_EQ(Json("doc show --as d1 " + pair_ + ":agreement", "2026-09-02")["intact"], false);
   EXPECT_EQ(DumpTables(db_->url()), before);
 }
 
@@ -419,8 +419,8 @@ TEST_P(Documents, EraseLeavesNoTraceOfTheNameAndWritesTheAct) {
     EXPECT_EQ(bytes.find(trace), std::string::npos) << trace;
   EXPECT_NE(bytes.find("Анна Смирнова"), std::string::npos);  // the mentor is still there
   // The history stays, pseudonymous; the pair is still suspended, its texts destroyed.
-  EXPECT_EQ(Json("show " + pair_, "2026-09-06")["state"], "suspended");
-  EXPECT_GE(Json("history " + pair_, "2026-09-06").size(), 4u);
+  EXPECT_EQ(Json("show --as d1 " + pair_, "2026-09-06")["state"], "suspended");
+  EXPECT_GE(Json("history --as d1 " + pair_, "2026-09-06").size(), 4u);
   auto gone = Db("doc render " + pair_ + ":agreement --as c1", "2026-09-06");
   EXPECT_EQ(gone.code, 3);
   EXPECT_NE(gone.err.find("was destroyed on 2026-09-0"), std::string::npos) << gone.err;
@@ -474,7 +474,7 @@ TEST_P(Documents, EraseLeavesWhatIsSomeoneElses) {
   ASSERT_NE(m1_consent.find("01.03.1990"), std::string::npos);
   ASSERT_NE(g1_consent.find("Ольга Иванова"), std::string::npos);
   ASSERT_NE(text(pair2 + ":agreement").find("Анна Смирнова"), std::string::npos);
-  ASSERT_NE(Json("history " + pair2, on).dump().find("Пётр Уходящий"), std::string::npos);
+  ASSERT_NE(Json("history --as d1 " + pair2, on).dump().find("Пётр Уходящий"), std::string::npos);
 
   for (const char* who : {"y1", "x1", "w1"}) {
     auto r = Db(std::string("person erase ") + who + " --as c1", "2026-09-03");
@@ -485,7 +485,7 @@ TEST_P(Documents, EraseLeavesWhatIsSomeoneElses) {
   EXPECT_EQ(text("consent:m1"), m1_consent);
   EXPECT_EQ(text("consent:g1"), g1_consent);
   for (const char* who : {"m1", "g1"})
-    EXPECT_EQ(Json(std::string("doc show consent:") + who, "2026-09-03")["status"], "signed") << who;
+    EXPECT_EQ(Json(std::string("doc show --as d1 consent:") + who, "2026-09-03")["status"], "signed") << who;
   EXPECT_EQ(Json("person show m1 --as c1", "2026-09-03")["name"], "Анна Смирнова");
   // Theirs: destroyed.
   for (const std::string& doc : {pair2 + ":agreement", std::string("consent:y1"), std::string("consent:x1")}) {
@@ -494,7 +494,7 @@ TEST_P(Documents, EraseLeavesWhatIsSomeoneElses) {
     EXPECT_NE(gone.err.find("was destroyed on 2026-09-03 "), std::string::npos) << doc << ": " << gone.err;
   }
   // A name no one else has, in an instance that does not name its person: replaced.
-  const std::string history = Json("history " + pair2, "2026-09-03").dump();
+  const std::string history = Json("history --as d1 " + pair2, "2026-09-03").dump();
   EXPECT_EQ(history.find("Пётр Уходящий"), std::string::npos) << history;
   EXPECT_NE(history.find("Наставника заменит erased-"), std::string::npos) << history;
 }
@@ -511,7 +511,7 @@ TEST_P(Documents, EraseTouchesOnlyTheTextsRecordedAsTheirs) {
   ASSERT_EQ(Db("consent sign m1 --as m1", "2026-09-01").code, 0);
   auto everything = [&](const std::string& now) {
     std::map<std::string, std::string> out;
-    for (const auto& d : Json("doc list", now)) {
+    for (const auto& d : Json("doc list --as d1", now)) {
       const std::string id = d["id"];
       if (id.rfind("act:", 0) == 0 || !d["erased"].is_null()) continue;
       auto r = Db("doc render " + id + " --as c1", now);
@@ -522,13 +522,13 @@ TEST_P(Documents, EraseTouchesOnlyTheTextsRecordedAsTheirs) {
   };
   const auto before = everything("2026-09-02");
   ASSERT_GE(before.size(), 4u);
-  const std::string reminders = Json("reminders", "2026-09-02").dump();
+  const std::string reminders = Json("reminders --as d1", "2026-09-02").dump();
   ASSERT_EQ(Db("person add x9 --as c1 --name 'Центр' --role mentee --birth 2026-09-01", "2026-09-02").code, 0);
   auto erased = Db("person erase x9 --as c1", "2026-09-02");
   ASSERT_EQ(erased.code, 0) << erased.err;
   EXPECT_EQ(everything("2026-09-02"), before);  // every text, byte for byte
-  EXPECT_EQ(Json("reminders", "2026-09-02").dump(), reminders);
-  for (const auto& d : Json("doc list", "2026-09-02"))
+  EXPECT_EQ(Json("reminders --as d1", "2026-09-02").dump(), reminders);
+  for (const auto& d : Json("doc list --as d1", "2026-09-02"))
     if (d["id"] != "act:x9") EXPECT_TRUE(d["erased"].is_null() && d["redacted"].is_null()) << d["id"];
 
   // The guardian: their pair ends, with a note naming them as others write it.
@@ -542,13 +542,13 @@ TEST_P(Documents, EraseTouchesOnlyTheTextsRecordedAsTheirs) {
   ASSERT_EQ(after.count("consent:s1:1"), 1u);  // kept, with the guardian's name replaced
   EXPECT_EQ(after.at("consent:s1:1").find("Ольга Иванова"), std::string::npos);
   EXPECT_NE(after.at("consent:s1:1").find("erased-"), std::string::npos);
-  EXPECT_EQ(Json("doc show consent:s1", "2026-09-04")["status"], "signed");
-  EXPECT_FALSE(Json("doc show consent:s1", "2026-09-04")["redacted"].is_null());
+  EXPECT_EQ(Json("doc show --as d1 consent:s1", "2026-09-04")["status"], "signed");
+  EXPECT_FALSE(Json("doc show --as d1 consent:s1", "2026-09-04")["redacted"].is_null());
   EXPECT_EQ(after.at("consent:m1:1"), before.at("consent:m1:1"));  // not theirs at all
   EXPECT_EQ(after.count(pair_ + ":agreement:1"), 0u);              // they were a party: destroyed
   auto act = Db("doc render act:g1 --as c1", "2026-09-04");
   EXPECT_NE(act.out.find("consent:s1:1"), std::string::npos) << act.out;
-  const std::string history = Json("history " + pair_, "2026-09-04").dump();
+  const std::string history = Json("history --as d1 " + pair_, "2026-09-04").dump();
   EXPECT_EQ(history.find("ИВАНОВА ОЛЬГА"), std::string::npos) << history;
   EXPECT_EQ(history.find("Иванова О."), std::string::npos) << history;
   EXPECT_NE(history.find("Просьба erased-"), std::string::npos) << history;
@@ -652,7 +652,7 @@ TEST_P(Documents, TheRoadmapHasItsDatesAndThePlanItsCurator) {
   ASSERT_EQ(Db("send " + p + " plan_stages --set stage2_by=2026-10-15 --as d1", "2026-09-02").code, 0);
   auto again = Db("doc render " + p + ":roadmap --as d1", "2026-09-02");
   EXPECT_NE(again.out.find("до 15.10.2026"), std::string::npos);  // issued again with the new date
-  EXPECT_EQ(Json("doc show " + p + ":roadmap:1", "2026-09-02")["status"], "superseded");
+  EXPECT_EQ(Json("doc show --as d1 " + p + ":roadmap:1", "2026-09-02")["status"], "superseded");
   ASSERT_EQ(Db("send " + p + " appoint_curator --set curator=c2 --as d1", "2026-09-02").code, 0);
   // Through the stages to pairs at work: with no pair yet, "the pairs'
   // work is finished" is refused (it needs at least one pair).
@@ -717,7 +717,7 @@ TEST_P(Documents, AFinishedInstancesUnsignedDocumentsExpire) {
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("send " + pair_ + " terminate_by_curator --set termination_reason=Отказ --as c1", "2026-09-03").code, 0);
-  EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-03")["status"], "expired");
+  EXPECT_EQ(Json("doc show --as d1 " + pair_ + ":agreement", "2026-09-03")["status"], "expired");
   const std::string before = DumpTables(db_->url());
   EXPECT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-03").code, 3);
   EXPECT_EQ(DumpTables(db_->url()), before);
@@ -729,10 +729,10 @@ TEST_P(Documents, AReissueSupersedesTheEarlierIssueWhichCannotBeSigned) {
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("tick", "2026-09-20").code, 0);
-  ASSERT_EQ(Json("show " + pair_, "2026-09-20")["state"], "proposed");
+  ASSERT_EQ(Json("show --as d1 " + pair_, "2026-09-20")["state"], "proposed");
   ASSERT_EQ(Db("send " + pair_ + " submit --as c1", "2026-09-20").code, 0);
-  EXPECT_EQ(Json("doc show " + pair_ + ":agreement:1", "2026-09-20")["status"], "superseded");
-  EXPECT_EQ(Json("doc show " + pair_ + ":agreement", "2026-09-20")["id"], pair_ + ":agreement:2");
+  EXPECT_EQ(Json("doc show --as d1 " + pair_ + ":agreement:1", "2026-09-20")["status"], "superseded");
+  EXPECT_EQ(Json("doc show --as d1 " + pair_ + ":agreement", "2026-09-20")["id"], pair_ + ":agreement:2");
   const std::string before = DumpTables(db_->url());
   auto old = Db("doc sign " + pair_ + ":agreement:1 --as g1", "2026-09-20");
   EXPECT_EQ(old.code, 3) << old.err;
@@ -885,9 +885,9 @@ TEST_P(DocumentsPdf, TheAnnualReportCarriesTheFiguresTheDirectorSignsItAndItPrin
   auto rep = Db("start annual_report --as c1 --set year=2026", "2026-12-01");
   ASSERT_EQ(rep.code, 0) << rep.err;
   const std::string id = rep.out.substr(0, rep.out.find('\n'));
-  EXPECT_EQ(Db("doc show " + id + ":report", "2026-12-01").code, 2) << "nothing issued before the curator submits";
+  EXPECT_EQ(Db("doc show --as d1 " + id + ":report", "2026-12-01").code, 2) << "nothing issued before the curator submits";
   ASSERT_EQ(Db("send " + id + " submit --as c1", "2026-12-10").code, 0);
-  EXPECT_EQ(Json("show " + id, "2026-12-10")["state"], "signing");
+  EXPECT_EQ(Json("show --as d1 " + id, "2026-12-10")["state"], "signing");
   // Refusals: sent unsigned, signed by the curator, submitted by the director.
   auto unsigned_send = Db("send " + id + " send --as c1 --set sent_on=2026-12-10", "2026-12-10");
   EXPECT_EQ(unsigned_send.code, 3) << unsigned_send.err;
@@ -914,7 +914,7 @@ TEST_P(DocumentsPdf, TheAnnualReportCarriesTheFiguresTheDirectorSignsItAndItPrin
   }
   ASSERT_EQ(Db("doc sign " + id + ":report --as d1", "2026-12-11").code, 0);
   ASSERT_EQ(Db("send " + id + " send --as c1 --set sent_on=2026-12-11", "2026-12-11").code, 0);
-  EXPECT_EQ(Json("show " + id, "2026-12-11")["state"], "sent");
+  EXPECT_EQ(Json("show --as d1 " + id, "2026-12-11")["state"], "sent");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DocumentsPdf, ::testing::Values("sqlite"));

@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/store_fixture.h"
 
@@ -66,14 +69,15 @@ class HostileInput : public CliDatabase {
   std::string Dump() { return DumpTables(db_->url()); }
 
   // Runs `args`, expects exit `code` and `fragment` in the message, no
-  // personal data in anything printed, and the database unchanged.
+  // personal data in anything printed, and the database unchanged (but for
+  // the record of a read that was allowed: exit 0 on a read command).
   CliRun Refused(const std::string& args, int code, const std::string& fragment, const std::string& now = "2026-09-02") {
     auto r = Db(args, now);
     EXPECT_EQ(r.code, code) << args << "\n" << r.out << r.err;
     EXPECT_NE((r.out + r.err).find(fragment), std::string::npos) << args << "\nmessage: " << r.err;
     for (const char* p : kPersonalData)
       EXPECT_EQ((r.out + r.err).find(p), std::string::npos) << args << " printed personal data: " << r.err;
-    EXPECT_EQ(Dump(), before_) << args << " changed the database";
+    if (code != 0) EXPECT_EQ(Dump(), before_) << args << " changed the database";
     return r;
   }
 
@@ -131,7 +135,7 @@ TEST_P(HostileInput, AHandEditedStateIsAStorageErrorNamingTheInstance) {
   Refused("send " + pair1_ + " submit --as c1", 5, "instance '" + pair1_ + "'");
   Refused("send " + pair1_ + " submit --as c1", 5, "state 'vanished'");
   Refused("doc sign " + pair1_ + ":agreement --as m1", 5, "instance '" + pair1_ + "'");
-  auto show = Refused("show " + pair1_, 0, "state: vanished");
+  auto show = Refused("show --as d1 " + pair1_, 0, "state: vanished");
 }
 
 TEST_P(HostileInput, AHandEditedFieldIsAStorageErrorNamingTheInstance) {
@@ -160,13 +164,13 @@ TEST_P(HostileInput, AHandEditedInstanceDoesNotStopTheTick) {
   EXPECT_EQ(report["unreadable"], json::array({broken}));
   ASSERT_FALSE(report["fired"].empty());
   for (const auto& f : report["fired"]) EXPECT_EQ(f["instance"], sound);
-  EXPECT_EQ(Json("show " + sound, "2026-09-20")["state"], "lagging");
-  EXPECT_EQ(Json("history " + broken, "2026-09-20").size(), 1u);  // only its start
+  EXPECT_EQ(Json("show --as d1 " + sound, "2026-09-20")["state"], "lagging");
+  EXPECT_EQ(Json("history --as d1 " + broken, "2026-09-20").size(), 1u);  // only its start
   ExecSql(db_->url(), "UPDATE instances SET state = 'publishing' WHERE id = '" + broken + "'");
   auto again = Db("tick --json", "2026-09-20");
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(json::parse(again.out)["fired"][0]["instance"], broken);
-  EXPECT_EQ(Json("show " + broken, "2026-09-20")["state"], "lagging");
+  EXPECT_EQ(Json("show --as d1 " + broken, "2026-09-20")["state"], "lagging");
 }
 
 // Finding 7: what is stored cannot forge a line of text output.
@@ -176,11 +180,11 @@ TEST_P(HostileInput, StoredControlCharactersCannotForgeOutputLines) {
   ExecSql(db_->url(), "UPDATE history SET note = 'ok\n2  2026-09-01T00:00  d1 (director)  approve: x -> active' "
                       "WHERE instance = '" + pair1_ + "'");
   before_ = Dump();
-  auto show = Refused("show " + pair1_, 0, "speed\\n2  forged: x");
+  auto show = Refused("show --as d1 " + pair1_, 0, "speed\\n2  forged: x");
   EXPECT_EQ(show.out.find("\n2  forged"), std::string::npos) << show.out;
-  auto history = Refused("history " + pair1_, 0, "ok\\n2  2026-09-01T00:00  d1");
+  auto history = Refused("history --as d1 " + pair1_, 0, "ok\\n2  2026-09-01T00:00  d1");
   EXPECT_EQ(history.out.find("\n2  2026-09-01T00:00  d1"), std::string::npos) << history.out;
-  auto js = Refused("history " + pair1_ + " --json", 0, "approve: x -> active");
+  auto js = Refused("history --as d1 " + pair1_ + " --json", 0, "approve: x -> active");
   EXPECT_EQ(json::parse(js.out)[0]["note"], "ok\n2  2026-09-01T00:00  d1 (director)  approve: x -> active");
 }
 
@@ -343,10 +347,70 @@ TEST_P(HostileInput, ConsentPowersFollowAgeOnTheDayOfTheAct) {
   const std::string adult = "2031-04-02";
   before_ = Dump();
   Refused("consent revoke s1 --as g1", 3, "they are of age", adult);
-  Refused("person export s1 --as g1", 3, "may not read this personal data", adult);
-  Refused("person show s1 --as g1", 3, "may not read this personal data", adult);
-  Refused("doc render consent:s1 --as g1", 3, "may not read this personal data", adult);
+  // No longer theirs: answered as if there were no such record (finding 7).
+  Refused("person export s1 --as g1", 2, "no person 's1'", adult);
+  Refused("person show s1 --as g1", 2, "no person 's1'", adult);
+  Refused("doc render consent:s1 --as g1", 2, "no consent document of 's1'", adult);
   EXPECT_EQ(Db("consent revoke s1 --as g1", "2031-04-01").code, 0);  // the day before: still theirs
+}
+
+// Issue 23, finding 7: show, history, doc list, doc show, doc render,
+// reminders and agenda follow the read rule of person show: a curator, the
+// director, the instance's people and a minor's guardian read; someone else
+// (a mentor of another pair) is answered exactly as for an id that does not
+// exist, and the database is unchanged; nobody reads without --as; every
+// read is recorded in the history of each person it shows.
+TEST_P(HostileInput, ReadsFollowTheReadRuleAndAreRecorded) {
+  ASSERT_EQ(Db("send " + pair1_ + " submit --as c1", "2026-09-01").code, 0);  // issues the agreement
+  const std::string missing = "999";
+  before_ = Dump();
+  for (const std::string& cmd : {std::string("show "), std::string("history "), std::string("doc list ")}) {
+    Refused(cmd + pair1_, 1, "who acts? give --as");
+    auto stranger = Refused(cmd + pair1_ + " --as m2", 2, "no instance '" + pair1_ + "'");
+    auto unknown = Refused(cmd + missing + " --as m2", 2, "no instance '999'");
+    std::string same = stranger.err;
+    same.replace(same.find("'" + pair1_ + "'"), pair1_.size() + 2, "'999'");
+    EXPECT_EQ(same, unknown.err) << cmd << ": not theirs must read as not found";
+  }
+  for (const std::string& doc : {pair1_ + ":agreement", pair1_ + ":nosuchdoc"}) {
+    Refused("doc show " + doc + " --as m2", 2, "no instance '" + pair1_ + "'");
+    Refused("doc render " + doc + " --as m2", 2, "no instance '" + pair1_ + "'");
+  }
+  Refused("reminders --as m2", 3, "may read only what is theirs");
+  Refused("reminders --for m1 --as m2", 3, "may read only what is theirs");
+  Refused("reminders --instance " + pair1_ + " --as m2", 2, "no instance '" + pair1_ + "'");
+  Refused("agenda --as m2", 3, "may read only what is theirs");
+  Refused("agenda --for m1 --as m2", 3, "may read only what is theirs");
+  Refused("show " + plan_ + " --as m2", 2, "no instance '" + plan_ + "'");  // the plan names m1 and s1
+  // The mentee is 13: their guardian reads for them; they are told why not.
+  Refused("show " + pair1_ + " --as s1", 3, "while a minor");
+  // Those it concerns read, and each read is in the history of the people shown.
+  for (const char* who : {"m1", "g1", "c1", "d1"}) {
+    auto r = Db("show " + pair1_ + " --as " + who, "2026-09-02");
+    EXPECT_EQ(r.code, 0) << who << ": " << r.err;
+    EXPECT_NE(r.out.find("state: documents"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(Db("history " + plan_ + " --as m1", "2026-09-02").code, 0);
+  EXPECT_EQ(Db("doc show " + pair1_ + ":agreement --as g1", "2026-09-02").code, 0);
+  EXPECT_EQ(Db("reminders --for m2 --as m2", "2026-09-02").code, 0);
+  EXPECT_EQ(Db("agenda --for s1 --as g1", "2026-09-02").code, 0);
+  const auto reads = [&](const std::string& person) {
+    std::vector<std::string> out;
+    const auto exported = Json("person export " + person + " --as d1", "2026-09-03");
+    for (const auto& h : exported["person_history"])
+      if (h["event"] == "read")
+        out.push_back(h["actor"].get<std::string>() + " " + h["role"].get<std::string>() + " " +
+                      h["note"].get<std::string>());
+    return out;
+  };
+  const auto s1_reads = reads("s1");
+  for (const std::string& expected :
+       {"m1 self show " + pair1_, "g1 self show " + pair1_, "c1 curator show " + pair1_, "d1 director show " + pair1_,
+        "m1 self history " + plan_, "g1 self doc show " + pair1_ + ":agreement", std::string("g1 self agenda")})
+    EXPECT_NE(std::find(s1_reads.begin(), s1_reads.end(), expected), s1_reads.end())
+        << expected << " not among s1's reads: " << ::testing::PrintToString(s1_reads);
+  // m2's refused reads left no trace; their own reminders did.
+  EXPECT_EQ(reads("m2"), std::vector<std::string>{"m2 self reminders"});
 }
 
 // Issue 23, finding 13: the small ones.
@@ -370,9 +434,9 @@ class HostileInputSqlite : public HostileInput {};
 TEST_P(HostileInputSqlite, StoredBytesThatAreNotUtf8StillPrint) {
   ExecSql(db_->url(), "UPDATE history SET note = CAST(X'6F6BFF' AS TEXT) WHERE instance = '" + pair1_ + "'");
   before_ = Dump();
-  auto js = Refused("history " + pair1_ + " --json", 0, "ok");
+  auto js = Refused("history --as d1 " + pair1_ + " --json", 0, "ok");
   EXPECT_EQ(json::parse(js.out)[0]["note"], "ok\xEF\xBF\xBD");
-  Refused("history " + pair1_, 0, "(ok\\xFF)");
+  Refused("history --as d1 " + pair1_, 0, "(ok\\xFF)");
 }
 
 // Finding 9: the read commands work on a file the user may read but not
@@ -392,12 +456,12 @@ TEST_P(HostileInputSqlite, ReadCommandsWorkOnAReadOnlyFile) {
     int status = std::system((as_reader + "--db 'sqlite:" + copy + "' " + args + " >" + out + " 2>&1").c_str());
     return std::make_pair(WEXITSTATUS(status), ReadText(out));
   };
-  auto [show_code, show] = run("show " + pair1_);
+  auto [show_code, show] = run("show --as d1 " + pair1_);
   EXPECT_EQ(show_code, 0) << show;
   EXPECT_NE(show.find("state: proposed"), std::string::npos) << show;
   EXPECT_EQ(run("list").first, 0);
-  EXPECT_EQ(run("history " + pair1_).first, 0);
-  EXPECT_EQ(run("reminders").first, 0);
+  EXPECT_EQ(run("history --as d1 " + pair1_).first, 0);
+  EXPECT_EQ(run("reminders --as d1").first, 0);
   EXPECT_EQ(run("settings").first, 0);
   auto [send_code, send] = run("send " + pair1_ + " submit --as c1");
   EXPECT_EQ(send_code, 5) << send;  // a writer is told it cannot write

@@ -48,7 +48,7 @@ class Orders : public CliDatabase {
       ASSERT_EQ(Db("send " + id + " ready --as c1", "2026-09-02").code, 0);
     }
   }
-  std::string State(const std::string& id) { return Json("show " + id, "2026-09-03")["state"]; }
+  std::string State(const std::string& id) { return Json("show --as d1 " + id, "2026-09-03")["state"]; }
   std::vector<std::string> pairs_;
 };
 
@@ -70,7 +70,7 @@ TEST_P(Orders, OneOrderListsEveryPendingPairAndItsSignatureApprovesThemAll) {
   EXPECT_EQ(html.out.find("<b>Номер"), std::string::npos);
   // Each pair shows the order among its documents.
   bool listed = false;
-  for (const auto& d : Json("doc list " + pairs_[1], "2026-09-03")) listed = listed || d["id"] == "1/2026";
+  for (const auto& d : Json("doc list --as d1 " + pairs_[1], "2026-09-03")) listed = listed || d["id"] == "1/2026";
   EXPECT_TRUE(listed);
   for (const auto& id : pairs_) EXPECT_EQ(State(id), "approval");
 
@@ -81,12 +81,12 @@ TEST_P(Orders, OneOrderListsEveryPendingPairAndItsSignatureApprovesThemAll) {
   EXPECT_EQ(out["sent"], json(pairs_));
   for (const auto& id : pairs_) {
     EXPECT_EQ(State(id), "active") << id;
-    auto h = Json("history " + id, "2026-09-04");
+    auto h = Json("history --as d1 " + id, "2026-09-04");
     EXPECT_EQ(h.back()["event"], "approve");
     EXPECT_EQ(h.back()["actor"], "d1");
-    EXPECT_EQ(Json("show " + id, "2026-09-04")["fields"]["ends_on"], "2027-06-04");  // 9 months from approval
+    EXPECT_EQ(Json("show --as d1 " + id, "2026-09-04")["fields"]["ends_on"], "2027-06-04");  // 9 months from approval
   }
-  EXPECT_EQ(Json("doc show 1/2026", "2026-09-04")["signers"][0]["person"], "d1");
+  EXPECT_EQ(Json("doc show --as d1 1/2026", "2026-09-04")["signers"][0]["person"], "d1");
   // Signed once: a second signature is refused.
   EXPECT_EQ(Db("doc sign 1/2026 --as d1", "2026-09-04").code, 3);
   // Nothing left to order.
@@ -115,7 +115,7 @@ TEST_P(Orders, APairChangedAfterIssueRefusesTheSignatureAndNothingIsApproved) {
   auto again = Json("doc issue order_assign_pairs --as c1", "2026-09-04");
   EXPECT_EQ(again["id"], "2/2026");
   EXPECT_EQ(again["items"], json({pairs_[0], pairs_[2]}));
-  EXPECT_EQ(Json("doc show 1/2026", "2026-09-04")["status"], "superseded");
+  EXPECT_EQ(Json("doc show --as d1 1/2026", "2026-09-04")["status"], "superseded");
   auto old = Db("doc sign 1/2026 --as d1", "2026-09-04");
   EXPECT_EQ(old.code, 3);
   EXPECT_NE(old.err.find("superseded"), std::string::npos) << old.err;
@@ -149,7 +149,7 @@ TEST_P(Orders, OnlyTheIssuingRoleIssuesAndOnlyTheDirectorSigns) {
   EXPECT_EQ(Db("doc issue no_such_order --as c1", "2026-09-03").code, 2);
   EXPECT_EQ(Db("doc issue order_assign_pairs", "2026-09-03").code, 1);
   EXPECT_EQ(Db("doc sign 9/2026 --as d1", "2026-09-03").code, 2);
-  EXPECT_EQ(Db("doc show 9/2026", "2026-09-03").code, 2);
+  EXPECT_EQ(Db("doc show --as d1 9/2026", "2026-09-03").code, 2);
   EXPECT_EQ(DumpTables(db_->url()), before);
   ASSERT_EQ(Db("doc issue order --as c1", "2026-09-03").code, 0);  // by the document's own name too
   const std::string issued = DumpTables(db_->url());
@@ -183,10 +183,10 @@ TEST_P(Orders, RevokingConsentSuspendsThePairAtOnceAndRenewingResumesIt) {
   ASSERT_EQ(revoke.code, 0) << revoke.err;
   EXPECT_EQ(State(pairs_[1]), "suspended");
   EXPECT_EQ(State(pairs_[0]), "active");
-  auto h = Json("history " + pairs_[1], "2026-10-01");
+  auto h = Json("history --as d1 " + pairs_[1], "2026-10-01");
   EXPECT_EQ(h.back()["event"], "consent_revoked");
   EXPECT_EQ(h.back()["actor"], "system");
-  EXPECT_EQ(Json("doc show consent:s2", "2026-10-01")["status"], "revoked");
+  EXPECT_EQ(Json("doc show --as d1 consent:s2", "2026-10-01")["status"], "revoked");
   // One transaction: the person's entry and the pair's carry the same instant.
   auto person = Json("person export s2 --as c1", "2026-10-01");
   std::string revoked_at;
@@ -208,8 +208,8 @@ TEST_P(Orders, RevokingConsentSuspendsThePairAtOnceAndRenewingResumesIt) {
   // Renewed: a new consent document, the approved pair back at work.
   ASSERT_EQ(Db("consent sign s2 --as s2", "2026-10-05").code, 0);
   EXPECT_EQ(State(pairs_[1]), "active");
-  EXPECT_EQ(Json("doc show consent:s2", "2026-10-05")["id"], "consent:s2:2");
-  EXPECT_EQ(Json("doc show consent:s2:1", "2026-10-05")["status"], "revoked");
+  EXPECT_EQ(Json("doc show --as d1 consent:s2", "2026-10-05")["id"], "consent:s2:2");
+  EXPECT_EQ(Json("doc show --as d1 consent:s2:1", "2026-10-05")["status"], "revoked");
   EXPECT_EQ(Db("consent sign s2 --as s2", "2026-10-05").code, 3);  // already valid
   // Suspended again, then terminated: termination is always allowed.
   ASSERT_EQ(Db("consent revoke m3 --as m3", "2026-10-06").code, 0);
@@ -226,7 +226,7 @@ TEST_P(Orders, APairNotYetApprovedGoesBackToItsDocumentsWhenConsentIsRenewed) {
   EXPECT_EQ(Db("consent sign s1 --as s1", "2026-09-04").code, 3);  // a minor does not sign their own
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-04").code, 0);
   EXPECT_EQ(State(pairs_[0]), "documents");
-  EXPECT_EQ(Json("doc show " + pairs_[0] + ":agreement", "2026-09-04")["id"], pairs_[0] + ":agreement:2");
+  EXPECT_EQ(Json("doc show --as d1 " + pairs_[0] + ":agreement", "2026-09-04")["id"], pairs_[0] + ":agreement:2");
 }
 
 // A curator records a paper form, with the date written on it.
@@ -239,7 +239,7 @@ TEST_P(Orders, ACuratorRecordsAPaperConsentWithItsDate) {
   EXPECT_EQ(Db("consent sign s3 --as m1 --paper 2026-09-01", "2026-09-04").code, 3);
   EXPECT_EQ(DumpTables(db_->url()), before);
   ASSERT_EQ(Db("consent sign s3 --as c1 --paper 2026-09-02", "2026-09-04").code, 0);
-  auto doc = Json("doc show consent:s3", "2026-09-04");
+  auto doc = Json("doc show --as d1 consent:s3", "2026-09-04");
   EXPECT_EQ(doc["signers"][0]["person"], "c1");
   EXPECT_EQ(doc["signers"][0]["capacity"], "curator (paper form of 2026-09-02)");
   auto html = Db("doc render consent:s3 --as c1", "2026-09-04");
@@ -269,22 +269,22 @@ TEST_P(Orders, ARevokedConsentStartsTheThirtyDayDestructionClock) {
   auto duties = Json("list --workflow personal_data", "2026-10-01");
   ASSERT_EQ(duties.size(), 1u) << duties.dump(1);
   const std::string duty = duties[0]["id"];
-  auto shown = Json("show " + duty, "2026-10-01");
+  auto shown = Json("show --as d1 " + duty, "2026-10-01");
   EXPECT_EQ(shown["fields"]["person"], "s2");
   EXPECT_EQ(shown["fields"]["kind"], "destruction");
   EXPECT_EQ(shown["fields"]["due"], "2026-10-31");
   EXPECT_EQ(FiredFor(Json("tick", "2026-10-31"), duty), 0);
-  EXPECT_EQ(RemindersOf(Json("reminders --status pending", "2026-10-31"), duty),
+  EXPECT_EQ(RemindersOf(Json("reminders --as d1 --status pending", "2026-10-31"), duty),
             (std::set<std::string>{"c1 upcoming 2026-10-24", "c2 upcoming 2026-10-24", "c1 upcoming 2026-10-28",
                                    "c2 upcoming 2026-10-28", "c1 upcoming 2026-10-30", "c2 upcoming 2026-10-30"}));
   EXPECT_EQ(FiredFor(Json("tick", "2026-11-01"), duty), 1);
-  EXPECT_EQ(Json("show " + duty, "2026-11-01")["state"], "overdue");
-  auto rs = RemindersOf(Json("reminders --status pending", "2026-11-01"), duty);
+  EXPECT_EQ(Json("show --as d1 " + duty, "2026-11-01")["state"], "overdue");
+  auto rs = RemindersOf(Json("reminders --as d1 --status pending", "2026-11-01"), duty);
   for (const char* who : {"c1", "c2", "d1"}) EXPECT_EQ(rs.count(std::string(who) + " overdue 2026-11-01"), 1u) << who;
   // Erasing the data is what the clock waits for.
   auto erase = Db("person erase s2 --as c1", "2026-11-02");
   ASSERT_EQ(erase.code, 0) << erase.err;
-  EXPECT_EQ(Json("show " + duty, "2026-11-02")["state"], "done");
+  EXPECT_EQ(Json("show --as d1 " + duty, "2026-11-02")["state"], "done");
 }
 
 // A renewed consent stops the destruction clock.
@@ -309,13 +309,13 @@ TEST_P(Orders, ARequestForInformationIsDueInTenWorkingDays) {
   auto r = Db("person request s1 --kind information --as g1", "2026-05-08");  // a guardian asks for the child
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string duty = r.out.substr(0, r.out.find('\n'));
-  EXPECT_EQ(Json("show " + duty, "2026-05-08")["fields"]["due"], "2026-05-25");
+  EXPECT_EQ(Json("show --as d1 " + duty, "2026-05-08")["fields"]["due"], "2026-05-25");
   EXPECT_EQ(FiredFor(Json("tick", "2026-05-25"), duty), 0);
   EXPECT_EQ(FiredFor(Json("tick", "2026-05-26"), duty), 1);
-  EXPECT_EQ(Json("show " + duty, "2026-05-26")["state"], "overdue");
+  EXPECT_EQ(Json("show --as d1 " + duty, "2026-05-26")["state"], "overdue");
   EXPECT_EQ(Db("send " + duty + " answered --as g1 --set answer=x", "2026-05-26").code, 3);
   ASSERT_EQ(Db("send " + duty + " answered --as c1 --set 'answer=Сведения направлены письмом'", "2026-05-27").code, 0);
-  EXPECT_EQ(Json("show " + duty, "2026-05-27")["state"], "done");
+  EXPECT_EQ(Json("show --as d1 " + duty, "2026-05-27")["state"], "done");
   bool recorded = false;
   const json exported = Json("person export s1 --as c1", "2026-05-27");
   for (const auto& e : exported["person_history"])

@@ -93,10 +93,10 @@ class Outbox : public testing::CliDatabase {
 TEST_P(Outbox, TheAgendaIsACalendarThatARealParserReads) {
   ASSERT_EQ(Db("start monitoring --as c1", "2026-09-01").code, 0);
   ASSERT_EQ(Db("start annual_report --as c1 --set year=2026", "2026-09-01").code, 0);
-  auto agenda = Json("agenda --from 2026-09-01 --to 2027-06-30", "2026-09-01");
+  auto agenda = Json("agenda --as d1 --from 2026-09-01 --to 2027-06-30", "2026-09-01");
   ASSERT_EQ(agenda["deadlines"].size(), 2u);  // 20 December and 30 December
   const std::string ics = Dir("agenda") + ".ics";
-  auto r = Db("agenda --from 2026-09-01 --to 2027-06-30 --format ics", "2026-09-01");
+  auto r = Db("agenda --as d1 --from 2026-09-01 --to 2027-06-30 --format ics", "2026-09-01");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\r\n"), std::string::npos);
   for (size_t pos = 0, end; (end = r.out.find("\r\n", pos)) != std::string::npos; pos = end + 2)
@@ -115,13 +115,13 @@ TEST_P(Outbox, TheAgendaIsACalendarThatARealParserReads) {
   EXPECT_EQ(events[0]["alarms"][1]["trigger_days"], -3);
   EXPECT_NE(events[0]["alarms"][0]["description"].get<std::string>().find("20.12.2026"), std::string::npos);
   // The UIDs are the same in the next export, a day later.
-  auto again = Db("agenda --from 2026-09-01 --to 2027-06-30 --format ics", "2026-09-02");
+  auto again = Db("agenda --as d1 --from 2026-09-01 --to 2027-06-30 --format ics", "2026-09-02");
   std::ofstream(ics, std::ios::binary) << again.out;
   auto events2 = nlohmann::json::parse(Capture(Python() + " " + testing::SourcePath("tests/parse_ics.py") + " " + ics));
   ASSERT_EQ(events2.size(), events.size());
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events2[i]["uid"], events[i]["uid"]);
   // For one person: only what concerns them.
-  auto d1 = Json("agenda --from 2026-09-01 --to 2027-06-30 --for d1", "2026-09-01");
+  auto d1 = Json("agenda --as d1 --from 2026-09-01 --to 2027-06-30 --for d1", "2026-09-01");
   ASSERT_EQ(d1["deadlines"].size(), 1u);  // the annual report reminds the director; monitoring does not
   EXPECT_EQ(d1["deadlines"][0]["workflow"], "annual_report");
   fs::remove(ics);
@@ -131,7 +131,7 @@ TEST_P(Outbox, RemindersReachARealSmtpServerWithTheirCyrillicSubject) {
   SmtpServer smtp(Dir("smtp"));
   ASSERT_GT(smtp.port(), 0) << "aiosmtpd did not start (python3-aiosmtpd installed?)";
   MonitoringDue(1);
-  auto pending = Json("reminders --status pending", "2026-12-07");
+  auto pending = Json("reminders --as d1 --status pending", "2026-12-07");
   ASSERT_EQ(pending.size(), 2u);
   auto r = Db("deliver --via " + smtp.url(), "2026-12-07");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -146,7 +146,7 @@ TEST_P(Outbox, RemindersReachARealSmtpServerWithTheirCyrillicSubject) {
   }
   EXPECT_EQ(to, (std::set<std::string>{"c1@example.org", "c2@example.org"}));
   EXPECT_NE(mail[0]["to"].get<std::string>().find("@example.org"), std::string::npos);
-  EXPECT_EQ(Json("reminders --status sent", "2026-12-07").size(), 2u);
+  EXPECT_EQ(Json("reminders --as d1 --status sent", "2026-12-07").size(), 2u);
   // Nothing is sent twice.
   ASSERT_EQ(Db("deliver --via " + smtp.url(), "2026-12-08").code, 0);
   EXPECT_EQ(smtp.Messages().size(), 2u);
@@ -163,7 +163,7 @@ TEST_P(Outbox, ARefusingServerLeavesRemindersFailedThenTheyAreRetriedAndSent) {
   auto first = nlohmann::json::parse(refused.out);
   EXPECT_EQ(first["failed"], 2);
   EXPECT_NE(first["error"]["reason"].get<std::string>().find("nothing could be sent"), std::string::npos);
-  auto failed = Json("reminders --status failed", "2026-12-07T09:00");
+  auto failed = Json("reminders --as d1 --status failed", "2026-12-07T09:00");
   ASSERT_EQ(failed.size(), 2u);
   EXPECT_EQ(failed[0]["tries"], 1);
   smtp.Refuse(false);
@@ -171,7 +171,7 @@ TEST_P(Outbox, ARefusingServerLeavesRemindersFailedThenTheyAreRetriedAndSent) {
   EXPECT_EQ(Json("deliver --via " + smtp.url(), "2026-12-07T09:03")["reminders"].size(), 0u);
   auto later = Json("deliver --via " + smtp.url(), "2026-12-07T09:06");
   EXPECT_EQ(later["sent"], 2);
-  auto sent = Json("reminders --status sent", "2026-12-07T09:06");
+  auto sent = Json("reminders --as d1 --status sent", "2026-12-07T09:06");
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0]["tries"], 2);
   EXPECT_EQ(smtp.Messages().size(), 2u);  // nothing duplicated
@@ -189,7 +189,7 @@ TEST_P(Outbox, AFailingChannelMakesAReminderDeadAfterItsTries) {
     EXPECT_EQ(report["failed"].get<int>() + report["dead"].get<int>(), 1) << r.out;
     EXPECT_NE(report["error"]["reason"].get<std::string>().find("gave up after the first failure"), std::string::npos);
   }
-  auto dead = Json("reminders --status dead", "2026-12-07T13:00");
+  auto dead = Json("reminders --as d1 --status dead", "2026-12-07T13:00");
   ASSERT_EQ(dead.size(), 2u);
   EXPECT_EQ(dead[0]["tries"], 2);
   EXPECT_EQ(Json("deliver --via smtp://127.0.0.1:1", "2026-12-08")["reminders"].size(), 0u);
@@ -199,7 +199,7 @@ TEST_P(Outbox, ADeliverKilledMidBatchLosesNothingAndDuplicatesAreRecognisable) {
   SmtpServer smtp(Dir("killed"));
   ASSERT_GT(smtp.port(), 0);
   MonitoringDue(15);  // 30 reminders
-  auto pending = Json("reminders --status pending", "2026-12-07");
+  auto pending = Json("reminders --as d1 --status pending", "2026-12-07");
   ASSERT_EQ(pending.size(), 30u);
   pid_t pid = fork();
   if (pid == 0) {
@@ -230,7 +230,7 @@ TEST_P(Outbox, ADeliverKilledMidBatchLosesNothingAndDuplicatesAreRecognisable) {
   std::printf("deliver killed mid-batch: %zu messages for 30 reminders, %d duplicate(s), each with its Message-ID\n",
               mail.size(), duplicates);
   EXPECT_LE(duplicates, 1) << "at most the one message in flight when killed";
-  EXPECT_EQ(Json("reminders --status sent", "2026-12-07").size(), 30u);
+  EXPECT_EQ(Json("reminders --as d1 --status sent", "2026-12-07").size(), 30u);
 }
 
 TEST_P(Outbox, ConcurrentDeliversSendEachReminderOnce) {
@@ -266,10 +266,10 @@ TEST_P(Outbox, JsonLinesChannelWritesOneLinePerReminder) {
   }
   EXPECT_EQ(n, 4);
   // Acknowledged by its recipient.
-  auto sent = Json("reminders --status sent --for c2", "2026-12-07");
+  auto sent = Json("reminders --as d1 --status sent --for c2", "2026-12-07");
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(Db("ack " + std::to_string(sent[0]["id"].get<long long>()) + " --as c2", "2026-12-07").code, 0);
-  EXPECT_EQ(Json("reminders --status acknowledged", "2026-12-07").size(), 1u);
+  EXPECT_EQ(Json("reminders --as d1 --status acknowledged", "2026-12-07").size(), 1u);
   fs::remove(path);
 }
 
@@ -301,7 +301,7 @@ TEST_P(Outbox, AMinorsRemindersReachTheirGuardianToo) {
     ASSERT_EQ(r.code, 0) << r.err;
   }
   ASSERT_EQ(Db("tick", "2027-07-24").code, 0);
-  auto sent = Json("reminders", "2027-07-24");
+  auto sent = Json("reminders --as d1", "2027-07-24");
   std::map<std::string, std::string> minor, adult;  // recipient -> body
   for (const auto& r : sent) {
     if (r["instance"] == ids[0]) minor[r["to"]] = r["text"];
@@ -314,7 +314,7 @@ TEST_P(Outbox, AMinorsRemindersReachTheirGuardianToo) {
   EXPECT_EQ(minor["k9"].find("законный представитель"), std::string::npos) << minor["k9"];
   EXPECT_EQ(adult.size(), 2u) << "the candidate of age and the coordinator: " << sent.dump(1);
   EXPECT_EQ(adult.count("g9"), 0u);
-  auto agenda = Json("agenda --for g9 --from 2027-07-20 --to 2027-07-31", "2027-07-20");
+  auto agenda = Json("agenda --as d1 --for g9 --from 2027-07-20 --to 2027-07-31", "2027-07-20");
   ASSERT_EQ(agenda["deadlines"].size(), 1u) << agenda.dump(1);
   EXPECT_EQ(agenda["deadlines"][0]["instance"], ids[0]);
 }
@@ -336,7 +336,7 @@ TEST_P(Outbox, AnInterviewIsAtItsMinuteInRemindersAndTheCalendar) {
                "2027-07-20")
                 .code,
             0);
-  auto r = Db("agenda --for k0 --from 2027-07-20 --to 2027-07-31 --format ics", "2027-07-20");
+  auto r = Db("agenda --as d1 --for k0 --from 2027-07-20 --to 2027-07-31 --format ics", "2027-07-20");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string ics = Dir("interview") + ".ics";
   std::ofstream(ics, std::ios::binary) << r.out;
@@ -347,13 +347,13 @@ TEST_P(Outbox, AnInterviewIsAtItsMinuteInRemindersAndTheCalendar) {
   ASSERT_EQ(events[0]["alarms"].size(), 1u) << r.out;
   EXPECT_EQ(events[0]["alarms"][0]["trigger_days"], -1) << "a day before";
   ASSERT_EQ(Db("tick", "2027-07-24").code, 0);
-  auto sent = Json("reminders --for k0", "2027-07-24");
+  auto sent = Json("reminders --as d1 --for k0", "2027-07-24");
   ASSERT_EQ(sent.size(), 1u) << sent.dump(1);
   EXPECT_NE(sent[0]["subject"].get<std::string>().find("срок 25.07.2027, 10:30"), std::string::npos) << sent.dump(1);
   EXPECT_NE(sent[0]["text"].get<std::string>().find("не позднее 25.07.2027, 10:30"), std::string::npos) << sent.dump(1);
 
   // A deadline on a day (the season's last interview day) stays a day.
-  EXPECT_NE(Db("agenda --from 2027-07-24 --to 2027-07-31 --format ics", "2027-07-24").out.find("DTSTART;VALUE=DATE:20270730"),
+  EXPECT_NE(Db("agenda --as d1 --from 2027-07-24 --to 2027-07-31 --format ics", "2027-07-24").out.find("DTSTART;VALUE=DATE:20270730"),
             std::string::npos);
 }
 

@@ -146,7 +146,7 @@ TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
   EXPECT_EQ(reweighted["version"], 3);
   EXPECT_EQ(reweighted["weights"]["olympiad"], 4);
   EXPECT_EQ(ranks(reweighted), "1 p2 24; 2 p4 16; 3 p1 12; 3 p3 12; ") << reweighted.dump();
-  EXPECT_EQ(Json("show " + id(rejected), now)["version"], 2);
+  EXPECT_EQ(Json("show --as d1 " + id(rejected), now)["version"], 2);
 }
 
 // Issue 23, finding 11: a person who is both participant and moderator (or

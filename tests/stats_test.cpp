@@ -29,7 +29,7 @@ TEST_P(StatsMonitoring, ACycleHasItsResultsTimelinessAndTheChangeSinceTheOneBefo
   ASSERT_EQ(Db("tick", "2026-12-21").code, 0);  // the period closes, May opens
   // May late: overdue on the 21st, in on the 25th.
   ASSERT_EQ(Db("tick", "2027-05-21").code, 0);
-  EXPECT_EQ(Json("show " + id, "2027-05-21")["state"], "overdue");
+  EXPECT_EQ(Json("show --as d1 " + id, "2027-05-21")["state"], "overdue");
   auto may = Db("send " + id + " submit --as c1 --set report_url=https://example.org/m/05 --set respondents=18"
                 " --set quality_score=4 --set pairs_total=6 --set pairs_met_plan=5",
                 "2027-05-25");

@@ -28,7 +28,7 @@ class Tick : public testing::CliDatabase {
   std::map<std::string, int> Firings(const std::vector<std::string>& ids) {
     std::map<std::string, int> out;
     for (const auto& id : ids)
-      for (const auto& h : Json("history " + id, "2026-09-30"))
+      for (const auto& h : Json("history --as d1 " + id, "2026-09-30"))
         if (h["event"] == "week_missed") ++out[id];
     return out;
   }
@@ -36,7 +36,7 @@ class Tick : public testing::CliDatabase {
     for (const auto& [id, n] : Firings(ids)) EXPECT_EQ(n, 1) << "instance " << id << " with " << processes << " ticks";
     EXPECT_EQ(Firings(ids).size(), ids.size());
     // Each lagging instance tells the director and both curators once.
-    auto rs = Json("reminders --status pending", "2026-09-30");
+    auto rs = Json("reminders --as d1 --status pending", "2026-09-30");
     std::map<std::string, int> per_row;
     for (const auto& r : rs) ++per_row[r["instance"].get<std::string>() + "/" + r["to"].get<std::string>() + "/" +
                                         r["kind"].get<std::string>() + "/" + r["on"].get<std::string>()];
@@ -102,11 +102,11 @@ TEST_P(Tick, ConcurrentTicksFireEachTimerOnce) {
     EXPECT_EQ(fired, ids.size());  // between them, each timer once
     std::map<std::string, int> firings;
     for (const auto& id : ids)
-      for (const auto& h : Json("history " + id, when))
+      for (const auto& h : Json("history --as d1 " + id, when))
         if (h["event"] == "week_missed") ++firings[id];
     EXPECT_EQ(firings.size(), ids.size());
     for (const auto& [id, n] : firings) EXPECT_EQ(n, 1) << id;
-    auto rs = Json("reminders --status pending", when);
+    auto rs = Json("reminders --as d1 --status pending", when);
     std::map<std::string, int> per_row;
     for (const auto& r : rs)
       ++per_row[r["instance"].get<std::string>() + "/" + r["to"].get<std::string>() + "/" + r["kind"].get<std::string>() +
@@ -145,7 +145,7 @@ transitions:
   EXPECT_TRUE(out["fired"][0]["refused"].get<bool>());
   EXPECT_NE(out["fired"][0]["reason"].get<std::string>().find("ready"), std::string::npos);
   EXPECT_FALSE(out["fired"][1]["refused"].get<bool>());
-  auto h = Json("history " + probation, "2026-09-20");
+  auto h = Json("history --as d1 " + probation, "2026-09-20");
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[1]["actor"], "system");
   EXPECT_EQ(h[1]["event"], "expire");
@@ -160,13 +160,13 @@ transitions:
 TEST_P(Tick, RefusalsChangeNothing) {
   StartMany(1);
   Db("tick", "2026-09-20");
-  const std::string before = Db("reminders --status pending --json", "2026-09-20").out;
+  const std::string before = Db("reminders --as d1 --status pending --json", "2026-09-20").out;
   EXPECT_EQ(Db("person add x1 --name X --role system", "2026-09-20").code, 1);
   EXPECT_EQ(Db("person add system --name X --role curator", "2026-09-20").code, 1);
   EXPECT_EQ(Db("person add x2 --name X --role wizard", "2026-09-20").code, 1);
   EXPECT_EQ(Db("person show x1", "2026-09-20").code, 1);  // no such command: usage
   EXPECT_EQ(Db("ack 999999 --as c1", "2026-09-20").code, 2);
-  auto rs = Json("reminders --status pending", "2026-09-20");
+  auto rs = Json("reminders --as d1 --status pending", "2026-09-20");
   ASSERT_FALSE(rs.empty());
   const std::string id = std::to_string(rs[0]["id"].get<long long>()), to = rs[0]["to"];
   EXPECT_EQ(Db("ack " + id + " --as nobody", "2026-09-20").code, 3);
@@ -184,7 +184,7 @@ TEST_P(Tick, RefusalsChangeNothing) {
   EXPECT_EQ(Db("settings zone Europe/Samara --as c9", "2026-09-20").code, 3);
   EXPECT_EQ(Db("settings colour red --as d1", "2026-09-20").code, 1);
   // Everything except the one acknowledgement is as it was.
-  auto after = Json("reminders --status pending", "2026-09-20");
+  auto after = Json("reminders --as d1 --status pending", "2026-09-20");
   EXPECT_EQ(after.size() + 1, nlohmann::json::parse(before).size());
   EXPECT_EQ(Db("settings zone", "2026-09-20").out, "Europe/Saratov\n");
 }
@@ -208,12 +208,12 @@ TEST_P(Tick, ADeadlinePastDueFiresBeforeAnEventWithoutATick) {
     ASSERT_EQ(Db("send " + ids[k] + " schedule_interview --as c1 --set interviewer=mt1 --set interview_at=2027-07-25T10:30",
                  "2027-07-20").code, 0);
   }
-  const std::string before = Json("show " + ids[0], "2027-07-28")["state"];
+  const std::string before = Json("show --as d1 " + ids[0], "2027-07-28")["state"];
   auto late = Db("send " + ids[0] + " attended --as mt1", "2027-07-28T11:00");
   EXPECT_EQ(late.code, 3) << late.out;
-  EXPECT_EQ(Json("show " + ids[0], "2027-07-28T11:00")["state"], "rejected");
+  EXPECT_EQ(Json("show --as d1 " + ids[0], "2027-07-28T11:00")["state"], "rejected");
   bool fired = false;
-  for (const auto& h : Json("history " + ids[0], "2027-07-28T11:00"))
+  for (const auto& h : Json("history --as d1 " + ids[0], "2027-07-28T11:00"))
     if (h["event"] == "no_show") {
       fired = true;
       EXPECT_EQ(h["actor"], "system");
@@ -222,7 +222,7 @@ TEST_P(Tick, ADeadlinePastDueFiresBeforeAnEventWithoutATick) {
   EXPECT_TRUE(fired) << "was " << before;
   auto in_time = Db("send " + ids[1] + " attended --as mt1", "2027-07-25T10:29");
   EXPECT_EQ(in_time.code, 0) << in_time.err;
-  EXPECT_EQ(Json("show " + ids[1], "2027-07-28T11:00")["state"], "interviewed");
+  EXPECT_EQ(Json("show --as d1 " + ids[1], "2027-07-28T11:00")["state"], "interviewed");
   // tick later finds nothing more to fire for either.
   auto tick = Json("tick", "2027-07-28T11:00");
   for (const auto& f : tick["fired"]) EXPECT_NE(f["event"], "no_show") << tick.dump(1);

@@ -387,22 +387,28 @@ int DocRender(DbCommand& cmd, const std::string& doc_name, const std::string& fo
   if (!cmd.NeedActor()) return cmd.code;  // who reads the personal data in it
   if (!out_path.empty())
     if (auto st = mf::CheckPrivateTarget(out_path); !st.ok()) return cmd.Report(st);
-  // An instance's document: its read rule (and record) before anything is
-  // looked up, so that a stranger learns nothing from which documents exist.
-  if (!order && instance != "consent" && instance != "act")
-    if (auto st = cmd.store->AuthorizeRead({instance, {}, "doc render " + doc_name + " (" + format + ")"}, g.actor,
-                                           cmd.now);
-        !st.ok())
-      return cmd.Report(st);
   mf::DocumentRecord d;
-  if (auto st = order ? cmd.store->Order(doc_name, &d) : cmd.store->Document(instance, rest, &d); !st.ok())
+  const bool of_instance = !order && instance != "consent" && instance != "act";
+  if (auto st = order ? cmd.store->Order(doc_name, &d) : cmd.store->Document(instance, rest, &d); !st.ok()) {
+    // A stranger learns nothing from which documents an instance has.
+    if (of_instance)
+      if (auto read = cmd.store->AuthorizeRead({instance, {}, "", false}, g.actor, cmd.now); !read.ok())
+        return cmd.Report(read);
     return cmd.Report(st);
+  }
+  // An instance's document: the instance's read rule first (recorded once
+  // the document is known to print).
+  if (of_instance)
+    if (auto st = cmd.store->AuthorizeRead({instance, {}, "", false}, g.actor, cmd.now); !st.ok()) return cmd.Report(st);
   std::string institution;
   cmd.store->GetSetting("institution", &institution);
   mf::PrintableDocument printable;
   if (auto st = mf::Printable(g.templates, institution, cmd.zone, d, &printable); !st.ok()) return cmd.Report(st);
-  if (order || instance == "consent" || instance == "act")
-    if (auto st = cmd.store->RecordDocumentRead(d, g.actor, format, cmd.now); !st.ok()) return cmd.Report(st);
+  if (auto st = of_instance ? cmd.store->AuthorizeRead({instance, {}, "doc render " + d.Id() + " (" + format + ")"},
+                                                         g.actor, cmd.now)
+                            : cmd.store->RecordDocumentRead(d, g.actor, format, cmd.now);
+      !st.ok())
+    return cmd.Report(st);
   mf::Status st;
   if (format == "html") {
     std::string page;
@@ -1186,9 +1192,11 @@ int main(int argc, char** argv) {
           } else if (instance == "consent" || instance == "act") {
             st = cmd.store->Document(instance, rest, &docs.back());
             if (st.ok()) st = cmd.store->RecordDocumentRead(docs.back(), g.actor, "show", cmd.now);
-          } else {
-            st = cmd.store->AuthorizeRead({instance, {}, "doc show " + doc_name}, g.actor, cmd.now);
-            if (st.ok()) st = cmd.store->Document(instance, rest, &docs.back());
+          } else {  // as doc render: a stranger learns nothing from which documents exist
+            st = cmd.store->Document(instance, rest, &docs.back());
+            const mf::Status read = cmd.store->AuthorizeRead(
+                {instance, {}, st.ok() ? "doc show " + docs.back().Id() : "", st.ok()}, g.actor, cmd.now);
+            if (!read.ok()) st = read;
           }
         }
         if (!st.ok()) return cmd.Report(st);

@@ -477,7 +477,7 @@ Status SociStore::AuthorizeRead(const ReadScope& scope, const std::string& actor
                                          unknown, &capacity);
           !s.ok())
         return s;
-    if (!tx) return Status::Ok();
+    if (!tx || !scope.record) return Status::Ok();
     for (const auto& person : named) {
       int n = 0;
       *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);

@@ -300,11 +300,14 @@ class Store {
   // read is recorded in the history of every person it names. `people` set
   // (recipients of reminders): each of them, their guardian while a minor,
   // a curator or the director; recorded in each one's history. Both empty
-  // (every document): a curator or the director. `what` is the note.
+  // (every document): a curator or the director. `what` is the note;
+  // `record` false only checks (a read that is about to be refused for
+  // another reason is no read, and a refusal changes nothing).
   struct ReadScope {
     std::string instance;
     std::vector<std::string> people;
     std::string what;
+    bool record = true;
   };
   virtual Status AuthorizeRead(const ReadScope& scope, const std::string& actor_id, const Now& now) = 0;
 

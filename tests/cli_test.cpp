@@ -163,7 +163,7 @@ TEST(Cli_Demo, RunsTheSchoolYear) {
             std::string::npos)
       << r.out;
   // The demo's database stays, and the commands read it.
-  auto rs = RunCli("--db sqlite:" + dir + "/demo.db reminders --json");
+  auto rs = RunCli("--db sqlite:" + dir + "/demo.db reminders --as d1 --json");
   ASSERT_EQ(rs.code, 0) << rs.err;
   // as many as the story counted, every one of them stored
   const size_t counted = r.out.rfind(" reminder(s), ");

@@ -406,7 +406,7 @@ TEST_P(HostileInput, ReadsFollowTheReadRuleAndAreRecorded) {
   const auto s1_reads = reads("s1");
   for (const std::string& expected :
        {"m1 self show " + pair1_, "g1 self show " + pair1_, "c1 curator show " + pair1_, "d1 director show " + pair1_,
-        "m1 self history " + plan_, "g1 self doc show " + pair1_ + ":agreement", std::string("g1 self agenda")})
+        "m1 self history " + plan_, "g1 self doc show " + pair1_ + ":agreement:1", std::string("g1 self agenda")})
     EXPECT_NE(std::find(s1_reads.begin(), s1_reads.end(), expected), s1_reads.end())
         << expected << " not among s1's reads: " << ::testing::PrintToString(s1_reads);
   // m2's refused reads left no trace; their own reminders did.

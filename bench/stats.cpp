@@ -256,13 +256,21 @@ double Upgrade(soci::session& s, const std::string& url) {
   for (const char* table : {"documents", "orders", "consents"})
     s << std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at";
   s << "DELETE FROM schema_version WHERE version >= 9";
+  // The store opens the file itself (and closes a descriptor of it, which
+  // drops every POSIX lock this process holds on it): no other connection of
+  // this process may be open then, or SQLite reports a disk I/O error.
+  s.close();
   auto catalog = mf::Catalog::Load({MENTORFLOW_SOURCE_DIR "/workflows"}, mf::LoadOptions{MENTORFLOW_SOURCE_DIR "/templates"});
   mf::Status st;
   auto store = mf::Store::Open(url, &st, {MENTORFLOW_SOURCE_DIR "/templates"});
   Check(st, "open");
   const auto t0 = Clock::now();
   Check(store->Init(catalog, mf::Now::At(*mf::ParseLocalTime("2027-01-10", "UTC"), "UTC"), nullptr, {}), "upgrade");
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  store.reset();
+  if (url.rfind("sqlite:", 0) == 0) s.open(soci::sqlite3, url.substr(7));
+  else s.open(soci::postgresql, mf::PostgresConnectionString(url));
+  return seconds;
 }
 
 }  // namespace

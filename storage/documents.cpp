@@ -374,6 +374,30 @@ Status SociStore::Document(const std::string& instance, const std::string& doc, 
   });
 }
 
+// The people an instance's person fields name, read from the stored JSON:
+// an instance whose state or other fields its workflow no longer knows (a
+// hand-edited database) still says who it concerns.
+std::vector<std::string> SociStore::PeopleNamedIn(const Definition& def, const InstanceRecord& rec) {
+  std::vector<std::string> out;
+  const json fields = json::parse(rec.fields_json, nullptr, false);
+  if (!fields.is_object()) return out;
+  for (const auto& f : def.fields)
+    if (f.type == FieldType::kPerson && fields.contains(f.name) && fields[f.name].is_string())
+      out.push_back(fields[f.name].get<std::string>());
+  return out;
+}
+
+Status SociStore::RecordReads(const std::vector<std::string>& people, const std::string& actor_id,
+                              const std::string& capacity, const std::string& note, const Now& now) {
+  for (const auto& person : people) {
+    int n = 0;
+    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);
+    if (n == 0) continue;  // an id a field still holds after its person was removed
+    if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", note, now); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
                                      const Now& now) {
   return Guard([&]() -> Status {
@@ -392,10 +416,7 @@ Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::strin
       InstanceRecord rec;
       const Definition* def = nullptr;
       if (Status s = LoadInstance(id, &rec, &def, actor_id, nullptr); !s.ok()) return s;
-      const auto fields = SnapshotOf(*def, rec).fields;
-      for (size_t i = 0; i < def->fields.size(); ++i)
-        if (def->fields[i].type == FieldType::kPerson && IsSet(fields[i]))
-          named.push_back(std::get<std::string>(fields[i]));
+      for (auto& person : PeopleNamedIn(*def, rec)) named.push_back(std::move(person));
     }
     for (const auto& p : doc.places) {
       if (p.person.empty()) continue;
@@ -414,13 +435,8 @@ Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::strin
                            : !doc.subject.empty() ? Status::NotFound("no consent document of '" + doc.subject + "'")
                                                   : Status::NotFound("no instance '" + doc.instance + "'");
     if (Status s = MayReadPersonalData(LoadActor(actor_id), allowed, named, unknown, &capacity); !s.ok()) return s;
-    for (const auto& person : named) {
-      int n = 0;
-      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);
-      if (n == 0) continue;
-      const std::string note = how == "show" ? "doc show " + doc.Id() : "doc render " + doc.Id() + " (" + how + ")";
-      if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", note, now); !s.ok()) return s;
-    }
+    const std::string note = how == "show" ? "doc show " + doc.Id() : "doc render " + doc.Id() + " (" + how + ")";
+    if (Status s = RecordReads(named, actor_id, capacity, note, now); !s.ok()) return s;
     tx.Commit();
     return Status::Ok();
   });
@@ -445,12 +461,7 @@ Status SociStore::AuthorizeRead(const ReadScope& scope, const std::string& actor
       InstanceRecord rec;
       const Definition* def = nullptr;
       if (Status s = LoadInstance(scope.instance, &rec, &def, actor_id, nullptr); !s.ok()) return s;
-      // The person fields as stored: an instance whose state or other fields
-      // its workflow no longer knows (a hand-edited database) is still read.
-      const json fields = json::parse(rec.fields_json, nullptr, false);
-      for (const auto& f : def->fields)
-        if (f.type == FieldType::kPerson && fields.is_object() && fields.contains(f.name) && fields[f.name].is_string())
-          named.push_back(fields[f.name].get<std::string>());
+      for (auto& person : PeopleNamedIn(*def, rec)) named.push_back(std::move(person));
       // A role that acts on every instance of the workflow (not one bound to
       // a person field, as mentor or participant): its holders read them.
       for (const auto& t : def->transitions)
@@ -460,30 +471,22 @@ Status SociStore::AuthorizeRead(const ReadScope& scope, const std::string& actor
     }
     std::sort(named.begin(), named.end());
     named.erase(std::unique(named.begin(), named.end()), named.end());
+    bool all_theirs = true;  // every one of them is the actor or their ward
     for (const auto& person : named) {
       ConsentSubject subject;  // the person, or their guardian while they are a minor
-      if (LoadSubject(person, &subject))
-        for (const auto& a : SubjectActors(subject, now.today)) allowed.push_back(a);
+      std::vector<std::string> theirs;
+      if (LoadSubject(person, &subject)) theirs = SubjectActors(subject, now.today);
+      all_theirs = all_theirs && std::find(theirs.begin(), theirs.end(), actor_id) != theirs.end();
+      allowed.insert(allowed.end(), theirs.begin(), theirs.end());
     }
-    if (!scope.people.empty())  // each recipient's own, or an office holder's
-      for (const auto& person : named) {
-        ConsentSubject subject;
-        std::vector<std::string> theirs;
-        if (LoadSubject(person, &subject)) theirs = SubjectActors(subject, now.today);
-        if (std::find(theirs.begin(), theirs.end(), actor_id) == theirs.end()) allowed.clear();
-      }
+    if (!scope.people.empty() && !all_theirs) allowed.clear();  // recipients: each one's own, or an office holder's
     if (capacity.empty())
       if (Status s = MayReadPersonalData(actor, allowed, scope.instance.empty() ? std::vector<std::string>{} : named,
                                          unknown, &capacity);
           !s.ok())
         return s;
     if (!tx || !scope.record) return Status::Ok();
-    for (const auto& person : named) {
-      int n = 0;
-      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);
-      if (n == 0) continue;
-      if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", scope.what, now); !s.ok()) return s;
-    }
+    if (Status s = RecordReads(named, actor_id, capacity, scope.what, now); !s.ok()) return s;
     tx->Commit();
     return Status::Ok();
   });

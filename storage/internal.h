@@ -288,6 +288,10 @@ class SociStore : public Store {
   Status RecordDocumentRead(const DocumentRecord& doc, const std::string& actor_id, const std::string& how,
                             const Now& now) override;
   Status AuthorizeRead(const ReadScope& scope, const std::string& actor_id, const Now& now) override;
+  std::vector<std::string> PeopleNamedIn(const Definition& def, const InstanceRecord& rec);
+  // A "read" entry in the history of each of `people` who is registered.
+  Status RecordReads(const std::vector<std::string>& people, const std::string& actor_id, const std::string& capacity,
+                     const std::string& note, const Now& now);
   Status Start(const std::string& workflow, const Input& input, const std::string& parent,
                const std::string& actor_id, const Now& now, InstanceRecord* out, Refusal* refusal) override;
   Status Send(const std::string& id, const std::string& event, const Input& input, const std::string& actor_id,

@@ -159,24 +159,28 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
         *status = Status::BadInput("--db sqlite:PATH needs a path");
         return nullptr;
       }
+      // The file is never opened here to be looked at: closing a descriptor
+      // of it would drop every POSIX lock this process holds on it, and with
+      // them the locks of another connection of the process (a server's).
       if (options.read_only) {
-        int fd = ::open(path.c_str(), O_RDONLY);
-        if (fd < 0) {
+        if (::access(path.c_str(), R_OK) != 0) {
           *status = errno == ENOENT ? Status::BadInput("the database is not initialised: run 'mentorflow init' (no " +
                                                        path + ")")
                                     : Status::Internal("cannot read " + path + ": " + std::strerror(errno));
           return nullptr;
         }
-        ::close(fd);
-      } else {
+      } else if (::access(path.c_str(), F_OK) != 0) {
         // Children's data: a new database file is readable by its owner only
         // (SQLite gives its -wal and -shm files the same mode).
-        int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
-        if (fd < 0) {
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd < 0 && errno != EEXIST) {  // EEXIST: another process made it first
           *status = Status::Internal("cannot open or create " + path + ": " + std::strerror(errno));
           return nullptr;
         }
-        ::close(fd);
+        if (fd >= 0) ::close(fd);  // nobody holds a lock on a file just made
+      } else if (::access(path.c_str(), R_OK | W_OK) != 0) {
+        *status = Status::Internal("cannot open or create " + path + ": " + std::strerror(errno));
+        return nullptr;
       }
       // A file others may read exposes children's data: say so every time.
       for (const char* ext : {"", "-wal", "-shm"}) {

@@ -131,11 +131,11 @@ Status SociStore::Tick(const Now& now, TickReport* report) {
         // The instance next, without waiting: a command holding it fires
         // this deadline itself before its own change (FireOverdue), and
         // waiting here while it waits for this timer's row would deadlock.
-        int exists = 0, free = 0;
-        *sql_ << "SELECT COUNT(*) FROM instances WHERE id = :i", soci::into(exists), soci::use(instance);
+        int free = 0, exists = 0;
         *sql_ << "SELECT COUNT(*) FROM (SELECT id FROM instances WHERE id = :i FOR UPDATE SKIP LOCKED) t",
             soci::into(free), soci::use(instance);
-        if (exists && !free) {
+        if (!free) *sql_ << "SELECT COUNT(*) FROM instances WHERE id = :i", soci::into(exists), soci::use(instance);
+        if (!free && exists) {
           ++skip;
           continue;
         }

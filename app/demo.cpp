@@ -153,7 +153,7 @@ int RunDemo(const DemoOptions& o) {
   for (const auto& e : errors) std::cerr << "mentorflow: " << e << "\n";
   std::cout << "== " << docs << " documents; the database stays for you to explore, e.g.\n"
             << "  mentorflow --db sqlite:" << db.string() << " list\n"
-            << "  mentorflow --db sqlite:" << db.string() << " reminders\n"
+            << "  mentorflow --db sqlite:" << db.string() << " reminders --as " << report.director << "\n"
             << "  mentorflow --db sqlite:" << db.string() << " --now " << FormatDate(now.today)
             << " stats annual --year " << first << " --format html > stats.html\n";
   return report.failures.empty() && errors.empty() ? 0 : 5;

@@ -2,12 +2,16 @@
 // python3-icalendar, reminders delivered to a real SMTP server (aiosmtpd on
 // loopback) and read back, a failing server, and a deliver killed mid-batch.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -193,6 +197,42 @@ TEST_P(Outbox, AFailingChannelMakesAReminderDeadAfterItsTries) {
   ASSERT_EQ(dead.size(), 2u);
   EXPECT_EQ(dead[0]["tries"], 2);
   EXPECT_EQ(Json("deliver --via smtp://127.0.0.1:1", "2026-12-08")["reminders"].size(), 0u);
+}
+
+// Issue 23, finding 8: an SMTP server that accepts and never greets. A run
+// gives up on it at its first timeout (2 s here) instead of waiting that
+// long once per reminder (20 reminders: 40 s before), exits 5, and leaves
+// the untried reminders pending, unclaimed, for the next run.
+TEST_P(Outbox, AServerThatNeverGreetsIsGivenUpAtItsFirstTimeout) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 64), 0);  // the kernel accepts; nobody ever answers
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_listener{listener};
+  MonitoringDue(10);
+  const auto pending = Json("reminders --as d1 --status pending", "2026-12-07T09:00").size();
+  ASSERT_GE(pending, 20u);
+  ASSERT_EQ(Db("settings smtp_timeout_seconds 2 --as d1", "2026-12-07").code, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = Db("deliver --via smtp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + " --json", "2026-12-07T09:00");
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("deliver to a silent server: %.1f s for %zu reminders (timeout 2 s)\n", waited, pending);
+  EXPECT_EQ(r.code, 5) << r.err;
+  EXPECT_LT(waited, 10.0);
+  EXPECT_EQ(Json("reminders --as d1 --status failed", "2026-12-07T09:00").size(), 1u);
+  EXPECT_EQ(Json("reminders --as d1 --status pending", "2026-12-07T09:00").size(), pending - 1);
+  // Released, not held: the next run (a working server) sends them at once.
+  SmtpServer smtp(Dir("after_silent"));
+  ASSERT_GT(smtp.port(), 0);
+  EXPECT_EQ(Json("deliver --via " + smtp.url(), "2026-12-07T09:01")["sent"].get<std::size_t>(), pending - 1);
 }
 
 TEST_P(Outbox, ADeliverKilledMidBatchLosesNothingAndDuplicatesAreRecognisable) {

@@ -8,12 +8,12 @@
 #include "app/agenda.h"
 #include "app/documents.h"
 #include "app/scenario.h"
-#include "cli/stats.h"
+#include "app/stats.h"
 #include "engine/graph.h"
 #include "engine/loader.h"
 #include "storage/store.h"
 
-namespace mentorflow::cli {
+namespace mentorflow::app {
 namespace {
 
 namespace fs = std::filesystem;
@@ -159,4 +159,4 @@ int RunDemo(const DemoOptions& o) {
   return report.failures.empty() && errors.empty() ? 0 : 5;
 }
 
-}  // namespace mentorflow::cli
+}  // namespace mentorflow::app

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace mentorflow::cli {
+namespace mentorflow::app {
 
 struct DemoOptions {
   std::string workflows;
@@ -16,4 +16,4 @@ struct DemoOptions {
 
 int RunDemo(const DemoOptions& o);
 
-}  // namespace mentorflow::cli
+}  // namespace mentorflow::app

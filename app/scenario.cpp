@@ -9,7 +9,7 @@
 #include <set>
 
 #include "app/delivery.h"
-#include "cli/stats.h"
+#include "app/stats.h"
 #include "storage/store.h"
 
 namespace mentorflow {
@@ -423,7 +423,7 @@ class Runner {
     if (!want) return;
     if (want["by"]) {  // {year: Y, by: ATTRIBUTE, ...}: as `stats annual --by ATTRIBUTE --json` prints it
       std::string text;
-      if (Status st = cli::AnnualBreakdownReport(*store_, options_.templates_dir, want["year"].as<int>(), Str(want["by"]),
+      if (Status st = app::AnnualBreakdownReport(*store_, options_.templates_dir, want["year"].as<int>(), Str(want["by"]),
                                                  now_, "json", &text);
           !st.ok())
         return Fail(m, "stats annual --by: " + st.message());

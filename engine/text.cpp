@@ -275,4 +275,13 @@ std::vector<std::string> NameForms(std::string_view name) {
   return forms;
 }
 
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
 }  // namespace mentorflow

@@ -37,6 +37,9 @@ Status CheckText(std::string_view what, std::string_view text, std::size_t max_b
 // per byte, bytes that are not UTF-8 as \xHH, a backslash as \\.
 std::string EscapeControls(std::string_view s);
 
+// The parts with `sep` between them ("a, b, c").
+std::string Join(const std::vector<std::string>& parts, std::string_view sep = ", ");
+
 // Where `needle` stands in `text` as a whole: on each side where the needle
 // begins or ends with a letter or digit, the text has none next to it
 // (letters: ASCII, Latin, Greek, Cyrillic, combining marks). "Иван" stands

@@ -413,6 +413,34 @@ Status SociStore::Migrate(const std::string& workflow, int to_version, const Sta
   });
 }
 
+Status SociStore::Workflow(const std::string& workflow, int version, const Definition** out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("a workflow name", workflow); !s.ok()) return s;
+    const int v = version > 0 ? version : LatestVersion(workflow);
+    if (v == 0) return Status::NotFound("no workflow '" + workflow + "' is registered");
+    Status st;
+    *out = DefinitionFor(workflow, v, &st);
+    return *out ? Status::Ok() : st;
+  });
+}
+
+Status SociStore::Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    out->clear();
+    std::string id, name;
+    soci::statement st = (sql_->prepare << "SELECT name FROM person_data WHERE id = :id", soci::into(name), soci::use(id));
+    for (const auto& each : ids) {
+      if (each.empty() || out->count(each)) continue;
+      id = each;
+      st.execute(false);
+      if (st.fetch()) (*out)[each] = name;
+    }
+    return Status::Ok();
+  });
+}
+
 Status SociStore::Show(const std::string& id, InstanceRecord* out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;

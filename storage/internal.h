@@ -301,6 +301,8 @@ class SociStore : public Store {
   Status Migrate(const std::string& workflow, int to_version, const StateMap& state_map, const std::string& actor_id,
                  const Now& now, bool dry_run, MigrationReport* report) override;
   Status Batch(const std::function<Status()>& body, bool dry_run) override;
+  Status Workflow(const std::string& workflow, int version, const Definition** out) override;
+  Status Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) override;
   Status Show(const std::string& id, InstanceRecord* out) override;
   Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) override;
   Status History(const std::string& id, std::vector<HistoryRecord>* out) override;

@@ -354,6 +354,14 @@ class Store {
   // the body runs in full and nothing is kept.
   virtual Status Batch(const std::function<Status()>& body, bool dry_run = false) = 0;
 
+  // The registered definition of `workflow` at `version` (0: the latest),
+  // as its instances run it: titles of states, fields and events for what
+  // people read. Owned by the store, valid while it is open.
+  virtual Status Workflow(const std::string& workflow, int version, const Definition** out) = 0;
+  // The names of the people `ids` name (unknown ids are left out). Records
+  // nothing: the caller has applied the read rule to what it shows.
+  virtual Status Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) = 0;
+
   virtual Status Show(const std::string& id, InstanceRecord* out) = 0;
   virtual Status List(const std::string& workflow, const std::string& state, std::vector<InstanceRecord>* out) = 0;
   virtual Status History(const std::string& id, std::vector<HistoryRecord>* out) = 0;

@@ -7,9 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/context.h"
 #include "storage/store.h"
 
-namespace mentorflow::cli {
+namespace mentorflow::app {
 
 // "2027-H1" is the cycle due on a date in January–June 2027 (20 May), "H2"
 // the one due in July–December (20 December). Fills `out` with {period,
@@ -33,4 +34,8 @@ Status AnnualReport(Store& store, const std::string& templates_dir, int year, co
 Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int year, const std::string& attribute,
                              const Now& now, const std::string& format, std::string* out);
 
-}  // namespace mentorflow::cli
+// `stats rating --direction D`: the ranking of a workflow's rating; names
+// for a curator or moderator (their read recorded), ids for anyone else.
+Result<Store::RatingReport> Ranking(Context& ctx, const std::string& workflow, const std::string& group);
+
+}  // namespace mentorflow::app

@@ -10,7 +10,7 @@
 
 #include "storage/store.h"
 
-namespace mentorflow::cli {
+namespace mentorflow::app {
 
 // An import file is read whole, so its size is bounded; so is one line (the
 // longest value a line can carry is engine/text.h's kMaxValueBytes).
@@ -42,4 +42,4 @@ struct ImportResult {
 Status Import(Store& store, const std::string& name, const std::string& text, const ImportOptions& opts,
               ImportResult* result);
 
-}  // namespace mentorflow::cli
+}  // namespace mentorflow::app

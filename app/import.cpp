@@ -1,4 +1,4 @@
-#include "cli/import.h"
+#include "app/import.h"
 
 #include "engine/text.h"
 
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <vector>
 
-namespace mentorflow::cli {
+namespace mentorflow::app {
 namespace {
 
 using nlohmann::json;
@@ -182,4 +182,4 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
   return st;
 }
 
-}  // namespace mentorflow::cli
+}  // namespace mentorflow::app

@@ -1,0 +1,50 @@
+#include "app/people.h"
+
+#include "app/instances.h"
+
+namespace mentorflow::app {
+
+Status AddPerson(Context& ctx, const PersonRecord& person) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  return ctx.store.AddPerson(person, ctx.actor, ctx.now);
+}
+
+Status UpdatePerson(Context& ctx, const PersonUpdate& update) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  return ctx.store.UpdatePerson(update, ctx.actor, ctx.now);
+}
+
+Result<PersonRecord> ReadPerson(Context& ctx, const std::string& id) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  PersonRecord p;
+  if (Status s = ctx.store.ReadPerson(id, ctx.actor, ctx.now, &p); !s.ok()) return s;
+  return p;
+}
+
+Result<std::string> ExportPerson(Context& ctx, const std::string& id) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  std::string text;
+  if (Status s = ctx.store.ExportPerson(id, ctx.actor, ctx.now, &text); !s.ok()) return s;
+  return text;
+}
+
+Result<InstanceView> RequestInformation(Context& ctx, const std::string& id) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  InstanceRecord rec;
+  if (Status s = ctx.store.RequestInformation(id, ctx.actor, ctx.now, &rec); !s.ok()) return s;
+  return ViewOf(ctx, rec);
+}
+
+Result<DocumentRecord> ErasePerson(Context& ctx, const std::string& id) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  DocumentRecord act;
+  if (Status s = ctx.store.ErasePerson(id, ctx.actor, ctx.now, &act); !s.ok()) return s;
+  return act;
+}
+
+Status SetConsent(Context& ctx, const ConsentRequest& r) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  return ctx.store.SetConsent(r.person, r.given, ctx.actor, ctx.now, r.paper_date);
+}
+
+}  // namespace mentorflow::app

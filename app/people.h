@@ -1,0 +1,30 @@
+// People and their consent: register, change, read, export, the subject's
+// request for information, erasure, consent given or revoked. The rules
+// (who may, on which day, for whom) are the engine's and the store's.
+#pragma once
+
+#include <string>
+
+#include "app/context.h"
+#include "app/views.h"
+
+namespace mentorflow::app {
+
+Status AddPerson(Context& ctx, const PersonRecord& person);
+Status UpdatePerson(Context& ctx, const PersonUpdate& update);
+// The person, their guardian, a curator or the director; recorded.
+Result<PersonRecord> ReadPerson(Context& ctx, const std::string& id);
+// Everything stored about a person, as the JSON text Store::ExportPerson writes.
+Result<std::string> ExportPerson(Context& ctx, const std::string& id);
+Result<InstanceView> RequestInformation(Context& ctx, const std::string& id);
+// The destruction act.
+Result<DocumentRecord> ErasePerson(Context& ctx, const std::string& id);
+
+struct ConsentRequest {
+  std::string person;
+  bool given = true;       // false: revoked
+  std::string paper_date;  // a curator records a paper form: the date on it
+};
+Status SetConsent(Context& ctx, const ConsentRequest& r);
+
+}  // namespace mentorflow::app

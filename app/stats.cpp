@@ -1,0 +1,358 @@
+#include "app/stats.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <vector>
+
+#include "engine/render.h"
+#include "engine/text.h"
+
+namespace mentorflow::app {
+namespace {
+
+using nlohmann::json;
+
+// The results a monitoring report carries (workflows/monitoring.yaml).
+const char* const kResults[] = {"respondents", "quality_score", "pairs_total", "pairs_met_plan", "remarks"};
+
+struct Cycle {
+  std::string instance, period, due, submitted, submitted_on;
+  bool on_time = true;
+  json results = json::object();
+};
+
+std::string PeriodOf(const std::string& due) {  // 2027-05-20 -> 2027-H1
+  const int month = std::stoi(due.substr(5, 2));
+  return due.substr(0, 4) + (month <= 6 ? "-H1" : "-H2");
+}
+
+// Every report submitted, from each monitoring instance's history: its
+// fields replayed entry by entry, taken at each `submit`.
+Status Cycles(Store& store, std::vector<Cycle>* out) {
+  std::string zone;
+  if (Status st = store.GetSetting("zone", &zone); !st.ok()) return st;
+  std::vector<InstanceRecord> instances;
+  if (Status st = store.List("monitoring", "", &instances); !st.ok()) return st;
+  for (const auto& inst : instances) {
+    std::vector<HistoryRecord> history;
+    if (Status st = store.History(inst.id, &history); !st.ok()) return st;
+    json fields = json::object();
+    for (const auto& h : history) {
+      json changes = json::parse(h.changes_json, nullptr, false);
+      if (changes.is_array())
+        for (const auto& c : changes)
+          if (c.contains("field")) fields[c["field"].get<std::string>()] = c.value("after", json());
+      if (h.event != "submit" || !fields.contains("reported_period") || !fields["reported_period"].is_string()) continue;
+      Cycle cycle;
+      cycle.instance = inst.id;
+      cycle.due = fields["reported_period"].get<std::string>();
+      cycle.period = PeriodOf(cycle.due);
+      cycle.submitted = h.at;
+      cycle.submitted_on = LocalDay(h.at, zone);
+      cycle.on_time = h.from != "overdue" && h.from != "escalated";
+      for (const char* k : kResults) cycle.results[k] = fields.value(k, json());
+      out->push_back(std::move(cycle));
+    }
+  }
+  std::stable_sort(out->begin(), out->end(), [](const Cycle& a, const Cycle& b) { return a.due < b.due; });
+  return Status::Ok();
+}
+
+json AsJson(const Cycle& c) {
+  return {{"period", c.period},   {"due", c.due},           {"submitted", c.submitted},
+          {"submitted_on", c.submitted_on}, {"on_time", c.on_time}, {"instance", c.instance},
+          {"results", c.results}};
+}
+
+}  // namespace
+
+Status MonitoringSummary(Store& store, const std::string& period, nlohmann::json* out) {
+  if (!std::regex_match(period, std::regex("(19|20|21)[0-9]{2}-H[12]")))
+    return Status::BadInput("--period: expected YEAR-H1 (the cycle due by 20 May) or YEAR-H2 (by 20 December), got '" +
+                            period + "'");
+  std::vector<Cycle> cycles;
+  if (Status st = Cycles(store, &cycles); !st.ok()) return st;
+  // The latest report for the period counts (a second instance, or a resubmission).
+  auto it = std::find_if(cycles.rbegin(), cycles.rend(), [&](const Cycle& c) { return c.period == period; });
+  if (it == cycles.rend()) return Status::NotFound("no monitoring report covers " + period);
+  const Cycle& here = *it;
+  json o = AsJson(here);
+  o["previous"] = nullptr;
+  o["delta"] = json::object();
+  auto prev = std::find_if(cycles.rbegin(), cycles.rend(), [&](const Cycle& c) { return c.due < here.due; });
+  if (prev != cycles.rend()) {
+    o["previous"] = AsJson(*prev);
+    for (const char* k : kResults)
+      if (here.results[k].is_number_integer() && prev->results[k].is_number_integer())
+        o["delta"][k] = here.results[k].get<long long>() - prev->results[k].get<long long>();
+  }
+  *out = std::move(o);
+  return Status::Ok();
+}
+
+}  // namespace mentorflow::app
+
+namespace mentorflow::app {
+namespace {
+
+struct Row {
+  std::string key, title, value;
+  bool sub = false;  // a part of the row above it
+};
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+// "Пар в форме «{}»" with {} the value's title.
+std::string Fill(const std::string& pattern, const std::string& title) {
+  std::string s = pattern;
+  if (auto p = s.find("{}"); p != std::string::npos) s.replace(p, 2, title);
+  else s += " " + title;
+  return s;
+}
+
+Status LoadTitles(const std::string& templates_dir, YAML::Node* out) {
+  const std::string path = templates_dir + "/stats/titles.yaml";
+  try {
+    *out = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::NotFound(path + ": cannot read the titles of the figures");
+  } catch (const YAML::Exception& e) {
+    return Status::BadInput(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                            ": " + e.msg);
+  }
+  if (!(*out)["annual"].IsMap()) return Status::BadInput(path + ": expected a map 'annual' of figure titles");
+  return Status::Ok();
+}
+
+std::vector<Row> Rows(const AnnualFigures& f, const YAML::Node& titles) {
+  const YAML::Node t = titles["annual"];
+  auto title = [&](const std::string& key) { return t[key] ? t[key].as<std::string>() : key; };
+  std::vector<Row> rows;
+  auto add = [&](const std::string& key, const std::string& value, bool sub = false) {
+    rows.push_back({key, title(key), value, sub});
+  };
+  add("year", std::to_string(f.year));
+  add("mentors", std::to_string(f.mentors));
+  add("mentees", std::to_string(f.mentees));
+  add("mentees_minors", std::to_string(f.mentees_minors), true);
+  add("pairs.formed", std::to_string(f.formed));
+  add("pairs.active", std::to_string(f.active));
+  add("pairs.completed", std::to_string(f.completed));
+  add("pairs.terminated", std::to_string(f.terminated));
+  auto values = [&](const std::string& group, bool sub) {
+    for (const auto& e : f.Entries(group))
+      rows.push_back({group + "." + e.value, Fill(title(group), e.title), std::to_string(e.count), sub});
+  };
+  values("terminated_by_reason", true);
+  add("pairs.extended", std::to_string(f.extended));
+  values("by_form", false);
+  values("by_kind", false);
+  add("mean_days_completed", f.mean_days_completed ? Num(*f.mean_days_completed) : "");
+  add("monitoring.due", std::to_string(f.monitoring_due));
+  add("monitoring.on_time", std::to_string(f.monitoring_on_time), true);
+  add("monitoring.late", std::to_string(f.monitoring_late), true);
+  add("monitoring.missed", std::to_string(f.monitoring_missed), true);
+  return rows;
+}
+
+// A horizontal bar chart: labels on the left, bars scaled to the largest value.
+json Chart(const std::string& title, const std::vector<std::pair<std::string, long long>>& bars) {
+  constexpr int kLabel = 340, kBar = 300, kRow = 24;
+  long long max = 1;
+  for (const auto& b : bars) max = std::max(max, b.second);
+  json c = {{"title", title}, {"width", kLabel + kBar + 60}, {"height", 8 + kRow * static_cast<int>(bars.size())},
+            {"bars", json::array()}};
+  int i = 0;
+  for (const auto& [label, value] : bars) {
+    const int y = 4 + kRow * i++;
+    const long long w = value * kBar / max;
+    c["bars"].push_back({{"label", label}, {"value", value}, {"y", y}, {"text_y", y + 13}, {"bar_x", kLabel},
+                         {"width", w}, {"value_x", kLabel + w + 6}});
+  }
+  return c;
+}
+
+}  // namespace
+
+Status AnnualReport(Store& store, const std::string& templates_dir, int year, const Now& now,
+                    const std::string& format, std::string* out) {
+  if (format != "json" && format != "csv" && format != "html" && format != "text")
+    return Status::BadInput("--format: expected json, csv, html or text, got '" + format + "'");
+  AnnualFigures f;
+  if (Status st = store.AnnualStatistics(year, now, &f); !st.ok()) return st;
+  if (format == "json") {
+    *out = AnnualFiguresJson(f).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    return Status::Ok();
+  }
+  YAML::Node titles;
+  if (Status st = LoadTitles(templates_dir, &titles); !st.ok()) return st;
+  const auto rows = Rows(f, titles);
+  if (format == "text") {
+    out->clear();
+    for (const auto& r : rows)
+      *out += r.key + std::string(r.key.size() < 38 ? 38 - r.key.size() : 1, ' ') + (r.value.empty() ? "-" : r.value) + "\n";
+    return Status::Ok();
+  }
+  if (format == "csv") {
+    const YAML::Node h = titles["annual"]["header"];
+    auto head = [&](const char* k, const char* fallback) { return h && h[k] ? h[k].as<std::string>() : fallback; };
+    *out = CsvField(head("key", "key")) + "," + CsvField(head("title", "title")) + "," + CsvField(head("value", "value")) +
+           "\r\n";
+    for (const auto& r : rows) *out += CsvField(r.key) + "," + CsvField(r.title) + "," + CsvField(r.value) + "\r\n";
+    return Status::Ok();
+  }
+  // html
+  const YAML::Node ch = titles["charts"];
+  auto chart_title = [&](const char* k) { return ch && ch[k] ? ch[k].as<std::string>() : std::string(k); };
+  auto bars_of = [&](const std::string& group) {
+    std::vector<std::pair<std::string, long long>> bars;
+    for (const auto& e : f.Entries(group)) bars.push_back({e.title, e.count});
+    return bars;
+  };
+  json ctx = {{"year", year}, {"generated", RussianDate(FormatDate(now.today))}, {"rows", json::array()}, {"charts", json::array()}};
+  std::string institution;
+  if (store.GetSetting("institution", &institution).ok()) ctx["institution"] = institution;
+  for (const auto& r : rows) ctx["rows"].push_back({{"title", r.title}, {"value", r.value.empty() ? "—" : r.value}, {"sub", r.sub}});
+  ctx["charts"].push_back(Chart(chart_title("by_form"), bars_of("by_form")));
+  ctx["charts"].push_back(Chart(chart_title("by_kind"), bars_of("by_kind")));
+  ctx["charts"].push_back(Chart(chart_title("monitoring"), {{chart_title("on_time"), f.monitoring_on_time},
+                                                            {chart_title("late"), f.monitoring_late},
+                                                            {chart_title("missed"), f.monitoring_missed}}));
+  std::ifstream in(templates_dir + "/stats/annual.mustache", std::ios::binary);
+  if (!in) return Status::NotFound(templates_dir + "/stats_annual.mustache: cannot read the page template");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return RenderMustache("stats_annual", ss.str(), ctx, Escape::kHtml, out);
+}
+
+namespace {
+
+double Percent(long long part, long long whole) {
+  return whole > 0 ? std::round(1000.0 * static_cast<double>(part) / static_cast<double>(whole)) / 10.0 : 0;
+}
+
+}  // namespace
+
+Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int year, const std::string& attribute,
+                             const Now& now, const std::string& format, std::string* out) {
+  if (format != "json" && format != "csv" && format != "text")
+    return Status::BadInput("--by: the breakdown is printed as text, json or csv, not '" + format + "'");
+  Store::AnnualBreakdown b;
+  if (Status st = store.AnnualBreakdownBy(year, attribute, now, &b); !st.ok()) return st;
+  // What each target says, in numbers.
+  struct Target {
+    std::optional<double> share, coverage;
+    std::optional<bool> share_met, coverage_met;
+  };
+  std::vector<Target> targets;
+  for (const auto& p : b.parts) {
+    Target t;
+    if (!p.value.empty()) {
+      // Nothing to measure (no mentee in the year, none registered with the
+      // value): no figure and no verdict, rather than a 0% "not met".
+      if (b.total.mentees > 0) t.share = Percent(p.figures.mentees, b.total.mentees);
+      if (p.registered_mentees > 0) t.coverage = Percent(p.figures.mentees, p.registered_mentees);
+      if (p.target_share && t.share) t.share_met = *t.share >= static_cast<double>(*p.target_share);
+      if (p.target_coverage && t.coverage) t.coverage_met = *t.coverage >= static_cast<double>(*p.target_coverage);
+    }
+    targets.push_back(t);
+  }
+  if (format == "json") {
+    auto opt = [](const auto& v) { return v ? json(*v) : json(); };
+    json parts = json::array();
+    for (size_t i = 0; i < b.parts.size(); ++i) {
+      const auto& p = b.parts[i];
+      json figures = AnnualFiguresJson(p.figures);
+      figures.erase("monitoring");
+      parts.push_back({{"value", p.value.empty() ? json() : json(p.value)},
+                       {"title", p.title},
+                       {"figures", figures},
+                       {"mentees_share", opt(targets[i].share)},
+                       {"target_share", opt(p.target_share)},
+                       {"share_met", opt(targets[i].share_met)},
+                       {"registered_mentees", p.registered_mentees},
+                       {"coverage", opt(targets[i].coverage)},
+                       {"target_coverage", opt(p.target_coverage)},
+                       {"coverage_met", opt(targets[i].coverage_met)}});
+    }
+    *out = json{{"year", year}, {"by", b.attribute}, {"title", b.title}, {"total", AnnualFiguresJson(b.total)},
+                {"parts", parts}}
+               .dump(2, ' ', false, json::error_handler_t::replace) +
+           "\n";
+    return Status::Ok();
+  }
+  YAML::Node titles;
+  if (Status st = LoadTitles(templates_dir, &titles); !st.ok()) return st;
+  const auto total = Rows(b.total, titles);
+  std::vector<std::vector<Row>> columns;
+  for (const auto& p : b.parts) columns.push_back(Rows(p.figures, titles));
+  auto value_of = [](const std::vector<Row>& rows, const std::string& key) {
+    for (const auto& r : rows)
+      if (r.key == key) return r.value;
+    return std::string();
+  };
+  const bool csv = format == "csv";
+  size_t key_width = 0;
+  for (const auto& r : total) key_width = std::max(key_width, r.key.size() + 2);
+  auto cell = [&](const std::string& s, size_t width) {
+    const std::string v = s.empty() && !csv ? "-" : s;
+    return csv ? "," + CsvField(v) : std::string(v.size() < width ? width - v.size() : 1, ' ') + v;
+  };
+  const YAML::Node h = titles["annual"]["header"];
+  auto head = [&](const char* k, const char* fallback) { return h && h[k] ? h[k].as<std::string>() : fallback; };
+  out->clear();
+  *out += csv ? CsvField(head("key", "key")) + "," + CsvField(head("title", "title")) : std::string(key_width, ' ');
+  for (const auto& p : b.parts) *out += cell(p.value.empty() ? "-" : p.value, 12);
+  *out += cell("total", 12) + (csv ? "\r\n" : "\n");
+  for (const auto& r : total) {
+    if (r.key.rfind("monitoring.", 0) == 0) continue;  // the institution's, not any one value's
+    *out += csv ? CsvField(r.key) + "," + CsvField(r.title) : r.key + std::string(key_width - r.key.size(), ' ');
+    for (const auto& c : columns) *out += cell(value_of(c, r.key), 12);
+    *out += cell(r.value, 12) + (csv ? "\r\n" : "\n");
+  }
+  if (csv) return Status::Ok();
+  for (size_t i = 0; i < b.parts.size(); ++i) {
+    const auto& p = b.parts[i];
+    const Target& t = targets[i];
+    char line[256];
+    if (p.target_share) {
+      if (t.share)
+        std::snprintf(line, sizeof line, "target %s: %.1f%% of the year's mentees (%lld of %lld), target %lld%%: %s\n",
+                      p.value.c_str(), *t.share, p.figures.mentees, b.total.mentees, *p.target_share,
+                      *t.share_met ? "met" : "not met");
+      else
+        std::snprintf(line, sizeof line, "target %s: no mentee in a pair in the year, target %lld%%: nothing to measure\n",
+                      p.value.c_str(), *p.target_share);
+      *out += line;
+    }
+    if (p.target_coverage) {
+      if (t.coverage)
+        std::snprintf(line, sizeof line,
+                      "target %s: %.1f%% of the mentees registered with it are in pairs (%lld of %lld), target %lld%%: %s\n",
+                      p.value.c_str(), *t.coverage, p.figures.mentees, p.registered_mentees, *p.target_coverage,
+                      *t.coverage_met ? "met" : "not met");
+      else
+        std::snprintf(line, sizeof line, "target %s: no mentee is registered with it, target %lld%%: nothing to measure\n",
+                      p.value.c_str(), *p.target_coverage);
+      *out += line;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Store::RatingReport> Ranking(Context& ctx, const std::string& workflow, const std::string& group) {
+  Store::RatingReport r;
+  if (Status s = ctx.store.Rating(workflow, group, ctx.actor, ctx.now, &r); !s.ok()) return s;
+  return r;
+}
+
+}  // namespace mentorflow::app

@@ -8,12 +8,16 @@ FUZZ_SECONDS ?= 20
 
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build demo test fuzz bench install package clean
+.PHONY: all deps web-deps build demo test fuzz bench install package clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+# The test oracles from npm (the OpenAPI validator), exactly as locked.
+web-deps: deps
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -22,12 +26,16 @@ build: deps
 demo: build
 	./$(BUILD)/mentorflow demo
 
-test: build fuzz-build
+test: build fuzz-build web-deps
 	scripts/with-postgres.sh scripts/run-tests.sh $(BUILD) $(JOBS)
 	scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz_loader $(FUZZ_SECONDS)
 
 # The loader+validator under libFuzzer with ASan/UBSan (clang).
-fuzz-build: deps
+fuzz-# The test oracles from npm (the OpenAPI validator), exactly as locked.
+web-deps: deps
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+
+build: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
 	  -DMENTORFLOW_FUZZ=ON -DMENTORFLOW_TESTS=OFF -DMENTORFLOW_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_loader

@@ -33,6 +33,7 @@ struct Globals {
   std::string zone = EnvOr("MENTORFLOW_ZONE", "");  // init stores it; other commands use the stored one
   std::string log_level = EnvOr("MENTORFLOW_LOG", "warn");
   bool json = false;
+  bool log_level_given = false;  // --log-level or MENTORFLOW_LOG
 };
 
 // A leaf subcommand and what runs when it was given.
@@ -83,5 +84,6 @@ void AddInstanceCommands(CLI::App& app, Globals& g, Commands* out);
 void AddDocumentCommands(CLI::App& app, Globals& g, Commands* out);
 void AddOutboxCommands(CLI::App& app, Globals& g, Commands* out);
 void AddStatsCommands(CLI::App& app, Globals& g, Commands* out);
+void AddServeCommands(CLI::App& app, Globals& g, Commands* out);
 
 }  // namespace mentorflow::cli

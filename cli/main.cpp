@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   mf::cli::AddDocumentCommands(app, g, &commands);
   mf::cli::AddOutboxCommands(app, g, &commands);
   mf::cli::AddStatsCommands(app, g, &commands);
+  mf::cli::AddServeCommands(app, g, &commands);
   for (const auto& c : commands) {
     c.app->fallthrough();
     const std::string own = c.app->get_footer();
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 1;
   }
+  g.log_level_given = app.get_option("--log-level")->count() > 0 || std::getenv("MENTORFLOW_LOG");
   try {
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     auto logger = std::make_shared<spdlog::logger>("mentorflow", sink);

@@ -1,6 +1,7 @@
 // person add, update, show, export, request, erase; consent sign, revoke.
 #include <iostream>
 
+#include "app/accounts.h"
 #include "app/people.h"
 #include "cli/common.h"
 #include "engine/text.h"
@@ -67,6 +68,11 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
       "erase", "Destroy a person's personal data once their consent is revoked or nothing running names them "
                "(a curator or the director); writes the destruction act act:ID");
   erase->add_option("ID", o->id, "The person's id")->required();
+
+  auto* invite = person->add_subcommand(
+      "invite", "Send a person a single-use link (72 hours) to set a password for mentorflow serve (a curator or "
+                "the director; the person needs an e-mail address); delivered by 'deliver'");
+  invite->add_option("ID", o->id, "The person's id")->required();
 
   auto* consent = app.add_subcommand("consent", "Consent to personal data processing: sign or revoke");
   consent->require_subcommand(1);
@@ -153,6 +159,15 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
                     if (!r.ok()) return cmd.Report(r.status());
                     if (g.json) PrintJson(app::DocumentJson(*r));
                     else std::cout << o->id << ": personal data destroyed; " << r->Id() << "\n";
+                    return 0;
+                  }});
+  out->push_back({invite, [&g, o] {
+                    DbCommand cmd(g);
+                    if (!cmd.ok()) return cmd.code;
+                    auto ctx = cmd.Context();
+                    if (Status s = app::InvitePerson(ctx, o->id, {}); !s.ok()) return cmd.Report(s);
+                    if (g.json) PrintJson({{"person", o->id}, {"invited", true}}, -1);
+                    else std::cout << o->id << ": invitation in the outbox (sent by 'deliver')\n";
                     return 0;
                   }});
   auto set_consent = [&g, o](bool given) {

@@ -225,6 +225,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         note = "consent:" + person_id + ":" + std::to_string(last);
       }
       *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person_id);
+      *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(person_id);  // their data is no longer processed
       if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_revoked", now, &sent); !s.ok()) return s;
       // 152-FZ art. 21 part 5: the data is destroyed within 30 days.
       InstanceRecord duty;

@@ -543,6 +543,9 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
                                        "act:" + person_id + "; " + grounds, now);
         !s.ok())
       return s;
+    // The account goes with the data: its sessions, tokens, calendar feeds and password.
+    for (const char* table : {"sessions", "account_tokens", "calendar_feeds", "accounts"})
+      *sql_ << std::string("DELETE FROM ") + table + " WHERE person = :p", soci::use(person_id);
     if (Status s = ReadAct(person_id, act); !s.ok()) return s;
     tx.Commit();
     return Status::Ok();

@@ -301,6 +301,25 @@ class SociStore : public Store {
   Status Migrate(const std::string& workflow, int to_version, const StateMap& state_map, const std::string& actor_id,
                  const Now& now, bool dry_run, MigrationReport* report) override;
   Status Batch(const std::function<Status()>& body, bool dry_run) override;
+  Status IssueAccountToken(const std::string& person_id, const std::string& kind, const std::string& token_hash,
+                           const std::string& expires_at, const AccountMail& mail, const std::string& actor_id,
+                           const Now& now) override;
+  Status RedeemAccountToken(const std::string& token_hash, const std::string& password_hash, const Now& now,
+                            std::string* person_id) override;
+  Status FindAccount(const std::string& login, std::string* person_id, std::string* password_hash) override;
+  Status ChangePassword(const std::string& person_id, const std::string& password_hash, const Now& now) override;
+  Status CountLoginFailures(const std::string& scope, const std::string& subject, const std::string& since,
+                            long long* n) override;
+  Status RecordLoginFailure(const std::vector<std::pair<std::string, std::string>>& scopes, const Now& now) override;
+  Status ClearLoginFailures(const std::string& scope, const std::string& subject) override;
+  Status CreateSession(const std::string& token_hash, const std::string& person_id, const std::string& csrf,
+                       const Now& now) override;
+  Status TouchSession(const std::string& token_hash, const Now& now, long long idle_seconds,
+                      long long absolute_seconds, SessionRecord* out) override;
+  Status EndSession(const std::string& token_hash) override;
+  Status CreateCalendarFeed(const std::string& person_id, const std::string& token_hash, const Now& now) override;
+  Status RevokeCalendarFeeds(const std::string& person_id) override;
+  Status CalendarFeedPerson(const std::string& token_hash, std::string* person_id) override;
   Status Workflow(const std::string& workflow, int version, const Definition** out) override;
   Status Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) override;
   Status Show(const std::string& id, InstanceRecord* out) override;

@@ -163,7 +163,8 @@ Status SociStore::Reminders(const ReminderFilter& f, std::vector<ReminderRecord>
                               "' is not one of scheduled, pending, sent, acknowledged, failed, retried, dead, cancelled");
     // Every filter is bound (empty: not given), so one statement serves all.
     std::string q = std::string(kReminderColumns) +
-                    " WHERE ((:s1 = '' AND r.status NOT IN ('scheduled', 'cancelled')) OR r.status = :s2)"
+                    " WHERE r.workflow <> 'account' AND ((:s1 = '' AND r.status NOT IN ('scheduled', 'cancelled'))"
+                    " OR r.status = :s2)"
                     " AND (:p1 = '' OR r.recipient = :p2) AND (:i1 = '' OR r.instance = :i2) ORDER BY r.send_on, r.id";
     std::string status = f.status, person = f.person, instance = f.instance;
     soci::rowset<soci::row> rs = (sql_->prepare << q, soci::use(status, "s1"), soci::use(status, "s2"),
@@ -217,7 +218,7 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
       deadlines->push_back(std::move(x.d));
     }
     std::string q = std::string(kReminderColumns) +
-                    " WHERE r.status = 'scheduled' AND r.send_on >= :f AND r.send_on <= :t" +
+                    " WHERE r.workflow <> 'account' AND r.status = 'scheduled' AND r.send_on >= :f AND r.send_on <= :t" +
                     (person.empty() ? "" : " AND r.recipient = :p") + " ORDER BY r.send_on, r.id";
     std::string p = person;
     soci::rowset<soci::row> rs = person.empty() ? (sql_->prepare << q, soci::use(f, "f"), soci::use(t, "t"))
@@ -329,6 +330,9 @@ Status SociStore::FinishDelivery(long long id, const std::string& claimer, const
       *sql_ << "UPDATE reminders SET status = :s, tries = :n, sent_at = :a, last_error = NULL, claimed_by = NULL"
                " WHERE id = :id",
           soci::use(to), soci::use(n), soci::use(at), soci::use(id);
+      // An account's message carries a single-use link: once sent, it is not kept.
+      *sql_ << "UPDATE reminders SET body = '(sent; the link is not kept)' WHERE id = :id AND workflow = 'account'",
+          soci::use(id);
     } else {
       std::string next = FormatInstant(NextAttempt(now.instant, facts.tries, std::stoi(Setting("deliver_backoff_seconds"))));
       *sql_ << "UPDATE reminders SET status = :s, tries = :n, last_error = :e, next_attempt = :na, claimed_by = NULL"

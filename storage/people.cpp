@@ -230,6 +230,8 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
       *sql_ << "DELETE FROM person_roles WHERE person = :p AND role = :r", soci::use(u.id), soci::use(r);
       changed.push_back("-" + r);
     }
+    // A removed role ends every session of the person: none goes on with rights it no longer has.
+    if (!u.remove_roles.empty()) *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(u.id);
     *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p", soci::into(n), soci::use(u.id);
     if (n == 0) return Status::BadInput("a person keeps at least one role");
     // The links as they now stand: a guardian still an adult holding the role, no cycle.

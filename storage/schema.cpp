@@ -16,6 +16,10 @@ const std::vector<SettingDef>& KnownSettings() {
       {"deliver_backoff_seconds", "300", "the wait after a failed delivery, doubled after each further failure"},
       {"deliver_claim_timeout_seconds", "600", "after this, a reminder claimed by a silent process is taken over"},
       {"smtp_timeout_seconds", "30", "how long one SMTP delivery may take"},
+      {"session_idle_minutes", "30", "a session unused this long ends (serve)"},
+      {"session_absolute_hours", "12", "a session ends this long after login, used or not (serve)"},
+      {"invitation_hours", "72", "how long an invitation or a password-reset link stays valid"},
+      {"base_url", "http://127.0.0.1:8080", "where people reach mentorflow serve: the start of the links in e-mails"},
   };
   return kSettings;
 }
@@ -171,6 +175,27 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "ALTER TABLE documents ADD COLUMN redacted_at TEXT",
         "ALTER TABLE orders ADD COLUMN redacted_at TEXT",
         "ALTER TABLE consents ADD COLUMN redacted_at TEXT",
+    },
+    {
+        // 13: accounts for `serve`. A person's password (argon2id, the
+        // libsodium string that carries its own salt and parameters); the
+        // single-use tokens of invitations and password resets, and the
+        // sessions, by the SHA-256 of the token only; failed logins by
+        // account and by address, so several processes share the count;
+        // private calendar feeds by the SHA-256 of their token.
+        "CREATE TABLE accounts (person TEXT PRIMARY KEY REFERENCES people(id), password_hash TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, changed_at TEXT NOT NULL)",
+        "CREATE TABLE account_tokens (token_hash TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES people(id),"
+        " kind TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT)",
+        "CREATE INDEX account_tokens_by_person ON account_tokens (person)",
+        "CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES people(id),"
+        " csrf TEXT NOT NULL, created_at TEXT NOT NULL, seen_at TEXT NOT NULL)",
+        "CREATE INDEX sessions_by_person ON sessions (person)",
+        "CREATE TABLE login_failures (scope TEXT NOT NULL, subject TEXT NOT NULL, at TEXT NOT NULL)",
+        "CREATE INDEX login_failures_by_subject ON login_failures (scope, subject, at)",
+        "CREATE TABLE calendar_feeds (token_hash TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES people(id),"
+        " created_at TEXT NOT NULL)",
+        "CREATE INDEX calendar_feeds_by_person ON calendar_feeds (person)",
     },
 };
 

@@ -478,6 +478,54 @@ class Store {
   // again at once, its tries unchanged.
   virtual Status ReleaseDelivery(long long id, const std::string& claimer) = 0;
 
+  // ---- accounts, for `serve` (app/accounts.h holds the rules of passwords and tokens) ----
+  // A single-use token for `person_id` (`kind` "invite" or "reset"), stored as
+  // its SHA-256 only, valid until `expires_at` (ISO 8601 UTC), and the e-mail
+  // that carries its link put in the outbox in the same transaction. An
+  // invitation is made by a curator or the director (`actor_id`) for a
+  // registered person with an e-mail address; a reset (`actor_id` empty) only
+  // for a person who has an account and an address: otherwise NotFound, and
+  // the caller answers as if it were sent. Earlier unused tokens of the kind
+  // are used up. The outbox never lists these messages (`reminders`, the
+  // agenda), and their text is replaced once sent.
+  struct AccountMail {
+    std::string subject, body;
+  };
+  virtual Status IssueAccountToken(const std::string& person_id, const std::string& kind,
+                                   const std::string& token_hash, const std::string& expires_at,
+                                   const AccountMail& mail, const std::string& actor_id, const Now& now) = 0;
+  // Uses the token once: sets the password (creating the account) and ends
+  // every session of the person. NotFound for a token unknown, used or expired.
+  virtual Status RedeemAccountToken(const std::string& token_hash, const std::string& password_hash, const Now& now,
+                                    std::string* person_id) = 0;
+  // The account that `login` names: a person id, or an e-mail address
+  // (case-insensitive). NotFound when there is none.
+  virtual Status FindAccount(const std::string& login, std::string* person_id, std::string* password_hash) = 0;
+  // A new password for an existing account; every session of the person ends.
+  virtual Status ChangePassword(const std::string& person_id, const std::string& password_hash, const Now& now) = 0;
+  // Failed logins: `scope` "account", "address" or "pair"; counted since `since` (ISO 8601 UTC).
+  virtual Status CountLoginFailures(const std::string& scope, const std::string& subject, const std::string& since,
+                                    long long* n) = 0;
+  virtual Status RecordLoginFailure(const std::vector<std::pair<std::string, std::string>>& scopes,
+                                    const Now& now) = 0;
+  virtual Status ClearLoginFailures(const std::string& scope, const std::string& subject) = 0;
+  // Sessions by the SHA-256 of their token.
+  struct SessionRecord {
+    std::string person, csrf, created_at, seen_at;
+  };
+  virtual Status CreateSession(const std::string& token_hash, const std::string& person_id, const std::string& csrf,
+                               const Now& now) = 0;
+  // The live session: NotFound (and the session removed) when it has been idle
+  // longer than `idle_seconds` or exists longer than `absolute_seconds`.
+  // Its last use is updated (at most once a minute, to spare writes).
+  virtual Status TouchSession(const std::string& token_hash, const Now& now, long long idle_seconds,
+                              long long absolute_seconds, SessionRecord* out) = 0;
+  virtual Status EndSession(const std::string& token_hash) = 0;
+  // Private calendar feeds: one live token per person (a new one replaces it).
+  virtual Status CreateCalendarFeed(const std::string& person_id, const std::string& token_hash, const Now& now) = 0;
+  virtual Status RevokeCalendarFeeds(const std::string& person_id) = 0;
+  virtual Status CalendarFeedPerson(const std::string& token_hash, std::string* person_id) = 0;
+
   // ---- backup ----
   // SQLite: a consistent copy of the whole database at one moment, taken
   // while others write (VACUUM INTO: one read transaction), at `path`, which
@@ -487,7 +535,7 @@ class Store {
   // for a server (README).
   virtual Status Backup(const std::string& path, long long* bytes) = 0;
 
-  static constexpr int kSchemaVersion = 12;
+  static constexpr int kSchemaVersion = 13;
 };
 
 }  // namespace mentorflow

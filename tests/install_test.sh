@@ -15,7 +15,9 @@ unset MENTORFLOW_DB MENTORFLOW_WORKFLOWS MENTORFLOW_TEMPLATES MENTORFLOW_SHARE M
 
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 for f in bin/mentorflow share/mentorflow/workflows/mentoring_pair.yaml share/mentorflow/templates/consent.mustache \
-         share/mentorflow/calendar/ru.txt share/mentorflow/demo/school_year.yaml; do
+         share/mentorflow/calendar/ru.txt share/mentorflow/demo/school_year.yaml \
+         lib/systemd/system/mentorflow.service lib/systemd/system/mentorflow-tick.service \
+         lib/systemd/system/mentorflow-tick.timer share/mentorflow/examples/nginx.conf.example; do
   test -e "$tmp/prefix/$f" || { echo "not installed: $f"; exit 1; }
 done
 # No path of the source tree's data is compiled into the binary.

@@ -73,7 +73,8 @@ std::string DumpTables(const std::string& url) {
   std::string out;
   for (const char* t : {"schema_version", "workflow_definitions", "people", "person_roles", "person_data", "counters",
                         "instances", "history", "timers", "reminders", "documents", "settings", "person_history",
-                        "orders", "order_items", "consents", "destruction_acts", "pair_facts"}) {
+                        "orders", "order_items", "consents", "destruction_acts", "pair_facts",
+                        "accounts", "account_tokens", "sessions", "login_failures", "calendar_feeds"}) {
     soci::rowset<soci::row> rs = (s.prepare << std::string("SELECT * FROM ") + t);
     out += std::string("## ") + t + "\n";
     std::vector<std::string> lines;

@@ -1,0 +1,297 @@
+// `mentorflow serve`: listening, the per-thread store, sessions and CSRF,
+// the security headers, the access log, graceful stop, and time inside the
+// server (--tick-every).
+#include "server/server.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sodium.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "app/accounts.h"
+#include "app/codec.h"
+#include "app/outbox.h"
+#include "engine/calendar.h"
+#include "engine/text.h"
+#include "server/http.h"
+
+namespace mentorflow::server {
+
+namespace {
+
+constexpr const char* kCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'";
+
+// The store of this worker thread, opened on first use.
+Store* ThreadStore(const ServeOptions& o, Status* st) {
+  thread_local std::unique_ptr<Store> store;
+  if (!store) store = Store::Open(o.db, st, StoreOptions{o.templates, false});
+  return store.get();
+}
+
+// What the access log says of the request being served on this thread.
+thread_local std::string t_route;
+
+std::string CookieValue(const httplib::Request& req, const std::string& name) {
+  const std::string header = req.get_header_value("Cookie");
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+    if (part.compare(0, name.size() + 1, name + "=") == 0) return part.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return "";
+}
+
+bool SameSecret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void Headers(httplib::Response& res) {
+  res.set_header("Content-Security-Policy", kCsp);
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Cache-Control", "no-store");
+}
+
+void SendError(httplib::Response& res, const Status& st) {
+  res.status = HttpStatus(st);
+  if (res.status == 429) res.set_header("Retry-After", "900");
+  res.set_content(app::Dump(app::ErrorJson(st)), "application/json; charset=utf-8");
+}
+
+void Send(httplib::Response& res, const Reply& r) {
+  for (const auto& c : r.cookies) res.set_header("Set-Cookie", c);
+  if (!r.error.ok()) return SendError(res, r.error);
+  res.status = r.status;
+  if (!r.content_type.empty()) {
+    res.set_content(r.raw, r.content_type.c_str());
+    if (!r.filename.empty()) res.set_header("Content-Disposition", "attachment; filename=\"" + r.filename + "\"");
+    return;
+  }
+  res.set_content(app::Dump(r.body), "application/json; charset=utf-8");
+}
+
+std::string ClientAddress(const httplib::Request& req, const ServeOptions& o) {
+  if (o.trust_proxy && (req.remote_addr == "127.0.0.1" || req.remote_addr == "::1")) {
+    const std::string real = req.get_header_value("X-Real-IP");
+    if (!real.empty() && real.size() < 64 && real.find_first_not_of("0123456789abcdefABCDEF.:") == std::string::npos)
+      return real;
+  }
+  return req.remote_addr;
+}
+
+// Runs one route: the store, the moment, the session and its CSRF token,
+// the body; then the handler.
+void Handle(const Route& route, const ServeOptions& o, const httplib::Request& req, httplib::Response& res) {
+  t_route = std::string(route.method) + " " + route.path;
+  Status st;
+  Store* store = ThreadStore(o, &st);
+  if (!store) return SendError(res, Status(Code::kInternal, "the database is not available", "unavailable"));
+  std::string zone;
+  if (Status s = store->GetSetting("zone", &zone); !s.ok()) return SendError(res, s);
+  Now now;
+  if (Status s = app::ResolveNow(o.now, zone, &now); !s.ok()) return SendError(res, s);
+  Call call{req, o, app::Context{*store, "", now, zone, o.templates}, ClientAddress(req, o), "", "", json()};
+  if (route.access == Access::kSession) {
+    call.session_token = CookieValue(req, "__Host-mf_session");
+    auto session = app::Authenticate(call.ctx, call.session_token);
+    if (!session.ok()) {
+      if (session.status().code() != Code::kNotFound) return SendError(res, session.status());
+      return SendError(res, Status(Code::kRefused, "not logged in (or the session ended): log in again", "session"));
+    }
+    call.ctx.actor = session->person;
+    call.csrf = session->csrf;
+    // Every change carries the session's CSRF token (ASVS 5.0 V3.5).
+    if (std::string(route.method) != "GET" && !SameSecret(req.get_header_value("X-CSRF-Token"), call.csrf))
+      return SendError(res, Status(Code::kRefused, "this change needs the session's CSRF token (X-CSRF-Token)", "csrf"));
+  }
+  if (std::string(route.method) == "POST" && !req.body.empty()) {
+    const std::string type = req.get_header_value("Content-Type");
+    if (type.compare(0, 16, "application/json") != 0)
+      return SendError(res, Status::BadInput("the body must be JSON (Content-Type: application/json)"));
+    call.body = json::parse(req.body, nullptr, false);
+    if (call.body.is_discarded() || !call.body.is_object())
+      return SendError(res, Status::BadInput("the body is not a JSON object (or not valid UTF-8)"));
+  }
+  Send(res, route.handle(call));
+}
+
+// Time inside the server: every `every`, tick, then deliver when asked.
+class Clock {
+ public:
+  Clock(const ServeOptions& o, std::chrono::seconds every) : o_(o), every_(every), thread_([this] { Run(); }) {}
+  ~Clock() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    Status st;
+    std::unique_ptr<Store> store;
+    std::unique_lock<std::mutex> lock(m_);
+    while (!stop_) {
+      lock.unlock();
+      if (!store) store = Store::Open(o_.db, &st, StoreOptions{o_.templates, false});
+      if (store) Once(*store);
+      lock.lock();
+      cv_.wait_for(lock, every_, [&] { return stop_; });
+    }
+  }
+  void Once(Store& store) {
+    std::string zone;
+    if (!store.GetSetting("zone", &zone).ok()) return;
+    Now now;
+    if (!app::ResolveNow(o_.now, zone, &now).ok()) return;
+    app::Context ctx{store, "", now, zone, o_.templates};
+    auto tick = app::Tick(ctx);
+    if (!tick.ok()) spdlog::error("tick: {}", tick.status().message());
+    else if (!tick->fired.empty()) spdlog::info("tick: {} deadline(s) fired", tick->fired.size());
+    if (o_.deliver_via.empty()) return;
+    auto sent = app::Deliver(ctx, o_.deliver_via);
+    if (!sent.ok()) spdlog::error("deliver: {}", sent.status().message());
+    else if (sent->report.sent + sent->report.failed > 0)
+      spdlog::info("deliver: {} sent, {} failed", sent->report.sent, sent->report.failed);
+  }
+  const ServeOptions& o_;
+  std::chrono::seconds every_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int Serve(const ServeOptions& o) {
+  const auto colon = o.listen.rfind(':');
+  int port = 0;
+  try {
+    port = colon == std::string::npos ? 0 : std::stoi(o.listen.substr(colon + 1));
+  } catch (...) {
+  }
+  if (colon == std::string::npos || port <= 0 || port > 65535) {
+    spdlog::error("--listen: expected HOST:PORT, got '{}'", o.listen);
+    return 1;
+  }
+  const std::string host = o.listen.substr(0, colon);
+  std::chrono::seconds every{0};
+  if (!o.tick_every.empty()) {
+    const std::string& text = o.tick_every;
+    long long n = 0;
+    char unit = text.empty() ? 0 : text.back();
+    try {
+      n = std::stoll(text.substr(0, text.size() - 1));
+    } catch (...) {
+    }
+    every = unit == 's' ? std::chrono::seconds(n) : unit == 'm' ? std::chrono::seconds(n * 60)
+          : unit == 'h' ? std::chrono::seconds(n * 3600) : std::chrono::seconds(0);
+    if (every.count() <= 0) {
+      spdlog::error("--tick-every: expected a number and s, m or h (e.g. 10m), got '{}'", o.tick_every);
+      return 1;
+    }
+  }
+  {  // the database answers before the port opens
+    Status st;
+    auto store = Store::Open(o.db, &st, StoreOptions{o.templates, false});
+    std::string zone;
+    if (!store || !(st = store->GetSetting("zone", &zone)).ok()) {
+      spdlog::error("{}", st.message());
+      return 1;
+    }
+  }
+
+  httplib::Server svr;
+  const int workers = std::max(1, o.workers);
+  svr.new_task_queue = [workers] { return new httplib::ThreadPool(static_cast<std::size_t>(workers)); };
+  svr.set_payload_max_length(o.max_body);
+  svr.set_read_timeout(o.read_timeout_seconds, 0);
+  svr.set_write_timeout(o.write_timeout_seconds, 0);
+  svr.set_keep_alive_timeout(5);
+  svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    t_route = "(no route)";
+    Headers(res);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  for (const auto& route : Routes()) {
+    const std::string pattern = PathPattern(route.path);
+    auto handler = [&route, &o](const httplib::Request& req, httplib::Response& res) { Handle(route, o, req, res); };
+    if (std::string(route.method) == "GET") svr.Get(pattern, handler);
+    else svr.Post(pattern, handler);
+  }
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    Status st = res.status == 413   ? Status(Code::kBadInput, "the request is too large", "too_large")
+                : res.status == 404 ? Status(Code::kNotFound, "no such route", "route")
+                                    : Status(Code::kBadInput, "the request could not be read");
+    res.set_content(app::Dump(app::ErrorJson(st)), "application/json; charset=utf-8");
+  });
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: internal error: {}", t_route, e.what());
+    }
+    res.status = 500;
+    res.set_content(app::Dump(app::ErrorJson(Status::Internal("internal error (see the server's log)"))),
+                    "application/json; charset=utf-8");
+  });
+  svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::info("access: {} {} {}", t_route, res.status, req.method == "GET" ? "read" : "change");
+  });
+
+  // SIGTERM and SIGINT stop the server from a thread of their own: the
+  // listening socket closes, requests under way finish.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::atomic<bool> done{false};
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (!done) spdlog::info("serve: signal {}: stopping (requests under way finish)", sig);
+    svr.stop();
+  });
+
+  if (!svr.bind_to_port(host, port)) {
+    spdlog::error("serve: cannot listen on {}", o.listen);
+    done = true;
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
+    return 1;
+  }
+  std::unique_ptr<Clock> clock;
+  if (every.count() > 0) clock = std::make_unique<Clock>(o, every);
+  spdlog::info("serve: listening on {} with {} worker(s)", o.listen, workers);
+  std::fprintf(stderr, "mentorflow: serving on http://%s\n", o.listen.c_str());
+  svr.listen_after_bind();
+  done = true;
+  clock.reset();
+  if (stopper.joinable()) {
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
+  }
+  spdlog::info("serve: stopped");
+  return 0;
+}
+
+}  // namespace mentorflow::server

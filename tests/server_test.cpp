@@ -1,0 +1,632 @@
+// `mentorflow serve` through real sockets on loopback, on both backends:
+// invitations, passwords, logins and sessions (OWASP ASVS 5.0 V6, V7),
+// CSRF (V3.5), what each person may read (404 for what is not theirs, as
+// for what does not exist), hostile input, and many clients at once.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/store_fixture.h"
+
+extern char** environ;
+
+namespace mentorflow::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+int FreePort() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+// One `mentorflow serve` process, stopped (SIGTERM, then SIGKILL) when it goes.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& db, const std::string& now, std::vector<std::string> extra = {}) {
+    port_ = FreePort();
+    std::vector<std::string> args = {MENTORFLOW_CLI, "--db", db, "--log-level", "warn", "serve", "--listen",
+                                     "127.0.0.1:" + std::to_string(port_), "--workers", "4", "--trust-proxy"};
+    if (!now.empty()) args.insert(args.begin() + 3, {"--now", now});
+    for (auto& e : extra) args.push_back(e);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    httplib::Client c("127.0.0.1", port_);
+    for (int i = 0; i < 200 && pid_ > 0; ++i) {
+      if (auto r = c.Get("/api/v1/openapi.json"); r && r->status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "the server did not answer on port " << port_;
+  }
+  ~ServerProcess() { Stop(); }
+  // SIGTERM; the exit status.
+  int Stop() {
+    if (pid_ <= 0) return status_;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 200; ++i) {
+      if (::waitpid(pid_, &status_, WNOHANG) == pid_) {
+        pid_ = -1;
+        return status_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+    pid_ = -1;
+    return status_;
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int status_ = -1;
+};
+
+struct Answer {
+  int status = 0;
+  json body;
+  std::string text, cookie;
+};
+
+// A browser of sorts: the session cookie and the CSRF token it was given.
+struct Client {
+  const int* port;  // the fixture's: the server may be restarted (with another --now) on another port
+  std::string address;  // X-Real-IP: the client's address as the proxy says
+  std::string token, csrf;
+
+  httplib::Headers Headers(bool with_csrf) const {
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Cookie", "__Host-mf_session=" + token);
+    if (with_csrf && !csrf.empty()) h.emplace("X-CSRF-Token", csrf);
+    if (!address.empty()) h.emplace("X-Real-IP", address);
+    return h;
+  }
+  static Answer Read(const httplib::Result& r) {
+    Answer a;
+    if (!r) return a;
+    a.status = r->status;
+    a.text = r->body;
+    a.body = json::parse(r->body, nullptr, false);
+    a.cookie = r->get_header_value("Set-Cookie");
+    return a;
+  }
+  Answer Get(const std::string& path) const {
+    httplib::Client c("127.0.0.1", *port);
+    c.set_read_timeout(60, 0);
+    return Read(c.Get(path.c_str(), Headers(false)));
+  }
+  Answer Post(const std::string& path, const json& body, bool with_csrf = true) const {
+    httplib::Client c("127.0.0.1", *port);
+    c.set_read_timeout(60, 0);
+    return Read(c.Post(path.c_str(), Headers(with_csrf), body.dump(), "application/json"));
+  }
+  // Logs in; keeps the cookie's token and the CSRF token.
+  Answer Login(const std::string& login, const std::string& password) {
+    Answer a = Post("/api/v1/login", {{"login", login}, {"password", password}}, false);
+    std::smatch m;
+    if (a.status == 200 && std::regex_search(a.cookie, m, std::regex("__Host-mf_session=([A-Za-z0-9_-]+)"))) {
+      token = m[1];
+      csrf = a.body["csrf"];
+    }
+    return a;
+  }
+};
+
+constexpr const char* kPassword = "тихий вечер у реки";
+
+class Serve : public CliDatabase {
+ protected:
+  void SetUp() override {
+    CliDatabase::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    for (const char* p : {"m1 --name 'Анна Смирнова' --role mentor --birth 1990-03-01 --email m1@example.org",
+                          "m2 --name 'Илья Орлов' --role mentor --birth 1991-01-01 --email m2@example.org",
+                          "g1 --name 'Ольга Иванова' --role guardian --birth 1985-01-01 --email g1@example.org",
+                          "g2 --name 'Елена Орлова' --role guardian --birth 1986-01-01 --email g2@example.org",
+                          "s1 --name 'Петя Иванов' --role mentee --birth 2013-04-02 --guardian g1",
+                          "s2 --name 'Маша Орлова' --role mentee --birth 2012-06-07 --guardian g2"})
+      ASSERT_EQ(Db(std::string("person add ") + p + " --as c1", kDay).code, 0) << p;
+    for (const char* p : {"m1", "m2", "g1", "g2"}) ASSERT_EQ(Db(std::string("consent sign ") + p + " --as " + p, kDay).code, 0);
+    ASSERT_EQ(Db("consent sign s1 --as g1", kDay).code, 0);
+    ASSERT_EQ(Db("consent sign s2 --as g2", kDay).code, 0);
+    ProgrammeAtWork(kDay);
+    pair1_ = Started("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=speed "
+                     "--set kind=volunteer_pupil");
+    pair2_ = Started("start mentoring_pair --as c1 --set mentor=m2 --set mentee=s2 --set guardian=g2 --set form=speed "
+                     "--set kind=volunteer_pupil");
+    scratch_ = ::testing::TempDir() + "/mf_serve_" + std::to_string(getpid());
+    fs::create_directories(scratch_);
+  }
+  void TearDown() override {
+    server_.reset();
+    if (!scratch_.empty()) fs::remove_all(scratch_);
+  }
+  std::string Started(const std::string& args) {
+    auto r = Db(args, kDay);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  void StartServer(const std::string& now = kDayTime, std::vector<std::string> extra = {}) {
+    server_.reset();
+    server_ = std::make_unique<ServerProcess>(db_->url(), now, extra);
+    port_ = server_->port();
+  }
+  Client NewClient(const std::string& address = "10.0.0.1") const { return Client{&port_, address, "", ""}; }
+
+  // The link of the last account e-mail to `person`, as `deliver` sends it.
+  std::string LinkToken(const std::string& person, const std::string& now = kDay) {
+    const std::string file = scratch_ + "/mail.jsonl";
+    auto d = Db("deliver --via jsonl:" + file, now);
+    EXPECT_EQ(d.code, 0) << d.err;
+    std::ifstream in(file);
+    std::string line, token;
+    while (std::getline(in, line)) {
+      json j = json::parse(line);
+      std::smatch m;
+      const std::string text = j["text"];
+      if (j["to"] == person && std::regex_search(text, m, std::regex("token=([A-Za-z0-9_-]{22})"))) token = m[1];
+    }
+    return token;
+  }
+  // Invites `person` (by c1), sets `password` through the link.
+  void Account(const std::string& person, const std::string& password = kPassword) {
+    ASSERT_EQ(Db("person invite " + person + " --as c1", kDay).code, 0);
+    const std::string token = LinkToken(person);
+    ASSERT_EQ(token.size(), 22u);
+    auto a = NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", password}}, false);
+    ASSERT_EQ(a.status, 200) << a.text;
+  }
+  Client LoggedIn(const std::string& person, const std::string& address = "10.0.0.1") {
+    Client c = NewClient(address);
+    auto a = c.Login(person, kPassword);
+    EXPECT_EQ(a.status, 200) << person << ": " << a.text;
+    return c;
+  }
+  // The dump, less what reads and sessions write (a recorded read, a session's last use).
+  std::string ChangesDump() {
+    std::istringstream in(DumpTables(db_->url()));
+    std::string line, out, table;
+    while (std::getline(in, line)) {
+      if (line.rfind("## ", 0) == 0) table = line;
+      if (table == "## sessions" && line != table) continue;
+      if (table == "## person_history" && line.find("|read|") != std::string::npos) continue;
+      out += line + "\n";
+    }
+    return out;
+  }
+
+  static constexpr const char* kDay = "2026-09-01";
+  static constexpr const char* kDayTime = "2026-09-01T10:00";
+  std::string pair1_, pair2_, scratch_;
+  std::unique_ptr<ServerProcess> server_;
+  int port_ = 0;
+};
+
+// ASVS 5.0 V6.4 (invitation), V7.2 (a new token at login, logout ends it on
+// the server), V3.3 (__Host- cookie, Secure, HttpOnly, SameSite=Strict).
+TEST_P(Serve, InvitedPersonSetsAPasswordLogsInActsAndLogsOut) {
+  StartServer();
+  Account("m1");
+  Client m1 = NewClient();
+  auto login = m1.Login("M1@Example.org", kPassword);  // by e-mail, any case
+  ASSERT_EQ(login.status, 200) << login.text;
+  EXPECT_EQ(login.body["person"], "m1");
+  EXPECT_NE(login.cookie.find("__Host-mf_session="), std::string::npos);
+  for (const char* flag : {"; Path=/", "; Secure", "; HttpOnly", "; SameSite=Strict"})
+    EXPECT_NE(login.cookie.find(flag), std::string::npos) << login.cookie;
+  EXPECT_EQ(login.cookie.find("Domain"), std::string::npos);
+  EXPECT_EQ(m1.token.size(), 22u);
+  auto who = m1.Get("/api/v1/session");
+  EXPECT_EQ(who.status, 200);
+  EXPECT_EQ(who.body["name"], "Анна Смирнова");
+  auto pair = m1.Get("/api/v1/instances/" + pair1_);
+  ASSERT_EQ(pair.status, 200) << pair.text;
+  EXPECT_EQ(pair.body["fields"]["mentor"], "m1");
+  // A second login is a new token.
+  Client again = NewClient();
+  ASSERT_EQ(again.Login("m1", kPassword).status, 200);
+  EXPECT_NE(again.token, m1.token);
+  ASSERT_EQ(m1.Post("/api/v1/logout", json::object()).status, 200);
+  EXPECT_EQ(m1.Get("/api/v1/session").status, 401);
+  EXPECT_EQ(again.Get("/api/v1/session").status, 200) << "logout ends this session only";
+  // The link was used: it does not work twice.
+  Db("person invite m2 --as c1", kDay);
+  const std::string token = LinkToken("m2");
+  ASSERT_EQ(NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", kPassword}}).status, 200);
+  auto twice = NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", "другой пароль у реки"}});
+  EXPECT_EQ(twice.status, 404) << twice.text;
+}
+
+TEST_P(Serve, AnInvitationExpiresAfter72Hours) {
+  ASSERT_EQ(Db("person invite m1 --as c1", kDay).code, 0);
+  const std::string token = LinkToken("m1");
+  StartServer("2026-09-04T10:01");  // 72 hours and a minute after 2026-09-01 10:00? the invitation was at 00:00
+  auto late = NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", kPassword}});
+  EXPECT_EQ(late.status, 404) << late.text;
+  StartServer("2026-09-03T23:59");
+  EXPECT_EQ(NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", kPassword}}).status, 200);
+}
+
+TEST_P(Serve, WeakPasswordsAreRefusedAndLongOnesTaken) {
+  StartServer();
+  ASSERT_EQ(Db("person invite m1 --as c1", kDay).code, 0);
+  const std::string token = LinkToken("m1");
+  for (const std::string& weak : {std::string("short"), std::string("password"), std::string("12345678"),
+                                  std::string("qwertyuiop")}) {
+    auto a = NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", weak}});
+    EXPECT_EQ(a.status, 400) << weak << ": " << a.text;
+    EXPECT_EQ(a.body["error"]["rule"], "password") << weak;
+  }
+  const std::string long_one(100, 'x');  // 64 and more are taken (no composition rules) -- but not a run of one letter
+  const std::string sentence = "у лукоморья дуб зелёный, златая цепь на дубе том: и днём и ночью кот учёный всё ходит";
+  auto a = NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", sentence}});
+  EXPECT_EQ(a.status, 200) << a.text;
+  EXPECT_EQ(NewClient().Login("m1", sentence).status, 200);
+}
+
+TEST_P(Serve, SessionsEndWhenIdleAndAtTheAbsoluteLimit) {
+  StartServer("2026-09-01T10:00");
+  Account("m1");
+  Client c = LoggedIn("m1");
+  StartServer("2026-09-01T10:29");
+  EXPECT_EQ(c.Get("/api/v1/session").status, 200) << "29 minutes idle";
+  StartServer("2026-09-01T11:00");
+  EXPECT_EQ(c.Get("/api/v1/session").status, 401) << "31 minutes idle";
+  ASSERT_EQ(Db("settings session_idle_minutes 1000 --as d1", kDay).code, 0);
+  StartServer("2026-09-01T12:00");
+  Client d = LoggedIn("m1");
+  StartServer("2026-09-01T23:59");
+  EXPECT_EQ(d.Get("/api/v1/session").status, 200) << "11 h 59 min after login";
+  StartServer("2026-09-02T00:01");
+  EXPECT_EQ(d.Get("/api/v1/session").status, 401) << "12 h 1 min after login";
+}
+
+TEST_P(Serve, APasswordChangeARemovedRoleARevokedConsentAndErasureEndSessions) {
+  StartServer();
+  Account("m1");
+  Account("m2");
+  Account("g2");
+  Client m1 = LoggedIn("m1"), other = LoggedIn("m1", "10.0.0.2");
+  auto wrong = m1.Post("/api/v1/account/change-password", {{"current", "не тот"}, {"password", "новый пароль у реки"}});
+  EXPECT_EQ(wrong.status, 401) << wrong.text;
+  auto changed = m1.Post("/api/v1/account/change-password", {{"current", kPassword}, {"password", "новый пароль у реки"}});
+  ASSERT_EQ(changed.status, 200) << changed.text;
+  EXPECT_EQ(other.Get("/api/v1/session").status, 401) << "the other session ended";
+  EXPECT_EQ(m1.Get("/api/v1/session").status, 401) << "so did this one: it has a new cookie";
+  Client fresh = NewClient();
+  EXPECT_EQ(fresh.Login("m1", kPassword).status, 401);
+  EXPECT_EQ(fresh.Login("m1", "новый пароль у реки").status, 200);
+
+  Client m2 = LoggedIn("m2");
+  ASSERT_EQ(Db("person update m2 --add-role guardian --as c1", kDay).code, 0);
+  EXPECT_EQ(m2.Get("/api/v1/session").status, 200) << "an added role ends nothing";
+  ASSERT_EQ(Db("person update m2 --remove-role guardian --as c1", kDay).code, 0);
+  EXPECT_EQ(m2.Get("/api/v1/session").status, 401);
+
+  Client g2 = LoggedIn("g2");
+  ASSERT_EQ(Db("consent revoke g2 --as g2", kDay).code, 0);
+  EXPECT_EQ(g2.Get("/api/v1/session").status, 401);
+  Client g2again = LoggedIn("g2");
+  ASSERT_EQ(Db("person erase g2 --as c1", kDay).code, 0) << "consent revoked: the data may be destroyed";
+  EXPECT_EQ(g2again.Get("/api/v1/session").status, 401);
+  EXPECT_EQ(NewClient().Login("g2", kPassword).status, 401) << "the account went with the data";
+}
+
+// ASVS 5.0 V6.3: the same answer, and a throttle the attacker cannot turn
+// against the owner.
+TEST_P(Serve, UnknownAccountAndWrongPasswordLookAlikeAndFailuresAreThrottled) {
+  StartServer();
+  Account("m1");
+  auto unknown = NewClient().Login("nobody@example.org", "что-то не то");
+  auto wrong = NewClient().Login("m1", "что-то не то");
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(unknown.status, wrong.status);
+  EXPECT_EQ(unknown.text, wrong.text);
+  Client attacker = NewClient("10.9.9.9");
+  int throttled = 0, refused = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto a = attacker.Login("m1", "угадай " + std::to_string(i));
+    if (a.status == 429) ++throttled;
+    if (a.status == 401) ++refused;
+    if (a.status == 429) {
+      EXPECT_EQ(a.body["error"]["rule"], "throttled");
+    }
+  }
+  EXPECT_LE(refused, 5) << "at most 5 guesses from one address";
+  EXPECT_EQ(refused + throttled, 30);
+  EXPECT_EQ(attacker.Login("m1", kPassword).status, 429) << "not even the right one from there";
+  Client owner = NewClient("10.1.1.1");
+  EXPECT_EQ(owner.Login("m1", kPassword).status, 200) << "the owner, from another address, is not locked out";
+}
+
+TEST_P(Serve, ForgotPasswordAnswersAlikeAndSendsAFreshLink) {
+  StartServer();
+  Account("m1");
+  auto known = NewClient().Post("/api/v1/account/forgot", {{"login", "m1@example.org"}}, false);
+  auto unknown = NewClient().Post("/api/v1/account/forgot", {{"login", "who@example.org"}}, false);
+  EXPECT_EQ(known.status, 200);
+  EXPECT_EQ(known.text, unknown.text);
+  const std::string token = LinkToken("m1");
+  ASSERT_EQ(token.size(), 22u);
+  ASSERT_EQ(NewClient().Post("/api/v1/account/password", {{"token", token}, {"password", "сброшенный пароль реки"}}).status,
+            200);
+  EXPECT_EQ(NewClient().Login("m1", "сброшенный пароль реки").status, 200);
+  // The link is not kept in the outbox once sent, and nobody lists it.
+  EXPECT_EQ(DumpTables(db_->url()).find(token), std::string::npos);
+  EXPECT_EQ(Json("reminders --as c1", kDay).dump().find("password?token"), std::string::npos);
+}
+
+// ASVS 5.0 V3.5: every change needs the session's token; no GET changes anything.
+TEST_P(Serve, AChangeWithoutTheCsrfTokenIsRefusedAndGetsChangeNothing) {
+  StartServer();
+  Account("m1");
+  Account("c1");
+  Client c1 = LoggedIn("c1");
+  const std::string before = DumpTables(db_->url());
+  auto no_token = c1.Post("/api/v1/instances/" + pair1_ + "/events", {{"event", "submit"}}, false);
+  EXPECT_EQ(no_token.status, 403) << no_token.text;
+  EXPECT_EQ(no_token.body["error"]["rule"], "csrf");
+  Client forged = c1;
+  forged.csrf = "AAAAAAAAAAAAAAAAAAAAAA";
+  EXPECT_EQ(forged.Post("/api/v1/people", {{"id", "x1"}, {"name", "Икс"}, {"roles", {"mentor"}}}).status, 403);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+
+  // A crawl of every GET route, as each person.
+  Account("g1");
+  Account("s1");
+  const std::string quiet = ChangesDump();
+  for (const std::string who : {"c1", "m1", "g1", "d1"}) {
+    if (who == "d1") Account("d1");
+    const std::string base = ChangesDump();
+    Client c = LoggedIn(who);
+    for (const std::string& path : std::vector<std::string>{"/api/v1/session", "/api/v1/instances", "/api/v1/instances/" + pair1_, "/api/v1/instances/" + pair1_ + "/history",
+          "/api/v1/instances/" + pair1_ + "/documents", "/api/v1/documents", "/api/v1/people/s1",
+          "/api/v1/people/s1/export", "/api/v1/agenda", "/api/v1/reminders", "/api/v1/stats/annual?year=2026",
+          "/api/v1/stats/monitoring?period=2026-H2", "/api/v1/openapi.json"})
+      EXPECT_LT(c.Get(path).status, 500) << who << " " << path;
+    EXPECT_EQ(ChangesDump(), base) << who << ": a GET changed something besides recording reads";
+  }
+  (void)quiet;
+}
+
+// What is not theirs answers exactly as what does not exist (404), and no
+// body names anyone else.
+TEST_P(Serve, NobodyReadsWhatIsNotTheirs) {
+  StartServer();
+  Account("m2");
+  Account("g2");
+  Account("c1");
+  for (const std::string who : {"m2", "g2"}) {
+    Client c = LoggedIn(who);
+    for (const std::string& path : std::vector<std::string>{"/api/v1/instances/" + pair1_, "/api/v1/instances/" + pair1_ + "/history",
+          "/api/v1/instances/" + pair1_ + "/documents", "/api/v1/people/s1", "/api/v1/people/m1",
+          "/api/v1/people/s1/export", "/api/v1/reminders?person=m1", "/api/v1/agenda?person=s1"}) {
+      auto a = c.Get(path);
+      EXPECT_EQ(a.status, 404) << who << " " << path << ": " << a.text;
+      for (const char* name : {"Петя Иванов", "Анна Смирнова", "Ольга Иванова", "2013-04-02", "m1@example.org"})
+        EXPECT_EQ(a.text.find(name), std::string::npos) << who << " " << path;
+    }
+    auto missing = c.Get("/api/v1/instances/999");
+    auto theirs = c.Get("/api/v1/instances/" + pair1_);
+    EXPECT_EQ(missing.status, theirs.status);
+    auto list = c.Get("/api/v1/instances?workflow=mentoring_pair");
+    ASSERT_EQ(list.status, 200);
+    ASSERT_EQ(list.body.size(), 1u) << who << " sees their own pair only";
+    EXPECT_EQ(list.body[0]["id"], pair2_);
+    EXPECT_EQ(c.Post("/api/v1/instances/" + pair1_ + "/events", {{"event", "submit"}}).status, 404);
+  }
+  // A curator may not make herself, or anyone, director.
+  Client c1 = LoggedIn("c1");
+  const std::string before = DumpTables(db_->url());
+  auto grant = c1.Post("/api/v1/people/m1", {{"add_roles", {"director"}}});
+  EXPECT_EQ(grant.status, 403) << grant.text;
+  auto self = c1.Post("/api/v1/people/c1", {{"add_roles", {"director"}}});
+  EXPECT_EQ(self.status, 403) << self.text;
+  EXPECT_EQ(DumpTables(db_->url()), before);
+}
+
+TEST_P(Serve, HostileInputIsRefusedAndChangesNothing) {
+  StartServer("2026-09-01T10:00", {"--max-body", "65536", "--timeout", "2"});
+  Account("c1");
+  Client c1 = LoggedIn("c1");
+  const std::string before = ChangesDump();
+  httplib::Client raw("127.0.0.1", server_->port());
+  raw.set_read_timeout(30, 0);
+  auto headers = c1.Headers(true);
+  auto bad_utf8 = raw.Post("/api/v1/people", headers, "{\"id\":\"x1\",\"name\":\"\xff\xfe\",\"roles\":[\"mentor\"]}",
+                           "application/json");
+  ASSERT_TRUE(bad_utf8);
+  EXPECT_EQ(bad_utf8->status, 400) << bad_utf8->body;
+  auto control = c1.Post("/api/v1/people", {{"id", "x1"}, {"name", "Икс\u0001\nforged"}, {"roles", {"mentor"}}});
+  EXPECT_EQ(control.status, 400) << control.text;
+  auto not_json = raw.Post("/api/v1/people", headers, "id=x1&name=X", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(not_json);
+  EXPECT_EQ(not_json->status, 400);
+  auto huge = raw.Post("/api/v1/people", headers, std::string(200000, 'x'), "application/json");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+  for (const std::string path : {"/api/v1/instances/../people/s1", "/api/v1/%2e%2e/people", "/api/v1/instances/1/../../x"}) {
+    auto a = c1.Get(path);
+    EXPECT_TRUE(a.status == 404 || a.status == 400) << path << ": " << a.status;
+  }
+  // A slow client: headers never finished are given up after the timeout.
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string partial = "POST /api/v1/login HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_GT(::send(s, partial.data(), partial.size(), 0), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  char buf[256];
+  timeval tv{20, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const ssize_t n = ::recv(s, buf, sizeof buf, 0);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::close(s);
+  EXPECT_LE(n, 0) << "the server answered a request it never got in full";
+  EXPECT_LT(waited, 15.0) << "the connection was not given up";
+  EXPECT_EQ(ChangesDump(), before);
+  EXPECT_EQ(c1.Get("/api/v1/session").status, 200) << "the server still serves";
+}
+
+TEST_P(Serve, SigningThroughTheApiNeedsThePasswordAndSigns) {
+  StartServer();
+  Account("m1");
+  Account("c1");
+  Client c1 = LoggedIn("c1");
+  ASSERT_EQ(c1.Post("/api/v1/instances/" + pair1_ + "/events", {{"event", "submit"}}).status, 200);
+  Client m1 = LoggedIn("m1");
+  const std::string doc = "/api/v1/documents/" + pair1_ + ":agreement/sign";
+  EXPECT_EQ(m1.Post(doc, {{"password", "не тот"}}).status, 403);
+  auto signed_ = m1.Post(doc, {{"password", kPassword}});
+  ASSERT_EQ(signed_.status, 200) << signed_.text;
+  auto shown = m1.Get("/api/v1/documents/" + pair1_ + ":agreement");
+  ASSERT_EQ(shown.status, 200) << shown.text;
+  bool signed_by_m1 = false;
+  for (const auto& s : shown.body["signers"]) signed_by_m1 = signed_by_m1 || (s["person"] == "m1" && !s["signed_at"].is_null());
+  EXPECT_TRUE(signed_by_m1) << shown.text;
+  auto html = m1.Get("/api/v1/documents/" + pair1_ + ":agreement/render.html");
+  EXPECT_EQ(html.status, 200);
+  EXPECT_NE(html.text.find("Анна Смирнова"), std::string::npos);
+}
+
+TEST_P(Serve, SixteenClientsActAtOnceWithoutErrorsOrLostWrites) {
+  // 16 pairs, each with its mentor; each client submits its pair and signs its agreement.
+  StartServer("2026-09-01T10:00");
+  Account("c1");
+  constexpr int kClients = 16;
+  std::vector<std::string> pairs;
+  for (int i = 0; i < kClients; ++i) {
+    const std::string m = "mm" + std::to_string(i), s = "ss" + std::to_string(i);
+    ASSERT_EQ(Db("person add " + m + " --name 'Наставник " + std::to_string(i) + "' --role mentor --birth 1990-01-01 --email " +
+                     m + "@example.org --as c1", kDay).code, 0);
+    ASSERT_EQ(Db("person add " + s + " --name 'Наставляемый " + std::to_string(i) + "' --role mentee --birth 2000-01-01 --as c1",
+                 kDay).code, 0);
+    ASSERT_EQ(Db("consent sign " + m + " --as " + m, kDay).code, 0);
+    ASSERT_EQ(Db("consent sign " + s + " --as " + s, kDay).code, 0);
+    pairs.push_back(Started("start mentoring_pair --as c1 --set mentor=" + m + " --set mentee=" + s +
+                            " --set form=speed --set kind=volunteer_pupil"));
+    Account(m);
+  }
+  Client c1 = LoggedIn("c1");
+  std::vector<Client> mentors;
+  for (int i = 0; i < kClients; ++i) mentors.push_back(LoggedIn("mm" + std::to_string(i), "10.0.1." + std::to_string(i)));
+  std::atomic<int> errors{0}, ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i)
+    threads.emplace_back([&, i] {
+      auto sub = c1.Post("/api/v1/instances/" + pairs[i] + "/events", {{"event", "submit"}});
+      if (sub.status >= 500 || sub.status == 0) ++errors;
+      auto sig = mentors[i].Post("/api/v1/documents/" + pairs[i] + ":agreement/sign", {{"password", kPassword}});
+      if (sig.status >= 500 || sig.status == 0) ++errors;
+      if (sub.status == 200 && sig.status == 200) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(ok, kClients);
+  for (const auto& id : pairs) {
+    const auto history = Json("history " + id + " --as d1", kDay);
+    int submits = 0, signs = 0;
+    for (const auto& e : history) {
+      submits += e["event"] == "submit";
+      signs += e["event"] == "sign";
+    }
+    EXPECT_EQ(submits, 1) << id;
+    EXPECT_EQ(signs, 1) << id;
+  }
+}
+
+TEST_P(Serve, SigtermLetsARequestUnderWayFinish) {
+  StartServer();
+  Account("m1");
+  // A login hashes a password (tens of milliseconds): stop the server while it runs.
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    server_->Stop();
+  });
+  auto a = NewClient().Login("m1", kPassword);
+  t.join();
+  EXPECT_TRUE(a.status == 200 || a.status == 0) << "an answer in full, or none (it came after the stop): " << a.status;
+  EXPECT_TRUE(WIFEXITED(server_->Stop()));
+}
+
+// The OpenAPI document validates with a real validator (swagger-parser, npm),
+// and every route it lists answers (none is the router's "no such route").
+TEST_P(Serve, TheOpenApiDocumentValidatesAndEveryRouteInItAnswers) {
+  const std::string validator = SourcePath("tests/web/validate_openapi.js");
+  if (!fs::exists(SourcePath("tests/web/node_modules/@apidevtools/swagger-parser"))) {
+    if (std::getenv("CI") && std::string(std::getenv("CI")) == "true") FAIL() << "CI=true: run make web-deps (npm ci)";
+    GTEST_SKIP() << "tests/web/node_modules missing: make web-deps";
+  }
+  StartServer();
+  Account("c1");
+  Client c1 = LoggedIn("c1");
+  auto doc = NewClient().Get("/api/v1/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  const std::string file = scratch_ + "/openapi.json";
+  std::ofstream(file) << doc.text;
+  const std::string cmd = "node '" + validator + "' '" + file + "' 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int rc = ::pclose(p);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("valid: mentorflow API"), std::string::npos) << out;
+  int routes = 0;
+  for (auto path = doc.body["paths"].begin(); path != doc.body["paths"].end(); ++path) {
+    std::string url = path.key();
+    for (auto [param, value] : {std::pair<std::string, std::string>{"{id}", pair1_}, {"{doc}", pair1_ + ":agreement"},
+                                {"{token}", std::string(22, 'A')}, {"{format}", "html"}}) {
+      if (auto at = url.find(param); at != std::string::npos) url.replace(at, param.size(), value);
+    }
+    for (auto op = path.value().begin(); op != path.value().end(); ++op) {
+      if (op.key() == "post" && (url.find("/logout") != std::string::npos || url.find("/erase") != std::string::npos))
+        continue;  // answered below by their own tests; here they would end the session or the data
+      Answer a = op.key() == "get" ? c1.Get(url + (url.find("annual") != std::string::npos ? "?year=2026" : ""))
+                                   : c1.Post(url, json::object());
+      ++routes;
+      EXPECT_NE(a.status, 0) << op.key() << " " << url;
+      EXPECT_LT(a.status, 500) << op.key() << " " << url << ": " << a.text;
+      EXPECT_FALSE(a.status == 404 && a.body.is_object() && a.body["error"].value("rule", "") == "route")
+          << op.key() << " " << url << " is in the document but not served";
+    }
+  }
+  EXPECT_GE(routes, 30);
+  // And the router has nothing the document leaves out: an unknown route is the router's 404.
+  auto none = c1.Get("/api/v1/nothing-here");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(none.body["error"]["rule"], "route");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Serve, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace mentorflow::testing

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app/documents.h"
+#include "app/instances.h"
 
 namespace mentorflow::app {
 
@@ -88,6 +89,7 @@ Result<Signed> SignDocument(Context& ctx, const std::string& doc) {
   }
   std::string instance, rest;
   if (!SplitDocument(doc, &instance, &rest)) return Status::BadInput("DOC is INSTANCE:NAME[:ISSUE], e.g. 12:agreement");
+  if (Status s = MayTouch(ctx, instance); !s.ok()) return s;
   if (Status s = ctx.store.Sign(instance, rest, ctx.actor, ctx.now, &out.status); !s.ok()) return s;
   return out;
 }

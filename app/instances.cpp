@@ -96,8 +96,15 @@ Result<InstanceView> StartInstance(Context& ctx, const StartRequest& r) {
   return ViewOf(ctx, rec);
 }
 
+Status MayTouch(Context& ctx, const std::string& instance) {
+  Status read = ctx.store.AuthorizeRead({instance, {}, "", false}, ctx.actor, ctx.now);
+  return read.code() == Code::kNotFound ? read : Status::Ok();
+}
+
 Result<InstanceView> SendEvent(Context& ctx, const SendRequest& r) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
+  // An instance one may not read is, to them, an instance that does not exist.
+  if (Status s = MayTouch(ctx, r.instance); !s.ok()) return s;
   InstanceRecord rec;
   Refusal refusal;
   Status st = ctx.store.Send(r.instance, r.event, r.input, ctx.actor, ctx.now, &rec, &refusal);

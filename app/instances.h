@@ -25,6 +25,7 @@ struct SendRequest {
   Input input;
 };
 // Retried once when the instance changed meanwhile (a concurrent writer).
+// An instance the actor may not read answers NotFound, as an unknown id.
 Result<InstanceView> SendEvent(Context& ctx, const SendRequest& r);
 
 Result<InstanceView> ShowInstance(Context& ctx, const std::string& id);
@@ -37,6 +38,10 @@ struct ListRequest {
 Result<std::vector<InstanceView>> ListInstances(Context& ctx, const ListRequest& r);
 
 Result<HistoryView> InstanceHistory(Context& ctx, const std::string& id);
+
+// NotFound when the actor may not read `instance` (or it does not exist):
+// before a change, so that one learns nothing of what is not theirs.
+Status MayTouch(Context& ctx, const std::string& instance);
 
 // The view of a record as stored: titles from its workflow version, names of
 // the people its person fields name. For use cases that have read it.

@@ -463,6 +463,7 @@ json OpenApi() {
                           {"content", {{"application/json", {{"schema", error_ref}}}}}};
       op["security"] = json::array({{{"session", json::array()}}});
     }
+    op["responses"] = responses;
     std::string method = r.method;
     for (char& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     paths[r.path][method] = op;

@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace mentorflow {
@@ -56,7 +58,7 @@ class JsonlChannel : public Channel {
 // ---- smtp://HOST[:PORT] ---------------------------------------------------------
 class SmtpChannel : public Channel {
  public:
-  SmtpChannel(std::string url, int timeout) : url_(std::move(url)), timeout_(timeout) {
+  SmtpChannel(std::string url, SmtpOptions o) : url_(std::move(url)), o_(std::move(o)), timeout_(o_.timeout_seconds) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     curl_ = curl_easy_init();
   }
@@ -94,6 +96,17 @@ class SmtpChannel : public Channel {
     curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT, static_cast<long>(std::min(timeout_, 10)));
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    // TLS: verified always; STARTTLS as asked, and required with a login.
+    curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!o_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, o_.ca_file.c_str());
+    const bool required = o_.tls == "required" || !o_.user.empty();
+    curl_easy_setopt(curl_, CURLOPT_USE_SSL,
+                     o_.tls == "none" && o_.user.empty() ? CURLUSESSL_NONE : required ? CURLUSESSL_ALL : CURLUSESSL_TRY);
+    if (!o_.user.empty()) {
+      curl_easy_setopt(curl_, CURLOPT_USERNAME, o_.user.c_str());
+      curl_easy_setopt(curl_, CURLOPT_PASSWORD, o_.password.c_str());
+    }
     CURLcode rc = curl_easy_perform(curl_);
     curl_slist_free_all(rcpt);
     unreachable_ = rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
@@ -101,6 +114,14 @@ class SmtpChannel : public Channel {
     if (rc == CURLE_OK) return Status::Ok();
     long code = 0;
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &code);
+    if (rc == CURLE_LOGIN_DENIED) {  // every message would fail alike: stop the run, say what to fix
+      unreachable_ = true;
+      return Status::Internal("the SMTP server refused the login of '" + o_.user +
+                              "': check smtp_user and the password that smtp_password_from names");
+    }
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_USE_SSL_FAILED ||
+        rc == CURLE_SSL_CONNECT_ERROR)
+      unreachable_ = true;
     std::string why = std::string(curl_easy_strerror(rc)) + (*error ? std::string(": ") + error : "");
     if (code) why += " (SMTP " + std::to_string(code) + ")";
     return Status::Internal(why);
@@ -108,6 +129,7 @@ class SmtpChannel : public Channel {
 
  private:
   std::string url_;
+  SmtpOptions o_;
   int timeout_;
   CURL* curl_ = nullptr;
   bool unreachable_ = false;
@@ -124,6 +146,37 @@ Status Channel::Send(const OutgoingMessage& m) {
 }
 
 Status OpenChannel(const std::string& via, int timeout_seconds, std::unique_ptr<Channel>* out) {
+  SmtpOptions o;
+  o.timeout_seconds = timeout_seconds;
+  return OpenChannel(via, o, out);
+}
+
+Status SmtpOptionsFromSettings(Store& store, SmtpOptions* out) {
+  std::string timeout = "30", from;
+  store.GetSetting("smtp_timeout_seconds", &timeout);
+  store.GetSetting("smtp_tls", &out->tls);
+  store.GetSetting("smtp_ca_file", &out->ca_file);
+  store.GetSetting("smtp_user", &out->user);
+  store.GetSetting("smtp_password_from", &from);
+  out->timeout_seconds = std::stoi(timeout);
+  if (out->user.empty()) return Status::Ok();
+  if (from.rfind("env:", 0) == 0) {
+    const char* v = std::getenv(from.substr(4).c_str());
+    if (!v || !*v)
+      return Status::BadInput("smtp_password_from: the environment variable " + from.substr(4) + " is not set");
+    out->password = v;
+  } else if (from.rfind("file:", 0) == 0) {
+    std::ifstream in(from.substr(5));
+    if (!in || !std::getline(in, out->password) || out->password.empty())
+      return Status::BadInput("smtp_password_from: cannot read a password from " + from.substr(5));
+    if (!out->password.empty() && out->password.back() == '\r') out->password.pop_back();
+  } else {
+    return Status::BadInput("smtp_user is set: set smtp_password_from to file:PATH or env:NAME");
+  }
+  return Status::Ok();
+}
+
+Status OpenChannel(const std::string& via, const SmtpOptions& smtp, std::unique_ptr<Channel>* out) {
   if (via.rfind("jsonl:", 0) == 0) {
     std::string path = via.substr(6);
     if (path.empty()) return Status::BadInput("--via 'jsonl:' needs a path (expected jsonl:PATH or smtp://HOST[:PORT])");
@@ -143,7 +196,7 @@ Status OpenChannel(const std::string& via, int timeout_seconds, std::unique_ptr<
   if (rc != CURLUE_OK) return Status::BadInput("--via '" + via + "': " + curl_url_strerror(rc) + accepted);
   if (s != "smtp" && s != "smtps") return Status::BadInput("--via '" + via + "': scheme '" + s + "' is not supported" + accepted);
   if (h.empty()) return Status::BadInput("--via '" + via + "': no host" + accepted);
-  *out = std::make_unique<SmtpChannel>(via, timeout_seconds);
+  *out = std::make_unique<SmtpChannel>(via, smtp);
   return Status::Ok();
 }
 

@@ -49,9 +49,30 @@ class Channel {
   int sent_ = 0;
 };
 
+// How an SMTP relay is reached. A provider's relay wants TLS and a login:
+// smtps:// is TLS from the start (port 465); smtp:// upgrades with STARTTLS
+// as `tls` says. The certificate is always verified (against `ca_file` when
+// given, for a private relay). The password is never given here in clear by
+// the user: it is read by SmtpPassword() from a file or the environment.
+struct SmtpOptions {
+  int timeout_seconds = 30;
+  // "auto": STARTTLS when the server offers it, and required when a user is
+  // set; "required": refuse to send without it; "none": never (no user then).
+  std::string tls = "auto";
+  std::string ca_file;
+  std::string user, password;
+};
+
 // "jsonl:PATH" or "smtp://HOST[:PORT]" (also smtps://). A malformed value is
 // Code::kBadInput with a message that says what is accepted.
+Status OpenChannel(const std::string& via, const SmtpOptions& smtp, std::unique_ptr<Channel>* out);
 Status OpenChannel(const std::string& via, int timeout_seconds, std::unique_ptr<Channel>* out);
+
+// The SMTP options of an institution's settings: smtp_timeout_seconds,
+// smtp_tls, smtp_ca_file, smtp_user and smtp_password_from ("file:PATH", the
+// file's first line, or "env:NAME", the variable): the password itself is
+// never in the database nor on a command line.
+Status SmtpOptionsFromSettings(Store& store, SmtpOptions* out);
 
 struct DeliveryReport {
   struct Line {

@@ -81,10 +81,10 @@ Status Ack(Context& ctx, long long reminder) {
 }
 
 Result<Delivery> Deliver(Context& ctx, const std::string& via) {
-  std::string timeout = "30";
-  ctx.store.GetSetting("smtp_timeout_seconds", &timeout);
+  SmtpOptions smtp;
+  if (Status s = SmtpOptionsFromSettings(ctx.store, &smtp); !s.ok()) return s;
   std::unique_ptr<Channel> channel;
-  if (Status s = OpenChannel(via, std::stoi(timeout), &channel); !s.ok()) return s;
+  if (Status s = OpenChannel(via, smtp, &channel); !s.ok()) return s;
   Delivery out;
   out.status = DeliverPending(ctx.store, *channel, ctx.now, &out.report);
   out.via = channel->Describe();

@@ -16,6 +16,10 @@ const std::vector<SettingDef>& KnownSettings() {
       {"deliver_backoff_seconds", "300", "the wait after a failed delivery, doubled after each further failure"},
       {"deliver_claim_timeout_seconds", "600", "after this, a reminder claimed by a silent process is taken over"},
       {"smtp_timeout_seconds", "30", "how long one SMTP delivery may take"},
+      {"smtp_tls", "auto", "STARTTLS: auto (when offered; always with a login), required, or none"},
+      {"smtp_ca_file", "", "a CA certificate file to verify a private relay's certificate with (empty: the system's)"},
+      {"smtp_user", "", "the login at the SMTP relay (empty: none)"},
+      {"smtp_password_from", "", "where the relay's password is: file:PATH (its first line) or env:NAME, never here"},
       {"session_idle_minutes", "30", "a session unused this long ends (serve)"},
       {"session_absolute_hours", "12", "a session ends this long after login, used or not (serve)"},
       {"invitation_hours", "72", "how long an invitation or a password-reset link stays valid"},
@@ -219,6 +223,12 @@ Status CheckSetting(const std::string& key, const std::string& value) {
   if (key == "zone" && (value.empty() || value == "UTC" ? false : !IsKnownZone(value)))
     return Status::BadInput("zone: unknown time zone '" + EscapeControls(value) + "' (an IANA name such as Europe/Samara)");
   if (key == "zone" && value.empty()) return Status::BadInput("zone: give an IANA time zone such as Europe/Moscow");
+  if (key == "smtp_tls" && value != "auto" && value != "required" && value != "none")
+    return Status::BadInput("smtp_tls: auto, required or none");
+  if (key == "smtp_password_from" && !value.empty() && value.rfind("file:", 0) != 0 && value.rfind("env:", 0) != 0)
+    return Status::BadInput("smtp_password_from: file:PATH or env:NAME (the password itself is never stored)");
+  if (key == "base_url" && value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
+    return Status::BadInput("base_url: an http:// or https:// address");
   if (key == "mail_from" && !IsEmailAddress(value))
     return Status::BadInput("mail_from: '" + EscapeControls(value) +
                             "' is not an e-mail address (local@domain, nothing else: no spaces, no <>)");

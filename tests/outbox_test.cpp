@@ -39,7 +39,8 @@ std::string Capture(const std::string& cmd) {
 // aiosmtpd on a free loopback port, stopped when the test ends.
 class SmtpServer {
  public:
-  explicit SmtpServer(const std::string& dir) : dir_(dir) {
+  // `relay`: CERT KEY USER PASSWORD, for a provider's relay (STARTTLS and AUTH required).
+  explicit SmtpServer(const std::string& dir, std::vector<std::string> relay = {}) : dir_(dir) {
     fs::create_directories(dir_);
     int fds[2];
     if (pipe(fds) != 0) return;
@@ -51,7 +52,12 @@ class SmtpServer {
         int fd = open((std::string(log) + "/" + std::to_string(getpid()) + ".log").c_str(), O_WRONLY | O_CREAT, 0644);
         dup2(fd, 2);
       }
-      execl(Python().c_str(), "python3", testing::SourcePath("tests/smtp_sink.py").c_str(), dir_.c_str(), nullptr);
+      std::vector<std::string> args = {"python3", testing::SourcePath("tests/smtp_sink.py"), dir_};
+      for (auto& a : relay) args.push_back(a);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(Python().c_str(), argv.data());
       _exit(127);
     }
     close(fds[1]);
@@ -154,6 +160,55 @@ TEST_P(Outbox, RemindersReachARealSmtpServerWithTheirCyrillicSubject) {
   // Nothing is sent twice.
   ASSERT_EQ(Db("deliver --via " + smtp.url(), "2026-12-08").code, 0);
   EXPECT_EQ(smtp.Messages().size(), 2u);
+}
+
+// A school's provider: STARTTLS and a login required, a certificate of its
+// own (made here, self-signed). Without the CA, or with a wrong password,
+// nothing is sent and the error says what to fix; then everything goes.
+TEST_P(Outbox, AProvidersRelayWithStartTlsAndALoginIsReachedAndAWrongPasswordSendsNothing) {
+  const std::string keys = Dir("relay_keys");
+  fs::create_directories(keys);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { fs::remove_all(dir); }
+  } cleanup{keys};
+  const std::string cert = keys + "/cert.pem", key = keys + "/key.pem", secret = keys + "/smtp.secret";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
+                         "subjectAltName=IP:127.0.0.1 -keyout '" + key + "' -out '" + cert + "' 2>/dev/null")
+                            .c_str()),
+            0);
+  SmtpServer relay(Dir("relay"), {cert, key, "school", "верный пароль"});
+  ASSERT_GT(relay.port(), 0) << "aiosmtpd did not start";
+  MonitoringDue(1);
+  ASSERT_EQ(Db("settings deliver_backoff_seconds 1 --as d1", "2026-12-07").code, 0);
+  ASSERT_EQ(Db("settings smtp_user school --as d1", "2026-12-07").code, 0);
+  // The password is never a setting's value.
+  auto in_clear = Db("settings smtp_password_from 'верный пароль' --as d1", "2026-12-07");
+  EXPECT_EQ(in_clear.code, 1) << in_clear.err;
+  ASSERT_EQ(Db("settings smtp_password_from file:" + secret + " --as d1", "2026-12-07").code, 0);
+  std::ofstream(secret) << "не тот пароль\n";
+
+  auto untrusted = Db("deliver --via " + relay.url(), "2026-12-07T01:00");  // its certificate is nobody's we trust
+  EXPECT_EQ(untrusted.code, 5) << untrusted.out << untrusted.err;
+  EXPECT_NE((untrusted.out + untrusted.err).find("certificate"), std::string::npos) << untrusted.out << untrusted.err;
+  ASSERT_EQ(Db("settings smtp_ca_file " + cert + " --as d1", "2026-12-07").code, 0);
+  auto wrong = Db("deliver --via " + relay.url(), "2026-12-07T02:00");
+  EXPECT_EQ(wrong.code, 5) << wrong.out << wrong.err;
+  EXPECT_NE((wrong.out + wrong.err).find("refused the login of 'school'"), std::string::npos) << wrong.out << wrong.err;
+  EXPECT_EQ((wrong.out + wrong.err).find("не тот пароль"), std::string::npos) << "the password is never printed";
+  EXPECT_EQ(Json("reminders --as d1 --status sent", "2026-12-07").size(), 0u);
+  EXPECT_EQ(relay.Messages().size(), 0u);
+
+  std::ofstream(secret) << "верный пароль\n";
+  auto right = Db("deliver --via " + relay.url(), "2026-12-07T03:00");
+  ASSERT_EQ(right.code, 0) << right.out << right.err;
+  EXPECT_EQ(relay.Messages().size(), 2u);
+  EXPECT_EQ(Json("reminders --as d1 --status sent", "2026-12-07").size(), 2u);
+  // From the environment instead: named, and missing, it is a clear error.
+  ASSERT_EQ(Db("settings smtp_password_from env:MF_TEST_NO_SUCH_VARIABLE --as d1", "2026-12-07").code, 0);
+  auto unset = Db("deliver --via " + relay.url(), "2026-12-07T04:00");
+  EXPECT_EQ(unset.code, 1);
+  EXPECT_NE(unset.err.find("MF_TEST_NO_SUCH_VARIABLE is not set"), std::string::npos) << unset.err;
 }
 
 TEST_P(Outbox, ARefusingServerLeavesRemindersFailedThenTheyAreRetriedAndSent) {

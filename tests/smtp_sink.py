@@ -1,18 +1,22 @@
 #!/usr/bin/python3
 """A real SMTP server on loopback for the delivery tests (Debian's aiosmtpd).
 
-Usage: smtp_sink.py DIR. Prints the port on stdout once it listens, then
-stores each accepted message as DIR/NNNN.eml. While DIR/refuse exists it
-answers every message with a temporary failure (451). Stops on SIGTERM.
+Usage: smtp_sink.py DIR [CERT KEY USER PASSWORD]. Prints the port on stdout
+once it listens, then stores each accepted message as DIR/NNNN.eml. While
+DIR/refuse exists it answers every message with a temporary failure (451).
+With CERT, KEY, USER and PASSWORD it is a provider's relay: STARTTLS is
+required before anything else, and so is AUTH (PLAIN or LOGIN) as USER with
+PASSWORD. Stops on SIGTERM.
 """
 import asyncio
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Sink:
@@ -34,7 +38,20 @@ class Sink:
         return "250 OK"
 
 
-async def serve(directory):
+def relay(handler, cert, key, user, password):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (getattr(auth_data, "login", b"") == user.encode()
+              and getattr(auth_data, "password", b"") == password.encode())
+        return AuthResult(success=ok, handled=False)
+
+    return lambda: SMTP(handler, tls_context=context, require_starttls=True, authenticator=authenticator,
+                        auth_required=True, auth_require_tls=True)
+
+
+async def serve(directory, relay_args):
     # Our own listening socket, bound to port 0 and kept open: no other
     # process can take the port between choosing and listening.
     sock = socket.socket()
@@ -42,7 +59,8 @@ async def serve(directory):
     sock.listen(128)
     loop = asyncio.get_running_loop()
     handler = Sink(directory)
-    server = await loop.create_server(lambda: SMTP(handler), sock=sock)
+    factory = relay(handler, *relay_args) if relay_args else (lambda: SMTP(handler))
+    server = await loop.create_server(factory, sock=sock)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -55,7 +73,7 @@ async def serve(directory):
 
 
 def main():
-    asyncio.run(serve(sys.argv[1]))
+    asyncio.run(serve(sys.argv[1], sys.argv[2:6] if len(sys.argv) >= 6 else None))
 
 
 if __name__ == "__main__":

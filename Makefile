@@ -50,6 +50,7 @@ bench: build
 	./$(BUILD)/bench_deliver 1000
 	./$(BUILD)/bench_documents 2000
 	scripts/with-postgres.sh ./$(BUILD)/bench_stats 500000
+	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_serve 300
 
 # The binary in PREFIX/bin, workflows, templates, the calendar and the demo in
 # PREFIX/share/mentorflow; the binary finds them relative to itself.

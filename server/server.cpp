@@ -3,6 +3,8 @@
 // server (--tick-every).
 #include "server/server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sodium.h>
@@ -224,7 +226,15 @@ int Serve(const ServeOptions& o) {
   svr.set_payload_max_length(o.max_body);
   svr.set_read_timeout(o.read_timeout_seconds, 0);
   svr.set_write_timeout(o.write_timeout_seconds, 0);
-  svr.set_keep_alive_timeout(5);
+  // A kept-alive connection holds a worker while it idles: keep it short.
+  svr.set_keep_alive_timeout(1);
+  svr.set_keep_alive_max_count(1000);
+  // Answers go out at once (no Nagle delay against the client's delayed ACK).
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  });
   svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
     t_route = "(no route)";
     Headers(res);

@@ -17,7 +17,7 @@ namespace mentorflow::server {
 struct ServeOptions {
   std::string db, templates;
   std::string listen = "127.0.0.1:8080";
-  int workers = 4;
+  int workers = 8;
   std::string base_url;       // links in e-mails; empty: the setting base_url
   std::string now;            // --now: a fixed moment, for tests and demos
   bool trust_proxy = false;   // X-Real-IP from a proxy on this machine names the client

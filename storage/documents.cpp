@@ -449,7 +449,7 @@ Status SociStore::AuthorizeRead(const ReadScope& scope, const std::string& actor
     // A database opened read-only (a file its reader may not write) cannot
     // keep the record; the rule still applies.
     std::optional<Tx> tx;
-    if (!options_.read_only) tx.emplace(*this);
+    if (!options_.read_only && scope.record) tx.emplace(*this);  // a check alone writes nothing
     const Actor actor = LoadActor(actor_id);
     std::vector<std::string> named = scope.people, allowed;
     std::string capacity;

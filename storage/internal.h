@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -228,7 +229,10 @@ class SociStore : public Store {
     SociStore& s_;
     bool nested_;
     bool done_ = false;
+    std::unique_lock<std::mutex> writer_;  // SQLite: this process's writers queue here
   };
+  // SQLite: the writers of this process on the file at `path` take turns on one mutex.
+  void SerialiseWritersOf(const std::string& path);
 
   // ---- Store ----
   Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,
@@ -492,6 +496,7 @@ class SociStore : public Store {
   bool ready_ = false;
   bool in_batch_ = false;
   bool in_tx_ = false;  // a Tx is open: an inner one joins it
+  std::mutex* writers_ = nullptr;  // SQLite: see SerialiseWritersOf
   Status batch_failure_;
   Statements q_;
   std::map<std::string, std::shared_ptr<const Definition>> defs_;

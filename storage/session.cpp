@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -227,7 +228,9 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
       // Deleted and overwritten content is zeroed in the file, not left in
       // free space: erased personal data must not survive in the bytes.
       *sql << "PRAGMA secure_delete=ON";
-      return std::make_unique<SociStore>(std::move(sql), true, options);
+      auto store = std::make_unique<SociStore>(std::move(sql), true, options);
+      store->SerialiseWritersOf(path);
+      return store;
     }
     if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
       Waits waits;
@@ -276,8 +279,23 @@ void SociStore::Watch(std::chrono::milliseconds bound) {
 
 SociStore::Tx::Tx(SociStore& s) : s_(s), nested_(s.in_batch_ || s.in_tx_) {
   if (nested_) return;
+  if (s_.writers_) writer_ = std::unique_lock<std::mutex>(*s_.writers_);
   *s_.sql_ << (s_.sqlite_ ? "BEGIN IMMEDIATE" : "BEGIN");
   s_.in_tx_ = true;
+}
+
+// SQLite lets one writer in at a time, and a writer kept waiting polls with
+// growing sleeps (the busy handler): threads of one process sharing a file
+// queue on a mutex instead, and wake the moment the writer before is done.
+void SociStore::SerialiseWritersOf(const std::string& path) {
+  static std::mutex guard;
+  static std::map<std::string, std::unique_ptr<std::mutex>> by_path;
+  std::error_code ec;
+  const std::string key = std::filesystem::weakly_canonical(path, ec).string();
+  std::lock_guard<std::mutex> lock(guard);
+  auto& m = by_path[ec ? path : key];
+  if (!m) m = std::make_unique<std::mutex>();
+  writers_ = m.get();
 }
 
 SociStore::Tx::~Tx() {
@@ -294,6 +312,7 @@ void SociStore::Tx::Commit() {
   if (!nested_) {
     *s_.sql_ << "COMMIT";
     s_.in_tx_ = false;
+    if (writer_.owns_lock()) writer_.unlock();
   }
   done_ = true;
 }

@@ -251,7 +251,8 @@ Measure RunStats(const std::string& url, int runs) {
 // the facts rebuilt from the history. Returns the seconds of the upgrade.
 double Upgrade(soci::session& s, const std::string& url) {
   // What schemas 9 and later added goes too, as init re-creates it.
-  for (const char* table : {"pair_facts", "data_tables", "person_attributes", "document_people"})
+  for (const char* table : {"pair_facts", "data_tables", "person_attributes", "document_people", "sessions",
+                            "account_tokens", "login_failures", "calendar_feeds", "accounts"})
     s << std::string("DROP TABLE IF EXISTS ") + table;
   for (const char* table : {"documents", "orders", "consents"})
     s << std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at";

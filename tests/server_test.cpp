@@ -616,6 +616,35 @@ TEST_P(Serve, SigtermLetsARequestUnderWayFinish) {
   EXPECT_NE(NewClient().Get("/api/v1/openapi.json").status, 200) << "it stopped listening";
 }
 
+// Time inside the server: two servers on one database, each ticking every
+// second and delivering to its own file, fire each deadline once and send
+// each reminder once between them.
+TEST_P(Serve, TwoServersTickingAndDeliveringNeverDoAnythingTwice) {
+  ASSERT_EQ(Db("start monitoring --as c1", kDay).code, 0);
+  ASSERT_EQ(Db("start monitoring --as c1", kDay).code, 0);
+  const std::string a = scratch_ + "/a.jsonl", b = scratch_ + "/b.jsonl";
+  {
+    ServerProcess one(db_->url(), "2026-12-21", {"--tick-every", "1s", "--deliver-via", "jsonl:" + a});
+    ServerProcess two(db_->url(), "2026-12-21", {"--tick-every", "1s", "--deliver-via", "jsonl:" + b});
+    std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  }
+  std::multiset<long long> ids;
+  for (const auto& file : {a, b}) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) ids.insert(json::parse(line)["id"].get<long long>());
+  }
+  const auto sent = Json("reminders --as d1 --status sent", "2026-12-21");
+  EXPECT_GE(sent.size(), 4u) << "each monitoring's reminders to both curators came due and went";
+  EXPECT_EQ(ids.size(), sent.size()) << "every sent reminder is in one file";
+  for (long long id : ids) EXPECT_EQ(ids.count(id), 1u) << "reminder " << id << " was sent twice";
+  for (const auto& m : Json("list --workflow monitoring", "2026-12-21")) {
+    int overdue = 0;
+    for (const auto& e : Json("history " + m["id"].get<std::string>() + " --as d1", "2026-12-21"))
+      overdue += e["event"] == "overdue";
+    EXPECT_EQ(overdue, 1) << "instance " << m["id"];
+  }
+}
+
 // The OpenAPI document validates with a real validator (swagger-parser, npm),
 // and every route it lists answers (none is the router's "no such route").
 TEST_P(Serve, TheOpenApiDocumentValidatesAndEveryRouteInItAnswers) {

@@ -288,6 +288,8 @@ TEST_P(PairFacts, RebuiltFromTheHistoryTheyEqualThoseKeptAlongside) {
   testing::ExecSql(db.url(), "DROP TABLE data_tables");        // schema 10, which came after
   testing::ExecSql(db.url(), "DROP TABLE person_attributes");  // schema 11
   testing::ExecSql(db.url(), "DROP TABLE document_people");    // schema 12
+  for (const char* table : {"sessions", "account_tokens", "login_failures", "calendar_feeds", "accounts"})
+    testing::ExecSql(db.url(), std::string("DROP TABLE ") + table);  // schema 13
   for (const char* table : {"documents", "orders", "consents"})
     testing::ExecSql(db.url(), std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at");
   testing::ExecSql(db.url(), "DELETE FROM schema_version WHERE version >= 9");

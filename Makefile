@@ -31,11 +31,7 @@ test: build fuzz-build web-deps
 	scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz_loader $(FUZZ_SECONDS)
 
 # The loader+validator under libFuzzer with ASan/UBSan (clang).
-fuzz-# The test oracles from npm (the OpenAPI validator), exactly as locked.
-web-deps: deps
-	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
-
-build: deps
+fuzz-build: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
 	  -DMENTORFLOW_FUZZ=ON -DMENTORFLOW_TESTS=OFF -DMENTORFLOW_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_loader

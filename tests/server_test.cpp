@@ -616,6 +616,33 @@ TEST_P(Serve, SigtermLetsARequestUnderWayFinish) {
   EXPECT_NE(NewClient().Get("/api/v1/openapi.json").status, 200) << "it stopped listening";
 }
 
+// A private calendar URL: the person's agenda for a calendar app, without
+// the cookie; a new URL replaces the old one, and revoking stops it.
+TEST_P(Serve, APrivateCalendarUrlServesOnesAgendaUntilRevoked) {
+  ASSERT_EQ(Db("start monitoring --as c1", kDay).code, 0);
+  StartServer();
+  Account("c1");
+  Client c1 = LoggedIn("c1");
+  auto path = [](const Answer& a) {
+    const std::string url = a.body.value("url", "");
+    return url.substr(url.find("/api/v1/"));
+  };
+  auto first = c1.Post("/api/v1/calendar", json::object());
+  ASSERT_EQ(first.status, 201) << first.text;
+  auto ics = NewClient().Get(path(first));
+  ASSERT_EQ(ics.status, 200) << ics.text;
+  EXPECT_NE(ics.text.find("BEGIN:VCALENDAR"), std::string::npos);
+  EXPECT_NE(ics.text.find("BEGIN:VEVENT"), std::string::npos) << "the monitoring's deadline is on the curator's agenda";
+  auto second = c1.Post("/api/v1/calendar", json::object());
+  ASSERT_EQ(second.status, 201);
+  EXPECT_NE(path(second), path(first));
+  EXPECT_EQ(NewClient().Get(path(first)).status, 404) << "the new URL replaced the old one";
+  EXPECT_EQ(NewClient().Get(path(second)).status, 200);
+  ASSERT_EQ(c1.Post("/api/v1/calendar/revoke", json::object()).status, 200);
+  EXPECT_EQ(NewClient().Get(path(second)).status, 404);
+  EXPECT_EQ(NewClient().Get("/api/v1/calendar/" + std::string(22, 'A') + ".ics").status, 404);
+}
+
 // Time inside the server: two servers on one database, each ticking every
 // second and delivering to its own file, fire each deadline once and send
 // each reminder once between them.

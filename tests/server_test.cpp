@@ -42,6 +42,21 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
+// A raw TCP connection to the server on loopback (for requests sent in
+// pieces); -1 when it cannot connect.
+int Connect(int port) {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(s);
+    return -1;
+  }
+  return s;
+}
+
 // One `mentorflow serve` process, stopped (SIGTERM, then SIGKILL) when it goes.
 class ServerProcess {
  public:
@@ -495,12 +510,8 @@ TEST_P(Serve, HostileInputIsRefusedAndChangesNothing) {
     EXPECT_TRUE(a.status == 404 || a.status == 400) << path << ": " << a.status;
   }
   // A slow client: headers never finished are given up after the timeout.
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const int s = Connect(server_->port());
+  ASSERT_GE(s, 0);
   const std::string partial = "POST /api/v1/login HTTP/1.1\r\nHost: x\r\n";
   ASSERT_GT(::send(s, partial.data(), partial.size(), 0), 0);
   const auto t0 = std::chrono::steady_clock::now();
@@ -588,12 +599,8 @@ TEST_P(Serve, SigtermLetsARequestUnderWayFinish) {
   StartServer();
   // A request half sent when SIGTERM comes: the rest arrives after it, and
   // the answer is still given in full; then the process ends, exit 0.
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const int s = Connect(server_->port());
+  ASSERT_GE(s, 0);
   const std::string body = "{\"login\": \"nobody@example.org\"}";
   const std::string head = "POST /api/v1/account/forgot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                            "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";

@@ -81,7 +81,8 @@ std::string Lower(std::string s) {
 }
 
 // The message for `person` carrying a link with `token`.
-Status SendLink(Context& ctx, const std::string& person, const std::string& kind, const LinkBase& link) {
+Status SendLink(Context& ctx, const std::string& person, const std::string& kind, const LinkBase& link,
+                std::string* link_out = nullptr) {
   const std::string token = NewToken();
   const long long hours = SettingNumber(ctx, "invitation_hours", 72);
   const Instant until = ctx.now.instant + std::chrono::hours(hours);
@@ -102,8 +103,10 @@ Status SendLink(Context& ctx, const std::string& person, const std::string& kind
                                                       " " + local.substr(11)}};
   RenderedReminder mail;
   if (Status s = RenderReminder(ctx.templates, "account_" + kind, context, &mail); !s.ok()) return s;
-  return ctx.store.IssueAccountToken(person, kind, TokenHash(token), FormatInstant(until), {mail.subject, mail.text},
-                                     kind == "invite" ? ctx.actor : "", ctx.now);
+  Status st = ctx.store.IssueAccountToken(person, kind, TokenHash(token), FormatInstant(until),
+                                          {mail.subject, mail.text}, kind == "invite" ? ctx.actor : "", ctx.now);
+  if (st.ok() && link_out) *link_out = context["link"].get<std::string>();
+  return st;
 }
 
 Result<SessionStart> StartSession(Context& ctx, const std::string& person) {
@@ -173,9 +176,9 @@ bool VerifyPassword(const std::string& hash, const std::string& password) {
   return !hash.empty() && crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
-Status InvitePerson(Context& ctx, const std::string& person, const LinkBase& link) {
+Status InvitePerson(Context& ctx, const std::string& person, const LinkBase& link, std::string* link_out) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
-  return SendLink(ctx, person, "invite", link);
+  return SendLink(ctx, person, "invite", link, link_out);
 }
 
 Status ForgotPassword(Context& ctx, const std::string& login, const LinkBase& link) {

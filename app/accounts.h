@@ -40,7 +40,9 @@ struct LinkBase {
 // A curator or the director invites a registered person with an e-mail
 // address: a single-use link, valid `invitation_hours` (72), goes out
 // through the outbox (templates/reminders/account_invite.mustache).
-Status InvitePerson(Context& ctx, const std::string& person, const LinkBase& link);
+// `link_out`: the link itself, for the operator at the console only
+// (`person invite --print-link`); the server never asks for it.
+Status InvitePerson(Context& ctx, const std::string& person, const LinkBase& link, std::string* link_out = nullptr);
 
 // "Forgot password": a fresh link to the account `login` names (a person id
 // or an e-mail address). Ok whether or not there is such an account.

@@ -24,6 +24,7 @@ std::string Dump(const json& j, int indent) { return j.dump(indent, ' ', false, 
 json ErrorJson(const Status& st) {
   json e = {{"code", st.exit_code()}, {"reason", st.message()}};
   if (!st.rule().empty()) e["rule"] = st.rule();
+  if (!st.field().empty()) e["field"] = st.field();
   return {{"error", e}};
 }
 

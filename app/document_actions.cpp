@@ -101,16 +101,17 @@ Result<DocumentRecord> IssueOrder(Context& ctx, const std::string& name) {
   return d;
 }
 
-Result<Rendered> RenderDocument(Context& ctx, const std::string& doc, const std::string& format) {
+namespace {
+
+// The document DOC read by the actor as `how` (html, odt, pdf, page): its
+// record and printable text; the read is recorded once it is known to print.
+Status Readable(Context& ctx, const std::string& doc, const std::string& how, DocumentRecord* out,
+                PrintableDocument* printable) {
   std::string instance, rest;
   const bool order = IsOrderNumber(doc);
   if (!order && !SplitDocument(doc, &instance, &rest)) return Status::BadInput(kDocForm);
-  if (format != "html" && format != "odt" && format != "pdf")
-    return Status::BadInput("format: html, odt or pdf, got '" + format + "'");
   if (Status s = NeedActor(ctx); !s.ok()) return s;  // who reads the personal data in it
-  Rendered out;
-  out.format = format;
-  DocumentRecord& d = out.document;
+  DocumentRecord& d = *out;
   const bool of_instance = !order && !OfPerson(instance);
   if (Status st = order ? ctx.store.Order(doc, &d) : ctx.store.Document(instance, rest, &d); !st.ok()) {
     if (of_instance)  // a stranger learns nothing from which documents an instance has
@@ -123,14 +124,28 @@ Result<Rendered> RenderDocument(Context& ctx, const std::string& doc, const std:
     if (Status s = ctx.store.AuthorizeRead({instance, {}, "", false}, ctx.actor, ctx.now); !s.ok()) return s;
   std::string institution;
   ctx.store.GetSetting("institution", &institution);
-  PrintableDocument printable;
-  if (Status s = Printable(ctx.templates, institution, ctx.zone, d, &printable); !s.ok()) return s;
-  if (Status s = of_instance
-                     ? ctx.store.AuthorizeRead({instance, {}, "doc render " + d.Id() + " (" + format + ")"}, ctx.actor,
+  if (Status s = Printable(ctx.templates, institution, ctx.zone, d, printable); !s.ok()) return s;
+  return of_instance ? ctx.store.AuthorizeRead({instance, {}, "doc render " + d.Id() + " (" + how + ")"}, ctx.actor,
                                                ctx.now)
-                     : ctx.store.RecordDocumentRead(d, ctx.actor, format, ctx.now);
-      !s.ok())
-    return s;
+                     : ctx.store.RecordDocumentRead(d, ctx.actor, how, ctx.now);
+}
+
+}  // namespace
+
+Result<DocumentPage> ReadDocument(Context& ctx, const std::string& doc) {
+  DocumentPage out;
+  if (Status s = Readable(ctx, doc, "page", &out.document, &out.printable); !s.ok()) return s;
+  return out;
+}
+
+Result<Rendered> RenderDocument(Context& ctx, const std::string& doc, const std::string& format) {
+  if (format != "html" && format != "odt" && format != "pdf")
+    return Status::BadInput("format: html, odt or pdf, got '" + format + "'");
+  Rendered out;
+  out.format = format;
+  DocumentRecord& d = out.document;
+  PrintableDocument printable;
+  if (Status s = Readable(ctx, doc, format, &d, &printable); !s.ok()) return s;
   std::string stem = d.number.empty() ? d.name + "-" + std::to_string(d.issue) : "order-" + d.number;
   for (char& c : stem)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) c = '-';

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/context.h"
+#include "app/documents.h"
 
 namespace mentorflow::app {
 
@@ -39,6 +40,14 @@ struct Rendered {
   std::string filename;      // a safe file name: NAME-ISSUE.EXT
   std::string bytes;
 };
+// A document read as a page: its record and its printable text (the
+// fragments the HTML, ODT and PDF are made of). The read is recorded.
+struct DocumentPage {
+  DocumentRecord document;
+  PrintableDocument printable;
+};
+Result<DocumentPage> ReadDocument(Context& ctx, const std::string& doc);
+
 // `format`: html, odt or pdf (LibreOffice). The read is recorded once the
 // document is known to print.
 Result<Rendered> RenderDocument(Context& ctx, const std::string& doc, const std::string& format);

@@ -31,7 +31,7 @@ namespace {
 // The rule of a refusal travels in the Status, as for every other refusal.
 Status WithRule(const Status& st, const Refusal& refusal) {
   if (st.ok() || refusal.rule.empty()) return st;
-  return Status(st.code(), st.message(), refusal.rule);
+  return Status(st.code(), st.message(), refusal.rule).At(refusal.field);
 }
 
 std::string EnumTitle(const FieldDef& f, const std::string& value) {

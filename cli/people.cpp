@@ -24,7 +24,8 @@ Status ParseAttrs(const std::vector<std::string>& given, std::vector<std::pair<s
 struct Options {
   PersonRecord person;
   PersonUpdate update;
-  std::string name, birth, email, guardian, id, kind = "information", consent_person, paper;
+  std::string name, birth, email, guardian, id, kind = "information", consent_person, paper, base_url;
+  bool print_link = false;
   std::vector<std::string> add_attrs, update_attrs;
   CLI::Option *o_name = nullptr, *o_birth = nullptr, *o_email = nullptr, *o_guardian = nullptr;
 };
@@ -73,6 +74,9 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
       "invite", "Send a person a single-use link (72 hours) to set a password for mentorflow serve (a curator or "
                 "the director; the person needs an e-mail address); delivered by 'deliver'");
   invite->add_option("ID", o->id, "The person's id")->required();
+  invite->add_flag("--print-link", o->print_link,
+                   "Also print the link (the operator hands it over in person, or tries the demo as that person)");
+  invite->add_option("--base-url", o->base_url, "Where the link points (default: the setting base_url)");
 
   auto* consent = app.add_subcommand("consent", "Consent to personal data processing: sign or revoke");
   consent->require_subcommand(1);
@@ -165,9 +169,18 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
                     DbCommand cmd(g);
                     if (!cmd.ok()) return cmd.code;
                     auto ctx = cmd.Context();
-                    if (Status s = app::InvitePerson(ctx, o->id, {}); !s.ok()) return cmd.Report(s);
-                    if (g.json) PrintJson({{"person", o->id}, {"invited", true}}, -1);
-                    else std::cout << o->id << ": invitation in the outbox (sent by 'deliver')\n";
+                    std::string link;
+                    if (Status s = app::InvitePerson(ctx, o->id, {o->base_url}, o->print_link ? &link : nullptr);
+                        !s.ok())
+                      return cmd.Report(s);
+                    if (g.json) {
+                      nlohmann::json j = {{"person", o->id}, {"invited", true}};
+                      if (o->print_link) j["link"] = link;
+                      PrintJson(j, -1);
+                    } else {
+                      std::cout << o->id << ": invitation in the outbox (sent by 'deliver')\n";
+                      if (o->print_link) std::cout << link << "\n";
+                    }
                     return 0;
                   }});
   auto set_consent = [&g, o](bool given) {

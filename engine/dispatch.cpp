@@ -117,6 +117,12 @@ int FindTransition(const Definition& def, const Snapshot& snap, int event_id, co
 namespace {
 
 Refusal Refuse(Code code, std::string rule, std::string message) { return {code, std::move(rule), std::move(message)}; }
+// A refusal of one input, naming its field (a form marks it).
+Refusal RefuseInput(std::string field, std::string message) {
+  Refusal r{Code::kBadInput, "input", std::move(message)};
+  r.field = std::move(field);
+  return r;
+}
 
 std::string NextItemId(const List& list) {
   long max = 0;
@@ -144,17 +150,17 @@ std::optional<Value> ParseInput(const FieldDef& f, const std::string& key, const
   Status ok = f.type == FieldType::kPerson ? CheckId("--set " + key, text)
                                            : CheckText("--set " + key, text, kMaxValueBytes, f.type == FieldType::kString);
   if (!ok.ok()) {
-    *r = Refuse(Code::kBadInput, "input", ok.message());
+    *r = RefuseInput(key, ok.message());
     return std::nullopt;
   }
   std::string err;
   auto v = ParseValue(f, text, &err);
   if (!v) {
-    *r = Refuse(Code::kBadInput, "input", msg::BadInputValue(key, err));
+    *r = RefuseInput(key, msg::BadInputValue(key, err));
     return std::nullopt;
   }
   if (f.type == FieldType::kPerson && !world.PersonHasRole(text, f.role)) {
-    *r = Refuse(Code::kBadInput, "input", msg::PersonLacksRole(key, text, f.role));
+    *r = RefuseInput(key, msg::PersonLacksRole(key, text, f.role));
     return std::nullopt;
   }
   return v;
@@ -395,7 +401,7 @@ Outcome Start(const Definition& def, const Input& input, const std::string& pare
   }
   for (size_t i = 0; i < def.fields.size(); ++i)
     if (def.fields[i].required && !IsSet(d.fields[i])) {
-      out.refusal = Refuse(Code::kBadInput, "input", msg::MissingField(def.fields[i].name));
+      out.refusal = RefuseInput(def.fields[i].name, msg::MissingField(def.fields[i].name));
       return out;
     }
   // The role the starter takes: one whose person field, if the workflow
@@ -597,7 +603,7 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
     if (append) {
       for (size_t k = 0; k < lf.item_fields.size(); ++k)
         if (lf.item_fields[k].required && !IsSet(item.values[k]))
-          return fail(Refuse(Code::kBadInput, "input", msg::MissingInput(lf.item_fields[k].name, std::string(event))));
+          return fail(RefuseInput(lf.item_fields[k].name, msg::MissingInput(lf.item_fields[k].name, std::string(event))));
       list.push_back(std::move(item));
     }
     d.fields[li] = std::move(list);
@@ -620,7 +626,7 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
     for (const auto& in : chosen->input) {
       const std::string& name = def.fields[in.field].name;
       bool given = std::any_of(input.begin(), input.end(), [&](const auto& kv) { return kv.first == name; });
-      if (in.required && !given) return fail(Refuse(Code::kBadInput, "input", msg::MissingInput(name, std::string(event))));
+      if (in.required && !given) return fail(RefuseInput(name, msg::MissingInput(name, std::string(event))));
     }
   }
   for (const auto& a : chosen->set) {

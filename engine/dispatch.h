@@ -166,6 +166,7 @@ struct Refusal {
   Code code = Code::kRefused;
   std::string rule;  // "unknown_event", "state", "final", "role", "person", "condition", "input", "not_found"
   std::string message;
+  std::string field;  // rule "input": the input (a field, or an item's field) refused, when one is
 };
 
 struct Outcome {

@@ -25,6 +25,8 @@ std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '"') out += "\\\"";
+    else if (c == '\\') out += "\\\\";
+    else if (c == '\n' || c == '\r') out += ' ';
     else out += c;
   }
   return out;
@@ -49,20 +51,27 @@ std::string ToMermaid(const Definition& def) {
   return os.str();
 }
 
-std::string ToDot(const Definition& def) {
+std::string ToDot(const Definition& def) { return ToDot(def, DotStyle{}); }
+
+std::string ToDot(const Definition& def, const DotStyle& style) {
   std::ostringstream os;
   os << "digraph \"" << def.name << "\" {\n  rankdir=LR;\n  label=\""
      << Escape(def.title.empty() ? def.name : def.title) << "\";\n";
+  if (style.titles) os << "  node [fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=10];\n";
   os << "  __start [shape=point];\n";
-  for (const auto& s : def.states)
+  for (const auto& s : def.states) {
+    const bool current = s.name == style.current;
     os << "  " << s.name << " [label=\"" << Escape(s.title.empty() ? s.name : s.title) << "\""
-       << (s.final ? ", shape=doublecircle" : ", shape=box, style=rounded") << "];\n";
+       << (s.final ? ", shape=doublecircle" : ", shape=box") << (current ? ", style=\"rounded,filled,bold\", fillcolor=\"#ffd966\", penwidth=3" : s.final ? "" : ", style=rounded")
+       << "];\n";
+  }
   os << "  __start -> " << def.states[def.initial_state].name << ";\n";
   for (const auto& t : def.transitions)
     for (int f : t.from) {
       int to = t.to < 0 ? f : t.to;
+      const std::string label = style.titles && !t.title.empty() ? t.title : EdgeLabel(def, t);
       os << "  " << def.states[f].name << " -> " << def.states[to].name << " [label=\""
-         << Escape(EdgeLabel(def, t)) << "\"" << (t.to < 0 ? ", style=dashed" : "") << "];\n";
+         << Escape(label) << "\"" << (t.to < 0 ? ", style=dashed" : "") << "];\n";
     }
   os << "}\n";
   return os.str();

@@ -12,4 +12,10 @@ namespace mentorflow {
 std::string ToMermaid(const Definition& def);
 std::string ToDot(const Definition& def);
 
+struct DotStyle {
+  std::string current;  // a state drawn highlighted (the instance's)
+  bool titles = false;  // edges labelled by the transitions' titles, for people
+};
+std::string ToDot(const Definition& def, const DotStyle& style);
+
 }  // namespace mentorflow

@@ -39,11 +39,18 @@ class Status {
   int exit_code() const { return static_cast<int>(code_); }
   const std::string& message() const { return message_; }
   const std::string& rule() const { return rule_; }
+  // A refused input: the field it was given for (a form marks it there).
+  const std::string& field() const { return field_; }
+  Status& At(std::string field) {
+    field_ = std::move(field);
+    return *this;
+  }
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
   std::string rule_;
+  std::string field_;
 };
 
 }  // namespace mentorflow

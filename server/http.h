@@ -38,6 +38,8 @@ struct Reply {
   json body;                 // sent as JSON unless `raw` is set
   std::string raw, content_type, filename;
   std::vector<std::string> cookies;  // Set-Cookie values
+  std::string location;      // a redirect (303 See Other) to this path
+  bool cache = false;        // a static file: cacheable for an hour
   Status error;              // not Ok: the error reply instead
   static Reply Of(const Status& st) {
     Reply r;
@@ -65,6 +67,12 @@ struct Route {
 };
 
 const std::vector<Route>& Routes();
+// The pages (server/pages.cpp): HTML for people; forms post here with the
+// CSRF token in the field `csrf`. Not in the OpenAPI document.
+const std::vector<Route>& PageRoutes();
+// A page's answer to a refusal before its handler ran: the login page for
+// no session, else the error page.
+Reply PageError(Call& c, const Status& st);
 // The OpenAPI 3.0 document of Routes().
 json OpenApi();
 // The regular expression that matches a route's path.

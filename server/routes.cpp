@@ -401,7 +401,11 @@ std::string PathPattern(const std::string& path) {
       out += ch;
     }
     const std::string name = (*it)[1];
-    out += name == "doc" ? "([^/]+(?:/[0-9]{4})?)" : name == "format" ? "(html|odt|pdf)" : "([^/.]+)";
+    out += name == "doc"       ? "([^/]+(?:/[0-9]{4})?)"
+           : name == "format"  ? "(html|odt|pdf)"
+           : name == "file"    ? "([a-z]+\\.(?:css|js))"
+           : name == "version" ? "([0-9]{1,9})"
+                               : "([^/.]+)";
     last = it->position() + it->length();
   }
   for (char ch : path.substr(last)) {

@@ -78,6 +78,14 @@ void Send(httplib::Response& res, const Reply& r) {
   for (const auto& c : r.cookies) res.set_header("Set-Cookie", c);
   if (!r.error.ok()) return SendError(res, r.error);
   res.status = r.status;
+  if (!r.location.empty()) {
+    res.set_header("Location", r.location);
+    return;
+  }
+  if (r.cache) {
+    res.headers.erase("Cache-Control");
+    res.set_header("Cache-Control", "public, max-age=3600");
+  }
   if (!r.content_type.empty()) {
     res.set_content(r.raw, r.content_type.c_str());
     if (!r.filename.empty()) res.set_header("Content-Disposition", "attachment; filename=\"" + r.filename + "\"");
@@ -95,9 +103,14 @@ std::string ClientAddress(const httplib::Request& req, const ServeOptions& o) {
   return req.remote_addr;
 }
 
+constexpr const char* kFormCookie = "__Host-mf_form";
+
 // Runs one route: the store, the moment, the session and its CSRF token,
-// the body; then the handler.
-void Handle(const Route& route, const ServeOptions& o, const httplib::Request& req, httplib::Response& res) {
+// the body; then the handler. A page (`page`) answers HTML: no session
+// sends to the login page, a refusal is the error page; its forms carry the
+// CSRF token in the field `csrf` (the session's, or before one, a token
+// also set as a cookie: the double-submit pattern).
+void Handle(const Route& route, bool page, const ServeOptions& o, const httplib::Request& req, httplib::Response& res) {
   t_route = std::string(route.method) + " " + route.path;
   Status st;
   Store* store = ThreadStore(o, &st);
@@ -107,20 +120,35 @@ void Handle(const Route& route, const ServeOptions& o, const httplib::Request& r
   Now now;
   if (Status s = app::ResolveNow(o.now, zone, &now); !s.ok()) return SendError(res, s);
   Call call{req, o, app::Context{*store, "", now, zone, o.templates}, ClientAddress(req, o), "", "", json()};
-  if (route.access == Access::kSession) {
-    call.session_token = CookieValue(req, "__Host-mf_session");
+  const bool change = std::string(route.method) != "GET";
+  auto refuse = [&](const Status& s) {
+    if (!page) return SendError(res, s);
+    Send(res, PageError(call, s));
+  };
+  std::string sent_csrf = req.get_header_value("X-CSRF-Token");
+  if (page && sent_csrf.empty() && req.has_param("csrf")) sent_csrf = req.get_param_value("csrf");
+  call.session_token = CookieValue(req, "__Host-mf_session");
+  if (route.access == Access::kSession || (page && !call.session_token.empty())) {
     auto session = app::Authenticate(call.ctx, call.session_token);
-    if (!session.ok()) {
-      if (session.status().code() != Code::kNotFound) return SendError(res, session.status());
-      return SendError(res, Status(Code::kRefused, "not logged in (or the session ended): log in again", "session"));
+    if (session.ok()) {
+      call.ctx.actor = session->person;
+      call.csrf = session->csrf;
+    } else if (route.access == Access::kSession) {
+      if (session.status().code() != Code::kNotFound) return refuse(session.status());
+      return refuse(Status(Code::kRefused, "not logged in (or the session ended): log in again", "session"));
     }
-    call.ctx.actor = session->person;
-    call.csrf = session->csrf;
-    // Every change carries the session's CSRF token (ASVS 5.0 V3.5).
-    if (std::string(route.method) != "GET" && !SameSecret(req.get_header_value("X-CSRF-Token"), call.csrf))
-      return SendError(res, Status(Code::kRefused, "this change needs the session's CSRF token (X-CSRF-Token)", "csrf"));
   }
-  if (std::string(route.method) == "POST" && !req.body.empty()) {
+  if (page && call.ctx.actor.empty()) {  // before a session: the form token
+    call.csrf = CookieValue(req, kFormCookie);
+    if (!change && call.csrf.size() != 22) {
+      call.csrf = app::NewToken();
+      res.set_header("Set-Cookie", std::string(kFormCookie) + "=" + call.csrf + "; Path=/; Secure; HttpOnly; SameSite=Strict");
+    }
+  }
+  // Every change carries the CSRF token (ASVS 5.0 V3.5).
+  if (change && (route.access == Access::kSession || page) && !SameSecret(sent_csrf, call.csrf))
+    return refuse(Status(Code::kRefused, "this change needs the session's CSRF token (X-CSRF-Token)", "csrf"));
+  if (!page && change && !req.body.empty()) {
     const std::string type = req.get_header_value("Content-Type");
     if (type.compare(0, 16, "application/json") != 0)
       return SendError(res, Status::BadInput("the body must be JSON (Content-Type: application/json)"));
@@ -128,7 +156,9 @@ void Handle(const Route& route, const ServeOptions& o, const httplib::Request& r
     if (call.body.is_discarded() || !call.body.is_object())
       return SendError(res, Status::BadInput("the body is not a JSON object (or not valid UTF-8)"));
   }
-  Send(res, route.handle(call));
+  Reply reply = route.handle(call);
+  if (page && !reply.error.ok()) reply = PageError(call, reply.error);
+  Send(res, reply);
 }
 
 // Time inside the server: every `every`, tick, then deliver when asked.
@@ -240,11 +270,16 @@ int Serve(const ServeOptions& o) {
     Headers(res);
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  for (const auto& route : Routes()) {
-    const std::string pattern = PathPattern(route.path);
-    auto handler = [&route, &o](const httplib::Request& req, httplib::Response& res) { Handle(route, o, req, res); };
-    if (std::string(route.method) == "GET") svr.Get(pattern, handler);
-    else svr.Post(pattern, handler);
+  for (const auto* table : {&Routes(), &PageRoutes()}) {
+    const bool page = table == &PageRoutes();
+    for (const auto& route : *table) {
+      const std::string pattern = PathPattern(route.path);
+      auto handler = [&route, page, &o](const httplib::Request& req, httplib::Response& res) {
+        Handle(route, page, o, req, res);
+      };
+      if (std::string(route.method) == "GET") svr.Get(pattern, handler);
+      else svr.Post(pattern, handler);
+    }
   }
   svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;

@@ -501,7 +501,8 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     long long wanted = 0;
     if (!SplitDoc(doc_arg, &doc, &wanted))
       return Status::BadInput("a document is INSTANCE:NAME or INSTANCE:NAME:ISSUE (ISSUE a whole number from 1)");
-    if (Status s = FireOverdueFirst(id, now); !s.ok()) return s;
+    if (!check_only_)
+      if (Status s = FireOverdueFirst(id, now); !s.ok()) return s;
     Tx tx(*this);
     InstanceRecord rec;
     const Definition* def = nullptr;
@@ -562,6 +563,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     }
     SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs, people, now.today);
     if (!ruling.status.ok()) return ruling.status;
+    if (check_only_) return Status::Ok();  // MaySignNow: the transaction rolls back, empty
     sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant)});
     const bool all = FullySigned(*def, dd, fields, sigs);
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
@@ -576,6 +578,18 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     if (status_out) *status_out = status;
     return Status::Ok();
   });
+}
+
+Status SociStore::MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) {
+  // Sign and SignOrder themselves, told to stop after their checks: one rule.
+  struct Flag {
+    bool& f;
+    explicit Flag(bool& flag) : f(flag) { f = true; }
+    ~Flag() { f = false; }
+  } flag(check_only_);
+  const auto colon = doc.find(':');
+  if (colon == std::string::npos) return SignOrder(doc, actor_id, now, nullptr, nullptr);
+  return Sign(doc.substr(0, colon), doc.substr(colon + 1), actor_id, now, nullptr);
 }
 
 }  // namespace mentorflow::storage

@@ -425,6 +425,26 @@ Status SociStore::Workflow(const std::string& workflow, int version, const Defin
   });
 }
 
+Status SociStore::Offers(const std::string& id, const std::string& actor_id, const Now& now, std::vector<int>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
+    out->clear();
+    InstanceRecord rec;
+    const Definition* def = nullptr;
+    Actor actor;
+    if (Status s = LoadInstance(id, &rec, &def, actor_id, &actor); !s.ok()) return s;
+    const Snapshot snap = SnapshotOf(*def, rec);
+    DbWorld world(*this);
+    for (int e = 0; e < static_cast<int>(def->events.size()); ++e) {
+      const int t = FindTransition(*def, snap, e, actor, world, now);
+      if (t >= 0) out->push_back(t);
+    }
+    std::sort(out->begin(), out->end());
+    return Status::Ok();
+  });
+}
+
 Status SociStore::Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;

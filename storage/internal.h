@@ -324,6 +324,9 @@ class SociStore : public Store {
   Status CreateCalendarFeed(const std::string& person_id, const std::string& token_hash, const Now& now) override;
   Status RevokeCalendarFeeds(const std::string& person_id) override;
   Status CalendarFeedPerson(const std::string& token_hash, std::string* person_id) override;
+  Status Offers(const std::string& id, const std::string& actor_id, const Now& now, std::vector<int>* out) override;
+  Status MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) override;
+  Status People(const PeopleFilter& filter, std::vector<PersonSummary>* out) override;
   Status Workflow(const std::string& workflow, int version, const Definition** out) override;
   Status Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) override;
   Status Show(const std::string& id, InstanceRecord* out) override;
@@ -493,6 +496,8 @@ class SociStore : public Store {
   std::unique_ptr<soci::session> sql_;
   bool sqlite_;
   StoreOptions options_;
+  // MaySignNow: Sign and SignOrder stop after their checks, writing nothing.
+  bool check_only_ = false;
   bool ready_ = false;
   bool in_batch_ = false;
   bool in_tx_ = false;  // a Tx is open: an inner one joins it

@@ -701,4 +701,45 @@ std::optional<World::ParentView> SociStore::DbWorld::Parent(std::string_view id)
   return v;
 }
 
+Status SociStore::People(const PeopleFilter& filter, std::vector<PersonSummary>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    out->clear();
+    const std::string& query = filter.query;
+    if (!query.empty())
+      if (Status s = CheckText("a search", query, 200, false); !s.ok()) return s;
+    // The filter by substring is done here, not in SQL: LIKE's case rules
+    // differ between the backends, and the ids and names are few.
+    std::string sql =
+        "SELECT p.id, d.name, d.birth, p.guardian, d.email, p.consent,"
+        " (SELECT COUNT(*) FROM accounts a WHERE a.person = p.id) FROM people p LEFT JOIN person_data d ON d.id = p.id";
+    std::string role = filter.role.empty() ? "%" : filter.role, of = filter.of;
+    // Empty filters match every row: "%" for the role, "" for the person.
+    sql += " WHERE (:r = '%' OR p.id IN (SELECT person FROM person_roles WHERE role = :r2))"
+           " AND (:o = '' OR p.id = :o2 OR p.guardian = :o3) ORDER BY d.name, p.id";
+    soci::rowset<soci::row> rows = (sql_->prepare << sql, soci::use(role, "r"), soci::use(role, "r2"),
+                                    soci::use(of, "o"), soci::use(of, "o2"), soci::use(of, "o3"));
+    const int limit = filter.limit;
+    auto text = [](const soci::row& row, int i) {
+      return row.get_indicator(i) == soci::i_ok ? row.get<std::string>(i) : std::string();
+    };
+    for (const auto& row : rows) {
+      PersonSummary p{text(row, 0), text(row, 1), text(row, 2), text(row, 3), text(row, 4), {},
+                      RowInt(row, 5) != 0, RowInt(row, 6) > 0};
+      if (!query.empty() && p.id.find(query) == std::string::npos && p.name.find(query) == std::string::npos) continue;
+      out->push_back(std::move(p));
+      if (limit > 0 && static_cast<int>(out->size()) >= limit) break;
+    }
+    std::string person, held;
+    soci::statement roles = (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role",
+                             soci::into(held), soci::use(person));
+    for (auto& p : *out) {
+      person = p.id;
+      roles.execute(false);
+      while (roles.fetch()) p.roles.push_back(held);
+    }
+    return Status::Ok();
+  });
+}
+
 }  // namespace mentorflow::storage

@@ -357,6 +357,31 @@ class Store {
   // The registered definition of `workflow` at `version` (0: the latest),
   // as its instances run it: titles of states, fields and events for what
   // people read. Owned by the store, valid while it is open.
+  // ---- what a person may do now (the pages) ----
+  // The transitions `actor_id` may take now on instance `id`, in the
+  // workflow's order: for each event, dispatch's FindTransition (the role,
+  // the person a role is bound to, a minor's guardian, `when`). A
+  // transition's `check` needs the input and is decided when it is sent.
+  virtual Status Offers(const std::string& id, const std::string& actor_id, const Now& now, std::vector<int>* out) = 0;
+  // Ok when `actor_id` may sign `doc` now (INSTANCE:NAME:ISSUE, or an order
+  // N/YYYY): the very checks of Sign and SignOrder, with nothing written
+  // and no lock taken; their refusal otherwise.
+  virtual Status MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) = 0;
+  struct PersonSummary {
+    std::string id, name, birth, guardian, email;
+    std::vector<std::string> roles;
+    bool consent = false;  // a consent given and not revoked
+    bool account = false;  // they have set a password
+  };
+  struct PeopleFilter {
+    std::string query;  // the id or the name contains it (as typed); "": anyone
+    std::string role;   // holds it; "": any role
+    std::string of;     // this person and the people whose guardian they are; "": anyone
+    int limit = 0;      // at most this many; 0: no limit
+  };
+  // The people the filter selects, by name. Who may list them is the
+  // application's rule (app/people.h).
+  virtual Status People(const PeopleFilter& filter, std::vector<PersonSummary>* out) = 0;
   virtual Status Workflow(const std::string& workflow, int version, const Definition** out) = 0;
   // The names of the people `ids` name (unknown ids are left out). Records
   // nothing: the caller has applied the read rule to what it shows.

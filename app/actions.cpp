@@ -106,7 +106,20 @@ Result<std::vector<EventView>> Offers(Context& ctx, const std::string& instance)
   return OffersOf(ctx, rec, MayListPeople(ctx));
 }
 
-Result<StartForm> StartFormOf(Context& ctx, const std::string& workflow) {
+std::vector<std::string> ChildWorkflows(const Definition& def) {
+  std::set<std::string> found;
+  std::function<void(const Condition&)> walk = [&](const Condition& c) {
+    if (c.kind == Condition::Kind::kChildren && !c.workflow.empty()) found.insert(c.workflow);
+    for (const auto& child : c.children) walk(child);
+  };
+  for (const auto& t : def.transitions) {
+    if (t.when) walk(*t.when);
+    if (t.check) walk(*t.check);
+  }
+  return {found.begin(), found.end()};
+}
+
+Result<StartForm> StartFormOf(Context& ctx, const std::string& workflow, const std::string& parent) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
   const Definition* def = nullptr;
   if (Status s = ctx.store.Workflow(workflow, 0, &def); !s.ok()) return s;
@@ -119,6 +132,19 @@ Result<StartForm> StartFormOf(Context& ctx, const std::string& workflow) {
     if (!f.required && f.type != FieldType::kPerson && !IsSet(f.default_value)) continue;
     // A field a parent gives is asked for too: started without one, it is the form's.
     out.inputs.push_back(InputOf(ctx, f, f.required && f.from_parent.empty(), list_people));
+  }
+  if (!parent.empty()) {
+    auto p = ShowInstance(ctx, parent);
+    if (!p.ok()) return p.status();
+    for (auto& in : out.inputs)
+      for (const auto& f : p->fields)
+        if (f.name == in.name && !f.text.empty()) {
+          in.value = f.text;
+          if (in.type == "person" && in.options.empty() && !f.value_title.empty())
+            in.options.push_back({f.text, f.value_title});  // the parent's person, by name
+        }
+    out.parents.push_back({p->record.id, p->workflow_title + " №" + p->record.id + " (" + p->state_title + ")"});
+    return out;
   }
   // Possible parents: instances of the workflows `start_when` counts, and of
   // the workflows its running instances were started under.

@@ -48,8 +48,14 @@ struct StartForm {
   std::vector<std::pair<std::string, std::string>> parents;
 };
 // The form that starts `workflow`: its required fields, its people and the
-// fields with a default; NotFound for an unknown workflow.
-Result<StartForm> StartFormOf(Context& ctx, const std::string& workflow);
+// fields with a default; NotFound for an unknown workflow. With `parent`
+// (an instance the actor may read), the fields it shares by name are filled
+// in from it, and it is offered first.
+Result<StartForm> StartFormOf(Context& ctx, const std::string& workflow, const std::string& parent = "");
+
+// The workflows an instance of `def` counts as its children in its
+// conditions ({children: W}): what may be started under it.
+std::vector<std::string> ChildWorkflows(const Definition& def);
 
 struct ConsentTask {
   std::string person, name;

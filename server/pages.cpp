@@ -372,6 +372,14 @@ Reply InstancePage(Call& c, const std::string& id, const Status* refused = nullp
     events.push_back(ev);
   }
   j["events"] = events;
+  // What may be started under it (an individual plan under a pair).
+  json children = json::array();
+  for (const auto& w : app::ChildWorkflows(*def)) {
+    const Definition* cd = nullptr;
+    if (!c.ctx.store.Workflow(w, 0, &cd).ok()) continue;
+    children.push_back({{"href", "/workflows/" + Seg(w) + "?parent=" + Seg(rec.id)}, {"title", cd->title.empty() ? w : cd->title}});
+  }
+  j["children"] = children;
   if (refused && event.empty()) j["error"] = web::ErrorText(c.ctx.templates, *refused);
   // Documents and history.
   auto docs = app::ListDocuments(c.ctx, id);
@@ -617,7 +625,7 @@ Reply ExportDownload(Call& c) {
 // ---- a workflow's instances, by state; starting one; issuing an order -----------
 
 Reply WorkflowPage(Call& c, const std::string& workflow, const Status* refused = nullptr) {
-  auto form = app::StartFormOf(c.ctx, workflow);
+  auto form = app::StartFormOf(c.ctx, workflow, refused ? "" : c.Query("parent"));
   if (!form.ok()) return ErrorPage(c, form.status());
   const Definition* def = nullptr;
   if (Status s = c.ctx.store.Workflow(workflow, 0, &def); !s.ok()) return ErrorPage(c, s);
@@ -662,7 +670,8 @@ Reply WorkflowPage(Call& c, const std::string& workflow, const Status* refused =
                 {"fields", FieldsJson(c, form->inputs, refused)},
                 {"parents", json::array()}};
   for (const auto& [id, title] : form->parents)
-    j["start"]["parents"].push_back({{"value", id}, {"title", title}, {"selected", c.Query("parent") == id}});
+    j["start"]["parents"].push_back(
+        {{"value", id}, {"title", title}, {"selected", c.Query("parent") == id || form->parents.size() == 1}});
   j["start"]["has_parents"] = !form->parents.empty();
   // Collective documents (orders) this workflow issues, for whoever may issue them.
   json orders = json::array();

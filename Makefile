@@ -15,7 +15,7 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-# The test oracles from npm (the OpenAPI validator), exactly as locked.
+# The test oracles from npm (the OpenAPI validator, playwright-core, axe-core), exactly as locked.
 web-deps: deps
 	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
 

@@ -11,6 +11,8 @@ PACKAGES=(
   libcurl4-openssl-dev libcsv-dev
   # serve: the HTTP server, and the dictionary that refuses common passwords
   libcpp-httplib-dev libcrack2-dev cracklib-runtime
+  # serve: the workflow diagrams on the pages (dot); the browser the page tests drive
+  graphviz chromium
   libgtest-dev libgmock-dev libbenchmark-dev
   # test oracles and real peers: an iCalendar parser, an SMTP server, and
   # LibreOffice (doc render --format pdf) with pdftotext to read its PDFs back

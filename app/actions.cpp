@@ -59,7 +59,7 @@ InputView ItemInput(const FieldDef& list, const nlohmann::json& stored) {
 
 EventView EventOf(Context& ctx, const Definition& def, const TransitionDef& t, const nlohmann::json& fields,
                   bool list_people) {
-  EventView e{t.event, t.title.empty() ? t.event : t.title, {}};
+  EventView e{t.event, t.title.empty() ? t.event : t.title, {}, t.append_list >= 0};
   const int li = t.append_list >= 0 ? t.append_list : t.update_list;
   if (li >= 0) {
     const FieldDef& list = def.fields[li];

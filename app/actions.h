@@ -34,6 +34,7 @@ struct InputView {
 struct EventView {
   std::string event, title;
   std::vector<InputView> inputs;
+  bool adds = false;  // it adds a record to a list (a plan's item): a form people use often
 };
 
 // The events the actor may send now on `instance`, in the workflow's order;

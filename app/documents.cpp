@@ -319,6 +319,13 @@ Status Printable(const std::string& templates_dir, const std::string& institutio
     if (instant.empty() || !strptime(instant.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return std::string();
     return RussianDate(FormatDate(LocalDate(Instant{std::chrono::seconds{timegm(&tm)}}, zone)));
   };
+  // ... and "01.09.2026 10:00", the local minute of a signature.
+  auto moment = [&](const std::string& instant) {
+    auto t = ParseInstant(instant);
+    if (!t || !IsKnownZone(zone)) return day(instant);
+    const std::string local = LocalDateTime(*t, zone);
+    return local.size() < 16 ? day(instant) : RussianDate(local.substr(0, 10)) + " " + local.substr(11, 5);
+  };
   if (doc.sha256.empty())
     return Status(Code::kRefused,
                   "document: " + id + " was issued before mentorflow kept documents' text; re-issue it to print it",
@@ -339,6 +346,9 @@ Status Printable(const std::string& templates_dir, const std::string& institutio
                       {"name", p.name},
                       {"signed", !p.signed_at.empty()},
                       {"signed_at", day(p.signed_at)},
+                      {"signed_time", moment(p.signed_at)},
+                      {"via_account", p.via == "account"},
+                      {"via_console", p.via == "console"},
                       {"by_guardian", p.capacity.rfind("guardian of ", 0) == 0},
                       {"signed_by", p.signed_by_name},
                       {"by_curator", p.capacity == "curator"}});

@@ -128,14 +128,19 @@ Result<std::vector<InstanceView>> ListInstances(Context& ctx, const ListRequest&
   std::vector<InstanceRecord> recs;
   if (Status s = ctx.store.List(r.workflow, r.state, &recs); !s.ok()) return s;
   std::vector<InstanceView> out;
-  for (const auto& rec : recs) {
-    if (!ctx.actor.empty()) {
-      Status read = ctx.store.AuthorizeRead({rec.id, {}, "list"}, ctx.actor, ctx.now);
-      if (read.code() == Code::kNotFound || read.code() == Code::kRefused) continue;  // not theirs
-      if (!read.ok()) return read;
+  // Each listed instance is a recorded read; all of them in one commit.
+  Status st = ctx.store.Together([&]() -> Status {
+    for (const auto& rec : recs) {
+      if (!ctx.actor.empty()) {
+        Status read = ctx.store.AuthorizeRead({rec.id, {}, "list"}, ctx.actor, ctx.now);
+        if (read.code() == Code::kNotFound || read.code() == Code::kRefused) continue;  // not theirs
+        if (!read.ok()) return read;
+      }
+      out.push_back(ViewOf(ctx, rec));
     }
-    out.push_back(ViewOf(ctx, rec));
-  }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
   return out;
 }
 

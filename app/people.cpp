@@ -42,6 +42,15 @@ Result<DocumentRecord> ErasePerson(Context& ctx, const std::string& id) {
   return act;
 }
 
+Result<std::vector<Store::PersonSummary>> ListPeople(Context& ctx, const Store::PeopleFilter& filter) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  // Everyone's records: the read rule of an office (a curator, the director).
+  if (Status s = ctx.store.AuthorizeRead({"", {}, "", false}, ctx.actor, ctx.now); !s.ok()) return s;
+  std::vector<Store::PersonSummary> out;
+  if (Status s = ctx.store.People(filter, &out); !s.ok()) return s;
+  return out;
+}
+
 Status SetConsent(Context& ctx, const ConsentRequest& r) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
   return ctx.store.SetConsent(r.person, r.given, ctx.actor, ctx.now, r.paper_date);

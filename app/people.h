@@ -17,6 +17,10 @@ Result<PersonRecord> ReadPerson(Context& ctx, const std::string& id);
 // Everything stored about a person, as the JSON text Store::ExportPerson writes.
 Result<std::string> ExportPerson(Context& ctx, const std::string& id);
 Result<InstanceView> RequestInformation(Context& ctx, const std::string& id);
+// The people of the institution the filter selects (Store::People): for a
+// curator or the director, who read everyone's records; anyone else is
+// refused as the read rule refuses them.
+Result<std::vector<Store::PersonSummary>> ListPeople(Context& ctx, const Store::PeopleFilter& filter);
 // The destruction act.
 Result<DocumentRecord> ErasePerson(Context& ctx, const std::string& id);
 

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <regex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "app/accounts.h"
@@ -95,6 +96,42 @@ std::vector<std::string> Prepare(const std::string& url) {
     ids.push_back(rec.id);
   }
   return ids;
+}
+
+// The curator's programme with `pairs` proposed pairs (a mentor and a mentee
+// of age each), for the pages' measure.
+void PreparePairs(const std::string& url, int pairs) {
+  mf::Status st;
+  auto store = mf::Store::Open(url, &st, {MENTORFLOW_SOURCE_DIR "/templates"});
+  Check(st, "open");
+  const mf::Now now = At("2026-09-01");
+  mf::InstanceRecord rec;
+  mf::Refusal r;
+  Check(store->Start("programme", {{"year", "2026/2027"}}, "", "d1", now, &rec, &r), "programme");
+  const std::string prog = rec.id;
+  auto send = [&](const char* event, const char* as, mf::Input input = {}) {
+    Check(store->Send(prog, event, input, as, now, &rec, &r), event);
+  };
+  send("approve_regulation", "d1");
+  send("appoint_curator", "d1", {{"curator", "c1"}});
+  Check(store->Sign(prog, "roadmap", "d1", now, nullptr), "roadmap");
+  for (const char* e : {"start_mentee_bank", "mentee_bank_ready", "mentor_bank_ready", "training_done"}) send(e, "c1");
+  Check(store->Batch([&]() -> mf::Status {
+          for (int i = 0; i < pairs; ++i) {
+            const std::string k = std::to_string(i);
+            if (auto s = store->AddPerson({"m" + k, "Наставник " + k, {"mentor"}, "1990-01-01", "", ""}, "c1", now); !s.ok())
+              return s;
+            if (auto s = store->AddPerson({"s" + k, "Наставляемый " + k, {"mentee"}, "2000-01-01", "", ""}, "c1", now); !s.ok())
+              return s;
+            if (auto s = store->Start("mentoring_pair", {{"mentor", "m" + k}, {"mentee", "s" + k}, {"form", "speed"},
+                                                         {"kind", "volunteer_pupil"}},
+                                      prog, "c1", now, &rec, &r);
+                !s.ok())
+              return s;
+          }
+          return mf::Status::Ok();
+        }),
+        "pairs");
 }
 
 // The floor: the use case called in this process, one thread.
@@ -179,6 +216,30 @@ Result ThroughApi(int port, const std::vector<std::string>& ids, int clients, bo
   return Summarise(all, std::chrono::duration<double>(Clock::now() - t0).count(), errors);
 }
 
+// GET `path` n times as the curator, one client.
+Result Get(int port, const std::string& path, int n) {
+  httplib::Client http("127.0.0.1", port);
+  http.set_keep_alive(true);
+  http.set_read_timeout(120, 0);
+  auto r = http.Post("/api/v1/login", R"({"login": "c1", "password": ")" + std::string(kPassword) + "\"}",
+                     "application/json");
+  if (!r || r->status != 200) Check(mf::Status::Internal("login"), "login");
+  std::smatch m;
+  const std::string cookie = r->get_header_value("Set-Cookie");
+  std::regex_search(cookie, m, std::regex("__Host-mf_session=([A-Za-z0-9_-]+)"));
+  httplib::Headers h = {{"Cookie", "__Host-mf_session=" + m[1].str()}};
+  std::vector<double> ms;
+  int errors = 0;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    const auto a = Clock::now();
+    auto res = http.Get(path.c_str(), h);
+    if (!res || res->status != 200) ++errors;
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+  }
+  return Summarise(ms, std::chrono::duration<double>(Clock::now() - t0).count(), errors);
+}
+
 void Print(const char* what, const Result& r) {
   std::printf("    %-36s %9.0f req/s   p50 %7.2f ms   p99 %7.2f ms%s\n", what, r.rps, r.p50_ms, r.p99_ms,
               r.errors ? ("   ERRORS " + std::to_string(r.errors)).c_str() : "");
@@ -217,6 +278,23 @@ int main(int argc, char** argv) {
       std::printf("    ratio API/in-process at 1 client (4 workers): %.2f%s;  p99 at 16 / p50 at 1: %.1f%s\n",
                   one.rps / floor.rps, write && one.rps / floor.rps < 0.70 ? "  (below 0.70)" : "",
                   many.p99_ms / one.p50_ms, many.p99_ms / one.p50_ms >= 10 ? "  (10 or above)" : "");
+    }
+    // The pages beside the API call that reads the same data.
+    const int pairs = n >= 100 ? 500 : 20, reads = std::max(3, n / 20);
+    PreparePairs(url, pairs);
+    std::printf("  %s, pages with %d pairs stored (1 client, 4 workers, %d requests each)\n", b.c_str(), pairs, reads);
+    {
+      Server server(url, 4);
+      for (const auto& [page, api, what] :
+           {std::tuple<std::string, std::string, std::string>{"/", "/api/v1/instances", "«Мои задачи»"},
+            {"/workflows/mentoring_pair", "/api/v1/instances?workflow=mentoring_pair", "the curator's pairs"}}) {
+        const Result p = Get(server.port(), page, reads), a = Get(server.port(), api, reads);
+        Print(("page " + page).c_str(), p);
+        Print(("API " + api.substr(0, 30)).c_str(), a);
+        std::printf("    ratio page/API p50 (%s): %.2f%s\n", what.c_str(), p.p50_ms / a.p50_ms,
+                    p.p50_ms / a.p50_ms > 2 ? "  (above 2)" : "");
+        failures += p.errors + a.errors;
+      }
     }
     mf::bench::DropDatabase(url);
   }

@@ -57,6 +57,10 @@ struct Signature {
   std::string as;
   std::string capacity;  // "self" or the role they sign as ("director")
   std::string at;        // ISO 8601 instant
+  // How the signer was known: "account" (serve: their session, and their
+  // password entered again to sign) or "console" (the operator's --as);
+  // "" for signatures kept before it was recorded.
+  std::string via;
 };
 
 // Where `actor` may sign `doc`: the first signer entry they fill that has no

@@ -329,7 +329,7 @@ Reply InstancePage(Call& c, const std::string& id, const Status* refused = nullp
       if (items.is_array())
         for (const auto& item : items) {
           json cells = json::array();
-          cells.push_back({{"text", item.value("id", "")}});
+          cells.push_back({{"text", item.value("id", "")}, {"label", "№"}});
           for (const auto& itf : fd->item_fields) {
             std::string text;
             if (item.contains(itf.name) && !item[itf.name].is_null())
@@ -338,7 +338,7 @@ Reply InstancePage(Call& c, const std::string& id, const Status* refused = nullp
               for (size_t k = 0; k < itf.values.size() && k < itf.value_titles.size(); ++k)
                 if (itf.values[k] == text && !itf.value_titles[k].empty()) text = itf.value_titles[k];
             if (itf.type == FieldType::kDate) text = web::DateRu(text);
-            cells.push_back({{"text", text}});
+            cells.push_back({{"text", text}, {"label", itf.title.empty() ? itf.name : itf.title}});
           }
           rows.push_back({{"cells", cells}});
         }
@@ -365,6 +365,7 @@ Reply InstancePage(Call& c, const std::string& id, const Status* refused = nullp
                {"form_id", "ev-" + e.event},
                {"fields", FieldsJson(c, e.inputs, this_one ? refused : nullptr)},
                {"has_fields", !e.inputs.empty()}};
+    if (e.adds) ev["open"] = true;
     if (this_one) {
       ev["open"] = true;
       if (refused->field().empty()) ev["error"] = web::ErrorText(c.ctx.templates, *refused);
@@ -482,13 +483,15 @@ Reply SignPost(Call& c) {
 // ---- people --------------------------------------------------------------------
 
 Reply PeoplePage(Call& c, const Status* refused = nullptr) {
-  if (!Office(c)) return ErrorPage(c, Status::NotFound("no such page"));
   Store::PeopleFilter filter;
   filter.query = c.Query("q");
   filter.role = c.Query("role");
   filter.limit = 500;
-  std::vector<Store::PersonSummary> people;
-  if (Status s = c.ctx.store.People(filter, &people); !s.ok()) return ErrorPage(c, s);
+  auto listed = app::ListPeople(c.ctx, filter);
+  // Not an office holder: this page is, to them, a page that does not exist.
+  if (!listed.ok() && listed.status().code() == Code::kRefused) return ErrorPage(c, Status::NotFound("no such page"));
+  if (!listed.ok()) return ErrorPage(c, listed.status());
+  const std::vector<Store::PersonSummary>& people = *listed;
   std::map<std::string, std::string> names;
   for (const auto& p : people) names[p.id] = p.name;
   json list = json::array();

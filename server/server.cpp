@@ -23,6 +23,7 @@
 #include "engine/calendar.h"
 #include "engine/text.h"
 #include "server/http.h"
+#include "server/web.h"
 
 namespace mentorflow::server {
 
@@ -36,7 +37,10 @@ constexpr const char* kCsp =
 // The store of this worker thread, opened on first use.
 Store* ThreadStore(const ServeOptions& o, Status* st) {
   thread_local std::unique_ptr<Store> store;
-  if (!store) store = Store::Open(o.db, st, StoreOptions{o.templates, false});
+  if (!store) {
+    store = Store::Open(o.db, st, StoreOptions{o.templates, false});
+    if (store) store->SetChannel("account");  // people act here through their accounts
+  }
   return store.get();
 }
 
@@ -157,7 +161,18 @@ void Handle(const Route& route, bool page, const ServeOptions& o, const httplib:
     if (call.body.is_discarded() || !call.body.is_object())
       return SendError(res, Status::BadInput("the body is not a JSON object (or not valid UTF-8)"));
   }
-  Reply reply = route.handle(call);
+  Reply reply;
+  const std::string path = route.path;
+  if (page && !change && path.rfind("/static/", 0) != 0 && path.rfind("/diagrams/", 0) != 0) {
+    // A page reads many things, each a recorded read: one commit for them all.
+    Status st = store->Together([&]() -> Status {
+      reply = route.handle(call);
+      return Status::Ok();
+    });
+    if (!st.ok()) reply = Reply::Of(st);
+  } else {
+    reply = route.handle(call);
+  }
   if (page && !reply.error.ok()) reply = PageError(call, reply.error);
   Send(res, reply);
 }
@@ -282,8 +297,19 @@ int Serve(const ServeOptions& o) {
       else svr.Post(pattern, handler);
     }
   }
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  svr.set_error_handler([&o](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    // A page address that does not exist: the error page, in Russian.
+    if (res.status == 404 && req.path.rfind("/api/", 0) != 0) {
+      const Status st(Code::kNotFound, "no such page");
+      std::string html;
+      const json j = {{"title", web::Text(o.templates, "titles.error")},
+                              {"message", web::ErrorText(o.templates, st)}, {"not_found", true}};
+      if (web::RenderPage(o.templates, "error", j, &html).ok()) {
+        res.set_content(html, "text/html; charset=utf-8");
+        return;
+      }
+    }
     Status st = res.status == 413   ? Status(Code::kBadInput, "the request is too large", "too_large")
                 : res.status == 404 ? Status(Code::kNotFound, "no such route", "route")
                                     : Status(Code::kBadInput, "the request could not be read");

@@ -111,6 +111,7 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
   for (const auto& s : ParseSignatures(signatures)) {
     p.capacity = s.capacity;
     p.signed_at = s.at;
+    p.via = s.via;
     p.signed_by = s.person;
     p.signed_by_name = s.person == person_id ? p.name : PersonName(s.person);
   }
@@ -199,7 +200,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       if (!step.status.ok()) return step.status;
       const std::string at = FormatInstant(now.instant), sha = Sha256Hex(content),
                         status(DocumentStatusName(step.to)), tmpl = kConsentTemplate;
-      const std::string sigs = SignaturesJson({{actor_id, person_id, sig_capacity, at}});
+      const std::string sigs = SignaturesJson({{actor_id, person_id, sig_capacity, at, paper ? "" : channel_}});
       soci::indicator pdi = paper ? soci::i_ok : soci::i_null;
       *sql_ << "INSERT INTO consents (person, issue, template, issued_at, status, signatures, content, sha256,"
                " paper_date) VALUES (:p, :i, :t, :a, :s, :g, :c, :h, :d)",

@@ -47,7 +47,11 @@ std::string Sha256Hex(const std::string& bytes) {
 
 std::string SociStore::SignaturesJson(const std::vector<Signature>& sigs) {
   json arr = json::array();
-  for (const auto& s : sigs) arr.push_back({{"person", s.person}, {"as", s.as}, {"capacity", s.capacity}, {"at", s.at}});
+  for (const auto& s : sigs) {
+    json j = {{"person", s.person}, {"as", s.as}, {"capacity", s.capacity}, {"at", s.at}};
+    if (!s.via.empty()) j["via"] = s.via;
+    arr.push_back(std::move(j));
+  }
   return arr.dump();
 }
 
@@ -58,7 +62,7 @@ std::vector<Signature> SociStore::ParseSignatures(const std::string& text) {
       out.push_back({s.get<std::string>(), "", "", ""});
       continue;
     }
-    out.push_back({s.value("person", ""), s.value("as", ""), s.value("capacity", ""), s.value("at", "")});
+    out.push_back({s.value("person", ""), s.value("as", ""), s.value("capacity", ""), s.value("at", ""), s.value("via", "")});
   }
   return out;
 }
@@ -262,6 +266,7 @@ DocumentRecord SociStore::ReadDocument(const soci::row& r) {
         p.capacity = s.capacity;
         p.signed_at = s.at;
         p.signed_by = s.person;
+        p.via = s.via;
       }
     if (!p.person.empty()) p.name = PersonName(p.person);
     if (!p.signed_by.empty()) p.signed_by_name = p.signed_by == p.person ? p.name : PersonName(p.signed_by);
@@ -564,7 +569,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs, people, now.today);
     if (!ruling.status.ok()) return ruling.status;
     if (check_only_) return Status::Ok();  // MaySignNow: the transaction rolls back, empty
-    sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant)});
+    sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant), channel_});
     const bool all = FullySigned(*def, dd, fields, sigs);
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
     if (!step.status.ok()) return step.status;

@@ -324,6 +324,8 @@ class SociStore : public Store {
   Status CreateCalendarFeed(const std::string& person_id, const std::string& token_hash, const Now& now) override;
   Status RevokeCalendarFeeds(const std::string& person_id) override;
   Status CalendarFeedPerson(const std::string& token_hash, std::string* person_id) override;
+  void SetChannel(const std::string& via) override { channel_ = via; }
+  Status Together(const std::function<Status()>& body) override;
   Status Offers(const std::string& id, const std::string& actor_id, const Now& now, std::vector<int>* out) override;
   Status MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) override;
   Status People(const PeopleFilter& filter, std::vector<PersonSummary>* out) override;
@@ -498,6 +500,7 @@ class SociStore : public Store {
   StoreOptions options_;
   // MaySignNow: Sign and SignOrder stop after their checks, writing nothing.
   bool check_only_ = false;
+  std::string channel_ = "console";  // SetChannel
   bool ready_ = false;
   bool in_batch_ = false;
   bool in_tx_ = false;  // a Tx is open: an inner one joins it

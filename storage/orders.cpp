@@ -75,6 +75,7 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
         p.person = p.signed_by = s.person;
         p.capacity = s.capacity;
         p.signed_at = s.at;
+        p.via = s.via;
       }
     if (!p.person.empty()) p.name = p.signed_by_name = PersonName(p.person);
     d.places.push_back(std::move(p));
@@ -310,7 +311,7 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
     SignRuling ruling = MaySign(*def, dd, -1, no_fields, actor, sigs, {}, now.today);
     if (!ruling.status.ok()) return ruling.status;
     if (check_only_) return Status::Ok();  // MaySignNow: the transaction rolls back, empty
-    sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant)});
+    sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant), channel_});
     const bool all = FullySigned(*def, dd, no_fields, sigs);
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
     if (!step.status.ok()) return step.status;

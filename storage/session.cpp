@@ -383,6 +383,16 @@ Status SociStore::Guard(const std::function<Status()>& body) {
   return st;
 }
 
+Status SociStore::Together(const std::function<Status()>& body) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    Tx tx(*this);
+    Status st = body();
+    if (st.ok()) tx.Commit();
+    return st;
+  });
+}
+
 Status SociStore::Batch(const std::function<Status()>& body, bool dry_run) {
   if (in_batch_) return Status::Internal("Batch() cannot be nested");
   return Guard([&]() -> Status {

@@ -59,6 +59,7 @@ struct DocumentRecord {
     std::string person, name;  // who signs (the field's person, or who signed for a role); may be empty
     std::string capacity, signed_at;  // empty while unsigned
     std::string signed_by, signed_by_name;  // who signed: the person, or their guardian ("guardian of ID")
+    std::string via;  // how they were known: "account", "console", or "" (see Signature in engine/rules.h)
   };
   std::vector<Place> places;
   // A collective document (an order): its number "N/YYYY", who issued it,
@@ -382,6 +383,15 @@ class Store {
   // The people the filter selects, by name. Who may list them is the
   // application's rule (app/people.h).
   virtual Status People(const PeopleFilter& filter, std::vector<PersonSummary>* out) = 0;
+  // Runs `body` in one transaction, committed when it returns Ok: many
+  // calls that each record a read (a list, a page) pay for one commit.
+  // Unlike Batch, a refusal of one call inside does not fail the rest; the
+  // body decides. A call that fails in storage must make the body fail.
+  virtual Status Together(const std::function<Status()>& body) = 0;
+  // How the people acting through this store are known, recorded with each
+  // signature: "account" (serve: a session, the password entered again to
+  // sign) or "console" (the operator's --as; the default).
+  virtual void SetChannel(const std::string& via) = 0;
   virtual Status Workflow(const std::string& workflow, int version, const Definition** out) = 0;
   // The names of the people `ids` name (unknown ids are left out). Records
   // nothing: the caller has applied the read rule to what it shows.

@@ -729,6 +729,125 @@ TEST_P(Serve, TheOpenApiDocumentValidatesAndEveryRouteInItAnswers) {
   EXPECT_EQ(none.body["error"]["rule"], "route");
 }
 
+// The pages: no session sends to the login page; every form carries the
+// CSRF token (before a session, the double-submit form cookie; ASVS 5.0
+// V3.5.1/V3.5.2); pages are read-only; what is not one's own is the Russian
+// «Не найдено» with nobody's name; the curator's search keeps the name out
+// of the URL (POST) and finds on both backends.
+TEST_P(Serve, PagesNeedASessionTheirFormsTheTokenAndShowingThemChangesNothing) {
+  StartServer();
+  Account("c1");
+  Account("m1");
+  httplib::Client http("127.0.0.1", port_);
+  http.set_read_timeout(60, 0);
+  auto html = [](const httplib::Result& r) { return r ? r->body : std::string(); };
+  auto meta_csrf = [](const std::string& page) {
+    std::smatch m;
+    return std::regex_search(page, m, std::regex(R"(<meta name="csrf" content="([A-Za-z0-9_-]+)\">)")) ? m[1].str()
+                                                                                                         : std::string();
+  };
+  // No session: to the login page, for a page and for a form.
+  for (const std::string& path : std::vector<std::string>{"/", "/instances/" + pair1_, "/people", "/workflows/mentoring_pair"}) {
+    auto r = http.Get(path.c_str());
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 303) << path;
+    EXPECT_EQ(r->get_header_value("Location"), "/login") << path;
+  }
+  // The login form: its token is also a cookie; without them, refused.
+  auto form = http.Get("/login");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 200);
+  EXPECT_NE(form->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  const std::string form_token = meta_csrf(form->body);
+  ASSERT_EQ(form_token.size(), 22u);
+  EXPECT_NE(form->get_header_value("Set-Cookie").find("__Host-mf_form=" + form_token + "; Path=/; Secure; HttpOnly; SameSite=Strict"),
+            std::string::npos);
+  httplib::Params creds = {{"login", "c1"}, {"password", kPassword}};
+  auto refused = http.Post("/login", creds);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_NE(refused->body.find("Форма устарела"), std::string::npos);
+  EXPECT_EQ(refused->get_header_value("Set-Cookie").find("__Host-mf_session"), std::string::npos);
+  httplib::Params with_token = creds;
+  with_token.emplace("csrf", form_token);
+  auto in = http.Post("/login", {{"Cookie", "__Host-mf_form=" + form_token}}, with_token);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->status, 303) << in->body;
+  EXPECT_EQ(in->get_header_value("Location"), "/");
+  std::smatch m;
+  const std::string set_cookie = in->get_header_value("Set-Cookie");
+  ASSERT_TRUE(std::regex_search(set_cookie, m, std::regex("__Host-mf_session=([A-Za-z0-9_-]+)"))) << set_cookie;
+  const httplib::Headers c1 = {{"Cookie", "__Host-mf_session=" + m[1].str()}};
+
+  // Every page the curator has, read-only.
+  const std::string base = ChangesDump();
+  std::string csrf;
+  for (const std::string& path :
+       std::vector<std::string>{"/", "/people", "/people/s1", "/workflows/mentoring_pair", "/instances/" + pair1_,
+                                "/account", "/workflows/individual_plan?parent=" + pair1_}) {
+    auto r = http.Get(path.c_str(), c1);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path << ": " << r->body.substr(0, 400);
+    EXPECT_NE(r->get_header_value("Content-Type").find("text/html"), std::string::npos) << path;
+    csrf = meta_csrf(r->body);
+    EXPECT_EQ(csrf.size(), 22u) << path;
+  }
+  EXPECT_EQ(ChangesDump(), base) << "showing pages changed something";
+  const std::string pairs = html(http.Get("/workflows/mentoring_pair", c1));
+  for (const char* shown : {"Предложена куратором", "Анна Смирнова", "Маша Орлова"})
+    EXPECT_NE(pairs.find(shown), std::string::npos) << shown;
+  auto svg = http.Get("/diagrams/mentoring_pair/4/proposed.svg", c1);
+  ASSERT_TRUE(svg);
+  EXPECT_EQ(svg->status, 200);
+  EXPECT_NE(svg->body.find("<svg"), std::string::npos);
+  EXPECT_EQ(svg->get_header_value("Content-Type"), "image/svg+xml");
+  auto css = http.Get("/static/style.css");
+  ASSERT_TRUE(css);
+  EXPECT_EQ(css->status, 200);
+  EXPECT_EQ(http.Get("/static/../server.cpp")->status, 404);
+  auto nowhere = http.Get("/no/such/page", c1);
+  EXPECT_EQ(nowhere->status, 404);
+  EXPECT_NE(nowhere->body.find("Не найдено"), std::string::npos);
+
+  // The search posts the name, with the token; it is not in any URL.
+  auto found = http.Post("/people/search", c1, httplib::Params{{"csrf", csrf}, {"q", "Анна"}});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, 200);
+  EXPECT_NE(found->body.find("Анна Смирнова"), std::string::npos);
+  EXPECT_EQ(found->body.find("Илья Орлов"), std::string::npos);
+  auto by_role = http.Post("/people/search", c1, httplib::Params{{"csrf", csrf}, {"role", "guardian"}});
+  EXPECT_NE(by_role->body.find("Ольга Иванова"), std::string::npos);
+  EXPECT_EQ(by_role->body.find("Анна Смирнова"), std::string::npos);
+
+  // A form without its token changes nothing; with it, the event is sent.
+  const std::string before = DumpTables(db_->url());
+  auto no_token = http.Post(("/instances/" + pair1_ + "/send").c_str(), c1, httplib::Params{{"event", "submit"}});
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 403);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  auto sent = http.Post(("/instances/" + pair1_ + "/send").c_str(), c1, httplib::Params{{"event", "submit"}, {"csrf", csrf}});
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->status, 303) << sent->body.substr(0, 400);
+  EXPECT_EQ(json::parse(Db("show " + pair1_ + " --as c1 --json", kDay).out, nullptr, false).value("state", ""),
+            "documents");
+
+  // The mentor: another pair is «Не найдено», and names no one; the people
+  // list is not theirs either.
+  Client m1 = LoggedIn("m1");
+  const httplib::Headers mh = {{"Cookie", "__Host-mf_session=" + m1.token}};
+  for (const std::string& path :
+       std::vector<std::string>{"/instances/" + pair2_, "/people", "/people/s2", "/documents/" + pair2_ + ":agreement"}) {
+    auto r = http.Get(path.c_str(), mh);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_NE(r->body.find("Не найдено"), std::string::npos) << path;
+    for (const char* name : {"Илья", "Маша", "Елена", "m2", "s2"})
+      EXPECT_EQ(r->body.find(name), std::string::npos) << path << " shows " << name;
+  }
+  auto own = http.Get(("/instances/" + pair1_).c_str(), mh);
+  EXPECT_EQ(own->status, 200);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Serve, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

@@ -51,6 +51,17 @@ Result<std::vector<Store::PersonSummary>> ListPeople(Context& ctx, const Store::
   return out;
 }
 
+Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  ConsentChoices out;
+  std::string capacity;
+  Status give = ctx.store.MayChangeConsentNow(person, true, ctx.actor, ctx.now, &capacity);
+  if (give.code() == Code::kNotFound || give.code() == Code::kInternal || give.code() == Code::kBadInput) return give;
+  if (give.ok()) out.give = capacity;
+  out.revoke = ctx.store.MayChangeConsentNow(person, false, ctx.actor, ctx.now, &capacity).ok();
+  return out;
+}
+
 Status SetConsent(Context& ctx, const ConsentRequest& r) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
   return ctx.store.SetConsent(r.person, r.given, ctx.actor, ctx.now, r.paper_date);

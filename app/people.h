@@ -31,4 +31,13 @@ struct ConsentRequest {
 };
 Status SetConsent(Context& ctx, const ConsentRequest& r);
 
+// What the actor may do with `person`'s consent now (Store::MayChangeConsentNow):
+// give it, and in which capacity ("self", "guardian", or "curator" from a
+// paper form; "" when they may not), or revoke it.
+struct ConsentChoices {
+  std::string give;
+  bool revoke = false;
+};
+Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person);
+
 }  // namespace mentorflow::app

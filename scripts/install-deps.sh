@@ -16,7 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test oracles and real peers: an iCalendar parser, an SMTP server, and
   # LibreOffice (doc render --format pdf) with pdftotext to read its PDFs back
-  python3 python3-icalendar python3-aiosmtpd
+  python3 python3-icalendar python3-aiosmtpd unzip
   libreoffice-writer-nogui poppler-utils fonts-liberation
   # serve: a load generator for bench/serve
   wrk

@@ -316,7 +316,13 @@ Reply InstancePage(Call& c, const std::string& id, const Status* refused = nullp
                    {"updated", web::LocalTimeRu(rec.updated, c.ctx.zone)},
                    {"diagram", "/diagrams/" + Seg(rec.workflow) + "/" + std::to_string(rec.workflow_version) + "/" +
                                    Seg(rec.state) + ".svg"}};
-  if (!rec.parent.empty()) j["instance"]["parent_href"] = "/instances/" + Seg(rec.parent);
+  if (!rec.parent.empty()) {  // its title only: no one's data
+    j["instance"]["parent_href"] = "/instances/" + Seg(rec.parent);
+    InstanceRecord parent;
+    const Definition* pd = nullptr;
+    if (c.ctx.store.Show(rec.parent, &parent).ok() && c.ctx.store.Workflow(parent.workflow, parent.workflow_version, &pd).ok())
+      j["instance"]["parent_title"] = (pd->title.empty() ? parent.workflow : pd->title) + " №" + parent.id;
+  }
   // Fields: a list as a table of its records, a person by name, an enum by title.
   json fields = json::array(), tables = json::array();
   for (const auto& f : v->fields) {
@@ -587,6 +593,14 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
                  {"consent_doc", "/documents/consent:" + Seg(p->id)}};
   j["wards"] = wards;
   j["may_invite"] = office && !p->email.empty() && !account;
+  auto choices = app::ConsentChoicesFor(c.ctx, id);
+  if (choices.ok()) {
+    j["consent_give"] = !choices->give.empty() && choices->give != "curator";
+    j["consent_as_guardian"] = choices->give == "guardian";
+    j["consent_paper"] = choices->give == "curator";
+    j["consent_revoke"] = choices->revoke;
+  }
+  j["today"] = FormatDate(c.ctx.now.today);
   if (refused) j["error"] = web::ErrorText(c.ctx.templates, *refused);
   return Html(c, "person", j, refused ? HttpStatus(*refused) : 200);
 }
@@ -594,7 +608,9 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
 Reply ConsentPost(Call& c) {
   const std::string id = c.Path(1);
   app::ConsentRequest r{id, c.Query("given") == "1", c.Query("paper_date")};
-  if (r.given)
+  // A signature given here is confirmed by the password; a paper form the
+  // curator records is not their signature.
+  if (r.given && r.paper_date.empty())
     if (Status s = app::ConfirmPassword(c.ctx, c.Query("password")); !s.ok()) return PersonPage(c, id, &s);
   Status st = app::SetConsent(c.ctx, r);
   if (!st.ok()) return st.code() == Code::kNotFound ? ErrorPage(c, st) : PersonPage(c, id, &st);
@@ -623,6 +639,32 @@ Reply ExportDownload(Call& c) {
   r.content_type = "application/json; charset=utf-8";
   r.filename = "personal-data.json";
   return r;
+}
+
+// ---- everything one may read, by workflow ------------------------------------------
+
+Reply InstancesPage(Call& c) {
+  auto listed = app::ListInstances(c.ctx, {});
+  if (!listed.ok()) return ErrorPage(c, listed.status());
+  std::vector<std::string> order;  // workflows in the order first met
+  std::map<std::string, json> groups;
+  for (const auto& v : *listed) {
+    const std::string& w = v.record.workflow;
+    if (!groups.count(w)) {
+      order.push_back(w);
+      groups[w] = {{"title", v.workflow_title}, {"href", "/workflows/" + Seg(w)}, {"rows", json::array()}};
+    }
+    std::string people;
+    for (const auto& f : v.fields)
+      if (f.person && !f.value_title.empty()) people += (people.empty() ? "" : ", ") + f.value_title;
+    groups[w]["rows"].push_back({{"href", "/instances/" + Seg(v.record.id)}, {"id", v.record.id},
+                                 {"state_title", v.state_title}, {"people", people}});
+  }
+  json list = json::array();
+  for (const auto& w : order) list.push_back(groups[w]);
+  json j = Base(c, web::Text(c.ctx.templates, "titles.instances"));
+  j["groups"] = list;
+  return Html(c, "instances", j);
 }
 
 // ---- a workflow's instances, by state; starting one; issuing an order -----------
@@ -726,6 +768,7 @@ std::vector<Route> MakePages() {
       {"POST", "/account/forgot", A::kPublic, "forgot the password", {}, {}, ForgotPost},
       {"GET", "/account", A::kSession, "one's account", {}, {}, AccountPage},
       {"POST", "/account/change-password", A::kSession, "change the password", {}, {}, ChangePasswordPost},
+      {"GET", "/instances", A::kSession, "everything one may read", {}, {}, InstancesPage},
       {"GET", "/instances/{id}", A::kSession, "an instance", {}, {}, [](Call& c) { return InstancePage(c, c.Path(1)); }},
       {"POST", "/instances/{id}/send", A::kSession, "send an event", {}, {}, SendPost},
       {"GET", "/diagrams/{name}/{version}/{state}.svg", A::kSession, "a workflow's diagram", {}, {}, DiagramSvg},

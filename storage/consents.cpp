@@ -292,4 +292,22 @@ Status SociStore::RequestInformation(const std::string& person_id, const std::st
   });
 }
 
+Status SociStore::MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id,
+                                      const Now& now, std::string* capacity) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    ConsentSubject subject;
+    if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
+    if (Status s = MayChangeConsent(subject, LoadActor(actor_id), given, now.today, capacity); !s.ok()) return s;
+    int flag = 0;
+    *sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(flag), soci::use(person_id);
+    if (given && flag != 0) return Status(Code::kRefused, "consent: " + person_id + " has a valid consent", "consent");
+    if (!given && flag == 0)
+      return Status(Code::kRefused, "consent: " + person_id + " has no valid consent to revoke", "consent");
+    return Status::Ok();
+  });
+}
+
 }  // namespace mentorflow::storage

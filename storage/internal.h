@@ -328,6 +328,8 @@ class SociStore : public Store {
   Status Together(const std::function<Status()>& body) override;
   Status Offers(const std::string& id, const std::string& actor_id, const Now& now, std::vector<int>* out) override;
   Status MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) override;
+  Status MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
+                             std::string* capacity) override;
   Status People(const PeopleFilter& filter, std::vector<PersonSummary>* out) override;
   Status Workflow(const std::string& workflow, int version, const Definition** out) override;
   Status Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) override;

@@ -368,6 +368,12 @@ class Store {
   // N/YYYY): the very checks of Sign and SignOrder, with nothing written
   // and no lock taken; their refusal otherwise.
   virtual Status MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) = 0;
+  // Whether `actor_id` may give (or revoke) `person_id`'s consent now, and
+  // in which capacity ("self", "guardian", "curator": from a paper form):
+  // engine/rules.h MayChangeConsent, and a consent to give must not be in
+  // force (to revoke, it must be). Writes nothing.
+  virtual Status MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id,
+                                     const Now& now, std::string* capacity) = 0;
   struct PersonSummary {
     std::string id, name, birth, guardian, email;
     std::vector<std::string> roles;

@@ -61,7 +61,8 @@ class World {
   }
 
   async launch() {
-    this.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    // Russian, as the people are: dates in forms read дд.мм.гггг.
+    this.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--lang=ru-RU'] });
     return this.browser;
   }
 

@@ -8,6 +8,7 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { World, checkPage, login, setPassword, SHOTS } = require('./lib');
@@ -192,6 +193,29 @@ test('the director reads the order and signs it with the keyboard only', async (
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   assert.match(await page.textContent('.notice'), /Документ подписан/);
   await look(page, '14-director-order-signed');
+  // Every copy carries the signature block: who, when, how, and the text's SHA-256.
+  const sha = (await page.textContent('.hash')).trim();
+  assert.match(sha, /^[0-9a-f]{64}$/);
+  const block = [/Ольга Карпова/, /простой электронной подписью/, /02\.09\.2026 10:00/, new RegExp(sha)];
+  for (const format of ['html', 'odt', 'pdf']) {
+    const res = await page.request.get(`${w.base}/api/v1/documents/${encodeURIComponent(state.order).replace('%2F', '/')}/render.${format}`);
+    assert.equal(res.status(), 200, format);
+    const file = path.join(w.dir, `order.${format}`);
+    fs.writeFileSync(file, await res.body());
+    const text = format === 'html' ? fs.readFileSync(file, 'utf8').replace(/<[^>]+>/g, ' ')
+      : format === 'odt' ? execFileSync('unzip', ['-p', file, 'content.xml'], { encoding: 'utf8' }).replace(/<[^>]+>/g, ' ')
+        : execFileSync('pdftotext', ['-raw', file, '-'], { encoding: 'utf8' });
+    const flat = text.replace(/\s+/g, ' ');
+    // A PDF's table cells may interleave in the text read back: there, each word of the block.
+    for (const re of block) {
+      if (format !== 'pdf') assert.match(flat, re, `${format}: ${re}`);
+      else for (const word of re.source.replace(/\\/g, '').split(' ')) assert.ok(flat.includes(word), `pdf: ${word}`);
+    }
+    if (format === 'pdf') {
+      execFileSync('pdftoppm', ['-png', '-r', '60', file, path.join(SHOTS, '14-order-pdf')]);
+      assert.ok(fs.readdirSync(SHOTS).some((f) => f.startsWith('14-order-pdf')), 'the PDF drawn as PNG');
+    }
+  }
   await page.goto(`${w.base}/instances/${state.pair}`);
   assert.match(await page.textContent('.state'), /Работает/);
   await look(page, '15-pair-active');

@@ -28,10 +28,11 @@ Result<std::string> ExportPerson(Context& ctx, const std::string& id) {
   return text;
 }
 
-Result<InstanceView> RequestInformation(Context& ctx, const std::string& id) {
+Result<InstanceView> RequestInformation(Context& ctx, const std::string& id, const std::string& kind,
+                                        const std::string& text) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
   InstanceRecord rec;
-  if (Status s = ctx.store.RequestInformation(id, ctx.actor, ctx.now, &rec); !s.ok()) return s;
+  if (Status s = ctx.store.RequestInformation(id, ctx.actor, ctx.now, &rec, kind, text); !s.ok()) return s;
   return ViewOf(ctx, rec);
 }
 
@@ -60,6 +61,13 @@ Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person
   if (give.ok()) out.give = capacity;
   out.revoke = ctx.store.MayChangeConsentNow(person, false, ctx.actor, ctx.now, &capacity).ok();
   return out;
+}
+
+Result<std::string> ConsentPreview(Context& ctx, const std::string& person) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  std::string text;
+  if (Status s = ctx.store.ConsentPreview(person, ctx.actor, ctx.now, &text); !s.ok()) return s;
+  return text;
 }
 
 Status SetConsent(Context& ctx, const ConsentRequest& r) {

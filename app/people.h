@@ -16,7 +16,10 @@ Status UpdatePerson(Context& ctx, const PersonUpdate& update);
 Result<PersonRecord> ReadPerson(Context& ctx, const std::string& id);
 // Everything stored about a person, as the JSON text Store::ExportPerson writes.
 Result<std::string> ExportPerson(Context& ctx, const std::string& id);
-Result<InstanceView> RequestInformation(Context& ctx, const std::string& id);
+// A subject's request about their data: `kind` information (the default),
+// correction or erasure, with `text` saying what (required for the latter two).
+Result<InstanceView> RequestInformation(Context& ctx, const std::string& id, const std::string& kind = "information",
+                                        const std::string& text = "");
 // The people of the institution the filter selects (Store::People): for a
 // curator or the director, who read everyone's records; anyone else is
 // refused as the read rule refuses them.
@@ -39,5 +42,7 @@ struct ConsentChoices {
   bool revoke = false;
 };
 Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person);
+// The text the actor would sign as `person`'s consent now (Store::ConsentPreview).
+Result<std::string> ConsentPreview(Context& ctx, const std::string& person);
 
 }  // namespace mentorflow::app

@@ -26,6 +26,7 @@ struct Options {
   PersonUpdate update;
   std::string name, birth, email, guardian, id, kind = "information", consent_person, paper, base_url;
   bool print_link = false;
+  std::string text;
   std::vector<std::string> add_attrs, update_attrs;
   CLI::Option *o_name = nullptr, *o_birth = nullptr, *o_email = nullptr, *o_guardian = nullptr;
 };
@@ -64,7 +65,10 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
       "request", "A subject's request for information about their data: answered within 10 working days (the "
                  "curators are reminded; see 'personal_data')");
   request->add_option("ID", o->id, "The person's id")->required();
-  request->add_option("--kind", o->kind, "What is asked: information")->check(CLI::IsMember({"information"}));
+  request->add_option("--kind", o->kind,
+                      "What is asked: information (10 working days), correction or erasure (7 working days)")
+      ->check(CLI::IsMember({"information", "correction", "erasure"}));
+  request->add_option("--text", o->text, "What to correct, or why the data should be destroyed (correction, erasure)");
   auto* erase = person->add_subcommand(
       "erase", "Destroy a person's personal data once their consent is revoked or nothing running names them "
                "(a curator or the director); writes the destruction act act:ID");
@@ -149,7 +153,7 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
                     DbCommand cmd(g);
                     if (!cmd.ok()) return cmd.code;
                     auto ctx = cmd.Context();
-                    auto r = app::RequestInformation(ctx, o->id);
+                    auto r = app::RequestInformation(ctx, o->id, o->kind, o->text);
                     if (!r.ok()) return cmd.Report(r.status());
                     if (g.json) PrintJson(app::InstanceJson(*r));
                     else std::cout << E(r->record.id) << "\n";

@@ -596,6 +596,8 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
   auto choices = app::ConsentChoicesFor(c.ctx, id);
   if (choices.ok()) {
     j["consent_give"] = !choices->give.empty() && choices->give != "curator";
+    if (j["consent_give"].get<bool>())
+      if (auto text = app::ConsentPreview(c.ctx, id); text.ok()) j["consent_text"] = *text;
     j["consent_as_guardian"] = choices->give == "guardian";
     j["consent_paper"] = choices->give == "curator";
     j["consent_revoke"] = choices->revoke;
@@ -626,7 +628,8 @@ Reply InvitePost(Call& c) {
 
 Reply RequestPost(Call& c) {
   const std::string id = c.Path(1);
-  auto v = app::RequestInformation(c.ctx, id);
+  const std::string kind = c.Query("kind").empty() ? "information" : c.Query("kind");
+  auto v = app::RequestInformation(c.ctx, id, kind, c.Query("text"));
   if (!v.ok()) return v.status().code() == Code::kNotFound ? ErrorPage(c, v.status()) : PersonPage(c, id, &v.status());
   return Redirect("/instances/" + Seg(v->record.id) + "?done=requested");
 }

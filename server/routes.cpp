@@ -286,10 +286,15 @@ std::vector<Route> MakeRoutes() {
          if (Status s = c.Member("paper_date", &r.paper_date, false); !s.ok()) return Reply::Of(s);
          return Done(app::SetConsent(c.ctx, r), {{"person", r.person}, {"consent", r.given}});
        }},
-      {"POST", "/api/v1/people/{id}/requests", A::kSession, "A subject's request for information about their data",
-       {}, {},
+      {"POST", "/api/v1/people/{id}/requests", A::kSession,
+       "A subject's request about their data: information, or a demand to correct or destroy it", {},
+       {{"kind", "information (the default), correction or erasure"}, {"text", "what to correct, or why (correction, erasure)"}},
        [](Call& c) {
-         return From(app::RequestInformation(c.ctx, c.Path(1)), [](const app::InstanceView& v) { return app::InstanceJson(v); });
+         std::string kind, text;
+         if (Status s = c.Member("kind", &kind, false); !s.ok()) return Reply::Of(s);
+         if (Status s = c.Member("text", &text, false); !s.ok()) return Reply::Of(s);
+         return From(app::RequestInformation(c.ctx, c.Path(1), kind.empty() ? "information" : kind, text),
+                     [](const app::InstanceView& v) { return app::InstanceJson(v); });
        }},
       {"POST", "/api/v1/people/{id}/erase", A::kSession, "Destroy a person's personal data; the destruction act", {},
        {},

@@ -190,9 +190,15 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       people.Subject(person_id);
       if (minor) people.Mentioned(subject.guardian);
       if (di == soci::i_ok) people.Mentioned(director);
-      RecordDocumentPeople(id, people);
       std::string content;
       if (Status s = RenderDocumentTemplate(options_.templates_dir, kConsentTemplate, ctx, &content); !s.ok()) return s;
+      // ConsentPreview: the text to be signed, and nothing written (it may
+      // run inside a page's transaction, which commits its reads).
+      if (check_only_) {
+        if (preview_out_) *preview_out_ = content;
+        return Status::Ok();
+      }
+      RecordDocumentPeople(id, people);
       const std::string sig_capacity = capacity == "guardian" ? "guardian of " + person_id
                                        : capacity == "curator" ? "curator (paper form of " + paper_date + ")"
                                                                : capacity;
@@ -256,20 +262,26 @@ WorkCalendar SociStore::LoadWorkCalendar() {
 }
 
 Status SociStore::StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
-                            InstanceRecord* out) {
+                            InstanceRecord* out, const std::string& request) {
   if (LatestVersion("personal_data") == 0) return Status::NotFound("workflow 'personal_data' is not registered");
   SystemScope as_system(*this);
   Refusal refusal;
-  return Start("personal_data", {{"person", person_id}, {"kind", kind}, {"due", FormatDate(due)}}, "", "system", now,
-               out, &refusal);
+  Input input = {{"person", person_id}, {"kind", kind}, {"due", FormatDate(due)}};
+  if (!request.empty()) input.push_back({"request", request});
+  return Start("personal_data", input, "", "system", now, out, &refusal);
 }
 
 Status SociStore::RequestInformation(const std::string& person_id, const std::string& actor_id, const Now& now,
-                                     InstanceRecord* out) {
+                                     InstanceRecord* out, const std::string& kind, const std::string& text) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckActor(actor_id); !s.ok()) return s;
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    if (kind != "information" && kind != "correction" && kind != "erasure")
+      return Status::BadInput("--kind: information, correction or erasure, got '" + kind + "'");
+    if (kind != "information" && text.empty())
+      return Status(Code::kBadInput, "a demand to correct or destroy data says what and why (--text)", "input").At("text");
+    if (Status s = CheckText("--text", text, 2000, true); !s.ok()) return s;
     Tx tx(*this);
     ConsentSubject subject;
     if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
@@ -279,11 +291,13 @@ Status SociStore::RequestInformation(const std::string& person_id, const std::st
                                        Status::NotFound("no person '" + person_id + "'"), &capacity);
         !s.ok())
       return s;
-    const Date due = AddWorkingDays(now.today, 10, LoadWorkCalendar());
+    // Information in 10 working days (art. 14 part 3), a correction or a
+    // destruction demanded in 7 (art. 21 parts 1 and 3).
+    const Date due = AddWorkingDays(now.today, kind == "information" ? 10 : 7, LoadWorkCalendar());
     InstanceRecord rec;
-    if (Status s = StartDuty(person_id, "information", due, now, &rec); !s.ok()) return s;
+    if (Status s = StartDuty(person_id, kind, due, now, &rec, text); !s.ok()) return s;
     if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "request",
-                                       "information; answer due " + FormatDate(due) + " (instance " + rec.id + ")", now);
+                                       kind + "; answer due " + FormatDate(due) + " (instance " + rec.id + ")", now);
         !s.ok())
       return s;
     tx.Commit();
@@ -308,6 +322,23 @@ Status SociStore::MayChangeConsentNow(const std::string& person_id, bool given, 
       return Status(Code::kRefused, "consent: " + person_id + " has no valid consent to revoke", "consent");
     return Status::Ok();
   });
+}
+
+Status SociStore::ConsentPreview(const std::string& person_id, const std::string& actor_id, const Now& now,
+                                 std::string* xhtml) {
+  // SetConsent itself, stopped once the text is rendered: one rule, one text.
+  struct Flag {
+    SociStore& s;
+    Flag(SociStore& store, std::string* out) : s(store) {
+      s.check_only_ = true;
+      s.preview_out_ = out;
+    }
+    ~Flag() {
+      s.check_only_ = false;
+      s.preview_out_ = nullptr;
+    }
+  } flag(*this, xhtml);
+  return SetConsent(person_id, true, actor_id, now, "");
 }
 
 }  // namespace mentorflow::storage

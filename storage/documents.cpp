@@ -568,7 +568,7 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     }
     SignRuling ruling = MaySign(*def, dd, snap.state, fields, actor, sigs, people, now.today);
     if (!ruling.status.ok()) return ruling.status;
-    if (check_only_) return Status::Ok();  // MaySignNow: the transaction rolls back, empty
+    if (check_only_) return Status::Ok();  // MaySignNow: nothing was written
     sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant), channel_});
     const bool all = FullySigned(*def, dd, fields, sigs);
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);

@@ -262,13 +262,13 @@ class SociStore : public Store {
                      DocumentRecord* act) override;
   Status ReadAct(const std::string& person_id, DocumentRecord* out);
   Status RequestInformation(const std::string& person_id, const std::string& actor_id, const Now& now,
-                            InstanceRecord* out) override;
+                            InstanceRecord* out, const std::string& kind, const std::string& text) override;
   // The stored production calendar (weekends only when none is stored).
   WorkCalendar LoadWorkCalendar();
   // Starts the `personal_data` clock for `person_id` (when that workflow is
   // registered; otherwise nothing), as system.
   Status StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
-                   InstanceRecord* out);
+                   InstanceRecord* out, const std::string& request = "");
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
   Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                     PersonRecord* out) override;
@@ -328,6 +328,8 @@ class SociStore : public Store {
   Status Together(const std::function<Status()>& body) override;
   Status Offers(const std::string& id, const std::string& actor_id, const Now& now, std::vector<int>* out) override;
   Status MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) override;
+  Status ConsentPreview(const std::string& person_id, const std::string& actor_id, const Now& now,
+                        std::string* xhtml) override;
   Status MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
                              std::string* capacity) override;
   Status People(const PeopleFilter& filter, std::vector<PersonSummary>* out) override;
@@ -502,6 +504,7 @@ class SociStore : public Store {
   StoreOptions options_;
   // MaySignNow: Sign and SignOrder stop after their checks, writing nothing.
   bool check_only_ = false;
+  std::string* preview_out_ = nullptr;  // ConsentPreview
   std::string channel_ = "console";  // SetChannel
   bool ready_ = false;
   bool in_batch_ = false;

@@ -310,7 +310,7 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
     const std::vector<Value> no_fields(def->fields.size());
     SignRuling ruling = MaySign(*def, dd, -1, no_fields, actor, sigs, {}, now.today);
     if (!ruling.status.ok()) return ruling.status;
-    if (check_only_) return Status::Ok();  // MaySignNow: the transaction rolls back, empty
+    if (check_only_) return Status::Ok();  // MaySignNow: nothing was written
     sigs.push_back({actor.id, ruling.as, ruling.capacity, FormatInstant(now.instant), channel_});
     const bool all = FullySigned(*def, dd, no_fields, sigs);
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);

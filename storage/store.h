@@ -255,8 +255,13 @@ class Store {
   // director: starts the `personal_data` clock (kind information) due on the
   // 10th working day after today (the stored production calendar), with
   // reminders to the curators. Recorded in the person's history.
+  // `kind` "correction" or "erasure": a demand to correct or to destroy
+  // their data (art. 21), due in 7 working days, with its `text` (what to
+  // correct, or why); the curators see it and answer it, and erasing the
+  // person closes an erasure demand.
   virtual Status RequestInformation(const std::string& person_id, const std::string& actor_id, const Now& now,
-                                    InstanceRecord* out) = 0;
+                                    InstanceRecord* out, const std::string& kind = "information",
+                                    const std::string& text = "") = 0;
   // 152-FZ art. 21: destroys a person's personal data — allowed to a curator
   // or the director once the person's consent is revoked or every instance
   // naming them is finished. The name, birth date and e-mail are replaced by
@@ -374,6 +379,11 @@ class Store {
   // force (to revoke, it must be). Writes nothing.
   virtual Status MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id,
                                      const Now& now, std::string* capacity) = 0;
+  // The consent text `actor_id` would sign for `person_id` now (XHTML, as
+  // SetConsent would issue it, every value escaped), with nothing written;
+  // SetConsent's refusal when they may not give it.
+  virtual Status ConsentPreview(const std::string& person_id, const std::string& actor_id, const Now& now,
+                                std::string* xhtml) = 0;
   struct PersonSummary {
     std::string id, name, birth, guardian, email;
     std::vector<std::string> roles;

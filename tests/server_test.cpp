@@ -831,6 +831,27 @@ TEST_P(Serve, PagesNeedASessionTheirFormsTheTokenAndShowingThemChangesNothing) {
   EXPECT_EQ(json::parse(Db("show " + pair1_ + " --as c1 --json", kDay).out, nullptr, false).value("state", ""),
             "documents");
 
+  // A mother reads the consent she is about to give for her child (its text
+  // rendered, nothing stored), then signs it with her password.
+  ASSERT_EQ(Db("person add s3 --name 'Юля Иванова' --role mentee --birth 2015-01-01 --guardian g1 --as c1", kDay).code, 0);
+  Account("g1");
+  Client g1 = LoggedIn("g1");
+  const httplib::Headers gh = {{"Cookie", "__Host-mf_session=" + g1.token}};
+  const std::string quiet = ChangesDump();
+  auto consent_page = http.Get("/people/s3", gh);
+  ASSERT_TRUE(consent_page);
+  EXPECT_EQ(consent_page->status, 200);
+  EXPECT_NE(consent_page->body.find("Текст согласия"), std::string::npos);
+  EXPECT_NE(consent_page->body.find("Юля Иванова"), std::string::npos);
+  EXPECT_EQ(ChangesDump(), quiet) << "reading the consent to sign stored something";
+  auto wrong = http.Post("/people/s3/consent", gh,
+                         httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", "не тот пароль"}});
+  EXPECT_EQ(wrong->status, 403);
+  EXPECT_EQ(ChangesDump(), quiet);
+  auto given = http.Post("/people/s3/consent", gh, httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", kPassword}});
+  EXPECT_EQ(given->status, 303) << given->body.substr(0, 400);
+  EXPECT_NE(Db("doc show consent:s3 --as c1", kDay).out.find("guardian of s3"), std::string::npos);
+
   // The mentor: another pair is «Не найдено», and names no one; the people
   // list is not theirs either.
   Client m1 = LoggedIn("m1");

@@ -257,6 +257,29 @@ test('the mother downloads her child\'s data, and the download is in the history
   assert.ok(JSON.stringify(history).includes('"g2"'), 'the export by g2 is in s2\'s history');
 });
 
+test('the mother asks to correct her child\'s data, and the curator sees it and answers', async () => {
+  const page = state.mother;
+  await page.goto(w.base + '/people/s2');
+  await page.check('input[name=kind][value=correction]');
+  await page.fill('#request-text', 'В фамилии ошибка: правильно «Орлова-Светлова».');
+  await Promise.all([page.waitForNavigation(), page.click('text=Направить обращение куратору')]);
+  assert.match(await page.textContent('.notice'), /Запрос передан куратору/);
+  assert.match(await page.textContent('main'), /Уточнить персональные данные по требованию субъекта/);
+  assert.match(await page.textContent('main'), /Орлова-Светлова/);
+  await look(page, '20-mother-correction-request');
+  const request = new URL(page.url()).pathname.split('/')[2];
+
+  const curator = state.curator;
+  await curator.goto(w.base + '/');
+  assert.ok((await curator.textContent('main')).includes(`Обязанности оператора персональных данных №${request}`));
+  await curator.goto(`${w.base}/instances/${request}`);
+  await curator.click('#ev-answered-box > summary');
+  await curator.fill('#ev-answered-f-answer', 'Фамилия исправлена.');
+  await curator.click('#ev-answered button[type=submit]');
+  await curator.waitForFunction(() => document.querySelector('.state')?.textContent.includes('Исполнено'));
+  await look(curator, '21-curator-answered');
+});
+
 test('refusals: another pair\'s URL is «не найдено», a form without its CSRF token and an empty required input change nothing', async () => {
   const page = state.mentor;
   const res = await page.goto(`${w.base}/instances/${state.other}`);
@@ -299,6 +322,6 @@ test('every page: no serious accessibility violation, no horizontal scrolling at
     for (const f of [`${c.name}.png`, `${c.name}-360.png`])
       assert.ok(fs.statSync(path.join(SHOTS, f)).size > 1000, f);
   }
-  assert.ok(checks.length >= 19, `${checks.length} pages looked at`);
+  assert.ok(checks.length >= 21, `${checks.length} pages looked at`);
   assert.deepEqual(problems, []);
 });

@@ -108,6 +108,24 @@ test('the curator registers people, invites them and proposes a pair', async () 
   assert.match(await page.textContent('.state'), /Сбор согласий и соглашения/);
   await look(page, '06-pair-documents');
   state.curator = page;
+
+  // A hostile name in a document: text on its page and in its HTML copy.
+  await page.goto(w.base + '/workflows/mentoring_pair');
+  await page.selectOption('#start-f-mentor', 'x1');
+  await page.selectOption('#start-f-mentee', 's9');
+  await page.selectOption('#start-f-form', 'speed');
+  await page.selectOption('#start-f-kind', 'volunteer_pupil');
+  await Promise.all([page.waitForNavigation(), page.click('#start-form button[type=submit]')]);
+  assert.ok((await page.textContent('dl.fields')).includes(HOSTILE));
+  await submitEvent(page, 'submit');
+  await page.click('text=Соглашение между наставником и наставляемым');
+  assert.ok((await page.textContent('.paper')).includes(HOSTILE), 'the name is in the document as text');
+  assert.equal(await page.locator('script').count(), 1, 'no script but the page\'s own');
+  await look(page, '06b-document-hostile-name');
+  const doc = decodeURIComponent(new URL(page.url()).pathname.slice('/documents/'.length));
+  const copy = await (await page.request.get(`${w.base}/api/v1/documents/${doc}/render.html`)).text();
+  assert.ok(copy.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'escaped in the printed copy');
+  assert.ok(!copy.includes('<script>'), 'no script in the printed copy');
 });
 
 test('a mother sets her password, signs her 12-year-old\'s consent and the agreement', async () => {
@@ -322,6 +340,6 @@ test('every page: no serious accessibility violation, no horizontal scrolling at
     for (const f of [`${c.name}.png`, `${c.name}-360.png`])
       assert.ok(fs.statSync(path.join(SHOTS, f)).size > 1000, f);
   }
-  assert.ok(checks.length >= 21, `${checks.length} pages looked at`);
+  assert.ok(checks.length >= 22, `${checks.length} pages looked at`);
   assert.deepEqual(problems, []);
 });

@@ -467,20 +467,9 @@ Status ConvertToPdf(const std::string& odt_path, const std::string& pdf_path, in
                                    "--outdir",
                                    outdir,
                                    odt_path};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, (profile + "/stderr").c_str(), O_WRONLY | O_CREAT, 0600);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, "timeout", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return Status::Internal("cannot run soffice: " + std::string(std::strerror(rc)));
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int spawn_error = 0;
+  const int code = RunQuietly(args, profile + "/stderr", &spawn_error);
+  if (code == -2) return Status::Internal("cannot run soffice: " + std::string(std::strerror(spawn_error)));
   if (code == 124 || code == 137)
     return Status::Internal("LibreOffice did not convert " + odt_path + " within " + std::to_string(timeout_seconds) +
                             " s");
@@ -491,6 +480,27 @@ Status ConvertToPdf(const std::string& odt_path, const std::string& pdf_path, in
   fs::copy_file(produced, pdf_path, fs::copy_options::overwrite_existing, ec);
   if (ec) return Status::Internal("cannot write " + pdf_path + ": " + ec.message());
   return Status::Ok();
+}
+
+int RunQuietly(std::vector<std::string> args, const std::string& stderr_path, int* spawn_error) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.empty() ? "/dev/null" : stderr_path.c_str(),
+                                   O_WRONLY | O_CREAT, 0600);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    if (spawn_error) *spawn_error = rc;
+    return -2;
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 Status CheckPrivateTarget(const std::string& path) {

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/status.h"
 #include "storage/store.h"
@@ -47,6 +48,11 @@ Status WriteOdt(const PrintableDocument& doc, const std::string& path);
 // --headless --convert-to pdf), with a profile directory of its own and a
 // time limit; without soffice, a BadInput naming the package to install.
 Status ConvertToPdf(const std::string& odt_path, const std::string& pdf_path, int timeout_seconds = 120);
+
+// Runs `args` (args[0] looked up on PATH) with its output to /dev/null and
+// its errors to `stderr_path` (or /dev/null): its exit code, -1 when a
+// signal ended it, -2 when it could not start (the errno in *spawn_error).
+int RunQuietly(std::vector<std::string> args, const std::string& stderr_path = "", int* spawn_error = nullptr);
 
 // Writes a file that may hold personal data at `path`, readable by its
 // owner only (0600), like the database. Refused (BadInput, nothing written)

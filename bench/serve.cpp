@@ -180,7 +180,8 @@ class Server {
   pid_t pid_ = -1;
 };
 
-Result ThroughApi(int port, const std::vector<std::string>& ids, int clients, bool write, int n) {
+// The curator logs in: the session's token and its CSRF token.
+std::pair<std::string, std::string> Login(int port) {
   httplib::Client login("127.0.0.1", port);
   auto r = login.Post("/api/v1/login", R"({"login": "c1", "password": ")" + std::string(kPassword) + "\"}",
                       "application/json");
@@ -188,8 +189,11 @@ Result ThroughApi(int port, const std::vector<std::string>& ids, int clients, bo
   std::smatch m;
   const std::string cookie = r->get_header_value("Set-Cookie");
   std::regex_search(cookie, m, std::regex("__Host-mf_session=([A-Za-z0-9_-]+)"));
-  const std::string token = m[1];
-  const std::string csrf = nlohmann::json::parse(r->body)["csrf"];
+  return {m[1].str(), nlohmann::json::parse(r->body)["csrf"].get<std::string>()};
+}
+
+Result ThroughApi(int port, const std::vector<std::string>& ids, int clients, bool write, int n) {
+  const auto [token, csrf] = Login(port);
   std::vector<std::vector<double>> ms(clients);
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
@@ -221,13 +225,7 @@ Result Get(int port, const std::string& path, int n) {
   httplib::Client http("127.0.0.1", port);
   http.set_keep_alive(true);
   http.set_read_timeout(120, 0);
-  auto r = http.Post("/api/v1/login", R"({"login": "c1", "password": ")" + std::string(kPassword) + "\"}",
-                     "application/json");
-  if (!r || r->status != 200) Check(mf::Status::Internal("login"), "login");
-  std::smatch m;
-  const std::string cookie = r->get_header_value("Set-Cookie");
-  std::regex_search(cookie, m, std::regex("__Host-mf_session=([A-Za-z0-9_-]+)"));
-  httplib::Headers h = {{"Cookie", "__Host-mf_session=" + m[1].str()}};
+  const httplib::Headers h = {{"Cookie", "__Host-mf_session=" + Login(port).first}};
   std::vector<double> ms;
   int errors = 0;
   const auto t0 = Clock::now();

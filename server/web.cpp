@@ -1,8 +1,5 @@
 #include "server/web.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -14,11 +11,10 @@
 #include <mutex>
 #include <sstream>
 
+#include "app/documents.h"
 #include "engine/calendar.h"
 #include "engine/graph.h"
 #include "engine/render.h"
-
-extern char** environ;
 
 namespace mentorflow::server::web {
 
@@ -89,21 +85,8 @@ Status RunDot(const std::string& source, std::string* svg) {
   if (!::mkdtemp(dir_template)) return Status::Internal("cannot make a temporary directory");
   const std::string dir = dir_template, in = dir + "/graph.dot", out = dir + "/graph.svg";
   std::ofstream(in, std::ios::binary) << source;
-  std::vector<std::string> args = {"timeout", "20", "dot", "-Tsvg", in, "-o", out};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, "timeout", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  int wstatus = 0;
-  if (rc == 0) ::waitpid(pid, &wstatus, 0);
   Status st;
-  if (rc != 0 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+  if (RunQuietly({"timeout", "20", "dot", "-Tsvg", in, "-o", out}) != 0) {
     st = Status(Code::kInternal, "dot failed: is Graphviz installed (apt-get install graphviz)?", "unavailable");
   } else {
     std::ifstream f(out, std::ios::binary);

@@ -63,7 +63,9 @@ json DocumentJson(const DocumentRecord& d) {
   json signers = json::array();
   for (const auto& p : d.places)
     signers.push_back({{"person", !p.signed_by.empty() ? json(p.signed_by) : OrNull(p.person)},
-                       {"for", p.signed_by.empty() || p.signed_by == p.person ? json() : json(p.person)},
+                       {"for", p.representative ? OrNull(p.ward) : json()},
+                       {"representative", p.representative},
+                       {"entered_by", OrNull(p.entered_by)},
                        {"as", p.as},
                        {"capacity", OrNull(p.capacity)},
                        {"signed_at", OrNull(p.signed_at)}});

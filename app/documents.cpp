@@ -1,5 +1,7 @@
 #include "app/documents.h"
 
+#include "engine/rules.h"
+
 #include <libxml/parser.h>
 #include <nlohmann/json.hpp>
 #include <libxml/tree.h>
@@ -120,8 +122,9 @@ std::string Collapse(std::string_view s, bool* last_space) {
 // ---- ODF ----------------------------------------------------------------
 
 struct OdfWriter {
-  std::string out;
+  std::string out, styles;  // styles: automatic styles of column widths
   int tables = 0;
+  bool keep = false;  // the signatures: one unbreakable block, kept with the text before it
 
   void Inline(const xmlNode* parent, bool* last_space) {
     for (const xmlNode* n = parent->children; n; n = n->next) {
@@ -158,7 +161,10 @@ struct OdfWriter {
         Inline(n, &last_space);
         out += "</text:h>";
       } else if (name == "p") {
-        Paragraph(n, "Text_20_body");
+        // The body's last paragraph stays on the page of the signatures.
+        const xmlNode* next = n->next;
+        while (next && next->type != XML_ELEMENT_NODE) next = next->next;
+        Paragraph(n, !keep && !next ? "Text_20_body_keep" : "Text_20_body");
       } else if (name == "ul" || name == "ol") {
         out += std::string("<text:list text:style-name=\"") + (name == "ul" ? "L_bullet" : "L_number") + "\">";
         for (const xmlNode* li = n->children; li; li = li->next) {
@@ -181,9 +187,34 @@ struct OdfWriter {
       for (const xmlNode* c = tr->children; c; c = c->next) k += c->type == XML_ELEMENT_NODE;
       columns = std::max(columns, k);
     }
-    out += "<table:table table:name=\"Table" + std::to_string(++tables) +
-           "\" table:style-name=\"Table\"><table:table-column table:number-columns-repeated=\"" +
-           std::to_string(columns) + "\"/>";
+    // Column widths from the first row's width="NN%" (the same attribute
+    // sets them in the HTML copy); equal columns otherwise.
+    std::vector<int> widths;
+    for (const xmlNode* tr = t->children; tr && widths.empty(); tr = tr->next) {
+      if (tr->type != XML_ELEMENT_NODE) continue;
+      for (const xmlNode* c = tr->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        xmlChar* w = xmlGetProp(c, reinterpret_cast<const xmlChar*>("width"));
+        const int percent = w ? std::atoi(reinterpret_cast<const char*>(w)) : 0;
+        if (w) xmlFree(w);
+        widths.push_back(percent);
+      }
+      if (widths.size() != columns || std::any_of(widths.begin(), widths.end(), [](int p) { return p <= 0; }))
+        widths.assign(1, 0);
+    }
+    const std::string name = "Table" + std::to_string(++tables);
+    out += "<table:table table:name=\"" + name + "\" table:style-name=\"" + (keep ? "TableKeep" : "Table") + "\">";
+    if (widths.size() == columns) {
+      for (size_t k = 0; k < columns; ++k) {
+        const std::string col = name + ".C" + std::to_string(k);
+        styles += "<style:style style:name=\"" + col + "\" style:family=\"table-column\">"
+                  "<style:table-column-properties style:rel-column-width=\"" + std::to_string(widths[k] * 100) +
+                  "*\"/></style:style>";
+        out += "<table:table-column table:style-name=\"" + col + "\"/>";
+      }
+    } else {
+      out += "<table:table-column table:number-columns-repeated=\"" + std::to_string(columns) + "\"/>";
+    }
     for (const xmlNode* tr = t->children; tr; tr = tr->next) {
       if (tr->type != XML_ELEMENT_NODE) continue;
       out += "<table:table-row>";
@@ -216,11 +247,18 @@ constexpr const char* kNs =
 std::string ContentXml(const xmlNode* body, const xmlNode* signatures) {
   OdfWriter w;
   w.Blocks(body);
+  w.keep = true;
   w.Blocks(signatures);
   return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<office:document-content") + kNs +
          "><office:automatic-styles>"
          "<style:style style:name=\"Table\" style:family=\"table\">"
          "<style:table-properties style:width=\"17cm\" table:align=\"margins\"/></style:style>"
+         "<style:style style:name=\"TableKeep\" style:family=\"table\">"
+         "<style:table-properties style:width=\"17cm\" table:align=\"margins\" fo:margin-top=\"0.6cm\""
+         " style:may-break-between-rows=\"false\"/></style:style>"
+         "<style:style style:name=\"Text_20_body_keep\" style:family=\"paragraph\""
+         " style:parent-style-name=\"Text_20_body\"><style:paragraph-properties fo:keep-with-next=\"always\"/>"
+         "</style:style>" + w.styles +
          "<style:style style:name=\"Cell\" style:family=\"table-cell\">"
          "<style:table-cell-properties fo:border=\"0.5pt solid #000000\" fo:padding=\"0.1cm\"/></style:style>"
          "</office:automatic-styles><office:body><office:text>" +
@@ -349,9 +387,13 @@ Status Printable(const std::string& templates_dir, const std::string& institutio
                       {"signed_time", moment(p.signed_at)},
                       {"via_account", p.via == "account"},
                       {"via_console", p.via == "console"},
-                      {"by_guardian", p.capacity.rfind("guardian of ", 0) == 0},
+                      {"representative", p.representative},
+                      {"in_place", p.representative && p.capacity.rfind(kGuardianOf, 0) == 0},
+                      {"represented", p.represented},
                       {"signed_by", p.signed_by_name},
-                      {"by_curator", p.capacity == "curator"}});
+                      {"paper", !p.entered_by.empty()},
+                      {"paper_date", p.paper_date.empty() ? "" : RussianDate(p.paper_date)},
+                      {"entered_by", p.entered_by_name}});
   const nlohmann::json ctx = {{"document",
                                {{"id", id},
                                 {"title", doc.title},

@@ -23,6 +23,7 @@ const std::vector<std::string> kTopKeys = {"zone", "institution", "description",
 const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email", "attributes"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
                                             "sign", "in", "issue", "lists", "consent", "revoke", "erase", "tick", "expect_state", "expect_fields", "expect_stats",
+                                            "started", "except",
                                             "expect", "refused", "exit", "message", "fired", "reminders",
                                             "reminded", "from"};
 
@@ -279,6 +280,23 @@ class Runner {
         story = "«" + def->title + "» " + (s["name"] ? Str(s["name"]) : "#" + rec.id) + " started → " +
                 (t >= 0 && !def->states[t].title.empty() ? def->states[t].title : rec.state);
       }
+    } else if (s["started"]) {
+      // {started: W, name: N}: names the running instance of W that a state
+      // started by itself ({start: W} in on_enter); there must be one.
+      std::vector<InstanceRecord> all;
+      st = store_->List(Str(s["started"]), "", &all);
+      what = "find the running " + Str(s["started"]);
+      const Definition* def = catalog_.Find(Str(s["started"]));
+      const InstanceRecord* found = nullptr;
+      for (const auto& r : all)
+        if (def && def->StateIndex(r.state) >= 0 && !def->states[def->StateIndex(r.state)].final) found = &r;
+      if (st.ok() && !found) st = Status::NotFound("no running instance of '" + Str(s["started"]) + "'");
+      if (found) {
+        rec = *found;
+        state = rec.state;
+        if (s["name"]) names_[Str(s["name"])] = rec.id;
+        story = "«" + def->title + "» " + (s["name"] ? Str(s["name"]) : "#" + rec.id) + " runs";
+      }
     } else if (s["send"]) {
       InstanceRecord before;
       store_->Show(Id(s["to"]), &before);
@@ -380,15 +398,22 @@ class Runner {
     report_.reminders += static_cast<int>(reminders.size());
     Log(FormatDate(now_.today) + "  tick: " + std::to_string(rep.fired.size()) + " deadline(s), " +
         std::to_string(reminders.size()) + " reminder(s)");
+    // {except: [NAMES]}: these instances' firings and reminders happen (and
+    // are logged) but are left out of `fired` and `reminders` (a weekly
+    // clock running beside a story told month by month).
+    std::set<std::string> except;
+    if (s["except"])
+      for (const auto& n : s["except"]) except.insert(Id(n));
     std::vector<std::string> fired, sent, to;
     for (const auto& f : rep.fired) {
       Log("    deadline " + f.event + " (due " + f.due + ") on " + NameOf(f.instance) + " [" + f.workflow + "] at " +
           f.at + " -> " + (f.refused ? "refused: " + f.reason : f.to));
-      fired.push_back(NameOf(f.instance) + " " + f.event + " " + f.due);
+      if (!except.count(f.instance)) fired.push_back(NameOf(f.instance) + " " + f.event + " " + f.due);
     }
     for (const auto& r : reminders) {
       Log("    reminder #" + std::to_string(r.id) + " " + r.on + " [" + r.kind + "] to " + r.to + " (" + r.to_name +
           ") about " + NameOf(r.instance) + ": " + r.subject);
+      if (except.count(r.instance)) continue;
       sent.push_back(r.to + " " + r.kind + " " + NameOf(r.instance) + " " + r.on);
       to.push_back(r.to);
     }

@@ -94,7 +94,15 @@ int Graph(const Globals& g, const std::string& workflow, const std::string& form
 int Init(const Globals& g, const Store::InitOptions& options) {
   LoadOptions opts;
   opts.templates_dir = g.templates;
-  auto c = Catalog::Load({g.workflows}, opts);
+  // A directory of a few changed workflows (a new version of one) may name
+  // the others (a count of programmes): those are looked up among the
+  // shipped ones, as validate does.
+  const std::string shipped_dir = EnvOr("MENTORFLOW_WORKFLOWS", Share() + "/workflows");
+  std::unique_ptr<Catalog> shipped;
+  std::error_code ec;
+  if (!std::filesystem::equivalent(shipped_dir, g.workflows, ec))
+    shipped = std::make_unique<Catalog>(Catalog::Load({shipped_dir}, opts));
+  auto c = Catalog::Load({g.workflows}, opts, shipped.get());
   if (!c.ok()) {
     PrintDiagnostics(c.errors());
     return Fail(g, 1, "the workflows do not validate; nothing was changed");

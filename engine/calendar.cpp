@@ -262,4 +262,12 @@ Date AddWorkingDays(Date from, int n, const WorkCalendar& calendar) {
   return d;
 }
 
+std::string AddMinutes(const std::string& minute, int minutes) {
+  const auto day = ParseDate(minute.substr(0, 10));
+  if (!day || minute.size() < 16) return minute;
+  const int h = std::stoi(minute.substr(11, 2)), m = std::stoi(minute.substr(14, 2));
+  const auto t = date::local_days{date::year_month_day{*day}} + std::chrono::minutes{h * 60 + m + minutes};
+  return date::format("%Y-%m-%dT%H:%M", date::floor<std::chrono::minutes>(t));
+}
+
 }  // namespace mentorflow

@@ -90,6 +90,9 @@ std::optional<Instant> ParseLocalTime(std::string_view text, const std::string& 
 std::optional<std::string> ParseDateTime(std::string_view text);
 // The local wall time of `t` in `zone`, as ParseDateTime writes it.
 std::string LocalDateTime(Instant t, const std::string& zone);
+// "YYYY-MM-DDTHH:MM" a number of minutes later, on the wall clock (no zone:
+// a grace period after an appointed local minute).
+std::string AddMinutes(const std::string& minute, int minutes);
 
 // The calendar date of `t` in the IANA time zone `zone` ("Europe/Saratov").
 // An empty zone means UTC. Throws std::runtime_error on an unknown zone.

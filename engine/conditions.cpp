@@ -152,6 +152,9 @@ std::string Describe(const Definition& def, const Condition& c, const std::vecto
       return "consent of " + Join(names, " and ");
     }
     case Condition::Kind::kChildren:
+      if (c.some)
+        return "at least " + std::to_string(std::max<std::int64_t>(c.number, 1)) + " " + c.workflow +
+               " of this instance in [" + Join(c.states, ", ") + "]";
       return "every " + c.workflow + " of this instance in [" + Join(c.states, ", ") + "]" +
              (c.number > 0 ? " (at least " + std::to_string(c.number) + ")" : "");
     case Condition::Kind::kCount: {
@@ -206,6 +209,7 @@ bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, c
       return true;
     case Condition::Kind::kChildren: {
       auto n = world.CountChildren(snap.id, c.workflow, c.states);
+      if (c.some) return n.in_states >= std::max<std::int64_t>(c.number, 1);
       return n.total >= c.number && n.in_states == n.total;
     }
     case Condition::Kind::kCount: {

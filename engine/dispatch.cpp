@@ -43,9 +43,19 @@ bool MinorOn(const World& world, std::string_view person, Date today) {
   return birth && AddDuration(*birth, Duration{18, 0, 0}) > today;
 }
 
+}  // namespace
+
+Capacity CapacityOn(const std::optional<Date>& birth, Date today) {
+  if (!birth || AddDuration(*birth, Duration{18, 0, 0}) <= today) return Capacity::kFull;
+  return AddDuration(*birth, Duration{14, 0, 0}) <= today ? Capacity::kWithConsent : Capacity::kRepresented;
+}
+
+namespace {
+
 // How the actor may take `role` on an instance: as the person a field bound
-// to it names, as the registered guardian of that person while a minor, or
-// not at all. `minor` gets the id of a minor who tried to act themself.
+// to it names (from 14: CapacityOn), as the registered guardian of that
+// person while a minor, or not at all. `minor` gets the id of a child under
+// 14 who tried to act themself.
 enum class Acting { kNo, kSelf, kGuardian };
 Acting ActsAs(const Definition& def, const std::vector<Value>& fields, const Actor& actor, const std::string& role,
               const World& world, Date today, bool as_guardian, std::string* minor, std::string* for_whom) {
@@ -58,7 +68,7 @@ Acting ActsAs(const Definition& def, const std::vector<Value>& fields, const Act
     if (!p || p->empty()) continue;
     if (*p == actor.id && !as_guardian) {
       if (!actor.Holds(role)) continue;
-      if (MinorOn(world, *p, today)) {
+      if (CapacityOn(world.BirthOf(*p), today) == Capacity::kRepresented) {
         *minor = *p;
         continue;
       }
@@ -175,6 +185,8 @@ void Enter(const Definition& def, int state, const Now& now, Decision& d, bool o
   for (const auto& a : s.on_enter) {
     if (a.kind == Action::Kind::kIssue) {
       d.documents.push_back(a.document);
+    } else if (a.kind == Action::Kind::kStart) {
+      d.starts.emplace_back(a.workflow, a.set);
     } else {
       ReminderSpec r;
       r.key = "notify:" + s.name + ":" + std::to_string(n++);
@@ -270,7 +282,12 @@ void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d) 
     }
   }
   std::string key = "deadline:" + s.name;
-  d.timers.push_back({key, state, dl.event, due, at});
+  if (dl.grace_minutes && !at.empty()) {  // fires after the grace; reminded of the minute itself
+    const std::string late = AddMinutes(at, dl.grace_minutes);
+    d.timers.push_back({key, state, dl.event, *ParseDate(late.substr(0, 10)), late});
+  } else {
+    d.timers.push_back({key, state, dl.event, due, at});
+  }
   // Reminders whose day has already passed collapse into one, sent today.
   bool late_sent = false;
   std::vector<Duration> remind = dl.remind;
@@ -635,6 +652,9 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
     } else if (a.today_plus_months >= 0) {
       if (const auto* n = std::get_if<std::int64_t>(&d.fields[a.today_plus_months]))
         d.fields[a.field] = AddDuration(now.today, Duration{0, static_cast<int>(*n), 0});
+    } else if (a.year_of >= 0) {
+      if (const auto* day = std::get_if<Date>(&d.fields[a.year_of]))
+        d.fields[a.field] = static_cast<std::int64_t>(static_cast<int>(date::year_month_day{*day}.year()));
     } else {
       d.fields[a.field] = a.constant;
     }

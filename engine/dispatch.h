@@ -91,6 +91,14 @@ class World {
 
 using Input = std::vector<std::pair<std::string, std::string>>;  // --set k=v, in order
 
+// A person's legal capacity on a day (Civil Code articles 26 and 28): under
+// 14 their legal representative acts and signs in their place; from 14 to
+// 17 they act and sign themselves, and what they sign needs their
+// representative's written consent too; from their 18th birthday — or when
+// no birth date is recorded — they act alone.
+enum class Capacity { kFull, kWithConsent, kRepresented };
+Capacity CapacityOn(const std::optional<Date>& birth, Date today);
+
 struct FieldChange {
   int field = -1;
   Value before;
@@ -159,6 +167,8 @@ struct Decision {
   std::vector<TimerSpec> timers;
   std::vector<ReminderSpec> reminders;
   std::vector<int> documents;  // documents to issue (indices)
+  // Duties to start beside the instance (Action kStart): workflow, values.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> starts;
   HistoryEntry history;
 };
 
@@ -186,9 +196,10 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
 void ArmDeadline(const Definition& def, int state, const Now& now, Decision& d);
 
 // The transition that `actor` may take on `event_id` from the snapshot's state
-// on `today`, or -1. A role bound to a person field is taken by that person —
-// or, while they are a minor (a recorded birth date, under 18 on `today`), by
-// their registered guardian alone, and never by the minor. Does not allocate
+// on `today`, or -1. A role bound to a person field is taken by that person
+// — or, while they are a minor (a recorded birth date, under 18 on `today`),
+// by their registered guardian too; a child under 14 never acts themself
+// (CapacityOn). Does not allocate
 // for people of age: this is the hot path measured by bench/dispatch.
 int FindTransition(const Definition& def, const Snapshot& snap, int event_id, const Actor& actor,
                    const World& world, const Now& now);

@@ -115,7 +115,12 @@ inline std::string NoValueTitle(const std::string& field, const std::string& val
 
 // ---- states, deadlines, transitions --------------------------------------
 inline std::string InitialAndFinal(const std::string& s) { return "state " + Q(s) + " cannot be both initial and final"; }
-inline std::string ActionKind() { return "an action is either {issue: DOCUMENT} or {notify: ROLES}"; }
+inline std::string ActionKind() {
+  return "an action is one of {issue: DOCUMENT}, {notify: ROLES} or {start: WORKFLOW, set: {FIELD: VALUE}}";
+}
+inline std::string YearOf(const std::string& src, const std::string& dst) {
+  return "{year_of: " + src + "} needs a date field, written into an int field (" + Q(dst) + " is not)";
+}
 inline std::string DeadlineBoth() { return "a deadline has either 'after' or 'at', not both"; }
 inline std::string DeadlineNeither() {
   return "a deadline needs 'after: DURATION' or 'at: DATE_FIELD' or 'at: {yearly: [MM-DD]}'";
@@ -135,6 +140,12 @@ inline std::string StatisticsYearNotInt(const std::string& f, std::string_view t
 }
 inline std::string StatisticsOnCollective(const std::string& doc) {
   return "document " + Q(doc) + " collects instances: a collective document cannot carry statistics";
+}
+inline std::string BadGrace(const std::string& text) {
+  return "grace: '" + text + "' is not a span like '30 minutes' or '2 hours' (up to 24 hours)";
+}
+inline std::string GraceNeedsDateTime() {
+  return "grace: only a deadline 'at' a datetime field waits a grace period after its minute";
 }
 inline std::string PeriodNeedsYearly() {
   return "'period' belongs to a yearly deadline (at: {yearly: [MM-DD]}): it records which of the dates is due";
@@ -347,7 +358,7 @@ inline std::string StartRole(const std::string& w, const std::string& allowed) {
 }
 inline std::string MinorActs(const std::string& minor, const std::string& day, const std::string& guardian,
                              const std::string& event) {
-  return "minor: " + minor + " is under 18 on " + day + ", so their legal representative" +
+  return "minor: " + minor + " is under 14 on " + day + ", so their legal representative" +
          (guardian.empty() ? std::string(" (none is registered yet)") : " " + guardian) + " sends " + Q(event) +
          " in their place";
 }

@@ -113,6 +113,7 @@ struct Condition {
   std::string workflow;                // kChildren, kCount
   std::vector<std::string> states;     // kChildren, kCount
   std::int64_t number = 0;             // kChildren: min; kCount, kAge: the bound
+  bool some = false;                   // kChildren with some_in: at least `min` (1) of them in the states
   std::vector<std::pair<std::string, std::string>> where;  // kCount: field = value
   // kCount: {F: {field: G}}: the counted instance's F equals this one's G.
   std::vector<std::pair<std::string, int>> where_fields;
@@ -134,9 +135,14 @@ struct Condition {
 
 // An action run on entering a state.
 struct Action {
-  enum class Kind { kIssue, kNotify };
+  enum class Kind { kIssue, kNotify, kStart };
   Kind kind = Kind::kIssue;
   int document = -1;                  // kIssue
+  // kStart: {start: WORKFLOW, set: {FIELD: VALUE}}: a duty that runs beside
+  // this instance, started by the system unless one with those values is
+  // running already.
+  std::string workflow;
+  std::vector<std::pair<std::string, std::string>> set;
   std::vector<std::string> notify;    // kNotify: roles or person fields
   std::string template_name;          // kNotify: templates/reminders/T.mustache
   Duration after;                     // kNotify: how long after entering (zero: at once)
@@ -153,6 +159,9 @@ struct DeadlineDef {
   // field, and each new entry takes the first yearly date after the one
   // recorded, so a period passed while late is never skipped.
   int period_field = -1;
+  // kAtField on a datetime: `grace: 30 minutes` fires that long after the
+  // minute (an interview's no-show is decided once it is clearly missed).
+  int grace_minutes = 0;
   std::string event;
   int event_id = -1;
   std::vector<Duration> remind;  // kAtField on a datetime: counted from its day
@@ -183,6 +192,7 @@ struct Assignment {
   Value constant;
   int from_field = -1;  // >= 0: copy that field when it is set
   int today_plus_months = -1;  // >= 0: today + that int field's months (a date field)
+  int year_of = -1;  // >= 0: the year of that date field (an int field)
 };
 
 struct TransitionDef {

@@ -96,44 +96,65 @@ SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, con
                         "consent");
       return r;
     }
-  auto minor = [&](const std::string& id) -> const ConsentSubject* {
+  auto subject = [&](const std::string& id) -> const ConsentSubject* {
     auto it = people.find(id);
-    return it != people.end() && IsMinor(it->second.birth, today) ? &it->second : nullptr;
+    return it != people.end() ? &it->second : nullptr;
   };
   bool fills_any = false;
   std::string minor_refusal;
   std::vector<std::string> taken_by;  // who signed the places this actor fills
+  auto in_place = [&](const std::string& as, auto&& pred) {
+    bool any = false;
+    for (const auto& s : existing)
+      if (s.as == as && pred(s)) {
+        any = true;
+        if (std::find(taken_by.begin(), taken_by.end(), s.person) == taken_by.end()) taken_by.push_back(s.person);
+      }
+    return any;
+  };
   for (const auto& as : doc.signers) {
     std::string capacity;
+    bool taken = false;
     if (IsPersonField(def, as)) {
       const std::string* p = PersonIn(def, fields, as);
       if (!p || actor.id.empty()) continue;
-      const ConsentSubject* m = minor(*p);
+      const ConsentSubject* m = subject(*p);
+      const Capacity cap = m ? CapacityOn(m->birth, today) : Capacity::kFull;
+      const std::string for_them = kGuardianOf + *p, with_them = kCosigningGuardianOf + *p;
       if (*p == actor.id) {
-        if (m) {
-          minor_refusal = "minor: " + actor.id + " is under 18 on " + FormatDate(today) + ", so their guardian" +
+        if (cap == Capacity::kRepresented) {
+          minor_refusal = "minor: " + actor.id + " is under 14 on " + FormatDate(today) + ", so their guardian" +
                           (m->guardian.empty() ? std::string(" (none is registered yet)") : " " + m->guardian) +
                           " signs '" + doc.name + "' in their place";
           continue;
         }
-        capacity = "self";
-      } else if (m && m->guardian == actor.id) {
-        capacity = "guardian of " + *p;
+        capacity = cap == Capacity::kFull ? kSelf : kSelfWithConsent;
+        // Their own signature, or their representative's in their place
+        // while they were under 14, fills it; one given at 14 to 17 that
+        // still lacks its co-signature is given again once they are of age.
+        taken = in_place(as, [&](const Signature& s) {
+          if (s.capacity == for_them) return true;
+          if (s.person != *p) return false;
+          if (s.capacity != kSelfWithConsent) return true;
+          return cap == Capacity::kWithConsent ||
+                 std::any_of(existing.begin(), existing.end(),
+                             [&](const Signature& c) { return c.as == as && c.capacity == with_them; });
+        });
+      } else if (m && cap != Capacity::kFull && m->guardian == actor.id) {
+        capacity = cap == Capacity::kRepresented ? for_them : with_them;
+        taken = in_place(as, [&](const Signature& s) {
+          return s.capacity == for_them || s.capacity == with_them || (s.person == *p && s.capacity == kSelf);
+        });
       } else {
         continue;
       }
     } else if (Fills(def, fields, as, actor)) {
       capacity = as;
+      taken = in_place(as, [](const Signature&) { return true; });
     } else {
       continue;
     }
     fills_any = true;
-    bool taken = false;
-    for (const auto& s : existing)
-      if (s.as == as) {
-        taken = true;
-        if (std::find(taken_by.begin(), taken_by.end(), s.person) == taken_by.end()) taken_by.push_back(s.person);
-      }
     if (taken) continue;
     r.as = as;
     r.capacity = capacity;
@@ -163,13 +184,21 @@ SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, con
 bool FullySigned(const Definition& def, const DocumentDef& doc, const std::vector<Value>& fields,
                  const std::vector<Signature>& signatures) {
   for (const auto& as : doc.signers) {
-    bool ok = std::any_of(signatures.begin(), signatures.end(), [&](const Signature& s) {
-      if (s.as != as) return false;
-      if (!IsPersonField(def, as)) return true;
-      const std::string* p = PersonIn(def, fields, as);
-      return p && (*p == s.person || s.capacity == "guardian of " + *p);  // the field may have changed since
+    auto any = [&](auto&& pred) {
+      return std::any_of(signatures.begin(), signatures.end(), [&](const Signature& s) { return s.as == as && pred(s); });
+    };
+    if (!IsPersonField(def, as)) {
+      if (!any([](const Signature&) { return true; })) return false;
+      continue;
+    }
+    const std::string* p = PersonIn(def, fields, as);  // the field may have changed since
+    if (!p) return false;
+    const bool alone = any([&](const Signature& s) {
+      return (s.person == *p && s.capacity != kSelfWithConsent) || s.capacity == kGuardianOf + *p;
     });
-    if (!ok) return false;
+    const bool together = any([&](const Signature& s) { return s.person == *p && s.capacity == kSelfWithConsent; }) &&
+                          any([&](const Signature& s) { return s.capacity == kCosigningGuardianOf + *p; });
+    if (!alone && !together) return false;
   }
   return true;
 }

@@ -63,10 +63,18 @@ struct Signature {
   std::string via;
 };
 
+// The capacities a person field's place is signed in (CapacityOn decides):
+// of age, "self"; under 14, their registered guardian in their place
+// ("guardian of ID"; the child's own signature is refused, rule "minor");
+// from 14 to 17, the teenager ("self, with the guardian's consent") and
+// their guardian beside them ("co-signing guardian of ID"), both needed.
+inline const std::string kSelf = "self";
+inline const std::string kSelfWithConsent = "self, with the guardian's consent";
+inline const std::string kGuardianOf = "guardian of ";
+inline const std::string kCosigningGuardianOf = "co-signing guardian of ";
+
 // Where `actor` may sign `doc`: the first signer entry they fill that has no
-// signature yet. A person field is filled by its person, or — when that
-// person is a minor on `today` — by their guardian alone (capacity
-// "guardian of ID"); the minor's own signature is refused (rule "minor").
+// signature in their capacity yet (see the capacities above).
 // `people` gives the birth date and guardian of the persons the signer
 // fields name. Refused (rule "signer") when they fill none, and (rule
 // "signed") when every entry they fill is signed already.
@@ -82,8 +90,10 @@ SignRuling MaySign(const Definition& def, const DocumentDef& doc, int state, con
                    const Actor& actor, const std::vector<Signature>& existing,
                    const std::map<std::string, ConsentSubject>& people, Date today);
 
-// Whether every signer entry of `doc` is filled by one of `signatures`: a
-// person field by its person (or their guardian, "guardian of ID"), a role by a signature given as that role.
+// Whether every signer entry of `doc` is filled by `signatures`: a person
+// field by its person of age, or their guardian in place of a child under
+// 14, or a teenager's signature and their guardian's co-signature together;
+// a role by a signature given as that role.
 bool FullySigned(const Definition& def, const DocumentDef& doc, const std::vector<Value>& fields,
                  const std::vector<Signature>& signatures);
 

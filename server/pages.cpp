@@ -117,6 +117,8 @@ json DocumentJson(Call& c, const DocumentRecord& d) {
                       {"name", p.name.empty() ? p.person : p.name},
                       {"signed", !p.signed_at.empty()},
                       {"signed_at", web::LocalTimeRu(p.signed_at, c.ctx.zone)},
+                      {"representative", p.representative},
+                      {"represented", p.represented},
                       {"signed_by", p.signed_by_name.empty() ? p.signed_by : p.signed_by_name}});
   std::string title = d.title.empty() ? d.name : d.title;
   if (!d.number.empty()) title += " № " + d.number;

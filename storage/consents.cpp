@@ -103,19 +103,59 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
   d.intact = d.erased_at.empty() && d.redacted_at.empty() ? Sha256Hex(content) == sha256 : true;
   d.title = d.erased_at.empty() ? FirstHeading(content) : std::string(kConsentTemplate);
   if (pi == soci::i_ok) d.paper_date = paper;
+  // The person's place, and for a minor their representative's line (as
+  // in ReadDocument). A paper form recorded by a curator was signed on
+  // paper by whoever signs at that age; the curator only entered it.
   DocumentRecord::Place p;
   p.as = person_id;
   p.person = person_id;
   p.name = PersonName(person_id);
   p.title = p.name;
+  DocumentRecord::Place rep;
+  rep.as = person_id;
+  rep.representative = true;
+  rep.ward = person_id;
+  ConsentSubject subject;
+  Capacity cap = Capacity::kFull;
+  const std::optional<Date> issued_on = ParseDate(issued_at.substr(0, 10));
+  if (LoadSubject(person_id, &subject) && issued_on) cap = CapacityOn(subject.birth, *issued_on);
+  rep.person = subject.guardian;
+  auto sign = [&](DocumentRecord::Place& place, const Signature& s) {
+    place.capacity = s.capacity;
+    place.signed_at = s.at;
+    place.via = s.via;
+    place.signed_by = s.person;
+  };
   for (const auto& s : ParseSignatures(signatures)) {
-    p.capacity = s.capacity;
-    p.signed_at = s.at;
-    p.via = s.via;
-    p.signed_by = s.person;
-    p.signed_by_name = s.person == person_id ? p.name : PersonName(s.person);
+    if (s.capacity.rfind("curator", 0) == 0) {  // a paper form, entered by a curator
+      for (auto* place : {&p, &rep}) {
+        if (place == &p && cap == Capacity::kRepresented) continue;
+        if (place == &rep && cap == Capacity::kFull) continue;
+        sign(*place, s);
+        place->signed_by = place->person;
+        place->entered_by = s.person;
+        place->entered_by_name = PersonName(s.person);
+      }
+    } else if (s.capacity == kGuardianOf + person_id || s.capacity == kCosigningGuardianOf + person_id ||
+               s.capacity == "guardian") {
+      rep.person = s.person;
+      sign(rep, s);
+    } else {
+      sign(p, s);
+    }
   }
+  p.represented = p.signed_at.empty() && (cap == Capacity::kRepresented || rep.capacity.rfind(kGuardianOf, 0) == 0);
+  if (!p.signed_by.empty()) p.signed_by_name = p.name;
+  const bool with_rep = !rep.signed_at.empty() || cap != Capacity::kFull;
+  if (with_rep) {
+    rep.name = rep.person.empty() ? "" : PersonName(rep.person);
+    rep.title = p.title;
+    if (!rep.signed_by.empty()) rep.signed_by_name = rep.name;
+  }
+  for (auto* place : {&p, &rep})
+    if (!place->entered_by.empty()) place->paper_date = d.paper_date;
   d.places.push_back(std::move(p));
+  if (with_rep) d.places.push_back(std::move(rep));
   *out = std::move(d);
   return Status::Ok();
 }

@@ -252,6 +252,7 @@ DocumentRecord SociStore::ReadDocument(const soci::row& r) {
   } catch (const std::exception& e) {
     throw StoredStateError("instance '" + d.instance + "' cannot be read: " + e.what());
   }
+  const std::optional<Date> issued_on = ParseDate(d.issued_at.substr(0, 10));
   for (const auto& as : dd.signers) {
     DocumentRecord::Place p;
     p.as = as;
@@ -260,17 +261,56 @@ DocumentRecord SociStore::ReadDocument(const soci::row& r) {
               : def->HasRole(as)                          ? def->RoleTitle(as)
                                                           : as;
     if (fi >= 0 && IsSet(fields[fi])) p.person = std::get<std::string>(fields[fi]);
-    for (const auto& s : sigs)
-      if (s.as == as && (p.person.empty() || s.person == p.person || s.capacity == "guardian of " + p.person)) {
+    auto sign = [](DocumentRecord::Place& place, const Signature& s) {
+      place.capacity = s.capacity;
+      place.signed_at = s.at;
+      place.signed_by = s.person;
+      place.via = s.via;
+    };
+    if (fi < 0) {  // a role: whoever signed as it
+      for (const auto& s : sigs)
+        if (s.as == as) {
+          if (p.person.empty()) p.person = s.person;
+          sign(p, s);
+        }
+      if (!p.person.empty()) p.name = PersonName(p.person);
+      if (!p.signed_by.empty()) p.signed_by_name = p.signed_by == p.person ? p.name : PersonName(p.signed_by);
+      d.places.push_back(std::move(p));
+      continue;
+    }
+    // A person's place, and for a minor their legal representative's line
+    // beside it: in place of a child under 14, beside a teenager of 14 to
+    // 17 (engine/rules.h). The representative is who signed as such, else
+    // the one registered now.
+    DocumentRecord::Place rep;
+    rep.as = as;
+    rep.title = p.title;
+    rep.representative = true;
+    rep.ward = p.person;
+    for (const auto& s : sigs) {
+      if (s.as != as) continue;
+      if (s.capacity == kGuardianOf + p.person || s.capacity == kCosigningGuardianOf + p.person) {
+        rep.person = s.person;
+        sign(rep, s);
+      } else if (s.person == p.person || p.person.empty()) {
         if (p.person.empty()) p.person = s.person;
-        p.capacity = s.capacity;
-        p.signed_at = s.at;
-        p.signed_by = s.person;
-        p.via = s.via;
+        sign(p, s);
       }
+    }
+    ConsentSubject subject;
+    Capacity cap = Capacity::kFull;
+    if (!p.person.empty() && LoadSubject(p.person, &subject) && issued_on) cap = CapacityOn(subject.birth, *issued_on);
+    if (rep.person.empty() && cap != Capacity::kFull) rep.person = subject.guardian;
+    const bool with_rep = !rep.signed_at.empty() || cap != Capacity::kFull;
+    p.represented = p.signed_at.empty() && (cap == Capacity::kRepresented || rep.capacity == kGuardianOf + p.person);
     if (!p.person.empty()) p.name = PersonName(p.person);
-    if (!p.signed_by.empty()) p.signed_by_name = p.signed_by == p.person ? p.name : PersonName(p.signed_by);
+    if (!p.signed_by.empty()) p.signed_by_name = p.name;
     d.places.push_back(std::move(p));
+    if (with_rep) {
+      if (!rep.person.empty()) rep.name = PersonName(rep.person);
+      rep.signed_by_name = rep.signed_by.empty() ? "" : rep.name;
+      d.places.push_back(std::move(rep));
+    }
   }
   return d;
 }
@@ -424,7 +464,9 @@ Status SociStore::RecordDocumentRead(const DocumentRecord& doc, const std::strin
       for (auto& person : PeopleNamedIn(*def, rec)) named.push_back(std::move(person));
     }
     for (const auto& p : doc.places) {
-      if (p.person.empty()) continue;
+      // A representative's line reads through their ward (SubjectActors),
+      // and only while the ward is a minor.
+      if (p.person.empty() || p.representative) continue;
       named.push_back(p.person);
       ConsentSubject signer;  // the signer, or their guardian while they are a minor
       if (LoadSubject(p.person, &signer))
@@ -576,8 +618,9 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     std::string status(DocumentStatusName(step.to)), text = SignaturesJson(sigs);
     *sql_ << "UPDATE documents SET signatures = :g, status = :s WHERE instance = :i AND name = :n AND issue = :v",
         soci::use(text), soci::use(status), soci::use(id), soci::use(doc), soci::use(wanted);
+    const bool own = ruling.capacity == kSelf || ruling.capacity == ruling.as;
     std::string note = doc + " issue " + std::to_string(wanted) + " signed as " + ruling.as +
-                       (all ? "; the document is signed" : "");
+                       (own ? "" : " (" + ruling.capacity + ")") + (all ? "; the document is signed" : "");
     if (Status s = AppendNote(*def, rec, actor.id, ruling.as, "sign", note, now); !s.ok()) return s;
     tx.Commit();
     if (status_out) *status_out = status;

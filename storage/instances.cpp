@@ -209,7 +209,34 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
     }
     if (Status s = IssueDocument(def, dd, id, d.fields, issue, hist.at, now); !s.ok()) return s;
   }
+  for (const auto& [workflow, set] : d.starts)
+    if (Status s = StartBeside(workflow, set, now); !s.ok()) return s;
   return Status::Ok();
+}
+
+Status SociStore::StartBeside(const std::string& workflow,
+                              const std::vector<std::pair<std::string, std::string>>& set, const Now& now) {
+  if (LatestVersion(workflow) == 0)
+    return Status::NotFound("workflow '" + workflow + "', which this state starts, is not registered (register it)");
+  std::vector<std::string> ids;
+  {
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w ORDER BY id",
+                                    soci::use(workflow));
+    ids.assign(rs.begin(), rs.end());
+  }
+  for (const auto& other : ids) {
+    InstanceRecord rec;
+    if (!ShowUnlocked(other, &rec).ok()) continue;
+    Status st;
+    const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+    if (!def) continue;
+    const Snapshot snap = SnapshotOf(*def, rec);
+    if (!def->states[snap.state].final && MatchesWhere(*def, snap.fields, set)) return Status::Ok();
+  }
+  SystemScope as_system(*this);
+  Refusal refusal;
+  InstanceRecord started;
+  return Start(workflow, set, "", "system", now, &started, &refusal);
 }
 
 Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec, const Decision& d, const Now& now,

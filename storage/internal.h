@@ -267,6 +267,10 @@ class SociStore : public Store {
   WorkCalendar LoadWorkCalendar();
   // Starts the `personal_data` clock for `person_id` (when that workflow is
   // registered; otherwise nothing), as system.
+  // A duty a state starts beside its instance ({start: W, set: {..}}),
+  // unless one of W with those values is running already.
+  Status StartBeside(const std::string& workflow, const std::vector<std::pair<std::string, std::string>>& set,
+                     const Now& now);
   Status StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
                    InstanceRecord* out, const std::string& request = "");
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;

@@ -214,6 +214,10 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
         x.d.workflow_title = def->title;
         int si = def->StateIndex(x.d.state);
         x.d.state_title = si >= 0 ? def->states[si].title : x.d.state;
+        // A deadline with a grace period fires after it, but what people
+        // keep in their calendar is the appointed minute itself.
+        if (si >= 0 && def->states[si].deadline && def->states[si].deadline->grace_minutes && x.d.due.size() > 10)
+          x.d.due = AddMinutes(x.d.due, -def->states[si].deadline->grace_minutes);
       }
       deadlines->push_back(std::move(x.d));
     }

@@ -60,6 +60,14 @@ struct DocumentRecord {
     std::string capacity, signed_at;  // empty while unsigned
     std::string signed_by, signed_by_name;  // who signed: the person, or their guardian ("guardian of ID")
     std::string via;  // how they were known: "account", "console", or "" (see Signature in engine/rules.h)
+    // A minor's legal representative's line (`ward` is the minor), right
+    // after the minor's own place; `represented`: the minor's own place,
+    // which their representative signs instead (under 14).
+    bool representative = false, represented = false;
+    std::string ward;
+    // A paper form recorded by a curator: the date written on it, and the
+    // curator who entered it (signed_at is then the entry).
+    std::string paper_date, entered_by, entered_by_name;
   };
   std::vector<Place> places;
   // A collective document (an order): its number "N/YYYY", who issued it,

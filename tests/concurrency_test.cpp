@@ -70,7 +70,7 @@ TEST_P(Concurrency, SixteenProcessesStartingGetUniqueIdsAndAllSucceed) {
 // every signature is kept, every agreement ends signed.
 TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   constexpr int kPairs = 8;
-  ProgrammeAtWork();  // instance 1
+  ProgrammeAtWork();  // instance 1, and 2 the monitoring it starts
   std::string lines;
   for (int k = 0; k < kPairs; ++k) {
     const std::string m = "m" + std::to_string(k), s = "s" + std::to_string(k);
@@ -98,17 +98,17 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   ASSERT_EQ(imported.code, 0) << imported.err;
 
   auto runs = AtOnce(2 * kPairs, [&](int p) {
-    const int pair = p / 2 + 2;  // instances 2..9, in import order
+    const int pair = p / 2 + 3;  // instances 3..10, in import order
     const std::string who = (p % 2 ? "s" : "m") + std::to_string(p / 2);
     return std::vector<CliRun>{Db("doc sign " + std::to_string(pair) + ":agreement --as " + who, "2026-09-03")};
   });
   EXPECT_EQ(Failures(runs), "");
-  for (int pair = 2; pair <= kPairs + 1; ++pair) {
+  for (int pair = 3; pair <= kPairs + 2; ++pair) {
     int signatures = 0;
     for (const auto& e : Json("history --as d1 " + std::to_string(pair), "2026-09-03"))
       signatures += e["event"] == "sign" && e["note"].get<std::string>().find("agreement") != std::string::npos;
     EXPECT_EQ(signatures, 2) << "pair " << pair;
-    ASSERT_EQ(Db("doc sign " + std::to_string(pair) + ":duties_consent --as m" + std::to_string(pair - 2), "2026-09-03").code, 0);
+    ASSERT_EQ(Db("doc sign " + std::to_string(pair) + ":duties_consent --as m" + std::to_string(pair - 3), "2026-09-03").code, 0);
     auto ready = Db("send " + std::to_string(pair) + " ready --as c1", "2026-09-03");
     EXPECT_EQ(ready.code, 0) << "pair " << pair << ": the agreement is not signed: " << ready.err;
   }
@@ -135,7 +135,7 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
     EXPECT_TRUE(s[0].code == 0 || s[0].code == 3) << s[0].err;
   }
   EXPECT_EQ(ok, 1);
-  for (int pair = 2; pair <= kPairs + 1; ++pair) {
+  for (int pair = 3; pair <= kPairs + 2; ++pair) {
     int approvals = 0;
     for (const auto& e : Json("history --as d1 " + std::to_string(pair), "2026-09-05")) approvals += e["event"] == "approve";
     EXPECT_EQ(approvals, 1) << "pair " << pair;

@@ -218,7 +218,7 @@ TEST_F(PairTest, Dispatch_AMinorsRepresentativeActsAndTheChildIsRefused) {
   Input change = {{"change_kind", "extension"}, {"change_note", "продлить"}, {"proposed_ends_on", "2027-06-30"}};
   auto own = Send("propose_change", "s1", change);
   EXPECT_EQ(own.rule(), "minor");
-  EXPECT_NE(own.message().find("s1 is under 18 on 2026-09-02, so their legal representative g1 sends 'propose_change'"),
+  EXPECT_NE(own.message().find("s1 is under 14 on 2026-09-02, so their legal representative g1 sends 'propose_change'"),
             std::string::npos)
       << own.message();
   ExpectRefusedUnchanged("propose_change", "s1", change, Code::kRefused, "minor");
@@ -236,6 +236,27 @@ TEST_F(PairTest, Dispatch_AMinorsRepresentativeActsAndTheChildIsRefused) {
   ASSERT_TRUE(
       pair_.Send("request_replacement", {{"replacement_reason", "x"}}, world_.ActorFor("s1"), At("2031-04-02"), world_)
           .ok());
+}
+
+// Issue 26, finding 2: from their 14th birthday a mentee acts themself (the
+// agreement lets them ask for another mentor), and their guardian still may;
+// the day before, the guardian alone.
+TEST_F(PairTest, Dispatch_FromFourteenTheTeenagerActsThemself) {
+  world_.births["s1"] = *ParseDate("2012-09-03");  // 14 on 2026-09-03
+  world_.guardians["s1"] = "g1";
+  world_.Add("g1", {"guardian"});
+  ToActive();
+  const Input why = {{"replacement_reason", "нет контакта"}};
+  auto at13 = pair_.Send("request_replacement", why, world_.ActorFor("s1"), At("2026-09-02"), world_);
+  EXPECT_EQ(at13.rule(), "minor");
+  EXPECT_EQ(pair_.history.back().event, "approve");  // nothing recorded
+  ASSERT_TRUE(pair_.Send("request_replacement", why, world_.ActorFor("s1"), At("2026-09-03"), world_).ok());
+  EXPECT_EQ(pair_.history.back().role, "mentee");
+  EXPECT_EQ(pair_.history.back().note, "");
+  ASSERT_TRUE(pair_.Send("keep_mentor", {}, world_.ActorFor("d1"), At("2026-09-03"), world_).ok());
+  // At 17 the guardian may still act for them, noted as such.
+  ASSERT_TRUE(pair_.Send("request_replacement", why, world_.ActorFor("g1"), At("2030-09-02"), world_).ok());
+  EXPECT_EQ(pair_.history.back().note, "as guardian of s1");
 }
 
 TEST_F(PairTest, Dispatch_ReplacementIsDecidedByTheDirector) {

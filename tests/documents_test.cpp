@@ -238,15 +238,26 @@ TEST_P(Documents, EnteringAStateIssuesItsDocumentsAsRecords) {
   EXPECT_EQ(kinds, (std::set<std::string>{"agreement", "duties_consent", "consent"}));
   auto consent = Json("doc show --as d1 consent:s1", "2026-09-01");
   EXPECT_EQ(consent["id"], "consent:s1:1");
-  EXPECT_EQ(consent["signers"][0]["person"], "g1");
-  EXPECT_EQ(consent["signers"][0]["for"], "s1");
-  EXPECT_EQ(consent["signers"][0]["capacity"], "guardian of s1");
+  // A child of 13: their own line, signed in their place by the guardian
+  // on the representative's line below it.
+  ASSERT_EQ(consent["signers"].size(), 2u);
+  EXPECT_EQ(consent["signers"][0]["person"], "s1");
+  EXPECT_TRUE(consent["signers"][0]["signed_at"].is_null());
+  EXPECT_EQ(consent["signers"][1]["person"], "g1");
+  EXPECT_EQ(consent["signers"][1]["for"], "s1");
+  EXPECT_EQ(consent["signers"][1]["representative"], true);
+  EXPECT_EQ(consent["signers"][1]["capacity"], "guardian of s1");
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   auto one = Json("doc show --as d1 " + pair_ + ":agreement", "2026-09-02");
   EXPECT_EQ(one["id"], pair_ + ":agreement:1");
   EXPECT_EQ(one["status"], "partly_signed");
-  ASSERT_EQ(one["signers"].size(), 2u);
+  // Issue 26, finding 4: the pair has no guardian field set, yet the
+  // minor's registered guardian has a line of their own.
+  ASSERT_EQ(one["signers"].size(), 3u);
+  EXPECT_EQ(one["signers"][2]["person"], "g1");
+  EXPECT_EQ(one["signers"][2]["for"], "s1");
+  EXPECT_EQ(one["signers"][2]["representative"], true);
   EXPECT_EQ(one["signers"][0]["person"], "m1");
   EXPECT_EQ(one["signers"][0]["as"], "mentor");
   EXPECT_EQ(one["signers"][0]["capacity"], "self");

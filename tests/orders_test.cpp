@@ -45,6 +45,11 @@ class Orders : public CliDatabase {
       ASSERT_EQ(Db("doc sign " + id + ":agreement --as m" + n, "2026-09-02").code, 0);
       ASSERT_EQ(Db("doc sign " + id + ":duties_consent --as m" + n, "2026-09-02").code, 0);
       ASSERT_EQ(Db("doc sign " + id + ":agreement --as " + (k == 1 ? std::string("g1") : "s" + n), "2026-09-02").code, 0);
+      // s1 is 14: the guardian's signature is consent to theirs, and both are needed.
+      if (k == 1) {
+        ASSERT_EQ(Db("send " + id + " ready --as c1", "2026-09-02").code, 3);
+        ASSERT_EQ(Db("doc sign " + id + ":agreement --as s1", "2026-09-02").code, 0);
+      }
       ASSERT_EQ(Db("send " + id + " ready --as c1", "2026-09-02").code, 0);
     }
   }
@@ -240,10 +245,16 @@ TEST_P(Orders, ACuratorRecordsAPaperConsentWithItsDate) {
   EXPECT_EQ(DumpTables(db_->url()), before);
   ASSERT_EQ(Db("consent sign s3 --as c1 --paper 2026-09-02", "2026-09-04").code, 0);
   auto doc = Json("doc show --as d1 consent:s3", "2026-09-04");
-  EXPECT_EQ(doc["signers"][0]["person"], "c1");
+  // Issue 26, finding 5: the person signed the paper; the curator entered it.
+  ASSERT_EQ(doc["signers"].size(), 1u);
+  EXPECT_EQ(doc["signers"][0]["person"], "s3");
+  EXPECT_EQ(doc["signers"][0]["entered_by"], "c1");
   EXPECT_EQ(doc["signers"][0]["capacity"], "curator (paper form of 2026-09-02)");
   auto html = Db("doc render consent:s3 --as c1", "2026-09-04");
   EXPECT_NE(html.out.find("бумажный бланк от 02.09.2026"), std::string::npos);
+  EXPECT_NE(html.out.find("подписано на бумажном бланке 02.09.2026; внесено в систему куратором: "), std::string::npos)
+      << html.out;
+  EXPECT_EQ(html.out.find("простой электронной подписью"), std::string::npos);
 }
 
 // The law's clocks, through the outbox. Reminders pending for `instance`,

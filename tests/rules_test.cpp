@@ -106,33 +106,72 @@ TEST(Rules_Signatures, EachSignerInTheirPlaceAndOnce) {
   EXPECT_NE(late.status.message().find("finished (state 'terminated')"), std::string::npos) << late.status.message();
 }
 
-// A minor's place is signed by their guardian alone; the minor's own
-// signature is refused, and the day they turn 18 they sign for themself.
-TEST(Rules_Signatures, AGuardianSignsInAMinorsPlace) {
+// Issue 26, finding 2: under 14 a child's place is signed by their guardian
+// alone and the child's own signature is refused; from 14 to 17 the
+// teenager signs and the guardian co-signs, both needed; from 18 the person
+// alone. At 13, on the 14th birthday, at 17 and on the 18th birthday.
+TEST(Rules_Signatures, AgeDecidesWhoSignsAMinorsPlace) {
   const Definition& def = Def("mentoring_pair");
   const int kDocuments = def.StateIndex("documents");
   const DocumentDef& agreement = def.documents[def.DocumentIndex("agreement")];
   auto fields = PairFields("m1", "s1");
   const std::map<std::string, ConsentSubject> people = {{"m1", {"m1", ParseDate("1990-01-01"), ""}},
-                                                        {"s1", {"s1", ParseDate("2010-09-02"), "g1"}}};
-  const Date before18 = *ParseDate("2028-09-01"), on18 = *ParseDate("2028-09-02");
-  auto own = MaySign(def, agreement, kDocuments, fields, Actor{"s1", {"mentee"}}, {}, people, before18);
+                                                        {"s1", {"s1", ParseDate("2012-09-02"), "g1"}}};
+  const Date at13 = *ParseDate("2026-09-01"), on14 = *ParseDate("2026-09-02"), at17 = *ParseDate("2030-09-01"),
+             on18 = *ParseDate("2030-09-02");
+  const Actor s1{"s1", {"mentee"}}, g1{"g1", {"guardian"}};
+  const Signature mentor{"m1", "mentor", "self", ""};
+  EXPECT_EQ(CapacityOn(ParseDate("2012-09-02"), at13), Capacity::kRepresented);
+  EXPECT_EQ(CapacityOn(ParseDate("2012-09-02"), on14), Capacity::kWithConsent);
+  EXPECT_EQ(CapacityOn(ParseDate("2012-09-02"), at17), Capacity::kWithConsent);
+  EXPECT_EQ(CapacityOn(ParseDate("2012-09-02"), on18), Capacity::kFull);
+  EXPECT_EQ(CapacityOn(std::nullopt, at13), Capacity::kFull);
+
+  // 13: the guardian in the child's place.
+  auto own = MaySign(def, agreement, kDocuments, fields, s1, {}, people, at13);
   EXPECT_EQ(own.status.rule(), "minor");
-  EXPECT_NE(own.status.message().find("guardian g1 signs 'agreement' in their place"), std::string::npos)
+  EXPECT_NE(own.status.message().find("s1 is under 14 on 2026-09-01, so their guardian g1 signs 'agreement' in their place"),
+            std::string::npos)
       << own.status.message();
-  auto g = MaySign(def, agreement, kDocuments, fields, Actor{"g1", {"guardian"}}, {}, people, before18);
+  auto g = MaySign(def, agreement, kDocuments, fields, g1, {}, people, at13);
   ASSERT_TRUE(g.status.ok()) << g.status.message();
   EXPECT_EQ(g.as, "mentee");
   EXPECT_EQ(g.capacity, "guardian of s1");
-  EXPECT_TRUE(FullySigned(def, agreement, fields, {{"m1", "mentor", "self", ""}, {"g1", g.as, g.capacity, ""}}));
-  // Another person's guardian fills nothing; an adult's former guardian neither.
-  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"g2", {"guardian"}}, {}, people, before18).status.rule(),
-            "signer");
-  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"g1", {"guardian"}}, {}, people, on18).status.rule(),
-            "signer");
-  auto adult = MaySign(def, agreement, kDocuments, fields, Actor{"s1", {"mentee"}}, {}, people, on18);
+  const Signature in_place{"g1", "mentee", g.capacity, ""};
+  EXPECT_TRUE(FullySigned(def, agreement, fields, {mentor, in_place}));
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, g1, {mentor, in_place}, people, at13).status.rule(), "signed");
+  // ...and that signature stays good after the 14th birthday.
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, s1, {mentor, in_place}, people, on14).status.rule(), "signed");
+
+  // 14 (the birthday) and 17: the teenager and the guardian, each once, both needed.
+  for (Date day : {on14, at17}) {
+    auto teen = MaySign(def, agreement, kDocuments, fields, s1, {}, people, day);
+    ASSERT_TRUE(teen.status.ok()) << teen.status.message();
+    EXPECT_EQ(teen.capacity, "self, with the guardian's consent");
+    auto co = MaySign(def, agreement, kDocuments, fields, g1, {}, people, day);
+    ASSERT_TRUE(co.status.ok()) << co.status.message();
+    EXPECT_EQ(co.capacity, "co-signing guardian of s1");
+    const Signature t{"s1", "mentee", teen.capacity, ""}, c{"g1", "mentee", co.capacity, ""};
+    EXPECT_FALSE(FullySigned(def, agreement, fields, {mentor, t}));
+    EXPECT_FALSE(FullySigned(def, agreement, fields, {mentor, c}));
+    EXPECT_TRUE(FullySigned(def, agreement, fields, {mentor, t, c}));
+    EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, s1, {mentor, t}, people, day).status.rule(), "signed");
+    EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, g1, {mentor, c}, people, day).status.rule(), "signed");
+    EXPECT_TRUE(MaySign(def, agreement, kDocuments, fields, g1, {mentor, t}, people, day).status.ok());
+    // Another child's guardian fills nothing.
+    EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, Actor{"g2", {"guardian"}}, {}, people, day).status.rule(),
+              "signer");
+  }
+
+  // 18: the person alone; the former guardian fills nothing. A teenager's
+  // signature still waiting for its co-signature is given again.
+  EXPECT_EQ(MaySign(def, agreement, kDocuments, fields, g1, {}, people, on18).status.rule(), "signer");
+  auto adult = MaySign(def, agreement, kDocuments, fields, s1, {}, people, on18);
   ASSERT_TRUE(adult.status.ok());
   EXPECT_EQ(adult.capacity, "self");
+  const Signature lone_teen{"s1", "mentee", "self, with the guardian's consent", ""};
+  EXPECT_TRUE(MaySign(def, agreement, kDocuments, fields, s1, {mentor, lone_teen}, people, on18).status.ok());
+  EXPECT_TRUE(FullySigned(def, agreement, fields, {mentor, lone_teen, {"s1", "mentee", "self", ""}}));
 }
 
 TEST(Rules_Consent, WhoMayGiveAndRevoke) {

@@ -129,15 +129,18 @@ class StatsAnnual : public testing::CliDatabase {
     ASSERT_EQ(p.code, 0) << p.err;
     const std::string id = p.out.substr(0, p.out.find('\n'));
     for (const std::string& step : {"send " + id + " submit --as c1", "doc sign " + id + ":agreement --as m1",
-                                    "doc sign " + id + ":agreement --as g1", "doc sign " + id + ":duties_consent --as m1",
+                                    "doc sign " + id + ":agreement --as g1", "doc sign " + id + ":agreement --as s1",
+                                    "doc sign " + id + ":duties_consent --as m1",
                                     "send " + id + " ready --as c1", std::string("doc issue order_assign_pairs --as c1"),
                                     std::string("doc sign 1/2026 --as d1")}) {
       auto r = Db(step, "2026-10-01");
       ASSERT_EQ(r.code, 0) << step << ": " << r.err;
     }
-    auto m = Db("start monitoring --as c1", "2026-10-01");
-    ASSERT_EQ(m.code, 0) << m.err;
-    const std::string mon = m.out.substr(0, m.out.find('\n'));
+    // The monitoring the programme started by itself at stage 2.
+    std::string mon;
+    for (const auto& i : nlohmann::json::parse(Db("list --json", "2026-10-01").out))
+      if (i["workflow"] == "monitoring") mon = i["id"];
+    ASSERT_FALSE(mon.empty());
     ASSERT_EQ(Db("send " + mon + " submit --as c1 --set report_url=https://example.org/m --set respondents=5"
                  " --set quality_score=4 --set pairs_total=1 --set pairs_met_plan=1", "2026-12-10").code, 0);
   }

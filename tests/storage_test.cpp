@@ -147,7 +147,10 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   std::string doc_status;
   ASSERT_TRUE(store_->Sign(id, "agreement", "m1", At("2026-09-03"), &doc_status).ok());
   EXPECT_EQ(doc_status, "partly_signed");
-  ASSERT_TRUE(store_->Sign(id, "agreement", "g1", At("2026-09-03"), &doc_status).ok());  // for the minor s1
+  // s1 is 14: the teenager signs and the guardian co-signs; both are needed.
+  ASSERT_TRUE(store_->Sign(id, "agreement", "g1", At("2026-09-03"), &doc_status).ok());
+  EXPECT_EQ(doc_status, "partly_signed");
+  ASSERT_TRUE(store_->Sign(id, "agreement", "s1", At("2026-09-03"), &doc_status).ok());
   EXPECT_EQ(doc_status, "signed");
   EXPECT_EQ(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).code(), Code::kRefused);
   EXPECT_NE(r.message.find("'duties_consent' signed"), std::string::npos) << r.message;  // 4.1
@@ -168,22 +171,24 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   ASSERT_TRUE(store_->Send(id, "terminate_by_mentor", {{"termination_reason", "переезд"}}, "m1", At("2026-10-01"), &rec, &r).ok());
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store_->History(id, &h).ok());
-  // start, submit, two signatures of the agreement, the mentor's consent to the duties, ready, listed on
-  // the order, approve, terminate.
-  ASSERT_EQ(h.size(), 9u);
+  // start, submit, three signatures of the agreement (the mentor, the
+  // teenager's guardian, the teenager), the mentor's consent to the duties,
+  // ready, listed on the order, approve, terminate.
+  ASSERT_EQ(h.size(), 10u);
   EXPECT_EQ(h[0].event, "start");
   EXPECT_EQ(h[2].event, "sign");
   EXPECT_EQ(h[2].actor, "m1");
   EXPECT_EQ(h[2].role, "mentor");
   EXPECT_EQ(h[2].note, "agreement issue 1 signed as mentor");
-  EXPECT_EQ(h[3].note, "agreement issue 1 signed as mentee; the document is signed");
-  EXPECT_EQ(h[4].note, "duties_consent issue 1 signed as mentor; the document is signed");
-  EXPECT_EQ(h[6].event, "listed");
-  EXPECT_EQ(h[6].note, "listed on order 1/2026");
-  EXPECT_EQ(h[7].actor, "d1");
-  EXPECT_EQ(h[8].event, "terminate_by_mentor");
-  EXPECT_EQ(h[8].role, "mentor");
-  EXPECT_NE(h[8].changes_json.find("переезд"), std::string::npos);
+  EXPECT_EQ(h[3].note, "agreement issue 1 signed as mentee (co-signing guardian of s1)");
+  EXPECT_EQ(h[4].note, "agreement issue 1 signed as mentee (self, with the guardian's consent); the document is signed");
+  EXPECT_EQ(h[5].note, "duties_consent issue 1 signed as mentor; the document is signed");
+  EXPECT_EQ(h[7].event, "listed");
+  EXPECT_EQ(h[7].note, "listed on order 1/2026");
+  EXPECT_EQ(h[8].actor, "d1");
+  EXPECT_EQ(h[9].event, "terminate_by_mentor");
+  EXPECT_EQ(h[9].role, "mentor");
+  EXPECT_NE(h[9].changes_json.find("переезд"), std::string::npos);
   // Registration and consent are the person's history: who did it, in which
   // capacity, when.
   std::vector<HistoryRecord> ph;
@@ -570,10 +575,10 @@ TEST_P(StorageTest, CrashSafety_KilledWriterLeavesAConsistentDatabase) {
   RecordProperty("events", static_cast<int>(events));
 }
 
-// information_support version 3 (derived from the shipped version 2):
+// information_support version 4 (derived from the shipped version 3):
 // 'publishing' is renamed 'posting', the 'social' channel is gone, and a
 // field 'audience' with a default is added.
-std::string InformationSupportV3() {
+std::string InformationSupportV4() {
   std::string text = testing::ReadText(testing::SourcePath("workflows/information_support.yaml"));
   auto replace_all = [&](const std::string& from, const std::string& to) {
     size_t n = 0;
@@ -581,7 +586,7 @@ std::string InformationSupportV3() {
       text.replace(at, from.size(), to);
     EXPECT_GT(n, 0u) << "the shipped information_support no longer has '" << from << "'";
   };
-  replace_all("version: 2", "version: 3");
+  replace_all("version: 3", "version: 4");
   replace_all("publishing", "posting");
   replace_all(", social: группа в социальной сети}", "}");
   replace_all("  last_url:", "  audience: {type: string, default: все, title: Для кого}\n  last_url:");
@@ -601,11 +606,11 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   ASSERT_TRUE(store_->Send(closed, "close", {}, "d1", At("2026-09-02"), &rec, &r).ok());
 
   namespace fs = std::filesystem;
-  fs::path dir = fs::path(::testing::TempDir()) / ("mf_v3_" + GetParam() + std::to_string(getpid()));
+  fs::path dir = fs::path(::testing::TempDir()) / ("mf_v4_" + GetParam() + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::copy(testing::SourcePath("workflows"), dir, fs::copy_options::recursive);
-  std::ofstream(dir / "information_support.yaml") << InformationSupportV3();
+  std::ofstream(dir / "information_support.yaml") << InformationSupportV4();
   auto v2 = Catalog::Load({dir.string()}, testing::Options());
   ASSERT_TRUE(v2.ok()) << v2.errors().front().ToString();
   ASSERT_TRUE(store_->Init(v2, At("2026-10-01"), nullptr, {}).ok());
@@ -616,27 +621,27 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   Store::MigrationReport report;
   const StateMap map{{"publishing", "posting"}};
   EXPECT_EQ(store_->Migrate("no_such", 2, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
-  EXPECT_EQ(store_->Migrate("information_support", 4, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
-  EXPECT_EQ(store_->Migrate("information_support", 3, {{"publishing", "nowhere"}}, "c1", At("2026-10-01"), false, &report).code(),
+  EXPECT_EQ(store_->Migrate("information_support", 5, map, "c1", At("2026-10-01"), false, &report).code(), Code::kNotFound);
+  EXPECT_EQ(store_->Migrate("information_support", 4, {{"publishing", "nowhere"}}, "c1", At("2026-10-01"), false, &report).code(),
             Code::kBadInput);
-  EXPECT_EQ(store_->Migrate("information_support", 3, {{"nowhere", "posting"}}, "c1", At("2026-10-01"), false, &report).code(),
+  EXPECT_EQ(store_->Migrate("information_support", 4, {{"nowhere", "posting"}}, "c1", At("2026-10-01"), false, &report).code(),
             Code::kBadInput);
-  EXPECT_EQ(store_->Migrate("information_support", 3, map, "m1", At("2026-10-01"), false, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 4, map, "m1", At("2026-10-01"), false, &report).code(), Code::kRefused);
   EXPECT_TRUE(report.moved.empty() && report.blocked.empty());
   // Without the map nothing can move: every running instance is listed.
-  EXPECT_EQ(store_->Migrate("information_support", 3, {}, "c1", At("2026-10-01"), false, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 4, {}, "c1", At("2026-10-01"), false, &report).code(), Code::kRefused);
   EXPECT_TRUE(report.moved.empty());
   ASSERT_EQ(report.blocked.size(), 3u) << "the closed instance is not running and is not listed";
   EXPECT_EQ(report.blocked[0].reasons, std::vector<std::string>{
-                                           "state 'publishing' does not exist in version 3 (map it: --map publishing=NEW)"});
+                                           "state 'publishing' does not exist in version 4 (map it: --map publishing=NEW)"});
   report = {};
-  EXPECT_EQ(store_->Migrate("information_support", 3, map, "c1", At("2026-10-01"), true, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 4, map, "c1", At("2026-10-01"), true, &report).code(), Code::kRefused);
   EXPECT_EQ(report.moved.size(), 2u);
   EXPECT_EQ(Dump(), before);
 
   // With the map: two move together, the one on the dropped channel stays.
   report = {};
-  auto st = store_->Migrate("information_support", 3, map, "c1", At("2026-10-01"), false, &report);
+  auto st = store_->Migrate("information_support", 4, map, "c1", At("2026-10-01"), false, &report);
   EXPECT_EQ(st.code(), Code::kRefused) << st.message();
   ASSERT_EQ(report.moved.size(), 2u);
   EXPECT_EQ(report.moved[0].id, site);
@@ -647,7 +652,7 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
             std::vector<std::string>{"field 'channel' holds 'social', which the new version does not allow"});
 
   ASSERT_TRUE(store_->Show(site, &rec).ok());
-  EXPECT_EQ(rec.workflow_version, 3);
+  EXPECT_EQ(rec.workflow_version, 4);
   EXPECT_EQ(rec.state, "posting");
   auto fields = nlohmann::json::parse(rec.fields_json);
   EXPECT_EQ(fields["audience"], "все");
@@ -655,12 +660,12 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   std::vector<HistoryRecord> h;
   ASSERT_TRUE(store_->History(site, &h).ok());
   ASSERT_EQ(h.size(), 3u);
-  EXPECT_EQ(h[1].workflow_version, 2);
+  EXPECT_EQ(h[1].workflow_version, 3);
   EXPECT_EQ(h[2].event, "migrate");
   EXPECT_EQ(h[2].from, "publishing");
   EXPECT_EQ(h[2].to, "posting");
   EXPECT_EQ(h[2].role, "curator");
-  EXPECT_EQ(h[2].workflow_version, 3);
+  EXPECT_EQ(h[2].workflow_version, 4);
   EXPECT_EQ(static_cast<long>(h.size()), rec.version);
   {
     soci::session s = Raw(url_, path_);
@@ -672,17 +677,17 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
     EXPECT_EQ(old_timers, 0);
     EXPECT_EQ(new_timers, 1);
   }
-  // The moved instance runs version 3 now; the others stay on version 2.
+  // The moved instance runs version 4 now; the others stay on version 3.
   ASSERT_TRUE(store_->Send(site, "publish", {{"last_url", "u3"}}, "c1", At("2026-10-02"), &rec, &r).ok());
   EXPECT_EQ(rec.state, "posting");
   ASSERT_TRUE(store_->Show(social, &rec).ok());
-  EXPECT_EQ(rec.workflow_version, 2);
+  EXPECT_EQ(rec.workflow_version, 3);
   ASSERT_TRUE(store_->Show(closed, &rec).ok());
-  EXPECT_EQ(rec.workflow_version, 2);
+  EXPECT_EQ(rec.workflow_version, 3);
   // Nothing left that can move: running again moves nothing and changes nothing.
   const std::string after = Dump();
   report = {};
-  EXPECT_EQ(store_->Migrate("information_support", 3, map, "c1", At("2026-10-03"), false, &report).code(), Code::kRefused);
+  EXPECT_EQ(store_->Migrate("information_support", 4, map, "c1", At("2026-10-03"), false, &report).code(), Code::kRefused);
   EXPECT_TRUE(report.moved.empty());
   EXPECT_EQ(Dump(), after);
 }

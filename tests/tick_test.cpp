@@ -192,8 +192,9 @@ TEST_P(Tick, RefusalsChangeNothing) {
 // Issue 23, finding 6: an event meets the instance as its deadlines have
 // made it, whether or not `tick` ran. An interview at 10:30 on 25 July with
 // no tick since: 'attended' three days later is refused, as the candidate
-// was rejected for not showing up at 10:30 (the history says so, dated
-// then); one minute before, the same event is taken.
+// was rejected for not showing up (a day's grace after 10:30, issue 26:
+// the history says so, dated then); at 10:30 itself, and until the grace
+// ends, the same event is taken — but not a minute before the interview.
 TEST_P(Tick, ADeadlinePastDueFiresBeforeAnEventWithoutATick) {
   const std::string now = "2027-07-01";
   const std::string season = ItRegionSeason(now);
@@ -217,10 +218,15 @@ TEST_P(Tick, ADeadlinePastDueFiresBeforeAnEventWithoutATick) {
     if (h["event"] == "no_show") {
       fired = true;
       EXPECT_EQ(h["actor"], "system");
-      EXPECT_EQ(h["at"], "2027-07-25T06:30:00Z");  // 10:30 in Saratov, not the moment of the late event
+      EXPECT_EQ(h["at"], "2027-07-26T06:30:00Z");  // a day after 10:30 in Saratov, not the moment of the late event
     }
   EXPECT_TRUE(fired) << "was " << before;
-  auto in_time = Db("send " + ids[1] + " attended --as mt1", "2027-07-25T10:29");
+  const std::string dump = testing::DumpTables(db_->url());
+  auto early = Db("send " + ids[1] + " attended --as mt1", "2027-07-25T10:29");
+  EXPECT_EQ(early.code, 3) << early.err;
+  EXPECT_NE(early.err.find("interview_at <= now"), std::string::npos) << early.err;
+  EXPECT_EQ(testing::DumpTables(db_->url()), dump);
+  auto in_time = Db("send " + ids[1] + " attended --as mt1", "2027-07-26T10:29");
   EXPECT_EQ(in_time.code, 0) << in_time.err;
   EXPECT_EQ(Json("show --as d1 " + ids[1], "2027-07-28T11:00")["state"], "interviewed");
   // tick later finds nothing more to fire for either.

@@ -122,16 +122,18 @@ std::optional<Condition> Loader::ParseCondition(const YAML::Node& n, const std::
     return c;
   }
   if (kind == "children") {
-    CheckKeys(n, {"children", "all_in", "min"}, "a condition");
+    CheckKeys(n, {"children", "all_in", "some_in", "min"}, "a condition");
     c.kind = Condition::Kind::kChildren;
     auto w = Name(n["children"], "children");
     if (!w) return std::nullopt;
     c.workflow = *w;
-    if (!n["all_in"]) {
-      Error(M(n), msg::MissingKey("all_in", "a children condition"));
+    if (!n["all_in"] == !n["some_in"]) {
+      Error(M(n), msg::MissingKey("all_in (every child) or some_in (at least min)", "a children condition"));
       return std::nullopt;
     }
-    for (auto& [s, m] : Names(n["all_in"], "all_in")) {
+    c.some = static_cast<bool>(n["some_in"]);
+    const char* key = c.some ? "some_in" : "all_in";
+    for (auto& [s, m] : Names(n[key], key)) {
       c.states.push_back(s);
       cross_refs_.push_back({c.workflow, s, m, ""});
     }

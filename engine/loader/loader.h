@@ -49,8 +49,8 @@ inline const std::vector<std::string> kDocumentKeys = {"template", "signers", "t
                                                 "statistics"};
 inline const std::vector<std::string> kStateKeys = {"initial", "final", "title", "description", "on_enter",
                                              "deadline"};
-inline const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after"};
-inline const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template", "period"};
+inline const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after", "start", "set"};
+inline const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template", "period", "grace"};
 inline const std::vector<std::string> kTransitionKeys = {"on", "from", "to", "by", "when", "check", "input",
                                                   "set", "append", "update", "item", "title", "not_by"};
 inline const std::vector<std::string> kTypes = {"string", "int", "bool", "date", "enum", "person", "list", "datetime"};

@@ -1,5 +1,7 @@
 // States: initial and final, what entering one does (`on_enter`), and its
 // deadline (after, at, period, remind, notify).
+#include <regex>
+
 #include "engine/loader/loader.h"
 
 namespace mentorflow::loading {
@@ -82,9 +84,26 @@ void Loader::ParseActions(const YAML::Node& n, StateDef& s) {
     CheckKeys(a, kActionKeys, "an action");
     Action act;
     act.mark = M(a);
-    if (a["issue"] && a["notify"]) {
+    if ((a["issue"] ? 1 : 0) + (a["notify"] ? 1 : 0) + (a["start"] ? 1 : 0) > 1) {
       Error(M(a), msg::ActionKind());
+    } else if (a["start"]) {
+      act.kind = Action::Kind::kStart;
+      if (a["template"]) Error(KeyMark(a, "template"), msg::KeyOnlyFor("template", "notify"));
+      if (a["after"]) Error(KeyMark(a, "after"), msg::KeyOnlyFor("after", "notify"));
+      if (auto w = Name(a["start"], "start")) {
+        act.workflow = *w;
+        cross_refs_.push_back({*w, "", M(a["start"]), ""});
+        if (a["set"] && IsMap(a["set"], "set"))
+          for (auto it = a["set"].begin(); it != a["set"].end(); ++it) {
+            auto k = Scalar(it->first, "set"), v = Scalar(it->second, "set");
+            if (!k || !v) continue;
+            act.set.emplace_back(*k, *v);
+            cross_refs_.push_back({*w, "", M(it->second), *k + "=" + *v});
+          }
+        s.on_enter.push_back(act);
+      }
     } else if (a["issue"]) {
+      if (a["set"]) Error(KeyMark(a, "set"), msg::KeyOnlyFor("set", "start"));
       act.kind = Action::Kind::kIssue;
       if (auto d = Scalar(a["issue"], "issue")) act.document = ResolveDocument(*d, M(a["issue"]));
       if (act.document >= 0 && def_.documents[act.document].Collective()) {
@@ -95,6 +114,7 @@ void Loader::ParseActions(const YAML::Node& n, StateDef& s) {
       if (a["after"]) Error(KeyMark(a, "after"), msg::KeyOnlyFor("after", "notify"));
       if (act.document >= 0) s.on_enter.push_back(act);
     } else if (a["notify"]) {
+      if (a["set"]) Error(KeyMark(a, "set"), msg::KeyOnlyFor("set", "start"));
       act.kind = Action::Kind::kNotify;
       for (auto& [r, m] : Names(a["notify"], "notify"))
         if (CheckRecipient(r, m)) act.notify.push_back(r);
@@ -190,6 +210,25 @@ void Loader::ParseDeadline(const YAML::Node& n, StateDef& s) {
       } else if (d.kind != DeadlineDef::Kind::kYearly) {
         Error(M(n["period"]), msg::PeriodNeedsYearly());
         ok = false;
+      }
+    }
+  }
+  if (n["grace"]) {
+    if (auto text = Scalar(n["grace"], "grace")) {
+      static const std::regex span(R"(\s*([0-9]{1,4})\s+(minute|minutes|hour|hours)\s*)");
+      std::smatch m;
+      const int minutes = std::regex_match(*text, m, span)
+                              ? std::stoi(m[1].str()) * (m[2].str().rfind("hour", 0) == 0 ? 60 : 1)
+                              : 0;
+      if (minutes <= 0 || minutes > 24 * 60) {
+        Error(M(n["grace"]), msg::BadGrace(*text));
+        ok = false;
+      } else if (d.kind != DeadlineDef::Kind::kAtField || d.at_field < 0 ||
+                 def_.fields[d.at_field].type != FieldType::kDateTime) {
+        Error(M(n["grace"]), msg::GraceNeedsDateTime());
+        ok = false;
+      } else {
+        d.grace_minutes = minutes;
       }
     }
   }

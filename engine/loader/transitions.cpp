@@ -230,6 +230,20 @@ bool Loader::ParseSet(const YAML::Node& n, TransitionDef& tr) {
         Error(M(v["today_plus_months"]), msg::TodayPlusMonths(*src, *name));
         ok = false;
       }
+    } else if (v.IsMap() && v["year_of"]) {
+      CheckKeys(v, {"year_of"}, "a computed year");
+      auto src = Scalar(v["year_of"], "year_of");
+      if (!src) {
+        ok = false;
+        continue;
+      }
+      const FieldDef* sf = ResolveField(*src, M(v["year_of"]), def_.fields, &a.year_of);
+      if (!sf) {
+        ok = false;
+      } else if (sf->type != FieldType::kDate || f->type != FieldType::kInt) {
+        Error(M(v["year_of"]), msg::YearOf(*src, *name));
+        ok = false;
+      }
     } else if (v.IsMap()) {
       CheckKeys(v, {"field"}, "a copied value");
       auto src = Scalar(v["field"], "field");

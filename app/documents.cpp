@@ -301,9 +301,12 @@ std::string StylesXml() {
          ParagraphStyle("Heading_20_3", "Heading 3", "fo:margin-top=\"0.3cm\" fo:margin-bottom=\"0.15cm\"",
                         "fo:font-size=\"12pt\" fo:font-weight=\"bold\"", " style:default-outline-level=\"3\"") +
          ParagraphStyle("List_20_Contents", "List Contents", "fo:margin-bottom=\"0.1cm\"", "") +
-         ParagraphStyle("Table_20_Contents", "Table Contents", "fo:margin-bottom=\"0cm\"", "") +
+         // Tables a size smaller than the text, left-aligned and never
+         // hyphenated, so that long surnames fit their columns whole.
+         ParagraphStyle("Table_20_Contents", "Table Contents", "fo:margin-bottom=\"0cm\" fo:text-align=\"start\"",
+                        "fo:font-size=\"11pt\" fo:hyphenate=\"false\"") +
          ParagraphStyle("Table_20_Heading", "Table Heading", "fo:margin-bottom=\"0cm\" fo:text-align=\"center\"",
-                        "fo:font-weight=\"bold\"") +
+                        "fo:font-size=\"11pt\" fo:font-weight=\"bold\" fo:hyphenate=\"false\"") +
          "<style:style style:name=\"Strong\" style:family=\"text\"><style:text-properties fo:font-weight=\"bold\"/>"
          "</style:style><style:style style:name=\"Emphasis\" style:family=\"text\">"
          "<style:text-properties fo:font-style=\"italic\"/></style:style>" +
@@ -342,7 +345,8 @@ constexpr const char* kPageStyle =
     "h3 { font-size: 12pt; margin: 10pt 0 4pt; }\n"
     "p { text-align: justify; margin: 0 0 6pt; }\n"
     "table { border-collapse: collapse; width: 100%; margin: 6pt 0; }\n"
-    "th, td { border: 0.5pt solid #000; padding: 2pt 4pt; vertical-align: top; text-align: left; }\n"
+    "th, td { border: 0.5pt solid #000; padding: 2pt 4pt; vertical-align: top; text-align: left; font-size: 11pt;"
+    " hyphens: manual; }\n"
     ".signatures { margin-top: 24pt; page-break-inside: avoid; }\n"
     ".signatures td, .signatures th { border: none; padding: 10pt 4pt 2pt; }\n";
 

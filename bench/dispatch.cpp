@@ -75,6 +75,7 @@ struct Fixture {
     world.Add("c1", {"curator"});
     world.Add("m1", {"mentor"});
     world.Add("s1", {"mentee"});
+    world.children = {1, 1};  // the pair's individual plan, agreed
     auto o = Start(*def, {{"mentor", "m1"}, {"mentee", "s1"}, {"form", "virtual"}, {"kind", "volunteer_pupil"}}, "",
                    world.ActorFor("c1"), now, world);
     start.id = "1";

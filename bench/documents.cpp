@@ -80,6 +80,17 @@ std::vector<std::string> PendingPairs(mf::Store& store, int pairs) {
             for (const auto& p : {m, s})
               if (auto st = store.Sign(rec.id, "agreement", p, kNow, nullptr); !st.ok()) return st;
             if (auto st = store.Sign(rec.id, "duties_consent", m, kNow, nullptr); !st.ok()) return st;
+            mf::InstanceRecord plan;  // its individual plan, agreed
+            if (auto st = store.Start("individual_plan", {{"mentor", m}, {"mentee", s}}, rec.id, m, kNow, &plan, &r);
+                !st.ok())
+              return st;
+            if (auto st = store.Send(plan.id, "add_item", {{"title", "Цели"}, {"due", "2027-01-15"}}, m, kNow, &plan, &r);
+                !st.ok())
+              return st;
+            if (auto st = store.Send(plan.id, "submit", {}, m, kNow, &plan, &r); !st.ok()) return st;
+            for (const auto& p : {m, std::string("c1")})
+              if (auto st = store.Sign(plan.id, "plan", p, kNow, nullptr); !st.ok()) return st;
+            if (auto st = store.Send(plan.id, "agree", {}, "c1", kNow, &plan, &r); !st.ok()) return st;
             if (auto st = store.Send(rec.id, "ready", {}, "c1", kNow, &rec, &r); !st.ok()) return st;
           }
           return mf::Status::Ok();

@@ -24,7 +24,10 @@ mu::data ToData(const nlohmann::json& j) {
       for (const auto& x : j) d.push_back(ToData(x));
       return d;
     }
-    case nlohmann::json::value_t::string: return mu::data{j.get<std::string>()};
+    case nlohmann::json::value_t::string: {  // "" is false, as in every other Mustache: {{#x}} skips it
+      const std::string& text = j.get_ref<const std::string&>();
+      return text.empty() ? mu::data{false} : mu::data{text};
+    }
     case nlohmann::json::value_t::boolean: return mu::data{j.get<bool>()};
     case nlohmann::json::value_t::null: return mu::data{false};
     default: return mu::data{j.dump()};

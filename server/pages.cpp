@@ -113,7 +113,9 @@ std::string StatusTitle(Call& c, const std::string& status) {
 json DocumentJson(Call& c, const DocumentRecord& d) {
   json places = json::array();
   for (const auto& p : d.places)
-    places.push_back({{"title", p.title.empty() ? p.as : p.title},
+    places.push_back({{"title", p.representative ? web::Text(c.ctx.templates, "words.representative")
+                                : p.title.empty()  ? web::Text(c.ctx.templates, "words.subject")
+                                                   : p.title},
                       {"name", p.name.empty() ? p.person : p.name},
                       {"signed", !p.signed_at.empty()},
                       {"signed_at", web::LocalTimeRu(p.signed_at, c.ctx.zone)},

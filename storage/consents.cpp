@@ -110,7 +110,7 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
   p.as = person_id;
   p.person = person_id;
   p.name = PersonName(person_id);
-  p.title = p.name;
+  p.title = "";  // the subject of the data (the signature block says so)
   DocumentRecord::Place rep;
   rep.as = person_id;
   rep.representative = true;
@@ -149,7 +149,6 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
   const bool with_rep = !rep.signed_at.empty() || cap != Capacity::kFull;
   if (with_rep) {
     rep.name = rep.person.empty() ? "" : PersonName(rep.person);
-    rep.title = p.title;
     if (!rep.signed_by.empty()) rep.signed_by_name = rep.name;
   }
   for (auto* place : {&p, &rep})

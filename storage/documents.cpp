@@ -82,6 +82,14 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
         soci::into(name, ni), soci::into(birth, bi), soci::into(guardian, gi), soci::use(pid);
     if (ni == soci::i_ok) p["name"] = name;
     if (bi == soci::i_ok) p["birth"] = RussianDate(birth);
+    // A minor on the day of issue, and who acts for them (engine/rules.h):
+    // `under14` — their legal representative in their place; `teen` — they
+    // themselves, with the representative's consent. The representative is
+    // the one registered, whether or not a field of the instance names them.
+    const Capacity cap = bi == soci::i_ok ? CapacityOn(ParseDate(birth), now.today) : Capacity::kFull;
+    p["minor"] = cap != Capacity::kFull;
+    p["under14"] = cap == Capacity::kRepresented;
+    p["teen"] = cap == Capacity::kWithConsent;
     if (gi == soci::i_ok) {
       p["guardian"] = {{"id", guardian}, {"name", PersonName(guardian)}};
       seen.Mentioned(guardian);

@@ -277,6 +277,19 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
     out->version = rec.version + 1;
     out->updated = upd.updated;
   }
+  // A finished instance's running children hear of it (`parent_finished`,
+  // by system, where their workflow takes it): a terminated pair's plan
+  // stops with it, and processing for that purpose stops with them.
+  if (def.states[d.to].final) {
+    std::vector<std::string> children;
+    {
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE parent = :p ORDER BY id",
+                                      soci::use(rec.id));
+      children.assign(rs.begin(), rs.end());
+    }
+    if (!children.empty())
+      if (Status s = Cascade(children, "parent_finished", now, nullptr); !s.ok()) return s;
+  }
   return Status::Ok();
 }
 

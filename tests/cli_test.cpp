@@ -372,10 +372,11 @@ TEST_F(Cli_Import, AFileIsAppliedInOneGo) {
   auto r = Db("import examples/import/pairs.jsonl --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
-  EXPECT_EQ(out["lines"], 16);
-  EXPECT_EQ(out["started"], 2);  // the programme, then the pair at its pairs stage
-  EXPECT_EQ(out["events"], 8);
-  EXPECT_EQ(out["signatures"], 5);  // the roadmap, two on the agreement, the mentor's consent to the duties, the order
+  EXPECT_EQ(out["lines"], 22);
+  EXPECT_EQ(out["started"], 3);  // the programme, the pair at its pairs stage, its plan
+  EXPECT_EQ(out["events"], 11);
+  // the roadmap, two on the agreement, the mentor's consent to the duties, two on the plan, the order
+  EXPECT_EQ(out["signatures"], 7);
   EXPECT_EQ(out["issued"], 1);
   EXPECT_EQ(out["refs"]["order"], "1/2026");
   const std::string id = out["refs"]["pair"].get<std::string>();
@@ -395,7 +396,7 @@ TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
   const std::string before = Db("list --json").out;
   auto r = Db("import examples/import/pairs_refused.jsonl");
   EXPECT_EQ(r.code, 3);
-  EXPECT_NE(r.err.find("pairs_refused.jsonl:19: role:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pairs_refused.jsonl:26: role:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nothing was imported"), std::string::npos);
   EXPECT_EQ(Db("list --json").out, before);
   // Bad lines name themselves, and change nothing either.
@@ -427,7 +428,7 @@ TEST_F(Cli_Import, AnyRefusedLineImportsNothing) {
 TEST_F(Cli_Import, ADryRunChecksEveryLineAndKeepsNothing) {
   auto r = Db("import examples/import/pairs.jsonl --dry-run");
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("would import 16 line(s)"), std::string::npos);
+  EXPECT_NE(r.out.find("would import 22 line(s)"), std::string::npos);
   EXPECT_EQ(Db("list --json").out, "[]\n");
   EXPECT_EQ(Db("import examples/import/pairs_refused.jsonl --dry-run").code, 3);
 }

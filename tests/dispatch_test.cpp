@@ -44,7 +44,10 @@ class PairTest : public ::testing::Test {
     ASSERT_TRUE(Send("submit", "c1").ok());
     pair_.MarkSigned("agreement");
     pair_.MarkSigned("duties_consent");
+    const auto children = world_.children;
+    world_.children = {1, 1};  // its individual plan, agreed
     ASSERT_TRUE(Send("ready", "c1").ok());
+    world_.children = children;
     pair_.MarkSigned("order");
     auto r = Send("approve", "d1", {}, "2026-09-10");
     ASSERT_TRUE(r.ok()) << r.message();
@@ -160,6 +163,53 @@ TEST_F(PairTest, Refusal_MissingConsent) {
   auto r = Send("ready", "c1");
   EXPECT_NE(r.message().find("consent of mentee (s1)"), std::string::npos) << r.message();
   ExpectRefusedUnchanged("ready", "c1", {}, Code::kRefused, "condition");
+}
+
+// Issue 26, finding 9: the pair goes to the director only with an
+// individual plan agreed (a draft one is not enough).
+TEST_F(PairTest, Refusal_NoAgreedPlan) {
+  ASSERT_TRUE(Send("submit", "c1").ok());
+  pair_.MarkSigned("agreement");
+  pair_.MarkSigned("duties_consent");
+  world_.children = {1, 0};  // a plan, still a draft
+  auto r = Send("ready", "c1");
+  EXPECT_NE(r.message().find("at least 1 individual_plan of this instance in [in_progress, done]"), std::string::npos)
+      << r.message();
+  ExpectRefusedUnchanged("ready", "c1", {}, Code::kRefused, "condition");
+  world_.children = {2, 1};
+  ASSERT_TRUE(Send("ready", "c1").ok());
+  EXPECT_EQ(State(), "approval");
+}
+
+// Issue 26, finding 9: a plan is done in full only when each item is done,
+// or was a proposal declined, or was cancelled with the mentee's agreement.
+TEST(PlanTest, Dispatch_ACancelledItemNeedsTheMenteesAgreement) {
+  testing::FakeWorld world;
+  world.Add("m1", {"mentor"});
+  world.Add("s1", {"mentee"});
+  world.Add("c1", {"curator"});
+  const Definition& def = *testing::Shipped().Find("individual_plan");
+  testing::PureInstance plan;
+  auto send = [&](const char* ev, const char* who, Input in = {}) {
+    return plan.Send(ev, in, world.ActorFor(who), At("2026-09-10"), world);
+  };
+  ASSERT_TRUE(plan.Start(def, {{"mentor", "m1"}, {"mentee", "s1"}}, world.ActorFor("m1"), At("2026-09-01"), world).ok());
+  ASSERT_TRUE(send("add_item", "m1", {{"title", "Проект"}, {"due", "2026-12-01"}}).ok());
+  ASSERT_TRUE(send("add_item", "m1", {{"title", "Экскурсия"}, {"due", "2026-12-10"}}).ok());
+  ASSERT_TRUE(send("submit", "m1").ok());
+  plan.MarkSigned("plan");
+  ASSERT_TRUE(send("agree", "c1").ok());
+  ASSERT_TRUE(send("update_item", "m1", {{"id", "1"}, {"status", "done"}}).ok());
+  ASSERT_TRUE(send("update_item", "m1", {{"id", "2"}, {"status", "cancelled"}}).ok());
+  // The mentor cannot give the mentee's agreement.
+  EXPECT_EQ(send("update_item", "m1", {{"id", "2"}, {"cancel_agreed", "true"}}).rule(), "input");
+  const size_t before = plan.history.size();
+  EXPECT_EQ(send("finish", "m1").rule(), "condition");
+  EXPECT_EQ(send("agree_cancel_item", "m1", {{"id", "2"}}).rule(), "role");
+  EXPECT_EQ(plan.history.size(), before);
+  ASSERT_TRUE(send("agree_cancel_item", "s1", {{"id", "2"}}).ok());
+  ASSERT_TRUE(send("finish", "m1").ok());
+  EXPECT_EQ(plan.State(), "done");
 }
 
 TEST_F(PairTest, Refusal_EventNotAllowedInThisState) {

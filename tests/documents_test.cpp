@@ -3,6 +3,8 @@
 // on both backends through the command line: issue, list, render, sign,
 // refusals of altered and superseded documents, PDF through LibreOffice.
 #include <gtest/gtest.h>
+
+#include <sstream>
 #include <libxml/parser.h>
 #include <zip.h>
 
@@ -443,7 +445,7 @@ TEST_P(Documents, EraseLeavesNoTraceOfTheNameAndWritesTheAct) {
   auto act = Db("doc render act:s1 --as c1", "2026-09-06");
   ASSERT_EQ(act.code, 0) << act.err;
   for (const char* text : {"Акт об уничтожении персональных данных", "идентификатором s1", "фамилия, имя, отчество",
-                           "дата рождения", "отозвал согласие", "consent:s1:1", "Мария Петрова", "consent_revoked",
+                           "дата рождения", "отозвано субъектом", "consent:s1:1", "Мария Петрова", "consent_revoked",
                            pair_.c_str()})
     EXPECT_NE(act.out.find(text), std::string::npos) << text;
   EXPECT_EQ(act.out.find("Петя"), std::string::npos);
@@ -720,6 +722,14 @@ TEST_P(Documents, ActivationNeedsTheSignedAgreementAndEachConsent) {
   EXPECT_NE(refused.err.find("'agreement' signed"), std::string::npos) << refused.err;
   EXPECT_EQ(DumpTables(db_->url()), altered);
   ExecSql(db_->url(), "UPDATE documents SET content = REPLACE(content, 'Инна', 'Анна') WHERE name = 'agreement'");
+  // Issue 26, finding 9: and only with the pair's individual plan agreed.
+  const std::string planless = DumpTables(db_->url());
+  auto no_plan = Db("send " + pair_ + " ready --as c1", "2026-09-02");
+  EXPECT_EQ(no_plan.code, 3);
+  EXPECT_NE(no_plan.err.find("at least 1 individual_plan of this instance in [in_progress, done]"), std::string::npos)
+      << no_plan.err;
+  EXPECT_EQ(DumpTables(db_->url()), planless);
+  AgreedPlan(pair_, "m1", "s1", "2026-09-02");
   auto ok = Db("send " + pair_ + " ready --as c1", "2026-09-02");
   EXPECT_EQ(ok.code, 0) << ok.err;
 }
@@ -788,6 +798,7 @@ TEST_P(DocumentsPdf, ComesFromLibreOfficeAndCarriesTheNames) {
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":duties_consent --as m1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-02").code, 0);
+  AgreedPlan(pair_, "m1", "s1", "2026-09-02");
   ASSERT_EQ(Db("send " + pair_ + " ready --as c1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-02").code, 0);
   auto prog = Db("start programme --as d1 --set year=2026/2027 --set stage1_by=2026-09-30", "2026-09-02");
@@ -856,9 +867,9 @@ TEST_P(DocumentsPdf, AMinorsConsentUnderAndOver14HasEveryRequiredElement) {
       "место работы или учёбы членов семьи", "систематизация", "уничтожение", "бессрочно", "Отозвать его можно в любой момент",
       "части 7 статьи 14", "152-ФЗ", "отдельное согласие"};
   const std::vector<std::string> under14 = {"не исполнилось 14 лет", "свидетельство о рождении: серия",
-                                            "даю я один(одна)"};
+                                            "удостоверяющий личность участника, — свидетельство"};
   const std::vector<std::string> over14 = {"исполнилось 14 лет, но не исполнилось 18",
-                                           "ознакомлен с настоящим согласием", "____________ / Катя Иванова /"};
+                                           "прочитал это согласие", "____________ / Катя Иванова /"};
   for (const std::string who : {"s1", "s2"}) {
     const std::string odt = dir_ + "/c.odt", pdf = dir_ + "/c.pdf", txt = dir_ + "/c.txt";
     ASSERT_EQ(Db("doc render consent:" + who + " --as c1 --format odt --out " + odt, "2026-09-03").code, 0) << who;
@@ -887,6 +898,7 @@ TEST_P(DocumentsPdf, TheAnnualReportCarriesTheFiguresTheDirectorSignsItAndItPrin
       FAIL() << "CI=true: LibreOffice (soffice) and poppler-utils (pdftotext) must be installed by make test";
     GTEST_SKIP() << "soffice or pdftotext not installed";
   }
+  AgreedPlan(pair_, "m1", "s1", "2026-09-02");
   for (const std::string& step : {std::string("consent sign m1 --as m1"), std::string("consent sign s1 --as g1"), "doc sign " + pair_ + ":agreement --as m1",
                                   "doc sign " + pair_ + ":agreement --as g1", "doc sign " + pair_ + ":duties_consent --as m1",
                                   "send " + pair_ + " ready --as c1", std::string("doc issue order_assign_pairs --as c1"),
@@ -927,6 +939,130 @@ TEST_P(DocumentsPdf, TheAnnualReportCarriesTheFiguresTheDirectorSignsItAndItPrin
   ASSERT_EQ(Db("doc sign " + id + ":report --as d1", "2026-12-11").code, 0);
   ASSERT_EQ(Db("send " + id + " send --as c1 --set sent_on=2026-12-11", "2026-12-11").code, 0);
   EXPECT_EQ(Json("show --as d1 " + id, "2026-12-11")["state"], "sent");
+}
+
+// Issue 26, finding 5: every document of a pair, printed to PDF for a girl
+// of 12 with her mother, a boy of 15 with his father and an adult: read back
+// with pdftotext, each name stands whole (no word broken across a table
+// cell's lines), each minor's representative is named as the register has
+// them, no phrase guesses a sex, and the signatures are never alone on a
+// page without the text they sign.
+TEST_P(DocumentsPdf, EveryDocumentPrintsForAGirlABoyAndAnAdultAsADirectorCanSignIt) {
+  if (!OnPath("soffice") || !OnPath("pdftotext")) {
+    if (std::getenv("CI") && std::string(std::getenv("CI")) == "true")
+      FAIL() << "CI=true: LibreOffice (soffice) and poppler-utils (pdftotext) must be installed by make test";
+    GTEST_SKIP() << "soffice or pdftotext not installed";
+  }
+  const std::string day = "2026-09-02";
+  struct Case {
+    std::string mentor, mentor_name, mentee, mentee_name, birth, guardian, guardian_name, form;
+  };
+  const std::vector<Case> cases = {
+      {"pm1", "Смирнова Анна Викторовна", "pg", "Орлова Маша Сергеевна", "2014-03-15", "pgm", "Орлова Ольга Андреевна",
+       "short_term"},
+      {"pm2", "Константинопольский Вячеслав Игоревич", "pb", "Волков Иван Сергеевич", "2011-02-10", "pbf",
+       "Волков Сергей Николаевич", "virtual"},
+      {"pm3", "Орлов Илья Петрович", "pa", "Белова Екатерина Дмитриевна", "2004-06-01", "", "", "situational"}};
+  std::vector<std::string> pairs, plans;
+  for (const auto& k : cases) {
+    ASSERT_EQ(Db("person add " + k.mentor + " --name '" + k.mentor_name + "' --role mentor --birth 1990-01-01 --as c1", day).code, 0);
+    ASSERT_EQ(Db("consent sign " + k.mentor + " --as " + k.mentor, day).code, 0);
+    if (!k.guardian.empty()) {
+      ASSERT_EQ(Db("person add " + k.guardian + " --name '" + k.guardian_name + "' --role guardian --birth 1980-01-01 --as c1", day).code, 0);
+      ASSERT_EQ(Db("person add " + k.mentee + " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth +
+                       " --guardian " + k.guardian + " --as c1", day).code, 0);
+      ASSERT_EQ(Db("consent sign " + k.mentee + " --as " + k.guardian, day).code, 0);
+    } else {
+      ASSERT_EQ(Db("person add " + k.mentee + " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth + " --as c1", day).code, 0);
+      ASSERT_EQ(Db("consent sign " + k.mentee + " --as " + k.mentee, day).code, 0);
+    }
+    // No `guardian` field set: the register names the representative.
+    auto r = Db("start mentoring_pair --as c1 --set mentor=" + k.mentor + " --set mentee=" + k.mentee + " --set form=" +
+                    k.form + " --set kind=volunteer_pupil", day);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string id = r.out.substr(0, r.out.find('\n'));
+    pairs.push_back(id);
+    ASSERT_EQ(Db("send " + id + " submit --as c1", day).code, 0);
+    for (const std::string& who : {k.mentor, k.guardian.empty() ? k.mentee : k.guardian})
+      ASSERT_EQ(Db("doc sign " + id + ":agreement --as " + who, day).code, 0) << who;
+    if (k.mentee == "pb") ASSERT_EQ(Db("doc sign " + id + ":agreement --as pb", day).code, 0);  // 15: he signs too
+    ASSERT_EQ(Db("doc sign " + id + ":duties_consent --as " + k.mentor, day).code, 0);
+    plans.push_back(AgreedPlan(id, k.mentor, k.mentee, day));
+    auto ready = Db("send " + id + " ready --as c1", day);
+    ASSERT_EQ(ready.code, 0) << ready.err;
+  }
+  auto order = Db("doc issue order_assign_pairs --as c1", day);
+  ASSERT_EQ(order.code, 0) << order.err;
+  const std::string number = order.out.substr(0, order.out.find(' '));
+  ASSERT_EQ(Db("doc sign " + number + " --as d1", day).code, 0);
+  // The girl's pair ends by mutual decision: the termination agreement too.
+  ASSERT_EQ(Db("send " + pairs[0] + " propose_ending --as pm1 --set 'termination_reason=Цели достигнуты'", day).code, 0);
+
+  auto pdf_pages = [&](const std::string& doc) {
+    const std::string pdf = dir_ + "/d.pdf";
+    auto r = Db("doc render " + doc + " --as c1 --format pdf --out " + pdf, day);
+    EXPECT_EQ(r.code, 0) << doc << ": " << r.err;
+    std::vector<std::string> pages;
+    for (int p = 1; p < 10; ++p) {
+      const std::string txt = dir_ + "/p.txt";
+      if (std::system(("pdftotext -q -layout -enc UTF-8 -f " + std::to_string(p) + " -l " + std::to_string(p) + " '" +
+                       pdf + "' '" + txt + "' 2>/dev/null").c_str()) != 0)
+        break;
+      pages.push_back(ReadText(txt));
+    }
+    return pages;
+  };
+  auto check = [&](const std::string& doc, const std::vector<std::string>& names, const std::vector<std::string>& present,
+                   const std::vector<std::string>& absent) {
+    const auto pages = pdf_pages(doc);
+    ASSERT_FALSE(pages.empty()) << doc;
+    std::string all;
+    for (const auto& p : pages) all += p + "\n";
+    // A name broken inside a table cell would come back on two lines.
+    for (const auto& name : names) {
+      std::istringstream words(name);
+      for (std::string w; words >> w;)
+        EXPECT_NE(all.find(w), std::string::npos) << doc << ": the word '" << w << "' is not whole";
+    }
+    const std::string flat = Flat(all);
+    for (const auto& text : present) EXPECT_NE(flat.find(text), std::string::npos) << doc << ": " << text;
+    for (const auto& text : absent) EXPECT_EQ(flat.find(text), std::string::npos) << doc << ": " << text;
+    for (const char* guess : {"(на)", "(одна)", "в лице", "согласен"})
+      EXPECT_EQ(flat.find(guess), std::string::npos) << doc << ": " << guess;
+    // The signature block's page carries the text's end above it.
+    for (const auto& page : pages) {
+      const size_t header = page.find("Фамилия, имя, отчество");
+      if (header == std::string::npos) continue;
+      EXPECT_FALSE(Flat(page.substr(0, page.rfind('\n', header) == std::string::npos ? 0 : page.rfind('\n', header))).empty())
+          << doc << ": the signatures begin a page of their own";
+    }
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& k = cases[i];
+    std::vector<std::string> names = {k.mentor_name, k.mentee_name};
+    if (!k.guardian.empty()) names.push_back(k.guardian_name);
+    std::vector<std::string> present, absent;
+    if (k.mentee == "pg") present = {"Законный представитель наставляемого: " + k.guardian_name, "не исполнилось 14 лет",
+                                      "подписывает законный представитель"};
+    if (k.mentee == "pb") present = {"Законный представитель наставляемого: " + k.guardian_name, "исполнилось 14 лет",
+                                      "подписывает сам наставляемый"};
+    if (k.mentee == "pa") absent = {"Законный представитель"};
+    check(pairs[i] + ":agreement", names, present, absent);
+    check(pairs[i] + ":duties_consent", {k.mentor_name, k.mentee_name}, {"Наставник: " + k.mentor_name}, {});
+    check(plans[i] + ":plan", {k.mentor_name, k.mentee_name}, {"Знакомство, цели"}, {});
+    std::vector<std::string> subject = {k.mentee_name};
+    if (!k.guardian.empty()) subject.push_back(k.guardian_name);
+    check("consent:" + k.mentee, subject, {}, k.guardian.empty() ? std::vector<std::string>{"Законный представитель"}
+                                                                             : std::vector<std::string>{});
+  }
+  check(pairs[0] + ":termination", {cases[0].mentor_name, cases[0].mentee_name, cases[0].guardian_name},
+        {"Законный представитель наставляемого", "Цели достигнуты"}, {});
+  std::vector<std::string> everyone;
+  for (const auto& k : cases)
+    for (const auto& n : {k.mentor_name, k.mentee_name, k.guardian_name})
+      if (!n.empty()) everyone.push_back(n);
+  check(number, everyone, {"(целеполагающее)", "(дистанционное)", "законный представитель:"}, {});
+  EXPECT_EQ(pdf_pages(number).size(), 1u) << "the order and its signatures on one page";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DocumentsPdf, ::testing::Values("sqlite"));

@@ -45,6 +45,7 @@ class Orders : public CliDatabase {
       ASSERT_EQ(Db("doc sign " + id + ":agreement --as m" + n, "2026-09-02").code, 0);
       ASSERT_EQ(Db("doc sign " + id + ":duties_consent --as m" + n, "2026-09-02").code, 0);
       ASSERT_EQ(Db("doc sign " + id + ":agreement --as " + (k == 1 ? std::string("g1") : "s" + n), "2026-09-02").code, 0);
+      AgreedPlan(id, "m" + n, "s" + n, "2026-09-02");
       // s1 is 14: the guardian's signature is consent to theirs, and both are needed.
       if (k == 1) {
         ASSERT_EQ(Db("send " + id + " ready --as c1", "2026-09-02").code, 3);

@@ -23,8 +23,8 @@ TEST(Regulation_Map, EveryCitedTextIsInItsFile) {
   ASSERT_FALSE(it_region.empty());
   ASSERT_FALSE(talent.empty());
   const std::string doc = regulation + "\n" + it_region + "\n" + talent;
-  const std::regex cite("`((?:workflows|templates|storage|calendar)/[^`]+)` → `([^`]+)`");
-  const std::set<std::string> kinds = {"enforced", "reminded", "generated", "manual"};
+  const std::regex cite("`((?:workflows|templates|storage|calendar|engine)/[^`]+)` → `([^`]+)`");
+  const std::set<std::string> kinds = {"enforced", "automatic", "reminded", "recorded", "generated", "manual"};
   std::istringstream lines(doc);
   std::string line;
   int rows = 0, cites = 0;

@@ -796,7 +796,7 @@ TEST_P(Serve, PagesNeedASessionTheirFormsTheTokenAndShowingThemChangesNothing) {
   const std::string pairs = html(http.Get("/workflows/mentoring_pair", c1));
   for (const char* shown : {"Предложена куратором", "Анна Смирнова", "Маша Орлова"})
     EXPECT_NE(pairs.find(shown), std::string::npos) << shown;
-  auto svg = http.Get("/diagrams/mentoring_pair/4/proposed.svg", c1);
+  auto svg = http.Get("/diagrams/mentoring_pair/5/proposed.svg", c1);
   ASSERT_TRUE(svg);
   EXPECT_EQ(svg->status, 200);
   EXPECT_NE(svg->body.find("<svg"), std::string::npos);

@@ -128,6 +128,7 @@ class StatsAnnual : public testing::CliDatabase {
                 "2026-09-20");
     ASSERT_EQ(p.code, 0) << p.err;
     const std::string id = p.out.substr(0, p.out.find('\n'));
+    AgreedPlan(id, "m1", "s1", "2026-10-01");
     for (const std::string& step : {"send " + id + " submit --as c1", "doc sign " + id + ":agreement --as m1",
                                     "doc sign " + id + ":agreement --as g1", "doc sign " + id + ":agreement --as s1",
                                     "doc sign " + id + ":duties_consent --as m1",

@@ -112,6 +112,20 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     return rec.id;
   }
 
+  // The pair's individual plan, drafted by m1 and agreed by c1 (issue 26:
+  // the pair goes to the director only with it).
+  void AgreedPlan(const std::string& pair, const Now& now) {
+    InstanceRecord plan;
+    Refusal r;
+    ASSERT_TRUE(store_->Start("individual_plan", {{"mentor", "m1"}, {"mentee", "s1"}}, pair, "m1", now, &plan, &r).ok())
+        << r.message;
+    ASSERT_TRUE(store_->Send(plan.id, "add_item", {{"title", "Знакомство"}, {"due", "2027-01-15"}}, "m1", now, &plan, &r).ok());
+    ASSERT_TRUE(store_->Send(plan.id, "submit", {}, "m1", now, &plan, &r).ok()) << r.message;
+    ASSERT_TRUE(store_->Sign(plan.id, "plan", "m1", now, nullptr).ok());
+    ASSERT_TRUE(store_->Sign(plan.id, "plan", "c1", now, nullptr).ok());
+    ASSERT_TRUE(store_->Send(plan.id, "agree", {}, "c1", now, &plan, &r).ok()) << r.message;
+  }
+
   // Every row of every table, in a fixed order: "the database is the same".
   std::string Dump() { return testing::DumpTables(url_); }
 
@@ -156,6 +170,7 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   EXPECT_NE(r.message.find("'duties_consent' signed"), std::string::npos) << r.message;  // 4.1
   ASSERT_TRUE(store_->Sign(id, "duties_consent", "m1", At("2026-09-03"), &doc_status).ok());
   EXPECT_EQ(doc_status, "signed");
+  AgreedPlan(id, At("2026-09-03"));
   ASSERT_TRUE(store_->Send(id, "ready", {}, "c1", At("2026-09-03"), &rec, &r).ok());
   DocumentRecord order;
   ASSERT_TRUE(store_->IssueOrder("order_assign_pairs", "c1", At("2026-09-03"), &order).ok());

@@ -84,6 +84,25 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
                   " --set school=СШ --set grade=9 --set direction=web",
               now);
   }
+  // The individual plan of `pair` drafted by its mentor with one item and
+  // agreed by the curator (signed by both): a pair goes to the director
+  // only with it (issue 26). Returns the plan's id.
+  std::string AgreedPlan(const std::string& pair, const std::string& mentor, const std::string& mentee,
+                         const std::string& now, const std::string& curator = "c1") {
+    auto r = Db("start individual_plan --as " + mentor + " --parent " + pair + " --set mentor=" + mentor +
+                    " --set mentee=" + mentee,
+                now);
+    EXPECT_EQ(r.code, 0) << r.err;
+    const std::string plan = r.out.substr(0, r.out.find('\n'));
+    for (const std::string& step :
+         {"send " + plan + " add_item --as " + mentor + " --set 'title=Знакомство, цели' --set due=2030-01-01",
+          "send " + plan + " submit --as " + mentor, "doc sign " + plan + ":plan --as " + mentor,
+          "doc sign " + plan + ":plan --as " + curator, "send " + plan + " agree --as " + curator}) {
+      auto s = Db(step, now);
+      EXPECT_EQ(s.code, 0) << step << ": " << s.err;
+    }
+    return plan;
+  }
   CliRun Db(const std::string& args, const std::string& now) {
     return RunCli("--db '" + db_->url() + "' --now " + now + " " + args);
   }

@@ -171,6 +171,45 @@ test('the mentor signs her consent, the agreement and the duties', async () => {
   state.mentor = page;
 });
 
+test('the mentor adds three plan items, marks one done without reloading the page, and the curator agrees the plan', async () => {
+  const page = state.mentor;
+  await page.goto(`${w.base}/instances/${state.pair}`);
+  await page.click('text=Индивидуальный план: начать или открыть');
+  await look(page, '16-plan-start');
+  await Promise.all([page.waitForNavigation(), page.click('#start-form button[type=submit]')]);
+  state.plan = new URL(page.url()).pathname.split('/')[2];
+  await page.evaluate(() => { window.__stayed = true; });
+  const items = [['Знакомство, постановка целей', '2026-09-15'], ['Проект к зимнему фестивалю', '2026-12-15'],
+    ['Итоги полугодия', '2026-12-25']];
+  for (const [title, due] of items) {
+    await page.fill('#ev-add_item-f-title', title);
+    await page.fill('#ev-add_item-f-due', due);
+    await page.click('#ev-add_item button[type=submit]');
+    await page.waitForFunction((t) => document.querySelector('#table-items')?.textContent.includes(t), title);
+  }
+  await page.click('#ev-update_item-box > summary');  // a form people use less often: folded
+  await page.selectOption('#ev-update_item-f-id', '1');
+  await page.selectOption('#ev-update_item-f-status', 'done');
+  await page.click('#ev-update_item button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#table-items tbody tr')?.textContent.includes('выполнено'));
+  assert.equal(await page.evaluate(() => window.__stayed), true, 'the page was not reloaded');
+  assert.equal(await page.locator('#table-items tbody tr').count(), 3);
+  await look(page, '17-plan-items');
+  // The plan goes to the curator, both sign it, the curator agrees it: the
+  // pair goes to the director only with its plan agreed.
+  await submitEvent(page, 'submit');
+  const planDoc = `/documents/${encodeURIComponent(`${state.plan}:plan:1`)}`;
+  for (const [who, p] of [['m1', page], ['c1', state.curator]]) {
+    await p.goto(w.base + planDoc);
+    await p.fill('#sign-password', PASSWORD[who]);
+    await Promise.all([p.waitForNavigation(), p.click('#sign-button')]);
+    assert.match(await p.textContent('.notice'), /Документ подписан/, who);
+  }
+  await state.curator.goto(`${w.base}/instances/${state.plan}`);
+  await submitEvent(state.curator, 'agree');
+  assert.match(await state.curator.textContent('.state'), /Выполняется/);
+});
+
 test('the curator sends the pair for approval and issues the order', async () => {
   const page = state.curator;
   await page.goto(`${w.base}/instances/${state.pair}`);
@@ -237,32 +276,6 @@ test('the director reads the order and signs it with the keyboard only', async (
   await page.goto(`${w.base}/instances/${state.pair}`);
   assert.match(await page.textContent('.state'), /Работает/);
   await look(page, '15-pair-active');
-});
-
-test('the mentor adds three plan items and marks one done, without reloading the page', async () => {
-  const page = state.mentor;
-  await page.goto(`${w.base}/instances/${state.pair}`);
-  await page.click('text=Индивидуальный план: начать или открыть');
-  await look(page, '16-plan-start');
-  await Promise.all([page.waitForNavigation(), page.click('#start-form button[type=submit]')]);
-  state.plan = new URL(page.url()).pathname.split('/')[2];
-  await page.evaluate(() => { window.__stayed = true; });
-  const items = [['Знакомство, постановка целей', '2026-09-15'], ['Проект к зимнему фестивалю', '2026-12-15'],
-    ['Итоги полугодия', '2026-12-25']];
-  for (const [title, due] of items) {
-    await page.fill('#ev-add_item-f-title', title);
-    await page.fill('#ev-add_item-f-due', due);
-    await page.click('#ev-add_item button[type=submit]');
-    await page.waitForFunction((t) => document.querySelector('#table-items')?.textContent.includes(t), title);
-  }
-  await page.click('#ev-update_item-box > summary');  // a form people use less often: folded
-  await page.selectOption('#ev-update_item-f-id', '1');
-  await page.selectOption('#ev-update_item-f-status', 'done');
-  await page.click('#ev-update_item button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('#table-items tbody tr')?.textContent.includes('выполнено'));
-  assert.equal(await page.evaluate(() => window.__stayed), true, 'the page was not reloaded');
-  assert.equal(await page.locator('#table-items tbody tr').count(), 3);
-  await look(page, '17-plan-items');
 });
 
 test('the mother downloads her child\'s data, and the download is in the history', async () => {

@@ -164,6 +164,13 @@ class Runner {
         Fail(MarkOf(key), "consent of " + id + ": " + s.message());
         return false;
       }
+      // From 14 to 17 the teenager signs beside the guardian (under 14 they
+      // are refused, and the guardian's signature is the consent).
+      if (by != id)
+        if (Status s = store_->SetConsent(id, true, id, now_); !s.ok() && s.code() != Code::kRefused) {
+          Fail(MarkOf(key), "consent of " + id + ": " + s.message());
+          return false;
+        }
     }
     return true;
   }

@@ -208,17 +208,23 @@ bool IsMinor(const std::optional<Date>& birth, Date today) {
 }
 
 std::vector<std::string> SubjectActors(const ConsentSubject& subject, Date today) {
-  if (!IsMinor(subject.birth, today)) return {subject.id};
-  if (subject.guardian.empty()) return {};
-  return {subject.guardian};
+  const Capacity cap = CapacityOn(subject.birth, today);
+  if (cap == Capacity::kFull) return {subject.id};
+  std::vector<std::string> out;
+  if (cap == Capacity::kWithConsent) out.push_back(subject.id);
+  if (!subject.guardian.empty()) out.push_back(subject.guardian);
+  return out;
 }
 
 Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool given, Date today,
                         std::string* capacity) {
-  const bool minor = IsMinor(subject.birth, today);
-  // The same age rule as for signatures, on the day of the act: a minor
-  // acts through their guardian; a guardian's power ends at eighteen.
-  const bool is_self = !actor.id.empty() && actor.id == subject.id && !minor;
+  // The same age rule as for signatures, on the day of the act: under 14
+  // the guardian acts; from 14 to 17 the teenager and the guardian each
+  // sign (a consent needs both) and either may revoke; a guardian's power
+  // ends at eighteen.
+  const Capacity cap = CapacityOn(subject.birth, today);
+  const bool minor = cap != Capacity::kFull;
+  const bool is_self = !actor.id.empty() && actor.id == subject.id && cap != Capacity::kRepresented;
   const bool is_guardian = !subject.guardian.empty() && actor.id == subject.guardian && minor;
   const bool is_curator = actor.Holds("curator");
   if (given && !subject.birth)
@@ -237,7 +243,8 @@ Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool 
     return Status(Code::kRefused,
                   "role: " + (actor.id.empty() ? std::string("nobody") : actor.id) + " may not " +
                       (given ? "sign" : "revoke") + " consent for " + subject.id +
-                      (minor ? " (a minor: their guardian or a curator does)"
+                      (cap == Capacity::kRepresented ? " (a minor: their guardian or a curator does)"
+                       : cap == Capacity::kWithConsent ? " (14 to 17: they and their guardian, or a curator)"
                        : actor.id == subject.guardian && !actor.id.empty()
                            ? " (they are of age: only they or a curator, no longer their guardian)"
                            : " (only they or a curator)"),

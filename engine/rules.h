@@ -102,10 +102,12 @@ bool FullySigned(const Definition& def, const DocumentDef& doc, const std::vecto
 
 // Whether `actor` may give (or revoke) the consent of `subject` on `today`,
 // and in which capacity ("self", "guardian", "curator"). An adult gives
-// their own; a minor's (under 18) is given by their guardian, or recorded
-// by a curator from the guardian's paper form, and needs a registered
-// guardian; anyone may revoke their own. Consent is not given for someone
-// whose birth date is unknown: whether they are a minor decides who signs.
+// their own; a child under 14's is given by their guardian; a teenager of
+// 14 to 17 signs it and so does their guardian (the store keeps it
+// unsigned until both have: CapacityOn); a curator records a paper form.
+// A minor's consent needs a registered guardian; whoever may give it may
+// revoke it. Consent is not given for someone whose birth date is unknown:
+// whether they are a minor decides who signs.
 // Refusals name the rule ("consent" or "role") and say who may.
 Status MayChangeConsent(const ConsentSubject& subject, const Actor& actor, bool given, Date today,
                         std::string* capacity);
@@ -114,9 +116,9 @@ bool IsMinor(const std::optional<Date>& birth, Date today);
 
 // Who acts for `subject` on `today` in what concerns their personal data —
 // giving or revoking consent, reading their record or a document they sign,
-// exporting it: while they are a minor their guardian alone (none if none is
-// registered); once of age, or when their birth date is unknown, they
-// themselves. The same age rule MaySign applies to signatures.
+// exporting it: under 14 their guardian alone (none if none is registered);
+// from 14 to 17 they and their guardian; once of age, or when their birth
+// date is unknown, they themselves. The same age rule MaySign applies.
 std::vector<std::string> SubjectActors(const ConsentSubject& subject, Date today);
 
 // ---- people ---------------------------------------------------------------

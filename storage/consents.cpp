@@ -200,7 +200,47 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
                           (li == soci::i_ok ? " (consent:" + person_id + ":" + std::to_string(last) + ")" : std::string()) +
                           "; nothing to sign",
                       "consent");
-      // The text names the person and, for a minor, the guardian who signs.
+      // From 14 to 17 the teenager and the guardian both sign (CapacityOn):
+      // the first signature leaves the consent partly signed and processing
+      // still stopped; the second completes it.
+      const Capacity age = CapacityOn(subject.birth, now.today);
+      const bool together = age == Capacity::kWithConsent && capacity != "curator";
+      const std::string sig_capacity =
+          capacity == "guardian" ? (together ? kCosigningGuardianOf : kGuardianOf) + person_id
+          : capacity == "curator" ? "curator (paper form of " + paper_date + ")"
+          : together              ? kSelfWithConsent
+                                  : capacity;
+      if (together && li == soci::i_ok && last_status == "partly_signed") {
+        const std::string id = "consent:" + person_id + ":" + std::to_string(last);
+        std::string stored, content;
+        *sql_ << "SELECT signatures, content FROM consents WHERE person = :p AND issue = :i", soci::into(stored),
+            soci::into(content), soci::use(person_id), soci::use(last);
+        auto sigs = ParseSignatures(stored);
+        for (const auto& sig : sigs)
+          if (sig.capacity == sig_capacity)
+            return Status(Code::kRefused,
+                          "consent: " + id + " bears " + sig.person + "'s signature already and awaits " +
+                              (capacity == "guardian" ? person_id + "'s own" : "their guardian " + subject.guardian + "'s"),
+                          "consent");
+        if (check_only_) {
+          if (preview_out_) *preview_out_ = content;
+          return Status::Ok();
+        }
+        DocumentStep step = AdvanceDocument(DocumentStatus::kPartlySigned, DocumentEvent::kSign, true);
+        if (!step.status.ok()) return step.status;
+        sigs.push_back({actor_id, person_id, sig_capacity, FormatInstant(now.instant), channel_});
+        const std::string text = SignaturesJson(sigs), status(DocumentStatusName(step.to));
+        *sql_ << "UPDATE consents SET signatures = :g, status = :s WHERE person = :p AND issue = :i", soci::use(text),
+            soci::use(status), soci::use(person_id), soci::use(last);
+        *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
+        if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed", id + " (both signatures)", now);
+            !s.ok())
+          return s;
+        if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_renewed", now, &sent); !s.ok()) return s;
+        tx.Commit();
+        return Status::Ok();
+      }
+      // The text names the person and, for a minor, the guardian.
       const bool minor = IsMinor(subject.birth, now.today);
       const long long issue = (li == soci::i_ok ? last : 0) + 1;
       const std::string id = "consent:" + person_id + ":" + std::to_string(issue);
@@ -220,7 +260,8 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       if (minor) {
         ctx["guardian"] = someone(subject.guardian);
         ctx["signer"] = ctx["guardian"];
-        ctx["under14"] = AddDuration(*subject.birth, Duration{14, 0, 0}) > now.today;
+        ctx["under14"] = age == Capacity::kRepresented;
+        ctx["teen"] = age == Capacity::kWithConsent;
       } else {
         ctx["signer"] = person;
       }
@@ -238,10 +279,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         return Status::Ok();
       }
       RecordDocumentPeople(id, people);
-      const std::string sig_capacity = capacity == "guardian" ? "guardian of " + person_id
-                                       : capacity == "curator" ? "curator (paper form of " + paper_date + ")"
-                                                               : capacity;
-      DocumentStep step = AdvanceDocument(DocumentStatus::kIssued, DocumentEvent::kSign, true);
+      DocumentStep step = AdvanceDocument(DocumentStatus::kIssued, DocumentEvent::kSign, !together);
       if (!step.status.ok()) return step.status;
       const std::string at = FormatInstant(now.instant), sha = Sha256Hex(content),
                         status(DocumentStatusName(step.to)), tmpl = kConsentTemplate;
@@ -251,12 +289,17 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
                " paper_date) VALUES (:p, :i, :t, :a, :s, :g, :c, :h, :d)",
           soci::use(person_id), soci::use(issue), soci::use(tmpl), soci::use(at), soci::use(status), soci::use(sigs),
           soci::use(content), soci::use(sha), soci::use(paper_date, pdi);
-      *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
       if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed",
-                                         id + (paper ? " (paper form of " + paper_date + ")" : std::string()), now);
+                                         id + (paper      ? " (paper form of " + paper_date + ")"
+                                               : together ? " (awaiting the other signature: the teenager's and their guardian's)"
+                                                          : std::string()),
+                                         now);
           !s.ok())
         return s;
-      if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_renewed", now, &sent); !s.ok()) return s;
+      if (!together) {
+        *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
+        if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_renewed", now, &sent); !s.ok()) return s;
+      }
     } else {
       if (flag == 0)
         return Status(Code::kRefused, "consent: " + person_id + " has no valid consent to revoke", "consent");
@@ -357,6 +400,19 @@ Status SociStore::MayChangeConsentNow(const std::string& person_id, bool given, 
     int flag = 0;
     *sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(flag), soci::use(person_id);
     if (given && flag != 0) return Status(Code::kRefused, "consent: " + person_id + " has a valid consent", "consent");
+    if (given && *capacity != "curator") {  // a teenager's consent signed by one of the two already
+      long long last = 0;
+      soci::indicator li = soci::i_null;
+      *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(last, li), soci::use(person_id);
+      std::string status, stored;
+      if (li == soci::i_ok)
+        *sql_ << "SELECT status, signatures FROM consents WHERE person = :p AND issue = :i", soci::into(status),
+            soci::into(stored), soci::use(person_id), soci::use(last);
+      if (status == "partly_signed")
+        for (const auto& sig : ParseSignatures(stored))
+          if (sig.person == actor_id)
+            return Status(Code::kRefused, "consent: " + person_id + "'s consent bears this signature already", "consent");
+    }
     if (!given && flag == 0)
       return Status(Code::kRefused, "consent: " + person_id + " has no valid consent to revoke", "consent");
     return Status::Ok();

@@ -869,7 +869,8 @@ TEST_P(DocumentsPdf, AMinorsConsentUnderAndOver14HasEveryRequiredElement) {
   const std::vector<std::string> under14 = {"не исполнилось 14 лет", "свидетельство о рождении: серия",
                                             "удостоверяющий личность участника, — свидетельство"};
   const std::vector<std::string> over14 = {"исполнилось 14 лет, но не исполнилось 18",
-                                           "прочитал это согласие", "____________ / Катя Иванова /"};
+                                           "соглашается с тем, что участник даёт это согласие",
+                                           "Подпись участника: ____________ / Катя Иванова /"};
   for (const std::string who : {"s1", "s2"}) {
     const std::string odt = dir_ + "/c.odt", pdf = dir_ + "/c.pdf", txt = dir_ + "/c.txt";
     ASSERT_EQ(Db("doc render consent:" + who + " --as c1 --format odt --out " + odt, "2026-09-03").code, 0) << who;
@@ -972,6 +973,7 @@ TEST_P(DocumentsPdf, EveryDocumentPrintsForAGirlABoyAndAnAdultAsADirectorCanSign
       ASSERT_EQ(Db("person add " + k.mentee + " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth +
                        " --guardian " + k.guardian + " --as c1", day).code, 0);
       ASSERT_EQ(Db("consent sign " + k.mentee + " --as " + k.guardian, day).code, 0);
+      if (k.mentee == "pb") ASSERT_EQ(Db("consent sign pb --as pb", day).code, 0);  // 15: he signs too
     } else {
       ASSERT_EQ(Db("person add " + k.mentee + " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth + " --as c1", day).code, 0);
       ASSERT_EQ(Db("consent sign " + k.mentee + " --as " + k.mentee, day).code, 0);

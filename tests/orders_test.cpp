@@ -35,6 +35,7 @@ class Orders : public CliDatabase {
                 0);
       ASSERT_EQ(Db("consent sign m" + n + " --as m" + n, "2026-09-01").code, 0);
       ASSERT_EQ(Db("consent sign s" + n + " --as " + (k == 1 ? std::string("g1") : "s" + n), "2026-09-01").code, 0);
+      if (k == 1) ASSERT_EQ(Db("consent sign s1 --as s1", "2026-09-01").code, 0);  // 14: beside the guardian
       auto r = Db("start mentoring_pair --as c1 --set mentor=m" + n + " --set mentee=s" + n +
                       (k == 1 ? " --set guardian=g1" : "") + " --set form=virtual --set kind=volunteer_pupil",
                   "2026-09-01");
@@ -229,8 +230,21 @@ TEST_P(Orders, RevokingConsentSuspendsThePairAtOnceAndRenewingResumesIt) {
 TEST_P(Orders, APairNotYetApprovedGoesBackToItsDocumentsWhenConsentIsRenewed) {
   ASSERT_EQ(Db("consent revoke s1 --as g1", "2026-09-03").code, 0);
   EXPECT_EQ(State(pairs_[0]), "suspended");
-  EXPECT_EQ(Db("consent sign s1 --as s1", "2026-09-04").code, 3);  // a minor does not sign their own
+  // Issue 26, finding 2: s1 is 14, so the teenager signs and the guardian
+  // co-signs; one signature leaves the consent partly signed and the pair
+  // suspended, and nobody signs twice.
+  ASSERT_EQ(Db("consent sign s1 --as s1", "2026-09-04").code, 0);
+  EXPECT_EQ(State(pairs_[0]), "suspended");
+  EXPECT_EQ(Json("doc show --as d1 consent:s1", "2026-09-04")["status"], "partly_signed");
+  const std::string before = DumpTables(db_->url());
+  EXPECT_EQ(Db("consent sign s1 --as s1", "2026-09-04").code, 3);
+  EXPECT_EQ(DumpTables(db_->url()), before);
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-04").code, 0);
+  auto consent = Json("doc show --as d1 consent:s1", "2026-09-04");
+  EXPECT_EQ(consent["status"], "signed");
+  ASSERT_EQ(consent["signers"].size(), 2u);
+  EXPECT_EQ(consent["signers"][0]["capacity"], "self, with the guardian's consent");
+  EXPECT_EQ(consent["signers"][1]["capacity"], "co-signing guardian of s1");
   EXPECT_EQ(State(pairs_[0]), "documents");
   EXPECT_EQ(Json("doc show --as d1 " + pairs_[0] + ":agreement", "2026-09-04")["id"], pairs_[0] + ":agreement:2");
 }

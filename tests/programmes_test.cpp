@@ -161,6 +161,7 @@ TEST_P(Programmes, NobodyJudgesTheirOwnAchievement) {
   ASSERT_EQ(Db("consent sign both --as both", now).code, 0);
   ASSERT_EQ(Db("person add kid --as d1 --name 'Ребёнок' --role participant --birth 2012-01-01 --guardian both", now).code, 0);
   ASSERT_EQ(Db("consent sign kid --as both", now).code, 0);
+  ASSERT_EQ(Db("consent sign kid --as kid", now).code, 0);  // 15: beside the guardian
   auto submit = [&](const std::string& who, const std::string& as) {
     auto r = Db("start achievement --as " + as + " --set participant=" + who + " --set event='Хакатон'" +
                     " --set kind=hackathon --set result=winner --set held_on=2027-02-10 --set direction=python"

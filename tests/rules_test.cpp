@@ -202,7 +202,20 @@ TEST(Rules_Consent, WhoMayGiveAndRevoke) {
   EXPECT_TRUE(MayChangeConsent(adult, Actor{"a1", {"mentee"}}, true, today, &cap).ok());
   // On the 18th birthday the person signs for themself.
   EXPECT_TRUE(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, *ParseDate("2032-01-10"), &cap).ok());
-  EXPECT_EQ(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, *ParseDate("2032-01-09"), &cap).rule(), "role");
+  // Issue 26, finding 2: from the 14th birthday (2028-01-10) the teenager
+  // signs and revokes too (the store waits for both signatures); the day
+  // before, not yet.
+  EXPECT_EQ(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, true, *ParseDate("2028-01-09"), &cap).rule(), "role");
+  for (const char* day : {"2028-01-10", "2032-01-09"}) {
+    for (bool given : {true, false}) {
+      EXPECT_TRUE(MayChangeConsent(minor, Actor{"s1", {"mentee"}}, given, *ParseDate(day), &cap).ok()) << day;
+      EXPECT_EQ(cap, "self");
+      EXPECT_TRUE(MayChangeConsent(minor, Actor{"g1", {"guardian"}}, given, *ParseDate(day), &cap).ok()) << day;
+      EXPECT_EQ(cap, "guardian");
+    }
+    EXPECT_EQ(SubjectActors(minor, *ParseDate(day)), (std::vector<std::string>{"s1", "g1"})) << day;
+  }
+  EXPECT_EQ(SubjectActors(minor, *ParseDate("2028-01-09")), std::vector<std::string>{"g1"});
 }
 
 // Issue 23, findings 2 and 4: the offices and guardianship, as pure rules.

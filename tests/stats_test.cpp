@@ -119,7 +119,7 @@ class StatsAnnual : public testing::CliDatabase {
          {std::string("person add m1 --as c1 --name 'Анна Смирнова' --role mentor --birth 1995-02-03"),
           std::string("person add g1 --as c1 --name 'Ирина Волкова' --role guardian --birth 1984-05-06"),
           std::string("person add s1 --as c1 --name 'Петя Волков' --role mentee --birth 2012-04-01 --guardian g1"),
-          std::string("consent sign m1 --as m1"), std::string("consent sign g1 --as g1"), std::string("consent sign s1 --as g1")}) {
+          std::string("consent sign m1 --as m1"), std::string("consent sign g1 --as g1"), std::string("consent sign s1 --as g1"), std::string("consent sign s1 --as s1")}) {
       auto r = Db(step, "2026-09-01");
       ASSERT_EQ(r.code, 0) << step << ": " << r.err;
     }

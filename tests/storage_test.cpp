@@ -80,7 +80,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
                                   PersonRecord{"s1", "Наставляемый", {"mentee"}, "2012-05-01", "g1", ""}})
       ASSERT_TRUE(store_->AddPerson(p, "d1", At("2026-09-01")).ok());
     ASSERT_TRUE(store_->SetConsent("m1", true, "m1", At("2026-09-01")).ok());
-    ASSERT_TRUE(store_->SetConsent("s1", true, "g1", At("2026-09-01")).ok());  // a minor: the guardian signs
+    ASSERT_TRUE(store_->SetConsent("s1", true, "g1", At("2026-09-01")).ok());  // 14: the guardian signs
+    ASSERT_TRUE(store_->SetConsent("s1", true, "s1", At("2026-09-01")).ok());  // and so does the teenager
   }
 
   // A pair is proposed only while a programme is at its pairs stage: the
@@ -208,13 +209,17 @@ TEST_P(StorageTest, Lifecycle_PairMovesThroughItsLifeAndKeepsHistory) {
   // capacity, when.
   std::vector<HistoryRecord> ph;
   ASSERT_TRUE(store_->PersonHistory("s1", &ph).ok());
-  ASSERT_EQ(ph.size(), 2u);
+  ASSERT_EQ(ph.size(), 3u);
   EXPECT_EQ(ph[0].event, "registered");
   EXPECT_EQ(ph[0].actor, "d1");
   EXPECT_EQ(ph[0].note, "roles: mentee");
   EXPECT_EQ(ph[1].event, "consent_signed");
   EXPECT_EQ(ph[1].actor, "g1");
   EXPECT_EQ(ph[1].role, "guardian");
+  EXPECT_EQ(ph[1].note, "consent:s1:1 (awaiting the other signature: the teenager's and their guardian's)");
+  EXPECT_EQ(ph[2].actor, "s1");
+  EXPECT_EQ(ph[2].role, "self");
+  EXPECT_EQ(ph[2].note, "consent:s1:1 (both signatures)");
   std::vector<InstanceRecord> all;
   ASSERT_TRUE(store_->List("mentoring_pair", "terminated", &all).ok());
   ASSERT_EQ(all.size(), 1u);

@@ -60,6 +60,8 @@ Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person
   if (give.code() == Code::kNotFound || give.code() == Code::kInternal || give.code() == Code::kBadInput) return give;
   if (give.ok()) out.give = capacity;
   out.revoke = ctx.store.MayChangeConsentNow(person, false, ctx.actor, ctx.now, &capacity).ok();
+  DocumentRecord last;
+  out.awaiting = ctx.store.Document("consent", person, &last).ok() && last.status == "partly_signed";
   return out;
 }
 

@@ -40,6 +40,7 @@ Status SetConsent(Context& ctx, const ConsentRequest& r);
 struct ConsentChoices {
   std::string give;
   bool revoke = false;
+  bool awaiting = false;  // a teenager's consent signed by one of the two, awaiting the other
 };
 Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person);
 // The text the actor would sign as `person`'s consent now (Store::ConsentPreview).

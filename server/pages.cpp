@@ -605,6 +605,7 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
     j["consent_as_guardian"] = choices->give == "guardian";
     j["consent_paper"] = choices->give == "curator";
     j["consent_revoke"] = choices->revoke;
+    j["consent_awaiting"] = choices->awaiting;
   }
   j["today"] = FormatDate(c.ctx.now.today);
   if (refused) j["error"] = web::ErrorText(c.ctx.templates, *refused);

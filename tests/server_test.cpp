@@ -172,6 +172,7 @@ class Serve : public CliDatabase {
     for (const char* p : {"m1", "m2", "g1", "g2"}) ASSERT_EQ(Db(std::string("consent sign ") + p + " --as " + p, kDay).code, 0);
     ASSERT_EQ(Db("consent sign s1 --as g1", kDay).code, 0);
     ASSERT_EQ(Db("consent sign s2 --as g2", kDay).code, 0);
+    ASSERT_EQ(Db("consent sign s2 --as s2", kDay).code, 0);  // 14: beside her mother
     ProgrammeAtWork(kDay);
     pair1_ = Started("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=speed "
                      "--set kind=volunteer_pupil");
@@ -851,6 +852,14 @@ TEST_P(Serve, PagesNeedASessionTheirFormsTheTokenAndShowingThemChangesNothing) {
   auto given = http.Post("/people/s3/consent", gh, httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", kPassword}});
   EXPECT_EQ(given->status, 303) << given->body.substr(0, 400);
   EXPECT_NE(Db("doc show consent:s3 --as c1", kDay).out.find("guardian of s3"), std::string::npos);
+  // Issue 26: a teenager's consent the mother signed waits for the
+  // teenager's own signature, and the page says so.
+  ASSERT_EQ(Db("person add s4 --name 'Оля Иванова' --role mentee --birth 2011-01-01 --guardian g1 --as c1", kDay).code, 0);
+  auto teen = http.Post("/people/s4/consent", gh, httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", kPassword}});
+  EXPECT_EQ(teen->status, 303) << teen->body.substr(0, 400);
+  auto awaiting = http.Get("/people/s4", gh);
+  EXPECT_NE(awaiting->body.find("Оно вступит в силу со второй подписью"), std::string::npos);
+  EXPECT_EQ(awaiting->body.find("Текст согласия"), std::string::npos) << "nothing more for the mother to sign";
 
   // The mentor: another pair is «Не найдено», and names no one; the people
   // list is not theirs either.

@@ -629,6 +629,10 @@ TEST_P(StorageTest, Migrate_MovesWhatCanMoveAndListsWhatBlocks) {
   fs::path dir = fs::path(::testing::TempDir()) / ("mf_v4_" + GetParam() + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  struct RemoveDir {  // goes with the test, pass or fail
+    fs::path path;
+    ~RemoveDir() { fs::remove_all(path); }
+  } remove_dir{dir};
   fs::copy(testing::SourcePath("workflows"), dir, fs::copy_options::recursive);
   std::ofstream(dir / "information_support.yaml") << InformationSupportV4();
   auto v2 = Catalog::Load({dir.string()}, testing::Options());

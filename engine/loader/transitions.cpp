@@ -216,32 +216,33 @@ bool Loader::ParseSet(const YAML::Node& n, TransitionDef& tr) {
       continue;
     }
     const YAML::Node v = it->second;
-    if (v.IsMap() && v["today_plus_months"]) {
-      CheckKeys(v, {"today_plus_months"}, "a computed date");
-      auto src = Scalar(v["today_plus_months"], "today_plus_months");
+    // A computed value: {KEY: SOURCE_FIELD}, the source and the target of set types.
+    struct Computed {
+      const char* key;
+      const char* what;
+      int Assignment::*source;
+      FieldType from, to;
+      std::string (*message)(const std::string&, const std::string&);
+    };
+    static const Computed kComputed[] = {
+        {"today_plus_months", "a computed date", &Assignment::today_plus_months, FieldType::kInt, FieldType::kDate,
+         msg::TodayPlusMonths},
+        {"year_of", "a computed year", &Assignment::year_of, FieldType::kDate, FieldType::kInt, msg::YearOf}};
+    const Computed* computed = nullptr;
+    for (const auto& c : kComputed)
+      if (v.IsMap() && v[c.key]) computed = &c;
+    if (computed) {
+      CheckKeys(v, {computed->key}, computed->what);
+      auto src = Scalar(v[computed->key], computed->key);
       if (!src) {
         ok = false;
         continue;
       }
-      const FieldDef* sf = ResolveField(*src, M(v["today_plus_months"]), def_.fields, &a.today_plus_months);
+      const FieldDef* sf = ResolveField(*src, M(v[computed->key]), def_.fields, &(a.*(computed->source)));
       if (!sf) {
         ok = false;
-      } else if (sf->type != FieldType::kInt || f->type != FieldType::kDate) {
-        Error(M(v["today_plus_months"]), msg::TodayPlusMonths(*src, *name));
-        ok = false;
-      }
-    } else if (v.IsMap() && v["year_of"]) {
-      CheckKeys(v, {"year_of"}, "a computed year");
-      auto src = Scalar(v["year_of"], "year_of");
-      if (!src) {
-        ok = false;
-        continue;
-      }
-      const FieldDef* sf = ResolveField(*src, M(v["year_of"]), def_.fields, &a.year_of);
-      if (!sf) {
-        ok = false;
-      } else if (sf->type != FieldType::kDate || f->type != FieldType::kInt) {
-        Error(M(v["year_of"]), msg::YearOf(*src, *name));
+      } else if (sf->type != computed->from || f->type != computed->to) {
+        Error(M(v[computed->key]), computed->message(*src, *name));
         ok = false;
       }
     } else if (v.IsMap()) {

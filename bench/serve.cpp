@@ -210,7 +210,12 @@ Result ThroughApi(int port, const std::vector<std::string>& ids, int clients, bo
         const auto a = Clock::now();
         auto res = write ? http.Post((path + "/events").c_str(), h, R"({"event": "publish", "input": {"last_url": "https://example.org/news"}})", "application/json")
                          : http.Get(path.c_str(), h);
-        if (!res || res->status != 200) ++errors;
+        if (!res || res->status != 200) {
+          ++errors;
+          std::fprintf(stderr, "    failed: %s %s: %s\n", write ? "POST" : "GET", path.c_str(),
+                       res ? (std::to_string(res->status) + " " + res->body.substr(0, 200)).c_str()
+                           : httplib::to_string(res.error()).c_str());
+        }
         ms[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
       }
     });
@@ -232,7 +237,11 @@ Result Get(int port, const std::string& path, int n) {
   for (int i = 0; i < n; ++i) {
     const auto a = Clock::now();
     auto res = http.Get(path.c_str(), h);
-    if (!res || res->status != 200) ++errors;
+    if (!res || res->status != 200) {
+      ++errors;
+      std::fprintf(stderr, "    failed: GET %s: %s\n", path.c_str(),
+                   res ? std::to_string(res->status).c_str() : httplib::to_string(res.error()).c_str());
+    }
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
   }
   return Summarise(ms, std::chrono::duration<double>(Clock::now() - t0).count(), errors);

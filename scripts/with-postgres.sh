@@ -4,6 +4,8 @@
 # The command sees MENTORFLOW_TEST_PG=postgresql://... . Tests run with
 # fsync=off (nothing there must survive the machine); MENTORFLOW_PG_FSYNC=on
 # gives the durable setting a real deployment has (bench/persist uses it).
+# Tests run in parallel against this one cluster, each with its own
+# processes and connections: 300 connections, not the default 100.
 set -euo pipefail
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
@@ -29,7 +31,7 @@ trap 'exit 143' TERM INT HUP
 "${as_pg[@]}" "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${MENTORFLOW_PG_FSYNC:-off}" start >/dev/null \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${MENTORFLOW_PG_FSYNC:-off} -c max_connections=300" start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
 echo "with-postgres: PostgreSQL on 127.0.0.1:$port"
 export MENTORFLOW_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"

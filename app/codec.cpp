@@ -82,6 +82,7 @@ json DocumentJson(const DocumentRecord& d) {
               {"erased", OrNull(d.erased_at)},
               {"redacted", OrNull(d.redacted_at)},
               {"signers", signers}};
+  if (!d.purpose.empty()) out["purpose"] = d.purpose;  // a consent's
   if (!d.number.empty()) {
     out["number"] = d.number;
     out["issued_by"] = d.issued_by;

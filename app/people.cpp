@@ -52,29 +52,40 @@ Result<std::vector<Store::PersonSummary>> ListPeople(Context& ctx, const Store::
   return out;
 }
 
-Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person) {
+Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person, const std::string& purpose) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
   ConsentChoices out;
   std::string capacity;
-  Status give = ctx.store.MayChangeConsentNow(person, true, ctx.actor, ctx.now, &capacity);
+  Status give = ctx.store.MayChangeConsentNow(person, true, ctx.actor, ctx.now, &capacity, purpose);
   if (give.code() == Code::kNotFound || give.code() == Code::kInternal || give.code() == Code::kBadInput) return give;
   if (give.ok()) out.give = capacity;
-  out.revoke = ctx.store.MayChangeConsentNow(person, false, ctx.actor, ctx.now, &capacity).ok();
-  DocumentRecord last;
-  out.awaiting = ctx.store.Document("consent", person, &last).ok() && last.status == "partly_signed";
+  out.revoke = ctx.store.MayChangeConsentNow(person, false, ctx.actor, ctx.now, &capacity, purpose).ok();
+  std::vector<Store::PurposeConsent> all;
+  if (ctx.store.ConsentsOf(person, &all).ok())
+    for (const auto& c : all)
+      if (c.purpose == purpose) out.awaiting = c.status == "partly_signed";
   return out;
 }
 
-Result<std::string> ConsentPreview(Context& ctx, const std::string& person) {
+Result<std::string> ConsentPreview(Context& ctx, const std::string& person, const std::string& purpose) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
   std::string text;
-  if (Status s = ctx.store.ConsentPreview(person, ctx.actor, ctx.now, &text); !s.ok()) return s;
+  if (Status s = ctx.store.ConsentPreview(person, ctx.actor, ctx.now, &text, purpose); !s.ok()) return s;
   return text;
+}
+
+Result<std::vector<Store::PurposeConsent>> ConsentsOf(Context& ctx, const std::string& person) {
+  if (Status s = NeedActor(ctx); !s.ok()) return s;
+  PersonRecord p;
+  if (Status s = ctx.store.ReadPerson(person, ctx.actor, ctx.now, &p); !s.ok()) return s;
+  std::vector<Store::PurposeConsent> out;
+  if (Status s = ctx.store.ConsentsOf(person, &out); !s.ok()) return s;
+  return out;
 }
 
 Status SetConsent(Context& ctx, const ConsentRequest& r) {
   if (Status s = NeedActor(ctx); !s.ok()) return s;
-  return ctx.store.SetConsent(r.person, r.given, ctx.actor, ctx.now, r.paper_date);
+  return ctx.store.SetConsent(r.person, r.given, ctx.actor, ctx.now, r.paper_date, r.purpose);
 }
 
 }  // namespace mentorflow::app

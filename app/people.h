@@ -31,6 +31,7 @@ struct ConsentRequest {
   std::string person;
   bool given = true;       // false: revoked
   std::string paper_date;  // a curator records a paper form: the date on it
+  std::string purpose = kDefaultPurpose;  // what the data is processed for (a workflow's `purpose:`)
 };
 Status SetConsent(Context& ctx, const ConsentRequest& r);
 
@@ -42,8 +43,13 @@ struct ConsentChoices {
   bool revoke = false;
   bool awaiting = false;  // a teenager's consent signed by one of the two, awaiting the other
 };
-Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person);
+Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person,
+                                         const std::string& purpose = kDefaultPurpose);
 // The text the actor would sign as `person`'s consent now (Store::ConsentPreview).
-Result<std::string> ConsentPreview(Context& ctx, const std::string& person);
+Result<std::string> ConsentPreview(Context& ctx, const std::string& person,
+                                   const std::string& purpose = kDefaultPurpose);
+// The person's consent purpose by purpose (Store::ConsentsOf), for whoever
+// may read the person (ReadPerson's rule; anyone else: not found).
+Result<std::vector<Store::PurposeConsent>> ConsentsOf(Context& ctx, const std::string& person);
 
 }  // namespace mentorflow::app

@@ -23,7 +23,7 @@ const std::vector<std::string> kTopKeys = {"zone", "institution", "description",
 const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email", "attributes"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
                                             "sign", "in", "issue", "lists", "consent", "revoke", "erase", "tick", "expect_state", "expect_fields", "expect_stats",
-                                            "started", "except",
+                                            "started", "except", "purpose",
                                             "expect", "refused", "exit", "message", "fired", "reminders",
                                             "reminded", "from"};
 
@@ -158,19 +158,27 @@ class Runner {
       }
     }
     for (const auto& [key, p] : order) {
-      if (!p["consent"] || !p["consent"].as<bool>()) continue;
-      std::string id = Str(key), by = p["guardian"] ? Str(p["guardian"]) : id;
-      if (Status s = store_->SetConsent(id, true, by, now_); !s.ok()) {
-        Fail(MarkOf(key), "consent of " + id + ": " + s.message());
-        return false;
+      // consent: true (for mentoring), or the list of purposes consented to.
+      std::vector<std::string> purposes;
+      if (const YAML::Node c = p["consent"]; c && c.IsSequence()) {
+        for (const auto& item : c) purposes.push_back(Str(item));
+      } else if (c && c.IsScalar() && c.Scalar() != "false" && c.as<bool>(false)) {
+        purposes.push_back(kDefaultPurpose);
       }
-      // From 14 to 17 the teenager signs beside the guardian (under 14 they
-      // are refused, and the guardian's signature is the consent).
-      if (by != id)
-        if (Status s = store_->SetConsent(id, true, id, now_); !s.ok() && s.code() != Code::kRefused) {
+      std::string id = Str(key), by = p["guardian"] ? Str(p["guardian"]) : id;
+      for (const auto& purpose : purposes) {
+        if (Status s = store_->SetConsent(id, true, by, now_, "", purpose); !s.ok()) {
           Fail(MarkOf(key), "consent of " + id + ": " + s.message());
           return false;
         }
+        // From 14 to 17 the teenager signs beside the guardian (under 14 they
+        // are refused, and the guardian's signature is the consent).
+        if (by != id)
+          if (Status s = store_->SetConsent(id, true, id, now_, "", purpose); !s.ok() && s.code() != Code::kRefused) {
+            Fail(MarkOf(key), "consent of " + id + ": " + s.message());
+            return false;
+          }
+      }
     }
     return true;
   }
@@ -342,8 +350,9 @@ class Runner {
     } else if (s["consent"] || s["revoke"]) {
       const bool give = static_cast<bool>(s["consent"]);
       const std::string person = Str(give ? s["consent"] : s["revoke"]);
-      st = store_->SetConsent(person, give, as.empty() ? person : as, now_);
-      what = (give ? "consent " : "revoke ") + person;
+      const std::string purpose = s["purpose"] ? Str(s["purpose"]) : kDefaultPurpose;
+      st = store_->SetConsent(person, give, as.empty() ? person : as, now_, "", purpose);
+      what = (give ? "consent " : "revoke ") + person + (s["purpose"] ? " for " + purpose : std::string());
       state = give ? "given" : "revoked";
     } else if (s["erase"]) {
       DocumentRecord act;

@@ -25,6 +25,7 @@ struct Options {
   PersonRecord person;
   PersonUpdate update;
   std::string name, birth, email, guardian, id, kind = "information", consent_person, paper, base_url;
+  std::string purpose = kDefaultPurpose;
   bool print_link = false;
   std::string text;
   std::vector<std::string> add_attrs, update_attrs;
@@ -92,6 +93,9 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
   sign->add_option("--paper", o->paper, "A curator records a paper form: the date written on it (YYYY-MM-DD)");
   auto* revoke = consent->add_subcommand("revoke", "Revoke a person's consent");
   revoke->add_option("PERSON", o->consent_person, "Person id")->required();
+  for (auto* sub : {sign, revoke})
+    sub->add_option("--purpose", o->purpose,
+                    "What the data is processed for, as a workflow declares it (`purpose:`; default: mentoring)");
 
   out->push_back({add, [&g, o] {
                     DbCommand cmd(g);
@@ -191,9 +195,11 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
     DbCommand cmd(g);
     if (!cmd.ok()) return cmd.code;
     auto ctx = cmd.Context();
-    if (Status s = app::SetConsent(ctx, {o->consent_person, given, o->paper}); !s.ok()) return cmd.Report(s);
-    if (g.json) PrintJson({{"person", o->consent_person}, {"consent", given}}, -1);
-    else std::cout << o->consent_person << ": consent " << (given ? "signed" : "revoked") << "\n";
+    if (Status s = app::SetConsent(ctx, {o->consent_person, given, o->paper, o->purpose}); !s.ok()) return cmd.Report(s);
+    if (g.json) PrintJson({{"person", o->consent_person}, {"consent", given}, {"purpose", o->purpose}}, -1);
+    else
+      std::cout << o->consent_person << ": consent" << (o->purpose == kDefaultPurpose ? "" : " for " + o->purpose) << " "
+                << (given ? "signed" : "revoked") << "\n";
     return 0;
   };
   out->push_back({sign, [set_consent] { return set_consent(true); }});

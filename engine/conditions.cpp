@@ -149,7 +149,7 @@ std::string Describe(const Definition& def, const Condition& c, const std::vecto
     case Condition::Kind::kConsent: {
       std::vector<std::string> names;
       for (int f : c.person_fields) names.push_back(def.fields[f].name);
-      return "consent of " + Join(names, " and ");
+      return "consent of " + Join(names, " and ") + " for " + (c.purpose.empty() ? def.purpose : c.purpose);
     }
     case Condition::Kind::kChildren:
       if (c.some)
@@ -204,7 +204,7 @@ bool Evaluate(const Definition& def, const Condition& c, const Snapshot& snap, c
     case Condition::Kind::kConsent:
       for (int f : c.person_fields) {
         const auto* id = std::get_if<std::string>(&snap.fields[f]);
-        if (!id || !world.HasConsent(*id)) return false;
+        if (!id || !world.HasConsent(*id, c.purpose.empty() ? def.purpose : c.purpose)) return false;
       }
       return true;
     case Condition::Kind::kChildren: {
@@ -260,9 +260,10 @@ std::string ExplainFailure(const Definition& def, const Condition& c, const Snap
       std::vector<std::string> missing;
       for (int f : c.person_fields) {
         const auto* id = std::get_if<std::string>(&snap.fields[f]);
-        if (!id || !world.HasConsent(*id)) missing.push_back(def.fields[f].name + (id ? " (" + *id + ")" : ""));
+        if (!id || !world.HasConsent(*id, c.purpose.empty() ? def.purpose : c.purpose))
+          missing.push_back(def.fields[f].name + (id ? " (" + *id + ")" : ""));
       }
-      return "signed consent of " + Join(missing, " and ");
+      return "signed consent of " + Join(missing, " and ") + " for " + (c.purpose.empty() ? def.purpose : c.purpose);
     }
     case Condition::Kind::kChildren: {
       auto n = world.CountChildren(snap.id, c.workflow, c.states);

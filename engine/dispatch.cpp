@@ -210,13 +210,17 @@ void PlanItemReminders(const Definition& def, const Now& now, const World& world
   const bool finished = def.states[d.to].final;
   Snapshot none;
   for (const auto& r : def.item_reminders) {
-    const bool touched = d.from < 0 || finished ||
+    // `in: [STATES]`: whether the instance is in one of them.
+    auto within = [&](int state) {
+      return r.in_states.empty() || std::find(r.in_states.begin(), r.in_states.end(), state) != r.in_states.end();
+    };
+    const bool touched = d.from < 0 || finished || within(d.from) != within(d.to) ||
                          std::any_of(d.changes.begin(), d.changes.end(),
                                      [&](const FieldChange& c) { return c.field == r.list_field; });
     if (!touched) continue;
     const std::string key = "item:" + def.fields[r.list_field].name;
     d.cancel_notices.push_back(key);
-    if (finished) continue;
+    if (finished || !within(d.to)) continue;
     const auto* list = std::get_if<List>(&d.fields[r.list_field]);
     if (!list) continue;
     for (const auto& item : *list) {

@@ -57,7 +57,8 @@ struct Snapshot {
 class World {
  public:
   virtual ~World() = default;
-  virtual bool HasConsent(std::string_view person_id) const = 0;
+  // Whether the person's consent for `purpose` is given and not revoked.
+  virtual bool HasConsent(std::string_view person_id, std::string_view purpose) const = 0;
   virtual bool PersonHasRole(std::string_view person_id, std::string_view role) const = 0;
   // Everyone holding `role`, in id order.
   virtual std::vector<std::string> PeopleWithRole(std::string_view role) const = 0;

@@ -88,6 +88,9 @@ struct DocumentDef {
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe, kIn };
 
+// The purpose a workflow that declares none processes data for.
+inline const std::string kDefaultPurpose = "mentoring";
+
 struct Condition {
   enum class Kind {
     kCompare,   // {field: F, eq|ne|lt|le|gt|ge|in: V}
@@ -110,6 +113,7 @@ struct Condition {
   std::vector<Condition> children;     // kAll, kAny, kNot, kEvery
   int document = -1;                   // kSigned
   std::vector<int> person_fields;      // kConsent
+  std::string purpose;                 // kConsent: the purpose asked for; empty: the workflow's
   std::string workflow;                // kChildren, kCount
   std::vector<std::string> states;     // kChildren, kCount
   std::int64_t number = 0;             // kChildren: min; kCount, kAge: the bound
@@ -222,6 +226,10 @@ struct ItemReminderDef {
   std::vector<std::string> notify;
   std::optional<Condition> while_;
   std::string template_name = "item_due";
+  // `in: [STATES]`: only while the instance is in one of these (empty: in
+  // any state until it finishes); e.g. not while it is suspended.
+  std::vector<std::string> in_state_names;
+  std::vector<int> in_states;
   Mark mark;
 };
 
@@ -256,6 +264,11 @@ struct Definition {
   std::string name;
   int version = 0;
   std::string title;
+  // What the personal data of the people it names is processed for
+  // (152-FZ art. 9: a consent is given for a purpose); a {consent: [..]}
+  // condition asks for the consent of this purpose, and revoking that
+  // consent stops the instances of this purpose only.
+  std::string purpose = kDefaultPurpose;
   std::vector<int> distinct;  // person fields that must name different people
   std::string source_path;
   std::vector<std::string> roles;

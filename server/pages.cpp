@@ -607,6 +607,32 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
     j["consent_revoke"] = choices->revoke;
     j["consent_awaiting"] = choices->awaiting;
   }
+  // The consents of the other purposes the workflows declare, each its own.
+  json purposes = json::array();
+  if (auto all = app::ConsentsOf(c.ctx, id); all.ok())
+    for (const auto& pc : *all) {
+      if (pc.purpose == kDefaultPurpose) {  // the latest consent to mentoring, not of any purpose
+        if (pc.issue > 0) j["consent_doc"] = "/documents/consent:" + Seg(id) + ":" + std::to_string(pc.issue);
+        continue;
+      }
+      json o = {{"purpose", pc.purpose},
+                {"title", web::Text(c.ctx.templates, "purposes." + pc.purpose, "")},
+                {"in_force", pc.in_force},
+                {"awaiting", pc.status == "partly_signed"},
+                {"doc", pc.issue > 0 ? "/documents/consent:" + Seg(id) + ":" + std::to_string(pc.issue) : ""},
+                {"href", "/people/" + Seg(id)}};
+      if (o["title"].get<std::string>().empty()) o["title"] = pc.purpose;
+      if (auto ch = app::ConsentChoicesFor(c.ctx, id, pc.purpose); ch.ok()) {
+        o["give"] = !ch->give.empty() && ch->give != "curator";
+        o["paper"] = ch->give == "curator";
+        o["revoke"] = ch->revoke;
+        if (o["give"].get<bool>())
+          if (auto text = app::ConsentPreview(c.ctx, id, pc.purpose); text.ok()) o["text"] = *text;
+      }
+      purposes.push_back(std::move(o));
+    }
+  j["has_purposes"] = !purposes.empty();
+  j["purposes"] = purposes;
   j["today"] = FormatDate(c.ctx.now.today);
   if (refused) j["error"] = web::ErrorText(c.ctx.templates, *refused);
   return Html(c, "person", j, refused ? HttpStatus(*refused) : 200);
@@ -615,13 +641,16 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
 Reply ConsentPost(Call& c) {
   const std::string id = c.Path(1);
   app::ConsentRequest r{id, c.Query("given") == "1", c.Query("paper_date")};
+  if (!c.Query("purpose").empty()) r.purpose = c.Query("purpose");
   // A signature given here is confirmed by the password; a paper form the
   // curator records is not their signature.
   if (r.given && r.paper_date.empty())
     if (Status s = app::ConfirmPassword(c.ctx, c.Query("password")); !s.ok()) return PersonPage(c, id, &s);
   Status st = app::SetConsent(c.ctx, r);
   if (!st.ok()) return st.code() == Code::kNotFound ? ErrorPage(c, st) : PersonPage(c, id, &st);
-  return Redirect("/people/" + Seg(id) + (r.given ? "?done=consent_given" : "?done=consent_revoked"));
+  return Redirect("/people/" + Seg(id) + (r.given                           ? "?done=consent_given"
+                                          : r.purpose == kDefaultPurpose ? "?done=consent_revoked"
+                                                                         : "?done=consent_revoked_purpose"));
 }
 
 Reply InvitePost(Call& c) {

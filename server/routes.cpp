@@ -278,13 +278,16 @@ std::vector<Route> MakeRoutes() {
        "Invite a person to set a password (a curator or the director); the link goes by e-mail", {}, {},
        [](Call& c) { return Done(app::InvitePerson(c.ctx, c.Path(1), {c.options.base_url})); }},
       {"POST", "/api/v1/people/{id}/consent", A::kSession, "Give or revoke a person's consent", {},
-       {{"given", "true to give, false to revoke", true}, {"paper_date", "a curator records a paper form: its date"}},
+       {{"given", "true to give, false to revoke", true}, {"paper_date", "a curator records a paper form: its date"},
+        {"purpose", "what the data is processed for, as a workflow declares it (default: mentoring)"}},
        [](Call& c) {
          if (!c.body.is_object() || !c.body.contains("given") || !c.body["given"].is_boolean())
            return Reply::Of(Status::BadInput("'given' is required: true or false"));
          app::ConsentRequest r{c.Path(1), c.body["given"].get<bool>(), ""};
          if (Status s = c.Member("paper_date", &r.paper_date, false); !s.ok()) return Reply::Of(s);
-         return Done(app::SetConsent(c.ctx, r), {{"person", r.person}, {"consent", r.given}});
+         if (Status s = c.Member("purpose", &r.purpose, false); !s.ok()) return Reply::Of(s);
+         if (r.purpose.empty()) r.purpose = kDefaultPurpose;
+         return Done(app::SetConsent(c.ctx, r), {{"person", r.person}, {"consent", r.given}, {"purpose", r.purpose}});
        }},
       {"POST", "/api/v1/people/{id}/requests", A::kSession,
        "A subject's request about their data: information, or a demand to correct or destroy it", {},

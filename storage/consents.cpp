@@ -16,6 +16,12 @@ namespace {
 
 constexpr const char* kConsentTemplate = "consent";
 
+// A consent's template: templates/consent.mustache for the default purpose,
+// templates/consent_PURPOSE.mustache for another.
+std::string ConsentTemplate(const std::string& purpose) {
+  return purpose == kDefaultPurpose ? kConsentTemplate : std::string(kConsentTemplate) + "_" + purpose;
+}
+
 // The record's title is the template's own first heading, so that it is in
 // the template's language and the curator's words.
 std::string FirstHeading(const std::string& xhtml) {
@@ -55,6 +61,73 @@ std::vector<std::string> SociStore::InstancesNaming(const std::string& person_id
   return out;
 }
 
+std::vector<std::string> SociStore::KnownPurposes() {
+  std::vector<std::string> out = {kDefaultPurpose};
+  soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions ORDER BY name");
+  const std::vector<std::string> names(rs.begin(), rs.end());
+  for (const auto& name : names) {
+    Status st;
+    if (const Definition* def = DefinitionFor(name, LatestVersion(name), &st))
+      if (std::find(out.begin(), out.end(), def->purpose) == out.end()) out.push_back(def->purpose);
+  }
+  return out;
+}
+
+long long SociStore::LatestConsent(const std::string& person_id, const std::string& purpose, std::string* status,
+                                   std::string* signatures) {
+  long long issue = 0;
+  soci::indicator ind = soci::i_null;
+  *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p AND purpose = :u", soci::into(issue, ind),
+      soci::use(person_id), soci::use(purpose);
+  if (ind != soci::i_ok) return 0;
+  std::string st, sigs;
+  *sql_ << "SELECT status, signatures FROM consents WHERE person = :p AND issue = :i", soci::into(st), soci::into(sigs),
+      soci::use(person_id), soci::use(issue);
+  if (status) *status = st;
+  if (signatures) *signatures = sigs;
+  return issue;
+}
+
+bool SociStore::ConsentInForce(const std::string& person_id, const std::string& purpose) {
+  if (purpose == kDefaultPurpose) {  // people.consent also holds consents given before they were documents
+    int flag = 0;
+    *sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(flag), soci::use(person_id);
+    return flag != 0;
+  }
+  std::string status;
+  return LatestConsent(person_id, purpose, &status) > 0 && status == "signed";
+}
+
+std::vector<std::string> SociStore::PurposesInForce(const std::string& person_id) {
+  std::vector<std::string> out;
+  for (const auto& p : KnownPurposes())
+    if (ConsentInForce(person_id, p)) out.push_back(p);
+  return out;
+}
+
+std::vector<std::string> SociStore::OfPurpose(const std::vector<std::string>& ids, const std::string& purpose) {
+  std::vector<std::string> out;
+  for (const auto& id : ids) {
+    InstanceRecord rec;
+    if (!ShowUnlocked(id, &rec).ok()) continue;
+    Status st;
+    const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+    if (!def) continue;
+    // The operator's duties (personal_data, which mentorflow starts) are of
+    // the purpose whose consent they follow: their `purpose` field, the
+    // default one for duties recorded before consents had purposes.
+    const int f = def->FieldIndex("purpose");
+    if (rec.workflow == "personal_data" && f >= 0) {
+      const Snapshot snap = SnapshotOf(*def, rec);
+      const std::string of = IsSet(snap.fields[f]) ? ValueToString(snap.fields[f]) : kDefaultPurpose;
+      if (of == purpose) out.push_back(id);
+    } else if (def->purpose == purpose) {
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
 Status SociStore::Cascade(const std::vector<std::string>& ids, const std::string& event, const Now& now,
                           std::vector<std::string>* sent) {
   SystemScope as_system(*this);
@@ -81,19 +154,20 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
     *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ind), soci::use(person_id);
     if (ind != soci::i_ok) return Status::NotFound("no consent document of '" + person_id + "'");
   }
-  std::string issued_at, status, signatures, content, sha256, paper, erased, redacted;
+  std::string issued_at, status, signatures, content, sha256, paper, erased, redacted, purpose, tmpl;
   soci::indicator found = soci::i_null, pi = soci::i_null, ei = soci::i_null, ri = soci::i_null;
-  *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date, erased_at, redacted_at FROM consents"
-           " WHERE person = :p AND issue = :i",
+  *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date, erased_at, redacted_at, purpose,"
+           " template FROM consents WHERE person = :p AND issue = :i",
       soci::into(issued_at, found), soci::into(status), soci::into(signatures), soci::into(content),
-      soci::into(sha256), soci::into(paper, pi), soci::into(erased, ei), soci::into(redacted, ri), soci::use(person_id),
-      soci::use(issue);
+      soci::into(sha256), soci::into(paper, pi), soci::into(erased, ei), soci::into(redacted, ri), soci::into(purpose),
+      soci::into(tmpl), soci::use(person_id), soci::use(issue);
   if (found != soci::i_ok) return Status::NotFound("no document consent:" + person_id + ":" + std::to_string(issue));
   DocumentRecord d;
   d.subject = person_id;
   d.name = "consent";
   d.issue = issue;
-  d.template_name = kConsentTemplate;
+  d.template_name = tmpl;
+  d.purpose = purpose;
   d.issued_at = issued_at;
   d.status = status;
   d.content = content;
@@ -160,11 +234,12 @@ Status SociStore::ReadConsent(const std::string& person_id, long long issue, Doc
 }
 
 Status SociStore::SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
-                             const std::string& paper_date) {
+                             const std::string& paper_date, const std::string& purpose) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckActor(actor_id); !s.ok()) return s;
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    if (Status s = CheckPurpose(purpose); !s.ok()) return s;
     std::optional<Date> paper;
     if (!paper_date.empty()) {
       paper = ParseDate(paper_date);
@@ -183,21 +258,17 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       return Status::BadInput("a curator records a paper form: give --paper YYYY-MM-DD, the date written on it");
     if (paper && capacity != "curator")
       return Status::BadInput("--paper is for a curator recording a paper form; " + actor_id + " signs here");
-    int flag = 0;
-    *sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(flag), soci::use(person_id);
-    long long last = 0;
+    const bool in_force = ConsentInForce(person_id, purpose);
+    // The person's latest consent of this purpose (0: none yet).
     std::string last_status;
-    soci::indicator li = soci::i_null;
-    *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(last, li), soci::use(person_id);
-    if (li == soci::i_ok)
-      *sql_ << "SELECT status FROM consents WHERE person = :p AND issue = :i", soci::into(last_status),
-          soci::use(person_id), soci::use(last);
+    const long long last = LatestConsent(person_id, purpose, &last_status);
+    const std::string of_purpose = purpose == kDefaultPurpose ? "" : " for " + purpose;
     std::vector<std::string> sent;
     if (given) {
-      if (flag != 0)
+      if (in_force)
         return Status(Code::kRefused,
-                      "consent: " + person_id + " has a valid consent" +
-                          (li == soci::i_ok ? " (consent:" + person_id + ":" + std::to_string(last) + ")" : std::string()) +
+                      "consent: " + person_id + " has a valid consent" + of_purpose +
+                          (last > 0 ? " (consent:" + person_id + ":" + std::to_string(last) + ")" : std::string()) +
                           "; nothing to sign",
                       "consent");
       // From 14 to 17 the teenager and the guardian both sign (CapacityOn):
@@ -210,7 +281,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
           : capacity == "curator" ? "curator (paper form of " + paper_date + ")"
           : together              ? kSelfWithConsent
                                   : capacity;
-      if (together && li == soci::i_ok && last_status == "partly_signed") {
+      if (together && last > 0 && last_status == "partly_signed") {
         const std::string id = "consent:" + person_id + ":" + std::to_string(last);
         std::string stored, content;
         *sql_ << "SELECT signatures, content FROM consents WHERE person = :p AND issue = :i", soci::into(stored),
@@ -232,17 +303,24 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         const std::string text = SignaturesJson(sigs), status(DocumentStatusName(step.to));
         *sql_ << "UPDATE consents SET signatures = :g, status = :s WHERE person = :p AND issue = :i", soci::use(text),
             soci::use(status), soci::use(person_id), soci::use(last);
-        *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
-        if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed", id + " (both signatures)", now);
+        if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
+        if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed",
+                                           id + of_purpose + " (both signatures)", now);
             !s.ok())
           return s;
-        if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_renewed", now, &sent); !s.ok()) return s;
+        if (Status s = Cascade(OfPurpose(RunningInstancesNaming(person_id), purpose), "consent_renewed", now, &sent);
+            !s.ok())
+          return s;
         tx.Commit();
         return Status::Ok();
       }
       // The text names the person and, for a minor, the guardian.
       const bool minor = IsMinor(subject.birth, now.today);
-      const long long issue = (li == soci::i_ok ? last : 0) + 1;
+      // Issues are numbered per person across purposes (consent:PERSON:ISSUE).
+      long long issue = 0;
+      soci::indicator ii = soci::i_null;
+      *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ii), soci::use(person_id);
+      issue = (ii == soci::i_ok ? issue : 0) + 1;
       const std::string id = "consent:" + person_id + ":" + std::to_string(issue);
       auto someone = [&](const std::string& pid) { return json{{"id", pid}, {"name", PersonName(pid)}}; };
       std::string director;
@@ -255,7 +333,8 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
                   {"document", {{"id", id}, {"issue", issue}}},
                   {"person", person},
                   {"minor", minor},
-                  {"paper", paper.has_value()}};
+                  {"paper", paper.has_value()},
+                  {"purpose", {{"id", purpose}}}};
       if (di == soci::i_ok) ctx["institution"]["director"] = PersonName(director);
       if (minor) {
         ctx["guardian"] = someone(subject.guardian);
@@ -271,7 +350,8 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       if (minor) people.Mentioned(subject.guardian);
       if (di == soci::i_ok) people.Mentioned(director);
       std::string content;
-      if (Status s = RenderDocumentTemplate(options_.templates_dir, kConsentTemplate, ctx, &content); !s.ok()) return s;
+      const std::string tmpl = ConsentTemplate(purpose);
+      if (Status s = RenderDocumentTemplate(options_.templates_dir, tmpl, ctx, &content); !s.ok()) return s;
       // ConsentPreview: the text to be signed, and nothing written (it may
       // run inside a page's transaction, which commits its reads).
       if (check_only_) {
@@ -282,29 +362,32 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       DocumentStep step = AdvanceDocument(DocumentStatus::kIssued, DocumentEvent::kSign, !together);
       if (!step.status.ok()) return step.status;
       const std::string at = FormatInstant(now.instant), sha = Sha256Hex(content),
-                        status(DocumentStatusName(step.to)), tmpl = kConsentTemplate;
+                        status(DocumentStatusName(step.to));
       const std::string sigs = SignaturesJson({{actor_id, person_id, sig_capacity, at, paper ? "" : channel_}});
       soci::indicator pdi = paper ? soci::i_ok : soci::i_null;
       *sql_ << "INSERT INTO consents (person, issue, template, issued_at, status, signatures, content, sha256,"
-               " paper_date) VALUES (:p, :i, :t, :a, :s, :g, :c, :h, :d)",
+               " paper_date, purpose) VALUES (:p, :i, :t, :a, :s, :g, :c, :h, :d, :u)",
           soci::use(person_id), soci::use(issue), soci::use(tmpl), soci::use(at), soci::use(status), soci::use(sigs),
-          soci::use(content), soci::use(sha), soci::use(paper_date, pdi);
+          soci::use(content), soci::use(sha), soci::use(paper_date, pdi), soci::use(purpose);
       if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed",
-                                         id + (paper      ? " (paper form of " + paper_date + ")"
+                                         id + of_purpose + (paper      ? " (paper form of " + paper_date + ")"
                                                : together ? " (awaiting the other signature: the teenager's and their guardian's)"
                                                           : std::string()),
                                          now);
           !s.ok())
         return s;
       if (!together) {
-        *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
-        if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_renewed", now, &sent); !s.ok()) return s;
+        if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
+        if (Status s = Cascade(OfPurpose(RunningInstancesNaming(person_id), purpose), "consent_renewed", now, &sent);
+            !s.ok())
+          return s;
       }
     } else {
-      if (flag == 0)
-        return Status(Code::kRefused, "consent: " + person_id + " has no valid consent to revoke", "consent");
+      if (!in_force)
+        return Status(Code::kRefused, "consent: " + person_id + " has no valid consent" + of_purpose + " to revoke",
+                      "consent");
       std::string note = "given before consents were kept as documents";
-      if (li == soci::i_ok && last_status == "signed") {
+      if (last > 0 && last_status == "signed") {
         auto from = ParseDocumentStatus(last_status);
         DocumentStep step = AdvanceDocument(*from, DocumentEvent::kRevoke);
         if (!step.status.ok()) return step.status;
@@ -313,13 +396,26 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
             soci::use(status), soci::use(at), soci::use(actor_id), soci::use(person_id), soci::use(last);
         note = "consent:" + person_id + ":" + std::to_string(last);
       }
-      *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person_id);
-      *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(person_id);  // their data is no longer processed
-      if (Status s = Cascade(RunningInstancesNaming(person_id), "consent_revoked", now, &sent); !s.ok()) return s;
-      // 152-FZ art. 21 part 5: the data is destroyed within 30 days.
+      if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person_id);
+      // Exactly the processing of this purpose stops: its running instances
+      // naming the person take `consent_revoked`; the others go on.
+      if (Status s = Cascade(OfPurpose(RunningInstancesNaming(person_id), purpose), "consent_revoked", now, &sent);
+          !s.ok())
+        return s;
+      const std::vector<std::string> kept = PurposesInForce(person_id);
+      std::string kept_for;
+      for (const auto& k : kept) kept_for += (kept_for.empty() ? "" : ", ") + k;
+      // With no consent left their data is no longer processed: no sessions.
+      if (kept.empty()) *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(person_id);
+      // 152-FZ art. 21 part 5: the data of this purpose is destroyed within
+      // 30 days; what another purpose's consent covers is kept (the duty
+      // says which), the rest with the person.
       InstanceRecord duty;
-      Status started = StartDuty(person_id, "destruction", AddDuration(now.today, Duration{0, 0, 30}), now, &duty);
+      Status started = StartDuty(person_id, "destruction", AddDuration(now.today, Duration{0, 0, 30}), now, &duty, "",
+                                 purpose, kept_for);
       if (!started.ok() && started.code() != Code::kNotFound) return started;
+      if (!kept_for.empty()) note = note + " (" + purpose + "); kept for: " + kept_for;
+      else if (purpose != kDefaultPurpose) note += " (" + purpose + ")";
       if (started.ok()) note += "; destruction due " + FormatDate(AddDuration(now.today, Duration{0, 0, 30})) +
                                 " (instance " + duty.id + ")";
       if (!sent.empty()) {
@@ -344,12 +440,20 @@ WorkCalendar SociStore::LoadWorkCalendar() {
 }
 
 Status SociStore::StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
-                            InstanceRecord* out, const std::string& request) {
-  if (LatestVersion("personal_data") == 0) return Status::NotFound("workflow 'personal_data' is not registered");
+                            InstanceRecord* out, const std::string& request, const std::string& purpose,
+                            const std::string& kept_for) {
+  const int version = LatestVersion("personal_data");
+  if (version == 0) return Status::NotFound("workflow 'personal_data' is not registered");
   SystemScope as_system(*this);
   Refusal refusal;
   Input input = {{"person", person_id}, {"kind", kind}, {"due", FormatDate(due)}};
   if (!request.empty()) input.push_back({"request", request});
+  // A duty that follows a consent names its purpose, and what the person's
+  // other consents still cover (where the workflow records them).
+  Status st;
+  const Definition* def = DefinitionFor("personal_data", version, &st);
+  if (def && !purpose.empty() && def->FieldIndex("purpose") >= 0) input.push_back({"purpose", purpose});
+  if (def && !kept_for.empty() && def->FieldIndex("kept_for") >= 0) input.push_back({"kept_for", kept_for});
   return Start("personal_data", input, "", "system", now, out, &refusal);
 }
 
@@ -389,38 +493,59 @@ Status SociStore::RequestInformation(const std::string& person_id, const std::st
 }
 
 Status SociStore::MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id,
-                                      const Now& now, std::string* capacity) {
+                                      const Now& now, std::string* capacity, const std::string& purpose) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckActor(actor_id); !s.ok()) return s;
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    if (Status s = CheckPurpose(purpose); !s.ok()) return s;
     ConsentSubject subject;
     if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
     if (Status s = MayChangeConsent(subject, LoadActor(actor_id), given, now.today, capacity); !s.ok()) return s;
-    int flag = 0;
-    *sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(flag), soci::use(person_id);
-    if (given && flag != 0) return Status(Code::kRefused, "consent: " + person_id + " has a valid consent", "consent");
+    const bool flag = ConsentInForce(person_id, purpose);
+    if (given && flag) return Status(Code::kRefused, "consent: " + person_id + " has a valid consent", "consent");
     if (given && *capacity != "curator") {  // a teenager's consent signed by one of the two already
-      long long last = 0;
-      soci::indicator li = soci::i_null;
-      *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(last, li), soci::use(person_id);
       std::string status, stored;
-      if (li == soci::i_ok)
-        *sql_ << "SELECT status, signatures FROM consents WHERE person = :p AND issue = :i", soci::into(status),
-            soci::into(stored), soci::use(person_id), soci::use(last);
+      LatestConsent(person_id, purpose, &status, &stored);
       if (status == "partly_signed")
         for (const auto& sig : ParseSignatures(stored))
           if (sig.person == actor_id)
             return Status(Code::kRefused, "consent: " + person_id + "'s consent bears this signature already", "consent");
     }
-    if (!given && flag == 0)
+    if (!given && !flag)
       return Status(Code::kRefused, "consent: " + person_id + " has no valid consent to revoke", "consent");
     return Status::Ok();
   });
 }
 
+Status SociStore::CheckPurpose(const std::string& purpose) {
+  const std::vector<std::string> known = KnownPurposes();
+  if (std::find(known.begin(), known.end(), purpose) != known.end()) return Status::Ok();
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  return Status::BadInput("no purpose '" + EscapeControls(purpose) + "' (the workflows declare: " + list + ")");
+}
+
+Status SociStore::ConsentsOf(const std::string& person_id, std::vector<PurposeConsent>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    ConsentSubject subject;
+    if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
+    out->clear();
+    for (const auto& p : KnownPurposes()) {
+      PurposeConsent c;
+      c.purpose = p;
+      c.in_force = ConsentInForce(person_id, p);
+      c.issue = LatestConsent(person_id, p, &c.status);
+      out->push_back(std::move(c));
+    }
+    return Status::Ok();
+  });
+}
+
 Status SociStore::ConsentPreview(const std::string& person_id, const std::string& actor_id, const Now& now,
-                                 std::string* xhtml) {
+                                 std::string* xhtml, const std::string& purpose) {
   // SetConsent itself, stopped once the text is rendered: one rule, one text.
   struct Flag {
     SociStore& s;
@@ -433,7 +558,7 @@ Status SociStore::ConsentPreview(const std::string& person_id, const std::string
       s.preview_out_ = nullptr;
     }
   } flag(*this, xhtml);
-  return SetConsent(person_id, true, actor_id, now, "");
+  return SetConsent(person_id, true, actor_id, now, "", purpose);
 }
 
 }  // namespace mentorflow::storage

@@ -298,7 +298,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
       }
     }
     const std::vector<std::string> running = RunningInstancesNaming(person_id);
-    const bool revoked = consent == 0 && !revoked_doc.empty();
+    // Revoked: no consent of any purpose is left in force.
+    const bool revoked = consent == 0 && PurposesInForce(person_id).empty() && !revoked_doc.empty();
     if (!revoked && !running.empty()) {
       std::string ids;
       for (const auto& i : running) ids += (ids.empty() ? "" : ", ") + i;

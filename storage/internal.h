@@ -246,18 +246,33 @@ class SociStore : public Store {
   Status AddPerson(const PersonRecord& p, const std::string& actor_id, const Now& now) override;
   Status UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) override;
   Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
-                    const std::string& paper_date) override;
+                    const std::string& paper_date, const std::string& purpose) override;
   // Instances that name `person_id` in a person field, oldest first: the
   // running ones, or all of them (finished too) with `running_only` false.
   std::vector<std::string> InstancesNaming(const std::string& person_id, bool running_only);
   std::vector<std::string> RunningInstancesNaming(const std::string& person_id) {
     return InstancesNaming(person_id, true);
   }
+  // Consent by purpose (storage/consents.cpp). The purposes a consent may
+  // be given for: the default one and each registered workflow's.
+  std::vector<std::string> KnownPurposes();
+  // The person's consent for `purpose` is given and not revoked (for the
+  // default purpose, people.consent; else their latest consent of that
+  // purpose is signed).
+  bool ConsentInForce(const std::string& person_id, const std::string& purpose);
+  // The purposes the person's consent is in force for.
+  std::vector<std::string> PurposesInForce(const std::string& person_id);
+  // Of `ids`, the instances whose workflow processes data for `purpose`.
+  std::vector<std::string> OfPurpose(const std::vector<std::string>& ids, const std::string& purpose);
+  // The latest consent of `person_id` for `purpose`: its issue (0: none) and status.
+  long long LatestConsent(const std::string& person_id, const std::string& purpose, std::string* status = nullptr,
+                          std::string* signatures = nullptr);
   // Sends `event` by system to each instance of `ids` whose state takes it;
   // those that do not (or refuse it) are passed over. Returns the ids sent to.
   Status Cascade(const std::vector<std::string>& ids, const std::string& event, const Now& now,
                  std::vector<std::string>* sent);
   Status ReadConsent(const std::string& person_id, long long issue, DocumentRecord* out);
+  Status ConsentsOf(const std::string& person_id, std::vector<PurposeConsent>* out) override;
   Status ErasePerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                      DocumentRecord* act) override;
   Status ReadAct(const std::string& person_id, DocumentRecord* out);
@@ -272,7 +287,10 @@ class SociStore : public Store {
   Status StartBeside(const std::string& workflow, const std::vector<std::pair<std::string, std::string>>& set,
                      const Now& now);
   Status StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
-                   InstanceRecord* out, const std::string& request = "");
+                   InstanceRecord* out, const std::string& request = "", const std::string& purpose = "",
+                   const std::string& kept_for = "");
+  // Ok when `purpose` is one a consent may be given for (KnownPurposes).
+  Status CheckPurpose(const std::string& purpose);
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;
   Status ReadPerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                     PersonRecord* out) override;
@@ -333,9 +351,9 @@ class SociStore : public Store {
   Status Offers(const std::string& id, const std::string& actor_id, const Now& now, std::vector<int>* out) override;
   Status MaySignNow(const std::string& doc, const std::string& actor_id, const Now& now) override;
   Status ConsentPreview(const std::string& person_id, const std::string& actor_id, const Now& now,
-                        std::string* xhtml) override;
+                        std::string* xhtml, const std::string& purpose) override;
   Status MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
-                             std::string* capacity) override;
+                             std::string* capacity, const std::string& purpose) override;
   Status People(const PeopleFilter& filter, std::vector<PersonSummary>* out) override;
   Status Workflow(const std::string& workflow, int version, const Definition** out) override;
   Status Names(const std::vector<std::string>& ids, std::map<std::string, std::string>* out) override;
@@ -409,7 +427,7 @@ class SociStore : public Store {
   class DbWorld : public World {
    public:
     explicit DbWorld(SociStore& s) : s_(s) {}
-    bool HasConsent(std::string_view id) const override;
+    bool HasConsent(std::string_view id, std::string_view purpose) const override;
     bool PersonHasRole(std::string_view id, std::string_view role) const override;
     std::vector<std::string> PeopleWithRole(std::string_view role) const override;
     ChildCount CountChildren(std::string_view parent, std::string_view workflow,

@@ -499,11 +499,12 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     json consents = json::array();
     {
       soci::rowset<soci::row> rs = (sql_->prepare << "SELECT issue, issued_at, status, signatures, paper_date,"
-                                                     " revoked_at, revoked_by FROM consents WHERE person = :p"
+                                                     " revoked_at, revoked_by, purpose FROM consents WHERE person = :p"
                                                      " ORDER BY issue",
                                     soci::use(person_id));
       for (const auto& r : rs) {
         json c = {{"id", "consent:" + person_id + ":" + std::to_string(RowInt(r, 0))},
+                  {"purpose", r.get<std::string>(7)},
                   {"issued", r.get<std::string>(1)},
                   {"status", r.get<std::string>(2)},
                   {"paper_date", RowText(r, 4).empty() ? json() : json(RowText(r, 4))},
@@ -578,7 +579,8 @@ Actor SociStore::LoadActor(const std::string& id) {
 
 // ---- the world as the database sees it ----------------------------------------
 
-bool SociStore::DbWorld::HasConsent(std::string_view id) const {
+bool SociStore::DbWorld::HasConsent(std::string_view id, std::string_view purpose) const {
+  if (purpose != kDefaultPurpose) return s_.ConsentInForce(std::string(id), std::string(purpose));
   auto& q = s_.q_.Get(s_.q_.select_consent);
   q.person = id;
   return q.Run() && q.consent != 0;

@@ -201,6 +201,13 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " created_at TEXT NOT NULL)",
         "CREATE INDEX calendar_feeds_by_person ON calendar_feeds (person)",
     },
+    {
+        // 14: a consent is given for a purpose (152-FZ art. 9): the one a
+        // workflow declares (`purpose:`); every earlier consent was for
+        // mentoring. people.consent stays the flag of that purpose.
+        "ALTER TABLE consents ADD COLUMN purpose TEXT NOT NULL DEFAULT 'mentoring'",
+        "CREATE INDEX consents_by_purpose ON consents (person, purpose, issue)",
+    },
 };
 
 // Work a migration does beyond its statements, after them.

@@ -78,6 +78,7 @@ struct DocumentRecord {
   // act of destruction of their data (`name` "act", id act:PERSON):
   // `subject` is the person.
   std::string subject, paper_date;
+  std::string purpose;  // a consent's purpose
   // When the text was destroyed because the person it was about was erased,
   // or when a person it only mentioned (a guardian, the curator, the
   // director) was erased and their name in it replaced: the SHA-256 is then
@@ -255,8 +256,13 @@ class Store {
   // `consent_revoked` by `system` to every running instance that names the
   // person and takes it; a renewed consent sends `consent_renewed`. Each
   // change is a person-history entry (who, in which capacity, when).
+  // A consent is given for a `purpose` (152-FZ art. 9), one a registered
+  // workflow declares (`purpose:`, the default "mentoring"), from
+  // templates/consent_PURPOSE.mustache (consent.mustache for the default):
+  // only the instances of that purpose are stopped or resumed, and the
+  // destruction duty it starts says what the person's other consents keep.
   virtual Status SetConsent(const std::string& person_id, bool given, const std::string& actor_id, const Now& now,
-                            const std::string& paper_date = "") = 0;
+                            const std::string& paper_date = "", const std::string& purpose = kDefaultPurpose) = 0;
   virtual Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) = 0;
   // A subject's request for information about their data (152-FZ art. 14),
   // made by the person, their guardian, or recorded by a curator or the
@@ -386,12 +392,23 @@ class Store {
   // engine/rules.h MayChangeConsent, and a consent to give must not be in
   // force (to revoke, it must be). Writes nothing.
   virtual Status MayChangeConsentNow(const std::string& person_id, bool given, const std::string& actor_id,
-                                     const Now& now, std::string* capacity) = 0;
+                                     const Now& now, std::string* capacity,
+                                     const std::string& purpose = kDefaultPurpose) = 0;
   // The consent text `actor_id` would sign for `person_id` now (XHTML, as
   // SetConsent would issue it, every value escaped), with nothing written;
   // SetConsent's refusal when they may not give it.
   virtual Status ConsentPreview(const std::string& person_id, const std::string& actor_id, const Now& now,
-                                std::string* xhtml) = 0;
+                                std::string* xhtml, const std::string& purpose = kDefaultPurpose) = 0;
+  // A person's consent, purpose by purpose: each purpose a consent may be
+  // given for, whether it is in force, and their latest consent document of
+  // it (issue 0: none; status as the document lifecycle names it).
+  struct PurposeConsent {
+    std::string purpose;
+    bool in_force = false;
+    long long issue = 0;
+    std::string status;
+  };
+  virtual Status ConsentsOf(const std::string& person_id, std::vector<PurposeConsent>* out) = 0;
   struct PersonSummary {
     std::string id, name, birth, guardian, email;
     std::vector<std::string> roles;
@@ -594,7 +611,7 @@ class Store {
   // for a server (README).
   virtual Status Backup(const std::string& path, long long* bytes) = 0;
 
-  static constexpr int kSchemaVersion = 13;
+  static constexpr int kSchemaVersion = 14;
 };
 
 }  // namespace mentorflow

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,14 @@ class FakeWorld : public World {
     return it == people.end() ? Actor{id, {}} : Actor{id, it->second.roles};
   }
 
-  bool HasConsent(std::string_view id) const override {
+  // Consents by purpose: `consent` in Add is the default purpose's; others
+  // are given in `purposes` (person -> purposes).
+  std::map<std::string, std::set<std::string>> purposes;
+  bool HasConsent(std::string_view id, std::string_view purpose) const override {
+    if (purpose != kDefaultPurpose) {
+      auto p = purposes.find(std::string(id));
+      return p != purposes.end() && p->second.count(std::string(purpose)) > 0;
+    }
     auto it = people.find(std::string(id));
     return it != people.end() && it->second.consent;
   }

@@ -249,6 +249,102 @@ TEST_P(Orders, APairNotYetApprovedGoesBackToItsDocumentsWhenConsentIsRenewed) {
   EXPECT_EQ(Json("doc show --as d1 " + pairs_[0] + ":agreement", "2026-09-04")["id"], pairs_[0] + ":agreement:2");
 }
 
+// Issue 26, finding 1 (152-FZ art. 9 and 21): a consent is given for one
+// purpose. The consent to mentoring opens no achievement; the portfolio's own
+// consent does, and revoking it withdraws the achievements from the rating at
+// once while the pair and its plan go on; the destruction duty names the
+// purpose and what the consent to mentoring keeps.
+TEST_P(Orders, AConsentIsForOnePurposeAndRevokingItStopsThatPurposeOnly) {
+  ASSERT_EQ(Db("person update s2 --add-role participant --as c1", "2026-09-03").code, 0);
+  ASSERT_EQ(Db("person add mod --name 'Модератор Портфолио' --role moderator --birth 1980-01-01 --as c1", "2026-09-03").code,
+            0);
+  const std::string achievement =
+      "start achievement --as s2 --set participant=s2 --set event=Олимпиада --set kind=olympiad --set result=winner"
+      " --set held_on=2026-08-01 --set direction=python --set evidence=https://example.org/1";
+  std::string before = DumpTables(db_->url());
+  auto refused = Db(achievement, "2026-09-03");
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_NE(refused.err.find("consent of participant (s2) for portfolio"), std::string::npos) << refused.err;
+  auto unknown = Db("consent sign s2 --as s2 --purpose rating", "2026-09-03");
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("no purpose 'rating' (the workflows declare: mentoring, portfolio, selection)"),
+            std::string::npos)
+      << unknown.err;
+  EXPECT_EQ(Db("consent revoke s2 --as s2 --purpose portfolio", "2026-09-03").code, 3);  // none given
+  EXPECT_EQ(DumpTables(db_->url()), before);
+
+  ASSERT_EQ(Db("consent sign s2 --as s2 --purpose portfolio", "2026-09-03").code, 0);
+  auto doc = Json("doc show --as d1 consent:s2:2", "2026-09-03");
+  EXPECT_EQ(doc["purpose"], "portfolio");
+  auto text = Db("doc render consent:s2:2 --as c1", "2026-09-03");
+  EXPECT_NE(text.out.find("для портфолио достижений"), std::string::npos) << text.out;
+  EXPECT_EQ(Db("consent sign s2 --as s2 --purpose portfolio", "2026-09-03").code, 3);  // in force already
+  auto started = Db(achievement, "2026-09-03");
+  ASSERT_EQ(started.code, 0) << started.err;
+  const std::string a = started.out.substr(0, started.out.find('\n'));
+  ASSERT_EQ(Db("send " + a + " verify --as mod", "2026-09-04").code, 0);
+  EXPECT_EQ(Json("stats rating --direction python --as mod", "2026-09-04")["ranking"].size(), 1u);
+  const std::string pair = State(pairs_[1]);
+  auto plans = Json("list --workflow individual_plan", "2026-09-04");
+  ASSERT_EQ(plans.size(), 3u);
+
+  auto revoke = Db("consent revoke s2 --as s2 --purpose portfolio", "2026-09-05");
+  ASSERT_EQ(revoke.code, 0) << revoke.err;
+  EXPECT_EQ(State(a), "consent_withdrawn");
+  EXPECT_EQ(Json("stats rating --direction python --as mod", "2026-09-05")["ranking"].size(), 0u);
+  EXPECT_EQ(State(pairs_[1]), pair) << "the consent to mentoring still stands";
+  for (const auto& p : Json("list --workflow individual_plan", "2026-09-05")) EXPECT_EQ(p["state"], "in_progress");
+  EXPECT_EQ(Json("doc show --as d1 consent:s2:1", "2026-09-05")["status"], "signed");
+  EXPECT_EQ(Json("doc show --as d1 consent:s2:2", "2026-09-05")["status"], "revoked");
+  // The duty: destroy the portfolio's data; the rest is kept for mentoring.
+  auto duties = Json("list --workflow personal_data", "2026-09-05");
+  ASSERT_EQ(duties.size(), 1u) << duties.dump(1);
+  const std::string duty = duties[0]["id"];
+  auto fields = Json("show --as d1 " + duty, "2026-09-05")["fields"];
+  EXPECT_EQ(fields["purpose"], "portfolio");
+  EXPECT_EQ(fields["kept_for"], "mentoring");
+  EXPECT_EQ(fields["due"], "2026-10-05");
+  // The person is not erased for it: the consent to mentoring stands.
+  before = DumpTables(db_->url());
+  auto erase = Db("person erase s2 --as c1", "2026-09-06");
+  EXPECT_EQ(erase.code, 3);
+  EXPECT_NE(erase.err.find("their consent is valid"), std::string::npos) << erase.err;
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  // The curator records what was destroyed, which closes the duty.
+  EXPECT_EQ(Db("send " + duty + " purpose_data_destroyed --as c1", "2026-09-06").code, 1);  // what?
+  ASSERT_EQ(Db("send " + duty + " purpose_data_destroyed --as c1 --set 'answer=Портфолио уничтожено'", "2026-09-06").code,
+            0);
+  EXPECT_EQ(Json("show --as d1 " + duty, "2026-09-06")["state"], "done");
+  // Given again, the portfolio opens again; the mentoring consent untouched.
+  ASSERT_EQ(Db("consent sign s2 --as s2 --purpose portfolio", "2026-09-07").code, 0);
+  EXPECT_EQ(Db(achievement, "2026-09-07").code, 0);
+}
+
+// Revoking the consent to mentoring suspends the pair and its plan, and the
+// plan's item reminders stop; renewed, the agreed plan is in progress again
+// with its reminders back (issue 26, finding 1: "plans, reminders").
+TEST_P(Orders, RevokingTheConsentToMentoringSuspendsThePlanAndItsReminders) {
+  std::string plan;
+  for (const auto& p : Json("list --workflow individual_plan", "2026-09-03"))
+    if (p["parent"] == pairs_[1]) plan = p["id"];
+  ASSERT_FALSE(plan.empty());
+  auto items = [&](const std::string& now) {
+    int n = 0;
+    const auto agenda = Json("agenda --as d1 --for m2 --from 2029-12-01 --to 2030-01-31", now);
+    for (const auto& r : agenda["reminders"]) n += r["instance"] == plan;
+    return n;
+  };
+  ASSERT_EQ(items("2026-09-03"), 2) << "a week and a day before the item's date";
+  ASSERT_EQ(Db("consent revoke m2 --as m2", "2026-09-04").code, 0);
+  EXPECT_EQ(State(plan), "suspended");
+  EXPECT_EQ(State(pairs_[1]), "suspended");
+  EXPECT_EQ(items("2026-09-04"), 0);
+  EXPECT_EQ(Db("send " + plan + " add_item --as m2 --set title=x --set due=2030-02-01", "2026-09-04").code, 3);
+  ASSERT_EQ(Db("consent sign m2 --as m2", "2026-09-05").code, 0);
+  EXPECT_EQ(State(plan), "in_progress");
+  EXPECT_EQ(items("2026-09-05"), 2);
+}
+
 // A curator records a paper form, with the date written on it.
 TEST_P(Orders, ACuratorRecordsAPaperConsentWithItsDate) {
   ASSERT_EQ(Db("consent revoke s3 --as s3", "2026-09-03").code, 0);

@@ -70,8 +70,13 @@ std::optional<Condition> Loader::ParseCondition(const YAML::Node& n, const std::
     return c;
   }
   if (kind == "consent") {
-    CheckKeys(n, {"consent"}, "a condition");
+    CheckKeys(n, {"consent", "purpose"}, "a condition");
     c.kind = Condition::Kind::kConsent;
+    if (n["purpose"]) {  // {consent: [f], purpose: selection}: another purpose than the workflow's
+      auto p = Name(n["purpose"], "purpose");
+      if (!p) return std::nullopt;
+      c.purpose = *p;
+    }
     bool ok = true;
     for (auto& [f, m] : Names(n["consent"], "consent")) {
       int fi = -1;

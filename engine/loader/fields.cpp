@@ -12,7 +12,7 @@ void Loader::ParseItemReminders(const YAML::Node& fields) {
     if (li < 0 || def_.fields[li].type != FieldType::kList) continue;  // reported by ParseField
     const YAML::Node n = it->second["remind"];
     if (!IsMap(n, "remind")) continue;
-    CheckKeys(n, {"at", "before", "notify", "while", "template"}, "a list's remind");
+    CheckKeys(n, {"at", "before", "notify", "while", "template", "in"}, "a list's remind");
     ItemReminderDef r;
     r.list_field = li;
     r.mark = M(n);
@@ -55,8 +55,24 @@ void Loader::ParseItemReminders(const YAML::Node& fields) {
       if (auto t = Scalar(n["template"], "template")) r.template_name = *t;
     }
     CheckReminderTemplate(r.template_name, n["template"] ? M(n["template"]) : M(n));
+    if (n["in"])  // resolved once the states are read (ResolveItemReminderStates)
+      for (auto& [s, m] : Names(n["in"], "in")) {
+        r.in_state_names.push_back(s);
+        item_reminder_state_marks_.push_back(m);
+      }
     if (ok) def_.item_reminders.push_back(std::move(r));
   }
+}
+
+void Loader::ResolveItemReminderStates() {
+  std::size_t k = 0;
+  for (auto& r : def_.item_reminders)
+    for (const auto& name : r.in_state_names) {
+      const Mark m = k < item_reminder_state_marks_.size() ? item_reminder_state_marks_[k] : r.mark;
+      ++k;
+      const int s = ResolveState(name, m);
+      if (s >= 0) r.in_states.push_back(s);
+    }
 }
 
 std::optional<FieldDef> Loader::ParseField(const std::string& name, const YAML::Node& key, const YAML::Node& n,

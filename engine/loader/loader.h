@@ -41,7 +41,7 @@ constexpr long kNodeBudget = 200000;
 
 inline const std::vector<std::string> kTopKeys = {"workflow", "version", "title", "description", "roles",
                                            "started_by", "start_when", "fields", "distinct", "documents", "states",
-                                           "transitions", "rating", "attributes"};
+                                           "transitions", "rating", "attributes", "purpose"};
 inline const std::vector<std::string> kFieldKeys = {"type", "title", "role", "required", "default",
                                              "min", "max", "values", "item", "guardian_of", "from_parent", "remind",
                                              "targets"};
@@ -98,6 +98,7 @@ class Loader {
   // A list field's `remind: {at: DATE_ITEM_FIELD, before: [DURATIONS],
   // notify: [..], while: CONDITION_ON_ITEM}`: each record's own date reminds.
   void ParseItemReminders(const YAML::Node& fields);
+  void ResolveItemReminderStates();
 
   bool CheckRole(const std::string& r, Mark m, bool allow_system = false);
 
@@ -234,6 +235,7 @@ class Loader {
   bool budget_reported_ = false;
   std::map<std::string, Mark> deadline_event_marks_;
   std::vector<Mark> role_marks_;  // one per role
+  std::vector<Mark> item_reminder_state_marks_;  // one per name in the item reminders' `in:`
   std::set<int> declared_by_input_;  // positions of inputs that declared a field
 };
 

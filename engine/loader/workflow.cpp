@@ -16,6 +16,8 @@ void Loader::ParseRoot(const YAML::Node& root) {
     else def_.version = static_cast<int>(*v);
   }
   if (root["title"]) def_.title = Scalar(root["title"], "title").value_or("");
+  if (root["purpose"])
+    if (auto p = Name(root["purpose"], "purpose")) def_.purpose = *p;
 
   ParseRoles(root["roles"], M(root));
   ParseFields(root["fields"]);
@@ -39,6 +41,7 @@ void Loader::ParseRoot(const YAML::Node& root) {
     if (def_.start_when) CheckStartCondition(*def_.start_when);
   }
   if (root["states"]) ParseStates(root["states"]);
+  ResolveItemReminderStates();
   if (root["transitions"]) ParseTransitions(root["transitions"]);
   if (root["rating"]) ParseRating(root["rating"]);
   if (root["attributes"]) ParseAttributes(root["attributes"]);

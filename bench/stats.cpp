@@ -256,6 +256,8 @@ double Upgrade(soci::session& s, const std::string& url) {
     s << std::string("DROP TABLE IF EXISTS ") + table;
   for (const char* table : {"documents", "orders", "consents"})
     s << std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at";
+  s << "DROP INDEX consents_by_purpose";  // schema 14
+  s << "ALTER TABLE consents DROP COLUMN purpose";
   s << "DELETE FROM schema_version WHERE version >= 9";
   // The store opens the file itself (and closes a descriptor of it, which
   // drops every POSIX lock this process holds on it): no other connection of

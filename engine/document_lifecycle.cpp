@@ -6,8 +6,8 @@
 #include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/functor_row.hpp>
 #include <boost/msm/front/state_machine_def.hpp>
-// 20 rows: mpl::vector's default limit.
-#include <boost/mpl/vector/vector20.hpp>
+// 21 rows: past mpl::vector's default limit of 20, so the numbered form.
+#include <boost/mpl/vector/vector30.hpp>
 
 namespace mentorflow {
 namespace {
@@ -55,7 +55,7 @@ struct DocumentDef_ : msm::front::state_machine_def<DocumentDef_> {
   using S = DocumentStatus;
 
   // clang-format off
-  struct transition_table : mpl::vector20<
+  struct transition_table : mpl::vector21<
     //   from          event                           to            action  guard
     Row< Loaded,       ev::Restore<S::kIssued>,        Issued,       none,   none    >,
     Row< Loaded,       ev::Restore<S::kPartlySigned>,  PartlySigned, none,   none    >,
@@ -73,6 +73,7 @@ struct DocumentDef_ : msm::front::state_machine_def<DocumentDef_> {
     Row< Signed,       ev::Revoke,                     Revoked,      none,   none    >,
     Row< Issued,       ev::Expire,                     Expired,      none,   none    >,
     Row< PartlySigned, ev::Expire,                     Expired,      none,   none    >,
+    Row< Signed,       ev::Expire,                     Expired,      none,   none    >,
     Row< Issued,       ev::Supersede,                  Superseded,   none,   none    >,
     Row< PartlySigned, ev::Supersede,                  Superseded,   none,   none    >,
     Row< Signed,       ev::Supersede,                  Superseded,   none,   none    >,

@@ -5,6 +5,7 @@
 //   issued --sign (the only or last signer)--> signed
 //   issued/partly_signed/signed --revoke--> revoked        (a consent taken back)
 //   issued/partly_signed --expire--> expired               (its time to be signed ran out)
+//   signed --expire--> expired                             (a consent whose purpose is achieved)
 //   any but superseded --supersede--> superseded           (a re-issue replaces it)
 //
 // Every other (status, event) pair is refused with the reason a person can

@@ -269,6 +269,11 @@ struct Definition {
   // condition asks for the consent of this purpose, and revoking that
   // consent stops the instances of this purpose only.
   std::string purpose = kDefaultPurpose;
+  // `purpose: {name: P, achieved_when_done: true}`: an instance that
+  // finishes achieves the purpose for the people it names, once none of
+  // theirs of that purpose is still running (152-FZ art. 21 part 4): their
+  // consent for it expires and the 30-day destruction duty starts.
+  bool purpose_achieved_when_done = false;
   std::vector<int> distinct;  // person fields that must name different people
   std::string source_path;
   std::vector<std::string> roles;

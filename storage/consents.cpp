@@ -518,6 +518,41 @@ Status SociStore::MayChangeConsentNow(const std::string& person_id, bool given, 
   });
 }
 
+Status SociStore::PurposeAchieved(const Definition& def, const std::string& instance, const std::vector<Value>& fields,
+                                  const Now& now) {
+  std::vector<std::string> people;
+  for (size_t i = 0; i < def.fields.size(); ++i)
+    if (def.fields[i].type == FieldType::kPerson && IsSet(fields[i])) {
+      const std::string p = std::get<std::string>(fields[i]);
+      if (std::find(people.begin(), people.end(), p) == people.end()) people.push_back(p);
+    }
+  for (const auto& person : people) {
+    if (!ConsentInForce(person, def.purpose)) continue;
+    if (!OfPurpose(RunningInstancesNaming(person), def.purpose).empty()) continue;  // still needed
+    std::string note = "the purpose " + def.purpose + " is achieved (instance " + instance + " finished)";
+    std::string status;
+    if (const long long last = LatestConsent(person, def.purpose, &status); last > 0 && status == "signed") {
+      DocumentStep step = AdvanceDocument(DocumentStatus::kSigned, DocumentEvent::kExpire);
+      if (!step.status.ok()) return step.status;
+      const std::string to(DocumentStatusName(step.to));
+      *sql_ << "UPDATE consents SET status = :s WHERE person = :p AND issue = :i", soci::use(to), soci::use(person),
+          soci::use(last);
+      note = "consent:" + person + ":" + std::to_string(last) + ": " + note;
+    }
+    if (def.purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person);
+    std::string kept_for;
+    for (const auto& k : PurposesInForce(person)) kept_for += (kept_for.empty() ? "" : ", ") + k;
+    const Date due = AddDuration(now.today, Duration{0, 0, 30});
+    InstanceRecord duty;
+    Status started = StartDuty(person, "destruction", due, now, &duty, "", def.purpose, kept_for);
+    if (!started.ok() && started.code() != Code::kNotFound) return started;
+    if (started.ok()) note += "; destruction due " + FormatDate(due) + " (instance " + duty.id + ")";
+    if (!kept_for.empty()) note += "; kept for: " + kept_for;
+    if (Status s = AppendPersonHistory(person, "system", "system", "consent_expired", note, now); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Status SociStore::CheckPurpose(const std::string& purpose) {
   const std::vector<std::string> known = KnownPurposes();
   if (std::find(known.begin(), known.end(), purpose) != known.end()) return Status::Ok();

@@ -297,7 +297,19 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         revoked_doc = "consent:" + person_id + ":" + std::to_string(issue);
       }
     }
-    const std::vector<std::string> running = RunningInstancesNaming(person_id);
+    // What still runs for them, but the operator's duties that wait for
+    // this very erasure (a destruction or an erasure demand).
+    std::vector<std::string> running;
+    for (const auto& id : RunningInstancesNaming(person_id)) {
+      InstanceRecord rec;
+      if (ShowUnlocked(id, &rec).ok() && rec.workflow == "personal_data") {
+        const json fields = json::parse(rec.fields_json, nullptr, false);
+        if (fields.is_object() && fields.value("kind", json()).is_string() &&
+            (fields["kind"] == "destruction" || fields["kind"] == "erasure"))
+          continue;
+      }
+      running.push_back(id);
+    }
     // Revoked: no consent of any purpose is left in force.
     const bool revoked = consent == 0 && PurposesInForce(person_id).empty() && !revoked_doc.empty();
     if (!revoked && !running.empty()) {

@@ -289,6 +289,8 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
     }
     if (!children.empty())
       if (Status s = Cascade(children, "parent_finished", now, nullptr); !s.ok()) return s;
+    if (def.purpose_achieved_when_done)
+      if (Status s = PurposeAchieved(def, rec.id, d.fields, now); !s.ok()) return s;
   }
   return Status::Ok();
 }

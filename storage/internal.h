@@ -289,6 +289,12 @@ class SociStore : public Store {
   Status StartDuty(const std::string& person_id, const std::string& kind, Date due, const Now& now,
                    InstanceRecord* out, const std::string& request = "", const std::string& purpose = "",
                    const std::string& kept_for = "");
+  // 152-FZ art. 21 part 4: `instance` of `def` (a workflow whose purpose is
+  // achieved when done) has finished with `fields`; for each person it names
+  // whose consent for the purpose is in force and who has no other running
+  // instance of it, that consent expires and the destruction duty starts.
+  Status PurposeAchieved(const Definition& def, const std::string& instance, const std::vector<Value>& fields,
+                         const Now& now);
   // Ok when `purpose` is one a consent may be given for (KnownPurposes).
   Status CheckPurpose(const std::string& purpose);
   Status PersonHistory(const std::string& person_id, std::vector<HistoryRecord>* out) override;

@@ -44,7 +44,9 @@ TEST(Documents_Lifecycle, SignaturesMoveAnIssueToSignedAndNothingSignsItAfter) {
   EXPECT_NE(AdvanceDocument(S::kSuperseded, E::kSign).status.message().find("superseded by a re-issue"),
             std::string::npos);
   EXPECT_EQ(AdvanceDocument(S::kSigned, E::kRevoke).to, S::kRevoked);
-  EXPECT_EQ(AdvanceDocument(S::kSigned, E::kExpire).status.rule(), "document");  // a signed document does not expire
+  // A signed consent expires when its purpose is achieved (152-FZ art. 21
+  // part 4); a finished instance expires only its unsigned documents.
+  EXPECT_EQ(AdvanceDocument(S::kSigned, E::kExpire).to, S::kExpired);
   EXPECT_EQ(AdvanceDocument(S::kPartlySigned, E::kExpire).to, S::kExpired);
   for (S from : {S::kIssued, S::kPartlySigned, S::kSigned, S::kRevoked, S::kExpired})
     EXPECT_EQ(AdvanceDocument(from, E::kSupersede).to, S::kSuperseded);

@@ -378,8 +378,8 @@ TEST_P(Outbox, AMinorsRemindersReachTheirGuardianToo) {
   ASSERT_EQ(Db("person add g9 --as d1 --name 'Мама Юли' --role guardian --birth 1985-03-01", now).code, 0);
   ASSERT_EQ(Db("consent sign g9 --as g9", now).code, 0);
   ASSERT_EQ(Db("person add k9 --as d1 --name 'Юля' --role candidate --birth 2012-05-10 --guardian g9", now).code, 0);
-  ASSERT_EQ(Db("consent sign k9 --as g9", now).code, 0);
-  ASSERT_EQ(Db("consent sign k9 --as k9", now).code, 0);  // 15: beside her mother
+  ASSERT_EQ(Db("consent sign k9 --as g9 --purpose selection", now).code, 0);
+  ASSERT_EQ(Db("consent sign k9 --as k9 --purpose selection", now).code, 0);  // 15: beside her mother
   ASSERT_EQ(Db("person add mt1 --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
   ASSERT_EQ(Db("consent sign mt1 --as mt1", now).code, 0);
   std::vector<std::string> ids;

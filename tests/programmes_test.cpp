@@ -82,7 +82,7 @@ TEST_P(Programmes, AnEditedQuotaTableCountsFromTheNextInit) {
 TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
   const std::string now = "2027-03-01";
   ASSERT_EQ(Db("person add mod1 --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
-  PeopleWithConsent("p", "participant", "Участник", 1, 4, now);
+  PeopleWithConsent("p", "participant", "Участник", 1, 4, now, "portfolio");
   ASSERT_EQ(Db("person add p5 --as d1 --name 'Участник 5' --role participant --birth 2008-01-01", now).code, 0);
   auto submit = [&](const std::string& who, const std::string& kind, const std::string& result,
                     const std::string& direction = "python", const std::string& on = "2027-02-10") {
@@ -136,17 +136,17 @@ TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
   ASSERT_EQ(Db("send " + id(rejected) + " verify --as mod1", now).code, 0);
   EXPECT_EQ(ranks(Json("stats rating --direction python", now)), "1 p4 40; 2 p1 30; 3 p2 24; 3 p3 24; ");
 
-  // New weights: the olympiad worth 4. The instances stay on version 2.
+  // New weights: the olympiad worth 4. The instances stay on version 3.
   std::string yaml = ReadText((dir_ / "achievement.yaml").string());
-  yaml.replace(yaml.find("version: 2"), 10, "version: 3");
+  yaml.replace(yaml.find("version: 3"), 10, "version: 4");
   yaml.replace(yaml.find("olympiad: 10"), 12, "olympiad: 4");
   std::ofstream(dir_ / "achievement.yaml") << yaml;
   ASSERT_EQ(Db(W() + "init", now).code, 0);
   auto reweighted = Json("stats rating --direction python", now);
-  EXPECT_EQ(reweighted["version"], 3);
+  EXPECT_EQ(reweighted["version"], 4);
   EXPECT_EQ(reweighted["weights"]["olympiad"], 4);
   EXPECT_EQ(ranks(reweighted), "1 p2 24; 2 p4 16; 3 p1 12; 3 p3 12; ") << reweighted.dump();
-  EXPECT_EQ(Json("show --as d1 " + id(rejected), now)["version"], 2);
+  EXPECT_EQ(Json("show --as d1 " + id(rejected), now)["version"], 3);
 }
 
 // Issue 23, finding 11: a person who is both participant and moderator (or
@@ -158,10 +158,10 @@ TEST_P(Programmes, NobodyJudgesTheirOwnAchievement) {
   ASSERT_EQ(Db("person add mod1 --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
   ASSERT_EQ(Db("person add both --as d1 --name 'Участник и модератор' --role participant --role moderator"
                " --role guardian --birth 2000-01-01", now).code, 0);
-  ASSERT_EQ(Db("consent sign both --as both", now).code, 0);
+  ASSERT_EQ(Db("consent sign both --as both --purpose portfolio", now).code, 0);
   ASSERT_EQ(Db("person add kid --as d1 --name 'Ребёнок' --role participant --birth 2012-01-01 --guardian both", now).code, 0);
-  ASSERT_EQ(Db("consent sign kid --as both", now).code, 0);
-  ASSERT_EQ(Db("consent sign kid --as kid", now).code, 0);  // 15: beside the guardian
+  ASSERT_EQ(Db("consent sign kid --as both --purpose portfolio", now).code, 0);
+  ASSERT_EQ(Db("consent sign kid --as kid --purpose portfolio", now).code, 0);  // 15: beside the guardian
   auto submit = [&](const std::string& who, const std::string& as) {
     auto r = Db("start achievement --as " + as + " --set participant=" + who + " --set event='Хакатон'" +
                     " --set kind=hackathon --set result=winner --set held_on=2027-02-10 --set direction=python"

@@ -859,7 +859,18 @@ TEST_P(Serve, PagesNeedASessionTheirFormsTheTokenAndShowingThemChangesNothing) {
   EXPECT_EQ(teen->status, 303) << teen->body.substr(0, 400);
   auto awaiting = http.Get("/people/s4", gh);
   EXPECT_NE(awaiting->body.find("Оно вступит в силу со второй подписью"), std::string::npos);
-  EXPECT_EQ(awaiting->body.find("Текст согласия"), std::string::npos) << "nothing more for the mother to sign";
+  EXPECT_EQ(awaiting->body.find("Текст согласия, которое вы подписываете"), std::string::npos)
+      << "nothing more for the mother to sign for mentoring";
+  // Issue 26, build 1: the consents of the other purposes are each their
+  // own, offered beside it (the mother may give them for her daughter).
+  EXPECT_NE(awaiting->body.find("Согласия для других целей"), std::string::npos);
+  EXPECT_NE(awaiting->body.find("Текст согласия: Региональный отбор «IT-регион»"), std::string::npos);
+  EXPECT_NE(awaiting->body.find("name=\"purpose\" value=\"portfolio\""), std::string::npos);
+  auto portfolio = http.Post("/people/s4/consent", gh,
+                             httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"purpose", "portfolio"}, {"password", kPassword}});
+  EXPECT_EQ(portfolio->status, 303) << portfolio->body.substr(0, 400);
+  EXPECT_NE(Db("doc show consent:s4:2 --as c1 --json", kDay).out.find("\"purpose\": \"portfolio\""), std::string::npos);
+  EXPECT_EQ(Json("doc show consent:s4:1 --as c1", kDay)["status"], "partly_signed") << "mentoring's unchanged";
 
   // The mentor: another pair is «Не найдено», and names no one; the people
   // list is not theirs either.

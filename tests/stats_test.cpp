@@ -296,6 +296,8 @@ TEST_P(PairFacts, RebuiltFromTheHistoryTheyEqualThoseKeptAlongside) {
     testing::ExecSql(db.url(), std::string("DROP TABLE ") + table);  // schema 13
   for (const char* table : {"documents", "orders", "consents"})
     testing::ExecSql(db.url(), std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at");
+  testing::ExecSql(db.url(), "DROP INDEX consents_by_purpose");  // schema 14
+  testing::ExecSql(db.url(), "ALTER TABLE consents DROP COLUMN purpose");
   testing::ExecSql(db.url(), "DELETE FROM schema_version WHERE version >= 9");
   auto old = testing::RunCli("--db '" + db.url() + "' --now 2029-01-10 stats annual --year 2026");
   EXPECT_NE(old.code, 0) << "a database of schema 8 is upgraded by init first";

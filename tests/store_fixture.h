@@ -59,8 +59,10 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
   }
   // People PREFIX{first}..PREFIX{last} of age in `role` (named "TITLE k"),
   // registered by d1, each with their own consent.
+  // People prefix{first..last} holding `role`, born 2008, each with their
+  // consent for `purpose` (a workflow's `purpose:`).
   void PeopleWithConsent(const std::string& prefix, const std::string& role, const std::string& title, int first,
-                         int last, const std::string& now) {
+                         int last, const std::string& now, const std::string& purpose = "mentoring") {
     for (int k = first; k <= last; ++k) {
       const std::string id = prefix + std::to_string(k);
       ASSERT_EQ(Db("person add " + id + " --as d1 --name '" + title + " " + std::to_string(k) + "' --role " + role +
@@ -68,13 +70,14 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
                    now)
                     .code,
                 0);
-      ASSERT_EQ(Db("consent sign " + id + " --as " + id, now).code, 0);
+      ASSERT_EQ(Db("consent sign " + id + " --as " + id + " --purpose " + purpose, now).code, 0);
     }
   }
-  // The coordinator co1 and candidates k0..k{n-1} of age, each with consent.
+  // The coordinator co1 and candidates k0..k{n-1} of age, each with their
+  // consent for the selection.
   void ItRegionCandidates(int n, const std::string& now) {
     ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
-    PeopleWithConsent("k", "candidate", "Кандидат", 0, n - 1, now);
+    PeopleWithConsent("k", "candidate", "Кандидат", 0, n - 1, now, "selection");
   }
   // Candidate k registers (by co1) under `season` from `municipality`.
   CliRun ItRegionRegister(const std::string& season, int k, const std::string& municipality, const std::string& now,

@@ -16,8 +16,15 @@ void Loader::ParseRoot(const YAML::Node& root) {
     else def_.version = static_cast<int>(*v);
   }
   if (root["title"]) def_.title = Scalar(root["title"], "title").value_or("");
-  if (root["purpose"])
-    if (auto p = Name(root["purpose"], "purpose")) def_.purpose = *p;
+  if (const YAML::Node p = root["purpose"]; p && p.IsMap()) {  // {name: P, achieved_when_done: true}
+    CheckKeys(p, {"name", "achieved_when_done"}, "a purpose");
+    if (!p["name"]) Error(M(p), msg::MissingKey("name", "a purpose"));
+    else if (auto n = Name(p["name"], "purpose")) def_.purpose = *n;
+    if (p["achieved_when_done"])
+      def_.purpose_achieved_when_done = Bool(p["achieved_when_done"], "achieved_when_done").value_or(false);
+  } else if (p) {
+    if (auto n = Name(p, "purpose")) def_.purpose = *n;
+  }
 
   ParseRoles(root["roles"], M(root));
   ParseFields(root["fields"]);

@@ -252,17 +252,36 @@ Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int
   struct Target {
     std::optional<double> share, coverage;
     std::optional<bool> share_met, coverage_met;
+    long long share_of = 0;                  // the share's whole: the mentees of the values it is taken among
+    long long covered = 0, coverable = 0;    // the coverage's part and whole (people, or schools)
+  };
+  auto mentees_of = [&](const std::string& value) {
+    for (const auto& p : b.parts)
+      if (p.value == value) return p.figures.mentees;
+    return 0LL;
   };
   std::vector<Target> targets;
   for (const auto& p : b.parts) {
     Target t;
     if (!p.value.empty()) {
+      // The share of the year's mentees, or of those holding the values it
+      // is taken among (special schools' pupils apart, say).
+      t.share_of = b.total.mentees;
+      if (p.share_target && !p.share_target->among.empty()) {
+        t.share_of = 0;
+        for (const auto& v : p.share_target->among) t.share_of += mentees_of(v);
+      }
+      // The coverage of the people registered with the value, or of the
+      // schools they come from (`counting:`).
+      const bool units = p.coverage_target && !p.coverage_target->counting.empty();
+      t.covered = units ? p.covered_units : p.figures.mentees;
+      t.coverable = units ? p.registered_units : p.registered_mentees;
       // Nothing to measure (no mentee in the year, none registered with the
       // value): no figure and no verdict, rather than a 0% "not met".
-      if (b.total.mentees > 0) t.share = Percent(p.figures.mentees, b.total.mentees);
-      if (p.registered_mentees > 0) t.coverage = Percent(p.figures.mentees, p.registered_mentees);
-      if (p.target_share && t.share) t.share_met = *t.share >= static_cast<double>(*p.target_share);
-      if (p.target_coverage && t.coverage) t.coverage_met = *t.coverage >= static_cast<double>(*p.target_coverage);
+      if (t.share_of > 0) t.share = Percent(p.figures.mentees, t.share_of);
+      if (t.coverable > 0) t.coverage = Percent(t.covered, t.coverable);
+      if (p.share_target && t.share) t.share_met = p.share_target->Met(*t.share);
+      if (p.coverage_target && t.coverage) t.coverage_met = p.coverage_target->Met(*t.coverage);
     }
     targets.push_back(t);
   }
@@ -273,16 +292,32 @@ Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int
       const auto& p = b.parts[i];
       json figures = AnnualFiguresJson(p.figures);
       figures.erase("monitoring");
-      parts.push_back({{"value", p.value.empty() ? json() : json(p.value)},
-                       {"title", p.title},
-                       {"figures", figures},
-                       {"mentees_share", opt(targets[i].share)},
-                       {"target_share", opt(p.target_share)},
-                       {"share_met", opt(targets[i].share_met)},
-                       {"registered_mentees", p.registered_mentees},
-                       {"coverage", opt(targets[i].coverage)},
-                       {"target_coverage", opt(p.target_coverage)},
-                       {"coverage_met", opt(targets[i].coverage_met)}});
+      const auto& st = p.share_target;
+      const auto& ct = p.coverage_target;
+      json part = {{"value", p.value.empty() ? json() : json(p.value)},
+                   {"title", p.title},
+                   {"figures", figures},
+                   {"mentees_share", opt(targets[i].share)},
+                   {"target_share", st ? json(st->percent) : json()},
+                   {"share_met", opt(targets[i].share_met)},
+                   {"registered_mentees", p.registered_mentees},
+                   {"coverage", opt(targets[i].coverage)},
+                   {"target_coverage", ct ? json(ct->percent) : json()},
+                   {"coverage_met", opt(targets[i].coverage_met)}};
+      if (st) {
+        part["share_compare"] = CompareName(st->compare);
+        if (!st->among.empty()) part["share_among"] = st->among;
+        part["share_of"] = targets[i].share_of;
+      }
+      if (ct) {
+        part["coverage_compare"] = CompareName(ct->compare);
+        if (!ct->counting.empty()) {
+          part["coverage_counting"] = ct->counting;
+          part["covered"] = targets[i].covered;
+          part["coverable"] = targets[i].coverable;
+        }
+      }
+      parts.push_back(std::move(part));
     }
     *out = json{{"year", year}, {"by", b.attribute}, {"title", b.title}, {"total", AnnualFiguresJson(b.total)},
                 {"parts", parts}}
@@ -323,26 +358,40 @@ Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int
   for (size_t i = 0; i < b.parts.size(); ++i) {
     const auto& p = b.parts[i];
     const Target& t = targets[i];
-    char line[256];
-    if (p.target_share) {
+    // "at least 70%", "at most 30%", "70%" (exactly)
+    auto bound = [](const AttributeTarget& target) {
+      const char* how = target.compare == AttributeTarget::Compare::kAtMost    ? "at most "
+                        : target.compare == AttributeTarget::Compare::kExactly ? ""
+                                                                               : "at least ";
+      return how + std::to_string(target.percent) + "%";
+    };
+    auto join = [](const std::vector<std::string>& vs) {
+      std::string s;
+      for (const auto& v : vs) s += (s.empty() ? "" : ", ") + v;
+      return s;
+    };
+    char line[320];
+    if (const auto& st = p.share_target) {
+      const std::string of = st->among.empty() ? "" : " of " + join(st->among);
       if (t.share)
-        std::snprintf(line, sizeof line, "target %s: %.1f%% of the year's mentees (%lld of %lld), target %lld%%: %s\n",
-                      p.value.c_str(), *t.share, p.figures.mentees, b.total.mentees, *p.target_share,
+        std::snprintf(line, sizeof line, "target %s: %.1f%% of the year's mentees%s (%lld of %lld), target %s: %s\n",
+                      p.value.c_str(), *t.share, of.c_str(), p.figures.mentees, t.share_of, bound(*st).c_str(),
                       *t.share_met ? "met" : "not met");
       else
-        std::snprintf(line, sizeof line, "target %s: no mentee in a pair in the year, target %lld%%: nothing to measure\n",
-                      p.value.c_str(), *p.target_share);
+        std::snprintf(line, sizeof line, "target %s: no mentee%s in a pair in the year, target %s: nothing to measure\n",
+                      p.value.c_str(), of.c_str(), bound(*st).c_str());
       *out += line;
     }
-    if (p.target_coverage) {
+    if (const auto& ct = p.coverage_target) {
+      const bool units = !ct->counting.empty();
       if (t.coverage)
-        std::snprintf(line, sizeof line,
-                      "target %s: %.1f%% of the mentees registered with it are in pairs (%lld of %lld), target %lld%%: %s\n",
-                      p.value.c_str(), *t.coverage, p.figures.mentees, p.registered_mentees, *p.target_coverage,
+        std::snprintf(line, sizeof line, "target %s: %.1f%% of %s registered with it %s in pairs (%lld of %lld), target %s: %s\n",
+                      p.value.c_str(), *t.coverage, units ? ("the values of " + ct->counting + " of the mentees").c_str() : "the mentees",
+                      units ? "have mentees" : "are", t.covered, t.coverable, bound(*ct).c_str(),
                       *t.coverage_met ? "met" : "not met");
       else
-        std::snprintf(line, sizeof line, "target %s: no mentee is registered with it, target %lld%%: nothing to measure\n",
-                      p.value.c_str(), *p.target_coverage);
+        std::snprintf(line, sizeof line, "target %s: no mentee is registered with it%s, target %s: nothing to measure\n",
+                      p.value.c_str(), units ? (" with a " + ct->counting).c_str() : "", bound(*ct).c_str());
       *out += line;
     }
   }

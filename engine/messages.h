@@ -284,6 +284,15 @@ inline std::string TargetsNeedEnum() { return "targets are per value: only an en
 inline std::string TargetPercent(const std::string& v) {
   return "a target for " + Q(v) + " is a whole percent from 0 to 100";
 }
+inline std::string TargetKeyNeeds(const std::string& key, const std::string& measure) {
+  return Q(key) + " goes with " + Q(measure) + " in a target";
+}
+inline std::string AmongWithoutItself(const std::string& v) {
+  return "the share of " + Q(v) + " is taken among values that include it: add " + Q(v) + " to among";
+}
+inline std::string CountsItself(const std::string& a) {
+  return "a coverage of " + Q(a) + " counts another attribute (a school), not " + Q(a) + " itself";
+}
 inline std::string SharesOver100(long long sum) {
   return "the target shares add up to " + std::to_string(sum) + "%, more than 100%";
 }

@@ -6,6 +6,7 @@
 // Thread-safety: a const Definition may be shared between threads.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -254,9 +255,40 @@ struct RatingDef {
 // attribute may declare targets per value: the share of the year's mentees
 // it should make up, or the coverage: the share of the registered mentees
 // holding it who should be in a pair in the year.
+// A target of one value of an enum attribute (`targets:`): a `share` of the
+// year's mentees, or a `coverage` of those registered with the value.
+struct AttributeTarget {
+  std::int64_t percent = 0;
+  enum class Compare { kAtLeast, kAtMost, kExactly };  // `compare:` (default at_least)
+  Compare compare = Compare::kAtLeast;
+  // A share: of the mentees holding one of these values (`among:`; empty:
+  // of every mentee of the year).
+  std::vector<std::string> among;
+  // A coverage: of the distinct values of this other attribute among them
+  // (`counting: school`: every school has a mentee in a pair); empty: people.
+  std::string counting;
+  bool operator==(const AttributeTarget& o) const {
+    return percent == o.percent && compare == o.compare && among == o.among && counting == o.counting;
+  }
+  bool operator!=(const AttributeTarget& o) const { return !(*this == o); }
+  // Whether `measured` (a percent to one decimal) meets it; exactly: equal
+  // once rounded to a whole percent.
+  bool Met(double measured) const {
+    switch (compare) {
+      case Compare::kAtMost: return measured <= static_cast<double>(percent);
+      case Compare::kExactly: return std::llround(measured) == percent;
+      case Compare::kAtLeast: break;
+    }
+    return measured >= static_cast<double>(percent);
+  }
+};
+inline const char* CompareName(AttributeTarget::Compare c) {
+  return c == AttributeTarget::Compare::kAtMost ? "at_most" : c == AttributeTarget::Compare::kExactly ? "exactly" : "at_least";
+}
+
 struct AttributeDef {
   FieldDef field;
-  std::vector<std::optional<std::int64_t>> share, coverage;  // percent, one per enum value
+  std::vector<std::optional<AttributeTarget>> share, coverage;  // one per enum value
   Mark mark;
 };
 

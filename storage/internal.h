@@ -375,9 +375,12 @@ class SociStore : public Store {
                 RatingReport* out) override;
   // The same inside a transaction already open (a document issued with the figures).
   // `slice`: only the pairs whose mentee holds attribute `first` = `second`
-  // ("" : does not hold it), and the people of those pairs.
+  // ("" : does not hold it), and the people of those pairs. `units`: the
+  // distinct values of attribute `units` among the year's mentees, into
+  // `*unit_count` (a coverage that counts schools).
   Status AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out,
-                               const std::pair<std::string, std::string>* slice = nullptr);
+                               const std::pair<std::string, std::string>* slice = nullptr,
+                               const std::string& units = "", long long* unit_count = nullptr);
   Status Reminders(const ReminderFilter& filter, std::vector<ReminderRecord>* out) override;
   Status Agenda(const std::string& person, Date from, Date to, std::vector<DeadlineRecord>* deadlines,
                 std::vector<ReminderRecord>* reminders) override;

@@ -125,7 +125,11 @@ Status SociStore::AnnualBreakdownBy(int year, const std::string& attribute, cons
       part.value = values[i].first;
       part.title = values[i].second;
       const std::pair<std::string, std::string> slice{attribute, part.value};
-      if (Status s = AnnualFiguresUnlocked(year, now, &part.figures, &slice); !s.ok()) return s;
+      const std::optional<AttributeTarget> coverage =
+          f.type == FieldType::kEnum && i < a->coverage.size() ? a->coverage[i] : std::nullopt;
+      const std::string units = coverage && !part.value.empty() ? coverage->counting : "";
+      if (Status s = AnnualFiguresUnlocked(year, now, &part.figures, &slice, units, &part.covered_units); !s.ok())
+        return s;
       part.figures.monitoring_due = part.figures.monitoring_on_time = part.figures.monitoring_late =
           part.figures.monitoring_missed = 0;
       if (!part.value.empty()) {
@@ -133,9 +137,14 @@ Status SociStore::AnnualBreakdownBy(int year, const std::string& attribute, cons
                  " AND r.role = 'mentee' JOIN people p ON p.id = a.person"
                  " WHERE a.name = :n AND a.value = :v AND p.erased_at IS NULL",
             soci::into(part.registered_mentees), soci::use(attribute), soci::use(part.value);
+        if (!units.empty())
+          *sql_ << "SELECT COUNT(DISTINCT s.value) FROM person_attributes a JOIN person_roles r ON r.person = a.person"
+                   " AND r.role = 'mentee' JOIN people p ON p.id = a.person JOIN person_attributes s"
+                   " ON s.person = a.person AND s.name = :u WHERE a.name = :n AND a.value = :v AND p.erased_at IS NULL",
+              soci::into(part.registered_units), soci::use(units), soci::use(attribute), soci::use(part.value);
         if (f.type == FieldType::kEnum) {
-          part.target_share = a->share[i];
-          part.target_coverage = a->coverage[i];
+          part.share_target = a->share[i];
+          part.coverage_target = coverage;
         }
       }
       out->parts.push_back(std::move(part));
@@ -146,7 +155,8 @@ Status SociStore::AnnualBreakdownBy(int year, const std::string& attribute, cons
 }
 
 Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures* out,
-                                        const std::pair<std::string, std::string>* slice) {
+                                        const std::pair<std::string, std::string>* slice, const std::string& units,
+                                        long long* unit_count) {
   if (year < kMinYear || year >= kMaxYear)
     return Status::BadInput("--year: expected a year from " + std::to_string(kMinYear) + " to " +
                             std::to_string(kMaxYear - 1) + ", got " + std::to_string(year));
@@ -276,6 +286,18 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
           f.mentees_minors = std::llround(number(r, 2));
         }
       }
+    }
+    if (unit_count && !units.empty()) {  // the schools (say) those mentees come from
+      const std::string distinct = std::string(kParams) +
+          " SELECT CAST(COUNT(DISTINCT a.value) AS DOUBLE PRECISION) FROM (SELECT DISTINCT f.mentee AS who" +
+          in_year + held + " AND f.mentee IS NOT NULL) W JOIN person_attributes a ON a.person = W.who"
+          " AND a.name = :units";
+      soci::rowset<soci::row> rs = (sql_->prepare << distinct, soci::use(start, "start"), soci::use(cut, "cut"),
+                                    soci::use(first_day, "first"), soci::use(last_day, "last"),
+                                    soci::use(cut_day, "today"), soci::use(y, "year"), soci::use(an, "an"),
+                                    soci::use(av, "av"), soci::use(units, "units"));
+      *unit_count = 0;
+      for (const auto& r : rs) *unit_count = std::llround(number(r, 0));
     }
     // Monitoring cycles due in the year, as they stood at its end: each
     // period date in the year that has passed (or was reported already).

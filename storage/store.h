@@ -478,7 +478,11 @@ class Store {
       std::string value, title;  // value "" : the mentees who do not hold the attribute
       AnnualFigures figures;
       long long registered_mentees = 0;  // people registered as mentees holding the value (now)
-      std::optional<long long> target_share, target_coverage;  // percent, from the YAML
+      std::optional<AttributeTarget> share_target, coverage_target;  // from the YAML
+      // A coverage `counting:` another attribute (a school): its distinct
+      // values among the registered mentees holding the value, and among
+      // those of them in a pair in the year.
+      long long registered_units = 0, covered_units = 0;
     };
     std::vector<Part> parts;  // an enum's values in the YAML's order (others: the values held), then ""
   };

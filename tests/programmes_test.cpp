@@ -203,9 +203,9 @@ TEST_P(Programmes, AttributesAreCheckedAndErasureKeepsOnlyTheEnumOnes) {
   EXPECT_EQ(unknown.code, 1);
   EXPECT_NE(unknown.err.find("did you mean 'school_type'?"), std::string::npos) << unknown.err;
   EXPECT_EQ(Db("person update s1 --as d1 --attr bad", now).code, 1);
-  auto by = Db("stats annual --year 2026 --by school", now);
+  auto by = Db("stats annual --year 2026 --by schools", now);
   EXPECT_EQ(by.code, 1);
-  EXPECT_NE(by.err.find("--by: no attribute 'school' is declared (attributes: school_type, municipality)"),
+  EXPECT_NE(by.err.find("--by: no attribute 'schools' is declared (attributes: school_type, school, municipality)"),
             std::string::npos) << by.err;
   auto empty = Json("stats annual --year 2026 --by school_type --json", now);
   EXPECT_EQ(empty["parts"][0]["value"], "rural") << empty.dump();

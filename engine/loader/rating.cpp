@@ -7,6 +7,8 @@
 //     per: direction
 //     weight: {by: kind, values: {olympiad: 10, hackathon: 6}}
 //     factor: {by: result, values: {winner: 3, prize: 2, participant: 1}}
+#include <map>
+
 #include "engine/loader/loader.h"
 
 namespace mentorflow::loading {
@@ -94,9 +96,14 @@ void Loader::ParseRating(const YAML::Node& n) {
 //   school_type:
 //     type: enum
 //     values: {rural: Сельская школа, urban: Городская школа, special: Специальная школа}
-//     targets: {rural: {share: 70}, urban: {share: 30}, special: {coverage: 100}}
+//     targets:
+//       rural: {share: 70, among: [rural, urban]}                  # at least 70% of those
+//       urban: {share: 30, compare: at_most, among: [rural, urban]}
+//       special: {coverage: 100, counting: school}                 # every school of the kind
+//   school: {type: string}
 void Loader::ParseAttributes(const YAML::Node& n) {
   if (!n || !IsMap(n, "attributes")) return;
+  std::vector<std::pair<std::string, Mark>> counting_marks;
   for (auto it = n.begin(); it != n.end(); ++it) {
     auto name = Name(it->first, "attribute");
     if (!name) continue;
@@ -128,7 +135,7 @@ void Loader::ParseAttributes(const YAML::Node& n) {
         Error(KeyMark(a, "targets"), msg::TargetsNeedEnum());
         ok = false;
       } else if (IsMap(t, "targets")) {
-        std::int64_t shares = 0;
+        std::map<std::vector<std::string>, std::int64_t> shares;  // by the values they are shares of
         for (auto v = t.begin(); v != t.end(); ++v) {
           auto value = Scalar(v->first, "targets");
           if (!value) continue;
@@ -140,27 +147,94 @@ void Loader::ParseAttributes(const YAML::Node& n) {
           }
           const size_t i = static_cast<size_t>(pos - f->values.begin());
           if (!IsMap(v->second, "a target")) continue;
-          CheckKeys(v->second, {"share", "coverage"}, "a target");
+          const YAML::Node tv = v->second;
+          CheckKeys(tv, {"share", "coverage", "compare", "among", "counting"}, "a target");
+          AttributeTarget base;
+          if (tv["compare"]) {
+            const auto c = Scalar(tv["compare"], "compare");
+            if (c == std::string("at_least")) base.compare = AttributeTarget::Compare::kAtLeast;
+            else if (c == std::string("at_most")) base.compare = AttributeTarget::Compare::kAtMost;
+            else if (c == std::string("exactly")) base.compare = AttributeTarget::Compare::kExactly;
+            else if (c) {
+              Error(M(tv["compare"]), msg::Unknown("compare", *c, Closest(*c, {"at_least", "at_most", "exactly"})));
+              ok = false;
+            }
+          }
+          if (tv["among"]) {
+            if (!tv["share"]) {
+              Error(KeyMark(tv, "among"), msg::TargetKeyNeeds("among", "share"));
+              ok = false;
+            }
+            for (auto& [other, m] : Names(tv["among"], "among")) {
+              if (std::find(f->values.begin(), f->values.end(), other) == f->values.end()) {
+                Error(m, msg::Unknown("value of " + *name, other, Closest(other, f->values)));
+                ok = false;
+              } else {
+                base.among.push_back(other);
+              }
+            }
+            if (!base.among.empty() && std::find(base.among.begin(), base.among.end(), *value) == base.among.end()) {
+              Error(KeyMark(tv, "among"), msg::AmongWithoutItself(*value));
+              ok = false;
+            }
+          }
+          if (tv["counting"]) {
+            if (!tv["coverage"]) {
+              Error(KeyMark(tv, "counting"), msg::TargetKeyNeeds("counting", "coverage"));
+              ok = false;
+            }
+            if (auto c = Name(tv["counting"], "counting")) {
+              base.counting = *c;
+              if (*c == *name) {
+                Error(M(tv["counting"]), msg::CountsItself(*name));
+                ok = false;
+              } else {
+                counting_marks.push_back({*c, M(tv["counting"])});
+              }
+            }
+          }
           for (const char* key : {"share", "coverage"}) {
-            if (!v->second[key]) continue;
-            auto pct = Int(v->second[key], key);
+            if (!tv[key]) continue;
+            auto pct = Int(tv[key], key);
             if (pct && (*pct < 0 || *pct > 100)) {
-              Error(M(v->second[key]), msg::TargetPercent(*value));
+              Error(M(tv[key]), msg::TargetPercent(*value));
               ok = false;
             } else if (pct) {
-              (std::string(key) == "share" ? attr.share : attr.coverage)[i] = *pct;
-              if (std::string(key) == "share") shares += *pct;
+              AttributeTarget target = base;
+              target.percent = *pct;
+              if (std::string(key) == "share") {
+                target.counting.clear();
+                // What must be reached at least, out of the same whole, cannot pass 100%.
+                if (target.compare != AttributeTarget::Compare::kAtMost) {
+                  std::vector<std::string> whole = target.among;
+                  std::sort(whole.begin(), whole.end());
+                  shares[whole] += *pct;
+                }
+                attr.share[i] = target;
+              } else {
+                target.among.clear();
+                attr.coverage[i] = target;
+              }
             }
           }
         }
-        if (shares > 100) {
-          Error(M(t), msg::SharesOver100(shares));
-          ok = false;
-        }
+        for (const auto& [whole, sum] : shares)
+          if (sum > 100) {
+            Error(M(t), msg::SharesOver100(sum));
+            ok = false;
+          }
       }
     }
     attr.field = std::move(*f);
     if (ok) def_.attributes.push_back(std::move(attr));
+  }
+  // `counting:` names another attribute of this workflow.
+  for (const auto& [counted, m] : counting_marks) {
+    std::vector<std::string> names;
+    for (const auto& a : def_.attributes) names.push_back(a.field.name);
+    const auto a = std::find_if(def_.attributes.begin(), def_.attributes.end(),
+                                [&](const AttributeDef& d) { return d.field.name == counted; });
+    if (a == def_.attributes.end()) Error(m, msg::Unknown("attribute", counted, Closest(counted, names)));
   }
 }
 

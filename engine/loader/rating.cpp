@@ -229,7 +229,9 @@ void Loader::ParseAttributes(const YAML::Node& n) {
     if (ok) def_.attributes.push_back(std::move(attr));
   }
   // `counting:` names another attribute of this workflow.
-  for (const auto& [counted, m] : counting_marks) {
+  for (const auto& mark : counting_marks) {
+    const std::string& counted = mark.first;  // a plain name: C++17 lambdas do not capture bindings
+    const Mark m = mark.second;
     std::vector<std::string> names;
     for (const auto& a : def_.attributes) names.push_back(a.field.name);
     const auto a = std::find_if(def_.attributes.begin(), def_.attributes.end(),

@@ -251,17 +251,27 @@ TEST_P(Concurrency, ABackupWhileFourProcessesWriteIsOneConsistentMoment) {
   }
   for (int i = 0; i < 4; ++i) ASSERT_EQ(Db("start information_support --as c1", "2026-09-01").code, 0);
   std::atomic<bool> done{false};
+  std::atomic<int> written{0};
   std::vector<std::thread> writers;
   for (int p = 0; p < 4; ++p)
     writers.emplace_back([&, p] {
       for (int i = 0; !done && i < 200; ++i)
-        Db("send " + std::to_string(p + 1) + " publish --as c1 --set last_url=https://school.example/" +
-               std::to_string(i), "2026-09-02");
+        if (Db("send " + std::to_string(p + 1) + " publish --as c1 --set last_url=https://school.example/" +
+                   std::to_string(i), "2026-09-02")
+                .code == 0)
+          ++written;
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto backup = Db("backup --to '" + copy.string() + "' --json", "2026-09-02");
+  // The backup starts once the writers have committed something (a fixed
+  // sleep was too short on a loaded machine: the copy then held no write),
+  // and it runs while they go on writing.
+  for (int waited = 0; written < 2 && waited < 600; ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const bool wrote = written >= 2;
+  CliRun backup;
+  if (wrote) backup = Db("backup --to '" + copy.string() + "' --json", "2026-09-02");
   done = true;
   for (auto& t : writers) t.join();
+  ASSERT_TRUE(wrote) << "the writers wrote nothing in 60 s";
   ASSERT_EQ(backup.code, 0) << backup.err;
   EXPECT_EQ(json::parse(backup.out)["integrity"], "ok");
   EXPECT_EQ(fs::status(copy).permissions() & fs::perms::mask, fs::perms::owner_read | fs::perms::owner_write);

@@ -135,6 +135,12 @@ json PersonJson(const PersonRecord& p) {
           {"birth", OrNull(p.birth)},
           {"email", OrNull(p.email)},
           {"guardian", OrNull(p.guardian)},
+          {"address", OrNull(p.address)},
+          {"document_kind", OrNull(p.document.kind)},
+          {"document_number", OrNull(p.document.number)},
+          {"document_issued", OrNull(p.document.issued)},
+          {"document_issuer", OrNull(p.document.issuer)},
+          {"authority", OrNull(p.authority)},
           {"attributes", attrs}};
 }
 

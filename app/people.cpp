@@ -64,6 +64,8 @@ Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person
   if (ctx.store.ConsentsOf(person, &all).ok())
     for (const auto& c : all)
       if (c.purpose == purpose) out.awaiting = c.status == "partly_signed";
+  if (!out.give.empty() && out.give != "curator" && !out.awaiting)
+    if (Status s = ctx.store.ConsentMissing(person, ctx.now, &out.missing); !s.ok()) return s;
   return out;
 }
 

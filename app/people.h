@@ -42,6 +42,9 @@ struct ConsentChoices {
   std::string give;
   bool revoke = false;
   bool awaiting = false;  // a teenager's consent signed by one of the two, awaiting the other
+  // What a consent they would sign here lacks (152-FZ art. 9 part 4): while
+  // this is not empty, signing is refused (a paper form is not).
+  std::vector<MissingParticular> missing;
 };
 Result<ConsentChoices> ConsentChoicesFor(Context& ctx, const std::string& person,
                                          const std::string& purpose = kDefaultPurpose);

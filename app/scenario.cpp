@@ -19,8 +19,13 @@ Mark MarkOf(const YAML::Node& n) { return Mark{n.Mark().line + 1, n.Mark().colum
 
 std::string Str(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : std::string(); }
 
-const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "daily_ticks", "people", "steps"};
-const std::vector<std::string> kPersonKeys = {"name", "roles", "consent", "birth", "guardian", "email", "attributes"};
+const std::vector<std::string> kTopKeys = {"zone", "institution", "description", "daily_ticks", "particulars", "people",
+                                           "steps"};
+const std::vector<std::string> kPersonKeys = {"name",  "roles",      "consent", "birth",   "guardian",
+                                              "email", "attributes", "address", "document", "authority"};
+const std::vector<std::string> kInstitutionKeys = {"name", "address"};
+const std::vector<std::string> kParticularKeys = {"address", "document", "authority"};
+const std::vector<std::string> kDocumentKeys = {"kind", "number", "issued", "issuer"};
 const std::vector<std::string> kStepKeys = {"at", "as", "start", "name", "parent", "set", "send", "to",
                                             "sign", "in", "issue", "lists", "consent", "revoke", "erase", "tick", "expect_state", "expect_fields", "expect_stats",
                                             "started", "except", "purpose",
@@ -70,7 +75,23 @@ class Runner {
     ticked_ = now_.today;
     Store::InitOptions init;
     init.zone = zone_;
-    init.institution = Str(root["institution"]);
+    // institution: NAME, or {name: NAME, address: ADDRESS} (a consent states both).
+    if (const YAML::Node inst = root["institution"]; inst && inst.IsMap()) {
+      if (!CheckKeys(inst, kInstitutionKeys, "institution")) return std::move(report_);
+      init.institution = Str(inst["name"]);
+      init.institution_address = Str(inst["address"]);
+    } else {
+      init.institution = Str(inst);
+    }
+    // particulars: what a consent states of every person who does not give
+    // their own (address, document: {kind, number, issued, issuer}, authority).
+    if (const YAML::Node p = root["particulars"]; p) {
+      if (!p.IsMap() || !CheckKeys(p, kParticularKeys, "particulars")) {
+        if (!p.IsMap()) Fail(MarkOf(p), "particulars: a mapping of address, document and authority");
+        return std::move(report_);
+      }
+      particulars_ = p;
+    }
     // The first director among the people is created by init, as
     // `mentorflow init --director` does; they register everyone else.
     for (auto it = root["people"].begin(); root["people"].IsMap() && it != root["people"].end(); ++it) {
@@ -151,7 +172,22 @@ class Runner {
       rec.email = Str(p["email"]);
       if (const YAML::Node attrs = p["attributes"]; attrs && attrs.IsMap())
         for (auto a = attrs.begin(); a != attrs.end(); ++a) rec.attributes.push_back({Str(a->first), Str(a->second)});
-      if (rec.id == registrar_) continue;  // created by init
+      if (!Particulars(p, &rec)) return false;
+      if (rec.id == registrar_) {  // created by init; what a consent states of them is recorded as of anyone
+        PersonUpdate u;
+        u.id = rec.id;
+        u.address = rec.address;
+        u.document_kind = rec.document.kind;
+        u.document_number = rec.document.number;
+        u.document_issued = rec.document.issued;
+        u.document_issuer = rec.document.issuer;
+        if (!rec.address.empty() || !rec.document.Empty())
+          if (Status s = store_->UpdatePerson(u, registrar_, now_); !s.ok()) {
+            Fail(MarkOf(key), "person " + rec.id + ": " + s.message());
+            return false;
+          }
+        continue;
+      }
       if (Status s = store_->AddPerson(rec, registrar_, now_); !s.ok()) {
         Fail(MarkOf(key), "person " + rec.id + ": " + s.message());
         return false;
@@ -179,6 +215,23 @@ class Runner {
             return false;
           }
       }
+    }
+    return true;
+  }
+
+  // A person's address, document and authority: their own keys, else the
+  // scenario's `particulars:`.
+  bool Particulars(const YAML::Node& person, PersonRecord* rec) {
+    const YAML::Node& defaults = particulars_;
+    auto pick = [&](const char* key) { return person[key] ? person[key] : defaults[key]; };
+    rec->address = Str(pick("address"));
+    rec->authority = Str(pick("authority"));
+    if (const YAML::Node d = pick("document"); d) {
+      if (!d.IsMap() || !CheckKeys(d, kDocumentKeys, "document")) {
+        if (!d.IsMap()) Fail(MarkOf(d), "document: a mapping of kind, number, issued and issuer");
+        return false;
+      }
+      rec->document = {Str(d["kind"]), Str(d["number"]), Str(d["issued"]), Str(d["issuer"])};
     }
     return true;
   }
@@ -528,6 +581,7 @@ class Runner {
   const std::function<void(const std::string&)>& log_;
   std::string zone_;
   std::string registrar_;  // the director who registers the scenario's people
+  YAML::Node particulars_;  // the scenario's `particulars:`: every person's unless they give their own
   std::unique_ptr<Store> store_;
   std::unique_ptr<Channel> channel_;  // options_.deliver_via, opened
   std::map<std::string, std::string> names_;

@@ -49,6 +49,7 @@ std::unique_ptr<mf::Store> NewStore(const std::string& path) {
   mf::Store::InitOptions o;
   o.director = {"d1", "Ольга Карпова", {"director"}, "", "", ""};
   o.institution = "Центр «Радуга»";
+  o.institution_address = "г. Саратов, ул. Школьная, д. 5";
   Check(store->Init(catalog, kNow, nullptr, o), "init");
   Check(store->AddPerson({"c1", "Мария Петрова", {"curator"}, "", "", ""}, "d1", kNow), "curator");
   mf::bench::ProgrammeAtWork(*store, "d1", "c1", kNow);
@@ -61,9 +62,16 @@ std::vector<std::string> PendingPairs(mf::Store& store, int pairs) {
   Check(store.Batch([&] {
           for (int k = 0; k < pairs; ++k) {
             const std::string n = std::to_string(k), m = "m" + n, s = "s" + n;
-            if (auto st = store.AddPerson({m, "Наставник " + n, {"mentor"}, "1990-01-01", "", ""}, "c1", kNow); !st.ok())
+            // What a consent states of them besides the name (152-FZ art. 9 part 4).
+            auto papers = [](mf::PersonRecord p) {
+              p.address = "г. Саратов, ул. Садовая, д. 1";
+              p.document = {"паспорт", "6310 000001", "2020-03-12", "ГУ МВД России по Саратовской области"};
+              return p;
+            };
+            if (auto st = store.AddPerson(papers({m, "Наставник " + n, {"mentor"}, "1990-01-01", "", ""}), "c1", kNow);
+                !st.ok())
               return st;
-            if (auto st = store.AddPerson({s, "Наставляемый " + n, {"mentee"}, "2000-01-01", "", ""}, "c1", kNow);
+            if (auto st = store.AddPerson(papers({s, "Наставляемый " + n, {"mentee"}, "2000-01-01", "", ""}), "c1", kNow);
                 !st.ok())
               return st;
             for (const auto& p : {m, s})

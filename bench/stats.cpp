@@ -258,6 +258,8 @@ double Upgrade(soci::session& s, const std::string& url) {
     s << std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at";
   s << "DROP INDEX consents_by_purpose";  // schema 14
   s << "ALTER TABLE consents DROP COLUMN purpose";
+  for (const char* column : {"address", "document_kind", "document_number", "document_issued", "document_issuer", "authority"})
+    s << std::string("ALTER TABLE person_data DROP COLUMN ") + column;  // schema 15
   s << "DELETE FROM schema_version WHERE version >= 9";
   // The store opens the file itself (and closes a descriptor of it, which
   // drops every POSIX lock this process holds on it): no other connection of

@@ -278,6 +278,8 @@ void AddAdminCommands(CLI::App& app, Globals& g, Commands* out) {
 
   auto* init = app.add_subcommand("init", "Create or upgrade the database; store the zone and name; register new workflow versions");
   init->add_option("--institution", o->init.institution, "The institution's name (stored; see 'settings')");
+  init->add_option("--institution-address", o->init.institution_address,
+                   "The institution's address, which its consents state (stored; see 'settings')");
   init->add_option("--director", o->init.director.id, "Register the first director with this id");
   init->add_option("--name", o->init.director.name, "The director's full name (with --director)");
   init->add_option("--calendar", o->init.calendar_source,

@@ -30,13 +30,27 @@ struct Options {
   std::string text;
   std::vector<std::string> add_attrs, update_attrs;
   CLI::Option *o_name = nullptr, *o_birth = nullptr, *o_email = nullptr, *o_guardian = nullptr;
+  // person update: the particulars a consent states, each only when given.
+  std::string particulars[6];
+  CLI::Option* o_particulars[6] = {};
 };
+
+// The options of what a consent states (152-FZ art. 9 part 4), for person
+// add (into the record) and update (each given one, into the update).
+constexpr const char* kParticularOptions[6][2] = {
+    {"--address", "The address of residence, as a consent states it"},
+    {"--document-kind", "The identity document: its kind (паспорт, свидетельство о рождении)"},
+    {"--document-number", "The identity document: its series and number"},
+    {"--document-issued", "The identity document: the date it was issued, YYYY-MM-DD"},
+    {"--document-issuer", "The identity document: who issued it"},
+    {"--authority", "For a minor: the document of the guardian's authority (a birth certificate, a decision)"}};
 
 }  // namespace
 
 void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
   auto o = std::make_shared<Options>();
-  auto* person = app.add_subcommand("person", "People: add, update (a curator or the director), show (--as)");
+  auto* person = app.add_subcommand("person", "People: add, update (a curator or the director; the particulars a consent "
+                                               "states also the person or their guardian), show (--as)");
   person->require_subcommand(1);
   person->fallthrough();
   auto* add = person->add_subcommand("add", "Register a person with their roles");
@@ -47,6 +61,11 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
   add->add_option("--guardian", o->person.guardian, "The guardian's person id (for a minor)");
   add->add_option("--email", o->person.email, "Where e-mailed reminders go");
   add->add_option("--attr", o->add_attrs, "NAME=VALUE: an attribute the workflows declare (attributes:), repeatable");
+  {
+    std::string* into[6] = {&o->person.address,         &o->person.document.kind,   &o->person.document.number,
+                            &o->person.document.issued, &o->person.document.issuer, &o->person.authority};
+    for (int i = 0; i < 6; ++i) add->add_option(kParticularOptions[i][0], *into[i], kParticularOptions[i][1]);
+  }
   auto* update = person->add_subcommand("update", "Change a person's name, birth date, e-mail, guardian or roles");
   update->add_option("ID", o->update.id, "The person's id")->required();
   o->o_name = update->add_option("--name", o->name, "Full name");
@@ -56,6 +75,10 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
   update->add_option("--add-role", o->update.add_roles, "A role to add (repeat for several)");
   update->add_option("--remove-role", o->update.remove_roles, "A role to remove (repeat for several)");
   update->add_option("--attr", o->update_attrs, "NAME=VALUE: set an attribute (NAME= removes it), repeatable");
+  for (int i = 0; i < 6; ++i)
+    o->o_particulars[i] = update->add_option(
+        kParticularOptions[i][0], o->particulars[i],
+        std::string(kParticularOptions[i][1]) + " (empty: none; the person or their guardian may change it)");
   auto* show = person->add_subcommand(
       "show", "A person's record (the person, their guardian, a curator or the director; each read is recorded)");
   show->add_option("ID", o->id, "The person's id")->required();
@@ -118,6 +141,10 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
                     if (*o->o_birth) u.birth = o->birth;
                     if (*o->o_email) u.email = o->email;
                     if (*o->o_guardian) u.guardian = o->guardian;
+                    std::optional<std::string>* into[6] = {&u.address,         &u.document_kind,   &u.document_number,
+                                                           &u.document_issued, &u.document_issuer, &u.authority};
+                    for (int i = 0; i < 6; ++i)
+                      if (*o->o_particulars[i]) *into[i] = o->particulars[i];
                     if (Status s = ParseAttrs(o->update_attrs, &u.attributes); !s.ok()) return cmd.Report(s);
                     if (Status s = app::UpdatePerson(ctx, u); !s.ok()) return cmd.Report(s);
                     if (g.json) PrintJson({{"id", u.id}}, -1);
@@ -141,6 +168,11 @@ void AddPeopleCommands(CLI::App& app, Globals& g, Commands* out) {
                     if (!p.birth.empty()) std::cout << "birth: " << E(p.birth) << "\n";
                     if (!p.email.empty()) std::cout << "email: " << E(p.email) << "\n";
                     if (!p.guardian.empty()) std::cout << "guardian: " << E(p.guardian) << "\n";
+                    if (!p.address.empty()) std::cout << "address: " << E(p.address) << "\n";
+                    if (!p.document.Empty())
+                      std::cout << "document: " << E(p.document.kind) << " " << E(p.document.number) << ", issued "
+                                << E(p.document.issued) << " by " << E(p.document.issuer) << "\n";
+                    if (!p.authority.empty()) std::cout << "authority: " << E(p.authority) << "\n";
                     for (const auto& [k, v] : p.attributes) std::cout << E(k) << ": " << E(v) << "\n";
                     return 0;
                   }});

@@ -285,6 +285,42 @@ Status MayBeGuardian(const std::string& ward, const ConsentSubject& guardian,
   return Status::Ok();
 }
 
+std::vector<MissingParticular> MissingFromConsent(const std::string& operator_name,
+                                                  const std::string& operator_address, const Particulars& subject,
+                                                  const Particulars* representative, const std::string& authority) {
+  std::vector<MissingParticular> out;
+  if (operator_name.empty()) out.push_back({"", "operator_name"});
+  if (operator_address.empty()) out.push_back({"", "operator_address"});
+  for (const Particulars* p : {&subject, representative}) {
+    if (!p) continue;
+    if (p->address.empty()) out.push_back({p->id, "address"});
+    if (!p->document.Complete()) out.push_back({p->id, "document"});
+  }
+  if (representative && authority.empty()) out.push_back({representative->id, "authority"});
+  return out;
+}
+
+Status ConsentLacks(const std::string& subject, const std::vector<MissingParticular>& missing) {
+  std::string list;
+  for (const auto& m : missing) {
+    std::string item;
+    if (m.what == "operator_name") item = "the operator's name (settings institution NAME)";
+    else if (m.what == "operator_address") item = "the operator's address (settings institution_address ADDRESS)";
+    else if (m.what == "address") item = m.person + "'s address (person update " + m.person + " --address)";
+    else if (m.what == "document")
+      item = m.person + "'s identity document: its kind, number, date and issuer (person update " + m.person +
+             " --document-kind --document-number --document-issued --document-issuer)";
+    else if (m.what == "authority")
+      item = "the document of " + m.person + "'s authority as " + subject + "'s representative (person update " +
+             subject + " --authority)";
+    list += (list.empty() ? "" : "; ") + item;
+  }
+  return Status(Code::kRefused,
+                "consent: a consent signed here must state what 152-FZ art. 9 part 4 lists, and this is not recorded: " +
+                    list + ". Record it, or record the signed paper form (--paper)",
+                "particulars");
+}
+
 Status MayManagePeople(const Actor& actor) {
   if (actor.Holds("curator") || actor.Holds("director")) return Status::Ok();
   return Status(Code::kRefused,

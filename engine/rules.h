@@ -14,6 +14,7 @@
 
 #include "engine/dispatch.h"
 #include "engine/model.h"
+#include "engine/particulars.h"
 #include "engine/status.h"
 
 namespace mentorflow {
@@ -120,6 +121,17 @@ bool IsMinor(const std::optional<Date>& birth, Date today);
 // from 14 to 17 they and their guardian; once of age, or when their birth
 // date is unknown, they themselves. The same age rule MaySign applies.
 std::vector<std::string> SubjectActors(const ConsentSubject& subject, Date today);
+
+// What art. 9 part 4 wants stated that is not recorded, in the order a
+// consent states it: the operator, the subject, and — when a representative
+// acts for a minor — the representative and their authority. A paper form
+// carries them on paper and is not checked.
+std::vector<MissingParticular> MissingFromConsent(const std::string& operator_name,
+                                                  const std::string& operator_address, const Particulars& subject,
+                                                  const Particulars* representative, const std::string& authority);
+// The refusal to sign a consent electronically while MissingFromConsent is
+// not empty (exit 3, rule "particulars"): it names each thing and how to record it.
+Status ConsentLacks(const std::string& subject, const std::vector<MissingParticular>& missing);
 
 // ---- people ---------------------------------------------------------------
 

@@ -597,8 +597,41 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
                  {"consent_doc", "/documents/consent:" + Seg(p->id)}};
   j["wards"] = wards;
   j["may_invite"] = office && !p->email.empty() && !account;
+  // What a consent states of them (152-FZ art. 9 part 4): whoever reads
+  // this page may record it (the store refuses anyone else).
+  j["particulars"] = {{"address", p->address},
+                      {"document_kind", p->document.kind},
+                      {"document_number", p->document.number},
+                      {"document_issued", p->document.issued},
+                      {"document_issuer", p->document.issuer},
+                      {"authority", p->authority},
+                      {"minor", !p->guardian.empty()},
+                      {"href", "/people/" + Seg(p->id)}};
+  auto missing_of = [&](const std::vector<MissingParticular>& missing) {
+    std::set<std::string> ids;
+    for (const auto& m : missing)
+      if (!m.person.empty()) ids.insert(m.person);
+    std::map<std::string, std::string> who;
+    c.ctx.store.Names({ids.begin(), ids.end()}, &who);
+    json items = json::array();
+    for (const auto& m : missing) {
+      // Every key set: a missing one would be looked up in the enclosing context.
+      json item = {{"what", web::Text(c.ctx.templates, "particulars." + m.what, m.what)}, {"who", ""}, {"href", ""}};
+      if (!m.person.empty()) {
+        // The authority's document is kept on the ward's record.
+        const std::string on = m.what == "authority" ? id : m.person;
+        item["who"] = who.count(m.person) ? who[m.person] : m.person;
+        item["href"] = "/people/" + Seg(on) + "#h-particulars";
+      }
+      item["first"] = items.empty();
+      items.push_back(std::move(item));
+    }
+    return items;
+  };
   auto choices = app::ConsentChoicesFor(c.ctx, id);
   if (choices.ok()) {
+    j["consent_missing"] = missing_of(choices->missing);
+    j["consent_lacks"] = !choices->missing.empty();
     j["consent_give"] = !choices->give.empty() && choices->give != "curator";
     if (j["consent_give"].get<bool>())
       if (auto text = app::ConsentPreview(c.ctx, id); text.ok()) j["consent_text"] = *text;
@@ -626,6 +659,8 @@ Reply PersonPage(Call& c, const std::string& id, const Status* refused = nullptr
         o["give"] = !ch->give.empty() && ch->give != "curator";
         o["paper"] = ch->give == "curator";
         o["revoke"] = ch->revoke;
+        o["missing"] = missing_of(ch->missing);
+        o["lacks"] = !ch->missing.empty();
         if (o["give"].get<bool>())
           if (auto text = app::ConsentPreview(c.ctx, id, pc.purpose); text.ok()) o["text"] = *text;
       }
@@ -651,6 +686,21 @@ Reply ConsentPost(Call& c) {
   return Redirect("/people/" + Seg(id) + (r.given                           ? "?done=consent_given"
                                           : r.purpose == kDefaultPurpose ? "?done=consent_revoked"
                                                                          : "?done=consent_revoked_purpose"));
+}
+
+Reply ParticularsPost(Call& c) {
+  const std::string id = c.Path(1);
+  PersonUpdate u;
+  u.id = id;
+  u.address = c.Query("address");
+  u.document_kind = c.Query("document_kind");
+  u.document_number = c.Query("document_number");
+  u.document_issued = c.Query("document_issued");
+  u.document_issuer = c.Query("document_issuer");
+  if (c.req.has_param("authority")) u.authority = c.Query("authority");
+  Status st = app::UpdatePerson(c.ctx, u);
+  if (!st.ok()) return st.code() == Code::kNotFound ? ErrorPage(c, st) : PersonPage(c, id, &st);
+  return Redirect("/people/" + Seg(id) + "?done=particulars_saved");
 }
 
 Reply InvitePost(Call& c) {
@@ -819,6 +869,7 @@ std::vector<Route> MakePages() {
       {"GET", "/people/{id}", A::kSession, "a person", {}, {}, [](Call& c) { return PersonPage(c, c.Path(1)); }},
       {"GET", "/people/{id}/export.json", A::kSession, "a person's data", {}, {}, ExportDownload},
       {"POST", "/people/{id}/consent", A::kSession, "give or revoke consent", {}, {}, ConsentPost},
+      {"POST", "/people/{id}/particulars", A::kSession, "record what a consent states", {}, {}, ParticularsPost},
       {"POST", "/people/{id}/invite", A::kSession, "invite", {}, {}, InvitePost},
       {"POST", "/people/{id}/requests", A::kSession, "request information", {}, {}, RequestPost},
       {"GET", "/workflows/{name}", A::kSession, "a workflow's instances", {}, {},

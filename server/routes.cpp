@@ -79,7 +79,10 @@ Reply AddPerson(Call& c) {
   for (auto [name, field] : {std::pair<const char*, std::string*>{"id", &p.id}, {"name", &p.name}})
     if (Status s = c.Member(name, field); !s.ok()) return Reply::Of(s);
   for (auto [name, field] :
-       {std::pair<const char*, std::string*>{"birth", &p.birth}, {"guardian", &p.guardian}, {"email", &p.email}})
+       {std::pair<const char*, std::string*>{"birth", &p.birth}, {"guardian", &p.guardian}, {"email", &p.email},
+        {"address", &p.address}, {"document_kind", &p.document.kind}, {"document_number", &p.document.number},
+        {"document_issued", &p.document.issued}, {"document_issuer", &p.document.issuer},
+        {"authority", &p.authority}})
     if (Status s = c.Member(name, field, false); !s.ok()) return Reply::Of(s);
   if (Status s = Strings(c, "roles", &p.roles); !s.ok()) return Reply::Of(s);
   if (Status s = Attributes(c, &p.attributes); !s.ok()) return Reply::Of(s);
@@ -90,7 +93,10 @@ Reply UpdatePerson(Call& c) {
   PersonUpdate u;
   u.id = c.Path(1);
   for (auto [name, field] : {std::pair<const char*, std::optional<std::string>*>{"name", &u.name},
-                             {"birth", &u.birth}, {"email", &u.email}, {"guardian", &u.guardian}}) {
+                             {"birth", &u.birth}, {"email", &u.email}, {"guardian", &u.guardian},
+                             {"address", &u.address}, {"document_kind", &u.document_kind},
+                             {"document_number", &u.document_number}, {"document_issued", &u.document_issued},
+                             {"document_issuer", &u.document_issuer}, {"authority", &u.authority}}) {
     if (!c.body.is_object() || !c.body.contains(name)) continue;
     std::string v;
     if (Status s = c.Member(name, &v, false); !s.ok()) return Reply::Of(s);
@@ -261,14 +267,22 @@ std::vector<Route> MakeRoutes() {
       {"POST", "/api/v1/people", A::kSession, "Register a person (a curator or the director)", {},
        {{"id", "the person's id", true}, {"name", "full name", true}, {"roles", "list of roles", true},
         {"birth", "YYYY-MM-DD"}, {"guardian", "the guardian's id"}, {"email", "e-mail address"},
-        {"attributes", "object of declared attributes"}},
+        {"attributes", "object of declared attributes"}, {"address", "address of residence (a consent states it)"},
+        {"document_kind", "identity document: kind"}, {"document_number", "identity document: series and number"},
+        {"document_issued", "identity document: YYYY-MM-DD issued"}, {"document_issuer", "identity document: issuer"},
+        {"authority", "a minor's: the document of the guardian's authority"}},
        AddPerson},
       {"GET", "/api/v1/people/{id}", A::kSession, "A person's record (recorded in their history)", {}, {},
        [](Call& c) { return From(app::ReadPerson(c.ctx, c.Path(1)), [](const PersonRecord& p) { return app::PersonJson(p); }); }},
-      {"POST", "/api/v1/people/{id}", A::kSession, "Change a person (a curator or the director)", {},
+      {"POST", "/api/v1/people/{id}", A::kSession,
+       "Change a person (a curator or the director; what a consent states also the person or their guardian)", {},
        {{"name", "full name"}, {"birth", "YYYY-MM-DD"}, {"email", "e-mail address"}, {"guardian", "the guardian's id"},
         {"add_roles", "list of roles to add"}, {"remove_roles", "list of roles to remove"},
-        {"attributes", "object of attributes (empty value removes)"}},
+        {"attributes", "object of attributes (empty value removes)"},
+        {"address", "address of residence (a consent states it)"}, {"document_kind", "identity document: kind"},
+        {"document_number", "identity document: series and number"},
+        {"document_issued", "identity document: YYYY-MM-DD issued"}, {"document_issuer", "identity document: issuer"},
+        {"authority", "a minor's: the document of the guardian's authority"}},
        UpdatePerson},
       {"GET", "/api/v1/people/{id}/export", A::kSession, "Everything stored about a person (152-FZ art. 14)", {}, {},
        [](Call& c) {

@@ -314,6 +314,11 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         tx.Commit();
         return Status::Ok();
       }
+      // Signed here, the consent itself must state what art. 9 part 4
+      // lists; a paper form states it on paper.
+      if (!paper && !check_only_)
+        if (auto missing = MissingParticulars(subject, now.today); !missing.empty())
+          return ConsentLacks(person_id, missing);
       // The text names the person and, for a minor, the guardian.
       const bool minor = IsMinor(subject.birth, now.today);
       // Issues are numbered per person across purposes (consent:PERSON:ISSUE).
@@ -322,13 +327,26 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ii), soci::use(person_id);
       issue = (ii == soci::i_ok ? issue : 0) + 1;
       const std::string id = "consent:" + person_id + ":" + std::to_string(issue);
-      auto someone = [&](const std::string& pid) { return json{{"id", pid}, {"name", PersonName(pid)}}; };
+      // A person as the text states them: name, address, identity document.
+      auto someone = [&](const std::string& pid) {
+        json j = {{"id", pid}, {"name", PersonName(pid)}};
+        const Particulars p = LoadParticulars(pid);
+        if (!p.address.empty()) j["address"] = p.address;
+        if (!p.document.Empty()) {
+          // Every key set, so that none is looked up in the enclosing context.
+          j["document"] = {{"kind", p.document.kind},
+                           {"number", p.document.number},
+                           {"issuer", p.document.issuer},
+                           {"issued", p.document.issued.empty() ? "" : RussianDate(p.document.issued)}};
+        }
+        return j;
+      };
       std::string director;
       soci::indicator di = soci::i_null;
       *sql_ << "SELECT MIN(person) FROM person_roles WHERE role = 'director'", soci::into(director, di);
       json person = someone(person_id);
       if (subject.birth) person["birth"] = RussianDate(FormatDate(*subject.birth));
-      json ctx = {{"institution", {{"name", Setting("institution")}}},
+      json ctx = {{"institution", {{"name", Setting("institution")}, {"address", Setting("institution_address")}}},
                   {"today", RussianDate(FormatDate(now.today))},
                   {"document", {{"id", id}, {"issue", issue}}},
                   {"person", person},
@@ -341,6 +359,10 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         ctx["signer"] = ctx["guardian"];
         ctx["under14"] = age == Capacity::kRepresented;
         ctx["teen"] = age == Capacity::kWithConsent;
+        std::string authority;
+        soci::indicator ai = soci::i_null;
+        *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+        if (ai == soci::i_ok && !authority.empty()) ctx["authority"] = authority;
       } else {
         ctx["signer"] = person;
       }

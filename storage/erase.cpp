@@ -329,6 +329,15 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     soci::indicator ni = soci::i_null, bi = soci::i_null, mi = soci::i_null;
     *sql_ << "SELECT name, birth, email FROM person_data WHERE id = :id", soci::into(name, ni), soci::into(birth, bi),
         soci::into(email, mi), soci::use(person_id);
+    std::vector<std::string> particulars;
+    {
+      const Particulars p = LoadParticulars(person_id);
+      std::string authority;
+      soci::indicator ai = soci::i_null;
+      *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+      for (const std::string& v : {p.address, p.document.number, ai == soci::i_ok ? authority : std::string()})
+        if (!v.empty()) particulars.push_back(v);
+    }
     unsigned char raw[6];
     randombytes_buf(raw, sizeof raw);
     char hex[sizeof raw * 2 + 1];
@@ -345,6 +354,11 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         for (const auto& f : NameForms(name)) pieces.push_back(f);
       if (mi == soci::i_ok && !email.empty()) pieces.push_back(email);
       if (bi == soci::i_ok && !birth.empty()) dates = {birth, RussianDate(birth)};
+      // What their consents stated: the address, the document's number, the
+      // document of their representative's authority (its issuer and date
+      // are no one's in particular).
+      for (const std::string& piece : particulars)
+        if (piece.size() >= 4) pieces.push_back(piece);
       forms = FormsOf(pieces);
       pieces.insert(pieces.end(), dates.begin(), dates.end());
       plain = FormsOf(pieces);
@@ -475,8 +489,9 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     long long year = yi == soci::i_ok ? std::stoll(birth.substr(0, 4)) : 0;
     *sql_ << "UPDATE people SET erased_at = :a, birth_year = :y, consent = 0 WHERE id = :id", soci::use(at),
         soci::use(year, yi), soci::use(person_id);
-    *sql_ << "UPDATE person_data SET name = :k, birth = NULL, email = NULL WHERE id = :id", soci::use(token),
-        soci::use(person_id);
+    *sql_ << "UPDATE person_data SET name = :k, birth = NULL, email = NULL, address = NULL, document_kind = NULL,"
+             " document_number = NULL, document_issued = NULL, document_issuer = NULL, authority = NULL WHERE id = :id",
+        soci::use(token), soci::use(person_id);
     // Attributes: an enum's value (a kind of school) stays for the anonymous
     // breakdowns; any other (a municipality's name, a free text) goes, from
     // the person's history notes too — the values they had before as well.

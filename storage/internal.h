@@ -273,6 +273,12 @@ class SociStore : public Store {
                  std::vector<std::string>* sent);
   Status ReadConsent(const std::string& person_id, long long issue, DocumentRecord* out);
   Status ConsentsOf(const std::string& person_id, std::vector<PurposeConsent>* out) override;
+  Status ConsentMissing(const std::string& person_id, const Now& now, std::vector<MissingParticular>* out) override;
+  // What art. 9 part 4 wants of a consent of `subject` signed now that is not recorded.
+  std::vector<MissingParticular> MissingParticulars(const ConsentSubject& subject, Date today);
+  Particulars LoadParticulars(const std::string& person_id);
+  // Writes the particulars `u` gives (an empty one clears), naming each in `changed`.
+  void WriteParticulars(const std::string& person_id, const PersonUpdate& u, std::vector<std::string>* changed);
   Status ErasePerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                      DocumentRecord* act) override;
   Status ReadAct(const std::string& person_id, DocumentRecord* out);

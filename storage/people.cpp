@@ -104,6 +104,44 @@ Status CheckPersonData(const std::optional<std::string>& name, const std::option
   return Status::Ok();
 }
 
+// The particulars a consent states (PersonUpdate's optional fields, or a new
+// record's); a date of issue is a date not after today.
+Status CheckParticulars(const std::vector<std::pair<const char*, const std::optional<std::string>*>>& fields,
+                        Date today) {
+  for (const auto& [option, value] : fields) {
+    if (!*value || (*value)->empty()) continue;
+    const std::string what = std::string("--") + option;
+    const bool longer = what == "--address" || what == "--authority";
+    if (Status s = CheckText(what, **value, longer ? 500 : kMaxNameBytes); !s.ok()) return s;
+    if (what == "--document-issued") {
+      auto d = ParseDate(**value);
+      if (!d) return Status::BadInput("--document-issued is not a date (YYYY-MM-DD, years 1900 to 2200)");
+      if (*d > today) return Status::BadInput("--document-issued is after today");
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::pair<const char*, const std::optional<std::string>*>> ParticularFields(const PersonUpdate& u) {
+  return {{"address", &u.address},
+          {"document-kind", &u.document_kind},
+          {"document-number", &u.document_number},
+          {"document-issued", &u.document_issued},
+          {"document-issuer", &u.document_issuer},
+          {"authority", &u.authority}};
+}
+
+PersonUpdate ParticularsOf(const PersonRecord& p) {
+  PersonUpdate u;
+  u.address = p.address;
+  u.document_kind = p.document.kind;
+  u.document_number = p.document.number;
+  u.document_issued = p.document.issued;
+  u.document_issuer = p.document.issuer;
+  u.authority = p.authority;
+  return u;
+}
+
 }  // namespace
 
 Status SociStore::CheckRoles(const std::vector<std::string>& roles) {
@@ -129,6 +167,8 @@ Status SociStore::InsertPerson(const PersonRecord& given, const std::string& act
   if (!p.guardian.empty())
     if (Status s = CheckId("--guardian", p.guardian); !s.ok()) return s;
   if (Status s = CheckPersonData(p.name, p.birth, p.email); !s.ok()) return s;
+  const PersonUpdate particulars = ParticularsOf(p);
+  if (Status s = CheckParticulars(ParticularFields(particulars), now.today); !s.ok()) return s;
   std::sort(p.roles.begin(), p.roles.end());  // a repeated --role is one role
   p.roles.erase(std::unique(p.roles.begin(), p.roles.end()), p.roles.end());
   if (p.roles.empty()) return Status::BadInput("a person needs at least one --role");
@@ -151,6 +191,7 @@ Status SociStore::InsertPerson(const PersonRecord& given, const std::string& act
   soci::indicator ei = p.email.empty() ? soci::i_null : soci::i_ok;
   *sql_ << "INSERT INTO person_data (id, name, birth, email) VALUES (:id, :n, :b, :e)", soci::use(p.id),
       soci::use(p.name), soci::use(p.birth, bi), soci::use(p.email, ei);
+  WriteParticulars(p.id, particulars, nullptr);
   std::string roles;
   for (const auto& r : p.roles) roles += (roles.empty() ? "" : ",") + r;
   std::vector<std::string> attrs;
@@ -188,16 +229,32 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     if (u.guardian && !u.guardian->empty())
       if (Status s = CheckId("--guardian", *u.guardian); !s.ok()) return s;
     if (Status s = CheckRoles(u.add_roles); !s.ok()) return s;
+    if (Status s = CheckParticulars(ParticularFields(u), now.today); !s.ok()) return s;
     Tx tx(*this);
     const Actor actor = LoadActor(actor_id);
-    if (Status s = MayManagePeople(actor); !s.ok()) return s;
+    // What a consent states of a person, the person themself or whoever
+    // acts for them records (the data is theirs: art. 14 lets them have it
+    // corrected); anything else, a curator or the director.
+    std::string capacity = actor.Holds("director") ? "director" : "curator";
+    ConsentSubject subject;
+    const bool exists = LoadSubject(u.id, &subject);
+    const auto acting = SubjectActors(subject, now.today);
+    const bool own = exists && u.OnlyParticulars() && !actor.Holds("director") && !actor.Holds("curator") &&
+                     std::find(acting.begin(), acting.end(), actor_id) != acting.end();
+    if (own) {
+      capacity = actor_id == u.id ? "self" : "guardian";
+    } else {
+      if (Status s = MayManagePeople(actor); !s.ok()) return s;
+      if (!exists) return Status::NotFound("no person '" + u.id + "'");
+      const auto particulars = ParticularFields(u);
+      const bool changes_data = u.name || u.birth || u.email || u.guardian || !u.attributes.empty() ||
+                                std::any_of(particulars.begin(), particulars.end(),
+                                            [](const auto& f) { return f.second->has_value(); });
+      if (Status s = MayChangePerson(actor, u.id, LoadActor(u.id).roles, u.add_roles, u.remove_roles, changes_data);
+          !s.ok())
+        return s;
+    }
     int n = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(u.id);
-    if (n == 0) return Status::NotFound("no person '" + u.id + "'");
-    const bool changes_data = u.name || u.birth || u.email || u.guardian || !u.attributes.empty();
-    if (Status s = MayChangePerson(actor, u.id, LoadActor(u.id).roles, u.add_roles, u.remove_roles, changes_data);
-        !s.ok())
-      return s;
     std::vector<std::string> changed;
     if (u.guardian) {
       if (*u.guardian == u.id) return Status::BadInput("a person cannot be their own guardian");
@@ -220,6 +277,7 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     set_data("birth", u.birth);
     if (u.birth) RefreshMenteeBorn(u.id);
     set_data("email", u.email);
+    WriteParticulars(u.id, u, &changed);
     for (const auto& r : u.add_roles) {
       *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n), soci::use(u.id),
           soci::use(r);
@@ -238,14 +296,74 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     if (Status s = CheckGuardianLinks(u.id, now.today); !s.ok()) return s;
     if (Status s = WriteAttributes(u.id, u.attributes, &changed); !s.ok()) return s;
     if (changed.empty())
-      return Status::BadInput("nothing to change: give --name, --birth, --email, --guardian, --add-role, --remove-role or --attr");
+      return Status::BadInput(
+          "nothing to change: give --name, --birth, --email, --guardian, --add-role, --remove-role, --attr, --address,"
+          " --document-kind, --document-number, --document-issued, --document-issuer or --authority");
     std::string note;
     for (const auto& c : changed) note += (note.empty() ? "" : ",") + c;
-    if (Status s = AppendPersonHistory(u.id, actor_id, actor.Holds("director") ? "director" : "curator", "updated",
-                                       note, now);
+    if (Status s = AppendPersonHistory(u.id, actor_id, capacity, "updated", note, now);
         !s.ok())
       return s;
     tx.Commit();
+    return Status::Ok();
+  });
+}
+
+void SociStore::WriteParticulars(const std::string& person_id, const PersonUpdate& u,
+                                 std::vector<std::string>* changed) {
+  const std::pair<const char*, const std::optional<std::string>*> columns[] = {
+      {"address", &u.address},
+      {"document_kind", &u.document_kind},
+      {"document_number", &u.document_number},
+      {"document_issued", &u.document_issued},
+      {"document_issuer", &u.document_issuer},
+      {"authority", &u.authority}};
+  for (const auto& [column, value] : columns) {
+    if (!*value || (!changed && (*value)->empty())) continue;
+    soci::indicator ind = (*value)->empty() ? soci::i_null : soci::i_ok;
+    *sql_ << std::string("UPDATE person_data SET ") + column + " = :v WHERE id = :id", soci::use(**value, ind),
+        soci::use(person_id);
+    if (changed) changed->push_back(column);  // which, never the value: a history names no data
+  }
+}
+
+Particulars SociStore::LoadParticulars(const std::string& person_id) {
+  Particulars p;
+  p.id = person_id;
+  std::string v[5];
+  soci::indicator ind[5] = {soci::i_null, soci::i_null, soci::i_null, soci::i_null, soci::i_null};
+  *sql_ << "SELECT address, document_kind, document_number, document_issued, document_issuer FROM person_data"
+           " WHERE id = :id",
+      soci::into(v[0], ind[0]), soci::into(v[1], ind[1]), soci::into(v[2], ind[2]), soci::into(v[3], ind[3]),
+      soci::into(v[4], ind[4]), soci::use(person_id);
+  auto at = [&](int i) { return ind[i] == soci::i_ok ? v[i] : std::string(); };
+  p.address = at(0);
+  p.document = {at(1), at(2), at(3), at(4)};
+  return p;
+}
+
+std::vector<MissingParticular> SociStore::MissingParticulars(const ConsentSubject& subject, Date today) {
+  const Particulars self = LoadParticulars(subject.id);
+  const bool minor = IsMinor(subject.birth, today) && !subject.guardian.empty();
+  std::string authority;
+  Particulars rep;
+  if (minor) {
+    rep = LoadParticulars(subject.guardian);
+    soci::indicator ai = soci::i_null;
+    *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(subject.id);
+    if (ai != soci::i_ok) authority.clear();
+  }
+  return MissingFromConsent(Setting("institution"), Setting("institution_address"), self, minor ? &rep : nullptr,
+                            authority);
+}
+
+Status SociStore::ConsentMissing(const std::string& person_id, const Now& now, std::vector<MissingParticular>* out) {
+  return Guard([&]() -> Status {
+    if (Status s = Ready(); !s.ok()) return s;
+    if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
+    ConsentSubject subject;
+    if (!LoadSubject(person_id, &subject)) return Status::NotFound("no person '" + person_id + "'");
+    *out = MissingParticulars(subject, now.today);
     return Status::Ok();
   });
 }
@@ -358,6 +476,15 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
     out->birth = bi == soci::i_ok ? birth : "";
     out->email = ei == soci::i_ok ? email : "";
     out->guardian = gi == soci::i_ok ? guardian : "";
+    const Particulars particulars = LoadParticulars(person_id);
+    out->address = particulars.address;
+    out->document = particulars.document;
+    {
+      std::string authority;
+      soci::indicator ai = soci::i_null;
+      *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+      out->authority = ai == soci::i_ok ? authority : "";
+    }
     out->roles.clear();
     soci::rowset<std::string> roles =
         (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role", soci::use(person_id));
@@ -536,12 +663,24 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
       for (const auto& r : rs) attributes[r.get<std::string>(0)] = r.get<std::string>(1);
     }
     if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "read", "person export", now); !s.ok()) return s;
+    const Particulars particulars = LoadParticulars(person_id);
+    std::string authority;
+    soci::indicator ai = soci::i_null;
+    *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+    auto or_null = [](const std::string& v) { return v.empty() ? json() : json(v); };
     const json out = {{"person",
                        {{"id", person_id},
                         {"name", text_or_null(ni, name)},
                         {"birth", text_or_null(bi, birth)},
                         {"email", text_or_null(ei, email)},
                         {"guardian", text_or_null(gi, guardian)},
+                        {"address", or_null(particulars.address)},
+                        {"document",
+                         {{"kind", or_null(particulars.document.kind)},
+                          {"number", or_null(particulars.document.number)},
+                          {"issued", or_null(particulars.document.issued)},
+                          {"issuer", or_null(particulars.document.issuer)}}},
+                        {"authority", text_or_null(ai, authority)},
                         {"roles", roles},
                         {"attributes", attributes},
                         {"consent", consent != 0},

@@ -11,6 +11,7 @@ const std::vector<SettingDef>& KnownSettings() {
   static const std::vector<SettingDef> kSettings = {
       {"zone", "Europe/Moscow", "the institution's IANA time zone: every date is a calendar date there"},
       {"institution", "", "the institution's name, as documents and reminders print it"},
+      {"institution_address", "", "the institution's address, as a consent states the operator's (152-FZ art. 9)"},
       {"mail_from", "mentorflow@localhost", "the sender address of e-mailed reminders"},
       {"deliver_max_tries", "5", "how many times a reminder is tried before it is dead"},
       {"deliver_backoff_seconds", "300", "the wait after a failed delivery, doubled after each further failure"},
@@ -208,6 +209,17 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "ALTER TABLE consents ADD COLUMN purpose TEXT NOT NULL DEFAULT 'mentoring'",
         "CREATE INDEX consents_by_purpose ON consents (person, purpose, issue)",
     },
+    {
+        // 15: what a written consent states of a person (152-FZ art. 9
+        // part 4): the address and the identity document; on a minor's
+        // record, the document of their representative's authority.
+        "ALTER TABLE person_data ADD COLUMN address TEXT",
+        "ALTER TABLE person_data ADD COLUMN document_kind TEXT",
+        "ALTER TABLE person_data ADD COLUMN document_number TEXT",
+        "ALTER TABLE person_data ADD COLUMN document_issued TEXT",
+        "ALTER TABLE person_data ADD COLUMN document_issuer TEXT",
+        "ALTER TABLE person_data ADD COLUMN authority TEXT",
+    },
 };
 
 // Work a migration does beyond its statements, after them.
@@ -278,6 +290,8 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
     if (Status s = CheckSetting("zone", options.zone); !s.ok()) return s;
   if (!options.institution.empty())
     if (Status s = CheckSetting("institution", options.institution); !s.ok()) return s;
+  if (!options.institution_address.empty())
+    if (Status s = CheckSetting("institution_address", options.institution_address); !s.ok()) return s;
   return Guard([&]() -> Status {
     Tx tx(*this);
     // Several `init`s at once on a new PostgreSQL database: one at a time.
@@ -306,6 +320,7 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
     };
     put("zone", options.zone.empty() ? "Europe/Moscow" : options.zone, !options.zone.empty());
     if (!options.institution.empty()) put("institution", options.institution, true);
+    if (!options.institution_address.empty()) put("institution_address", options.institution_address, true);
     if (!options.calendar.empty()) {
       std::string error;
       auto cal = ParseWorkCalendar(options.calendar, &error);

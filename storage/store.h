@@ -30,6 +30,7 @@
 #include "engine/loader.h"
 #include "engine/migrate.h"
 #include "engine/rating.h"
+#include "engine/particulars.h"
 #include "engine/status.h"
 
 namespace mentorflow {
@@ -42,6 +43,13 @@ struct PersonRecord {
   std::string guardian;  // person id or empty
   std::string email;     // where reminders go, or empty
   std::vector<std::pair<std::string, std::string>> attributes = {};  // declared attributes (`attributes:`), by name
+  // What a written consent states (152-FZ art. 9 part 4; engine/rules.h):
+  // the address, the identity document, and for a minor the document of
+  // their representative's authority (a birth certificate, a guardianship
+  // decision). Empty when not recorded.
+  std::string address = {};
+  IdDocument document = {};
+  std::string authority = {};
 };
 
 // One issue of a document of an instance. Its content (the XHTML its
@@ -173,6 +181,12 @@ std::string PostgresConnectionString(const std::string& url);
 struct PersonUpdate {
   std::string id;
   std::optional<std::string> name, birth, email, guardian;
+  // What a consent states: the person themself or whoever acts for them
+  // (engine/rules.h SubjectActors) may change these alone; empty clears.
+  std::optional<std::string> address, document_kind, document_number, document_issued, document_issuer, authority;
+  bool OnlyParticulars() const {
+    return !name && !birth && !email && !guardian && add_roles.empty() && remove_roles.empty() && attributes.empty();
+  }
   std::vector<std::string> add_roles, remove_roles;
   std::vector<std::pair<std::string, std::string>> attributes;  // set; an empty value removes it
 };
@@ -207,6 +221,7 @@ class Store {
   struct InitOptions {
     std::string zone;         // IANA; empty: keep the stored one (Europe/Moscow for a new database)
     std::string institution;  // empty: keep the stored one
+    std::string institution_address;  // empty: keep the stored one
     PersonRecord director;    // id empty: none
     bool* no_director = nullptr;  // out, optional: set to whether the database still has no director
     // The production calendar (calendar/ru.txt: "YYYY-MM-DD off|work"),
@@ -409,6 +424,10 @@ class Store {
     std::string status;
   };
   virtual Status ConsentsOf(const std::string& person_id, std::vector<PurposeConsent>* out) = 0;
+  // What a consent of `person_id` signed electronically now would lack
+  // (engine/rules.h MissingFromConsent); empty when it may be signed.
+  virtual Status ConsentMissing(const std::string& person_id, const Now& now,
+                                std::vector<MissingParticular>* out) = 0;
   struct PersonSummary {
     std::string id, name, birth, guardian, email;
     std::vector<std::string> roles;
@@ -615,7 +634,7 @@ class Store {
   // for a server (README).
   virtual Status Backup(const std::string& path, long long* bytes) = 0;
 
-  static constexpr int kSchemaVersion = 14;
+  static constexpr int kSchemaVersion = 15;
 };
 
 }  // namespace mentorflow

@@ -352,10 +352,10 @@ class Cli_Import : public ::testing::Test {
   void SetUp() override {
     path_ = ::testing::TempDir() + "/mf_import_" + std::to_string(getpid()) + ".db";
     for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + ext);
-    ASSERT_EQ(Db("init --director d1 --name Имя").code, 0);
+    ASSERT_EQ(Db("init --institution 'Центр «Радуга»'" MF_INSTITUTION_ADDRESS " --director d1 --name Имя").code, 0);
     for (const char* p : {"c1 --role curator", "m1 --role mentor --birth 1990-01-01", "g1 --role guardian",
                           "s1 --role mentee --birth 2013-04-02 --guardian g1"})
-      ASSERT_EQ(Db(std::string("person add ") + p + " --name Имя --as d1").code, 0);
+      ASSERT_EQ(Db(std::string("person add ") + p + MF_PAPERS " --name Имя --as d1").code, 0);
     ASSERT_EQ(Db("consent sign m1 --as m1").code, 0);
     ASSERT_EQ(Db("consent sign s1 --as g1").code, 0);
   }

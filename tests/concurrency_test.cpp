@@ -74,11 +74,11 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   std::string lines;
   for (int k = 0; k < kPairs; ++k) {
     const std::string m = "m" + std::to_string(k), s = "s" + std::to_string(k);
-    ASSERT_EQ(Db("person add " + m + " --as d1 --name 'Наставник " + std::to_string(k) + "' --role mentor --birth 1990-01-01",
+    ASSERT_EQ(Db("person add " + m + MF_PAPERS " --as d1 --name 'Наставник " + std::to_string(k) + "' --role mentor --birth 1990-01-01",
                  "2026-09-01")
                   .code,
               0);
-    ASSERT_EQ(Db("person add " + s + " --as d1 --name 'Наставляемый " + std::to_string(k) +
+    ASSERT_EQ(Db("person add " + s + MF_PAPERS " --as d1 --name 'Наставляемый " + std::to_string(k) +
                      "' --role mentee --birth 2000-01-01",
                  "2026-09-01")
                   .code,
@@ -126,7 +126,7 @@ TEST_P(Concurrency, SixteenSignersLoseNoSignature) {
   EXPECT_EQ(Json("doc show --as d1 " + open[0], "2026-09-04")["items"].size(), static_cast<std::size_t>(kPairs));
   // Two directors sign it at once: one signature approves the eight pairs,
   // the other is refused; no pair is approved twice.
-  ASSERT_EQ(Db("person add d2 --as d1 --name 'Второй директор' --role director", "2026-09-04").code, 0);
+  ASSERT_EQ(Db("person add d2" MF_PAPERS " --as d1 --name 'Второй директор' --role director", "2026-09-04").code, 0);
   auto signs = AtOnce(2, [&](int p) {
     return std::vector<CliRun>{Db("doc sign " + open[0] + " --as " + (p ? "d1" : "d2"), "2026-09-05")};
   });
@@ -324,7 +324,7 @@ TEST_P(Concurrency, SigningAnOrderWhileTheNextIsIssuedSerialises) {
                         const std::string n = std::to_string(trial) + "_" + std::to_string(k), m = "m" + n,
                                           s = "s" + n;
                         for (const auto& [id, role] : {std::pair{m, "mentor"}, std::pair{s, "mentee"}}) {
-                          if (auto e = store->AddPerson({id, "Участник " + n, {role}, "1990-01-01", "", ""}, "d1", day);
+                          if (auto e = store->AddPerson(testing::Papers(PersonRecord{id, "Участник " + n, {role}, "1990-01-01", "", ""}), "d1", day);
                               !e.ok())
                             return e;
                           if (auto e = store->SetConsent(id, true, id, day); !e.ok()) return e;

@@ -202,7 +202,7 @@ class Documents : public CliDatabase {
              "m1 --name 'Анна Смирнова' --role mentor --birth 1990-03-01",
              "g1 --name 'Ольга Иванова' --role guardian --birth 1985-01-01",
              "s1 --name 'Петя <script>alert(1)</script> & Co' --role mentee --birth 2013-04-02 --guardian g1"})
-      ASSERT_EQ(Db("person add " + p + " --as c1", "2026-09-01").code, 0) << p;
+      ASSERT_EQ(Db("person add " + p + MF_PAPERS " --as c1", "2026-09-01").code, 0) << p;
     ProgrammeAtWork();
     auto r = Db("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=virtual"
                 " --set kind=volunteer_pupil",
@@ -317,7 +317,7 @@ TEST_P(Documents, AnAlteredDocumentIsNeitherSignedNorPrinted) {
 // Reading personal data is allowed to the people concerned, curators and the
 // director, and each read is written in the history of everyone named.
 TEST_P(Documents, EveryReadOfPersonalDataIsRecordedAndStrangersAreRefused) {
-  ASSERT_EQ(Db("person add m2 --name 'Илья Орлов' --role mentor --birth 1991-01-01 --as c1", "2026-09-01").code, 0);
+  ASSERT_EQ(Db("person add m2" MF_PAPERS " --name 'Илья Орлов' --role mentor --birth 1991-01-01 --as c1", "2026-09-01").code, 0);
   const std::string before = DumpTables(db_->url());
   // Not theirs reads as not there (issue 23, finding 7).
   auto stranger = Db("doc render " + pair_ + ":agreement --as m2", "2026-09-02");
@@ -352,7 +352,7 @@ TEST_P(Documents, EveryReadOfPersonalDataIsRecordedAndStrangersAreRefused) {
 TEST_P(Documents, ExportGivesEverythingStoredAboutAPersonToThoseAllowed) {
   ASSERT_EQ(Db("doc sign " + pair_ + ":agreement --as g1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);
-  ASSERT_EQ(Db("person add m2 --name 'Илья Орлов' --role mentor --birth 1991-01-01 --as c1", "2026-09-01").code, 0);
+  ASSERT_EQ(Db("person add m2" MF_PAPERS " --name 'Илья Орлов' --role mentor --birth 1991-01-01 --as c1", "2026-09-01").code, 0);
   const std::string before = DumpTables(db_->url());
   for (const char* who : {"m2", "m1", "s1"}) {  // s1 is 13: their guardian exports for them
     auto r = Db(std::string("person export s1 --as ") + who, "2026-09-03");
@@ -467,7 +467,7 @@ TEST_P(Documents, EraseLeavesWhatIsSomeoneElses) {
            "x1 --name 'Иван' --role mentor --birth 1980-01-01",          // g1 is Ольга Иванова
            // LIKE's own characters in a name: found as written, not as a pattern.
            "w1 --name 'Пётр Уходящий_100%\\' --role mentor --birth 1981-01-01"})
-    ASSERT_EQ(Db("person add " + p + " --as c1", on).code, 0) << p;
+    ASSERT_EQ(Db("person add " + p + MF_PAPERS " --as c1", on).code, 0) << p;
   for (const char* who : {"m1", "g1", "y1", "z1", "x1", "w1"})
     ASSERT_EQ(Db(std::string("consent sign ") + who + " --as " + who, on).code, 0) << who;
   auto second = Db("start mentoring_pair --as c1 --set mentor=y1 --set mentee=z1 --set form=virtual"
@@ -539,7 +539,7 @@ TEST_P(Documents, EraseTouchesOnlyTheTextsRecordedAsTheirs) {
   const auto before = everything("2026-09-02");
   ASSERT_GE(before.size(), 4u);
   const std::string reminders = Json("reminders --as d1", "2026-09-02").dump();
-  ASSERT_EQ(Db("person add x9 --as c1 --name 'Центр' --role mentee --birth 2026-09-01", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("person add x9" MF_PAPERS " --as c1 --name 'Центр' --role mentee --birth 2026-09-01", "2026-09-02").code, 0);
   auto erased = Db("person erase x9 --as c1", "2026-09-02");
   ASSERT_EQ(erased.code, 0) << erased.err;
   EXPECT_EQ(everything("2026-09-02"), before);  // every text, byte for byte
@@ -805,7 +805,7 @@ TEST_P(DocumentsPdf, ComesFromLibreOfficeAndCarriesTheNames) {
   ASSERT_EQ(Db("doc issue order_assign_pairs --as c1", "2026-09-02").code, 0);
   auto prog = Db("start programme --as d1 --set year=2026/2027 --set stage1_by=2026-09-30", "2026-09-02");
   ASSERT_EQ(prog.code, 0) << prog.err;
-  ASSERT_EQ(Db("person add x1 --name 'Пётр Уходящий' --role mentor --birth 1991-01-01 --as c1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("person add x1" MF_PAPERS " --name 'Пётр Уходящий' --role mentor --birth 1991-01-01 --as c1", "2026-09-02").code, 0);
   ASSERT_EQ(Db("person erase x1 --as c1", "2026-09-03").code, 0);
   const std::vector<std::pair<std::string, std::vector<std::string>>> kinds = {
       {pair_ + ":agreement", {"Анна Смирнова", "Ольга Иванова"}},
@@ -858,18 +858,23 @@ TEST_P(DocumentsPdf, AMinorsConsentUnderAndOver14HasEveryRequiredElement) {
       FAIL() << "CI=true: LibreOffice (soffice) and poppler-utils (pdftotext) must be installed by make test";
     GTEST_SKIP() << "soffice or pdftotext not installed";
   }
-  ASSERT_EQ(Db("person add s2 --name 'Катя Иванова' --role mentee --birth 2011-05-05 --guardian g1 --as c1", "2026-09-01")
+  ASSERT_EQ(Db("person add s2" MF_PAPERS " --name 'Катя Иванова' --role mentee --birth 2011-05-05 --guardian g1 --as c1", "2026-09-01")
                 .code,
             0);
   ASSERT_EQ(Db("consent sign s1 --as g1", "2026-09-02").code, 0);  // 13 years old
   ASSERT_EQ(Db("consent sign s2 --as g1", "2026-09-02").code, 0);  // 15 years old
   const std::vector<std::string> common = {
-      "Ольга Иванова", "законный представитель", "полномочия законного представителя", "паспорт: серия",
+      "Ольга Иванова", "законный представитель", "полномочия законного представителя",
+      // What 152-FZ art. 9 part 4 wants stated, as recorded (MF_PAPERS): the
+      // operator's address, the addresses, the documents, the authority.
+      "адрес Учреждения: г. Саратов, ул. Школьная, д. 5", "адрес: г. Саратов, ул. Садовая, д. 1",
+      "паспорт, серия и номер 6310 000001, дата выдачи 12.03.2020, выдавший орган: ГУ МВД России по Саратовской области",
+      "подтверждает документ: свидетельство о рождении II-РУ 000001",
       "фамилия, имя, отчество, дата рождения", "состав семьи", "домашний телефон", "сведения об образовании",
       "место работы или учёбы членов семьи", "систематизация", "уничтожение", "бессрочно", "Отозвать его можно в любой момент",
       "части 7 статьи 14", "152-ФЗ", "отдельное согласие"};
-  const std::vector<std::string> under14 = {"не исполнилось 14 лет", "свидетельство о рождении: серия",
-                                            "удостоверяющий личность участника, — свидетельство"};
+  const std::vector<std::string> under14 = {"не исполнилось 14 лет",
+                                            "Документ, удостоверяющий личность участника: паспорт, серия и номер"};
   const std::vector<std::string> over14 = {"исполнилось 14 лет, но не исполнилось 18",
                                            "соглашается с тем, что участник даёт это согласие",
                                            "Подпись участника: ____________ / Катя Иванова /"};
@@ -968,16 +973,16 @@ TEST_P(DocumentsPdf, EveryDocumentPrintsForAGirlABoyAndAnAdultAsADirectorCanSign
       {"pm3", "Орлов Илья Петрович", "pa", "Белова Екатерина Дмитриевна", "2004-06-01", "", "", "situational"}};
   std::vector<std::string> pairs, plans;
   for (const auto& k : cases) {
-    ASSERT_EQ(Db("person add " + k.mentor + " --name '" + k.mentor_name + "' --role mentor --birth 1990-01-01 --as c1", day).code, 0);
+    ASSERT_EQ(Db("person add " + k.mentor + MF_PAPERS " --name '" + k.mentor_name + "' --role mentor --birth 1990-01-01 --as c1", day).code, 0);
     ASSERT_EQ(Db("consent sign " + k.mentor + " --as " + k.mentor, day).code, 0);
     if (!k.guardian.empty()) {
-      ASSERT_EQ(Db("person add " + k.guardian + " --name '" + k.guardian_name + "' --role guardian --birth 1980-01-01 --as c1", day).code, 0);
-      ASSERT_EQ(Db("person add " + k.mentee + " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth +
+      ASSERT_EQ(Db("person add " + k.guardian + MF_PAPERS " --name '" + k.guardian_name + "' --role guardian --birth 1980-01-01 --as c1", day).code, 0);
+      ASSERT_EQ(Db("person add " + k.mentee + MF_PAPERS " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth +
                        " --guardian " + k.guardian + " --as c1", day).code, 0);
       ASSERT_EQ(Db("consent sign " + k.mentee + " --as " + k.guardian, day).code, 0);
       if (k.mentee == "pb") ASSERT_EQ(Db("consent sign pb --as pb", day).code, 0);  // 15: he signs too
     } else {
-      ASSERT_EQ(Db("person add " + k.mentee + " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth + " --as c1", day).code, 0);
+      ASSERT_EQ(Db("person add " + k.mentee + MF_PAPERS " --name '" + k.mentee_name + "' --role mentee --birth " + k.birth + " --as c1", day).code, 0);
       ASSERT_EQ(Db("consent sign " + k.mentee + " --as " + k.mentee, day).code, 0);
     }
     // No `guardian` field set: the register names the representative.

@@ -50,7 +50,7 @@ class HostileInput : public CliDatabase {
                           "s1 --name 'Петя Иванов' --role mentee --birth 2013-04-02 --guardian g1",
                           "s2 --name 'Маша Орлова' --role mentee --birth 2012-06-07 --guardian g2",
                           "n1 --name 'Олег Без Даты' --role mentor"})
-      ASSERT_EQ(Db(std::string("person add ") + p + " --as c1", "2026-09-01").code, 0) << p;
+      ASSERT_EQ(Db(std::string("person add ") + p + MF_PAPERS " --as c1", "2026-09-01").code, 0) << p;
     ProgrammeAtWork();
     pair1_ = Start("start mentoring_pair --as c1 --set mentor=m1 --set mentee=s1 --set guardian=g1 --set form=speed "
                    "--set kind=volunteer_pupil");
@@ -209,7 +209,7 @@ TEST_P(HostileInput, NobodyRegistersThemselvesOrForgesARole) {
 }
 
 TEST_P(HostileInput, ARepeatedRoleIsOneRole) {
-  ASSERT_EQ(Db("person add x1 --name X --role mentor --role mentor --as c1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("person add x1" MF_PAPERS " --name X --role mentor --role mentor --as c1", "2026-09-02").code, 0);
   const std::string dump = Dump();
   EXPECT_NE(dump.find("x1|mentor|"), std::string::npos);
   EXPECT_EQ(dump.find("x1|mentor|"), dump.rfind("x1|mentor|"));
@@ -305,7 +305,7 @@ TEST_P(HostileInput, OnlyADirectorGivesOrTakesTheOfficesAndNobodyTheirOwnRoles) 
   Refused("person update d1 --remove-role director --as d1", 3, "may not change their own roles");
   // The director may; a curator still registers and changes everyone else.
   EXPECT_EQ(Db("person update c2 --add-role director --as d1", "2026-09-02").code, 0);
-  EXPECT_EQ(Db("person add x1 --name X --role curator --as d1", "2026-09-02").code, 0);
+  EXPECT_EQ(Db("person add x1" MF_PAPERS " --name X --role curator --as d1", "2026-09-02").code, 0);
   EXPECT_EQ(Db("person update m1 --email m1@example.org --as c1", "2026-09-02").code, 0);
 }
 
@@ -319,7 +319,7 @@ TEST_P(HostileInput, AGuardianIsAnAdultWithTheRoleAndLinksFormNoCycle) {
   ASSERT_EQ(Db("person update m3 --add-role guardian --as c1", "2026-09-02").code, 0);  // an adult: allowed
   before_ = Dump();
   Refused("person update s1 --guardian s2 --as c1", 3, "guardian role");
-  ASSERT_EQ(Db("person add k13 --name 'Тринадцать Лет' --role guardian --birth 2013-05-05 --as c1", "2026-09-02").code, 0);
+  ASSERT_EQ(Db("person add k13" MF_PAPERS " --name 'Тринадцать Лет' --role guardian --birth 2013-05-05 --as c1", "2026-09-02").code, 0);
   before_ = Dump();
   Refused("person add x1 --name X --role mentee --birth 2012-01-01 --guardian k13 --as c1", 3, "k13 is under 18");
   Refused("person update s1 --guardian k13 --as c1", 3, "k13 is under 18");

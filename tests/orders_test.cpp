@@ -18,17 +18,17 @@ class Orders : public CliDatabase {
   void SetUp() override {
     CliDatabase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_EQ(Db("person add g1 --name 'Ольга Иванова' --role guardian --birth 1985-01-01 --as c1", "2026-09-01").code, 0);
+    ASSERT_EQ(Db("person add g1" MF_PAPERS " --name 'Ольга Иванова' --role guardian --birth 1985-01-01 --as c1", "2026-09-01").code, 0);
     ProgrammeAtWork();
     for (int k = 1; k <= 3; ++k) {
       const std::string n = std::to_string(k);
-      ASSERT_EQ(Db("person add m" + n + " --name 'Наставник Номер" + n + "' --role mentor --birth 1990-01-0" + n +
+      ASSERT_EQ(Db("person add m" + n + MF_PAPERS " --name 'Наставник Номер" + n + "' --role mentor --birth 1990-01-0" + n +
                        " --as c1",
                    "2026-09-01")
                     .code,
                 0);
       // s1 is a minor with a guardian; the others are adults.
-      ASSERT_EQ(Db("person add s" + n + " --name 'Ученик <b>Номер" + n + "</b>' --role mentee --birth " +
+      ASSERT_EQ(Db("person add s" + n + MF_PAPERS " --name 'Ученик <b>Номер" + n + "</b>' --role mentee --birth " +
                        (k == 1 ? "2012-05-05 --guardian g1" : "2004-01-0" + n) + " --as c1",
                    "2026-09-01")
                     .code,
@@ -256,7 +256,7 @@ TEST_P(Orders, APairNotYetApprovedGoesBackToItsDocumentsWhenConsentIsRenewed) {
 // purpose and what the consent to mentoring keeps.
 TEST_P(Orders, AConsentIsForOnePurposeAndRevokingItStopsThatPurposeOnly) {
   ASSERT_EQ(Db("person update s2 --add-role participant --as c1", "2026-09-03").code, 0);
-  ASSERT_EQ(Db("person add mod --name 'Модератор Портфолио' --role moderator --birth 1980-01-01 --as c1", "2026-09-03").code,
+  ASSERT_EQ(Db("person add mod" MF_PAPERS " --name 'Модератор Портфолио' --role moderator --birth 1980-01-01 --as c1", "2026-09-03").code,
             0);
   const std::string achievement =
       "start achievement --as s2 --set participant=s2 --set event=Олимпиада --set kind=olympiad --set result=winner"
@@ -366,6 +366,87 @@ TEST_P(Orders, ACuratorRecordsAPaperConsentWithItsDate) {
   EXPECT_NE(html.out.find("подписано на бумажном бланке 02.09.2026; внесено в систему куратором: "), std::string::npos)
       << html.out;
   EXPECT_EQ(html.out.find("простой электронной подписью"), std::string::npos);
+}
+
+// Issue 26, build 3 (152-FZ art. 9 part 4): a consent signed here states the
+// operator's name and address, the subject's address and identity document,
+// and for a minor the guardian's and the document of their authority. Until
+// they are recorded it is refused, naming each — and nothing else, nothing
+// of the data itself — and nothing is written. The person, or whoever acts
+// for them, records their own; nobody else, and nothing else of theirs.
+TEST_P(Orders, AConsentSignedHereStatesWhatTheLawListsOrIsRefusedNamingWhatIsMissing) {
+  const std::string day = "2026-09-03";
+  for (const char* p : {"g5 --name 'Вера Лесная' --role guardian --birth 1984-03-03",
+                        "k5 --name 'Миша Лесной' --role mentee --birth 2014-02-02 --guardian g5",
+                        "a5 --name 'Пётр Лесной' --role mentor --birth 1992-07-07",
+                        "b5 --name 'Борис Бумажный' --role mentor --birth 1991-01-01"})
+    ASSERT_EQ(Db(std::string("person add ") + p + " --as c1", day).code, 0) << p;
+  ASSERT_EQ(Db("settings institution_address '' --as d1", day).code, 0);
+  const std::string before = DumpTables(db_->url());
+  auto child = Db("consent sign k5 --as g5", day);
+  EXPECT_EQ(child.code, 3);
+  for (const char* missing :
+       {"the operator's address (settings institution_address", "k5's address (person update k5 --address)",
+        "k5's identity document: its kind, number, date and issuer", "g5's address", "g5's identity document",
+        "the document of g5's authority as k5's representative (person update k5 --authority)"})
+    EXPECT_NE(child.err.find(missing), std::string::npos) << child.err;
+  EXPECT_EQ(child.err.find("operator's name"), std::string::npos) << "the institution's name is recorded";
+  EXPECT_EQ(child.err.find("Лесн"), std::string::npos) << "a refusal names no one's data: " << child.err;
+  auto adult = Db("consent sign a5 --as a5", day);
+  EXPECT_EQ(adult.code, 3);
+  EXPECT_NE(adult.err.find("a5's address"), std::string::npos) << adult.err;
+  EXPECT_EQ(adult.err.find("authority"), std::string::npos) << "an adult acts for themself: " << adult.err;
+  // Nobody but the person or whoever acts for them records them, and they
+  // record nothing else: each refused with nothing changed.
+  EXPECT_EQ(Db("person update a5 --as a5 --name 'Другое Имя'", day).code, 3);
+  EXPECT_EQ(Db("person update a5 --as a5 --address 'x' --email a5@example.org", day).code, 3);
+  EXPECT_EQ(Db("person update k5 --as a5 --address 'г. Саратов'", day).code, 3);  // a stranger
+  EXPECT_EQ(Db("person update k5 --as k5 --address 'г. Саратов'", day).code, 3);  // 12: the mother acts
+  EXPECT_EQ(Db("person update a5 --as a5 --document-issued 2026-09-04", day).code, 1);  // after today
+  EXPECT_EQ(Db("person update a5 --as a5 --document-issued 2020-02-30", day).code, 1);
+  EXPECT_EQ(DumpTables(db_->url()), before);
+  ASSERT_EQ(Db("person update a5 --as a5 --address 'г. Саратов, ул. Лесная, д. 9' --document-kind паспорт"
+               " --document-number '6312 777888' --document-issued 2012-08-01 --document-issuer 'УФМС по Саратовской обл.'",
+               day).code,
+            0);
+  ASSERT_EQ(Db("person update g5 --as g5 --address 'г. Саратов, ул. Лесная, д. 9' --document-kind паспорт"
+               " --document-number '6304 121212' --document-issued 2004-04-04 --document-issuer 'ОВД Заводского р-на'",
+               day).code,
+            0);
+  ASSERT_EQ(Db("person update k5 --as g5 --address 'г. Саратов, ул. Лесная, д. 9' --document-kind"
+               " 'свидетельство о рождении' --document-number 'I-РУ 343434' --document-issued 2014-02-20"
+               " --document-issuer 'ЗАГС Заводского р-на' --authority 'свидетельство о рождении I-РУ 343434'",
+               day).code,
+            0);
+  // The history says which were recorded, and by whom, never what.
+  const json history = Json("person export k5 --as g5", day)["person_history"];
+  EXPECT_EQ(history.back()["event"], "updated");
+  EXPECT_EQ(history.back()["role"], "guardian");
+  EXPECT_EQ(history.back()["note"], "address,document_kind,document_number,document_issued,document_issuer,authority");
+  auto operator_only = Db("consent sign k5 --as g5", day);
+  EXPECT_EQ(operator_only.code, 3);
+  EXPECT_NE(operator_only.err.find("this is not recorded: the operator's address"), std::string::npos) << operator_only.err;
+  EXPECT_EQ(operator_only.err.find("k5's"), std::string::npos) << operator_only.err;
+  ASSERT_EQ(Db("settings institution_address 'г. Саратов, ул. Школьная, д. 5' --as d1", day).code, 0);
+  ASSERT_EQ(Db("consent sign k5 --as g5", day).code, 0);
+  ASSERT_EQ(Db("consent sign a5 --as a5", day).code, 0);
+  const std::string text = Db("doc render consent:k5 --as g5", day).out;
+  for (const char* stated :
+       {"адрес Учреждения: г. Саратов, ул. Школьная, д. 5", "Вера Лесная, адрес: г. Саратов, ул. Лесная, д. 9",
+        "паспорт, серия и номер 6304 121212, дата выдачи 04.04.2004, выдавший орган: ОВД Заводского р-на",
+        "подтверждает документ: свидетельство о рождении I-РУ 343434",
+        "участника: свидетельство о рождении, серия и номер I-РУ 343434, дата выдачи 20.02.2014"})
+    EXPECT_NE(text.find(stated), std::string::npos) << stated << "\n" << text;
+  EXPECT_EQ(text.find("________________, серия"), std::string::npos) << "no blank left";
+  // A paper form states them on paper: the curator records it as it is.
+  EXPECT_EQ(Db("consent sign b5 --as c1 --paper 2026-09-02", day).code, 0);
+  // Erasure destroys them, and the text that stated them.
+  ASSERT_EQ(Db("consent revoke a5 --as a5", day).code, 0);
+  ASSERT_EQ(Db("person erase a5 --as c1", day).code, 0);
+  const std::string after = DumpTables(db_->url());
+  EXPECT_EQ(after.find("6312 777888"), std::string::npos);
+  EXPECT_EQ(after.find("УФМС по Саратовской обл."), std::string::npos);
+  EXPECT_NE(after.find("6304 121212"), std::string::npos) << "the mother's stay";
 }
 
 // The law's clocks, through the outbox. Reminders pending for `instance`,

@@ -375,12 +375,12 @@ TEST_P(Outbox, AMinorsRemindersReachTheirGuardianToo) {
   const std::string now = "2027-07-01";
   const std::string season = ItRegionSeason(now);
   ItRegionCandidates(1, now);  // k0, of age
-  ASSERT_EQ(Db("person add g9 --as d1 --name 'Мама Юли' --role guardian --birth 1985-03-01", now).code, 0);
+  ASSERT_EQ(Db("person add g9" MF_PAPERS " --as d1 --name 'Мама Юли' --role guardian --birth 1985-03-01", now).code, 0);
   ASSERT_EQ(Db("consent sign g9 --as g9", now).code, 0);
-  ASSERT_EQ(Db("person add k9 --as d1 --name 'Юля' --role candidate --birth 2012-05-10 --guardian g9", now).code, 0);
+  ASSERT_EQ(Db("person add k9" MF_PAPERS " --as d1 --name 'Юля' --role candidate --birth 2012-05-10 --guardian g9", now).code, 0);
   ASSERT_EQ(Db("consent sign k9 --as g9 --purpose selection", now).code, 0);
   ASSERT_EQ(Db("consent sign k9 --as k9 --purpose selection", now).code, 0);  // 15: beside her mother
-  ASSERT_EQ(Db("person add mt1 --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
+  ASSERT_EQ(Db("person add mt1" MF_PAPERS " --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
   ASSERT_EQ(Db("consent sign mt1 --as mt1", now).code, 0);
   std::vector<std::string> ids;
   for (const char* who : {"k9", "k0"}) {
@@ -423,7 +423,7 @@ TEST_P(Outbox, AnInterviewIsAtItsMinuteInRemindersAndTheCalendar) {
   const std::string now = "2027-07-01";
   const std::string season = ItRegionSeason(now);
   ItRegionCandidates(1, now);
-  ASSERT_EQ(Db("person add mt1 --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
+  ASSERT_EQ(Db("person add mt1" MF_PAPERS " --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
   ASSERT_EQ(Db("consent sign mt1 --as mt1", now).code, 0);
   auto reg = ItRegionRegister(season, 0, "vyazma", now);
   ASSERT_EQ(reg.code, 0) << reg.err;

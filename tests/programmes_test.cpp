@@ -81,9 +81,9 @@ TEST_P(Programmes, AnEditedQuotaTableCountsFromTheNextInit) {
 // instances still on their version.
 TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
   const std::string now = "2027-03-01";
-  ASSERT_EQ(Db("person add mod1 --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
+  ASSERT_EQ(Db("person add mod1" MF_PAPERS " --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
   PeopleWithConsent("p", "participant", "Участник", 1, 4, now, "portfolio");
-  ASSERT_EQ(Db("person add p5 --as d1 --name 'Участник 5' --role participant --birth 2008-01-01", now).code, 0);
+  ASSERT_EQ(Db("person add p5" MF_PAPERS " --as d1 --name 'Участник 5' --role participant --birth 2008-01-01", now).code, 0);
   auto submit = [&](const std::string& who, const std::string& kind, const std::string& result,
                     const std::string& direction = "python", const std::string& on = "2027-02-10") {
     return Db("start achievement --as " + who + " --set participant=" + who + " --set event='Олимпиада КД НТИ'" +
@@ -155,11 +155,11 @@ TEST_P(Programmes, VerifiedAchievementsRankPerDirectionByTheWeightsInForce) {
 // the refusal.
 TEST_P(Programmes, NobodyJudgesTheirOwnAchievement) {
   const std::string now = "2027-03-01";
-  ASSERT_EQ(Db("person add mod1 --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
-  ASSERT_EQ(Db("person add both --as d1 --name 'Участник и модератор' --role participant --role moderator"
+  ASSERT_EQ(Db("person add mod1" MF_PAPERS " --as d1 --name 'Модератор' --role moderator --birth 1985-01-01", now).code, 0);
+  ASSERT_EQ(Db("person add both" MF_PAPERS " --as d1 --name 'Участник и модератор' --role participant --role moderator"
                " --role guardian --birth 2000-01-01", now).code, 0);
   ASSERT_EQ(Db("consent sign both --as both --purpose portfolio", now).code, 0);
-  ASSERT_EQ(Db("person add kid --as d1 --name 'Ребёнок' --role participant --birth 2012-01-01 --guardian both", now).code, 0);
+  ASSERT_EQ(Db("person add kid" MF_PAPERS " --as d1 --name 'Ребёнок' --role participant --birth 2012-01-01 --guardian both", now).code, 0);
   ASSERT_EQ(Db("consent sign kid --as both --purpose portfolio", now).code, 0);
   ASSERT_EQ(Db("consent sign kid --as kid --purpose portfolio", now).code, 0);  // 15: beside the guardian
   auto submit = [&](const std::string& who, const std::string& as) {
@@ -192,10 +192,10 @@ TEST_P(Programmes, NobodyJudgesTheirOwnAchievement) {
 // and removes any other (a municipality's name), from the history notes too.
 TEST_P(Programmes, AttributesAreCheckedAndErasureKeepsOnlyTheEnumOnes) {
   const std::string now = "2026-09-01";
-  auto add = Db("person add s1 --as d1 --name 'Ученик' --role mentee --attr school_type=rural --attr municipality=Велиж",
+  auto add = Db("person add s1" MF_PAPERS " --as d1 --name 'Ученик' --role mentee --attr school_type=rural --attr municipality=Велиж",
                 now);
   ASSERT_EQ(add.code, 0) << add.err;
-  auto bad = Db("person add s2 --as d1 --name 'Ученик 2' --role mentee --attr school_type=village", now);
+  auto bad = Db("person add s2" MF_PAPERS " --as d1 --name 'Ученик 2' --role mentee --attr school_type=village", now);
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("'village' is not one of: rural, urban, special"), std::string::npos) << bad.err;
   EXPECT_EQ(Db("person show s2 --as d1", now).code, 2) << "nothing was created";

@@ -168,7 +168,7 @@ class Serve : public CliDatabase {
                           "g2 --name 'Елена Орлова' --role guardian --birth 1986-01-01 --email g2@example.org",
                           "s1 --name 'Петя Иванов' --role mentee --birth 2013-04-02 --guardian g1",
                           "s2 --name 'Маша Орлова' --role mentee --birth 2012-06-07 --guardian g2"})
-      ASSERT_EQ(Db(std::string("person add ") + p + " --as c1", kDay).code, 0) << p;
+      ASSERT_EQ(Db(std::string("person add ") + p + MF_PAPERS " --as c1", kDay).code, 0) << p;
     for (const char* p : {"m1", "m2", "g1", "g2"}) ASSERT_EQ(Db(std::string("consent sign ") + p + " --as " + p, kDay).code, 0);
     ASSERT_EQ(Db("consent sign s1 --as g1", kDay).code, 0);
     ASSERT_EQ(Db("consent sign s2 --as g2", kDay).code, 0);
@@ -558,9 +558,9 @@ TEST_P(Serve, SixteenClientsActAtOnceWithoutErrorsOrLostWrites) {
   std::vector<std::string> pairs;
   for (int i = 0; i < kClients; ++i) {
     const std::string m = "mm" + std::to_string(i), s = "ss" + std::to_string(i);
-    ASSERT_EQ(Db("person add " + m + " --name 'Наставник " + std::to_string(i) + "' --role mentor --birth 1990-01-01 --email " +
+    ASSERT_EQ(Db("person add " + m + MF_PAPERS " --name 'Наставник " + std::to_string(i) + "' --role mentor --birth 1990-01-01 --email " +
                      m + "@example.org --as c1", kDay).code, 0);
-    ASSERT_EQ(Db("person add " + s + " --name 'Наставляемый " + std::to_string(i) + "' --role mentee --birth 2000-01-01 --as c1",
+    ASSERT_EQ(Db("person add " + s + MF_PAPERS " --name 'Наставляемый " + std::to_string(i) + "' --role mentee --birth 2000-01-01 --as c1",
                  kDay).code, 0);
     ASSERT_EQ(Db("consent sign " + m + " --as " + m, kDay).code, 0);
     ASSERT_EQ(Db("consent sign " + s + " --as " + s, kDay).code, 0);
@@ -834,7 +834,7 @@ TEST_P(Serve, PagesNeedASessionTheirFormsTheTokenAndShowingThemChangesNothing) {
 
   // A mother reads the consent she is about to give for her child (its text
   // rendered, nothing stored), then signs it with her password.
-  ASSERT_EQ(Db("person add s3 --name 'Юля Иванова' --role mentee --birth 2015-01-01 --guardian g1 --as c1", kDay).code, 0);
+  ASSERT_EQ(Db("person add s3" MF_PAPERS " --name 'Юля Иванова' --role mentee --birth 2015-01-01 --guardian g1 --as c1", kDay).code, 0);
   Account("g1");
   Client g1 = LoggedIn("g1");
   const httplib::Headers gh = {{"Cookie", "__Host-mf_session=" + g1.token}};
@@ -852,9 +852,47 @@ TEST_P(Serve, PagesNeedASessionTheirFormsTheTokenAndShowingThemChangesNothing) {
   auto given = http.Post("/people/s3/consent", gh, httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", kPassword}});
   EXPECT_EQ(given->status, 303) << given->body.substr(0, 400);
   EXPECT_NE(Db("doc show consent:s3 --as c1", kDay).out.find("guardian of s3"), std::string::npos);
+  // Issue 26, build 3: a consent signed here states the addresses and the
+  // documents (152-FZ art. 9 part 4). For a child registered without them
+  // the page lists what is missing, offers no signature, and a signature
+  // posted anyway is refused with nothing written; the mother records
+  // them through the page's form (its token needed), and then signs.
+  ASSERT_EQ(Db("person add s5 --name 'Лиза Иванова' --role mentee --birth 2016-01-01 --guardian g1 --as c1", kDay).code, 0);
+  auto lacking = http.Get("/people/s5", gh);
+  ASSERT_TRUE(lacking);
+  for (const char* shown : {"Пока не хватает", "Лиза Иванова: <a href=\"/people/s5#h-particulars\">адрес места жительства</a>",
+                            "документ, подтверждающий полномочия законного представителя", "Сведения для согласия"})
+    EXPECT_NE(lacking->body.find(shown), std::string::npos) << shown;
+  EXPECT_EQ(lacking->body.find("id=\"consent-password\""), std::string::npos) << "no signature to give";
+  auto anyway = http.Post("/people/s5/consent", gh, httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", kPassword}});
+  EXPECT_EQ(anyway->status, 422);
+  EXPECT_NE(anyway->body.find("В согласии должны быть указаны адреса и документы"), std::string::npos);
+  const std::string blank = DumpTables(db_->url());
+  const httplib::Params papers = {{"address", "г. Саратов, ул. Лесная, д. 1"}, {"document_kind", "свидетельство о рождении"},
+                                  {"document_number", "I-РУ 101010"}, {"document_issued", "2016-01-20"},
+                                  {"document_issuer", "ЗАГС г. Саратова"}, {"authority", "свидетельство о рождении I-РУ 101010"}};
+  auto untokened = http.Post("/people/s5/particulars", gh, papers);
+  EXPECT_EQ(untokened->status, 403);
+  EXPECT_TRUE(DumpTables(db_->url()) == blank) << "a form without its token changed the database";
+  httplib::Params tokened = papers;
+  tokened.emplace("csrf", g1.csrf);
+  auto recorded = http.Post("/people/s5/particulars", gh, tokened);
+  EXPECT_EQ(recorded->status, 303) << recorded->body.substr(0, 400);
+  auto ready = http.Get("/people/s5", gh);
+  EXPECT_NE(ready->body.find("I-РУ 101010"), std::string::npos) << "the text to sign states it";
+  EXPECT_NE(ready->body.find("id=\"consent-password\""), std::string::npos);
+  EXPECT_EQ(http.Post("/people/s5/consent", gh, httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", kPassword}})->status,
+            303);
+  // Through the API the same: hers and her child's to record, nothing else.
+  EXPECT_EQ(g1.Get("/api/v1/people/s5").body.value("document_number", ""), "I-РУ 101010");
+  EXPECT_EQ(g1.Post("/api/v1/people/g1", {{"address", "г. Саратов, ул. Лесная, д. 1"}}).status, 200);
+  const std::string recorded_own = DumpTables(db_->url());
+  EXPECT_EQ(g1.Post("/api/v1/people/g1", {{"name", "Другое Имя"}}).status, 403);
+  EXPECT_EQ(g1.Post("/api/v1/people/m1", {{"address", "г. Саратов"}}).status, 403);
+  EXPECT_TRUE(DumpTables(db_->url()) == recorded_own) << "a refused change changed the database";
   // Issue 26: a teenager's consent the mother signed waits for the
   // teenager's own signature, and the page says so.
-  ASSERT_EQ(Db("person add s4 --name 'Оля Иванова' --role mentee --birth 2011-01-01 --guardian g1 --as c1", kDay).code, 0);
+  ASSERT_EQ(Db("person add s4" MF_PAPERS " --name 'Оля Иванова' --role mentee --birth 2011-01-01 --guardian g1 --as c1", kDay).code, 0);
   auto teen = http.Post("/people/s4/consent", gh, httplib::Params{{"csrf", g1.csrf}, {"given", "1"}, {"password", kPassword}});
   EXPECT_EQ(teen->status, 303) << teen->body.substr(0, 400);
   auto awaiting = http.Get("/people/s4", gh);

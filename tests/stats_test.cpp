@@ -116,9 +116,9 @@ class StatsAnnual : public testing::CliDatabase {
   void OnePair() {
     ProgrammeAtWork();
     for (const std::string& step :
-         {std::string("person add m1 --as c1 --name 'Анна Смирнова' --role mentor --birth 1995-02-03"),
-          std::string("person add g1 --as c1 --name 'Ирина Волкова' --role guardian --birth 1984-05-06"),
-          std::string("person add s1 --as c1 --name 'Петя Волков' --role mentee --birth 2012-04-01 --guardian g1"),
+         {std::string("person add m1" MF_PAPERS " --as c1 --name 'Анна Смирнова' --role mentor --birth 1995-02-03"),
+          std::string("person add g1" MF_PAPERS " --as c1 --name 'Ирина Волкова' --role guardian --birth 1984-05-06"),
+          std::string("person add s1" MF_PAPERS " --as c1 --name 'Петя Волков' --role mentee --birth 2012-04-01 --guardian g1"),
           std::string("consent sign m1 --as m1"), std::string("consent sign g1 --as g1"), std::string("consent sign s1 --as g1"), std::string("consent sign s1 --as s1")}) {
       auto r = Db(step, "2026-09-01");
       ASSERT_EQ(r.code, 0) << step << ": " << r.err;
@@ -298,6 +298,8 @@ TEST_P(PairFacts, RebuiltFromTheHistoryTheyEqualThoseKeptAlongside) {
     testing::ExecSql(db.url(), std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at");
   testing::ExecSql(db.url(), "DROP INDEX consents_by_purpose");  // schema 14
   testing::ExecSql(db.url(), "ALTER TABLE consents DROP COLUMN purpose");
+  for (const char* column : {"address", "document_kind", "document_number", "document_issued", "document_issuer", "authority"})
+    testing::ExecSql(db.url(), std::string("ALTER TABLE person_data DROP COLUMN ") + column);  // schema 15
   testing::ExecSql(db.url(), "DELETE FROM schema_version WHERE version >= 9");
   auto old = testing::RunCli("--db '" + db.url() + "' --now 2029-01-10 stats annual --year 2026");
   EXPECT_NE(old.code, 0) << "a database of schema 8 is upgraded by init first";

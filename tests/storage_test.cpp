@@ -73,12 +73,14 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(store_) << st.message();
     Store::InitOptions init;
     init.director = {"d1", "Директор", {"director"}, "1970-01-01", "", ""};
+    init.institution = "Центр «Радуга»";
+    init.institution_address = testing::kInstitutionAddress;
     ASSERT_TRUE(store_->Init(testing::Shipped(), At("2026-09-01"), nullptr, init).ok());
-    for (const PersonRecord& p : {PersonRecord{"c1", "Куратор", {"curator"}, "", "", ""},
+    for (const PersonRecord& given : {PersonRecord{"c1", "Куратор", {"curator"}, "", "", ""},
                                   PersonRecord{"m1", "Наставник", {"mentor"}, "1990-03-01", "", ""},
                                   PersonRecord{"g1", "Законный представитель", {"guardian"}, "", "", ""},
                                   PersonRecord{"s1", "Наставляемый", {"mentee"}, "2012-05-01", "g1", ""}})
-      ASSERT_TRUE(store_->AddPerson(p, "d1", At("2026-09-01")).ok());
+      ASSERT_TRUE(store_->AddPerson(testing::Papers(given), "d1", At("2026-09-01")).ok());
     ASSERT_TRUE(store_->SetConsent("m1", true, "m1", At("2026-09-01")).ok());
     ASSERT_TRUE(store_->SetConsent("s1", true, "g1", At("2026-09-01")).ok());  // 14: the guardian signs
     ASSERT_TRUE(store_->SetConsent("s1", true, "s1", At("2026-09-01")).ok());  // and so does the teenager
@@ -252,10 +254,10 @@ TEST_P(StorageTest, Refusal_BadInputChangesNothing) {
 }
 
 TEST_P(StorageTest, Consent_AMinorsConsentIsGivenByTheGuardian) {
-  ASSERT_TRUE(store_->AddPerson({"g9", "Мама", {"guardian"}, "", "", ""}, "d1", At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"s9", "Ребёнок", {"mentee"}, "2014-01-10", "g9", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson(testing::Papers(PersonRecord{"g9", "Мама", {"guardian"}, "", "", ""}), "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson(testing::Papers(PersonRecord{"s9", "Ребёнок", {"mentee"}, "2014-01-10", "g9", ""}), "d1", At("2026-09-01")).ok());
   ASSERT_TRUE(store_->AddPerson({"s8", "Сирота в базе", {"mentee"}, "2014-01-10", "", ""}, "d1", At("2026-09-01")).ok());
-  ASSERT_TRUE(store_->AddPerson({"a1", "Взрослый", {"mentee"}, "2000-01-10", "", ""}, "d1", At("2026-09-01")).ok());
+  ASSERT_TRUE(store_->AddPerson(testing::Papers(PersonRecord{"a1", "Взрослый", {"mentee"}, "2000-01-10", "", ""}), "d1", At("2026-09-01")).ok());
   const std::string before = Dump();
   EXPECT_EQ(store_->SetConsent("s9", true, "s9", At("2026-09-02")).code(), Code::kRefused);  // a minor for themself
   EXPECT_EQ(store_->SetConsent("s9", true, "m1", At("2026-09-02")).code(), Code::kRefused);  // a stranger

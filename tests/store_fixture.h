@@ -25,10 +25,11 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
     }
     db_ = std::make_unique<TestDatabase>(GetParam(), ::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_TRUE(db_->available()) << db_->why_not();
-    ASSERT_EQ(Db("init --zone Europe/Saratov --institution 'Центр «Радуга»' --director d1 --name 'Ольга Карпова'",
+    ASSERT_EQ(Db("init --zone Europe/Saratov --institution 'Центр «Радуга»'" MF_INSTITUTION_ADDRESS
+                 " --director d1 --name 'Ольга Карпова'",
                  "2026-09-01").code, 0);
-    ASSERT_EQ(Db("person add c1 --as d1 --name 'Мария Петрова' --role curator --email c1@example.org", "2026-09-01").code, 0);
-    ASSERT_EQ(Db("person add c2 --as d1 --name 'Иван Сидоров' --role curator --email c2@example.org", "2026-09-01").code, 0);
+    ASSERT_EQ(Db("person add c1" MF_PAPERS " --as d1 --name 'Мария Петрова' --role curator --email c1@example.org", "2026-09-01").code, 0);
+    ASSERT_EQ(Db("person add c2" MF_PAPERS " --as d1 --name 'Иван Сидоров' --role curator --email c2@example.org", "2026-09-01").code, 0);
   }
   // Brings a programme to its pairs stage (the director d1, curator c1), as a
   // pair may be proposed only then. Returns the programme's id.
@@ -65,7 +66,7 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
                          int last, const std::string& now, const std::string& purpose = "mentoring") {
     for (int k = first; k <= last; ++k) {
       const std::string id = prefix + std::to_string(k);
-      ASSERT_EQ(Db("person add " + id + " --as d1 --name '" + title + " " + std::to_string(k) + "' --role " + role +
+      ASSERT_EQ(Db("person add " + id + MF_PAPERS " --as d1 --name '" + title + " " + std::to_string(k) + "' --role " + role +
                        " --birth 2008-01-01",
                    now)
                     .code,
@@ -76,7 +77,7 @@ class CliDatabase : public ::testing::TestWithParam<std::string> {
   // The coordinator co1 and candidates k0..k{n-1} of age, each with their
   // consent for the selection.
   void ItRegionCandidates(int n, const std::string& now) {
-    ASSERT_EQ(Db("person add co1 --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
+    ASSERT_EQ(Db("person add co1" MF_PAPERS " --as d1 --name 'Координатор' --role coordinator --birth 1980-01-01", now).code, 0);
     PeopleWithConsent("k", "candidate", "Кандидат", 0, n - 1, now, "selection");
   }
   // Candidate k registers (by co1) under `season` from `municipality`.

@@ -161,9 +161,9 @@ TEST_P(Tick, RefusalsChangeNothing) {
   StartMany(1);
   Db("tick", "2026-09-20");
   const std::string before = Db("reminders --as d1 --status pending --json", "2026-09-20").out;
-  EXPECT_EQ(Db("person add x1 --name X --role system", "2026-09-20").code, 1);
-  EXPECT_EQ(Db("person add system --name X --role curator", "2026-09-20").code, 1);
-  EXPECT_EQ(Db("person add x2 --name X --role wizard", "2026-09-20").code, 1);
+  EXPECT_EQ(Db("person add x1" MF_PAPERS " --name X --role system", "2026-09-20").code, 1);
+  EXPECT_EQ(Db("person add system" MF_PAPERS " --name X --role curator", "2026-09-20").code, 1);
+  EXPECT_EQ(Db("person add x2" MF_PAPERS " --name X --role wizard", "2026-09-20").code, 1);
   EXPECT_EQ(Db("person show x1", "2026-09-20").code, 1);  // no such command: usage
   EXPECT_EQ(Db("ack 999999 --as c1", "2026-09-20").code, 2);
   auto rs = Json("reminders --as d1 --status pending", "2026-09-20");
@@ -199,7 +199,7 @@ TEST_P(Tick, ADeadlinePastDueFiresBeforeAnEventWithoutATick) {
   const std::string now = "2027-07-01";
   const std::string season = ItRegionSeason(now);
   ItRegionCandidates(2, now);
-  ASSERT_EQ(Db("person add mt1 --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
+  ASSERT_EQ(Db("person add mt1" MF_PAPERS " --as d1 --name 'Наставник' --role mentor --birth 1990-01-01", now).code, 0);
   ASSERT_EQ(Db("consent sign mt1 --as mt1", now).code, 0);
   std::vector<std::string> ids;
   for (int k = 0; k < 2; ++k) {

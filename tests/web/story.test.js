@@ -35,7 +35,8 @@ async function submitEvent(page, event) {
 }
 
 before(async () => {
-  w.cli(['init', '--zone', 'Europe/Moscow', '--institution', 'Центр «Радуга»', '--director', 'd1', '--name', 'Ольга Карпова']);
+  w.cli(['init', '--zone', 'Europe/Moscow', '--institution', 'Центр «Радуга»', '--institution-address',
+    'г. Москва, ул. Школьная, д. 5', '--director', 'd1', '--name', 'Ольга Карпова']);
   w.cli(['person', 'update', 'd1', '--email', 'd1@example.org', '--birth', '1975-02-03', '--as', 'd1']);
   w.cli(['person', 'add', 'c1', '--as', 'd1', '--name', 'Мария Петрова', '--role', 'curator', '--birth', '1986-10-05',
     '--email', 'c1@example.org']);
@@ -136,9 +137,34 @@ test('a mother sets her password, signs her 12-year-old\'s consent and the agree
   await setPassword(page, w.base, state.links.g2.token, PASSWORD.g2);
   await login(page, w.base, 'g2', PASSWORD.g2);
   await look(page, '07-mother-tasks');
-  // Her daughter's consent first: the agreement waits for it.
+  // Her daughter's consent first: the agreement waits for it. A consent
+  // signed here states the addresses and identity documents of both and the
+  // document of the mother's authority (152-FZ art. 9 part 4): until they
+  // are recorded there is nothing to sign, and the page says what is missing.
   await page.click('text=За Маша Орлова');
+  const child = page.url();
+  const missing = await page.textContent('section[aria-labelledby=h-consent] .notice');
+  assert.match(missing, /Пока не хватает/);
+  for (const what of ['Маша Орлова: адрес места жительства', 'Елена Орлова: документ, удостоверяющий личность',
+    'Елена Орлова: документ, подтверждающий полномочия законного представителя']) assert.ok(missing.includes(what), what);
+  assert.equal(await page.locator('#consent-password').count(), 0, 'no signature while the consent would lack them');
+  await look(page, '08a-mother-child-consent-missing');
+  const record = async (p, fields) => {
+    for (const [name, value] of Object.entries(fields)) await p.fill(`#p-${name}`, value);
+    await Promise.all([p.waitForNavigation(), p.click('form[action$="/particulars"] button[type=submit]')]);
+    assert.match(await p.textContent('.notice'), /Сведения для согласия сохранены/);
+  };
+  await record(page, { address: 'г. Москва, ул. Лесная, д. 7, кв. 12', kind: 'свидетельство о рождении',
+    number: 'IV-МЮ 512345', issued: '2014-03-20', issuer: 'Отдел ЗАГС Тверского района Москвы',
+    authority: 'свидетельство о рождении IV-МЮ 512345 от 20.03.2014' });
+  // Her own, from the link in the list: on her own page.
+  await Promise.all([page.waitForNavigation(),
+    page.locator('section[aria-labelledby=h-consent] .notice a[href^="/people/g2"]').first().click()]);
+  await record(page, { address: 'г. Москва, ул. Лесная, д. 7, кв. 12', kind: 'паспорт', number: '4510 123456',
+    issued: '2019-06-01', issuer: 'ГУ МВД России по г. Москве' });
+  await page.goto(child);
   await look(page, '08-mother-child-consent');
+  assert.ok((await page.textContent('.paper')).includes('IV-МЮ 512345'), 'the text states the child\'s document');
   await page.fill('#consent-password', PASSWORD.g2);
   await Promise.all([page.waitForNavigation(), page.click('text=Подписать согласие')]);
   assert.match(await page.textContent('.notice'), /Согласие подписано/);
@@ -158,6 +184,9 @@ test('the mentor signs her consent, the agreement and the duties', async () => {
   await login(page, w.base, 'm1', PASSWORD.m1);
   await look(page, '10-mentor-tasks');
   await page.click('text=Моё согласие');
+  for (const [name, value] of Object.entries({ address: 'г. Москва, ул. Садовая, д. 3', kind: 'паспорт',
+    number: '4512 654321', issued: '2015-05-05', issuer: 'ГУ МВД России по г. Москве' })) await page.fill(`#p-${name}`, value);
+  await Promise.all([page.waitForNavigation(), page.click('form[action$="/particulars"] button[type=submit]')]);
   await page.fill('#consent-password', PASSWORD.m1);
   await Promise.all([page.waitForNavigation(), page.click('text=Подписать согласие')]);
   for (const title of ['Соглашение между наставником и наставляемым',

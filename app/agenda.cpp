@@ -19,12 +19,16 @@ Status AgendaIcs(Store& store, const std::string& person, Date from, Date to, In
   std::vector<IcsEvent> events;
   for (const auto& d : deadlines) {
     IcsEvent e;
-    e.uid = "deadline-" + d.instance + "-" + d.timer_key + "-" + d.due + "@mentorflow";
+    // A plan's item keeps its UID when its date moves: the calendar moves it.
+    e.uid = (d.item_id.empty() ? "deadline-" + d.instance + "-" + d.timer_key + "-" + d.due
+                               : "item-" + d.instance + "-" + d.timer_key) +
+            "@mentorflow";
     std::replace(e.uid.begin(), e.uid.end(), ':', '-');
     e.day = *ParseDate(d.due.substr(0, 10));
     if (d.due.size() > 10) e.at = ParseLocalTime(d.due, zone);  // a datetime deadline: at its minute
-    e.summary = d.workflow_title + " — " + d.state_title + (d.due.size() > 10 ? ", " + d.due.substr(11) : "") +
-                " (№ " + d.instance + ")";
+    e.summary = d.item_id.empty() ? d.workflow_title + " — " + d.state_title +
+                                        (d.due.size() > 10 ? ", " + d.due.substr(11) : "") + " (№ " + d.instance + ")"
+                                  : "«" + d.item_title + "» — " + d.workflow_title + " (№ " + d.instance + ")";
     e.description = d.event;
     // One alarm per reminder offset, whoever it goes to.
     std::vector<std::string> seen;

@@ -121,7 +121,8 @@ json AgendaJson(const AgendaView& a) {
   for (const auto& d : a.deadlines)
     ds.push_back({{"instance", d.instance}, {"workflow", d.workflow}, {"state", d.state}, {"event", d.event},
                   {"due", d.due}, {"recipients", d.recipients}, {"title", d.workflow_title},
-                  {"state_title", d.state_title}});
+                  {"state_title", d.state_title},
+                  {"item", d.item_id.empty() ? json() : json{{"id", d.item_id}, {"title", d.item_title}}}});
   return {{"from", FormatDate(a.from)}, {"to", FormatDate(a.to)}, {"deadlines", ds},
           {"reminders", RemindersJson(a.reminders)}};
 }

@@ -76,8 +76,12 @@ int Agenda(const Globals& g, const Options& o) {
     return 0;
   }
   for (const auto& d : r->deadlines) {
-    std::cout << d.due << "  deadline  " << Titled(d.workflow, d.workflow_title) << " " << E(d.instance) << " ("
-              << Titled(d.state, d.state_title) << "): " << E(d.event) << "\n";
+    if (!d.item_id.empty())  // a list record on its own date (a plan's item)
+      std::cout << d.due << "  item      " << Titled(d.workflow, d.workflow_title) << " " << E(d.instance) << " #"
+                << E(d.item_id) << ": " << E(d.item_title) << "\n";
+    else
+      std::cout << d.due << "  deadline  " << Titled(d.workflow, d.workflow_title) << " " << E(d.instance) << " ("
+                << Titled(d.state, d.state_title) << "): " << E(d.event) << "\n";
     for (const auto& x : r->reminders)
       if (ReminderBelongsTo(x, d))
         std::cout << "  " << x.on << "  reminder to " << Titled(x.to, x.to_name) << ": " << E(x.subject) << "\n";

@@ -605,6 +605,7 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
       if (it == list.end()) return fail(Refuse(Code::kNotFound, "not_found", msg::UnknownItem(*id, lf.name)));
       target = &*it;
     }
+    const std::vector<Value> before = target->values;  // what flag_changes compares with
     for (const auto& [k, v] : input) {
       if (k == "id") continue;
       int fi = lf.ItemFieldIndex(k);
@@ -621,6 +622,8 @@ Outcome Dispatch(const Definition& def, const Snapshot& snap, std::string_view e
       target->values[fi] = *val;
     }
     for (const auto& [k, v] : chosen->item_set) target->values[k] = v;
+    for (const auto& [f, g] : chosen->flag_changes)
+      if (!(target->values[f] == before[f])) target->values[g] = Value{true};
     if (append) {
       for (size_t k = 0; k < lf.item_fields.size(); ++k)
         if (lf.item_fields[k].required && !IsSet(item.values[k]))

@@ -156,6 +156,12 @@ inline std::string PeriodFieldNotDate(const std::string& f, std::string_view typ
 inline std::string ItemWithoutListOp() {
   return "'item' sets fields of a list record: it goes with 'append: LIST' or 'update: LIST'";
 }
+inline std::string FlagChangesWithoutUpdate() {
+  return "'flag_changes' marks a changed field of a list record: it goes with 'update: LIST'";
+}
+inline std::string FlagNotBool(const std::string& g, const std::string& type) {
+  return "'flag_changes' sets " + Q(g) + " to true, so it must be a bool item field (it is " + type + ")";
+}
 inline std::string ItemFixed(const std::string& k, const std::string& e) {
   return "event " + Q(e) + " sets " + Q(k) + " itself; it is not an input";
 }

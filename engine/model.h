@@ -214,6 +214,10 @@ struct TransitionDef {
   int append_list = -1;  // {append: LIST}: input is a new item
   int update_list = -1;  // {update: LIST}: input is "id" plus the item fields to change
   std::vector<std::pair<int, Value>> item_set;  // {item: {F: V}}: written to the record, not input
+  // {flag_changes: {F: G}} with `update:`: an update that changes the
+  // record's item field F also sets its bool item field G (a date moved
+  // after the plan was agreed is marked for the curator).
+  std::vector<std::pair<int, int>> flag_changes;
   std::string title;
   Mark mark;
 };

@@ -295,6 +295,7 @@ Reply TasksPage(Call& c) {
                          {"due", web::DateRu(d.due)},
                          {"workflow_title", d.workflow_title},
                          {"state_title", d.state_title},
+                         {"item", d.item_title},
                          {"id", d.instance}});
   j["documents"] = docs;
   j["consents"] = consents;

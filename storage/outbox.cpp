@@ -221,6 +221,83 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
       }
       deadlines->push_back(std::move(x.d));
     }
+    // The dated records of lists that remind of their dates (a plan's items),
+    // on their own day, for those their reminders go to, while they would
+    // remind: the instance running in one of the `in` states, the record
+    // matching `while` (a plan's item not yet done).
+    {
+      std::vector<std::pair<std::string, long long>> defs;
+      {
+        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version FROM workflow_definitions");
+        for (const auto& r : rs) defs.push_back({r.get<std::string>(0), RowInt(r, 1)});
+      }
+      std::vector<std::string> listing;
+      for (const auto& [name, version] : defs) {
+        Status st;
+        const Definition* def = DefinitionFor(name, static_cast<int>(version), &st);
+        if (def && !def->item_reminders.empty() && std::find(listing.begin(), listing.end(), name) == listing.end())
+          listing.push_back(name);
+      }
+      DbWorld world(*this);
+      const std::string zone = Setting("zone");
+      const auto start = ParseLocalTime(FormatDate(from), zone);
+      if (!start) return Status::BadInput("the agenda's first day " + FormatDate(from) + " is not a day in " + zone);
+      const Now now = Now::At(*start, zone);
+      for (const auto& name : listing) {
+        std::vector<InstanceRecord> instances;
+        {
+          soci::rowset<soci::row> rs =
+              (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w ORDER BY created, id", soci::use(name));
+          std::vector<std::string> ids;
+          for (const auto& r : rs) ids.push_back(r.get<std::string>(0));
+          for (const auto& id : ids) {
+            InstanceRecord rec;
+            if (ShowUnlocked(id, &rec).ok()) instances.push_back(std::move(rec));
+          }
+        }
+        for (const auto& rec : instances) {
+          Status st;
+          const Definition* def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+          if (!def) continue;
+          const Snapshot snap = SnapshotOf(*def, rec);
+          if (snap.state < 0 || def->states[snap.state].final) continue;
+          for (const auto& r : def->item_reminders) {
+            if (!r.in_states.empty() &&
+                std::find(r.in_states.begin(), r.in_states.end(), snap.state) == r.in_states.end())
+              continue;
+            const auto* list = std::get_if<mentorflow::List>(&snap.fields[r.list_field]);
+            if (!list) continue;
+            std::vector<std::string> recipients;
+            for (const auto& who : ReminderRecipients(*def, snap.fields, r.notify, world, now.today))
+              recipients.push_back(who.id);
+            if (!person.empty() && std::find(recipients.begin(), recipients.end(), person) == recipients.end())
+              continue;
+            const FieldDef& lf = def->fields[r.list_field];
+            const int title = lf.ItemFieldIndex("title");
+            for (const auto& item : *list) {
+              const auto* due = std::get_if<Date>(&item.values[r.at]);
+              if (!due || *due < from || *due > to) continue;
+              if (r.while_ && !Evaluate(*def, *r.while_, Snapshot{}, item.values, world, now)) continue;
+              DeadlineRecord d;
+              d.instance = rec.id;
+              d.workflow = rec.workflow;
+              d.workflow_title = def->title;
+              d.state = rec.state;
+              d.state_title = def->states[snap.state].title;
+              d.timer_key = "item:" + lf.name + ":" + item.id;
+              d.due = FormatDate(*due);
+              d.recipients = recipients;
+              d.item_id = item.id;
+              d.item_title = title >= 0 && IsSet(item.values[title]) ? ValueToString(item.values[title]) : item.id;
+              d.event = lf.title.empty() ? lf.name : lf.title;
+              deadlines->push_back(std::move(d));
+            }
+          }
+        }
+      }
+      std::stable_sort(deadlines->begin(), deadlines->end(),
+                       [](const DeadlineRecord& a, const DeadlineRecord& b) { return a.due < b.due; });
+    }
     std::string q = std::string(kReminderColumns) +
                     " WHERE r.workflow <> 'account' AND r.status = 'scheduled' AND r.send_on >= :f AND r.send_on <= :t" +
                     (person.empty() ? "" : " AND r.recipient = :p") + " ORDER BY r.send_on, r.id";

@@ -170,6 +170,9 @@ struct DeadlineRecord {
   std::string instance, workflow, workflow_title, state, state_title, event, timer_key;
   std::string due;                      // YYYY-MM-DD
   std::vector<std::string> recipients;  // who its reminders go to
+  // A list record on its own date (a plan's item, `remind:` on the list):
+  // its id and title; timer_key is then "item:LIST:ID". Empty for a deadline.
+  std::string item_id, item_title;
 };
 
 // "postgresql://user[:password]@host[:port]/dbname[?k=v&...]" -> libpq's

@@ -35,9 +35,10 @@ TEST(Loader_Lists, ItemFieldsAreTyped) {
   const Definition& def = *testing::Shipped().Find("individual_plan");
   const FieldDef& items = def.fields[def.FieldIndex("items")];
   ASSERT_EQ(items.type, FieldType::kList);
-  ASSERT_EQ(items.item_fields.size(), 5u);
+  ASSERT_EQ(items.item_fields.size(), 6u);
   EXPECT_EQ(items.item_fields[items.ItemFieldIndex("due")].type, FieldType::kDate);
   EXPECT_EQ(items.item_fields[items.ItemFieldIndex("cancel_agreed")].type, FieldType::kBool);
+  EXPECT_EQ(items.item_fields[items.ItemFieldIndex("rescheduled")].type, FieldType::kBool);
   EXPECT_EQ(std::get<std::string>(items.item_fields[items.ItemFieldIndex("status")].default_value), "planned");
 }
 

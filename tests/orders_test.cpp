@@ -4,6 +4,9 @@
 // none when a listed pair changed since the order was issued.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "tests/store_fixture.h"
@@ -366,6 +369,86 @@ TEST_P(Orders, ACuratorRecordsAPaperConsentWithItsDate) {
   EXPECT_NE(html.out.find("подписано на бумажном бланке 02.09.2026; внесено в систему куратором: "), std::string::npos)
       << html.out;
   EXPECT_EQ(html.out.find("простой электронной подписью"), std::string::npos);
+}
+
+// An iCalendar text read by Debian's python3-icalendar (tests/parse_ics.py).
+json ParseIcs(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/mf_plan_" + std::to_string(getpid()) + ".ics";
+  std::ofstream(path, std::ios::binary) << text;
+  std::string out;
+  if (FILE* p = popen(("/usr/bin/python3 " + SourcePath("tests/parse_ics.py") + " " + path).c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    pclose(p);
+  }
+  std::filesystem::remove(path);
+  return json::parse(out.empty() ? "null" : out);
+}
+
+// Issue 26, build 11: a plan's items stand on their own dates in the
+// calendar of the mentor and the mentee's representative (the teenager
+// too), not of anyone else; a done item or a suspended plan leaves it. A
+// date the mentor moves after the curator agreed the plan is marked, the
+// calendar moves the same event, and the curator is offered to take note of
+// it — until they have, for each moved item.
+TEST_P(Orders, APlansItemsAreInTheCalendarOnTheirDatesAndAMovedDateIsMarkedForTheCurator) {
+  const std::string day = "2026-09-03";
+  std::string plan;
+  for (const auto& p : Json("list --workflow individual_plan", day))
+    if (p["parent"] == pairs_[0]) plan = p["id"];
+  ASSERT_FALSE(plan.empty());
+  ASSERT_EQ(Db("send " + plan + " add_item --as m1 --set 'title=Проект к фестивалю' --set due=2026-12-15", day).code, 0);
+  auto items = [&](const std::string& who, const std::string& now) {
+    std::vector<std::string> out;
+    const json agenda = Json("agenda --as d1 --for " + who + " --from " + now + " --to 2030-12-31", now);
+    for (const auto& d : agenda["deadlines"])
+      if (d["instance"] == plan && !d["item"].is_null())
+        out.push_back(d["due"].get<std::string>() + " " + d["item"]["title"].get<std::string>());
+    return out;
+  };
+  const std::vector<std::string> both = {"2026-12-15 Проект к фестивалю", "2030-01-01 Знакомство, цели"};
+  EXPECT_EQ(items("m1", day), both);
+  EXPECT_EQ(items("g1", day), both) << "the representative of a minor mentee";
+  EXPECT_EQ(items("m2", day), std::vector<std::string>{}) << "another pair's mentor";
+  EXPECT_EQ(items("c1", day), std::vector<std::string>{});
+  // The calendar: the item on its day with its reminders a week and a day before.
+  auto ics = Db("agenda --as m1 --for m1 --from " + day + " --to 2026-12-31 --format ics", day);
+  ASSERT_EQ(ics.code, 0) << ics.err;
+  const json events = ParseIcs(ics.out);
+  ASSERT_TRUE(events.is_array()) << ics.out;
+  json event;
+  for (const auto& e : events)
+    if (e["summary"].get<std::string>().find("«Проект к фестивалю» — Индивидуальный план") != std::string::npos) event = e;
+  ASSERT_FALSE(event.is_null()) << events.dump();
+  EXPECT_EQ(event["date"], "2026-12-15");
+  ASSERT_EQ(event["alarms"].size(), 2u);
+  EXPECT_EQ(event["alarms"][0]["trigger_days"], -7);
+  EXPECT_EQ(event["alarms"][1]["trigger_days"], -1);
+  // A change of its status alone marks nothing; the curator has nothing to take note of.
+  ASSERT_EQ(Db("send " + plan + " update_item --as m1 --set id=2 --set status=in_progress", day).code, 0);
+  EXPECT_EQ(Json("show --as c1 " + plan, day)["fields"]["items"][1]["rescheduled"], false);
+  const std::string quiet = DumpTables(db_->url());
+  EXPECT_EQ(Db("send " + plan + " acknowledge_reschedule --as c1 --set id=2", day).code, 3);
+  EXPECT_TRUE(DumpTables(db_->url()) == quiet) << "a refused acknowledgement changed the database";
+  // Moved: marked, the same calendar event on its new day.
+  ASSERT_EQ(Db("send " + plan + " update_item --as m1 --set id=2 --set due=2026-12-22", day).code, 0);
+  EXPECT_EQ(Json("show --as c1 " + plan, day)["fields"]["items"][1]["rescheduled"], true);
+  EXPECT_EQ(items("m1", day), (std::vector<std::string>{"2026-12-22 Проект к фестивалю", "2030-01-01 Знакомство, цели"}));
+  const json moved = ParseIcs(Db("agenda --as m1 --for m1 --from " + day + " --to 2026-12-31 --format ics", day).out);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0]["uid"], event["uid"]);
+  EXPECT_EQ(moved[0]["date"], "2026-12-22");
+  // The curator sees it among their tasks until they take note.
+  EXPECT_EQ(Db("send " + plan + " acknowledge_reschedule --as m1 --set id=2", day).code, 3);  // not the mentor's
+  ASSERT_EQ(Db("send " + plan + " acknowledge_reschedule --as c1 --set id=2", day).code, 0);
+  EXPECT_EQ(Json("show --as c1 " + plan, day)["fields"]["items"][1]["rescheduled"], false);
+  EXPECT_EQ(Db("send " + plan + " acknowledge_reschedule --as c1 --set id=2", day).code, 3);
+  // Done, the item leaves the calendar; suspended, the whole plan does.
+  ASSERT_EQ(Db("send " + plan + " update_item --as m1 --set id=2 --set status=done", day).code, 0);
+  EXPECT_EQ(items("m1", day), std::vector<std::string>{"2030-01-01 Знакомство, цели"});
+  ASSERT_EQ(Db("consent revoke m1 --as m1", day).code, 0);
+  EXPECT_EQ(items("m1", day), std::vector<std::string>{});
+  EXPECT_EQ(items("g1", day), std::vector<std::string>{});
 }
 
 // Issue 26, build 3 (152-FZ art. 9 part 4): a consent signed here states the

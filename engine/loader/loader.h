@@ -52,7 +52,8 @@ inline const std::vector<std::string> kStateKeys = {"initial", "final", "title",
 inline const std::vector<std::string> kActionKeys = {"issue", "notify", "template", "after", "start", "set"};
 inline const std::vector<std::string> kDeadlineKeys = {"after", "at", "event", "remind", "notify", "template", "period", "grace"};
 inline const std::vector<std::string> kTransitionKeys = {"on", "from", "to", "by", "when", "check", "input",
-                                                  "set", "append", "update", "item", "title", "not_by"};
+                                                  "set", "append", "update", "item", "title", "not_by",
+                                                  "flag_changes"};
 inline const std::vector<std::string> kTypes = {"string", "int", "bool", "date", "enum", "person", "list", "datetime"};
 inline const std::vector<std::string> kCompareOps = {"eq", "ne", "lt", "le", "gt", "ge", "in"};
 

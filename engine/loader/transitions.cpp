@@ -150,6 +150,38 @@ void Loader::ParseTransition(const YAML::Node& t) {
       }
     }
   }
+  if (t["flag_changes"]) {
+    // flag_changes: {F: G}: an update changing the record's F sets its bool G.
+    if (tr.update_list < 0) {
+      Error(KeyMark(t, "flag_changes"), msg::FlagChangesWithoutUpdate());
+      ok = false;
+    } else if (IsMap(t["flag_changes"], "flag_changes")) {
+      const FieldDef& lf = def_.fields[tr.update_list];
+      for (auto it = t["flag_changes"].begin(); it != t["flag_changes"].end(); ++it) {
+        auto watched = Scalar(it->first, "flag_changes");
+        auto flag = Scalar(it->second, "flag_changes");
+        if (!watched || !flag) {
+          ok = false;
+          continue;
+        }
+        int f = -1, g = -1;
+        const FieldDef* wf = ResolveField(*watched, M(it->first), lf.item_fields, &f);
+        const FieldDef* gf = ResolveField(*flag, M(it->second), lf.item_fields, &g);
+        if (!wf || !gf) {
+          ok = false;
+          continue;
+        }
+        if (gf->type != FieldType::kBool) {
+          Error(M(it->second), msg::FlagNotBool(*flag, std::string(FieldTypeName(gf->type))));
+          ok = false;
+          continue;
+        }
+        tr.flag_changes.push_back({f, g});
+      }
+    } else {
+      ok = false;
+    }
+  }
   if (t["input"]) ok = ParseInput(t["input"], tr) && ok;
   if (t["set"]) ok = ParseSet(t["set"], tr) && ok;
   if (ok) def_.transitions.push_back(std::move(tr));

@@ -1,5 +1,7 @@
 #include "app/codec.h"
 
+#include <functional>
+
 #include "engine/table.h"
 
 namespace mentorflow::app {
@@ -165,6 +167,37 @@ json DeliveryJson(const Delivery& d) {
               {"reminders", lines}};
   if (!d.status.ok()) out["error"] = {{"code", d.status.exit_code()}, {"reason", d.status.message()}};
   return out;
+}
+
+namespace {
+
+json RegionJson(const RegionRun& run, const std::function<json(const RegionTurn&)>& what) {
+  json turns = json::array();
+  for (const auto& t : run.turns) {
+    json j = what(t);
+    j["institution"] = t.institution;
+    j["round"] = t.round;
+    if (!t.status.ok()) j["error"] = {{"code", t.status.exit_code()}, {"reason", t.status.message()}};
+    turns.push_back(std::move(j));
+  }
+  json out = {{"rounds", run.rounds}, {"turns", turns}};
+  if (!run.status.ok()) out["error"] = {{"code", run.status.exit_code()}, {"reason", run.status.message()}};
+  return out;
+}
+
+}  // namespace
+
+json RegionTickJson(const RegionRun& run) {
+  return RegionJson(run, [](const RegionTurn& t) {
+    json j = TickJson(t.tick, Date{});
+    j.erase("today");
+    j["more"] = t.tick.more;
+    return j;
+  });
+}
+
+json RegionDeliveryJson(const RegionRun& run) {
+  return RegionJson(run, [](const RegionTurn& t) { return DeliveryJson(t.delivery); });
 }
 
 json MigrationJson(const MigrateRequest& r, const Migration& m) {

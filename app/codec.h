@@ -12,6 +12,7 @@
 #include "app/document_actions.h"
 #include "app/import.h"
 #include "app/outbox.h"
+#include "app/region.h"
 #include "app/views.h"
 #include "engine/loader.h"
 
@@ -38,6 +39,10 @@ json AgendaJson(const AgendaView& a);
 json PersonJson(const PersonRecord& p);
 json TickJson(const Store::TickReport& report, Date today);
 json DeliveryJson(const Delivery& d);
+// tick and deliver over a region: every turn, with what it did (TickJson,
+// DeliveryJson) under its institution and round.
+json RegionTickJson(const RegionRun& run);
+json RegionDeliveryJson(const RegionRun& run);
 json MigrationJson(const MigrateRequest& r, const Migration& m);
 json RankingJson(const Store::RatingReport& r);
 json TablesJson(const std::vector<Store::TableVersion>& all);

@@ -233,7 +233,10 @@ std::string BuildMimeMessage(const OutgoingMessage& m) {
          "\r\n" + wrapped;
 }
 
-Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryReport* report) {
+Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryReport* report, int limit,
+                      bool* more) {
+  if (more) *more = false;
+  int claimed = 0;
   std::string from;
   if (Status s = store.GetSetting("mail_from", &from); !s.ok()) return s;
   char host[256] = {0};
@@ -247,7 +250,16 @@ Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryRe
   std::string last_error;
   for (;;) {
     std::vector<ReminderRecord> batch;
-    if (Status s = store.ClaimForDelivery(now, claimer, static_cast<int>(per_claim), &batch); !s.ok()) return s;
+    long long want = per_claim;
+    if (limit > 0) {
+      if (claimed >= limit) {
+        if (more) *more = true;
+        return Status::Ok();
+      }
+      want = std::min<long long>(want, limit - claimed);
+    }
+    if (Status s = store.ClaimForDelivery(now, claimer, static_cast<int>(want), &batch); !s.ok()) return s;
+    claimed += static_cast<int>(batch.size());
     if (batch.empty()) {
       if (report->sent == 0 && report->failed + report->dead > 0)
         return Status::Internal("nothing could be sent (" + std::to_string(report->failed + report->dead) +
@@ -265,11 +277,11 @@ Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryRe
       report->lines.push_back({r.id, r.to, status, sent.message()});
       if (sent.ok()) {
         ++report->sent;
-        spdlog::info("deliver: reminder {} to {} via {}: sent", r.id, r.to, channel.Describe());
+        spdlog::info("deliver [{}]: reminder {} to {} via {}: sent", store.institution(), r.id, r.to, channel.Describe());
       } else {
         status == "dead" ? ++report->dead : ++report->failed;
         last_error = sent.message();
-        spdlog::warn("deliver: reminder {} to {} via {}: {} ({})", r.id, r.to, channel.Describe(), status,
+        spdlog::warn("deliver [{}]: reminder {} to {} via {}: {} ({})", store.institution(), r.id, r.to, channel.Describe(), status,
                      sent.message());
         if (channel.ServerUnreachable()) {
           // Waiting once per reminder on a server that does not answer would

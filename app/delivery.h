@@ -89,7 +89,10 @@ struct DeliveryReport {
 // failure of the server itself (ServerUnreachable) the rest are released,
 // untried, for the next run, and the status is Internal; so it is when
 // reminders were tried and not one could be sent.
-Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryReport* report);
+// With `limit` > 0, at most that many are claimed (one turn of a region's
+// round, app/region.h); `more` then says whether the limit stopped it.
+Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryReport* report, int limit = 0,
+                      bool* more = nullptr);
 
 // Exposed for tests and the benchmark.
 std::string MessageIdFor(const ReminderRecord& r, const std::string& mail_from);

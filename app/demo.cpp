@@ -97,7 +97,7 @@ int RunDemo(const DemoOptions& o) {
   std::cout << "== " << report.delivered << " reminder(s) delivered, one JSON object a line: " << outbox.string() << "\n";
 
   Status st;
-  auto store = Store::Open("sqlite:" + db.string(), &st, StoreOptions{o.templates});
+  auto store = Store::Open("sqlite:" + db.string(), &st, StoreOptions{o.templates, false, ""});
   if (!store) {
     std::cerr << "mentorflow: " << st.message() << "\n";
     return 5;

@@ -54,7 +54,7 @@ class Runner {
     zone_ = root["zone"] ? Str(root["zone"]) : "Europe/Moscow";
     daily_ = root["daily_ticks"] && root["daily_ticks"].as<bool>();
     Status st;
-    store_ = Store::Open(options_.db_url, &st, StoreOptions{options_.templates_dir});
+    store_ = Store::Open(options_.db_url, &st, StoreOptions{options_.templates_dir, false, ""});
     if (!store_) {
       Fail(Mark{1, 1}, "cannot open the database: " + st.message());
       return std::move(report_);

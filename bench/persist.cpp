@@ -52,7 +52,7 @@ std::unique_ptr<soci::session> Raw(const std::string& url) {
     *s << "PRAGMA synchronous=FULL";
     return s;
   }
-  return std::make_unique<soci::session>(soci::postgresql, mf::PostgresConnectionString(url));
+  return std::make_unique<soci::session>(soci::postgresql, mf::PostgresConnectionString(url, "default"));
 }
 
 std::unique_ptr<mf::Store> OpenStore(const std::string& url) {

@@ -32,6 +32,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench/support.h"
+#include "tests/schema_v15.h"
 #include "storage/store.h"
 
 namespace mf = mentorflow;
@@ -82,9 +83,9 @@ long long Generate(soci::session& s, long long from, long long to) {
       const int year = i % 2 == 1 ? 1980 + static_cast<int>(i % 20) : (i % 4 == 0 ? 2010 : 2000) + static_cast<int>(i % 7);
       data.c.push_back(std::to_string(year) + "-03-15");
     }
-    s << "INSERT INTO people (id, consent, created) VALUES (:id, 1, '2024-01-01T00:00:00Z')", soci::use(people.a);
-    s << "INSERT INTO person_roles (person, role) VALUES (:p, :r)", soci::use(people.a), soci::use(people.b);
-    s << "INSERT INTO person_data (id, name, birth) VALUES (:id, :n, :b)", soci::use(data.a), soci::use(data.b),
+    s << "INSERT INTO people (institution, id, consent, created) VALUES ('default', :id, 1, '2024-01-01T00:00:00Z')", soci::use(people.a);
+    s << "INSERT INTO person_roles (institution, person, role) VALUES ('default', :p, :r)", soci::use(people.a), soci::use(people.b);
+    s << "INSERT INTO person_data (institution, id, name, birth) VALUES ('default', :id, :n, :b)", soci::use(data.a), soci::use(data.b),
         soci::use(data.c);
     rows += 3 * (hi - lo);
     Rows inst, hist;
@@ -141,11 +142,11 @@ long long Generate(soci::session& s, long long from, long long to) {
       }
     }
     if (!inst.a.empty()) {
-      s << "INSERT INTO instances (id, workflow, workflow_version, state, fields, version, created, updated)"
-           " VALUES (:id, 'mentoring_pair', 4, :st, '{}', 1, :c, :c2)",
+      s << "INSERT INTO instances (institution, id, workflow, workflow_version, state, fields, version, created,"
+           " updated) VALUES ('default', :id, 'mentoring_pair', 4, :st, '{}', 1, :c, :c2)",
           soci::use(inst.a), soci::use(inst.b), soci::use(inst.c), soci::use(inst.c);
-      s << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes, workflow_version)"
-           " VALUES (:i, :s, :at, 'c1', 'curator', :e, :f, :t, :ch, 4)",
+      s << "INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state, to_state, changes,"
+           " workflow_version) VALUES ('default', :i, :s, :at, 'c1', 'curator', :e, :f, :t, :ch, 4)",
           soci::use(hist.a), soci::use(seq), soci::use(hist.b), soci::use(hist.c), soci::use(hist.d),
           soci::use(hist.e), soci::use(hist.f);
       rows += static_cast<long long>(inst.a.size() + hist.a.size());
@@ -157,8 +158,8 @@ long long Generate(soci::session& s, long long from, long long to) {
 
 // The monitoring: cycles from December 2024 to December 2026, one late, one missed.
 void Monitoring(soci::session& s) {
-  s << "INSERT INTO instances (id, workflow, workflow_version, state, fields, version, created, updated)"
-       " VALUES ('m1', 'monitoring', 4, 'collecting', '{}', 1, '2024-09-01T09:00:00Z', '2024-09-01T09:00:00Z')";
+  s << "INSERT INTO instances (institution, id, workflow, workflow_version, state, fields, version, created, updated)"
+       " VALUES ('default', 'm1', 'monitoring', 4, 'collecting', '{}', 1, '2024-09-01T09:00:00Z', '2024-09-01T09:00:00Z')";
   const std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> h = {
       {"2024-09-01T09:00:00Z", "start", "", "collecting", "[{\"after\":\"2024-12-20\",\"before\":null,\"field\":\"period\"}]"},
       {"2024-12-10T09:00:00Z", "submit", "collecting", "submitted", "[{\"after\":\"2024-12-20\",\"before\":null,\"field\":\"reported_period\"}]"},
@@ -173,8 +174,8 @@ void Monitoring(soci::session& s) {
   long long seq = 0;
   for (const auto& [at, event, from, to, changes] : h) {
     ++seq;
-    s << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes, workflow_version)"
-         " VALUES ('m1', :s, :at, 'c1', 'curator', :e, :f, :t, :ch, 4)",
+    s << "INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state, to_state, changes,"
+         " workflow_version) VALUES ('default', 'm1', :s, :at, 'c1', 'curator', :e, :f, :t, :ch, 4)",
         soci::use(seq), soci::use(at), soci::use(event), soci::use(from), soci::use(to), soci::use(changes);
   }
 }
@@ -250,13 +251,14 @@ Measure RunStats(const std::string& url, int runs) {
 // The database as schema 8 left it (no pair facts), then upgraded by init:
 // the facts rebuilt from the history. Returns the seconds of the upgrade.
 double Upgrade(soci::session& s, const std::string& url) {
+  mf::testing::UndoInstitutions(s, url.rfind("sqlite:", 0) == 0);  // schema 16
   // What schemas 9 and later added goes too, as init re-creates it.
   for (const char* table : {"pair_facts", "data_tables", "person_attributes", "document_people", "sessions",
                             "account_tokens", "login_failures", "calendar_feeds", "accounts"})
     s << std::string("DROP TABLE IF EXISTS ") + table;
   for (const char* table : {"documents", "orders", "consents"})
     s << std::string("ALTER TABLE ") + table + " DROP COLUMN redacted_at";
-  s << "DROP INDEX consents_by_purpose";  // schema 14
+  s << "DROP INDEX IF EXISTS consents_by_purpose";  // schema 14
   s << "ALTER TABLE consents DROP COLUMN purpose";
   for (const char* column : {"address", "document_kind", "document_number", "document_issued", "document_issuer", "authority"})
     s << std::string("ALTER TABLE person_data DROP COLUMN ") + column;  // schema 15
@@ -274,7 +276,7 @@ double Upgrade(soci::session& s, const std::string& url) {
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   store.reset();
   if (url.rfind("sqlite:", 0) == 0) s.open(soci::sqlite3, url.substr(7));
-  else s.open(soci::postgresql, mf::PostgresConnectionString(url));
+  else s.open(soci::postgresql, mf::PostgresConnectionString(url, "default"));
   return seconds;
 }
 
@@ -303,7 +305,7 @@ int main(int argc, char** argv) {
     }
     soci::session s;
     if (b == "sqlite") s.open(soci::sqlite3, url.substr(7));
-    else s.open(soci::postgresql, mf::PostgresConnectionString(url));
+    else s.open(soci::postgresql, mf::PostgresConnectionString(url, "default"));
     Monitoring(s);
     Measure at[2];
     long long generated = 0, done = 0;

@@ -278,6 +278,12 @@ void AddAdminCommands(CLI::App& app, Globals& g, Commands* out) {
 
   auto* init = app.add_subcommand("init", "Create or upgrade the database; store the zone and name; register new workflow versions");
   init->add_option("--institution", o->init.institution, "The institution's name (stored; see 'settings')");
+  init->add_option("--institution-id", g.institution,
+                   "Add (or upgrade) this institution in a database several share; its own zone, director, calendar,"
+                   " settings and workflow versions (same as the global option)");
+  init->add_option("--app-role", o->init.app_role,
+                   "PostgreSQL: grant this role the rows of every table (the role serve and the commands connect as;"
+                   " it must be neither a superuser nor BYPASSRLS)");
   init->add_option("--institution-address", o->init.institution_address,
                    "The institution's address, which its consents state (stored; see 'settings')");
   init->add_option("--director", o->init.director.id, "Register the first director with this id");

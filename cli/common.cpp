@@ -55,7 +55,7 @@ int Report(const Globals& g, const Status& st) {
 
 DbCommand::DbCommand(const Globals& globals, bool initialising, bool read_only) : g(globals) {
   Status st;
-  store = Store::Open(g.db, &st, StoreOptions{g.templates, read_only});
+  store = Store::Open(g.db, &st, StoreOptions{g.templates, read_only, g.institution});
   if (!store) {
     code = Fail(g, st.exit_code(), st.message());
     return;

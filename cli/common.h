@@ -30,6 +30,7 @@ struct Globals {
   std::string templates = EnvOr("MENTORFLOW_TEMPLATES", Share() + "/templates");
   std::string now = EnvOr("MENTORFLOW_NOW", "");
   std::string actor = EnvOr("MENTORFLOW_ACTOR", "");
+  std::string institution = EnvOr("MENTORFLOW_INSTITUTION", "");  // empty: the database's first, "default"
   std::string zone = EnvOr("MENTORFLOW_ZONE", "");  // init stores it; other commands use the stored one
   std::string log_level = EnvOr("MENTORFLOW_LOG", "warn");
   bool json = false;

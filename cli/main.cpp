@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   app.add_option("--templates", g.templates, "Directory of document templates (env MENTORFLOW_TEMPLATES)");
   app.add_option("--now", g.now, "Run as if it were this moment: YYYY-MM-DD[THH:MM] (env MENTORFLOW_NOW)");
   app.add_option("--as", g.actor, "Who acts: a person id (env MENTORFLOW_ACTOR)");
+  app.add_option("--institution-id", g.institution,
+                 "The institution the command acts within, in a database several share (env MENTORFLOW_INSTITUTION;"
+                 " default: default)");
   app.add_option("--zone", g.zone, "The institution's time zone (env MENTORFLOW_ZONE)");
   app.add_flag("--json", g.json, "Print one JSON document on stdout");
   app.add_option("--log-level", g.log_level,
@@ -46,7 +49,8 @@ int main(int argc, char** argv) {
     const std::string own = c.app->get_footer();
     c.app->footer((own.empty() ? "" : own + "\n") +
                   "Global options (anywhere on the line): --db URL, --workflows DIR, --templates DIR,\n"
-                  "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --json, --log-level L. See: mentorflow --help");
+                  "  --now YYYY-MM-DD[THH:MM], --as PERSON_ID, --institution-id ID, --json, --log-level L.\n"
+                  "  See: mentorflow --help");
   }
   try {
     app.parse(argc, argv);

@@ -2,8 +2,12 @@
 #include <iostream>
 
 #include "app/agenda.h"
+#include "app/codec.h"
 #include "app/outbox.h"
+#include "app/region.h"
 #include "cli/common.h"
+
+#include <unistd.h>
 
 namespace mentorflow::cli {
 
@@ -13,9 +17,71 @@ struct Options {
   Store::ReminderFilter filter;
   app::AgendaRequest agenda;
   std::string agenda_format = "text", via, ack;
+  int tick_turn = 100, deliver_turn = 20;
 };
 
-int Tick(const Globals& g) {
+// Without --institution-id on a database of several institutions, tick and
+// deliver serve them all in rounds (app/region.h): 0 and the list, or the
+// exit code of a failure to read it; -1 and nothing for one institution.
+int RegionOf(const Globals& g, std::unique_ptr<Store>* store) {
+  if (!g.institution.empty()) return -1;
+  Status st;
+  *store = Store::Open(g.db, &st, StoreOptions{g.templates, false, ""});
+  if (!*store) return Fail(g, st.exit_code(), st.message());
+  std::vector<std::string> all;
+  if (Status s = (*store)->Institutions(&all); !s.ok()) return Report(g, s);
+  return app::IsRegion(all, g.db) ? 0 : -1;
+}
+
+// Turn after turn, with what each fired or sent, under its institution.
+int RegionTick(const Globals& g, Store& store, int per_turn) {
+  auto r = app::TickRegion(store, g.now, per_turn, static_cast<std::size_t>(getpid()));
+  if (!r.ok()) return Report(g, r.status());
+  if (g.json) {
+    PrintJson(app::RegionTickJson(*r));
+    return r->status.exit_code();
+  }
+  std::size_t fired = 0;
+  long long due = 0;
+  for (const auto& t : r->turns) {
+    for (const auto& f : t.tick.fired)
+      std::cout << E(t.institution) << ": " << f.at << "  " << E(f.workflow) << " " << E(f.instance) << ": "
+                << E(f.event) << " (due " << f.due << ") "
+                << (f.refused ? "refused: " + E(f.reason) : E(f.from) + " -> " + E(f.to)) << "\n";
+    fired += t.tick.fired.size();
+    due += t.tick.reminders_due;
+    if (!t.status.ok()) std::cerr << "mentorflow: " << E(t.institution) << ": " << t.status.message() << "\n";
+  }
+  std::cout << fired << " deadline(s) fired, " << due << " reminder(s) came due, in " << r->rounds
+            << " round(s) over the institutions\n";
+  return r->status.exit_code();
+}
+
+int RegionDeliver(const Globals& g, Store& store, const std::string& via, int per_turn) {
+  auto r = app::DeliverRegion(store, via, g.now, per_turn, static_cast<std::size_t>(getpid()));
+  if (!r.ok()) return Report(g, r.status());
+  if (g.json) {
+    PrintJson(app::RegionDeliveryJson(*r));
+    return r->status.exit_code();
+  }
+  long long sent = 0, failed = 0, dead = 0;
+  for (const auto& t : r->turns) {
+    for (const auto& l : t.delivery.report.lines)
+      std::cout << E(t.institution) << ": " << l.id << "\t" << E(l.to) << "\t" << l.status
+                << (l.error.empty() ? "" : "\t" + E(l.error)) << "\n";
+    sent += t.delivery.report.sent, failed += t.delivery.report.failed, dead += t.delivery.report.dead;
+    if (!t.status.ok()) std::cerr << "mentorflow: " << E(t.institution) << ": " << t.status.message() << "\n";
+  }
+  std::cout << sent << " sent, " << failed << " failed (retried later), " << dead << " dead, in " << r->rounds
+            << " round(s) over the institutions\n";
+  return r->status.exit_code();
+}
+
+int Tick(const Globals& g, const Options& o) {
+  {
+    std::unique_ptr<Store> store;
+    if (int region = RegionOf(g, &store); region >= 0) return region > 0 ? region : RegionTick(g, *store, o.tick_turn);
+  }
   DbCommand cmd(g);
   if (!cmd.ok()) return cmd.code;
   auto ctx = cmd.Context();
@@ -94,6 +160,11 @@ int Agenda(const Globals& g, const Options& o) {
 }
 
 int Deliver(const Globals& g, const Options& o) {
+  {
+    std::unique_ptr<Store> store;
+    if (int region = RegionOf(g, &store); region >= 0)
+      return region > 0 ? region : RegionDeliver(g, *store, o.via, o.deliver_turn);
+  }
   DbCommand cmd(g);
   if (!cmd.ok()) return cmd.code;
   auto ctx = cmd.Context();
@@ -142,9 +213,15 @@ void AddOutboxCommands(CLI::App& app, Globals& g, Commands* out) {
   agenda->add_option("--format", o->agenda_format, "text, json or ics")->check(CLI::IsMember({"text", "json", "ics"}));
   auto* deliver = app.add_subcommand("deliver", "Hand every pending reminder to a channel and mark it sent");
   deliver->add_option("--via", o->via, "jsonl:PATH or smtp://HOST[:PORT]")->required();
+  tick->add_option("--per-turn", o->tick_turn,
+                   "Over several institutions: at most this many deadlines of one before the next has its turn")
+      ->check(CLI::Range(1, 100000));
+  deliver->add_option("--per-turn", o->deliver_turn,
+                      "Over several institutions: at most this many reminders of one before the next has its turn")
+      ->check(CLI::Range(1, 100000));
   auto* ack = app.add_subcommand("ack", "Acknowledge a reminder (its recipient, a curator or the director)");
   ack->add_option("REMINDER", o->ack, "The reminder's number (see 'reminders')")->required();
-  out->push_back({tick, [&g] { return Tick(g); }});
+  out->push_back({tick, [&g, o] { return Tick(g, *o); }});
   out->push_back({reminders, [&g, o] { return Reminders(g, *o); }});
   out->push_back({agenda, [&g, o] { return Agenda(g, *o); }});
   out->push_back({deliver, [&g, o] { return Deliver(g, *o); }});

@@ -25,6 +25,7 @@ void AddServeCommands(CLI::App& app, Globals& g, Commands* out) {
   out->push_back({serve, [&g, o] {
                     o->db = g.db;
                     o->templates = g.templates;
+                    o->institution = g.institution;
                     o->now = g.now;
                     o->write_timeout_seconds = o->read_timeout_seconds;
                     if (!g.log_level_given) spdlog::set_level(spdlog::level::info);  // the access log

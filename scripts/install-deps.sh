@@ -7,6 +7,8 @@ PACKAGES=(
   cmake make g++ clang libclang-rt-14-dev dpkg-dev
   libboost-dev libyaml-cpp-dev libcli11-dev libhowardhinnant-date-dev tzdata
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+  # a region behind a connection pool: tests run through it in transaction mode
+  pgbouncer
   libspdlog-dev libkainjow-mustache-dev nlohmann-json3-dev libzip-dev libsodium-dev libxml2-dev
   libcurl4-openssl-dev libcsv-dev
   # serve: the HTTP server, and the dictionary that refuses common passwords

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command beside a throwaway PostgreSQL: initdb in a temp dir, a free
 # port on 127.0.0.1, stopped and removed at the end whatever happens.
-# The command sees MENTORFLOW_TEST_PG=postgresql://... . Tests run with
+# The command sees MENTORFLOW_TEST_PG=postgresql://mentorflow@... (a role
+# row security binds) and MENTORFLOW_TEST_PG_SUPER (the superuser). Tests run with
 # fsync=off (nothing there must survive the machine); MENTORFLOW_PG_FSYNC=on
 # gives the durable setting a real deployment has (bench/persist uses it).
 # Tests run in parallel against this one cluster, each with its own
@@ -34,7 +35,14 @@ trap 'exit 143' TERM INT HUP
   -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${MENTORFLOW_PG_FSYNC:-off} -c max_connections=300" start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
 echo "with-postgres: PostgreSQL on 127.0.0.1:$port"
-export MENTORFLOW_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"
+# The tests connect as a role that is neither a superuser nor BYPASSRLS, as
+# mentorflow does in production: row-level security binds every statement.
+# It may create databases (one per test) and owns those it creates.
+"${as_pg[@]}" "$PGBIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+  -c "CREATE ROLE mentorflow LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS" >/dev/null
+export MENTORFLOW_TEST_PG="postgresql://mentorflow@127.0.0.1:$port/postgres"
+# The cluster's superuser, for the tests that inspect roles and the catalogue.
+export MENTORFLOW_TEST_PG_SUPER="postgresql://postgres@127.0.0.1:$port/postgres"
 set +e
 "$@"
 rc=$?

@@ -38,7 +38,7 @@ constexpr const char* kCsp =
 Store* ThreadStore(const ServeOptions& o, Status* st) {
   thread_local std::unique_ptr<Store> store;
   if (!store) {
-    store = Store::Open(o.db, st, StoreOptions{o.templates, false});
+    store = Store::Open(o.db, st, StoreOptions{o.templates, false, o.institution});
     if (store) store->SetChannel("account");  // people act here through their accounts
   }
   return store.get();
@@ -197,7 +197,7 @@ class Clock {
     std::unique_lock<std::mutex> lock(m_);
     while (!stop_) {
       lock.unlock();
-      if (!store) store = Store::Open(o_.db, &st, StoreOptions{o_.templates, false});
+      if (!store) store = Store::Open(o_.db, &st, StoreOptions{o_.templates, false, o_.institution});
       if (store) Once(*store);
       lock.lock();
       cv_.wait_for(lock, every_, [&] { return stop_; });
@@ -258,7 +258,7 @@ int Serve(const ServeOptions& o) {
   }
   {  // the database answers before the port opens
     Status st;
-    auto store = Store::Open(o.db, &st, StoreOptions{o.templates, false});
+    auto store = Store::Open(o.db, &st, StoreOptions{o.templates, false, o.institution});
     std::string zone;
     if (!store || !(st = store->GetSetting("zone", &zone)).ok()) {
       spdlog::error("{}", st.message());

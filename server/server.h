@@ -16,6 +16,7 @@ namespace mentorflow::server {
 
 struct ServeOptions {
   std::string db, templates;
+  std::string institution;  // the one institution this server serves; empty: "default"
   std::string listen = "127.0.0.1:8080";
   int workers = 8;
   std::string base_url;       // links in e-mails; empty: the setting base_url

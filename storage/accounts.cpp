@@ -37,7 +37,8 @@ Status SociStore::IssueAccountToken(const std::string& person_id, const std::str
     bool found = false;
     {
       std::string name;
-      *sql_ << "SELECT d.name, d.email, p.erased_at FROM people p JOIN person_data d ON d.id = p.id WHERE p.id = :id",
+      *sql_ << "SELECT d.name, d.email, p.erased_at FROM people p JOIN person_data d ON d.institution = p.institution"
+               " AND d.id = p.id WHERE p.institution = " + I() + " AND p.id = :id",
           soci::into(name), soci::into(email, ei), soci::into(erased, xi), soci::use(person_id);
       found = sql_->got_data();
     }
@@ -47,14 +48,14 @@ Status SociStore::IssueAccountToken(const std::string& person_id, const std::str
                               " --email ADDRESS");
     if (kind == "reset") {
       long long n = 0;
-      *sql_ << "SELECT COUNT(*) FROM accounts WHERE person = :p", soci::into(n), soci::use(person_id);
+      *sql_ << "SELECT COUNT(*) FROM accounts WHERE institution = " + I() + " AND person = :p", soci::into(n), soci::use(person_id);
       if (n == 0) return Status::NotFound("no account of '" + person_id + "'");
     }
     const std::string at = FormatInstant(now.instant);
     std::string k = kind;
-    *sql_ << "UPDATE account_tokens SET used_at = :a WHERE person = :p AND kind = :k AND used_at IS NULL",
+    *sql_ << "UPDATE account_tokens SET used_at = :a WHERE institution = " + I() + " AND person = :p AND kind = :k AND used_at IS NULL",
         soci::use(at), soci::use(person_id), soci::use(k);
-    *sql_ << "INSERT INTO account_tokens (token_hash, person, kind, created_at, expires_at) VALUES (:h, :p, :k, :c, :e)",
+    *sql_ << "INSERT INTO account_tokens (institution, token_hash, person, kind, created_at, expires_at) VALUES (" + I() + ", :h, :p, :k, :c, :e)",
         soci::use(token_hash), soci::use(person_id), soci::use(k), soci::use(at), soci::use(expires_at);
     auto& q = q_.Get(q_.upsert_reminder);
     q.instance = "account:" + person_id;
@@ -87,19 +88,19 @@ Status SociStore::RedeemAccountToken(const std::string& token_hash, const std::s
     Tx tx(*this);
     const std::string at = FormatInstant(now.instant);
     std::string person, kind;
-    *sql_ << "SELECT person, kind FROM account_tokens WHERE token_hash = :h AND used_at IS NULL AND expires_at > :a",
+    *sql_ << "SELECT person, kind FROM account_tokens WHERE institution = " + I() + " AND token_hash = :h AND used_at IS NULL AND expires_at > :a",
         soci::into(person), soci::into(kind), soci::use(token_hash), soci::use(at);
     if (!sql_->got_data()) return Status::NotFound("this link is not valid: it was used, or it expired");
-    *sql_ << "UPDATE account_tokens SET used_at = :a WHERE token_hash = :h", soci::use(at), soci::use(token_hash);
+    *sql_ << "UPDATE account_tokens SET used_at = :a WHERE institution = " + I() + " AND token_hash = :h", soci::use(at), soci::use(token_hash);
     long long n = 0;
-    *sql_ << "SELECT COUNT(*) FROM accounts WHERE person = :p", soci::into(n), soci::use(person);
+    *sql_ << "SELECT COUNT(*) FROM accounts WHERE institution = " + I() + " AND person = :p", soci::into(n), soci::use(person);
     if (n == 0)
-      *sql_ << "INSERT INTO accounts (person, password_hash, created_at, changed_at) VALUES (:p, :h, :a, :b)",
+      *sql_ << "INSERT INTO accounts (institution, person, password_hash, created_at, changed_at) VALUES (" + I() + ", :p, :h, :a, :b)",
           soci::use(person), soci::use(password_hash), soci::use(at), soci::use(at);
     else
-      *sql_ << "UPDATE accounts SET password_hash = :h, changed_at = :a WHERE person = :p", soci::use(password_hash),
+      *sql_ << "UPDATE accounts SET password_hash = :h, changed_at = :a WHERE institution = " + I() + " AND person = :p", soci::use(password_hash),
           soci::use(at), soci::use(person);
-    *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(person);
+    *sql_ << "DELETE FROM sessions WHERE institution = " + I() + " AND person = :p", soci::use(person);
     if (Status s = AppendPersonHistory(person, person, "self", kind == "invite" ? "account_created" : "password_reset",
                                        "", now);
         !s.ok())
@@ -114,9 +115,9 @@ Status SociStore::FindAccount(const std::string& login, std::string* person_id, 
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     std::string by_id = login, by_email = Lower(login);
-    *sql_ << "SELECT a.person, a.password_hash FROM accounts a JOIN person_data d ON d.id = a.person"
-             " JOIN people p ON p.id = a.person"
-             " WHERE p.erased_at IS NULL AND (a.person = :i OR LOWER(d.email) = :e)",
+    *sql_ << "SELECT a.person, a.password_hash FROM accounts a JOIN person_data d ON d.institution = a.institution"
+             " AND d.id = a.person JOIN people p ON p.institution = a.institution AND p.id = a.person"
+             " WHERE a.institution = " + I() + " AND p.erased_at IS NULL AND (a.person = :i OR LOWER(d.email) = :e)",
         soci::into(*person_id), soci::into(*password_hash), soci::use(by_id), soci::use(by_email);
     if (!sql_->got_data()) return Status::NotFound("no account");
     return Status::Ok();
@@ -128,9 +129,9 @@ Status SociStore::ChangePassword(const std::string& person_id, const std::string
     if (Status s = Ready(); !s.ok()) return s;
     Tx tx(*this);
     const std::string at = FormatInstant(now.instant);
-    *sql_ << "UPDATE accounts SET password_hash = :h, changed_at = :a WHERE person = :p", soci::use(password_hash),
+    *sql_ << "UPDATE accounts SET password_hash = :h, changed_at = :a WHERE institution = " + I() + " AND person = :p", soci::use(password_hash),
         soci::use(at), soci::use(person_id);
-    *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(person_id);
+    *sql_ << "DELETE FROM sessions WHERE institution = " + I() + " AND person = :p", soci::use(person_id);
     if (Status s = AppendPersonHistory(person_id, person_id, "self", "password_changed", "", now); !s.ok()) return s;
     tx.Commit();
     return Status::Ok();
@@ -141,7 +142,7 @@ Status SociStore::CountLoginFailures(const std::string& scope, const std::string
                                      long long* n) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    *sql_ << "SELECT COUNT(*) FROM login_failures WHERE scope = :s AND subject = :k AND at >= :a", soci::into(*n),
+    *sql_ << "SELECT COUNT(*) FROM login_failures WHERE institution = " + I() + " AND scope = :s AND subject = :k AND at >= :a", soci::into(*n),
         soci::use(scope), soci::use(subject), soci::use(since);
     return Status::Ok();
   });
@@ -154,9 +155,9 @@ Status SociStore::RecordLoginFailure(const std::vector<std::pair<std::string, st
     const std::string at = FormatInstant(now.instant);
     // What is a day old counts no more: the table stays small.
     const std::string day_ago = FormatInstant(now.instant - std::chrono::hours(24));
-    *sql_ << "DELETE FROM login_failures WHERE at < :a", soci::use(day_ago);
+    *sql_ << "DELETE FROM login_failures WHERE institution = " + I() + " AND at < :a", soci::use(day_ago);
     for (const auto& [scope, subject] : scopes)
-      *sql_ << "INSERT INTO login_failures (scope, subject, at) VALUES (:s, :k, :a)", soci::use(scope),
+      *sql_ << "INSERT INTO login_failures (institution, scope, subject, at) VALUES (" + I() + ", :s, :k, :a)", soci::use(scope),
           soci::use(subject), soci::use(at);
     tx.Commit();
     return Status::Ok();
@@ -166,7 +167,7 @@ Status SociStore::RecordLoginFailure(const std::vector<std::pair<std::string, st
 Status SociStore::ClearLoginFailures(const std::string& scope, const std::string& subject) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    *sql_ << "DELETE FROM login_failures WHERE scope = :s AND subject = :k", soci::use(scope), soci::use(subject);
+    *sql_ << "DELETE FROM login_failures WHERE institution = " + I() + " AND scope = :s AND subject = :k", soci::use(scope), soci::use(subject);
     return Status::Ok();
   });
 }
@@ -176,7 +177,7 @@ Status SociStore::CreateSession(const std::string& token_hash, const std::string
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     const std::string at = FormatInstant(now.instant);
-    *sql_ << "INSERT INTO sessions (token_hash, person, csrf, created_at, seen_at) VALUES (:h, :p, :c, :a, :b)",
+    *sql_ << "INSERT INTO sessions (institution, token_hash, person, csrf, created_at, seen_at) VALUES (" + I() + ", :h, :p, :c, :a, :b)",
         soci::use(token_hash), soci::use(person_id), soci::use(csrf), soci::use(at), soci::use(at);
     return Status::Ok();
   });
@@ -187,19 +188,19 @@ Status SociStore::TouchSession(const std::string& token_hash, const Now& now, lo
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     SessionRecord r;
-    *sql_ << "SELECT person, csrf, created_at, seen_at FROM sessions WHERE token_hash = :h", soci::into(r.person),
+    *sql_ << "SELECT person, csrf, created_at, seen_at FROM sessions WHERE institution = " + I() + " AND token_hash = :h", soci::into(r.person),
         soci::into(r.csrf), soci::into(r.created_at), soci::into(r.seen_at), soci::use(token_hash);
     if (!sql_->got_data()) return Status::NotFound("no session");
     const auto created = ParseInstant(r.created_at), seen = ParseInstant(r.seen_at);
     const bool expired = !created || !seen || now.instant - *seen > std::chrono::seconds(idle_seconds) ||
                          now.instant - *created > std::chrono::seconds(absolute_seconds);
     if (expired) {
-      *sql_ << "DELETE FROM sessions WHERE token_hash = :h", soci::use(token_hash);
+      *sql_ << "DELETE FROM sessions WHERE institution = " + I() + " AND token_hash = :h", soci::use(token_hash);
       return Status::NotFound("no session");
     }
     if (now.instant - *seen >= std::chrono::seconds(60)) {
       const std::string at = FormatInstant(now.instant);
-      *sql_ << "UPDATE sessions SET seen_at = :a WHERE token_hash = :h", soci::use(at), soci::use(token_hash);
+      *sql_ << "UPDATE sessions SET seen_at = :a WHERE institution = " + I() + " AND token_hash = :h", soci::use(at), soci::use(token_hash);
       r.seen_at = at;
     }
     *out = r;
@@ -210,7 +211,7 @@ Status SociStore::TouchSession(const std::string& token_hash, const Now& now, lo
 Status SociStore::EndSession(const std::string& token_hash) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    *sql_ << "DELETE FROM sessions WHERE token_hash = :h", soci::use(token_hash);
+    *sql_ << "DELETE FROM sessions WHERE institution = " + I() + " AND token_hash = :h", soci::use(token_hash);
     return Status::Ok();
   });
 }
@@ -220,8 +221,8 @@ Status SociStore::CreateCalendarFeed(const std::string& person_id, const std::st
     if (Status s = Ready(); !s.ok()) return s;
     Tx tx(*this);
     const std::string at = FormatInstant(now.instant);
-    *sql_ << "DELETE FROM calendar_feeds WHERE person = :p", soci::use(person_id);
-    *sql_ << "INSERT INTO calendar_feeds (token_hash, person, created_at) VALUES (:h, :p, :a)", soci::use(token_hash),
+    *sql_ << "DELETE FROM calendar_feeds WHERE institution = " + I() + " AND person = :p", soci::use(person_id);
+    *sql_ << "INSERT INTO calendar_feeds (institution, token_hash, person, created_at) VALUES (" + I() + ", :h, :p, :a)", soci::use(token_hash),
         soci::use(person_id), soci::use(at);
     tx.Commit();
     return Status::Ok();
@@ -231,7 +232,7 @@ Status SociStore::CreateCalendarFeed(const std::string& person_id, const std::st
 Status SociStore::RevokeCalendarFeeds(const std::string& person_id) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    *sql_ << "DELETE FROM calendar_feeds WHERE person = :p", soci::use(person_id);
+    *sql_ << "DELETE FROM calendar_feeds WHERE institution = " + I() + " AND person = :p", soci::use(person_id);
     return Status::Ok();
   });
 }
@@ -239,7 +240,7 @@ Status SociStore::RevokeCalendarFeeds(const std::string& person_id) {
 Status SociStore::CalendarFeedPerson(const std::string& token_hash, std::string* person_id) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    *sql_ << "SELECT person FROM calendar_feeds WHERE token_hash = :h", soci::into(*person_id), soci::use(token_hash);
+    *sql_ << "SELECT person FROM calendar_feeds WHERE institution = " + I() + " AND token_hash = :h", soci::into(*person_id), soci::use(token_hash);
     if (!sql_->got_data()) return Status::NotFound("no calendar");
     return Status::Ok();
   });

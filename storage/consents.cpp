@@ -37,7 +37,7 @@ std::vector<std::string> SociStore::InstancesNaming(const std::string& person_id
   {
     const std::string like = "%\"" + person_id + "\"%";
     soci::rowset<std::string> rs =
-        (sql_->prepare << "SELECT id FROM instances WHERE fields LIKE :l ORDER BY created, id", soci::use(like));
+        (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() + " AND fields LIKE :l ORDER BY created, id", soci::use(like));
     std::vector<std::string> ids(rs.begin(), rs.end());
     for (const auto& id : ids) {
       InstanceRecord rec;
@@ -63,7 +63,7 @@ std::vector<std::string> SociStore::InstancesNaming(const std::string& person_id
 
 std::vector<std::string> SociStore::KnownPurposes() {
   std::vector<std::string> out = {kDefaultPurpose};
-  soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions ORDER BY name");
+  soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions WHERE institution = " + I() + " ORDER BY name");
   const std::vector<std::string> names(rs.begin(), rs.end());
   for (const auto& name : names) {
     Status st;
@@ -77,11 +77,11 @@ long long SociStore::LatestConsent(const std::string& person_id, const std::stri
                                    std::string* signatures) {
   long long issue = 0;
   soci::indicator ind = soci::i_null;
-  *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p AND purpose = :u", soci::into(issue, ind),
+  *sql_ << "SELECT MAX(issue) FROM consents WHERE institution = " + I() + " AND person = :p AND purpose = :u", soci::into(issue, ind),
       soci::use(person_id), soci::use(purpose);
   if (ind != soci::i_ok) return 0;
   std::string st, sigs;
-  *sql_ << "SELECT status, signatures FROM consents WHERE person = :p AND issue = :i", soci::into(st), soci::into(sigs),
+  *sql_ << "SELECT status, signatures FROM consents WHERE institution = " + I() + " AND person = :p AND issue = :i", soci::into(st), soci::into(sigs),
       soci::use(person_id), soci::use(issue);
   if (status) *status = st;
   if (signatures) *signatures = sigs;
@@ -91,7 +91,7 @@ long long SociStore::LatestConsent(const std::string& person_id, const std::stri
 bool SociStore::ConsentInForce(const std::string& person_id, const std::string& purpose) {
   if (purpose == kDefaultPurpose) {  // people.consent also holds consents given before they were documents
     int flag = 0;
-    *sql_ << "SELECT consent FROM people WHERE id = :id", soci::into(flag), soci::use(person_id);
+    *sql_ << "SELECT consent FROM people WHERE institution = " + I() + " AND id = :id", soci::into(flag), soci::use(person_id);
     return flag != 0;
   }
   std::string status;
@@ -151,13 +151,13 @@ Status SociStore::Cascade(const std::vector<std::string>& ids, const std::string
 Status SociStore::ReadConsent(const std::string& person_id, long long issue, DocumentRecord* out) {
   if (issue == 0) {
     soci::indicator ind = soci::i_null;
-    *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ind), soci::use(person_id);
+    *sql_ << "SELECT MAX(issue) FROM consents WHERE institution = " + I() + " AND person = :p", soci::into(issue, ind), soci::use(person_id);
     if (ind != soci::i_ok) return Status::NotFound("no consent document of '" + person_id + "'");
   }
   std::string issued_at, status, signatures, content, sha256, paper, erased, redacted, purpose, tmpl;
   soci::indicator found = soci::i_null, pi = soci::i_null, ei = soci::i_null, ri = soci::i_null;
   *sql_ << "SELECT issued_at, status, signatures, content, sha256, paper_date, erased_at, redacted_at, purpose,"
-           " template FROM consents WHERE person = :p AND issue = :i",
+           " template FROM consents WHERE institution = " + I() + " AND person = :p AND issue = :i",
       soci::into(issued_at, found), soci::into(status), soci::into(signatures), soci::into(content),
       soci::into(sha256), soci::into(paper, pi), soci::into(erased, ei), soci::into(redacted, ri), soci::into(purpose),
       soci::into(tmpl), soci::use(person_id), soci::use(issue);
@@ -284,7 +284,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       if (together && last > 0 && last_status == "partly_signed") {
         const std::string id = "consent:" + person_id + ":" + std::to_string(last);
         std::string stored, content;
-        *sql_ << "SELECT signatures, content FROM consents WHERE person = :p AND issue = :i", soci::into(stored),
+        *sql_ << "SELECT signatures, content FROM consents WHERE institution = " + I() + " AND person = :p AND issue = :i", soci::into(stored),
             soci::into(content), soci::use(person_id), soci::use(last);
         auto sigs = ParseSignatures(stored);
         for (const auto& sig : sigs)
@@ -301,9 +301,9 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         if (!step.status.ok()) return step.status;
         sigs.push_back({actor_id, person_id, sig_capacity, FormatInstant(now.instant), channel_});
         const std::string text = SignaturesJson(sigs), status(DocumentStatusName(step.to));
-        *sql_ << "UPDATE consents SET signatures = :g, status = :s WHERE person = :p AND issue = :i", soci::use(text),
+        *sql_ << "UPDATE consents SET signatures = :g, status = :s WHERE institution = " + I() + " AND person = :p AND issue = :i", soci::use(text),
             soci::use(status), soci::use(person_id), soci::use(last);
-        if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
+        if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 1 WHERE institution = " + I() + " AND id = :id", soci::use(person_id);
         if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed",
                                            id + of_purpose + " (both signatures)", now);
             !s.ok())
@@ -324,7 +324,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       // Issues are numbered per person across purposes (consent:PERSON:ISSUE).
       long long issue = 0;
       soci::indicator ii = soci::i_null;
-      *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p", soci::into(issue, ii), soci::use(person_id);
+      *sql_ << "SELECT MAX(issue) FROM consents WHERE institution = " + I() + " AND person = :p", soci::into(issue, ii), soci::use(person_id);
       issue = (ii == soci::i_ok ? issue : 0) + 1;
       const std::string id = "consent:" + person_id + ":" + std::to_string(issue);
       // A person as the text states them: name, address, identity document.
@@ -343,7 +343,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       };
       std::string director;
       soci::indicator di = soci::i_null;
-      *sql_ << "SELECT MIN(person) FROM person_roles WHERE role = 'director'", soci::into(director, di);
+      *sql_ << "SELECT MIN(person) FROM person_roles WHERE institution = " + I() + " AND role = 'director'", soci::into(director, di);
       json person = someone(person_id);
       if (subject.birth) person["birth"] = RussianDate(FormatDate(*subject.birth));
       json ctx = {{"institution", {{"name", Setting("institution")}, {"address", Setting("institution_address")}}},
@@ -361,7 +361,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         ctx["teen"] = age == Capacity::kWithConsent;
         std::string authority;
         soci::indicator ai = soci::i_null;
-        *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+        *sql_ << "SELECT authority FROM person_data WHERE institution = " + I() + " AND id = :id", soci::into(authority, ai), soci::use(person_id);
         if (ai == soci::i_ok && !authority.empty()) ctx["authority"] = authority;
       } else {
         ctx["signer"] = person;
@@ -387,8 +387,8 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
                         status(DocumentStatusName(step.to));
       const std::string sigs = SignaturesJson({{actor_id, person_id, sig_capacity, at, paper ? "" : channel_}});
       soci::indicator pdi = paper ? soci::i_ok : soci::i_null;
-      *sql_ << "INSERT INTO consents (person, issue, template, issued_at, status, signatures, content, sha256,"
-               " paper_date, purpose) VALUES (:p, :i, :t, :a, :s, :g, :c, :h, :d, :u)",
+      *sql_ << "INSERT INTO consents (institution, person, issue, template, issued_at, status, signatures, content,"
+               " sha256, paper_date, purpose) VALUES (" + I() + ", :p, :i, :t, :a, :s, :g, :c, :h, :d, :u)",
           soci::use(person_id), soci::use(issue), soci::use(tmpl), soci::use(at), soci::use(status), soci::use(sigs),
           soci::use(content), soci::use(sha), soci::use(paper_date, pdi), soci::use(purpose);
       if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "consent_signed",
@@ -399,7 +399,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
           !s.ok())
         return s;
       if (!together) {
-        if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 1 WHERE id = :id", soci::use(person_id);
+        if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 1 WHERE institution = " + I() + " AND id = :id", soci::use(person_id);
         if (Status s = Cascade(OfPurpose(RunningInstancesNaming(person_id), purpose), "consent_renewed", now, &sent);
             !s.ok())
           return s;
@@ -414,11 +414,11 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
         DocumentStep step = AdvanceDocument(*from, DocumentEvent::kRevoke);
         if (!step.status.ok()) return step.status;
         const std::string status(DocumentStatusName(step.to)), at = FormatInstant(now.instant);
-        *sql_ << "UPDATE consents SET status = :s, revoked_at = :a, revoked_by = :b WHERE person = :p AND issue = :i",
+        *sql_ << "UPDATE consents SET status = :s, revoked_at = :a, revoked_by = :b WHERE institution = " + I() + " AND person = :p AND issue = :i",
             soci::use(status), soci::use(at), soci::use(actor_id), soci::use(person_id), soci::use(last);
         note = "consent:" + person_id + ":" + std::to_string(last);
       }
-      if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person_id);
+      if (purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 0 WHERE institution = " + I() + " AND id = :id", soci::use(person_id);
       // Exactly the processing of this purpose stops: its running instances
       // naming the person take `consent_revoked`; the others go on.
       if (Status s = Cascade(OfPurpose(RunningInstancesNaming(person_id), purpose), "consent_revoked", now, &sent);
@@ -428,7 +428,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
       std::string kept_for;
       for (const auto& k : kept) kept_for += (kept_for.empty() ? "" : ", ") + k;
       // With no consent left their data is no longer processed: no sessions.
-      if (kept.empty()) *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(person_id);
+      if (kept.empty()) *sql_ << "DELETE FROM sessions WHERE institution = " + I() + " AND person = :p", soci::use(person_id);
       // 152-FZ art. 21 part 5: the data of this purpose is destroyed within
       // 30 days; what another purpose's consent covers is kept (the duty
       // says which), the rest with the person.
@@ -455,7 +455,7 @@ Status SociStore::SetConsent(const std::string& person_id, bool given, const std
 
 WorkCalendar SociStore::LoadWorkCalendar() {
   WorkCalendar cal;
-  soci::rowset<soci::row> rs = (sql_->prepare << "SELECT day, working FROM calendar");
+  soci::rowset<soci::row> rs = (sql_->prepare << "SELECT day, working FROM calendar WHERE institution = " + I());
   for (const auto& r : rs)
     if (auto d = ParseDate(r.get<std::string>(0))) cal.overrides[*d] = RowInt(r, 1) != 0;
   return cal;
@@ -557,11 +557,11 @@ Status SociStore::PurposeAchieved(const Definition& def, const std::string& inst
       DocumentStep step = AdvanceDocument(DocumentStatus::kSigned, DocumentEvent::kExpire);
       if (!step.status.ok()) return step.status;
       const std::string to(DocumentStatusName(step.to));
-      *sql_ << "UPDATE consents SET status = :s WHERE person = :p AND issue = :i", soci::use(to), soci::use(person),
+      *sql_ << "UPDATE consents SET status = :s WHERE institution = " + I() + " AND person = :p AND issue = :i", soci::use(to), soci::use(person),
           soci::use(last);
       note = "consent:" + person + ":" + std::to_string(last) + ": " + note;
     }
-    if (def.purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 0 WHERE id = :id", soci::use(person);
+    if (def.purpose == kDefaultPurpose) *sql_ << "UPDATE people SET consent = 0 WHERE institution = " + I() + " AND id = :id", soci::use(person);
     std::string kept_for;
     for (const auto& k : PurposesInForce(person)) kept_for += (kept_for.empty() ? "" : ", ") + k;
     const Date due = AddDuration(now.today, Duration{0, 0, 30});

@@ -19,7 +19,8 @@ namespace {
 
 constexpr const char* kDocumentColumns =
     "SELECT d.instance, i.workflow, i.workflow_version, d.name, d.issue, d.template, d.issued_at, d.status,"
-    " d.signatures, d.content, d.sha256, i.fields, d.erased_at, d.redacted_at FROM documents d JOIN instances i ON i.id = d.instance";
+    " d.signatures, d.content, d.sha256, i.fields, d.erased_at, d.redacted_at FROM documents d JOIN instances i"
+    " ON i.institution = d.institution AND i.id = d.instance";
 
 // "agreement" or "agreement:2".
 bool SplitDoc(const std::string& doc, std::string* name, long long* issue) {
@@ -77,8 +78,8 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
     json p = {{"id", pid}, {"name", pid}};
     std::string name, birth, guardian;
     soci::indicator ni = soci::i_null, bi = soci::i_null, gi = soci::i_null;
-    *sql_ << "SELECT d.name, d.birth, p.guardian FROM people p LEFT JOIN person_data d ON d.id = p.id"
-             " WHERE p.id = :id",
+    *sql_ << "SELECT d.name, d.birth, p.guardian FROM people p LEFT JOIN person_data d"
+             " ON d.institution = p.institution AND d.id = p.id WHERE p.institution = " + I() + " AND p.id = :id",
         soci::into(name, ni), soci::into(birth, bi), soci::into(guardian, gi), soci::use(pid);
     if (ni == soci::i_ok) p["name"] = name;
     if (bi == soci::i_ok) p["birth"] = RussianDate(birth);
@@ -98,7 +99,8 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
   };
   std::string director;
   soci::indicator di = soci::i_null;
-  *sql_ << "SELECT MIN(person) FROM person_roles WHERE role = 'director'", soci::into(director, di);
+  *sql_ << "SELECT MIN(person) FROM person_roles WHERE institution = " + I() + " AND role = 'director'",
+      soci::into(director, di);
   json ctx = {{"institution", {{"name", Setting("institution")}}},
               {"today", RussianDate(FormatDate(now.today))},
               {"document", {{"name", doc.name}, {"title", doc.title}, {"issue", issue},
@@ -170,7 +172,8 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
   if (!ctx.contains("curator")) {
     std::string parent;
     soci::indicator pi = soci::i_null;
-    *sql_ << "SELECT parent FROM instances WHERE id = :id", soci::into(parent, pi), soci::use(id);
+    *sql_ << "SELECT parent FROM instances WHERE institution = " + I() + " AND id = :id", soci::into(parent, pi),
+        soci::use(id);
     for (int depth = 0; depth < 8 && pi == soci::i_ok && !parent.empty() && !ctx.contains("curator"); ++depth) {
       InstanceRecord rec;
       if (!ShowUnlocked(parent, &rec).ok()) break;
@@ -189,7 +192,8 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
   }
   if (!ctx.contains("curator")) {
     std::vector<std::string> curators;
-    soci::rowset<std::string> rs = (sql_->prepare << "SELECT person FROM person_roles WHERE role = 'curator' ORDER BY person");
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT person FROM person_roles WHERE institution = " + I() +
+                                                     " AND role = 'curator' ORDER BY person");
     for (const auto& c : rs) curators.push_back(c);
     if (curators.size() == 1) ctx["curator"] = person(curators[0], false);
   }
@@ -205,7 +209,8 @@ json SociStore::DocumentContext(const Definition& def, const DocumentDef& doc, c
 
 void SociStore::RecordDocumentPeople(const std::string& document, const DocumentPeople& people) {
   for (const auto& [person, capacity] : people.people())
-    *sql_ << "INSERT INTO document_people (document, person, capacity) VALUES (:d, :p, :c)", soci::use(document),
+    *sql_ << "INSERT INTO document_people (institution, document, person, capacity) VALUES (" + I() + ", :d, :p, :c)",
+        soci::use(document),
         soci::use(person), soci::use(capacity);
 }
 
@@ -330,12 +335,14 @@ Status SociStore::Documents(const std::string& instance, std::vector<DocumentRec
     if (!instance.empty()) {
       if (Status s = ShowUnlocked(instance, nullptr); !s.ok()) return s;
       soci::rowset<soci::row> rs = (sql_->prepare << std::string(kDocumentColumns) +
-                                                         " WHERE d.instance = :i ORDER BY d.issued_at, d.name, d.issue",
+                                                         " WHERE d.institution = " + I() +
+                                                         " AND d.instance = :i ORDER BY d.issued_at, d.name, d.issue",
                                     soci::use(instance));
       for (const auto& r : rs) out->push_back(ReadDocument(r));
     } else {
       soci::rowset<soci::row> rs =
-          (sql_->prepare << std::string(kDocumentColumns) + " ORDER BY d.issued_at, d.instance, d.name, d.issue");
+          (sql_->prepare << std::string(kDocumentColumns) + " WHERE d.institution = " + I() +
+                                " ORDER BY d.issued_at, d.instance, d.name, d.issue");
       for (const auto& r : rs) out->push_back(ReadDocument(r));
     }
     // Orders: all of them, or those listing the instance.
@@ -343,9 +350,11 @@ Status SociStore::Documents(const std::string& instance, std::vector<DocumentRec
     {
       soci::rowset<soci::row> rs =
           instance.empty()
-              ? (sql_->prepare << "SELECT year, number FROM orders ORDER BY issued_at, year, number")
-              : (sql_->prepare << "SELECT o.year, o.number FROM orders o WHERE EXISTS (SELECT 1 FROM order_items t"
-                                  " WHERE t.year = o.year AND t.number = o.number AND t.instance = :i)"
+              ? (sql_->prepare << "SELECT year, number FROM orders WHERE institution = " + I() +
+                                      " ORDER BY issued_at, year, number")
+              : (sql_->prepare << "SELECT o.year, o.number FROM orders o WHERE o.institution = " + I() +
+                                      " AND EXISTS (SELECT 1 FROM order_items t"
+                                      " WHERE t.institution = o.institution AND t.year = o.year AND t.number = o.number AND t.instance = :i)"
                                   " ORDER BY o.issued_at, o.year, o.number",
                  soci::use(instance));
       for (const auto& r : rs) orders.emplace_back(RowInt(r, 0), RowInt(r, 1));
@@ -357,7 +366,8 @@ Status SociStore::Documents(const std::string& instance, std::vector<DocumentRec
     // Consents: all of them, or those of the people the instance names.
     std::vector<std::pair<std::string, long long>> consents;
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT person, issue FROM consents ORDER BY issued_at, person, issue");
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT person, issue FROM consents WHERE institution = " + I() +
+                                                     " ORDER BY issued_at, person, issue");
       for (const auto& r : rs) consents.emplace_back(r.get<std::string>(0), RowInt(r, 1));
     }
     std::vector<std::string> named;
@@ -377,7 +387,8 @@ Status SociStore::Documents(const std::string& instance, std::vector<DocumentRec
     }
     if (instance.empty()) {  // destruction acts
       std::vector<std::string> erased;
-      soci::rowset<std::string> rs = (sql_->prepare << "SELECT person FROM destruction_acts ORDER BY at, person");
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT person FROM destruction_acts WHERE institution = " + I() +
+                                                       " ORDER BY at, person");
       for (const auto& p : rs) erased.push_back(p);
       for (const auto& p : erased) {
         out->emplace_back();
@@ -408,13 +419,14 @@ Status SociStore::Document(const std::string& instance, const std::string& doc, 
     if (Status s = ShowUnlocked(instance, nullptr); !s.ok()) return s;
     if (issue == 0) {
       soci::indicator ind = soci::i_null;
-      *sql_ << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n", soci::into(issue, ind),
-          soci::use(instance), soci::use(name);
+      *sql_ << "SELECT MAX(issue) FROM documents WHERE institution = " + I() + " AND instance = :i AND name = :n",
+          soci::into(issue, ind), soci::use(instance), soci::use(name);
       if (ind != soci::i_ok)
         return Status::NotFound("document '" + name + "' has not been issued for instance " + instance);
     }
     soci::rowset<soci::row> rs =
-        (sql_->prepare << std::string(kDocumentColumns) + " WHERE d.instance = :i AND d.name = :n AND d.issue = :v",
+        (sql_->prepare << std::string(kDocumentColumns) + " WHERE d.institution = " + I() +
+                            " AND d.instance = :i AND d.name = :n AND d.issue = :v",
          soci::use(instance), soci::use(name), soci::use(issue));
     bool found = false;
     for (const auto& r : rs) {
@@ -444,7 +456,8 @@ Status SociStore::RecordReads(const std::vector<std::string>& people, const std:
                               const std::string& capacity, const std::string& note, const Now& now) {
   for (const auto& person : people) {
     int n = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person);
+    *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n),
+        soci::use(person);
     if (n == 0) continue;  // an id a field still holds after its person was removed
     if (Status s = AppendPersonHistory(person, actor_id, capacity, "read", note, now); !s.ok()) return s;
   }
@@ -568,8 +581,8 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     if (di < 0) return Status::NotFound("workflow '" + def->name + "' has no document '" + doc + "'");
     long long issue = 0;
     soci::indicator ind = soci::i_null;
-    *sql_ << "SELECT MAX(issue) FROM documents WHERE instance = :i AND name = :n", soci::into(issue, ind),
-        soci::use(id), soci::use(doc);
+    *sql_ << "SELECT MAX(issue) FROM documents WHERE institution = " + I() + " AND instance = :i AND name = :n",
+        soci::into(issue, ind), soci::use(id), soci::use(doc);
     if (ind != soci::i_ok) return Status::NotFound("document '" + doc + "' has not been issued for instance " + id);
     if (wanted > issue) return Status::NotFound("no document " + id + ":" + doc + ":" + std::to_string(wanted));
     if (wanted == 0) wanted = issue;
@@ -577,8 +590,8 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     const auto& fields = snap.fields;
     std::string sigs_text, status_text, content, sha256, erased;
     soci::indicator ci = soci::i_null, hi = soci::i_null, ei = soci::i_null;
-    *sql_ << "SELECT signatures, status, content, sha256, erased_at FROM documents WHERE instance = :i AND name = :n"
-             " AND issue = :s",
+    *sql_ << "SELECT signatures, status, content, sha256, erased_at FROM documents WHERE institution = " + I() +
+                 " AND instance = :i AND name = :n AND issue = :s",
         soci::into(sigs_text), soci::into(status_text), soci::into(content, ci), soci::into(sha256, hi),
         soci::into(erased, ei), soci::use(id), soci::use(doc), soci::use(wanted);
     const std::string which = id + ":" + doc + ":" + std::to_string(wanted);
@@ -610,8 +623,10 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
       ConsentSubject subject;
       if (!LoadSubject(person, &subject)) continue;
       int flag = 0, revoked = 0;
-      *sql_ << "SELECT consent FROM people WHERE id = :p", soci::into(flag), soci::use(person);
-      *sql_ << "SELECT COUNT(*) FROM consents WHERE person = :p AND status = 'revoked'", soci::into(revoked),
+      *sql_ << "SELECT consent FROM people WHERE institution = " + I() + " AND id = :p", soci::into(flag),
+          soci::use(person);
+      *sql_ << "SELECT COUNT(*) FROM consents WHERE institution = " + I() + " AND person = :p AND status = 'revoked'",
+          soci::into(revoked),
           soci::use(person);
       subject.consent_revoked = flag == 0 && revoked > 0;
       people[person] = subject;
@@ -624,7 +639,8 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
     if (!step.status.ok()) return step.status;
     std::string status(DocumentStatusName(step.to)), text = SignaturesJson(sigs);
-    *sql_ << "UPDATE documents SET signatures = :g, status = :s WHERE instance = :i AND name = :n AND issue = :v",
+    *sql_ << "UPDATE documents SET signatures = :g, status = :s WHERE institution = " + I() +
+                 " AND instance = :i AND name = :n AND issue = :v",
         soci::use(text), soci::use(status), soci::use(id), soci::use(doc), soci::use(wanted);
     const bool own = ruling.capacity == kSelf || ruling.capacity == ruling.as;
     std::string note = doc + " issue " + std::to_string(wanted) + " signed as " + ruling.as +

@@ -102,25 +102,26 @@ std::pair<std::vector<std::string>, std::vector<std::string>> ReadTextRow(const 
 }
 
 // The rows of `table` where `column` = `value` (texts not destroyed), by key.
-std::map<std::vector<std::string>, std::vector<std::string>> RowsWhere(soci::session& sql, const TextTable& table,
+std::map<std::vector<std::string>, std::vector<std::string>> RowsWhere(soci::session& sql, const std::string& inst,
+                                                                      const TextTable& table,
                                                                       const std::string& column,
                                                                       const std::string& value) {
   const std::string select = SelectList(table);
   const bool has_erased = &table == &kDocumentTexts || &table == &kOrderTexts || &table == &kConsentTexts;
   std::map<std::vector<std::string>, std::vector<std::string>> out;
-  soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " + column +
-                                                   " = :v" + (has_erased ? " AND erased_at IS NULL" : ""),
+  soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE institution = " +
+                                                   inst + " AND " + column + " = :v" + (has_erased ? " AND erased_at IS NULL" : ""),
                                 soci::use(value));
   for (const auto& r : rs) out.insert(ReadTextRow(table, r));
   return out;
 }
 
-// "k0 = :k0 AND ..." for `table`'s key.
-std::string KeyWhere(const TextTable& table) {
-  std::string where;
+// "institution = INST AND k0 = :k0 AND ..." for `table`'s key.
+std::string KeyWhere(const std::string& inst, const TextTable& table) {
+  std::string where = "institution = " + inst;
   for (std::size_t i = 0; i < table.keys.size(); ++i) {
     const std::string p = ":k" + std::to_string(i);
-    where += std::string(i ? " AND " : "") + Column(table.keys[i]) + " = " +
+    where += " AND " + Column(table.keys[i]) + " = " +
              (table.keys[i][0] == '#' ? "CAST(" + p + " AS BIGINT)" : p);
   }
   return where;
@@ -128,7 +129,8 @@ std::string KeyWhere(const TextTable& table) {
 
 // The content of a document, order or consent at `key`; none when there is
 // no such row or its text was destroyed.
-std::optional<std::string> LiveContent(soci::session& sql, const TextTable& table, std::vector<std::string> key) {
+std::optional<std::string> LiveContent(soci::session& sql, const std::string& inst, const TextTable& table,
+                                       std::vector<std::string> key) {
   std::string content;
   soci::indicator ci = soci::i_null;
   int live = 0;
@@ -138,7 +140,7 @@ std::optional<std::string> LiveContent(soci::session& sql, const TextTable& tabl
   for (auto& k : key) st.exchange(soci::use(k));
   st.alloc();
   st.prepare(std::string("SELECT content, CASE WHEN erased_at IS NULL THEN 1 ELSE 0 END FROM ") + table.name +
-             " WHERE " + KeyWhere(table));
+             " WHERE " + KeyWhere(inst, table));
   st.define_and_bind();
   if (!st.execute(true) || !live) return std::nullopt;
   return ci == soci::i_ok ? content : std::string();
@@ -156,7 +158,8 @@ std::string Containing(const std::string& text) {
 
 // The rows of `table` whose text columns hold any of `forms` somewhere (a
 // superset: LIKE finds parts of words; the caller replaces whole ones), by key.
-std::map<std::vector<std::string>, std::vector<std::string>> RowsHolding(soci::session& sql, const TextTable& table,
+std::map<std::vector<std::string>, std::vector<std::string>> RowsHolding(soci::session& sql, const std::string& inst,
+                                                                        const TextTable& table,
                                                                         const Forms& forms) {
   const std::string select = SelectList(table);
   std::map<std::vector<std::string>, std::vector<std::string>> out;
@@ -165,8 +168,8 @@ std::map<std::vector<std::string>, std::vector<std::string>> RowsHolding(soci::s
       // A JSON column holds the form as JSON escapes it.
       const std::string quoted = json(f).dump(), written = column[0] == '{' ? quoted.substr(1, quoted.size() - 2) : f;
       const std::string like = Containing(written);
-      soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE " +
-                                                       Column(column) + " LIKE :l ESCAPE '\\'",
+      soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + select + " FROM " + table.name + " WHERE institution = " +
+                                                       inst + " AND " + Column(column) + " LIKE :l ESCAPE '\\'",
                                     soci::use(like));
       for (const auto& r : rs) out.insert(ReadTextRow(table, r));
     }
@@ -174,9 +177,9 @@ std::map<std::vector<std::string>, std::vector<std::string>> RowsHolding(soci::s
 }
 
 // Sets `assignment` (placeholders bound from `values`, in order) on the row of `table` at `key`.
-void UpdateRow(soci::session& sql, const TextTable& table, const std::vector<std::string>& key,
+void UpdateRow(soci::session& sql, const std::string& inst, const TextTable& table, const std::vector<std::string>& key,
                const std::string& assignment, std::vector<std::string> values) {
-  const std::string where = KeyWhere(table);
+  const std::string where = KeyWhere(inst, table);
   values.insert(values.end(), key.begin(), key.end());
   soci::statement st(sql);
   for (auto& v : values) st.exchange(soci::use(v));
@@ -233,7 +236,7 @@ std::string RedactAssignments(const std::string& note, const std::set<std::strin
 Status SociStore::ReadAct(const std::string& person_id, DocumentRecord* out) {
   std::string at, actor, content, sha256;
   soci::indicator found = soci::i_null;
-  *sql_ << "SELECT at, actor, content, sha256 FROM destruction_acts WHERE person = :p", soci::into(at, found),
+  *sql_ << "SELECT at, actor, content, sha256 FROM destruction_acts WHERE institution = " + I() + " AND person = :p", soci::into(at, found),
       soci::into(actor), soci::into(content), soci::into(sha256), soci::use(person_id);
   if (found != soci::i_ok) return Status::NotFound("no destruction act for '" + person_id + "' (not erased)");
   DocumentRecord d;
@@ -270,11 +273,11 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
     Tx tx(*this);
     int n = 0, consent = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person_id);
+    *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n), soci::use(person_id);
     if (n == 0) return Status::NotFound("no person '" + person_id + "'");
     std::string erased;
     soci::indicator ei = soci::i_null;
-    *sql_ << "SELECT consent, erased_at FROM people WHERE id = :id", soci::into(consent), soci::into(erased, ei),
+    *sql_ << "SELECT consent, erased_at FROM people WHERE institution = " + I() + " AND id = :id", soci::into(consent), soci::into(erased, ei),
         soci::use(person_id);
     if (ei == soci::i_ok)
       return Status(Code::kRefused,
@@ -289,10 +292,10 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     {
       long long issue = 0;
       soci::indicator ri = soci::i_null;
-      *sql_ << "SELECT MAX(issue) FROM consents WHERE person = :p AND status = 'revoked'", soci::into(issue, ri),
+      *sql_ << "SELECT MAX(issue) FROM consents WHERE institution = " + I() + " AND person = :p AND status = 'revoked'", soci::into(issue, ri),
           soci::use(person_id);
       if (ri == soci::i_ok) {
-        *sql_ << "SELECT revoked_at FROM consents WHERE person = :p AND issue = :i", soci::into(revoked_at),
+        *sql_ << "SELECT revoked_at FROM consents WHERE institution = " + I() + " AND person = :p AND issue = :i", soci::into(revoked_at),
             soci::use(person_id), soci::use(issue);
         revoked_doc = "consent:" + person_id + ":" + std::to_string(issue);
       }
@@ -327,14 +330,14 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     // stored text may hold it in.
     std::string name, birth, email;
     soci::indicator ni = soci::i_null, bi = soci::i_null, mi = soci::i_null;
-    *sql_ << "SELECT name, birth, email FROM person_data WHERE id = :id", soci::into(name, ni), soci::into(birth, bi),
+    *sql_ << "SELECT name, birth, email FROM person_data WHERE institution = " + I() + " AND id = :id", soci::into(name, ni), soci::into(birth, bi),
         soci::into(email, mi), soci::use(person_id);
     std::vector<std::string> particulars;
     {
       const Particulars p = LoadParticulars(person_id);
       std::string authority;
       soci::indicator ai = soci::i_null;
-      *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+      *sql_ << "SELECT authority FROM person_data WHERE institution = " + I() + " AND id = :id", soci::into(authority, ai), soci::use(person_id);
       for (const std::string& v : {p.address, p.document.number, ai == soci::i_ok ? authority : std::string()})
         if (!v.empty()) particulars.push_back(v);
     }
@@ -371,7 +374,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         const std::string text =
             column[0] == '{' ? RedactJson(texts[c], forms, token) : Redact(texts[c], plain, token);
         if (text == texts[c]) continue;
-        UpdateRow(*sql_, table, key, Column(column) + " = :t" + extra, extra.empty() ? std::vector<std::string>{text}
+        UpdateRow(*sql_, I(), table, key, Column(column) + " = :t" + extra, extra.empty() ? std::vector<std::string>{text}
                                                                                      : std::vector<std::string>{text, at});
         changed = true;
       }
@@ -388,14 +391,14 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     json redacted = json::array();
     auto destroy = [&](const TextTable& table, const std::vector<std::string>& key, const std::string& id) {
       destroyed.push_back(id);
-      UpdateRow(*sql_, table, key, std::string("content = ") + (&table == &kDocumentTexts ? "NULL" : "''") +
+      UpdateRow(*sql_, I(), table, key, std::string("content = ") + (&table == &kDocumentTexts ? "NULL" : "''") +
                                        ", erased_at = :a",
                 {at});
     };
     std::set<std::string> recorded;
     {
       std::vector<std::pair<std::string, std::string>> texts;
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT document, capacity FROM document_people WHERE person = :p"
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT document, capacity FROM document_people WHERE institution = " + I() + " AND person = :p"
                                                      " ORDER BY document",
                                     soci::use(person_id));
       for (const auto& r : rs) texts.emplace_back(r.get<std::string>(0), r.get<std::string>(1));
@@ -404,7 +407,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         const TextTable* table = nullptr;
         std::vector<std::string> key;
         if (!TextOf(id, &table, &key)) throw StoredStateError("document_people names '" + id + "', not a document");
-        const auto content = LiveContent(*sql_, *table, key);
+        const auto content = LiveContent(*sql_, I(), *table, key);
         if (!content) continue;  // destroyed before
         if (capacity == "subject") destroy(*table, key, id);
         else if (redact_row(*table, key, {*content}, ", redacted_at = :a")) redacted.push_back(id);
@@ -416,7 +419,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     for (const auto& id : InstancesNaming(person_id, false)) {
       instances.insert(id);
       soci::rowset<soci::row> rs =
-          (sql_->prepare << "SELECT year, number FROM order_items WHERE instance = :i", soci::use(id));
+          (sql_->prepare << "SELECT year, number FROM order_items WHERE institution = " + I() + " AND instance = :i", soci::use(id));
       for (const auto& r : rs) orders.insert(std::to_string(RowInt(r, 1)) + "/" + std::to_string(RowInt(r, 0)));
     }
     // Texts issued before their people were recorded (schema 11 and
@@ -425,24 +428,24 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     auto unrecorded = [&](const std::string& id) {
       if (recorded.count(id)) return false;
       int n = 0;
-      *sql_ << "SELECT COUNT(*) FROM document_people WHERE document = :d", soci::into(n), soci::use(id);
+      *sql_ << "SELECT COUNT(*) FROM document_people WHERE institution = " + I() + " AND document = :d", soci::into(n), soci::use(id);
       return n == 0;
     };
     for (const auto& instance : instances)
-      for (const auto& [key, texts] : RowsWhere(*sql_, kDocumentTexts, "instance", instance))
+      for (const auto& [key, texts] : RowsWhere(*sql_, I(), kDocumentTexts, "instance", instance))
         if (const std::string id = key[0] + ":" + key[1] + ":" + key[2]; unrecorded(id)) destroy(kDocumentTexts, key, id);
     for (const auto& number : orders) {
       const TextTable* table = nullptr;
       std::vector<std::string> key;
       if (!TextOf(number, &table, &key) || !unrecorded(number)) continue;
       int open = 0;
-      *sql_ << "SELECT COUNT(*) FROM orders WHERE year = CAST(:y AS BIGINT) AND number = CAST(:n AS BIGINT)"
+      *sql_ << "SELECT COUNT(*) FROM orders WHERE institution = " + I() + " AND year = CAST(:y AS BIGINT) AND number = CAST(:n AS BIGINT)"
                " AND erased_at IS NULL",
           soci::into(open), soci::use(key[0]), soci::use(key[1]);
       if (open) destroy(kOrderTexts, key, number);
     }
     // Their own consents go whatever was recorded.
-    for (const auto& [key, texts] : RowsWhere(*sql_, kConsentTexts, "person", person_id))
+    for (const auto& [key, texts] : RowsWhere(*sql_, I(), kConsentTexts, "person", person_id))
       destroy(kConsentTexts, key, "consent:" + key[0] + ":" + key[1]);
     // Free text the person's own rows carry — their instances' fields and
     // history, reminders to them or about their instances, their person
@@ -450,14 +453,14 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     // other people are not searched.
     for (const auto& instance : instances) {
       for (const TextTable* table : {&kHistoryTexts, &kInstanceTexts})
-        for (const auto& [key, texts] : RowsWhere(*sql_, *table, Column(table->keys[0]), instance))
+        for (const auto& [key, texts] : RowsWhere(*sql_, I(), *table, Column(table->keys[0]), instance))
           redact_row(*table, key, texts, "");
-      for (const auto& [key, texts] : RowsWhere(*sql_, kReminderTexts, "instance", instance))
+      for (const auto& [key, texts] : RowsWhere(*sql_, I(), kReminderTexts, "instance", instance))
         redact_row(kReminderTexts, key, texts, "");
     }
-    for (const auto& [key, texts] : RowsWhere(*sql_, kReminderTexts, "recipient", person_id))
+    for (const auto& [key, texts] : RowsWhere(*sql_, I(), kReminderTexts, "recipient", person_id))
       redact_row(kReminderTexts, key, texts, "");
-    for (const auto& [key, texts] : RowsWhere(*sql_, kPersonHistoryTexts, "person", person_id))
+    for (const auto& [key, texts] : RowsWhere(*sql_, I(), kPersonHistoryTexts, "person", person_id))
       redact_row(kPersonHistoryTexts, key, texts, "");
     // Elsewhere (a note in someone else's pair that names them) only what
     // cannot be anyone else's: their e-mail address, and their full name as
@@ -472,7 +475,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         bool shared = false;
         const std::string like = Containing(name);
         soci::rowset<std::string> rs =
-            (sql_->prepare << "SELECT d.name FROM person_data d JOIN people p ON p.id = d.id WHERE d.id <> :id"
+            (sql_->prepare << "SELECT d.name FROM person_data d JOIN people p ON p.institution = d.institution AND p.id = d.id"
+                              " WHERE d.institution = " + I() + " AND d.id <> :id"
                               " AND p.erased_at IS NULL AND d.name LIKE :v ESCAPE '\\'",
              soci::use(person_id), soci::use(like));
         for (const auto& other : rs) shared = shared || ContainsWhole(other, name);
@@ -482,15 +486,16 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
       if (!distinctive.empty()) {
         forms = plain = distinctive;
         for (const TextTable* table : {&kReminderTexts, &kHistoryTexts, &kPersonHistoryTexts, &kInstanceTexts})
-          for (const auto& [key, texts] : RowsHolding(*sql_, *table, distinctive)) redact_row(*table, key, texts, "");
+          for (const auto& [key, texts] : RowsHolding(*sql_, I(), *table, distinctive)) redact_row(*table, key, texts, "");
       }
     }
     soci::indicator yi = bi == soci::i_ok && birth.size() >= 4 ? soci::i_ok : soci::i_null;
     long long year = yi == soci::i_ok ? std::stoll(birth.substr(0, 4)) : 0;
-    *sql_ << "UPDATE people SET erased_at = :a, birth_year = :y, consent = 0 WHERE id = :id", soci::use(at),
+    *sql_ << "UPDATE people SET erased_at = :a, birth_year = :y, consent = 0 WHERE institution = " + I() + " AND id = :id", soci::use(at),
         soci::use(year, yi), soci::use(person_id);
     *sql_ << "UPDATE person_data SET name = :k, birth = NULL, email = NULL, address = NULL, document_kind = NULL,"
-             " document_number = NULL, document_issued = NULL, document_issuer = NULL, authority = NULL WHERE id = :id",
+             " document_number = NULL, document_issued = NULL, document_issuer = NULL, authority = NULL"
+             " WHERE institution = " + I() + " AND id = :id",
         soci::use(token), soci::use(person_id);
     // Attributes: an enum's value (a kind of school) stays for the anonymous
     // breakdowns; any other (a municipality's name, a free text) goes, from
@@ -502,17 +507,17 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
       std::vector<std::pair<std::string, std::string>> gone;
       {
         soci::rowset<soci::row> rs =
-            (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p", soci::use(person_id));
+            (sql_->prepare << "SELECT name, value FROM person_attributes WHERE institution = " + I() + " AND person = :p", soci::use(person_id));
         for (const auto& r : rs)
           if (!enums.count(r.get<std::string>(0))) gone.push_back({r.get<std::string>(0), r.get<std::string>(1)});
       }
       for (const auto& [name, value] : gone) {
         redacted.insert(name);
-        *sql_ << "DELETE FROM person_attributes WHERE person = :p AND name = :n", soci::use(person_id), soci::use(name);
+        *sql_ << "DELETE FROM person_attributes WHERE institution = " + I() + " AND person = :p AND name = :n", soci::use(person_id), soci::use(name);
       }
       std::vector<std::pair<long long, std::string>> notes;
       {
-        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, note FROM person_history WHERE person = :p"
+        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, note FROM person_history WHERE institution = " + I() + " AND person = :p"
                                                        " AND note IS NOT NULL",
                                       soci::use(person_id));
         for (const auto& r : rs) notes.push_back({RowInt(r, 0), RowText(r, 1)});
@@ -522,7 +527,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
         for (const auto& [name, value] : gone) text = ReplaceWhole(text, name + "=" + value, name + "=" + token);
         text = RedactAssignments(text, redacted, token);
         if (text != note)
-          *sql_ << "UPDATE person_history SET note = :n WHERE person = :p AND seq = :s", soci::use(text),
+          *sql_ << "UPDATE person_history SET note = :n WHERE institution = " + I() + " AND person = :p AND seq = :s", soci::use(text),
               soci::use(person_id), soci::use(seq);
       }
     }
@@ -530,8 +535,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     // whom, on what grounds, and the history about them — naming no one.
     json history = json::array();
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT at, actor, role, event, note FROM person_history"
-                                                     " WHERE person = :p ORDER BY seq",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT at, actor, role, event, note FROM person_history WHERE institution = " + I() +
+                                                     " AND person = :p ORDER BY seq",
                                     soci::use(person_id));
       for (const auto& r : rs)
         history.push_back({{"at", r.get<std::string>(0)},
@@ -542,7 +547,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     }
     std::string director;
     soci::indicator di = soci::i_null;
-    *sql_ << "SELECT MIN(person) FROM person_roles WHERE role = 'director'", soci::into(director, di);
+    *sql_ << "SELECT MIN(person) FROM person_roles WHERE institution = " + I() + " AND role = 'director'", soci::into(director, di);
     json ctx = {{"institution", {{"name", Setting("institution")}}},
                 {"today", RussianDate(FormatDate(now.today))},
                 {"person", {{"id", person_id}, {"token", token}}},
@@ -564,7 +569,7 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
     const std::string grounds = revoked ? "consent revoked (" + revoked_doc + ")" : "no running instance names them";
     const std::string sha = Sha256Hex(content);
     *sql_
-        << "INSERT INTO destruction_acts (person, at, actor, grounds, content, sha256) VALUES (:p, :a, :b, :g, :c, :h)",
+        << "INSERT INTO destruction_acts (institution, person, at, actor, grounds, content, sha256) VALUES (" + I() + ", :p, :a, :b, :g, :c, :h)",
         soci::use(person_id), soci::use(at), soci::use(actor_id), soci::use(grounds), soci::use(content),
         soci::use(sha);
     if (Status s = AppendPersonHistory(person_id, actor_id, actor.Holds("director") ? "director" : "curator", "erased",
@@ -573,7 +578,8 @@ Status SociStore::ErasePerson(const std::string& person_id, const std::string& a
       return s;
     // The account goes with the data: its sessions, tokens, calendar feeds and password.
     for (const char* table : {"sessions", "account_tokens", "calendar_feeds", "accounts"})
-      *sql_ << std::string("DELETE FROM ") + table + " WHERE person = :p", soci::use(person_id);
+      *sql_ << std::string("DELETE FROM ") + table + " WHERE institution = " + I() + " AND person = :p",
+          soci::use(person_id);
     if (Status s = ReadAct(person_id, act); !s.ok()) return s;
     tx.Commit();
     return Status::Ok();

@@ -29,14 +29,14 @@ constexpr const char* kColumns =
 }  // namespace
 
 const Definition* SociStore::DefinitionFor(const std::string& name, int version, Status* st) {
-  auto key = name + "@" + std::to_string(version);
+  auto key = institution_ + ":" + name + "@" + std::to_string(version);
   auto it = defs_.find(key);
   if (it != defs_.end()) return it->second.get();
   std::string source;
   long long v = version;
   soci::indicator ind = soci::i_null;
-  *sql_ << "SELECT source FROM workflow_definitions WHERE name = :n AND version = :v", soci::into(source, ind),
-      soci::use(name), soci::use(v);
+  *sql_ << "SELECT source FROM workflow_definitions WHERE institution = " + I() + " AND name = :n AND version = :v",
+      soci::into(source, ind), soci::use(name), soci::use(v);
   if (ind != soci::i_ok) {
     *st = Status::NotFound("workflow '" + name + "' version " + std::to_string(version) + " is not registered");
     return nullptr;
@@ -53,7 +53,8 @@ const Definition* SociStore::DefinitionFor(const std::string& name, int version,
 int SociStore::LatestVersion(const std::string& name) {
   long long v = 0;
   soci::indicator ind = soci::i_null;
-  *sql_ << "SELECT MAX(version) FROM workflow_definitions WHERE name = :n", soci::into(v, ind), soci::use(name);
+  *sql_ << "SELECT MAX(version) FROM workflow_definitions WHERE institution = " + I() + " AND name = :n",
+      soci::into(v, ind), soci::use(name);
   return ind == soci::i_ok ? static_cast<int>(v) : 0;
 }
 
@@ -61,7 +62,8 @@ int SociStore::LatestVersion(const std::string& name) {
 // the same id (no read-then-write).
 std::string SociStore::NextId() {
   long long v = 0;
-  *sql_ << "UPDATE counters SET value = value + 1 WHERE name = 'instance' RETURNING value", soci::into(v);
+  *sql_ << "UPDATE counters SET value = value + 1 WHERE institution = " + I() + " AND name = 'instance' RETURNING value",
+      soci::into(v);
   return std::to_string(v);
 }
 
@@ -128,8 +130,8 @@ Snapshot SociStore::SnapshotOf(const Definition& def, const InstanceRecord& rec)
     for (size_t d = 0; d < def.documents.size(); ++d) {
       if (!def.documents[d].Collective()) continue;
       int n = 0;
-      *sql_ << "SELECT COUNT(*) FROM order_items t JOIN orders o ON o.year = t.year AND o.number = t.number"
-               " WHERE t.instance = :i AND o.workflow = :w AND o.name = :n AND o.status = 'signed'",
+      *sql_ << "SELECT COUNT(*) FROM order_items t JOIN orders o ON o.institution = t.institution AND o.year = t.year"
+               " AND o.number = t.number WHERE t.institution = " + I() + " AND t.instance = :i AND o.workflow = :w AND o.name = :n AND o.status = 'signed'",
           soci::into(n), soci::use(rec.id), soci::use(def.name), soci::use(def.documents[d].name);
       snap.signed_documents[d] = n > 0;
     }
@@ -220,7 +222,8 @@ Status SociStore::StartBeside(const std::string& workflow,
     return Status::NotFound("workflow '" + workflow + "', which this state starts, is not registered (register it)");
   std::vector<std::string> ids;
   {
-    soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w ORDER BY id",
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() +
+                                                     " AND workflow = :w ORDER BY id",
                                     soci::use(workflow));
     ids.assign(rs.begin(), rs.end());
   }
@@ -257,8 +260,8 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
   if (def.states[d.to].final && !def.documents.empty()) {
     std::vector<std::tuple<std::string, long long, std::string>> open;
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, issue, status FROM documents WHERE instance = :i"
-                                                     " AND status IN ('issued', 'partly_signed')",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, issue, status FROM documents WHERE institution = " +
+                                                     I() + " AND instance = :i AND status IN ('issued', 'partly_signed')",
                                     soci::use(rec.id));
       for (const auto& r : rs) open.emplace_back(r.get<std::string>(0), RowInt(r, 1), r.get<std::string>(2));
     }
@@ -266,7 +269,9 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
       DocumentStep step = AdvanceDocument(*ParseDocumentStatus(status), DocumentEvent::kExpire);
       if (!step.status.ok()) return step.status;
       const std::string to(DocumentStatusName(step.to));
-      *sql_ << "UPDATE documents SET status = :s WHERE instance = :i AND name = :n AND issue = :v", soci::use(to),
+      *sql_ << "UPDATE documents SET status = :s WHERE institution = " + I() +
+                   " AND instance = :i AND name = :n AND issue = :v",
+          soci::use(to),
           soci::use(rec.id), soci::use(name), soci::use(issue);
     }
   }
@@ -283,7 +288,8 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
   if (def.states[d.to].final) {
     std::vector<std::string> children;
     {
-      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE parent = :p ORDER BY id",
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() +
+                                                       " AND parent = :p ORDER BY id",
                                       soci::use(rec.id));
       children.assign(rs.begin(), rs.end());
     }
@@ -332,8 +338,8 @@ Status SociStore::Start(const std::string& workflow, const Input& input, const s
     std::string state = def->states[o.decision->to].name;
     long long wv = version;
     soci::indicator pi = parent.empty() ? soci::i_null : soci::i_ok;
-    *sql_ << "INSERT INTO instances (id, workflow, workflow_version, state, fields, parent, version, created, updated)"
-             " VALUES (:id, :w, :wv, :s, :f, :p, 1, :c, :u)",
+    *sql_ << "INSERT INTO instances (institution, id, workflow, workflow_version, state, fields, parent, version,"
+             " created, updated) VALUES (" + I() + ", :id, :w, :wv, :s, :f, :p, 1, :c, :u)",
         soci::use(id), soci::use(workflow), soci::use(wv), soci::use(state), soci::use(fields), soci::use(parent, pi),
         soci::use(at), soci::use(at);
     if (Status s = ApplyEffects(*def, id, *o.decision, 1, now); !s.ok()) return s;
@@ -375,8 +381,8 @@ Status SociStore::Migrate(const std::string& workflow, int to_version, const Sta
     Tx tx(*this);
     std::vector<int> versions;
     {
-      soci::rowset<long long> rs = (sql_->prepare << "SELECT version FROM workflow_definitions WHERE name = :n"
-                                                     " ORDER BY version",
+      soci::rowset<long long> rs = (sql_->prepare << "SELECT version FROM workflow_definitions WHERE institution = " +
+                                                     I() + " AND name = :n ORDER BY version",
                                     soci::use(workflow));
       for (long long v : rs) versions.push_back(static_cast<int>(v));
     }
@@ -411,8 +417,8 @@ Status SociStore::Migrate(const std::string& workflow, int to_version, const Sta
     long long tv = to_version;
     std::vector<std::string> ids;
     {
-      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w"
-                                                       " AND workflow_version <> :v ORDER BY created, id",
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() +
+                                                       " AND workflow = :w AND workflow_version <> :v ORDER BY created, id",
                                       soci::use(workflow), soci::use(tv));
       for (const auto& i : rs) ids.push_back(i);
     }
@@ -436,7 +442,8 @@ Status SociStore::Migrate(const std::string& workflow, int to_version, const Sta
       std::string at = FormatInstant(now.instant);
       long long version = rec.version;
       soci::statement upd = (sql_->prepare << "UPDATE instances SET workflow_version = :wv, state = :s, fields = :f,"
-                                              " version = version + 1, updated = :u WHERE id = :id AND version = :v",
+                                              " version = version + 1, updated = :u WHERE institution = " + I() +
+                                              " AND id = :id AND version = :v",
                              soci::use(tv), soci::use(state), soci::use(fields), soci::use(at), soci::use(id),
                              soci::use(version));
       upd.execute(true);
@@ -492,7 +499,8 @@ Status SociStore::Names(const std::vector<std::string>& ids, std::map<std::strin
     if (Status s = Ready(); !s.ok()) return s;
     out->clear();
     std::string id, name;
-    soci::statement st = (sql_->prepare << "SELECT name FROM person_data WHERE id = :id", soci::into(name), soci::use(id));
+    soci::statement st = (sql_->prepare << "SELECT name FROM person_data WHERE institution = " + I() + " AND id = :id",
+                          soci::into(name), soci::use(id));
     for (const auto& each : ids) {
       if (each.empty() || out->count(each)) continue;
       id = each;
@@ -515,9 +523,9 @@ Status SociStore::List(const std::string& workflow, const std::string& state, st
     if (Status s = Ready(); !s.ok()) return s;
     // Only the filters given, so that the (workflow, state) index serves them.
     std::string w = workflow, s = state;
-    std::string where;
-    if (!w.empty()) where += " WHERE workflow = :w";
-    if (!s.empty()) where += (where.empty() ? " WHERE" : " AND") + std::string(" state = :s");
+    std::string where = " WHERE institution = " + I();
+    if (!w.empty()) where += " AND workflow = :w";
+    if (!s.empty()) where += " AND state = :s";
     const std::string q = std::string(kColumns) + where + " ORDER BY created, id";
     auto query = [&]() -> soci::details::prepare_temp_type {
       if (!w.empty() && !s.empty()) return (sql_->prepare << q, soci::use(w, "w"), soci::use(s, "s"));
@@ -537,7 +545,7 @@ Status SociStore::History(const std::string& id, std::vector<HistoryRecord>* out
     if (Status s = ShowUnlocked(id, nullptr); !s.ok()) return s;
     soci::rowset<soci::row> rs =
         (sql_->prepare << "SELECT seq, at, actor, role, event, from_state, to_state, changes, workflow_version, note FROM history"
-                          " WHERE instance = :i ORDER BY seq",
+                          " WHERE institution = " + I() + " AND instance = :i ORDER BY seq",
          soci::use(id));
     for (const auto& r : rs) {
       HistoryRecord h;

@@ -111,6 +111,7 @@ PairFactsStep AdvancePairFacts(PairFacts* facts, const PairFactsEntry& entry);
 // times it out), SOCI reads the bound variables to describe them in the error.
 struct Prepared {
   std::optional<soci::statement> st;
+  std::string inst;  // the institution, bound by every statement
   void Prepare(soci::details::prepare_temp_type p) { st.emplace(std::move(p)); }
   // Executes; for a query, fetches the first row and reports whether there
   // was one, then reads to the end so that SQLite does not keep the statement
@@ -153,12 +154,14 @@ struct SetPairEvents;
 struct SelectBirthYear;
 
 // Prepared on first use, each once per session.
+// Each binds the store's institution as `inst`.
 struct Statements {
-  explicit Statements(soci::session& sql, bool sqlite);
+  Statements(soci::session& sql, bool sqlite, const std::string& institution);
   ~Statements();
   template <class T>
   T& Get(std::unique_ptr<T>& slot) {
     if (!slot) slot = std::make_unique<T>(sql_, sqlite_);
+    slot->inst = institution_;
     return *slot;
   }
   std::unique_ptr<SelectInstance> select_instance;
@@ -185,6 +188,7 @@ struct Statements {
  private:
   soci::session& sql_;
   bool sqlite_;
+  const std::string& institution_;
 };
 
 // Whose personal data went into a stored text: person id -> "subject" (the
@@ -226,9 +230,11 @@ class SociStore : public Store {
     void Commit();
 
    private:
+    void End(const char* end);
     SociStore& s_;
     bool nested_;
     bool done_ = false;
+    bool took_context_ = false;
     std::unique_lock<std::mutex> writer_;  // SQLite: this process's writers queue here
   };
   // SQLite: the writers of this process on the file at `path` take turns on one mutex.
@@ -375,6 +381,10 @@ class SociStore : public Store {
   Status Documents(const std::string& instance, std::vector<DocumentRecord>* out) override;
   Status Document(const std::string& instance, const std::string& doc, DocumentRecord* out) override;
   Status Tick(const Now& now, TickReport* report) override;
+  Status TickSome(const Now& now, int limit, TickReport* report) override;
+  Status Institutions(std::vector<std::string>* out) override;
+  Status UseInstitution(const std::string& id) override;
+  const std::string& institution() const override { return institution_; }
   Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) override;
   Status AnnualBreakdownBy(int year, const std::string& attribute, const Now& now, AnnualBreakdown* out) override;
   Status Rating(const std::string& workflow, const std::string& group, const std::string& actor_id, const Now& now,
@@ -536,9 +546,29 @@ class SociStore : public Store {
   void CancelReminders(const std::string& id, const std::string& key_prefix, Date today);
   long long PromoteDueReminders(Date until);
 
+  // ---- institutions (schema.cpp, session.cpp) ----
+  // The institution as an SQL literal: every statement names it. The id
+  // passed CheckInstitutionId (a-z, 0-9, '-', '_'), so it needs no escaping.
+  std::string I() const { return "'" + institution_ + "'"; }
+  void MigrateToInstitutions();  // migration 16
+  // SQLite, no institution given: the file's one institution, once it has one.
+  void AdoptFileInstitution();
+  static std::vector<std::string> InstitutionTables();
+  // PostgreSQL: row security shows a transaction its institution's rows
+  // only once it has said which (set_config(..., true): the transaction's
+  // alone, so a pooled connection carries nothing to the next client).
+  std::string BeginContext() const;  // the statement that begins such a transaction
+  // PostgreSQL: statements in one round trip (libpq's simple query), for
+  // the transactions' own: BEGIN with the institution, COMMIT with the next.
+  void Script(const std::string& text);
+
   std::unique_ptr<soci::session> sql_;
   bool sqlite_;
   StoreOptions options_;
+  std::string institution_;
+  bool explicit_institution_ = false;  // --institution-id or MENTORFLOW_INSTITUTION given
+  bool context_open_ = false;  // PostgreSQL: Guard's transaction is open
+  int guard_depth_ = 0;
   // MaySignNow: Sign and SignOrder stop after their checks, writing nothing.
   bool check_only_ = false;
   std::string* preview_out_ = nullptr;  // ConsentPreview

@@ -39,7 +39,7 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
   long long version = 0;
   soci::indicator ind = soci::i_null, ei = soci::i_null, ri = soci::i_null;
   *sql_ << "SELECT workflow, workflow_version, name, template, issued_at, issued_by, status, signatures, content,"
-           " sha256, erased_at, redacted_at FROM orders WHERE year = :y AND number = :n",
+           " sha256, erased_at, redacted_at FROM orders WHERE institution = " + I() + " AND year = :y AND number = :n",
       soci::into(workflow, ind), soci::into(version), soci::into(name), soci::into(template_name),
       soci::into(issued_at), soci::into(issued_by), soci::into(status), soci::into(signatures), soci::into(content),
       soci::into(sha256), soci::into(erased, ei), soci::into(redacted, ri), soci::use(year), soci::use(number);
@@ -80,8 +80,8 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
     if (!p.person.empty()) p.name = p.signed_by_name = PersonName(p.person);
     d.places.push_back(std::move(p));
   }
-  soci::rowset<std::string> rs = (sql_->prepare << "SELECT instance FROM order_items WHERE year = :y AND number = :n"
-                                                   " ORDER BY position",
+  soci::rowset<std::string> rs = (sql_->prepare << "SELECT instance FROM order_items WHERE institution = " + I() +
+                                                   " AND year = :y AND number = :n ORDER BY position",
                                   soci::use(year), soci::use(number));
   for (const auto& i : rs) d.items.push_back(i);
   *out = std::move(d);
@@ -90,7 +90,7 @@ Status SociStore::ReadOrder(long long year, long long number, DocumentRecord* ou
 
 void SociStore::LockOrders(const std::string& workflow, const std::string& name) {
   if (sqlite_) return;  // SQLite's writers are serialised already
-  long long key = static_cast<long long>(Fnv1a64("order:" + workflow + ":" + name) >> 1);
+  long long key = static_cast<long long>(Fnv1a64(institution_ + ":order:" + workflow + ":" + name) >> 1);
   *sql_ << "SELECT pg_advisory_xact_lock(:k)", soci::use(key);
 }
 
@@ -119,7 +119,8 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
     {
       std::vector<std::pair<std::string, long long>> latest;
       soci::rowset<soci::row> rs =
-          (sql_->prepare << "SELECT name, MAX(version) FROM workflow_definitions GROUP BY name ORDER BY name");
+          (sql_->prepare << "SELECT name, MAX(version) FROM workflow_definitions WHERE institution = " + I() +
+                            " GROUP BY name ORDER BY name");
       for (const auto& r : rs) latest.emplace_back(r.get<std::string>(0), RowInt(r, 1));
       for (const auto& [wf, v] : latest) {
         Status st;
@@ -157,8 +158,8 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
     std::vector<const Definition*> item_defs;
     {
       std::vector<std::string> ids;
-      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w AND state = :s"
-                                                       " ORDER BY created, id",
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() +
+                                                       " AND workflow = :w AND state = :s ORDER BY created, id",
                                       soci::use(def->name), soci::use(state));
       for (const auto& id : rs) ids.push_back(id);
       for (const auto& id : ids) {
@@ -182,15 +183,18 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
     const std::string counter = "order:" + std::to_string(year);
     long long number = 0;
     {
-      *sql_ << "INSERT INTO counters (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING", soci::use(counter);
-      *sql_ << "UPDATE counters SET value = value + 1 WHERE name = :n RETURNING value", soci::into(number),
+      *sql_ << "INSERT INTO counters (institution, name, value) VALUES (" + I() +
+                   ", :n, 0) ON CONFLICT (institution, name) DO NOTHING",
+          soci::use(counter);
+      *sql_ << "UPDATE counters SET value = value + 1 WHERE institution = " + I() + " AND name = :n RETURNING value",
+          soci::into(number),
           soci::use(counter);
     }
     // Earlier orders of this kind not yet signed are superseded.
     {
       std::vector<std::tuple<long long, long long, std::string>> open;
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT year, number, status FROM orders WHERE workflow = :w"
-                                                     " AND name = :n AND status IN ('issued', 'partly_signed')",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT year, number, status FROM orders WHERE institution = " + I() +
+                                                     " AND workflow = :w AND name = :n AND status IN ('issued', 'partly_signed')",
                                     soci::use(def->name), soci::use(dd->name));
       for (const auto& r : rs) open.emplace_back(RowInt(r, 0), RowInt(r, 1), r.get<std::string>(2));
       for (const auto& [y, n, status] : open) {
@@ -200,7 +204,8 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
         if (!step.status.ok()) return step.status;
         std::string to(DocumentStatusName(step.to));
         long long yy = y, nn = n;
-        *sql_ << "UPDATE orders SET status = :s WHERE year = :y AND number = :n", soci::use(to), soci::use(yy),
+        *sql_ << "UPDATE orders SET status = :s WHERE institution = " + I() + " AND year = :y AND number = :n",
+            soci::use(to), soci::use(yy),
             soci::use(nn);
       }
     }
@@ -233,8 +238,8 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
     if (Status s = RenderDocumentTemplate(options_.templates_dir, dd->template_name, ctx, &content); !s.ok()) return s;
     const std::string at = FormatInstant(now.instant), sha = Sha256Hex(content), none = "[]", issued = "issued";
     long long version = def->version;
-    *sql_ << "INSERT INTO orders (year, number, workflow, workflow_version, name, template, issued_at, issued_by,"
-             " status, signatures, content, sha256) VALUES (:y, :n, :w, :v, :d, :t, :a, :b, :s, :g, :c, :h)",
+    *sql_ << "INSERT INTO orders (institution, year, number, workflow, workflow_version, name, template, issued_at,"
+             " issued_by, status, signatures, content, sha256) VALUES (" + I() + ", :y, :n, :w, :v, :d, :t, :a, :b, :s, :g, :c, :h)",
         soci::use(year), soci::use(number), soci::use(def->name), soci::use(version), soci::use(dd->name),
         soci::use(dd->template_name), soci::use(at), soci::use(actor_id), soci::use(issued), soci::use(none),
         soci::use(content), soci::use(sha);
@@ -247,7 +252,8 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
           !s.ok())
         return s;
       long long position = static_cast<long long>(k) + 1, seq = items[k].version + 1;
-      *sql_ << "INSERT INTO order_items (year, number, position, instance, seq) VALUES (:y, :n, :p, :i, :s)",
+      *sql_ << "INSERT INTO order_items (institution, year, number, position, instance, seq) VALUES (" + I() +
+                   ", :y, :n, :p, :i, :s)",
           soci::use(year), soci::use(number), soci::use(position), soci::use(items[k].id), soci::use(seq);
     }
     if (Status s = ReadOrder(year, number, out); !s.ok()) return s;
@@ -270,17 +276,20 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
       // meanwhile waits for this signature and sees what it approved.
       std::string workflow, name;
       soci::indicator wi = soci::i_null;
-      *sql_ << "SELECT workflow, name FROM orders WHERE year = :y AND number = :n", soci::into(workflow, wi),
+      *sql_ << "SELECT workflow, name FROM orders WHERE institution = " + I() + " AND year = :y AND number = :n",
+          soci::into(workflow, wi),
           soci::into(name), soci::use(year), soci::use(number);
       if (wi == soci::i_ok) LockOrders(workflow, name);
-      *sql_ << "SELECT number FROM orders WHERE year = :y AND number = :n FOR UPDATE", soci::into(number),
+      *sql_ << "SELECT number FROM orders WHERE institution = " + I() + " AND year = :y AND number = :n FOR UPDATE",
+          soci::into(number),
           soci::use(year), soci::use(number);
     }
     DocumentRecord order;
     if (Status s = ReadOrder(year, number, &order); !s.ok()) return s;
     Status st;
     long long wv = 0;
-    *sql_ << "SELECT workflow_version FROM orders WHERE year = :y AND number = :n", soci::into(wv), soci::use(year),
+    *sql_ << "SELECT workflow_version FROM orders WHERE institution = " + I() + " AND year = :y AND number = :n",
+        soci::into(wv), soci::use(year),
         soci::use(number);
     const Definition* def = DefinitionFor(order.workflow, static_cast<int>(wv), &st);
     if (!def) return st;
@@ -303,7 +312,8 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
                     "document: order " + number_text + " was superseded by a later order; sign the latest (doc list)",
                     "document");
     std::string sigs_text;
-    *sql_ << "SELECT signatures FROM orders WHERE year = :y AND number = :n", soci::into(sigs_text), soci::use(year),
+    *sql_ << "SELECT signatures FROM orders WHERE institution = " + I() + " AND year = :y AND number = :n",
+        soci::into(sigs_text), soci::use(year),
         soci::use(number);
     std::vector<Signature> sigs = ParseSignatures(sigs_text);
     const Actor actor = LoadActor(actor_id);
@@ -316,14 +326,16 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
     DocumentStep step = AdvanceDocument(*from, DocumentEvent::kSign, all);
     if (!step.status.ok()) return step.status;
     std::string status(DocumentStatusName(step.to)), text = SignaturesJson(sigs);
-    *sql_ << "UPDATE orders SET signatures = :g, status = :s WHERE year = :y AND number = :n", soci::use(text),
+    *sql_ << "UPDATE orders SET signatures = :g, status = :s WHERE institution = " + I() +
+                 " AND year = :y AND number = :n",
+        soci::use(text),
         soci::use(status), soci::use(year), soci::use(number);
     if (all) {
       // Every listed instance still where it was when the order was issued,
       // then the event to each: one refusal and nothing is applied.
       std::vector<std::pair<std::string, long long>> items;
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT instance, seq FROM order_items WHERE year = :y"
-                                                     " AND number = :n ORDER BY position",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT instance, seq FROM order_items WHERE institution = " + I() +
+                                                     " AND year = :y AND number = :n ORDER BY position",
                                     soci::use(year), soci::use(number));
       for (const auto& r : rs) items.emplace_back(r.get<std::string>(0), RowInt(r, 1));
       const std::string reissue = "; nothing was approved — the curator issues a new order (doc issue " + dd.name + ")";
@@ -335,10 +347,12 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
         long long moved = 0;
         std::string event, at;
         soci::indicator ei = soci::i_null;
-        *sql_ << "SELECT MIN(seq) FROM history WHERE instance = :i AND seq > :s AND from_state <> to_state",
+        *sql_ << "SELECT MIN(seq) FROM history WHERE institution = " + I() +
+                     " AND instance = :i AND seq > :s AND from_state <> to_state",
             soci::into(moved, ei), soci::use(id), soci::use(seq);
         if (ei == soci::i_ok)
-          *sql_ << "SELECT event, at FROM history WHERE instance = :i AND seq = :s", soci::into(event), soci::into(at),
+          *sql_ << "SELECT event, at FROM history WHERE institution = " + I() + " AND instance = :i AND seq = :s",
+              soci::into(event), soci::into(at),
               soci::use(id), soci::use(moved);
         if (rec.state != collected || ei == soci::i_ok)
           return Status(Code::kRefused,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <tuple>
 #include <cerrno>
 
 #include "engine/outbox_lifecycle.h"
@@ -19,7 +20,7 @@ namespace {
 constexpr const char* kReminderColumns =
     "SELECT r.id, r.send_on, r.deadline, r.kind, r.recipient, r.instance, r.workflow, r.event, r.subject, r.body,"
     " r.status, r.tries, r.last_error, r.next_attempt, r.sent_at, r.acked_at, r.reminder_key, d.name, d.email"
-    " FROM reminders r LEFT JOIN person_data d ON d.id = r.recipient";
+    " FROM reminders r LEFT JOIN person_data d ON d.institution = r.institution AND d.id = r.recipient";
 
 ReminderRecord ReminderFromRow(const soci::row& r) {
   ReminderRecord x;
@@ -148,8 +149,8 @@ void SociStore::CancelReminders(const std::string& id, const std::string& key_pr
 
 long long SociStore::PromoteDueReminders(Date until) {
   std::string day = FormatDate(until);
-  soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE status = 'scheduled'"
-                                         " AND send_on <= :d",
+  soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
+                                         " AND status = 'scheduled' AND send_on <= :d",
                         soci::use(day));
   st.execute(true);
   return st.get_affected_rows();
@@ -163,7 +164,7 @@ Status SociStore::Reminders(const ReminderFilter& f, std::vector<ReminderRecord>
                               "' is not one of scheduled, pending, sent, acknowledged, failed, retried, dead, cancelled");
     // Every filter is bound (empty: not given), so one statement serves all.
     std::string q = std::string(kReminderColumns) +
-                    " WHERE r.workflow <> 'account' AND ((:s1 = '' AND r.status NOT IN ('scheduled', 'cancelled'))"
+                    " WHERE r.institution = " + I() + " AND r.workflow <> 'account' AND ((:s1 = '' AND r.status NOT IN ('scheduled', 'cancelled'))"
                     " OR r.status = :s2)"
                     " AND (:p1 = '' OR r.recipient = :p2) AND (:i1 = '' OR r.instance = :i2) ORDER BY r.send_on, r.id";
     std::string status = f.status, person = f.person, instance = f.instance;
@@ -189,8 +190,8 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
     {
       soci::rowset<soci::row> rs =
           (sql_->prepare << "SELECT t.instance, t.timer_key, t.state, t.event, t.due, t.recipients, i.workflow,"
-                            " i.workflow_version FROM timers t JOIN instances i ON i.id = t.instance"
-                            " WHERE t.due >= :f AND t.due < :t ORDER BY t.due, t.instance",
+                            " i.workflow_version FROM timers t JOIN instances i ON i.institution = t.institution"
+                            " AND i.id = t.instance WHERE t.institution = " + I() + " AND t.due >= :f AND t.due < :t ORDER BY t.due, t.instance",
            soci::use(f), soci::use(t));
       for (const auto& r : rs) {
         Row x;
@@ -228,7 +229,8 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
     {
       std::vector<std::pair<std::string, long long>> defs;
       {
-        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version FROM workflow_definitions");
+        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version FROM workflow_definitions WHERE institution = " +
+                                                      I());
         for (const auto& r : rs) defs.push_back({r.get<std::string>(0), RowInt(r, 1)});
       }
       std::vector<std::string> listing;
@@ -247,7 +249,9 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
         std::vector<InstanceRecord> instances;
         {
           soci::rowset<soci::row> rs =
-              (sql_->prepare << "SELECT id FROM instances WHERE workflow = :w ORDER BY created, id", soci::use(name));
+              (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() +
+                                    " AND workflow = :w ORDER BY created, id",
+               soci::use(name));
           std::vector<std::string> ids;
           for (const auto& r : rs) ids.push_back(r.get<std::string>(0));
           for (const auto& id : ids) {
@@ -299,7 +303,7 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
                        [](const DeadlineRecord& a, const DeadlineRecord& b) { return a.due < b.due; });
     }
     std::string q = std::string(kReminderColumns) +
-                    " WHERE r.workflow <> 'account' AND r.status = 'scheduled' AND r.send_on >= :f AND r.send_on <= :t" +
+                    " WHERE r.institution = " + I() + " AND r.workflow <> 'account' AND r.status = 'scheduled' AND r.send_on >= :f AND r.send_on <= :t" +
                     (person.empty() ? "" : " AND r.recipient = :p") + " ORDER BY r.send_on, r.id";
     std::string p = person;
     soci::rowset<soci::row> rs = person.empty() ? (sql_->prepare << q, soci::use(f, "f"), soci::use(t, "t"))
@@ -316,8 +320,8 @@ Status SociStore::Ack(long long id, const std::string& actor_id, const Now& now)
     Tx tx(*this);
     std::string status, recipient;
     soci::indicator ind = soci::i_null;
-    *sql_ << "SELECT status, recipient FROM reminders WHERE id = :id", soci::into(status, ind), soci::into(recipient),
-        soci::use(id);
+    *sql_ << "SELECT status, recipient FROM reminders WHERE institution = " + I() + " AND id = :id", soci::into(status, ind),
+        soci::into(recipient), soci::use(id);
     if (ind != soci::i_ok) return Status::NotFound("no reminder " + std::to_string(id));
     Actor actor = LoadActor(actor_id);
     if (actor_id != recipient && !actor.Holds("curator") && !actor.Holds("director"))
@@ -330,7 +334,9 @@ Status SociStore::Ack(long long id, const std::string& actor_id, const Now& now)
     LifecycleStep step = Advance(*from, ReminderEvent::kAck);
     if (!step.status.ok()) return step.status;
     std::string to(ReminderStatusName(step.to)), at = FormatInstant(now.instant);
-    *sql_ << "UPDATE reminders SET status = :s, acked_at = :a, claimed_by = NULL WHERE id = :id", soci::use(to),
+    *sql_ << "UPDATE reminders SET status = :s, acked_at = :a, claimed_by = NULL WHERE institution = " + I() +
+                 " AND id = :id",
+        soci::use(to),
         soci::use(at), soci::use(id);
     tx.Commit();
     return Status::Ok();
@@ -344,17 +350,32 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
     const long long timeout = std::stoll(Setting("deliver_claim_timeout_seconds"));
     struct Candidate {
       long long id;
-      std::string status, claimed_by, claimed_at, next_attempt;
+      std::string status, claimed_by, claimed_at, next_attempt, send_on;
     };
     std::vector<Candidate> cands;
     {
-      std::string today = FormatDate(now.today);
-      soci::rowset<soci::row> rs =
-          (sql_->prepare << "SELECT id, status, claimed_by, claimed_at, next_attempt FROM reminders"
-                            " WHERE status IN ('pending', 'failed', 'retried') AND send_on <= :d ORDER BY send_on, id",
-           soci::use(today));
-      for (const auto& r : rs)
-        cands.push_back({RowInt(r, 0), r.get<std::string>(1), RowText(r, 2), RowText(r, 3), RowText(r, 4)});
+      // The first `limit` free ones that may go now (the index's order: the
+      // cost follows the claim, not the backlog), and every one claimed,
+      // which are few: in flight elsewhere, or left by a process that died.
+      std::string today = FormatDate(now.today), instant = FormatInstant(now.instant);
+      long long n = limit;
+      const std::string columns = "SELECT id, status, claimed_by, claimed_at, next_attempt, send_on FROM reminders"
+                                  " WHERE institution = " + I() +
+                                  " AND status IN ('pending', 'failed', 'retried') AND send_on <= :d";
+      soci::rowset<soci::row> free =
+          (sql_->prepare << columns + " AND claimed_by IS NULL AND (status <> 'failed' OR next_attempt IS NULL"
+                                      " OR next_attempt <= :n) ORDER BY send_on, id LIMIT :l",
+           soci::use(today), soci::use(instant), soci::use(n));
+      auto add = [&](const soci::row& r) {
+        cands.push_back({RowInt(r, 0), r.get<std::string>(1), RowText(r, 2), RowText(r, 3), RowText(r, 4),
+                         r.get<std::string>(5)});
+      };
+      for (const auto& r : free) add(r);
+      soci::rowset<soci::row> held = (sql_->prepare << columns + " AND claimed_by IS NOT NULL", soci::use(today));
+      for (const auto& r : held) add(r);
+      std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+        return std::tie(a.send_on, a.id) < std::tie(b.send_on, b.id);
+      });
     }
     const std::string at = FormatInstant(now.instant);
     std::vector<long long> claimed;
@@ -372,7 +393,8 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
       std::string old_claim = c.claimed_by, new_status(ReminderStatusName(to)), old_status = c.status;
       long long id = c.id;
       soci::statement st = (sql_->prepare << "UPDATE reminders SET status = :ns, claimed_by = :me, claimed_at = :at"
-                                             " WHERE id = :id AND status = :os AND COALESCE(claimed_by, '') = :oc",
+                                             " WHERE institution = " + I() +
+                                             " AND id = :id AND status = :os AND COALESCE(claimed_by, '') = :oc",
                             soci::use(new_status), soci::use(claimer), soci::use(at), soci::use(id),
                             soci::use(old_status), soci::use(old_claim));
       st.execute(true);
@@ -381,7 +403,9 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
       claimed.push_back(id);
     }
     for (long long id : claimed) {
-      soci::rowset<soci::row> rs = (sql_->prepare << std::string(kReminderColumns) + " WHERE r.id = :id", soci::use(id));
+      soci::rowset<soci::row> rs = (sql_->prepare << std::string(kReminderColumns) + " WHERE r.institution = " + I() +
+                                                       " AND r.id = :id",
+                                    soci::use(id));
       for (const auto& r : rs) out->push_back(ReminderFromRow(r));
     }
     return Status::Ok();
@@ -396,7 +420,8 @@ Status SociStore::FinishDelivery(long long id, const std::string& claimer, const
     std::string status, claimed_by;
     long long tries = 0;
     soci::indicator ind = soci::i_null, ci = soci::i_null;
-    *sql_ << "SELECT status, tries, claimed_by FROM reminders WHERE id = :id", soci::into(status, ind), soci::into(tries),
+    *sql_ << "SELECT status, tries, claimed_by FROM reminders WHERE institution = " + I() + " AND id = :id",
+        soci::into(status, ind), soci::into(tries),
         soci::into(claimed_by, ci), soci::use(id);
     if (ind != soci::i_ok) return Status::NotFound("no reminder " + std::to_string(id));
     if (ci != soci::i_ok || claimed_by != claimer)
@@ -409,15 +434,16 @@ Status SociStore::FinishDelivery(long long id, const std::string& claimer, const
     long long n = tries + 1;
     if (outcome.delivered) {
       *sql_ << "UPDATE reminders SET status = :s, tries = :n, sent_at = :a, last_error = NULL, claimed_by = NULL"
-               " WHERE id = :id",
+               " WHERE institution = " + I() + " AND id = :id",
           soci::use(to), soci::use(n), soci::use(at), soci::use(id);
       // An account's message carries a single-use link: once sent, it is not kept.
-      *sql_ << "UPDATE reminders SET body = '(sent; the link is not kept)' WHERE id = :id AND workflow = 'account'",
+      *sql_ << "UPDATE reminders SET body = '(sent; the link is not kept)' WHERE institution = " + I() +
+                   " AND id = :id AND workflow = 'account'",
           soci::use(id);
     } else {
       std::string next = FormatInstant(NextAttempt(now.instant, facts.tries, std::stoi(Setting("deliver_backoff_seconds"))));
       *sql_ << "UPDATE reminders SET status = :s, tries = :n, last_error = :e, next_attempt = :na, claimed_by = NULL"
-               " WHERE id = :id",
+               " WHERE institution = " + I() + " AND id = :id",
           soci::use(to), soci::use(n), soci::use(outcome.error), soci::use(next), soci::use(id);
     }
     tx.Commit();
@@ -430,7 +456,8 @@ Status SociStore::ReleaseDelivery(long long id, const std::string& claimer) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     Tx tx(*this);
-    *sql_ << "UPDATE reminders SET claimed_by = NULL WHERE id = :id AND claimed_by = :c", soci::use(id),
+    *sql_ << "UPDATE reminders SET claimed_by = NULL WHERE institution = " + I() + " AND id = :id AND claimed_by = :c",
+        soci::use(id),
         soci::use(claimer);
     tx.Commit();
     return Status::Ok();

@@ -142,7 +142,8 @@ void SociStore::RefreshMenteeBorn(const std::string& person) {
   const auto born = BirthYear(person);
   long long year = born.value_or(0);
   soci::indicator ind = born ? soci::i_ok : soci::i_null;
-  *sql_ << "UPDATE pair_facts SET mentee_born = :y WHERE mentee = :p", soci::use(year, ind), soci::use(person);
+  *sql_ << "UPDATE pair_facts SET mentee_born = :y WHERE institution = " + I() + " AND mentee = :p",
+      soci::use(year, ind), soci::use(person);
 }
 
 void SociStore::RecordPairFacts(const std::string& instance, long long seq, const std::string& at,
@@ -177,7 +178,7 @@ void SociStore::RecordPairFacts(const std::string& instance, long long seq, cons
 }
 
 void SociStore::RebuildPairFacts() {
-  *sql_ << "DELETE FROM pair_facts";
+  *sql_ << "DELETE FROM pair_facts WHERE institution = " + I();
   // A page of instances at a time in id order, then the history of those
   // that are pairs, both read along primary keys (no sort, no plan that
   // rescans the pairs each page), so that neither time per page nor memory
@@ -189,7 +190,8 @@ void SociStore::RebuildPairFacts() {
     std::string final;
     long long n = 0;
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT id, workflow FROM instances WHERE id > :l ORDER BY id LIMIT :n",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT id, workflow FROM instances WHERE institution = " + I() +
+                                                       " AND id > :l ORDER BY id LIMIT :n",
                                     soci::use(last), soci::use(page));
       for (const auto& r : rs) {
         const std::string id = r.get<std::string>(0);
@@ -210,7 +212,7 @@ void SociStore::RebuildPairFacts() {
     {
       soci::rowset<soci::row> rs =
           (sql_->prepare << "SELECT instance, seq, at, event, to_state, changes FROM history"
-                            " WHERE instance >= :a AND instance <= :b ORDER BY instance, seq",
+                            " WHERE institution = " + I() + " AND instance >= :a AND instance <= :b ORDER BY instance, seq",
            soci::use(*pairs.begin()), soci::use(*pairs.rbegin()));
       for (const auto& r : rs) {
         std::string instance = r.get<std::string>(0);

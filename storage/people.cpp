@@ -10,7 +10,7 @@ namespace mentorflow::storage {
 std::vector<std::string> SociStore::DeclaredRoles() {
   std::vector<std::pair<std::string, long long>> defs;
   {
-    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version FROM workflow_definitions");
+    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version FROM workflow_definitions WHERE institution = " + I());
     for (const auto& r : rs) defs.push_back({r.get<std::string>(0), RowInt(r, 1)});
   }
   std::vector<std::string> roles;
@@ -27,7 +27,7 @@ std::vector<std::string> SociStore::DeclaredRoles() {
 std::vector<AttributeDef> SociStore::DeclaredAttributes() {
   std::vector<std::string> names;
   {
-    soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions ORDER BY name");
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions WHERE institution = " + I() + " ORDER BY name");
     for (const auto& n : rs) names.push_back(n);
   }
   std::vector<AttributeDef> out;
@@ -66,7 +66,7 @@ Status SociStore::WriteAttributes(const std::string& person,
     Status unknown;
     const AttributeDef* a = FindAttribute(declared, "--attr", name, &unknown);
     if (!a) return unknown;
-    *sql_ << "DELETE FROM person_attributes WHERE person = :p AND name = :n", soci::use(person), soci::use(name);
+    *sql_ << "DELETE FROM person_attributes WHERE institution = " + I() + " AND person = :p AND name = :n", soci::use(person), soci::use(name);
     if (text.empty()) {
       changed->push_back(name + " removed");
       continue;
@@ -76,7 +76,7 @@ Status SociStore::WriteAttributes(const std::string& person,
     auto v = ParseValue(a->field, text, &error);
     if (!v) return Status::BadInput("--attr " + name + ": " + error);
     const std::string value = ValueToString(*v);
-    *sql_ << "INSERT INTO person_attributes (person, name, value) VALUES (:p, :n, :v)", soci::use(person),
+    *sql_ << "INSERT INTO person_attributes (institution, person, name, value) VALUES (" + I() + ", :p, :n, :v)", soci::use(person),
         soci::use(name), soci::use(value);
     // The history keeps an enum's value (a category, kept through erasure);
     // of any other only that it changed, as for a name or a birth date.
@@ -174,22 +174,22 @@ Status SociStore::InsertPerson(const PersonRecord& given, const std::string& act
   if (p.roles.empty()) return Status::BadInput("a person needs at least one --role");
   if (Status s = CheckRoles(p.roles); !s.ok()) return s;
   int n = 0;
-  *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.id);
+  *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n), soci::use(p.id);
   if (n > 0) return Status::Conflict("person '" + p.id + "' already exists");
   if (!p.guardian.empty()) {
     if (p.guardian == p.id) return Status::BadInput("a person cannot be their own guardian");
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(p.guardian);
+    *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n), soci::use(p.guardian);
     if (n == 0) return Status::NotFound("no person '" + p.guardian + "' (the guardian)");
   }
   std::string created = FormatInstant(now.instant);
   soci::indicator gi = p.guardian.empty() ? soci::i_null : soci::i_ok;
-  *sql_ << "INSERT INTO people (id, guardian, consent, created) VALUES (:id, :g, 0, :c)", soci::use(p.id),
+  *sql_ << "INSERT INTO people (institution, id, guardian, consent, created) VALUES (" + I() + ", :id, :g, 0, :c)", soci::use(p.id),
       soci::use(p.guardian, gi), soci::use(created);
   for (const auto& r : p.roles)
-    *sql_ << "INSERT INTO person_roles (person, role) VALUES (:p, :r)", soci::use(p.id), soci::use(r);
+    *sql_ << "INSERT INTO person_roles (institution, person, role) VALUES (" + I() + ", :p, :r)", soci::use(p.id), soci::use(r);
   soci::indicator bi = p.birth.empty() ? soci::i_null : soci::i_ok;
   soci::indicator ei = p.email.empty() ? soci::i_null : soci::i_ok;
-  *sql_ << "INSERT INTO person_data (id, name, birth, email) VALUES (:id, :n, :b, :e)", soci::use(p.id),
+  *sql_ << "INSERT INTO person_data (institution, id, name, birth, email) VALUES (" + I() + ", :id, :n, :b, :e)", soci::use(p.id),
       soci::use(p.name), soci::use(p.birth, bi), soci::use(p.email, ei);
   WriteParticulars(p.id, particulars, nullptr);
   std::string roles;
@@ -259,17 +259,18 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     if (u.guardian) {
       if (*u.guardian == u.id) return Status::BadInput("a person cannot be their own guardian");
       if (!u.guardian->empty()) {
-        *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(*u.guardian);
+        *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n), soci::use(*u.guardian);
         if (n == 0) return Status::NotFound("no person '" + *u.guardian + "' (the guardian)");
       }
       soci::indicator gi = u.guardian->empty() ? soci::i_null : soci::i_ok;
-      *sql_ << "UPDATE people SET guardian = :g WHERE id = :id", soci::use(*u.guardian, gi), soci::use(u.id);
+      *sql_ << "UPDATE people SET guardian = :g WHERE institution = " + I() + " AND id = :id", soci::use(*u.guardian, gi), soci::use(u.id);
       changed.push_back("guardian");
     }
     auto set_data = [&](const char* column, const std::optional<std::string>& v) {
       if (!v) return;
       soci::indicator ind = v->empty() && std::string(column) != "name" ? soci::i_null : soci::i_ok;
-      *sql_ << std::string("UPDATE person_data SET ") + column + " = :v WHERE id = :id", soci::use(*v, ind),
+      *sql_ << std::string("UPDATE person_data SET ") + column + " = :v WHERE institution = " + I() + " AND id = :id",
+          soci::use(*v, ind),
           soci::use(u.id);
       changed.push_back(column);
     };
@@ -279,18 +280,18 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
     set_data("email", u.email);
     WriteParticulars(u.id, u, &changed);
     for (const auto& r : u.add_roles) {
-      *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n), soci::use(u.id),
+      *sql_ << "SELECT COUNT(*) FROM person_roles WHERE institution = " + I() + " AND person = :p AND role = :r", soci::into(n), soci::use(u.id),
           soci::use(r);
-      if (n == 0) *sql_ << "INSERT INTO person_roles (person, role) VALUES (:p, :r)", soci::use(u.id), soci::use(r);
+      if (n == 0) *sql_ << "INSERT INTO person_roles (institution, person, role) VALUES (" + I() + ", :p, :r)", soci::use(u.id), soci::use(r);
       changed.push_back("+" + r);
     }
     for (const auto& r : u.remove_roles) {
-      *sql_ << "DELETE FROM person_roles WHERE person = :p AND role = :r", soci::use(u.id), soci::use(r);
+      *sql_ << "DELETE FROM person_roles WHERE institution = " + I() + " AND person = :p AND role = :r", soci::use(u.id), soci::use(r);
       changed.push_back("-" + r);
     }
     // A removed role ends every session of the person: none goes on with rights it no longer has.
-    if (!u.remove_roles.empty()) *sql_ << "DELETE FROM sessions WHERE person = :p", soci::use(u.id);
-    *sql_ << "SELECT COUNT(*) FROM person_roles WHERE person = :p", soci::into(n), soci::use(u.id);
+    if (!u.remove_roles.empty()) *sql_ << "DELETE FROM sessions WHERE institution = " + I() + " AND person = :p", soci::use(u.id);
+    *sql_ << "SELECT COUNT(*) FROM person_roles WHERE institution = " + I() + " AND person = :p", soci::into(n), soci::use(u.id);
     if (n == 0) return Status::BadInput("a person keeps at least one role");
     // The links as they now stand: a guardian still an adult holding the role, no cycle.
     if (Status s = CheckGuardianLinks(u.id, now.today); !s.ok()) return s;
@@ -321,7 +322,8 @@ void SociStore::WriteParticulars(const std::string& person_id, const PersonUpdat
   for (const auto& [column, value] : columns) {
     if (!*value || (!changed && (*value)->empty())) continue;
     soci::indicator ind = (*value)->empty() ? soci::i_null : soci::i_ok;
-    *sql_ << std::string("UPDATE person_data SET ") + column + " = :v WHERE id = :id", soci::use(**value, ind),
+    *sql_ << std::string("UPDATE person_data SET ") + column + " = :v WHERE institution = " + I() + " AND id = :id",
+        soci::use(**value, ind),
         soci::use(person_id);
     if (changed) changed->push_back(column);  // which, never the value: a history names no data
   }
@@ -332,8 +334,8 @@ Particulars SociStore::LoadParticulars(const std::string& person_id) {
   p.id = person_id;
   std::string v[5];
   soci::indicator ind[5] = {soci::i_null, soci::i_null, soci::i_null, soci::i_null, soci::i_null};
-  *sql_ << "SELECT address, document_kind, document_number, document_issued, document_issuer FROM person_data"
-           " WHERE id = :id",
+  *sql_ << "SELECT address, document_kind, document_number, document_issued, document_issuer FROM person_data WHERE institution = " + I() +
+           " AND id = :id",
       soci::into(v[0], ind[0]), soci::into(v[1], ind[1]), soci::into(v[2], ind[2]), soci::into(v[3], ind[3]),
       soci::into(v[4], ind[4]), soci::use(person_id);
   auto at = [&](int i) { return ind[i] == soci::i_ok ? v[i] : std::string(); };
@@ -350,7 +352,7 @@ std::vector<MissingParticular> SociStore::MissingParticulars(const ConsentSubjec
   if (minor) {
     rep = LoadParticulars(subject.guardian);
     soci::indicator ai = soci::i_null;
-    *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(subject.id);
+    *sql_ << "SELECT authority FROM person_data WHERE institution = " + I() + " AND id = :id", soci::into(authority, ai), soci::use(subject.id);
     if (ai != soci::i_ok) authority.clear();
   }
   return MissingFromConsent(Setting("institution"), Setting("institution_address"), self, minor ? &rep : nullptr,
@@ -378,18 +380,18 @@ Status SociStore::CheckGuardianLinks(const std::string& person, Date today) {
       chain.push_back(up);
       std::string next;
       soci::indicator ni = soci::i_null;
-      *sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(next, ni), soci::use(up);
+      *sql_ << "SELECT guardian FROM people WHERE institution = " + I() + " AND id = :id", soci::into(next, ni), soci::use(up);
       up = ni == soci::i_ok ? next : std::string();
     }
     return MayBeGuardian(ward, g, LoadActor(guardian).roles, chain, today);
   };
   std::string guardian;
   soci::indicator gi = soci::i_null;
-  *sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(guardian, gi), soci::use(person);
+  *sql_ << "SELECT guardian FROM people WHERE institution = " + I() + " AND id = :id", soci::into(guardian, gi), soci::use(person);
   if (gi == soci::i_ok && !guardian.empty())
     if (Status s = check(person, guardian); !s.ok()) return s;
   std::vector<std::string> wards;
-  soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM people WHERE guardian = :g ORDER BY id", soci::use(person));
+  soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM people WHERE institution = " + I() + " AND guardian = :g ORDER BY id", soci::use(person));
   for (const auto& w : rs) wards.push_back(w);
   for (const auto& w : wards)
     if (Status s = check(w, person); !s.ok()) return s;
@@ -400,9 +402,10 @@ bool SociStore::LoadSubject(const std::string& person_id, ConsentSubject* out) {
   std::string guardian, birth;
   soci::indicator gi = soci::i_null, bi = soci::i_null;
   int found = 0;
-  *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(found), soci::use(person_id);
+  *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(found), soci::use(person_id);
   if (found == 0) return false;
-  *sql_ << "SELECT p.guardian, d.birth FROM people p LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :id",
+  *sql_ << "SELECT p.guardian, d.birth FROM people p LEFT JOIN person_data d ON d.institution = p.institution"
+           " AND d.id = p.id WHERE p.institution = " + I() + " AND p.id = :id",
       soci::into(guardian, gi), soci::into(birth, bi), soci::use(person_id);
   *out = ConsentSubject{person_id, bi == soci::i_ok ? ParseDate(birth) : std::nullopt,
                         gi == soci::i_ok ? guardian : std::string()};
@@ -413,11 +416,11 @@ Status SociStore::AppendPersonHistory(const std::string& person, const std::stri
                                       const std::string& event, const std::string& note, const Now& now) {
   long long seq = 0;
   soci::indicator ind = soci::i_null;
-  *sql_ << "SELECT MAX(seq) FROM person_history WHERE person = :p", soci::into(seq, ind), soci::use(person);
+  *sql_ << "SELECT MAX(seq) FROM person_history WHERE institution = " + I() + " AND person = :p", soci::into(seq, ind), soci::use(person);
   long long next = (ind == soci::i_ok ? seq : 0) + 1;
   std::string at = FormatInstant(now.instant);
   soci::indicator ni = note.empty() ? soci::i_null : soci::i_ok;
-  *sql_ << "INSERT INTO person_history (person, seq, at, actor, role, event, note) VALUES (:p, :s, :a, :ac, :r, :e, :n)",
+  *sql_ << "INSERT INTO person_history (institution, person, seq, at, actor, role, event, note) VALUES (" + I() + ", :p, :s, :a, :ac, :r, :e, :n)",
       soci::use(person), soci::use(next), soci::use(at), soci::use(actor), soci::use(role), soci::use(event),
       soci::use(note, ni);
   return Status::Ok();
@@ -428,10 +431,10 @@ Status SociStore::PersonHistory(const std::string& person_id, std::vector<Histor
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckId("a person id", person_id); !s.ok()) return s;
     int n = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person_id);
+    *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n), soci::use(person_id);
     if (n == 0) return Status::NotFound("no person '" + person_id + "'");
-    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, at, actor, role, event, note FROM person_history"
-                                                   " WHERE person = :p ORDER BY seq",
+    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, at, actor, role, event, note FROM person_history WHERE institution = " + I() +
+                                                   " AND person = :p ORDER BY seq",
                                   soci::use(person_id));
     for (const auto& r : rs) {
       HistoryRecord h;
@@ -457,10 +460,10 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
     std::string guardian, name, birth, email;
     soci::indicator gi = soci::i_null, ni = soci::i_null, bi = soci::i_null, ei = soci::i_null;
     int n = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person_id);
+    *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n), soci::use(person_id);
     if (n == 0) return Status::NotFound("no person '" + person_id + "'");
-    *sql_ << "SELECT p.guardian, d.name, d.birth, d.email FROM people p LEFT JOIN person_data d ON d.id = p.id"
-             " WHERE p.id = :id",
+    *sql_ << "SELECT p.guardian, d.name, d.birth, d.email FROM people p LEFT JOIN person_data d"
+             " ON d.institution = p.institution AND d.id = p.id WHERE p.institution = " + I() + " AND p.id = :id",
         soci::into(guardian, gi), soci::into(name, ni), soci::into(birth, bi), soci::into(email, ei),
         soci::use(person_id);
     ConsentSubject subject{person_id, bi == soci::i_ok ? ParseDate(birth) : std::nullopt,
@@ -482,16 +485,16 @@ Status SociStore::ReadPerson(const std::string& person_id, const std::string& ac
     {
       std::string authority;
       soci::indicator ai = soci::i_null;
-      *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+      *sql_ << "SELECT authority FROM person_data WHERE institution = " + I() + " AND id = :id", soci::into(authority, ai), soci::use(person_id);
       out->authority = ai == soci::i_ok ? authority : "";
     }
     out->roles.clear();
     soci::rowset<std::string> roles =
-        (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role", soci::use(person_id));
+        (sql_->prepare << "SELECT role FROM person_roles WHERE institution = " + I() + " AND person = :p ORDER BY role", soci::use(person_id));
     for (const auto& r : roles) out->roles.push_back(r);
     out->attributes.clear();
     soci::rowset<soci::row> attrs =
-        (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p ORDER BY name", soci::use(person_id));
+        (sql_->prepare << "SELECT name, value FROM person_attributes WHERE institution = " + I() + " AND person = :p ORDER BY name", soci::use(person_id));
     for (const auto& a : attrs) out->attributes.push_back({a.get<std::string>(0), a.get<std::string>(1)});
     if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "read", "person show", now); !s.ok()) return s;
     tx.Commit();
@@ -510,10 +513,11 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     std::string guardian, name, birth, email, created;
     soci::indicator gi = soci::i_null, ni = soci::i_null, bi = soci::i_null, ei = soci::i_null;
     int consent = 0, n = 0;
-    *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(person_id);
+    *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n), soci::use(person_id);
     if (n == 0) return Status::NotFound("no person '" + person_id + "'");
     *sql_ << "SELECT p.guardian, p.consent, p.created, d.name, d.birth, d.email FROM people p"
-             " LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :id",
+             " LEFT JOIN person_data d ON d.institution = p.institution AND d.id = p.id WHERE p.institution = " + I() +
+                 " AND p.id = :id",
         soci::into(guardian, gi), soci::into(consent), soci::into(created), soci::into(name, ni), soci::into(birth, bi),
         soci::into(email, ei), soci::use(person_id);
     ConsentSubject subject{person_id, bi == soci::i_ok ? ParseDate(birth) : std::nullopt,
@@ -528,19 +532,19 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     json roles = json::array();
     {
       soci::rowset<std::string> rs =
-          (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role", soci::use(person_id));
+          (sql_->prepare << "SELECT role FROM person_roles WHERE institution = " + I() + " AND person = :p ORDER BY role", soci::use(person_id));
       for (const auto& r : rs) roles.push_back(r);
     }
     json wards = json::array();
     {
       soci::rowset<std::string> rs =
-          (sql_->prepare << "SELECT id FROM people WHERE guardian = :p ORDER BY id", soci::use(person_id));
+          (sql_->prepare << "SELECT id FROM people WHERE institution = " + I() + " AND guardian = :p ORDER BY id", soci::use(person_id));
       for (const auto& r : rs) wards.push_back(r);
     }
     json person_history = json::array();
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, at, actor, role, event, note FROM person_history"
-                                                     " WHERE person = :p ORDER BY seq",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT seq, at, actor, role, event, note FROM person_history WHERE institution = " + I() +
+                                                     " AND person = :p ORDER BY seq",
                                     soci::use(person_id));
       for (const auto& r : rs)
         person_history.push_back({{"seq", RowInt(r, 0)}, {"at", r.get<std::string>(1)}, {"actor", r.get<std::string>(2)},
@@ -556,7 +560,7 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
       std::vector<InstanceRecord> candidates;
       soci::rowset<soci::row> rs =
           (sql_->prepare << "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated"
-                            " FROM instances WHERE fields LIKE :l ORDER BY created, id",
+                            " FROM instances WHERE institution = " + I() + " AND fields LIKE :l ORDER BY created, id",
            soci::use(like));
       for (const auto& r : rs)
         candidates.push_back(InstanceRecord{r.get<std::string>(0), r.get<std::string>(1), static_cast<int>(RowInt(r, 2)),
@@ -585,8 +589,9 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     {
       soci::rowset<soci::row> rs =
           (sql_->prepare << "SELECT instance, seq, at, actor, role, event, from_state, to_state, changes, note"
-                            " FROM history WHERE actor = :p OR instance IN (SELECT id FROM instances WHERE fields"
-                            " LIKE :l) ORDER BY instance, seq",
+                            " FROM history WHERE institution = " + I() + " AND (actor = :p OR instance IN"
+                            " (SELECT id FROM instances WHERE institution = " + I() + " AND fields LIKE :l))"
+                            " ORDER BY instance, seq",
            soci::use(person_id), soci::use("%\"" + person_id + "\"%"));
       for (const auto& r : rs) {
         const std::string instance = r.get<std::string>(0);
@@ -609,8 +614,8 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     }
     json signed_docs = json::array();
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT instance, name, issue, status, signatures FROM documents"
-                                                     " WHERE signatures LIKE :l ORDER BY instance, name, issue",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT instance, name, issue, status, signatures FROM documents WHERE institution = " + I() +
+                                                     " AND signatures LIKE :l ORDER BY instance, name, issue",
                                     soci::use("%" + person_id + "\"%"));
       for (const auto& r : rs)
         for (const auto& sig : ParseSignatures(r.get<std::string>(4)))
@@ -626,7 +631,8 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     json consents = json::array();
     {
       soci::rowset<soci::row> rs = (sql_->prepare << "SELECT issue, issued_at, status, signatures, paper_date,"
-                                                     " revoked_at, revoked_by, purpose FROM consents WHERE person = :p"
+                                                     " revoked_at, revoked_by, purpose FROM consents WHERE institution = " +
+                                                     I() + " AND person = :p"
                                                      " ORDER BY issue",
                                     soci::use(person_id));
       for (const auto& r : rs) {
@@ -647,8 +653,8 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     }
     json reminders = json::array();
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT id, send_on, instance, kind, subject, status FROM reminders"
-                                                     " WHERE recipient = :p ORDER BY send_on, id",
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT id, send_on, instance, kind, subject, status FROM reminders WHERE institution = " + I() +
+                                                     " AND recipient = :p ORDER BY send_on, id",
                                     soci::use(person_id));
       for (const auto& r : rs)
         reminders.push_back({{"id", RowInt(r, 0)}, {"on", r.get<std::string>(1)}, {"instance", r.get<std::string>(2)},
@@ -657,7 +663,7 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     }
     json attributes = json::object();
     {
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, value FROM person_attributes WHERE person = :p"
+      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, value FROM person_attributes WHERE institution = " + I() + " AND person = :p"
                                                      " ORDER BY name",
                                     soci::use(person_id));
       for (const auto& r : rs) attributes[r.get<std::string>(0)] = r.get<std::string>(1);
@@ -666,7 +672,7 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
     const Particulars particulars = LoadParticulars(person_id);
     std::string authority;
     soci::indicator ai = soci::i_null;
-    *sql_ << "SELECT authority FROM person_data WHERE id = :id", soci::into(authority, ai), soci::use(person_id);
+    *sql_ << "SELECT authority FROM person_data WHERE institution = " + I() + " AND id = :id", soci::into(authority, ai), soci::use(person_id);
     auto or_null = [](const std::string& v) { return v.empty() ? json() : json(v); };
     const json out = {{"person",
                        {{"id", person_id},
@@ -729,7 +735,7 @@ bool SociStore::DbWorld::PersonHasRole(std::string_view id, std::string_view rol
   if (role == "any") {  // a person field with `role: any`: registered is enough
     int n = 0;
     std::string pid(id);
-    *s_.sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(pid);
+    *s_.sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + s_.I() + " AND id = :id", soci::into(n), soci::use(pid);
     return n > 0;
   }
   auto& q = s_.q_.Get(s_.q_.select_has_role);
@@ -743,7 +749,7 @@ std::vector<std::string> SociStore::DbWorld::PeopleWithRole(std::string_view rol
   std::vector<std::string> out;
   std::string r(role);
   soci::rowset<std::string> rs =
-      (s_.sql_->prepare << "SELECT person FROM person_roles WHERE role = :r ORDER BY person", soci::use(r));
+      (s_.sql_->prepare << "SELECT person FROM person_roles WHERE institution = " + s_.I() + " AND role = :r ORDER BY person", soci::use(r));
   for (const auto& p : rs) out.push_back(p);
   return out;
 }
@@ -752,7 +758,7 @@ World::ChildCount SociStore::DbWorld::CountChildren(std::string_view parent, std
                                                     const std::vector<std::string>& states) const {
   ChildCount c;
   std::string p(parent), w(workflow);
-  soci::rowset<std::string> rs = (s_.sql_->prepare << "SELECT state FROM instances WHERE parent = :p AND workflow = :w",
+  soci::rowset<std::string> rs = (s_.sql_->prepare << "SELECT state FROM instances WHERE institution = " + s_.I() + " AND parent = :p AND workflow = :w",
                                   soci::use(p), soci::use(w));
   for (const auto& st : rs) {
     ++c.total;
@@ -766,13 +772,13 @@ std::int64_t SociStore::DbWorld::CountInstances(const Condition& c) const {
   // other transaction that counted W to end, so that two cannot both see the
   // last place free (SQLite's writers are serialised by BEGIN IMMEDIATE).
   if (!s_.sqlite_) {
-    long long key = static_cast<long long>(Fnv1a64("count:" + c.workflow) >> 1);
+    long long key = static_cast<long long>(Fnv1a64(s_.institution_ + ":count:" + c.workflow) >> 1);
     *s_.sql_ << "SELECT pg_advisory_xact_lock(:k)", soci::use(key);
   }
   std::vector<std::tuple<std::string, long long, std::string>> rows;
   {
-    soci::rowset<soci::row> rs = (s_.sql_->prepare << "SELECT state, workflow_version, fields FROM instances"
-                                                      " WHERE workflow = :w",
+    soci::rowset<soci::row> rs = (s_.sql_->prepare << "SELECT state, workflow_version, fields FROM instances WHERE institution = " + s_.I() +
+                                                      " AND workflow = :w",
                                   soci::use(c.workflow));
     for (const auto& row : rs) rows.emplace_back(row.get<std::string>(0), RowInt(row, 1), row.get<std::string>(2));
   }
@@ -791,7 +797,7 @@ const DataTable* SociStore::DbWorld::Table(std::string_view name) const {
   if (it == tables_.end()) {
     std::string key(name), source;
     soci::indicator ind = soci::i_null;
-    *s_.sql_ << "SELECT source FROM data_tables WHERE name = :n ORDER BY version DESC LIMIT 1", soci::into(source, ind),
+    *s_.sql_ << "SELECT source FROM data_tables WHERE institution = " + s_.I() + " AND name = :n ORDER BY version DESC LIMIT 1", soci::into(source, ind),
         soci::use(key);
     std::optional<DataTable> t;
     if (ind == soci::i_ok) {
@@ -807,14 +813,14 @@ const DataTable* SociStore::DbWorld::Table(std::string_view name) const {
 std::string SociStore::DbWorld::GuardianOf(std::string_view id) const {
   std::string person(id), guardian;
   soci::indicator gi = soci::i_null;
-  *s_.sql_ << "SELECT guardian FROM people WHERE id = :id", soci::into(guardian, gi), soci::use(person);
+  *s_.sql_ << "SELECT guardian FROM people WHERE institution = " + s_.I() + " AND id = :id", soci::into(guardian, gi), soci::use(person);
   return gi == soci::i_ok ? guardian : std::string();
 }
 
 std::optional<Date> SociStore::DbWorld::BirthOf(std::string_view id) const {
   std::string person(id), birth;
   soci::indicator bi = soci::i_null;
-  *s_.sql_ << "SELECT birth FROM person_data WHERE id = :id", soci::into(birth, bi), soci::use(person);
+  *s_.sql_ << "SELECT birth FROM person_data WHERE institution = " + s_.I() + " AND id = :id", soci::into(birth, bi), soci::use(person);
   return bi == soci::i_ok ? ParseDate(birth) : std::nullopt;
 }
 
@@ -822,7 +828,8 @@ std::optional<World::ParentView> SociStore::DbWorld::Parent(std::string_view id)
   std::string key(id), workflow, state, fields;
   long long version = 0;
   soci::indicator found = soci::i_null;
-  *s_.sql_ << "SELECT workflow, workflow_version, state, fields FROM instances WHERE id = :id", soci::into(workflow, found),
+  *s_.sql_ << "SELECT workflow, workflow_version, state, fields FROM instances WHERE institution = " + s_.I() +
+                  " AND id = :id", soci::into(workflow, found),
       soci::into(version), soci::into(state), soci::into(fields), soci::use(key);
   if (found != soci::i_ok) return std::nullopt;
   Status st;
@@ -853,10 +860,12 @@ Status SociStore::People(const PeopleFilter& filter, std::vector<PersonSummary>*
     // differ between the backends, and the ids and names are few.
     std::string sql =
         "SELECT p.id, d.name, d.birth, p.guardian, d.email, p.consent,"
-        " (SELECT COUNT(*) FROM accounts a WHERE a.person = p.id) FROM people p LEFT JOIN person_data d ON d.id = p.id";
+        " (SELECT COUNT(*) FROM accounts a WHERE a.institution = p.institution AND a.person = p.id) FROM people p"
+        " LEFT JOIN person_data d ON d.institution = p.institution AND d.id = p.id";
     std::string role = filter.role.empty() ? "%" : filter.role, of = filter.of;
     // Empty filters match every row: "%" for the role, "" for the person.
-    sql += " WHERE (:r = '%' OR p.id IN (SELECT person FROM person_roles WHERE role = :r2))"
+    sql += " WHERE p.institution = " + I() + " AND (:r = '%' OR p.id IN (SELECT person FROM person_roles WHERE"
+           " institution = " + I() + " AND role = :r2))"
            " AND (:o = '' OR p.id = :o2 OR p.guardian = :o3) ORDER BY d.name, p.id";
     soci::rowset<soci::row> rows = (sql_->prepare << sql, soci::use(role, "r"), soci::use(role, "r2"),
                                     soci::use(of, "o"), soci::use(of, "o2"), soci::use(of, "o3"));
@@ -872,7 +881,7 @@ Status SociStore::People(const PeopleFilter& filter, std::vector<PersonSummary>*
       if (limit > 0 && static_cast<int>(out->size()) >= limit) break;
     }
     std::string person, held;
-    soci::statement roles = (sql_->prepare << "SELECT role FROM person_roles WHERE person = :p ORDER BY role",
+    soci::statement roles = (sql_->prepare << "SELECT role FROM person_roles WHERE institution = " + I() + " AND person = :p ORDER BY role",
                              soci::into(held), soci::use(person));
     for (auto& p : *out) {
       person = p.id;

@@ -25,7 +25,8 @@ Status SociStore::Rating(const std::string& workflow, const std::string& group, 
       if (!latest->rating) return Status::BadInput("workflow '" + workflow + "' has no rating");
     } else {
       std::vector<std::string> names;
-      soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions ORDER BY name");
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions WHERE institution = " +
+                                                        I() + " ORDER BY name");
       for (const auto& n : rs) names.push_back(n);
       std::vector<const Definition*> rated;
       for (const auto& n : names) {
@@ -65,7 +66,7 @@ Status SociStore::Rating(const std::string& workflow, const std::string& group, 
     {
       std::vector<std::tuple<std::string, long long, std::string, std::string>> rows;
       soci::rowset<soci::row> rs = (sql_->prepare << "SELECT id, workflow_version, state, fields FROM instances"
-                                                     " WHERE workflow = :w ORDER BY id",
+                                                     " WHERE institution = " + I() + " AND workflow = :w ORDER BY id",
                                     soci::use(latest->name));
       for (const auto& row : rs)
         rows.emplace_back(row.get<std::string>(0), RowInt(row, 1), row.get<std::string>(2), row.get<std::string>(3));
@@ -88,7 +89,8 @@ Status SociStore::Rating(const std::string& workflow, const std::string& group, 
       for (const auto& e : out->entries) {
         std::string name;
         soci::indicator ni = soci::i_null;
-        *sql_ << "SELECT name FROM person_data WHERE id = :id", soci::into(name, ni), soci::use(e.person);
+        *sql_ << "SELECT name FROM person_data WHERE institution = " + I() + " AND id = :id", soci::into(name, ni),
+            soci::use(e.person);
         out->names.push_back(ni == soci::i_ok ? name : "");
         if (Status s = AppendPersonHistory(e.person, actor_id, capacity, "read",
                                            "stats rating " + latest->name + " " + group, now);

@@ -1,4 +1,5 @@
 // The schema and its migrations, `init`, and the institution's settings.
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -29,8 +30,24 @@ const std::vector<SettingDef>& KnownSettings() {
   return kSettings;
 }
 
+Status CheckInstitutionId(const std::string& id) {
+  const bool ok = !id.empty() && id.size() <= 40 && id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+                                                        std::string::npos && id[0] != '-' && id[0] != '_';
+  if (ok) return Status::Ok();
+  return Status::BadInput("--institution-id: '" + EscapeControls(id.substr(0, 60)) +
+                          "' is not an institution id (1 to 40 of a-z, 0-9, '-' and '_', from a letter or digit)");
+}
+
 namespace storage {
 namespace {
+
+Status CheckRoleName(const std::string& role) {
+  const bool ok = !role.empty() && role.size() <= 63 &&
+                  role.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
+                  !std::isdigit(static_cast<unsigned char>(role[0]));
+  return ok ? Status::Ok() : Status::BadInput("--app-role: '" + EscapeControls(role.substr(0, 70)) +
+                                                  "' is not a role name (a-z, 0-9 and '_', not from a digit)");
+}
 
 // Migration N brings the schema from version N-1 to N. Append, never edit.
 // "{ID}" is the backend's auto-increment primary key.
@@ -220,10 +237,192 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "ALTER TABLE person_data ADD COLUMN document_issuer TEXT",
         "ALTER TABLE person_data ADD COLUMN authority TEXT",
     },
+    {
+        // 16: institutions (MigrateToInstitutions).
+    },
 };
 
 // Work a migration does beyond its statements, after them.
 constexpr int kPairFactsMigration = 9;
+
+// 16: a region on one database. Every table is rebuilt with the column
+// `institution` first and in every primary, unique and foreign key; the rows
+// a database held become the institution's that `init` names (the first).
+// On PostgreSQL each table then has row-level security enabled and forced,
+// with a policy that shows a transaction the rows of the institution it set
+// (set_config('mentorflow.institution', ID, true)) and nothing when it set
+// none. schema_version alone stays the database's, not an institution's.
+constexpr int kInstitutionsMigration = 16;
+
+struct TableShape {
+  const char* name;
+  const char* columns;  // after `institution`
+  const char* keys;     // the table's keys, each naming `institution`
+  std::vector<const char*> indexes;  // "NAME ON TABLE (COLUMNS)"
+};
+
+// In creation order: a table comes after those its foreign keys name.
+const std::vector<TableShape>& Tables16() {
+  static const std::vector<TableShape> kShapes = {
+      {"institutions", "created_at TEXT NOT NULL", "PRIMARY KEY (institution)", {}},
+      {"workflow_definitions", "name TEXT NOT NULL, version BIGINT NOT NULL, source TEXT NOT NULL, hash TEXT NOT NULL,"
+       " registered_at TEXT NOT NULL", "PRIMARY KEY (institution, name, version)", {}},
+      {"people", "id TEXT NOT NULL, guardian TEXT, consent INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL,"
+       " erased_at TEXT, birth_year BIGINT", "PRIMARY KEY (institution, id)", {}},
+      {"person_roles", "person TEXT NOT NULL, role TEXT NOT NULL",
+       "PRIMARY KEY (institution, person, role), FOREIGN KEY (institution, person) REFERENCES people (institution, id)",
+       {"person_roles_by_role ON person_roles (institution, role)"}},
+      {"person_data", "id TEXT NOT NULL, name TEXT NOT NULL, birth TEXT, email TEXT, address TEXT, document_kind TEXT,"
+       " document_number TEXT, document_issued TEXT, document_issuer TEXT, authority TEXT",
+       "PRIMARY KEY (institution, id), FOREIGN KEY (institution, id) REFERENCES people (institution, id)", {}},
+      {"counters", "name TEXT NOT NULL, value BIGINT NOT NULL", "PRIMARY KEY (institution, name)", {}},
+      {"instances", "id TEXT NOT NULL, workflow TEXT NOT NULL, workflow_version BIGINT NOT NULL, state TEXT NOT NULL,"
+       " fields TEXT NOT NULL, parent TEXT, version BIGINT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL",
+       "PRIMARY KEY (institution, id)",
+       {"instances_by_workflow_state ON instances (institution, workflow, state)",
+        "instances_by_parent ON instances (institution, parent, workflow)"}},
+      {"history", "instance TEXT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,"
+       " event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, changes TEXT NOT NULL, workflow_version BIGINT,"
+       " note TEXT", "PRIMARY KEY (institution, instance, seq)", {}},
+      // tick takes the earliest due timers of an institution: timers_pending
+      // is that ORDER BY; timers_by_due finds the institutions with any due.
+      {"timers", "instance TEXT NOT NULL, timer_key TEXT NOT NULL, state TEXT NOT NULL, event TEXT NOT NULL,"
+       " due TEXT NOT NULL, recipients TEXT", "PRIMARY KEY (institution, instance, timer_key)",
+       {"timers_pending ON timers (institution, due, instance, timer_key)", "timers_by_due ON timers (due, institution)"}},
+      {"reminders", "id {ID}, instance TEXT NOT NULL, workflow TEXT NOT NULL, reminder_key TEXT NOT NULL,"
+       " send_on TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL, deadline TEXT, event TEXT,"
+       " template TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,"
+       " tries BIGINT NOT NULL DEFAULT 0, next_attempt TEXT, last_error TEXT, claimed_by TEXT, claimed_at TEXT,"
+       " sent_at TEXT, acked_at TEXT, created TEXT NOT NULL",
+       "{ID_KEY}, UNIQUE (institution, instance, reminder_key, send_on, recipient)",
+       {"reminders_by_status_day ON reminders (institution, status, send_on)",
+        "reminders_by_instance_key ON reminders (institution, instance, reminder_key)",
+        "reminders_by_recipient ON reminders (institution, recipient, send_on)",
+        "reminders_due ON reminders (status, send_on, institution)",
+        // deliver claims the first free ones, and looks at those claimed.
+        "reminders_free ON reminders (institution, send_on, id) WHERE claimed_by IS NULL"
+        " AND status IN ('pending', 'failed', 'retried')",
+        "reminders_claimed ON reminders (institution) WHERE claimed_by IS NOT NULL"}},
+      {"documents", "instance TEXT NOT NULL, name TEXT NOT NULL, issue BIGINT NOT NULL, template TEXT NOT NULL,"
+       " issued_at TEXT NOT NULL, status TEXT NOT NULL, signatures TEXT NOT NULL, content TEXT, sha256 TEXT,"
+       " erased_at TEXT, redacted_at TEXT", "PRIMARY KEY (institution, instance, name, issue)", {}},
+      {"settings", "key TEXT NOT NULL, value TEXT NOT NULL", "PRIMARY KEY (institution, key)", {}},
+      {"person_history", "person TEXT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
+       " role TEXT NOT NULL, event TEXT NOT NULL, note TEXT", "PRIMARY KEY (institution, person, seq)", {}},
+      {"orders", "year BIGINT NOT NULL, number BIGINT NOT NULL, workflow TEXT NOT NULL, workflow_version BIGINT NOT NULL,"
+       " name TEXT NOT NULL, template TEXT NOT NULL, issued_at TEXT NOT NULL, issued_by TEXT NOT NULL,"
+       " status TEXT NOT NULL, signatures TEXT NOT NULL, content TEXT NOT NULL, sha256 TEXT NOT NULL, erased_at TEXT,"
+       " redacted_at TEXT", "PRIMARY KEY (institution, year, number)", {}},
+      {"order_items", "year BIGINT NOT NULL, number BIGINT NOT NULL, position BIGINT NOT NULL, instance TEXT NOT NULL,"
+       " seq BIGINT NOT NULL", "PRIMARY KEY (institution, year, number, position)",
+       {"order_items_by_instance ON order_items (institution, instance)"}},
+      {"consents", "person TEXT NOT NULL, issue BIGINT NOT NULL, template TEXT NOT NULL, issued_at TEXT NOT NULL,"
+       " status TEXT NOT NULL, signatures TEXT NOT NULL, content TEXT NOT NULL, sha256 TEXT NOT NULL, paper_date TEXT,"
+       " revoked_at TEXT, revoked_by TEXT, erased_at TEXT, redacted_at TEXT, purpose TEXT NOT NULL DEFAULT 'mentoring'",
+       "PRIMARY KEY (institution, person, issue), FOREIGN KEY (institution, person) REFERENCES people (institution, id)",
+       {"consents_by_purpose ON consents (institution, person, purpose, issue)"}},
+      {"destruction_acts", "person TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, grounds TEXT NOT NULL,"
+       " content TEXT NOT NULL, sha256 TEXT NOT NULL",
+       "PRIMARY KEY (institution, person), FOREIGN KEY (institution, person) REFERENCES people (institution, id)", {}},
+      {"calendar", "day TEXT NOT NULL, working INTEGER NOT NULL", "PRIMARY KEY (institution, day)", {}},
+      {"pair_facts", "instance TEXT NOT NULL, since_seq BIGINT NOT NULL, since TEXT NOT NULL, until TEXT, formed_at TEXT,"
+       " ended_at TEXT, end_state TEXT, ground TEXT, extended_at TEXT, form TEXT, kind TEXT, mentor TEXT, mentee TEXT,"
+       " mentee_born BIGINT", "PRIMARY KEY (institution, instance, since_seq)",
+       {"pair_facts_by_mentee ON pair_facts (institution, mentee)"}},
+      {"data_tables", "name TEXT NOT NULL, version BIGINT NOT NULL, source TEXT NOT NULL, hash TEXT NOT NULL,"
+       " loaded_at TEXT NOT NULL", "PRIMARY KEY (institution, name, version)", {}},
+      {"person_attributes", "person TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL",
+       "PRIMARY KEY (institution, person, name), FOREIGN KEY (institution, person) REFERENCES people (institution, id)",
+       {"person_attributes_by_value ON person_attributes (institution, name, value)"}},
+      {"document_people", "document TEXT NOT NULL, person TEXT NOT NULL, capacity TEXT NOT NULL",
+       "PRIMARY KEY (institution, document, person)",
+       {"document_people_by_person ON document_people (institution, person)"}},
+      {"accounts", "person TEXT NOT NULL, password_hash TEXT NOT NULL, created_at TEXT NOT NULL, changed_at TEXT NOT NULL",
+       "PRIMARY KEY (institution, person), FOREIGN KEY (institution, person) REFERENCES people (institution, id)", {}},
+      {"account_tokens", "token_hash TEXT NOT NULL, person TEXT NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL,"
+       " expires_at TEXT NOT NULL, used_at TEXT",
+       "PRIMARY KEY (institution, token_hash), FOREIGN KEY (institution, person) REFERENCES people (institution, id)",
+       {"account_tokens_by_person ON account_tokens (institution, person)"}},
+      {"sessions", "token_hash TEXT NOT NULL, person TEXT NOT NULL, csrf TEXT NOT NULL, created_at TEXT NOT NULL,"
+       " seen_at TEXT NOT NULL",
+       "PRIMARY KEY (institution, token_hash), FOREIGN KEY (institution, person) REFERENCES people (institution, id)",
+       {"sessions_by_person ON sessions (institution, person)"}},
+      {"login_failures", "scope TEXT NOT NULL, subject TEXT NOT NULL, at TEXT NOT NULL", nullptr,
+       {"login_failures_by_subject ON login_failures (institution, scope, subject, at)"}},
+      {"calendar_feeds", "token_hash TEXT NOT NULL, person TEXT NOT NULL, created_at TEXT NOT NULL",
+       "PRIMARY KEY (institution, token_hash), FOREIGN KEY (institution, person) REFERENCES people (institution, id)",
+       {"calendar_feeds_by_person ON calendar_feeds (institution, person)"}},
+  };
+  return kShapes;
+}
+
+// The column names of a TableShape's `columns`.
+std::vector<std::string> ColumnNames(const char* columns) {
+  std::vector<std::string> out;
+  std::stringstream in(columns);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    auto b = part.find_first_not_of(' ');
+    out.push_back(part.substr(b, part.find(' ', b) - b));
+  }
+  return out;
+}
+
+}  // namespace
+
+// Every table of an institution, as migration 16 leaves them.
+std::vector<std::string> SociStore::InstitutionTables() {
+  std::vector<std::string> out;
+  for (const auto& t : Tables16()) out.push_back(t.name);
+  return out;
+}
+
+void SociStore::MigrateToInstitutions() {
+  const auto& shapes = Tables16();
+  const std::string first = I();
+  // Copy out what is there (every table but the new one), drop the old
+  // tables (those that name others first), create the new ones, copy back.
+  auto existed = [](const TableShape& t) { return std::string(t.name) != "institutions"; };
+  for (const auto& t : shapes)
+    if (existed(t)) *sql_ << std::string("CREATE TABLE ") + t.name + "_v15 AS SELECT * FROM " + t.name;
+  for (auto t = shapes.rbegin(); t != shapes.rend(); ++t)
+    if (existed(*t)) *sql_ << std::string("DROP TABLE ") + t->name;
+  for (const auto& t : shapes) {
+    std::string create = std::string("CREATE TABLE ") + t.name + " (institution TEXT NOT NULL, " + t.columns +
+                         (t.keys ? std::string(", ") + t.keys : std::string()) + ")";
+    if (auto p = create.find("{ID}"); p != std::string::npos) create.replace(p, 4, sqlite_ ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL");
+    // SQLite numbers reminders with its rowid; a key of two columns cannot.
+    if (auto p = create.find("{ID_KEY}"); p != std::string::npos)
+      create.replace(p, 8, sqlite_ ? "UNIQUE (institution, id)" : "PRIMARY KEY (institution, id)");
+    *sql_ << create;
+    for (const char* index : t.indexes) *sql_ << std::string("CREATE INDEX ") + index;
+  }
+  for (const auto& t : shapes) {
+    if (!existed(t)) continue;
+    std::string names;
+    for (const auto& c : ColumnNames(t.columns)) names += ", " + c;
+    *sql_ << std::string("INSERT INTO ") + t.name + " (institution" + names + ") SELECT " + first + names +
+                 " FROM " + t.name + "_v15";
+    *sql_ << std::string("DROP TABLE ") + t.name + "_v15";
+  }
+  if (!sqlite_) {
+    *sql_ << "SELECT setval(pg_get_serial_sequence('reminders', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM reminders";
+    for (const auto& t : shapes) {
+      const std::string name = t.name;
+      *sql_ << "ALTER TABLE " + name + " ENABLE ROW LEVEL SECURITY";
+      *sql_ << "ALTER TABLE " + name + " FORCE ROW LEVEL SECURITY";
+      *sql_ << "CREATE POLICY institution_wall ON " + name +
+                   " USING (institution = current_setting('mentorflow.institution', true))"
+                   " WITH CHECK (institution = current_setting('mentorflow.institution', true))";
+    }
+    // The list of institutions (ids, nothing else) for a transaction that
+    // names '*': tick and deliver go round them; no other table answers it.
+    *sql_ << "CREATE POLICY institutions_listed ON institutions FOR SELECT"
+             " USING (current_setting('mentorflow.institution', true) = '*')";
+  }
+}
+
+namespace {
 
 const SettingDef* FindSetting(const std::string& key) {
   for (const auto& s : KnownSettings())
@@ -297,9 +496,11 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
     // Several `init`s at once on a new PostgreSQL database: one at a time.
     if (!sqlite_) *sql_ << "SELECT pg_advisory_xact_lock(7231001)";
     int have = SchemaVersion(true);
+    if (have >= kInstitutionsMigration) AdoptFileInstitution();
     if (have > kSchemaVersion)
       return Status::BadInput("the database has schema version " + std::to_string(have) +
                               ", newer than this mentorflow (" + std::to_string(kSchemaVersion) + "); upgrade mentorflow");
+    bool rebuild_pair_facts = false;
     for (int v = have; v < kSchemaVersion; ++v) {
       for (const char* stmt : kMigrations[v]) {
         std::string text = stmt;
@@ -308,15 +509,42 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
         *sql_ << text;
       }
       long long next = v + 1;
-      if (next == kPairFactsMigration) RebuildPairFacts();
+      // Filled once every table names its institution (its statements do).
+      if (next == kPairFactsMigration) rebuild_pair_facts = true;
+      if (next == kInstitutionsMigration) MigrateToInstitutions();
       *sql_ << "INSERT INTO schema_version (version) VALUES (:v)", soci::use(next);
+    }
+    if (rebuild_pair_facts) RebuildPairFacts();
+    if (sqlite_) {
+      // SQLite keeps one institution per file.
+      std::string other;
+      soci::indicator ind = soci::i_null;
+      *sql_ << "SELECT institution FROM institutions WHERE institution <> " + I() + " LIMIT 1", soci::into(other, ind);
+      if (ind == soci::i_ok)
+        return Status::BadInput("this SQLite file holds institution '" + other +
+                                "': a file keeps one institution (several share a PostgreSQL database)");
+    }
+    {
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM institutions WHERE institution = " + I(), soci::into(n);
+      if (n == 0) {
+        std::string now = FormatInstant(when.instant);
+        *sql_ << "INSERT INTO institutions (institution, created_at) VALUES (" + I() + ", :t)", soci::use(now);
+        *sql_ << "INSERT INTO counters (institution, name, value) SELECT " + I() +
+                     ", 'instance', 0 WHERE NOT EXISTS (SELECT 1 FROM counters WHERE institution = " + I() +
+                     " AND name = 'instance')";
+      }
     }
     ready_ = true;
     auto put = [&](const std::string& key, const std::string& value, bool overwrite) {
       int n = 0;
-      *sql_ << "SELECT COUNT(*) FROM settings WHERE key = :k", soci::into(n), soci::use(key);
-      if (n == 0) *sql_ << "INSERT INTO settings (key, value) VALUES (:k, :v)", soci::use(key), soci::use(value);
-      else if (overwrite) *sql_ << "UPDATE settings SET value = :v WHERE key = :k", soci::use(value), soci::use(key);
+      *sql_ << "SELECT COUNT(*) FROM settings WHERE institution = " + I() + " AND key = :k", soci::into(n), soci::use(key);
+      if (n == 0)
+        *sql_ << "INSERT INTO settings (institution, key, value) VALUES (" + I() + ", :k, :v)", soci::use(key),
+            soci::use(value);
+      else if (overwrite)
+        *sql_ << "UPDATE settings SET value = :v WHERE institution = " + I() + " AND key = :k", soci::use(value),
+            soci::use(key);
     };
     put("zone", options.zone.empty() ? "Europe/Moscow" : options.zone, !options.zone.empty());
     if (!options.institution.empty()) put("institution", options.institution, true);
@@ -325,11 +553,12 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       std::string error;
       auto cal = ParseWorkCalendar(options.calendar, &error);
       if (!cal) return Status::BadInput(options.calendar_source + ": " + error);
-      *sql_ << "DELETE FROM calendar";
+      *sql_ << "DELETE FROM calendar WHERE institution = " + I();
       for (const auto& [day, working] : cal->overrides) {
         std::string d = FormatDate(day);
         int w = working ? 1 : 0;
-        *sql_ << "INSERT INTO calendar (day, working) VALUES (:d, :w)", soci::use(d), soci::use(w);
+        *sql_ << "INSERT INTO calendar (institution, day, working) VALUES (" + I() + ", :d, :w)", soci::use(d),
+            soci::use(w);
       }
     }
     settings_cache_.clear();
@@ -340,8 +569,8 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       std::string source = ss.str(), hash = Fnv1a(source), old_hash;
       long long version = def->version;
       soci::indicator ind = soci::i_null;
-      *sql_ << "SELECT hash FROM workflow_definitions WHERE name = :n AND version = :v", soci::into(old_hash, ind),
-          soci::use(def->name), soci::use(version);
+      *sql_ << "SELECT hash FROM workflow_definitions WHERE institution = " + I() + " AND name = :n AND version = :v",
+          soci::into(old_hash, ind), soci::use(def->name), soci::use(version);
       if (ind == soci::i_ok) {
         if (old_hash != hash)
           return Status::BadInput(def->source_path + ": workflow '" + def->name + "' version " +
@@ -350,8 +579,8 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
         continue;
       }
       std::string now = FormatInstant(when.instant);
-      *sql_ << "INSERT INTO workflow_definitions (name, version, source, hash, registered_at)"
-               " VALUES (:n, :v, :s, :h, :t)",
+      *sql_ << "INSERT INTO workflow_definitions (institution, name, version, source, hash, registered_at)"
+               " VALUES (" + I() + ", :n, :v, :s, :h, :t)",
           soci::use(def->name), soci::use(version), soci::use(source), soci::use(hash), soci::use(now);
       if (registered) registered->push_back(def->name + " v" + std::to_string(def->version));
     }
@@ -359,27 +588,44 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       std::string hash = Fnv1a(t.source), old_hash;
       long long version = 0;
       soci::indicator ind = soci::i_null;
-      *sql_ << "SELECT version, hash FROM data_tables WHERE name = :n ORDER BY version DESC LIMIT 1", soci::into(version, ind),
-          soci::into(old_hash), soci::use(t.name);
+      *sql_ << "SELECT version, hash FROM data_tables WHERE institution = " + I() +
+                   " AND name = :n ORDER BY version DESC LIMIT 1",
+          soci::into(version, ind), soci::into(old_hash), soci::use(t.name);
       if (ind == soci::i_ok && old_hash == hash) continue;
       ++version;
       std::string now = FormatInstant(when.instant);
-      *sql_ << "INSERT INTO data_tables (name, version, source, hash, loaded_at) VALUES (:n, :v, :s, :h, :t)",
+      *sql_ << "INSERT INTO data_tables (institution, name, version, source, hash, loaded_at)"
+               " VALUES (" + I() + ", :n, :v, :s, :h, :t)",
           soci::use(t.name), soci::use(version), soci::use(t.source), soci::use(hash), soci::use(now);
       if (registered) registered->push_back("table " + t.name + " v" + std::to_string(version));
     }
     if (!options.director.id.empty()) {
       int n = 0;
-      *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(options.director.id);
+      *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n),
+          soci::use(options.director.id);
       if (n == 0) {
         PersonRecord d = options.director;
         if (d.roles.empty()) d.roles = {"director"};
         if (Status s = InsertPerson(d, "system", "init", when); !s.ok()) return s;
       }
     }
+    if (!options.app_role.empty()) {
+      if (sqlite_) return Status::BadInput("--app-role: a PostgreSQL role; SQLite has none");
+      if (Status s = CheckRoleName(options.app_role); !s.ok()) return s;
+      std::string schema;
+      *sql_ << "SELECT current_schema()", soci::into(schema);
+      const std::string role = "\"" + options.app_role + "\"", in = " IN SCHEMA \"" + schema + "\" TO " + role;
+      // Rows only: the tables stay their owner's, and row security binds the
+      // role (it is neither a superuser nor BYPASSRLS: checked at connect).
+      *sql_ << "GRANT USAGE ON SCHEMA \"" + schema + "\" TO " + role;
+      *sql_ << "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES" + in;
+      *sql_ << "REVOKE INSERT, UPDATE, DELETE ON schema_version FROM " + role;
+      *sql_ << "GRANT USAGE, SELECT ON ALL SEQUENCES" + in;
+    }
     if (options.no_director) {
       int directors = 0;
-      *sql_ << "SELECT COUNT(*) FROM person_roles WHERE role = 'director'", soci::into(directors);
+      *sql_ << "SELECT COUNT(*) FROM person_roles WHERE institution = " + I() + " AND role = 'director'",
+          soci::into(directors);
       *options.no_director = directors == 0;
     }
     tx.Commit();
@@ -388,13 +634,52 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
 }
 
 // Checked once per session: a schema change needs `init`, which runs alone.
+Status SociStore::Institutions(std::vector<std::string>* out) {
+  return Guard([&]() -> Status {
+    const int v = SchemaVersion();
+    if (v == 0) return Status::BadInput("the database is not initialised: run 'mentorflow init'");
+    if (v < kInstitutionsMigration)
+      return Status::BadInput("the database has schema version " + std::to_string(v) + "; this mentorflow needs " +
+                              std::to_string(kSchemaVersion) + " (run 'mentorflow init')");
+    if (!sqlite_) *sql_ << "SELECT set_config('mentorflow.institution', '*', true)";
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT institution FROM institutions ORDER BY institution");
+    out->assign(rs.begin(), rs.end());
+    if (!sqlite_) *sql_ << BeginContext();  // back within this store's own
+    return Status::Ok();
+  });
+}
+
+Status SociStore::UseInstitution(const std::string& id) {
+  if (Status s = CheckInstitutionId(id); !s.ok()) return s;
+  if (in_tx_ || context_open_ || in_batch_) return Status::Internal("UseInstitution inside a transaction");
+  institution_ = id;
+  explicit_institution_ = true;
+  ready_ = false;  // Ready() checks that it is there
+  settings_cache_.clear();
+  return Status::Ok();
+}
+
+void SociStore::AdoptFileInstitution() {
+  if (!sqlite_ || explicit_institution_) return;
+  std::string first;
+  soci::indicator ind = soci::i_null;
+  *sql_ << "SELECT institution FROM institutions ORDER BY created_at, institution LIMIT 1", soci::into(first, ind);
+  if (ind == soci::i_ok && CheckInstitutionId(first).ok()) institution_ = first;
+}
+
 Status SociStore::Ready() {
   if (ready_) return Status::Ok();
   int v = SchemaVersion();
+  if (v >= kInstitutionsMigration) AdoptFileInstitution();
   if (v == 0) return Status::BadInput("the database is not initialised: run 'mentorflow init'");
   if (v != kSchemaVersion)
     return Status::BadInput("the database has schema version " + std::to_string(v) + "; this mentorflow needs " +
                             std::to_string(kSchemaVersion) + " (run 'mentorflow init')");
+  int n = 0;
+  *sql_ << "SELECT COUNT(*) FROM institutions WHERE institution = " + I(), soci::into(n);
+  if (n == 0)
+    return Status::NotFound("no institution '" + institution_ + "' in the database (init --institution-id " +
+                            institution_ + " adds it)");
   ready_ = true;
   return Status::Ok();
 }
@@ -403,7 +688,8 @@ std::string SociStore::Setting(const std::string& key) {
   if (auto it = settings_cache_.find(key); it != settings_cache_.end()) return it->second;
   std::string value;
   soci::indicator ind = soci::i_null;
-  *sql_ << "SELECT value FROM settings WHERE key = :k", soci::into(value, ind), soci::use(key);
+  *sql_ << "SELECT value FROM settings WHERE institution = " + I() + " AND key = :k", soci::into(value, ind),
+      soci::use(key);
   if (ind != soci::i_ok) {
     const SettingDef* def = FindSetting(key);
     value = def ? def->default_value : "";
@@ -423,7 +709,8 @@ Status SociStore::Settings(std::vector<std::pair<std::string, std::string>>* out
 Status SociStore::Tables(std::vector<TableVersion>* out) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version, loaded_at FROM data_tables ORDER BY name, version");
+    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version, loaded_at FROM data_tables WHERE institution = " +
+                                                       I() + " ORDER BY name, version");
     for (const auto& r : rs) out->push_back({r.get<std::string>(0), static_cast<int>(RowInt(r, 1)), r.get<std::string>(2), ""});
     return Status::Ok();
   });
@@ -435,10 +722,13 @@ Status SociStore::GetTable(const std::string& name, int version, TableVersion* o
     long long v = version, got = 0;
     soci::indicator ind = soci::i_null;
     if (version > 0)
-      *sql_ << "SELECT version, loaded_at, source FROM data_tables WHERE name = :n AND version = :v", soci::into(got, ind),
+      *sql_ << "SELECT version, loaded_at, source FROM data_tables WHERE institution = " + I() +
+                   " AND name = :n AND version = :v",
+          soci::into(got, ind),
           soci::into(out->loaded_at), soci::into(out->source), soci::use(name), soci::use(v);
     else
-      *sql_ << "SELECT version, loaded_at, source FROM data_tables WHERE name = :n ORDER BY version DESC LIMIT 1",
+      *sql_ << "SELECT version, loaded_at, source FROM data_tables WHERE institution = " + I() +
+                   " AND name = :n ORDER BY version DESC LIMIT 1",
           soci::into(got, ind), soci::into(out->loaded_at), soci::into(out->source), soci::use(name);
     if (ind != soci::i_ok)
       return Status::NotFound("no table '" + EscapeControls(name) + "'" +
@@ -474,9 +764,13 @@ Status SociStore::SetSetting(const std::string& key, const std::string& value, c
                     "role");
     std::string before = Setting(key);
     int n = 0;
-    *sql_ << "SELECT COUNT(*) FROM settings WHERE key = :k", soci::into(n), soci::use(key);
-    if (n == 0) *sql_ << "INSERT INTO settings (key, value) VALUES (:k, :v)", soci::use(key), soci::use(value);
-    else *sql_ << "UPDATE settings SET value = :v WHERE key = :k", soci::use(value), soci::use(key);
+    *sql_ << "SELECT COUNT(*) FROM settings WHERE institution = " + I() + " AND key = :k", soci::into(n), soci::use(key);
+    if (n == 0)
+      *sql_ << "INSERT INTO settings (institution, key, value) VALUES (" + I() + ", :k, :v)", soci::use(key),
+          soci::use(value);
+    else
+      *sql_ << "UPDATE settings SET value = :v WHERE institution = " + I() + " AND key = :k", soci::use(value),
+          soci::use(key);
     if (Status s = AppendPersonHistory(actor_id, actor_id, role, "setting", key + ": '" + before + "' -> '" + value + "'",
                                        now);
         !s.ok())

@@ -89,7 +89,7 @@ Status ReadWaits(const std::vector<std::pair<std::string, std::string>>& params,
 
 }  // namespace
 
-std::string PostgresConnectionString(const std::string& url) {
+std::string PostgresConnectionString(const std::string& url, const std::string& institution) {
   std::string rest;
   for (const char* scheme : {"postgresql://", "postgres://"})
     if (url.rfind(scheme, 0) == 0) rest = url.substr(std::string(scheme).size());
@@ -113,7 +113,10 @@ std::string PostgresConnectionString(const std::string& url) {
     if (key != "lock_timeout" && key != "statement_timeout" && key != "connect_timeout")
       params += " " + key + "=" + quote(value);
   params += " connect_timeout=" + quote(std::to_string(waits.connect_s));
-  params += " options=" + quote("-c lock_timeout=" + std::to_string(waits.lock_ms) +
+  params += " options=" + quote((institution.empty() || (institution != "*" && !CheckInstitutionId(institution).ok())
+                                     ? std::string()
+                                     : "-c mentorflow.institution=" + institution + " ") +
+                                "-c lock_timeout=" + std::to_string(waits.lock_ms) +
                                 " -c statement_timeout=" + std::to_string(waits.statement_ms));
   std::string out, hostport = rest, db;
   if (auto slash = rest.find('/'); slash != std::string::npos) {
@@ -140,6 +143,11 @@ std::string PostgresConnectionString(const std::string& url) {
 }
 
 std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const StoreOptions& wanted) {
+  if (!wanted.institution.empty())
+    if (Status s = CheckInstitutionId(wanted.institution); !s.ok()) {
+      *status = s;
+      return nullptr;
+    }
   try {
     if (url.rfind("sqlite:", 0) == 0) {
       auto [path, query] = SplitQuery(url.substr(7));
@@ -256,11 +264,21 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
 
 namespace storage {
 
-Statements::Statements(soci::session& sql, bool sqlite) : sql_(sql), sqlite_(sqlite) {}
+Statements::Statements(soci::session& sql, bool sqlite, const std::string& institution)
+    : sql_(sql), sqlite_(sqlite), institution_(institution) {}
 Statements::~Statements() = default;
 
 SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options)
-    : sql_(std::move(sql)), sqlite_(sqlite), options_(std::move(options)), q_(*sql_, sqlite) {}
+    : sql_(std::move(sql)),
+      sqlite_(sqlite),
+      options_(std::move(options)),
+      institution_(options_.institution.empty() ? kDefaultInstitution : options_.institution),
+      explicit_institution_(!options_.institution.empty()),
+      q_(*sql_, sqlite, institution_) {}
+
+std::string SociStore::BeginContext() const {
+  return "SELECT set_config('mentorflow.institution', " + I() + ", true)";
+}
 
 SociStore::~SociStore() = default;
 
@@ -280,8 +298,45 @@ void SociStore::Watch(std::chrono::milliseconds bound) {
 SociStore::Tx::Tx(SociStore& s) : s_(s), nested_(s.in_batch_ || s.in_tx_) {
   if (nested_) return;
   if (s_.writers_) writer_ = std::unique_lock<std::mutex>(*s_.writers_);
-  *s_.sql_ << (s_.sqlite_ ? "BEGIN IMMEDIATE" : "BEGIN");
+  if (s_.context_open_) {
+    took_context_ = true;  // Guard's transaction, with what it read, becomes this one
+  } else if (s_.sqlite_) {
+    *s_.sql_ << "BEGIN IMMEDIATE";
+  } else {
+    s_.Script("BEGIN; " + s_.BeginContext());
+  }
   s_.in_tx_ = true;
+}
+
+// Ends this transaction (`end`: COMMIT or ROLLBACK); when it was Guard's,
+// Guard's body goes on in a new one of the same institution, begun in the
+// same round trip (PostgreSQL).
+void SociStore::Tx::End(const char* end) {
+  if (!took_context_ || !s_.context_open_) {
+    *s_.sql_ << end;
+    return;
+  }
+  try {
+    s_.Script(std::string(end) + "; BEGIN; " + s_.BeginContext());
+  } catch (...) {
+    s_.context_open_ = false;
+    throw;
+  }
+}
+
+void SociStore::Script(const std::string& text) {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(sql_->get_backend());
+  PGresult* r = PQexec(backend->conn_, text.c_str());
+  const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    PQclear(r);
+    return;
+  }
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string message = r ? PQresultErrorMessage(r) : PQerrorMessage(backend->conn_);
+  const std::string sqlstate = state ? state : "";
+  if (r) PQclear(r);
+  throw soci::postgresql_soci_error(message, sqlstate.c_str());
 }
 
 // SQLite lets one writer in at a time, and a writer kept waiting polls with
@@ -303,18 +358,20 @@ SociStore::Tx::~Tx() {
   s_.in_tx_ = false;
   s_.settings_cache_.clear();  // what this transaction read may not have happened
   try {
-    *s_.sql_ << "ROLLBACK";
+    End("ROLLBACK");
   } catch (...) {
+    s_.context_open_ = false;
   }
 }
 
 void SociStore::Tx::Commit() {
   if (!nested_) {
-    *s_.sql_ << "COMMIT";
+    done_ = true;  // a COMMIT that fails ends the transaction too
     s_.in_tx_ = false;
+    End("COMMIT");
     if (writer_.owns_lock()) writer_.unlock();
   }
-  done_ = true;
+  done_ = true;  // nested: the outer transaction commits
 }
 
 namespace {
@@ -341,16 +398,44 @@ Status SociStore::CheckActor(const std::string& actor_id) const {
   if (actor_id == "system" || !ready_) return Status::Ok();
   // Someone who is not registered is nobody: not found, not a role refusal.
   int n = 0;
-  *sql_ << "SELECT COUNT(*) FROM people WHERE id = :id", soci::into(n), soci::use(actor_id);
+  *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n),
+      soci::use(actor_id);
   if (n == 0) return Status::NotFound("--as: no person '" + actor_id + "'");
   return Status::Ok();
 }
 
 Status SociStore::Guard(const std::function<Status()>& body) {
+  // PostgreSQL: the outermost Guard runs its body in a transaction of the
+  // store's institution, so that every statement, reads too, sees that
+  // institution's rows and no other's (row security); committed at the end.
+  const bool context = !sqlite_ && guard_depth_ == 0 && !in_tx_ && !context_open_;
+  ++guard_depth_;
+  struct Depth {
+    int& depth;
+    ~Depth() { --depth; }
+  } depth{guard_depth_};
+  auto end_context = [&](bool commit) {
+    if (!context || !context_open_) return;
+    context_open_ = false;
+    if (commit) {
+      *sql_ << "COMMIT";
+      return;
+    }
+    try {
+      *sql_ << "ROLLBACK";
+    } catch (...) {
+    }
+  };
   Status st;
   try {
+    if (context) {
+      context_open_ = true;  // so that a failure here rolls back too
+      Script("BEGIN; " + BeginContext());
+    }
     st = body();
+    end_context(true);
   } catch (const soci::soci_error& e) {
+    end_context(false);
     // Two writers inserting the same key at once (a person, a reminder, a
     // history entry): the loser changed nothing and may retry.
     // The message is the server's own, never SOCI's what(): that appends
@@ -373,9 +458,14 @@ Status SociStore::Guard(const std::function<Status()>& body) {
     else
       st = Status::Internal(std::string("storage: ") + FirstLine(e.get_error_message()));
   } catch (const json::exception& e) {
+    end_context(false);
     st = Status::Internal(std::string("storage: corrupt JSON: ") + e.what());
   } catch (const StoredStateError& e) {
+    end_context(false);
     st = Status::Internal(std::string("storage: ") + e.what() + "; nothing was changed");
+  } catch (...) {
+    end_context(false);
+    throw;
   }
   // Inside a batch the first failure fails the batch, whatever its body
   // does next: a half-applied call must never be committed.

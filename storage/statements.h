@@ -19,11 +19,12 @@ struct SelectInstance : Prepared {
   SelectInstance(soci::session& sql, bool sqlite) {
     Prepare((sql.prepare << std::string("SELECT i.id, i.workflow, i.workflow_version, i.state, i.fields, i.parent,"
                                         " i.version, i.created, i.updated, r.role FROM instances i"
-                                        " LEFT JOIN person_roles r ON r.person = :actor WHERE i.id = :id") +
+                                        " LEFT JOIN person_roles r ON r.institution = i.institution AND r.person = :actor"
+                                        " WHERE i.id = :id AND i.institution = :inst") +
                                 (sqlite ? "" : " FOR UPDATE OF i"),
              soci::into(r_id), soci::into(workflow), soci::into(workflow_version), soci::into(state),
              soci::into(fields), soci::into(parent, parent_ind), soci::into(version), soci::into(created),
-             soci::into(updated), soci::into(role, role_ind), soci::use(actor), soci::use(id)));
+             soci::into(updated), soci::into(role, role_ind), soci::use(actor), soci::use(id), soci::use(inst)));
   }
 };
 
@@ -31,17 +32,18 @@ struct SelectDocuments : Prepared {  // every issue, oldest first: the last one 
   std::string instance, name, status, content, sha256;
   soci::indicator content_ind = soci::i_null, sha256_ind = soci::i_null;
   SelectDocuments(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT name, status, content, sha256 FROM documents WHERE instance = :i"
+    Prepare((sql.prepare << "SELECT name, status, content, sha256 FROM documents WHERE institution = :inst AND instance = :i"
                             " ORDER BY name, issue",
              soci::into(name), soci::into(status), soci::into(content, content_ind), soci::into(sha256, sha256_ind),
-             soci::use(instance)));
+             soci::use(inst), soci::use(instance)));
   }
 };
 
 struct SelectRoles : Prepared {
   std::string person, role;
   SelectRoles(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT role FROM person_roles WHERE person = :p", soci::into(role), soci::use(person)));
+    Prepare((sql.prepare << "SELECT role FROM person_roles WHERE institution = :inst AND person = :p", soci::into(role),
+             soci::use(inst), soci::use(person)));
   }
 };
 
@@ -49,8 +51,8 @@ struct SelectHasRole : Prepared {
   std::string person, role;
   int n = 0;
   SelectHasRole(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT COUNT(*) FROM person_roles WHERE person = :p AND role = :r", soci::into(n),
-             soci::use(person), soci::use(role)));
+    Prepare((sql.prepare << "SELECT COUNT(*) FROM person_roles WHERE institution = :inst AND person = :p AND role = :r",
+             soci::into(n), soci::use(inst), soci::use(person), soci::use(role)));
   }
 };
 
@@ -58,7 +60,8 @@ struct SelectConsent : Prepared {
   std::string person;
   int consent = 0;
   SelectConsent(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT consent FROM people WHERE id = :id", soci::into(consent), soci::use(person)));
+    Prepare((sql.prepare << "SELECT consent FROM people WHERE institution = :inst AND id = :id", soci::into(consent),
+             soci::use(inst), soci::use(person)));
   }
 };
 
@@ -66,8 +69,8 @@ struct SelectPersonName : Prepared {
   std::string person, name, email;
   soci::indicator name_ind = soci::i_null, email_ind = soci::i_null;
   SelectPersonName(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT name, email FROM person_data WHERE id = :id", soci::into(name, name_ind),
-             soci::into(email, email_ind), soci::use(person)));
+    Prepare((sql.prepare << "SELECT name, email FROM person_data WHERE institution = :inst AND id = :id",
+             soci::into(name, name_ind), soci::into(email, email_ind), soci::use(inst), soci::use(person)));
   }
 };
 
@@ -76,8 +79,9 @@ struct UpdateInstance : Prepared {
   long long version = 0;
   UpdateInstance(soci::session& sql, bool) {
     Prepare((sql.prepare << "UPDATE instances SET state = :s, fields = :f, version = version + 1, updated = :u"
-                            " WHERE id = :id AND version = :v",
-             soci::use(state), soci::use(fields), soci::use(updated), soci::use(id), soci::use(version)));
+                            " WHERE id = :id AND version = :v AND institution = :inst",
+             soci::use(state), soci::use(fields), soci::use(updated), soci::use(id), soci::use(version),
+             soci::use(inst)));
   }
 };
 
@@ -86,9 +90,9 @@ struct InsertHistory : Prepared {
   long long seq = 0, workflow_version = 0;
   soci::indicator from_ind = soci::i_ok, note_ind = soci::i_null;
   InsertHistory(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes,"
-                            " workflow_version, note) VALUES (:i, :s, :a, :ac, :r, :e, :f, :t, :c, :wv, :n)",
-             soci::use(instance), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role), soci::use(event),
+    Prepare((sql.prepare << "INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state, to_state,"
+                            " changes, workflow_version, note) VALUES (:inst, :i, :s, :a, :ac, :r, :e, :f, :t, :c, :wv, :n)",
+             soci::use(inst), soci::use(instance), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role), soci::use(event),
              soci::use(from, from_ind), soci::use(to), soci::use(changes), soci::use(workflow_version),
              soci::use(note, note_ind)));
   }
@@ -97,8 +101,8 @@ struct InsertHistory : Prepared {
 struct DeleteTimer : Prepared {
   std::string instance, key;
   DeleteTimer(soci::session& sql, bool) {
-    Prepare((sql.prepare << "DELETE FROM timers WHERE instance = :i AND timer_key = :k", soci::use(instance),
-             soci::use(key)));
+    Prepare((sql.prepare << "DELETE FROM timers WHERE institution = :inst AND instance = :i AND timer_key = :k",
+             soci::use(inst), soci::use(instance), soci::use(key)));
   }
 };
 
@@ -112,20 +116,20 @@ struct CancelReminders : Prepared {
   // send_on) SQLite would scan every scheduled reminder of the institution,
   // and so may PostgreSQL's generic plan for a prepared statement.
   CancelReminders(soci::session& sql, bool) {
-    Prepare((sql.prepare << "UPDATE reminders SET status = 'cancelled' WHERE instance = :i"
+    Prepare((sql.prepare << "UPDATE reminders SET status = 'cancelled' WHERE institution = :inst AND instance = :i"
                             " AND reminder_key LIKE :k AND (status || '') = 'scheduled' AND (send_on || '') > :d",
-             soci::use(instance), soci::use(prefix), soci::use(today)));
+             soci::use(inst), soci::use(instance), soci::use(prefix), soci::use(today)));
   }
 };
 
 struct UpsertTimer : Prepared {
   std::string instance, key, state, event, due, recipients;
   UpsertTimer(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO timers (instance, timer_key, state, event, due, recipients)"
-                            " VALUES (:i, :k, :s, :e, :d, :r)"
-                            " ON CONFLICT (instance, timer_key) DO UPDATE SET state = excluded.state,"
+    Prepare((sql.prepare << "INSERT INTO timers (institution, instance, timer_key, state, event, due, recipients)"
+                            " VALUES (:inst, :i, :k, :s, :e, :d, :r)"
+                            " ON CONFLICT (institution, instance, timer_key) DO UPDATE SET state = excluded.state,"
                             " event = excluded.event, due = excluded.due, recipients = excluded.recipients",
-             soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due),
+             soci::use(inst), soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due),
              soci::use(recipients)));
   }
 };
@@ -137,15 +141,16 @@ struct UpsertReminder : Prepared {
       created;
   soci::indicator deadline_ind = soci::i_null, event_ind = soci::i_null;
   UpsertReminder(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO reminders (instance, workflow, reminder_key, send_on, recipient, kind,"
+    Prepare((sql.prepare << "INSERT INTO reminders (institution, instance, workflow, reminder_key, send_on, recipient, kind,"
                             " deadline, event, template, subject, body, status, tries, created)"
-                            " VALUES (:i, :w, :k, :o, :r, :kd, :dl, :e, :t, :s, :b, :st, 0, :c)"
-                            " ON CONFLICT (instance, reminder_key, send_on, recipient) DO UPDATE SET"
+                            " VALUES (:inst, :i, :w, :k, :o, :r, :kd, :dl, :e, :t, :s, :b, :st, 0, :c)"
+                            " ON CONFLICT (institution, instance, reminder_key, send_on, recipient) DO UPDATE SET"
                             " kind = excluded.kind, deadline = excluded.deadline, event = excluded.event,"
                             " template = excluded.template, subject = excluded.subject, body = excluded.body,"
                             " status = excluded.status, tries = 0, last_error = NULL, next_attempt = NULL"
                             " WHERE reminders.status = 'cancelled'",
-             soci::use(instance), soci::use(workflow), soci::use(key), soci::use(on), soci::use(recipient),
+             soci::use(inst), soci::use(instance), soci::use(workflow), soci::use(key), soci::use(on),
+             soci::use(recipient),
              soci::use(kind), soci::use(deadline, deadline_ind), soci::use(event, event_ind), soci::use(template_name),
              soci::use(subject), soci::use(body), soci::use(status), soci::use(created)));
   }
@@ -156,9 +161,10 @@ struct SelectLastIssue : Prepared {
   long long issue = 0;
   soci::indicator issue_ind = soci::i_null;
   SelectLastIssue(soci::session& sql, bool) {
-    Prepare((sql.prepare << "SELECT issue, status FROM documents WHERE instance = :i AND name = :n"
+    Prepare((sql.prepare << "SELECT issue, status FROM documents WHERE institution = :inst AND instance = :i AND name = :n"
                             " ORDER BY issue DESC LIMIT 1",
-             soci::into(issue, issue_ind), soci::into(status), soci::use(instance), soci::use(name)));
+             soci::into(issue, issue_ind), soci::into(status), soci::use(inst), soci::use(instance),
+             soci::use(name)));
   }
 };
 
@@ -166,8 +172,9 @@ struct SetDocumentStatus : Prepared {
   std::string instance, name, status;
   long long issue = 0;
   SetDocumentStatus(soci::session& sql, bool) {
-    Prepare((sql.prepare << "UPDATE documents SET status = :s WHERE instance = :i AND name = :n AND issue = :v",
-             soci::use(status), soci::use(instance), soci::use(name), soci::use(issue)));
+    Prepare((sql.prepare << "UPDATE documents SET status = :s WHERE institution = :inst AND instance = :i AND name = :n"
+                            " AND issue = :v",
+             soci::use(status), soci::use(inst), soci::use(instance), soci::use(name), soci::use(issue)));
   }
 };
 
@@ -175,9 +182,9 @@ struct InsertDocument : Prepared {
   std::string instance, name, template_name, issued_at, content, sha256;
   long long issue = 0;
   InsertDocument(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO documents (instance, name, issue, template, issued_at, status, signatures,"
-                            " content, sha256) VALUES (:i, :n, :s, :t, :a, 'issued', '[]', :c, :h)",
-             soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name), soci::use(issued_at),
+    Prepare((sql.prepare << "INSERT INTO documents (institution, instance, name, issue, template, issued_at, status,"
+                            " signatures, content, sha256) VALUES (:inst, :i, :n, :s, :t, :a, 'issued', '[]', :c, :h)",
+             soci::use(inst), soci::use(instance), soci::use(name), soci::use(issue), soci::use(template_name), soci::use(issued_at),
              soci::use(content), soci::use(sha256)));
   }
 };
@@ -190,19 +197,19 @@ struct SelectOpenPairFacts : Prepared {
   std::array<soci::indicator, 9> ind{};
   SelectOpenPairFacts(soci::session& sql, bool) {
     Prepare((sql.prepare << "SELECT formed_at, ended_at, end_state, ground, extended_at, form, kind, mentor, mentee"
-                            " FROM pair_facts WHERE instance = :i AND until IS NULL",
+                            " FROM pair_facts WHERE institution = :inst AND instance = :i AND until IS NULL",
              soci::into(text[0], ind[0]), soci::into(text[1], ind[1]), soci::into(text[2], ind[2]),
              soci::into(text[3], ind[3]), soci::into(text[4], ind[4]), soci::into(text[5], ind[5]),
              soci::into(text[6], ind[6]), soci::into(text[7], ind[7]), soci::into(text[8], ind[8]),
-             soci::use(instance)));
+             soci::use(inst), soci::use(instance)));
   }
 };
 
 struct ClosePairFacts : Prepared {
   std::string instance, until;
   ClosePairFacts(soci::session& sql, bool) {
-    Prepare((sql.prepare << "UPDATE pair_facts SET until = :u WHERE instance = :i AND until IS NULL", soci::use(until),
-             soci::use(instance)));
+    Prepare((sql.prepare << "UPDATE pair_facts SET until = :u WHERE institution = :inst AND instance = :i AND until IS NULL",
+             soci::use(until), soci::use(inst), soci::use(instance)));
   }
 };
 
@@ -214,10 +221,10 @@ struct InsertPairFacts : Prepared {
   std::array<std::string, 9> text;
   std::array<soci::indicator, 9> ind{};
   InsertPairFacts(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO pair_facts (instance, since_seq, since, formed_at, ended_at, end_state,"
-                            " ground, extended_at, form, kind, mentor, mentee, mentee_born)"
-                            " VALUES (:i, :q, :s, :a, :b, :c, :d, :e, :f, :g, :h, :k, :y)",
-             soci::use(instance), soci::use(seq), soci::use(since), soci::use(text[0], ind[0]),
+    Prepare((sql.prepare << "INSERT INTO pair_facts (institution, instance, since_seq, since, formed_at, ended_at,"
+                            " end_state, ground, extended_at, form, kind, mentor, mentee, mentee_born)"
+                            " VALUES (:inst, :i, :q, :s, :a, :b, :c, :d, :e, :f, :g, :h, :k, :y)",
+             soci::use(inst), soci::use(instance), soci::use(seq), soci::use(since), soci::use(text[0], ind[0]),
              soci::use(text[1], ind[1]), soci::use(text[2], ind[2]), soci::use(text[3], ind[3]),
              soci::use(text[4], ind[4]), soci::use(text[5], ind[5]), soci::use(text[6], ind[6]),
              soci::use(text[7], ind[7]), soci::use(text[8], ind[8]), soci::use(born, born_ind)));
@@ -231,8 +238,9 @@ struct SelectBirthYear : Prepared {
   soci::indicator ind = soci::i_null;
   SelectBirthYear(soci::session& sql, bool) {
     Prepare((sql.prepare << "SELECT COALESCE(p.birth_year, CAST(SUBSTR(d.birth, 1, 4) AS INTEGER)) FROM people p"
-                            " LEFT JOIN person_data d ON d.id = p.id WHERE p.id = :p",
-             soci::into(year, ind), soci::use(person)));
+                            " LEFT JOIN person_data d ON d.institution = p.institution AND d.id = p.id"
+                            " WHERE p.institution = :inst AND p.id = :p",
+             soci::into(year, ind), soci::use(inst), soci::use(person)));
   }
 };
 
@@ -243,9 +251,9 @@ struct SetPairEvents : Prepared {
   std::array<soci::indicator, 4> ind{};
   SetPairEvents(soci::session& sql, bool) {
     Prepare((sql.prepare << "UPDATE pair_facts SET formed_at = :a, ended_at = :b, end_state = :c, ground = :d"
-                            " WHERE instance = :i",
+                            " WHERE institution = :inst AND instance = :i",
              soci::use(text[0], ind[0]), soci::use(text[1], ind[1]), soci::use(text[2], ind[2]),
-             soci::use(text[3], ind[3]), soci::use(instance)));
+             soci::use(text[3], ind[3]), soci::use(inst), soci::use(instance)));
   }
 };
 

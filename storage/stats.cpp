@@ -114,8 +114,8 @@ Status SociStore::AnnualBreakdownBy(int year, const std::string& attribute, cons
       for (size_t i = 0; i < f.values.size(); ++i)
         values.push_back({f.values[i], i < f.value_titles.size() && !f.value_titles[i].empty() ? f.value_titles[i] : f.values[i]});
     } else {
-      soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT value FROM person_attributes WHERE name = :n"
-                                                       " ORDER BY value",
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT value FROM person_attributes WHERE institution = " +
+                                                       I() + " AND name = :n ORDER BY value",
                                       soci::use(attribute));
       for (const auto& v : rs) values.push_back({v, v});
     }
@@ -133,14 +133,17 @@ Status SociStore::AnnualBreakdownBy(int year, const std::string& attribute, cons
       part.figures.monitoring_due = part.figures.monitoring_on_time = part.figures.monitoring_late =
           part.figures.monitoring_missed = 0;
       if (!part.value.empty()) {
-        *sql_ << "SELECT COUNT(*) FROM person_attributes a JOIN person_roles r ON r.person = a.person"
-                 " AND r.role = 'mentee' JOIN people p ON p.id = a.person"
-                 " WHERE a.name = :n AND a.value = :v AND p.erased_at IS NULL",
+        *sql_ << "SELECT COUNT(*) FROM person_attributes a JOIN person_roles r ON r.institution = a.institution"
+                 " AND r.person = a.person AND r.role = 'mentee' JOIN people p ON p.institution = a.institution"
+                 " AND p.id = a.person WHERE a.institution = " + I() +
+                     " AND a.name = :n AND a.value = :v AND p.erased_at IS NULL",
             soci::into(part.registered_mentees), soci::use(attribute), soci::use(part.value);
         if (!units.empty())
-          *sql_ << "SELECT COUNT(DISTINCT s.value) FROM person_attributes a JOIN person_roles r ON r.person = a.person"
-                   " AND r.role = 'mentee' JOIN people p ON p.id = a.person JOIN person_attributes s"
-                   " ON s.person = a.person AND s.name = :u WHERE a.name = :n AND a.value = :v AND p.erased_at IS NULL",
+          *sql_ << "SELECT COUNT(DISTINCT s.value) FROM person_attributes a JOIN person_roles r"
+                   " ON r.institution = a.institution AND r.person = a.person AND r.role = 'mentee' JOIN people p"
+                   " ON p.institution = a.institution AND p.id = a.person JOIN person_attributes s"
+                   " ON s.institution = a.institution AND s.person = a.person AND s.name = :u WHERE a.institution = " +
+                       I() + " AND a.name = :n AND a.value = :v AND p.erased_at IS NULL",
               soci::into(part.registered_units), soci::use(units), soci::use(attribute), soci::use(part.value);
         if (f.type == FieldType::kEnum) {
           part.share_target = a->share[i];
@@ -184,10 +187,12 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     const std::string an = slice ? slice->first : "", av = slice ? slice->second : "";
     const std::string sliced =
         !slice ? ""
-        : av.empty() ? " AND (f.mentee IS NULL OR f.mentee NOT IN (SELECT person FROM person_attributes WHERE name = K.an))"
-                     : " AND f.mentee IN (SELECT person FROM person_attributes WHERE name = K.an AND value = K.av)";
+        : av.empty() ? " AND (f.mentee IS NULL OR f.mentee NOT IN (SELECT person FROM person_attributes WHERE"
+                       " institution = " + I() + " AND name = K.an))"
+                     : " AND f.mentee IN (SELECT person FROM person_attributes WHERE institution = " + I() +
+                           " AND name = K.an AND value = K.av)";
     const std::string in_year =
-        " FROM pair_facts f CROSS JOIN K WHERE f.since < K.c AND ((f.formed_at < K.c AND (f.ended_at IS NULL"
+        " FROM pair_facts f CROSS JOIN K WHERE f.institution = " + I() + " AND f.since < K.c AND ((f.formed_at < K.c AND (f.ended_at IS NULL"
         " OR f.ended_at >= K.s)) OR (f.ended_at >= K.s AND f.ended_at < K.c))" + sliced;
     const std::string days = sqlite_ ? "julianday(ended_at) - julianday(formed_at)"
                                      : "EXTRACT(EPOCH FROM (CAST(ended_at AS timestamptz) -"
@@ -290,8 +295,8 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     if (unit_count && !units.empty()) {  // the schools (say) those mentees come from
       const std::string distinct = std::string(kParams) +
           " SELECT CAST(COUNT(DISTINCT a.value) AS DOUBLE PRECISION) FROM (SELECT DISTINCT f.mentee AS who" +
-          in_year + held + " AND f.mentee IS NOT NULL) W JOIN person_attributes a ON a.person = W.who"
-          " AND a.name = :units";
+          in_year + held + " AND f.mentee IS NOT NULL) W JOIN person_attributes a ON a.institution = " + I() +
+          " AND a.person = W.who AND a.name = :units";
       soci::rowset<soci::row> rs = (sql_->prepare << distinct, soci::use(start, "start"), soci::use(cut, "cut"),
                                     soci::use(first_day, "first"), soci::use(last_day, "last"),
                                     soci::use(cut_day, "today"), soci::use(y, "year"), soci::use(an, "an"),
@@ -304,7 +309,8 @@ Status SociStore::AnnualFiguresUnlocked(int year, const Now& now, AnnualFigures*
     {
       const std::string mon_changes =
           std::string(kParams) + ", H AS (SELECT h.instance, h.seq, h.at, h.event, h.from_state, h.changes FROM history h"
-                      " JOIN instances i ON i.id = h.instance, K WHERE i.workflow = '" +
+                      " JOIN instances i ON i.institution = h.institution AND i.id = h.instance, K WHERE h.institution = " +
+          I() + " AND i.workflow = '" +
           kMonitoringWorkflow + "' AND h.at < K.c), C AS (" + ChangesSelect(sqlite_, "H") + ")";
       long long due = 0, on_time = 0, late = 0;
       *sql_ << mon_changes +

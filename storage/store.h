@@ -178,7 +178,10 @@ struct DeadlineRecord {
 // "postgresql://user[:password]@host[:port]/dbname[?k=v&...]" -> libpq's
 // "host=... port=... user=... dbname=..." form, which SOCI passes on as is.
 // Other strings are returned unchanged.
-std::string PostgresConnectionString(const std::string& url);
+// With `institution`, the session starts within it, or with "*" able to
+// list the institutions (for a tool's own connection: mentorflow sets its
+// institution per transaction instead).
+std::string PostgresConnectionString(const std::string& url, const std::string& institution = "");
 
 // What `person update` changes: each set member, and roles added or removed.
 struct PersonUpdate {
@@ -203,7 +206,14 @@ struct StoreOptions {
   // applies the read rule but cannot record the read (AuthorizeRead); a file
   // that can be written is opened for writing, so that reads are recorded.
   bool read_only = false;
+  // The institution every statement acts within (--institution-id,
+  // MENTORFLOW_INSTITUTION); empty: "default", the first of a database.
+  std::string institution;
 };
+
+// An institution id: 1 to 40 of a-z, 0-9, '-' and '_', from a letter or digit.
+Status CheckInstitutionId(const std::string& id);
+constexpr const char* kDefaultInstitution = "default";
 
 // The settings an institution keeps in its database, with their defaults.
 // `settings KEY VALUE` checks each value (a known zone, a positive number).
@@ -230,11 +240,23 @@ class Store {
     // The production calendar (calendar/ru.txt: "YYYY-MM-DD off|work"),
     // stored in place of the one before; empty: keep the stored one.
     std::string calendar, calendar_source;
+    // PostgreSQL: the role `serve` and the commands connect as, granted the
+    // rows of every table (never their ownership); empty: no grant.
+    std::string app_role;
   };
   // Creates or upgrades the schema, stores the settings given, then
   // registers each definition of `catalog` whose version is new. A changed
   // file under an already registered version is refused (bump `version:`).
   // A database written by a newer mentorflow is refused. Safe to run twice.
+  // ---- institutions ----
+  // Every institution of the database, by id (on PostgreSQL a transaction
+  // that names '*' reads this list and no other row).
+  virtual Status Institutions(std::vector<std::string>* out) = 0;
+  // Acts within `id` from now on (between transactions): what tick and
+  // deliver do to serve every institution in turn.
+  virtual Status UseInstitution(const std::string& id) = 0;
+  virtual const std::string& institution() const = 0;
+
   virtual Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,
                       const InitOptions& options) = 0;
 
@@ -545,8 +567,14 @@ class Store {
     // Instances whose stored state or fields their workflow does not know (a
     // hand-edited database): their deadlines did not fire and wait.
     std::vector<std::string> unreadable;
+    // TickSome stopped at its limit: more may be due (then nothing else,
+    // reminders_due included, was done after the last firing).
+    bool more = false;
   };
   virtual Status Tick(const Now& now, TickReport* report) = 0;
+  // The same, firing at most `limit` deadlines (one turn of a region's
+  // round: app/region.h); reminders come due once nothing is left.
+  virtual Status TickSome(const Now& now, int limit, TickReport* report) = 0;
 
   // ---- the outbox ----
   struct ReminderFilter {
@@ -637,7 +665,7 @@ class Store {
   // for a server (README).
   virtual Status Backup(const std::string& path, long long* bytes) = 0;
 
-  static constexpr int kSchemaVersion = 15;
+  static constexpr int kSchemaVersion = 16;
 };
 
 }  // namespace mentorflow

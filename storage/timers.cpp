@@ -20,14 +20,14 @@ Status SociStore::FireTimer(const std::string& instance, const std::string& key,
     try {
       snap = SnapshotOf(*def, rec);
     } catch (const StoredStateError& e) {
-      spdlog::error("tick: {}; its deadline '{}' (due {}) waits until it is repaired", e.what(), event, due);
+      spdlog::error("tick [{}]: {}; its deadline '{}' (due {}) waits until it is repaired", institution_, e.what(), event, due);
       report->unreadable.push_back(instance);
       *skipped = true;
       return Status::Ok();
     }
   }
   if (!due_date) {
-    spdlog::error("tick: timer {} of instance {} has no valid due date; left as it is", key, instance);
+    spdlog::error("tick [{}]: timer {} of instance {} has no valid due date; left as it is", institution_, key, instance);
     report->unreadable.push_back(instance);
     *skipped = true;
     return Status::Ok();
@@ -42,13 +42,13 @@ Status SociStore::FireTimer(const std::string& instance, const std::string& key,
   del.Run();
   const Now at = at_minute ? Now::At(*ParseLocalTime(due, zone), zone) : FiringMoment(due_day, zone);
   if (!def) {
-    spdlog::warn("tick: timer {} of instance {} has no instance; dropped", key, instance);
+    spdlog::warn("tick [{}]: timer {} of instance {} has no instance; dropped", institution_, key, instance);
     return Status::Ok();
   }
   TickReport::Fired fired{instance, rec.workflow, event, due, FormatInstant(at.instant), rec.state, rec.state,
                           false, ""};
   if (rec.state != state) {  // left without the timer being cancelled (should not happen): nothing to fire
-    spdlog::warn("tick: timer {} of instance {} belongs to state {}, the instance is in {}; dropped", key, instance,
+    spdlog::warn("tick [{}]: timer {} of instance {} belongs to state {}, the instance is in {}; dropped", institution_, key, instance,
                  state, rec.state);
     return Status::Ok();
   }
@@ -57,14 +57,14 @@ Status SociStore::FireTimer(const std::string& instance, const std::string& key,
   if (o.ok()) {
     if (Status s = ApplyDecision(*def, rec, *o.decision, at, nullptr); !s.ok()) return s;
     fired.to = def->states[o.decision->to].name;
-    spdlog::info("tick: {} #{} {} (due {}) -> {}", rec.workflow, instance, event, due, fired.to);
+    spdlog::info("tick [{}]: {} #{} {} (due {}) -> {}", institution_, rec.workflow, instance, event, due, fired.to);
   } else {
     // Not fatal: the refusal is written down and the tick goes on.
     fired.refused = true;
     fired.reason = o.refusal.message;
     if (Status s = AppendNote(*def, rec, "system", "system", event, "refused: " + o.refusal.message, at); !s.ok())
       return s;
-    spdlog::warn("tick: {} #{} {} (due {}) refused: {}", rec.workflow, instance, event, due, o.refusal.message);
+    spdlog::warn("tick [{}]: {} #{} {} (due {}) refused: {}", institution_, rec.workflow, instance, event, due, o.refusal.message);
   }
   report->fired.push_back(std::move(fired));
   return Status::Ok();
@@ -78,7 +78,7 @@ Status SociStore::FireOverdue(const std::string& instance, const Now& now) {
   for (int round = 0; round < 1000; ++round) {
     std::string key, state, event, due;
     soci::indicator ind = soci::i_null;
-    *sql_ << "SELECT timer_key, state, event, due FROM timers WHERE instance = :i"
+    *sql_ << "SELECT timer_key, state, event, due FROM timers WHERE institution = " + I() + " AND instance = :i"
              " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute)) ORDER BY due, timer_key LIMIT 1",
         soci::into(key, ind), soci::into(state), soci::into(event), soci::into(due), soci::use(instance, "i"),
         soci::use(today, "today"), soci::use(minute, "minute");
@@ -100,7 +100,9 @@ Status SociStore::FireOverdueFirst(const std::string& id, const Now& now) {
   return Status::Ok();
 }
 
-Status SociStore::Tick(const Now& now, TickReport* report) {
+Status SociStore::Tick(const Now& now, TickReport* report) { return TickSome(now, 0, report); }
+
+Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     const std::string today = FormatDate(now.today), minute = now.Minute();
@@ -109,14 +111,18 @@ Status SociStore::Tick(const Now& now, TickReport* report) {
     // timer ("YYYY-MM-DD") fires once the day has passed; a datetime's
     // ("YYYY-MM-DDTHH:MM", local) at its minute.
     const std::string next_timer = std::string(
-        "SELECT instance, timer_key, state, event, due FROM timers"
-        " WHERE due < :today OR (LENGTH(due) > 10 AND due <= :minute)"
+        "SELECT instance, timer_key, state, event, due FROM timers WHERE institution = " + I() +
+        " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute))"
         " ORDER BY due, instance, timer_key LIMIT 1 OFFSET :skip") + (sqlite_ ? "" : " FOR UPDATE SKIP LOCKED");
     // Timers of instances that cannot be read stay (they fire once the
     // instance is repaired) and are stepped over, so that one hand-edited
     // instance does not stop every deadline of the institution.
     long long skip = 0;
-    for (;;) {
+    for (int fired = 0;; ++fired) {
+      if (limit > 0 && fired >= limit) {
+        report->more = true;
+        return Status::Ok();
+      }
       Tx tx(*this);
       std::string instance, key, state, event, due;
       soci::indicator ind = soci::i_null;
@@ -132,9 +138,12 @@ Status SociStore::Tick(const Now& now, TickReport* report) {
         // this deadline itself before its own change (FireOverdue), and
         // waiting here while it waits for this timer's row would deadlock.
         int free = 0, exists = 0;
-        *sql_ << "SELECT COUNT(*) FROM (SELECT id FROM instances WHERE id = :i FOR UPDATE SKIP LOCKED) t",
+        *sql_ << "SELECT COUNT(*) FROM (SELECT id FROM instances WHERE institution = " + I() +
+                     " AND id = :i FOR UPDATE SKIP LOCKED) t",
             soci::into(free), soci::use(instance);
-        if (!free) *sql_ << "SELECT COUNT(*) FROM instances WHERE id = :i", soci::into(exists), soci::use(instance);
+        if (!free)
+          *sql_ << "SELECT COUNT(*) FROM instances WHERE institution = " + I() + " AND id = :i", soci::into(exists),
+              soci::use(instance);
         if (!free && exists) {
           ++skip;
           continue;

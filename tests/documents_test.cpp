@@ -399,7 +399,12 @@ TEST_P(Documents, ExportGivesEverythingStoredAboutAPersonToThoseAllowed) {
 std::string StoredBytes(const TestDatabase& db) {
   if (db.backend() == "sqlite") return ReadText(db.path()) + ReadText(db.path() + "-wal");
   const std::string out = ::testing::TempDir() + "/mf_dump_" + std::to_string(getpid()) + ".sql";
-  EXPECT_EQ(std::system(("pg_dump --no-owner '" + db.url() + "' > '" + out + "'").c_str()), 0);
+  // The test's role is bound by row security: pg_dump reads what the
+  // institution's rows are, as the role may (--enable-row-security).
+  EXPECT_EQ(std::system(("PGOPTIONS='-c mentorflow.institution=default' pg_dump --no-owner --enable-row-security '" +
+                         db.url() + "' > '" + out + "'")
+                            .c_str()),
+            0);
   std::string text = ReadText(out);
   fs::remove(out);
   return text;

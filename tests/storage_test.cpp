@@ -58,8 +58,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
   }
 
   soci::session Raw(const std::string& url, const std::string& path) {
-    return GetParam() == "sqlite" ? soci::session(soci::sqlite3, "db=" + path)
-                                  : soci::session(soci::postgresql, PostgresConnectionString(url));
+    return GetParam() == "sqlite" ? soci::session(soci::sqlite3, "db=" + path) : testing::OpenRaw(url);
   }
 
   void SetUp() override {
@@ -364,8 +363,8 @@ TEST_P(StorageTest, Concurrency_AUniqueKeyViolationIsAConflict) {
   const std::string id = rec.id;
   {
     soci::session other = Raw(url_, path_);
-    other << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes, workflow_version)"
-             " VALUES (:i, 2, '2026-09-02T00:00:00Z', 'c1', 'curator', 'close', 'publishing', 'closed', '[]', 1)",
+    other << "INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state, to_state, changes,"
+             " workflow_version) VALUES ('default', :i, 2, '2026-09-02T00:00:00Z', 'c1', 'curator', 'close', 'publishing', 'closed', '[]', 1)",
         soci::use(id);
   }
   const std::string before = Dump();
@@ -440,8 +439,8 @@ TEST_P(StorageTest, Concurrency_ALostRaceChangesNothing) {
   const std::string id = rec.id, fields_before = rec.fields_json;
   soci::session other = Raw(url_, path_);
   other << (GetParam() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN");
-  other << "INSERT INTO history (instance, seq, at, actor, role, event, from_state, to_state, changes, workflow_version)"
-           " VALUES (:i, 2, '2026-09-02T00:00:00Z', 'c1', 'curator', 'close', 'publishing', 'closed', '[]', 1)",
+  other << "INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state, to_state, changes,"
+           " workflow_version) VALUES ('default', :i, 2, '2026-09-02T00:00:00Z', 'c1', 'curator', 'close', 'publishing', 'closed', '[]', 1)",
       soci::use(id);
   other << "UPDATE instances SET state = 'closed', version = 2 WHERE id = :i", soci::use(id);
   Status sent;

@@ -52,29 +52,24 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-namespace {
-
-void OpenRaw(soci::session& s, const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0) s.open(soci::sqlite3, "db=" + url.substr(7, url.find('?') - 7));
-  else s.open(soci::postgresql, PostgresConnectionString(url));
+soci::session OpenRaw(const std::string& url, const std::string& institution) {
+  if (url.rfind("sqlite:", 0) == 0) return soci::session(soci::sqlite3, "db=" + url.substr(7, url.find('?') - 7));
+  return soci::session(soci::postgresql, PostgresConnectionString(url, institution));  // within it from the start
 }
 
-}  // namespace
-
-void ExecSql(const std::string& url, const std::string& statement) {
-  soci::session s;
-  OpenRaw(s, url);
+void ExecSql(const std::string& url, const std::string& statement, const std::string& institution) {
+  soci::session s = OpenRaw(url, institution);
   s << statement;
 }
 
-std::string DumpTables(const std::string& url) {
-  soci::session s;
-  OpenRaw(s, url);
+std::string DumpTables(const std::string& url, const std::string& institution) {
+  soci::session s = OpenRaw(url, institution);
   std::string out;
-  for (const char* t : {"schema_version", "workflow_definitions", "people", "person_roles", "person_data", "counters",
-                        "instances", "history", "timers", "reminders", "documents", "settings", "person_history",
-                        "orders", "order_items", "consents", "destruction_acts", "pair_facts",
-                        "accounts", "account_tokens", "sessions", "login_failures", "calendar_feeds"}) {
+  for (const char* t : {"schema_version", "institutions", "workflow_definitions", "people", "person_roles",
+                        "person_data", "counters", "instances", "history", "timers", "reminders", "documents",
+                        "settings", "person_history", "orders", "order_items", "consents", "destruction_acts",
+                        "pair_facts", "accounts", "account_tokens", "sessions", "login_failures", "calendar_feeds",
+                        "calendar", "data_tables", "person_attributes", "document_people"}) {
     soci::rowset<soci::row> rs = (s.prepare << std::string("SELECT * FROM ") + t);
     out += std::string("## ") + t + "\n";
     std::vector<std::string> lines;

@@ -4,6 +4,8 @@
 // cannot be had is a failure, never a skip.
 #pragma once
 
+#include <soci/soci.h>
+
 #include <string>
 
 namespace mentorflow::testing {
@@ -27,11 +29,16 @@ class TestDatabase {
 };
 
 // Every row of every table of the database at `url`, sorted within each
-// table: equal dumps mean "the database is the same".
-std::string DumpTables(const std::string& url);
+// table: equal dumps mean "the database is the same". On PostgreSQL, the
+// rows of `institution` (row security shows no other).
+std::string DumpTables(const std::string& url, const std::string& institution = "default");
 // Runs one SQL statement on the database at `url`, behind mentorflow's back
-// (a hand edit, for the tests of what the store does with it).
-void ExecSql(const std::string& url, const std::string& statement);
+// (a hand edit, for the tests of what the store does with it), within
+// `institution` on PostgreSQL.
+void ExecSql(const std::string& url, const std::string& statement, const std::string& institution = "default");
+// A raw connection to the database at `url` (sqlite:PATH or postgresql://),
+// on PostgreSQL within `institution` for the whole session ("" for none).
+soci::session OpenRaw(const std::string& url, const std::string& institution = "default");
 
 // The PostgreSQL cluster's URL, or "" (and, with CI=true, a test failure).
 std::string PostgresAdminUrl();

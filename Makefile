@@ -47,6 +47,7 @@ bench: build
 	./$(BUILD)/bench_documents 2000
 	scripts/with-postgres.sh ./$(BUILD)/bench_stats 500000
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_serve 300
+	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_region 1000 500 5000
 
 # The binary in PREFIX/bin, workflows, templates, the calendar and the demo in
 # PREFIX/share/mentorflow; the binary finds them relative to itself.

@@ -43,6 +43,38 @@ echo "with-postgres: PostgreSQL on 127.0.0.1:$port"
 export MENTORFLOW_TEST_PG="postgresql://mentorflow@127.0.0.1:$port/postgres"
 # The cluster's superuser, for the tests that inspect roles and the catalogue.
 export MENTORFLOW_TEST_PG_SUPER="postgresql://postgres@127.0.0.1:$port/postgres"
+# PgBouncer in transaction mode in front of it, as a region deploys it: the
+# tests that run through it see MENTORFLOW_TEST_PGBOUNCER (host:port).
+if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then
+  bouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+  bport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf '"mentorflow" ""\n"postgres" ""\n' >"$dir/users.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+server_reset_query =
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  [ "$(id -u)" -eq 0 ] && chown postgres "$dir/pgbouncer.ini" "$dir/users.txt"
+  "${as_pg[@]}" "$bouncer" -d -q "$dir/pgbouncer.ini" || { cat "$dir/pgbouncer.log" >&2; exit 1; }
+  stop_bouncer() { [ -f "$dir/pgbouncer.pid" ] && kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true; }
+  trap 'stop_bouncer; cleanup' EXIT
+  export MENTORFLOW_TEST_PGBOUNCER="127.0.0.1:$bport"
+  echo "with-postgres: PgBouncer (transaction mode) on 127.0.0.1:$bport"
+elif [ "${CI:-}" = "true" ]; then
+  echo "with-postgres: pgbouncer not found (install the 'pgbouncer' package)" >&2
+  exit 1
+fi
 set +e
 "$@"
 rc=$?

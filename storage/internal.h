@@ -184,6 +184,7 @@ struct Statements {
   std::unique_ptr<InsertPairFacts> insert_pair_facts;
   std::unique_ptr<SetPairEvents> set_pair_events;
   std::unique_ptr<SelectBirthYear> select_birth_year;
+  void Clear();  // every one prepared goes (deallocated on the server)
 
  private:
   soci::session& sql_;
@@ -561,6 +562,16 @@ class SociStore : public Store {
   // PostgreSQL: statements in one round trip (libpq's simple query), for
   // the transactions' own: BEGIN with the institution, COMMIT with the next.
   void Script(const std::string& text);
+ public:
+  // ?pool=transaction: no statement outlives its transaction, and each
+  // transaction sets the waits the URL gives.
+  void Pooled(long long lock_ms, long long statement_ms);
+
+ private:
+  void ForgetPrepared();
+  std::string BeginFresh() const;
+  bool pooled_ = false;
+  long long lock_ms_ = 0, statement_ms_ = 0;
 
   std::unique_ptr<soci::session> sql_;
   bool sqlite_;

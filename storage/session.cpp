@@ -42,6 +42,12 @@ bool ParseDurationMs(const std::string& text, long long* ms) {
   return false;
 }
 
+std::string FirstLineOf(const std::string& s) {
+  const auto cut = s.find("FATAL:");
+  const std::string from = cut == std::string::npos ? s : s.substr(cut);
+  return from.substr(0, from.find('\n'));
+}
+
 // URL -> (what comes before '?', its k=v parameters in order).
 std::pair<std::string, std::vector<std::pair<std::string, std::string>>> SplitQuery(const std::string& url) {
   std::vector<std::pair<std::string, std::string>> params;
@@ -66,10 +72,19 @@ constexpr long long kWatchdogMarginMs = 5000;
 
 struct Waits {
   long long lock_ms = 30000, statement_ms = 120000, connect_s = 10;
+  // ?pool=transaction: the connection goes through a pool that hands each
+  // transaction to any server connection (PgBouncer's transaction mode).
+  bool pooled = false;
 };
 
 Status ReadWaits(const std::vector<std::pair<std::string, std::string>>& params, bool postgres, Waits* w) {
   for (const auto& [key, value] : params) {
+    if (postgres && key == "pool") {
+      if (value != "transaction" && value != "none")
+        return Status::BadInput("--db: pool='" + value + "': transaction (behind PgBouncer's transaction mode) or none");
+      w->pooled = value == "transaction";
+      continue;
+    }
     const bool known = key == "lock_timeout" || (postgres && (key == "statement_timeout" || key == "connect_timeout"));
     if (!known) {
       if (postgres) continue;  // libpq's own keywords (sslmode, ...) pass through
@@ -110,10 +125,13 @@ std::string PostgresConnectionString(const std::string& url, const std::string& 
   ReadWaits(query, true, &waits);  // Store::Open has refused a malformed one
   std::string params;
   for (const auto& [key, value] : query)
-    if (key != "lock_timeout" && key != "statement_timeout" && key != "connect_timeout")
+    if (key != "lock_timeout" && key != "statement_timeout" && key != "connect_timeout" && key != "pool")
       params += " " + key + "=" + quote(value);
   params += " connect_timeout=" + quote(std::to_string(waits.connect_s));
-  params += " options=" + quote((institution.empty() || (institution != "*" && !CheckInstitutionId(institution).ok())
+  // A pool passes no startup options on: each transaction sets its own
+  // (SociStore::BeginContext).
+  if (!waits.pooled)
+    params += " options=" + quote((institution.empty() || (institution != "*" && !CheckInstitutionId(institution).ok())
                                      ? std::string()
                                      : "-c mentorflow.institution=" + institution + " ") +
                                 "-c lock_timeout=" + std::to_string(waits.lock_ms) +
@@ -250,6 +268,7 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
       StoreOptions options = wanted;
       options.read_only = false;  // a server: what its role may not write, it is told so
       auto store = std::make_unique<SociStore>(std::move(sql), false, options);
+      if (waits.pooled) store->Pooled(waits.lock_ms, waits.statement_ms);
       // The server bounds a statement by statement_timeout; the client
       // bounds its wait for a server that no longer answers at all.
       store->Watch(std::chrono::milliseconds(waits.statement_ms + kWatchdogMarginMs));
@@ -257,7 +276,11 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
     }
     *status = Status::BadInput("--db: '" + url + "' is neither sqlite:PATH nor postgresql://...");
   } catch (const soci::soci_error& e) {
-    *status = Status::Internal(std::string("cannot open the database: ") + e.get_error_message());
+    std::string message = e.get_error_message();
+    if (message.find("unsupported startup parameter") != std::string::npos)
+      message = FirstLineOf(message) + " (a connection pool? behind PgBouncer's transaction mode add ?pool=transaction"
+                                       " to --db)";
+    *status = Status::Internal(std::string("cannot open the database: ") + message);
   }
   return nullptr;
 }
@@ -268,6 +291,15 @@ Statements::Statements(soci::session& sql, bool sqlite, const std::string& insti
     : sql_(sql), sqlite_(sqlite), institution_(institution) {}
 Statements::~Statements() = default;
 
+void Statements::Clear() {
+  select_instance.reset(), select_documents.reset(), select_roles.reset(), select_has_role.reset();
+  select_consent.reset(), update_instance.reset(), insert_history.reset(), delete_timer.reset();
+  cancel_reminders.reset(), upsert_timer.reset(), upsert_reminder.reset(), select_last_issue.reset();
+  insert_document.reset(), set_document_status.reset(), select_person_name.reset();
+  select_open_pair_facts.reset(), close_pair_facts.reset(), insert_pair_facts.reset(), set_pair_events.reset();
+  select_birth_year.reset();
+}
+
 SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options)
     : sql_(std::move(sql)),
       sqlite_(sqlite),
@@ -277,7 +309,32 @@ SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptio
       q_(*sql_, sqlite, institution_) {}
 
 std::string SociStore::BeginContext() const {
-  return "SELECT set_config('mentorflow.institution', " + I() + ", true)";
+  if (!pooled_) return "SELECT set_config('mentorflow.institution', " + I() + ", true)";
+  // Behind a pool the waits are this transaction's own.
+  return "SELECT set_config('mentorflow.institution', " + I() + ", true), set_config('lock_timeout', '" +
+         std::to_string(lock_ms_) + "ms', true), set_config('statement_timeout', '" + std::to_string(statement_ms_) +
+         "ms', true)";
+}
+
+void SociStore::Pooled(long long lock_ms, long long statement_ms) {
+  pooled_ = true;
+  lock_ms_ = lock_ms;
+  statement_ms_ = statement_ms;
+}
+
+// Behind a pool, a statement prepared in one transaction may not be there
+// in the next (another server connection): the prepared ones go before the
+// transaction ends, on its own connection. (Within a Guard, COMMIT and the
+// next BEGIN go in one query, which keeps the server connection.)
+void SociStore::ForgetPrepared() {
+  if (pooled_) q_.Clear();
+}
+
+// BEGIN on what may be another client's server connection: behind a pool,
+// whatever that client left prepared (a transaction that failed before its
+// statements were deallocated) goes first.
+std::string SociStore::BeginFresh() const {
+  return std::string(pooled_ ? "BEGIN; DEALLOCATE ALL; " : "BEGIN; ") + BeginContext();
 }
 
 SociStore::~SociStore() = default;
@@ -303,7 +360,7 @@ SociStore::Tx::Tx(SociStore& s) : s_(s), nested_(s.in_batch_ || s.in_tx_) {
   } else if (s_.sqlite_) {
     *s_.sql_ << "BEGIN IMMEDIATE";
   } else {
-    s_.Script("BEGIN; " + s_.BeginContext());
+    s_.Script(s_.BeginFresh());
   }
   s_.in_tx_ = true;
 }
@@ -313,6 +370,7 @@ SociStore::Tx::Tx(SociStore& s) : s_(s), nested_(s.in_batch_ || s.in_tx_) {
 // same round trip (PostgreSQL).
 void SociStore::Tx::End(const char* end) {
   if (!took_context_ || !s_.context_open_) {
+    s_.ForgetPrepared();
     *s_.sql_ << end;
     return;
   }
@@ -417,6 +475,7 @@ Status SociStore::Guard(const std::function<Status()>& body) {
   auto end_context = [&](bool commit) {
     if (!context || !context_open_) return;
     context_open_ = false;
+    ForgetPrepared();
     if (commit) {
       *sql_ << "COMMIT";
       return;
@@ -430,7 +489,7 @@ Status SociStore::Guard(const std::function<Status()>& body) {
   try {
     if (context) {
       context_open_ = true;  // so that a failure here rolls back too
-      Script("BEGIN; " + BeginContext());
+      Script(BeginFresh());
     }
     st = body();
     end_context(true);

@@ -410,8 +410,9 @@ TEST_P(Concurrency, AStoppedServerOrWriterEndsTheWaitWithinItsBound) {
     for (int i = 0; i < 40000; ++i) out << R"({"start": "information_support", "as": "c1"})" << "\n";
   }
   const std::string app = "mf_stall_" + std::to_string(getpid());
-  const std::string url = db_->url() + (GetParam() == "postgresql" ? "?statement_timeout=2s&application_name=" + app
-                                                                     : "?lock_timeout=2s");
+  const std::string sep = db_->url().find('?') == std::string::npos ? "?" : "&";
+  const std::string url = db_->url() + (GetParam() == "postgresql" ? sep + "statement_timeout=2s&application_name=" + app
+                                                                     : sep + "lock_timeout=2s");
   // The process to stop: the import's server process, or the import itself.
   std::atomic<pid_t> stopped{0};
   struct Resume {

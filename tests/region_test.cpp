@@ -352,7 +352,8 @@ void BuildRegion(const std::string& url, int n, const std::function<int(int)>& i
 
 // The database as its superuser sees it: every institution's rows.
 soci::session Super(const std::string& url) {
-  const std::string dbname = url.substr(url.rfind('/') + 1);
+  const auto slash = url.rfind('/');
+  const std::string dbname = url.substr(slash + 1, url.find('?', slash) - slash - 1);
   return soci::session(soci::postgresql, PostgresConnectionString(OnDatabase(Env("MENTORFLOW_TEST_PG_SUPER"), dbname)));
 }
 

@@ -38,6 +38,19 @@ TestDatabase::TestDatabase(const std::string& backend, const std::string& name) 
   s << "DROP DATABASE IF EXISTS " + name_;
   s << "CREATE DATABASE " + name_;
   url_ = admin_.substr(0, admin_.rfind('/') + 1) + name_;
+  // MENTORFLOW_TEST_PG_POOLED: mentorflow reaches it through PgBouncer in
+  // transaction mode (scripts/with-postgres.sh starts one).
+  if (const char* pooled = std::getenv("MENTORFLOW_TEST_PG_POOLED"); pooled && *pooled) {
+    const char* bouncer = std::getenv("MENTORFLOW_TEST_PGBOUNCER");
+    if (!bouncer || !*bouncer) {
+      why_not_ = "MENTORFLOW_TEST_PG_POOLED is set but no PgBouncer runs (MENTORFLOW_TEST_PGBOUNCER)";
+      url_.clear();
+      return;
+    }
+    const auto scheme = admin_.find("://") + 3;
+    const std::string user = admin_.substr(scheme, admin_.find('@', scheme) - scheme);
+    url_ = "postgresql://" + user + "@" + bouncer + "/" + name_ + "?pool=transaction";
+  }
 }
 
 TestDatabase::~TestDatabase() {
@@ -52,9 +65,22 @@ TestDatabase::~TestDatabase() {
   }
 }
 
+namespace {
+
+// A database reached through PgBouncer, reached directly: raw connections
+// set the institution for the whole session, which a pool does not carry.
+std::string Direct(const std::string& url) {
+  if (url.find("pool=transaction") == std::string::npos) return url;
+  const std::string admin = PostgresAdminUrl();
+  const auto slash = url.rfind('/');
+  return admin.substr(0, admin.rfind('/') + 1) + url.substr(slash + 1, url.find('?', slash) - slash - 1);
+}
+
+}  // namespace
+
 soci::session OpenRaw(const std::string& url, const std::string& institution) {
   if (url.rfind("sqlite:", 0) == 0) return soci::session(soci::sqlite3, "db=" + url.substr(7, url.find('?') - 7));
-  return soci::session(soci::postgresql, PostgresConnectionString(url, institution));  // within it from the start
+  return soci::session(soci::postgresql, PostgresConnectionString(Direct(url), institution));  // within it from the start
 }
 
 void ExecSql(const std::string& url, const std::string& statement, const std::string& institution) {

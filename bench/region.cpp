@@ -108,9 +108,12 @@ void Build(const std::string& url, int institutions, int per, int due) {
     if (d == 0) s << "UPDATE timers SET due = '2027-09-08' WHERE instance = '1'";
     s << "INSERT INTO reminders (institution, instance, workflow, reminder_key, send_on, recipient, kind, deadline,"
          " event, template, subject, body, status, tries, created) SELECT r.institution, CAST(g AS TEXT), r.workflow,"
-         " r.reminder_key, r.send_on, r.recipient, r.kind, r.deadline, r.event, r.template, r.subject, r.body,"
-         " r.status, r.tries, r.created FROM reminders r, generate_series(2, :n) g WHERE r.instance = '1'",
-        soci::use(n);
+         " r.reminder_key, CASE WHEN g <= :d THEN r.send_on WHEN g <= :d2 THEN '2026-09-13' ELSE '2027-09-06' END,"
+         " r.recipient, r.kind, CASE WHEN g <= :d THEN r.deadline WHEN g <= :d2 THEN '2026-09-15' ELSE"
+         " '2027-09-08' END, r.event, r.template, r.subject, r.body, r.status, r.tries, r.created"
+         " FROM reminders r, generate_series(2, :n) g WHERE r.instance = '1'",
+        soci::use(d), soci::use(d2), soci::use(d), soci::use(d2), soci::use(n);
+    if (d == 0) s << "UPDATE reminders SET send_on = '2027-09-06', deadline = '2027-09-08' WHERE instance = '1'";
     s << "UPDATE counters SET value = :n WHERE name = 'instance'", soci::use(n);
     s << "COMMIT";
   }

@@ -42,10 +42,8 @@ bool ParseDurationMs(const std::string& text, long long* ms) {
   return false;
 }
 
-std::string FirstLineOf(const std::string& s) {
-  const auto cut = s.find("FATAL:");
-  const std::string from = cut == std::string::npos ? s : s.substr(cut);
-  return from.substr(0, from.find('\n'));
+std::string FirstLine(const std::string& s) {  // PostgreSQL's DETAIL lines quote key values
+  return s.substr(0, s.find('\n'));
 }
 
 // URL -> (what comes before '?', its k=v parameters in order).
@@ -278,8 +276,8 @@ std::unique_ptr<Store> Store::Open(const std::string& url, Status* status, const
   } catch (const soci::soci_error& e) {
     std::string message = e.get_error_message();
     if (message.find("unsupported startup parameter") != std::string::npos)
-      message = FirstLineOf(message) + " (a connection pool? behind PgBouncer's transaction mode add ?pool=transaction"
-                                       " to --db)";
+      message = FirstLine(message.substr(std::min(message.find("FATAL:"), message.size()))) +
+                " (a connection pool? behind PgBouncer's transaction mode add ?pool=transaction to --db)";
     *status = Status::Internal(std::string("cannot open the database: ") + message);
   }
   return nullptr;
@@ -441,10 +439,6 @@ bool IsConstraintViolation(const soci::soci_error& e) {
   if (const auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) return (s->result() & 0xff) == 19;  // SQLITE_CONSTRAINT
   if (const auto* p = dynamic_cast<const soci::postgresql_soci_error*>(&e)) return p->sqlstate().rfind("23", 0) == 0;
   return false;
-}
-
-std::string FirstLine(const std::string& s) {  // PostgreSQL's DETAIL lines quote key values
-  return s.substr(0, s.find('\n'));
 }
 
 }  // namespace

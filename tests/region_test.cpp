@@ -494,6 +494,30 @@ TEST(Region, FourTicksAndFourDeliveriesOverAThousandSchoolsDoEverythingOnce) {
   EXPECT_EQ(static_cast<long long>(times.size()), sent_rows);
 }
 
+// Behind PgBouncer's transaction mode, a URL without ?pool=transaction is
+// refused at connect (PgBouncer takes no startup options), saying what to add.
+TEST(Region, BehindPgBouncerAUrlWithoutPoolSaysToAddIt) {
+  if (!NeedPostgres()) GTEST_SKIP() << "needs PostgreSQL";
+  const std::string bouncer = Env("MENTORFLOW_TEST_PGBOUNCER");
+  if (bouncer.empty()) {
+    if (Env("CI") == "true") FAIL() << "CI=true: PgBouncer must run (scripts/with-postgres.sh)";
+    GTEST_SKIP() << "no PgBouncer";
+  }
+  TestDatabase db("postgresql", "region_bouncer");
+  ASSERT_TRUE(db.available()) << db.why_not();
+  const std::string name = db.url().substr(db.url().rfind('/') + 1, db.url().find('?', db.url().rfind('/')) -
+                                                                         db.url().rfind('/') - 1);
+  auto refused = RunCli("--db 'postgresql://mentorflow@" + bouncer + "/" + name + "' --now 2026-09-01 init");
+  EXPECT_EQ(refused.code, 5);
+  EXPECT_NE(refused.err.find("add ?pool=transaction"), std::string::npos) << refused.err;
+  auto pooled = RunCli("--db 'postgresql://mentorflow@" + bouncer + "/" + name +
+                       "?pool=transaction' --now 2026-09-01 init --director d1 --name 'Ольга Карпова'");
+  EXPECT_EQ(pooled.code, 0) << pooled.err;
+  auto bad = RunCli("--db 'postgresql://mentorflow@" + bouncer + "/" + name + "?pool=session' list");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("pool='session'"), std::string::npos) << bad.err;
+}
+
 // SQLite keeps one institution per file: a second is refused, and the
 // file's institution is the one the commands act within.
 TEST(Region, AnSqliteFileHoldsOneInstitution) {

@@ -196,6 +196,36 @@ json RegionTickJson(const RegionRun& run) {
   });
 }
 
+json RollupJson(const Rollup& r) {
+  auto figures = [&](const Rollup::Line& line, json* out) {
+    json f = json::object(), withheld = json::array();
+    for (std::size_t c = 0; c < r.columns.size() && line.submitted; ++c) {
+      if (line.hidden[c]) {
+        f[r.columns[c].key] = nullptr;
+        withheld.push_back(r.columns[c].key);
+      } else {
+        f[r.columns[c].key] = line.values[c];
+      }
+    }
+    (*out)["figures"] = std::move(f);
+    (*out)["withheld"] = std::move(withheld);
+  };
+  json j = {{"year", r.year}, {"today", r.today}, {"submitted", r.submitted}, {"late", r.late},
+            {"pending", r.pending}, {"columns", json::array()}, {"institutions", json::array()}};
+  for (const auto& c : r.columns) j["columns"].push_back({{"key", c.key}, {"title", c.title}});
+  for (const auto& line : r.institutions) {
+    json i = {{"id", line.id}, {"name", line.name},
+              {"status", line.submitted ? "submitted" : line.late ? "late" : "pending"},
+              {"signed_on", line.submitted ? json(line.signed_on) : json()}};
+    figures(line, &i);
+    j["institutions"].push_back(std::move(i));
+  }
+  json total = json::object();
+  figures(r.total, &total);
+  j["total"] = std::move(total);
+  return j;
+}
+
 json RegionDeliveryJson(const RegionRun& run) {
   return RegionJson(run, [](const RegionTurn& t) { return DeliveryJson(t.delivery); });
 }

@@ -13,6 +13,7 @@
 #include "app/import.h"
 #include "app/outbox.h"
 #include "app/region.h"
+#include "app/rollup.h"
 #include "app/views.h"
 #include "engine/loader.h"
 
@@ -42,6 +43,12 @@ json DeliveryJson(const Delivery& d);
 // tick and deliver over a region: every turn, with what it did (TickJson,
 // DeliveryJson) under its institution and round.
 json RegionTickJson(const RegionRun& run);
+// {"year", "today", "submitted", "late", "pending", "columns": [{"key",
+// "title"}], "institutions": [{"id", "name", "status": "submitted"|"late"|
+// "pending", "signed_on", "figures": {KEY: N|null}}], "total": {"figures"}};
+// a withheld count (below 5, or one it could be recovered from) is null
+// and its key listed in "withheld".
+json RollupJson(const Rollup& r);
 json RegionDeliveryJson(const RegionRun& run);
 json MigrationJson(const MigrateRequest& r, const Migration& m);
 json RankingJson(const Store::RatingReport& r);

@@ -111,15 +111,16 @@ std::string Num(double v) {
   return buf;
 }
 
-// "Пар в форме «{}»" with {} the value's title.
-std::string Fill(const std::string& pattern, const std::string& title) {
+}  // namespace
+
+std::string FillTitle(const std::string& pattern, const std::string& title) {
   std::string s = pattern;
   if (auto p = s.find("{}"); p != std::string::npos) s.replace(p, 2, title);
   else s += " " + title;
   return s;
 }
 
-Status LoadTitles(const std::string& templates_dir, YAML::Node* out) {
+Status LoadFigureTitles(const std::string& templates_dir, YAML::Node* out) {
   const std::string path = templates_dir + "/stats/titles.yaml";
   try {
     *out = YAML::LoadFile(path);
@@ -132,6 +133,8 @@ Status LoadTitles(const std::string& templates_dir, YAML::Node* out) {
   if (!(*out)["annual"].IsMap()) return Status::BadInput(path + ": expected a map 'annual' of figure titles");
   return Status::Ok();
 }
+
+namespace {
 
 std::vector<Row> Rows(const AnnualFigures& f, const YAML::Node& titles) {
   const YAML::Node t = titles["annual"];
@@ -150,7 +153,7 @@ std::vector<Row> Rows(const AnnualFigures& f, const YAML::Node& titles) {
   add("pairs.terminated", std::to_string(f.terminated));
   auto values = [&](const std::string& group, bool sub) {
     for (const auto& e : f.Entries(group))
-      rows.push_back({group + "." + e.value, Fill(title(group), e.title), std::to_string(e.count), sub});
+      rows.push_back({group + "." + e.value, FillTitle(title(group), e.title), std::to_string(e.count), sub});
   };
   values("terminated_by_reason", true);
   add("pairs.extended", std::to_string(f.extended));
@@ -194,7 +197,7 @@ Status AnnualReport(Store& store, const std::string& templates_dir, int year, co
     return Status::Ok();
   }
   YAML::Node titles;
-  if (Status st = LoadTitles(templates_dir, &titles); !st.ok()) return st;
+  if (Status st = LoadFigureTitles(templates_dir, &titles); !st.ok()) return st;
   const auto rows = Rows(f, titles);
   if (format == "text") {
     out->clear();
@@ -326,7 +329,7 @@ Status AnnualBreakdownReport(Store& store, const std::string& templates_dir, int
     return Status::Ok();
   }
   YAML::Node titles;
-  if (Status st = LoadTitles(templates_dir, &titles); !st.ok()) return st;
+  if (Status st = LoadFigureTitles(templates_dir, &titles); !st.ok()) return st;
   const auto total = Rows(b.total, titles);
   std::vector<std::vector<Row>> columns;
   for (const auto& p : b.parts) columns.push_back(Rows(p.figures, titles));

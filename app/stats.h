@@ -6,11 +6,18 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <yaml-cpp/yaml.h>
 
 #include "app/context.h"
 #include "storage/store.h"
 
 namespace mentorflow::app {
+
+// TEMPLATES/stats/titles.yaml: the titles of the figures (`annual:`), of
+// the charts and of the region's roll-up (`region:`).
+Status LoadFigureTitles(const std::string& templates_dir, YAML::Node* out);
+// "Пар в форме «{}»" with {} replaced by `title` (appended when absent).
+std::string FillTitle(const std::string& pattern, const std::string& title);
 
 // "2027-H1" is the cycle due on a date in January–June 2027 (20 May), "H2"
 // the one due in July–December (20 December). Fills `out` with {period,

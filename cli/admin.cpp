@@ -284,6 +284,11 @@ void AddAdminCommands(CLI::App& app, Globals& g, Commands* out) {
   init->add_option("--app-role", o->init.app_role,
                    "PostgreSQL: grant this role the rows of every table (the role serve and the commands connect as;"
                    " it must be neither a superuser nor BYPASSRLS)");
+  init->add_flag("--regional", o->init.regional,
+                 "PostgreSQL: this institution is the region's mentoring centre; it reads the list of institutions"
+                 " and their signed annual reports (region rollup), and nothing else of theirs");
+  init->add_option("--regional-role", o->init.regional_role,
+                   "PostgreSQL: grant this role the views region_institutions and region_reports, and no table");
   init->add_option("--institution-address", o->init.institution_address,
                    "The institution's address, which its consents state (stored; see 'settings')");
   init->add_option("--director", o->init.director.id, "Register the first director with this id");

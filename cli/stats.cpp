@@ -2,6 +2,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/codec.h"
+#include "app/documents.h"
+#include "app/rollup.h"
 #include "app/stats.h"
 #include "cli/common.h"
 
@@ -10,7 +13,7 @@ namespace mentorflow::cli {
 namespace {
 
 struct Options {
-  std::string period, format = "text", by, group, workflow;
+  std::string period, format = "text", by, group, workflow, out;
   int year = 0;
 };
 
@@ -24,6 +27,38 @@ int Annual(const Globals& g, const Options& o) {
       !st.ok())
     return cmd.Report(st);
   std::cout << text;
+  return 0;
+}
+
+// region rollup: the regional centre's view of the region for a year.
+int Rollup(const Globals& g, const Options& o) {
+  DbCommand cmd(g);
+  if (!cmd.ok()) return cmd.code;
+  auto ctx = cmd.Context();
+  auto r = app::RegionRollup(ctx, o.year);
+  if (!r.ok()) return cmd.Report(r.status());
+  const std::string format = g.json ? "json" : o.format == "text" ? "csv" : o.format;
+  std::string text;
+  if (format == "json") {
+    text = app::Dump(app::RollupJson(*r)) + "\n";
+  } else if (Status st = app::RollupFile(ctx, *r, format, o.out, &text); !st.ok()) {
+    return cmd.Report(st);
+  }
+  if (!text.empty() && o.out.empty()) {
+    std::cout << text;
+  } else if (!text.empty()) {
+    if (Status st = WritePrivateFile(o.out, [&](const std::string& tmp) {
+          std::FILE* f = std::fopen(tmp.c_str(), "wb");
+          if (!f) return Status::BadInput("cannot write " + o.out);
+          const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+          return std::fclose(f) == 0 && ok ? Status::Ok() : Status::Internal("cannot write " + o.out);
+        });
+        !st.ok())
+      return cmd.Report(st);
+  }
+  if (!o.out.empty() && !g.json)
+    std::fprintf(stderr, "mentorflow: %s written: %d submitted, %d late, %d not yet due\n", o.out.c_str(),
+                 r->submitted, r->late, r->pending);
   return 0;
 }
 
@@ -108,6 +143,20 @@ void AddStatsCommands(CLI::App& app, Globals& g, Commands* out) {
   rating->add_option("--workflow", o->workflow, "The workflow (default: the one that has a rating)");
   rating->footer("Equal scores share a rank. Names are shown to a curator or moderator (--as), and the read\n"
                  "is recorded in each listed person's history; anyone else sees ids only.\n");
+  auto* region = app.add_subcommand("region", "The regional centre: the region's annual reports");
+  region->require_subcommand(1);
+  region->fallthrough();
+  auto* rollup = region->add_subcommand(
+      "rollup", "Who has sent the year's annual report (signed by their director), who is late, and the sum of the"
+                " reports by institution and in total (a regional centre's staff, --as)");
+  rollup->add_option("--year", o->year, "The year the reports are for")->required();
+  rollup->add_option("--format", o->format,
+                     "csv (default), json, xlsx, html, odt or pdf (the document for the centre's director)")
+      ->check(CLI::IsMember({"text", "json", "csv", "xlsx", "html", "odt", "pdf"}));
+  rollup->add_option("--out", o->out, "The file to write (xlsx, odt and pdf need one)");
+  rollup->footer("A count below 5 reads 'менее 5', and so does one more count of every line it could be\n"
+                 "recovered from (a column and its total, a breakdown and the figure it adds up to).\n");
+  out->push_back({rollup, [&g, o] { return Rollup(g, *o); }});
   out->push_back({annual, [&g, o] { return Annual(g, *o); }});
   out->push_back({monitoring, [&g, o] { return Monitoring(g, *o); }});
   out->push_back({rating, [&g, o] { return Rating(g, *o); }});

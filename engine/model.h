@@ -84,6 +84,11 @@ struct DocumentDef {
   // `statistics: {annual: FIELD}`: the document is issued with the annual
   // figures (`stats annual`) of the year in int field FIELD, as `stats`.
   int statistics_year = -1;
+  // `statistics: {..., to_region: true}`: the figures of each issue are kept,
+  // and once every signer has signed, the regional centre reads them as
+  // the institution's report for the year (a database of several
+  // institutions, PostgreSQL).
+  bool to_region = false;
   bool Collective() const { return collects >= 0 || !collects_name.empty(); }
 };
 

@@ -13,12 +13,16 @@ PACKAGES=(
   libcurl4-openssl-dev libcsv-dev
   # serve: the HTTP server, and the dictionary that refuses common passwords
   libcpp-httplib-dev libcrack2-dev cracklib-runtime
+  # the region's roll-up as a spreadsheet
+  libxlsxwriter-dev
   # serve: the workflow diagrams on the pages (dot); the browser the page tests drive
   graphviz chromium
   libgtest-dev libgmock-dev libbenchmark-dev
   # test oracles and real peers: an iCalendar parser, an SMTP server, and
   # LibreOffice (doc render --format pdf) with pdftotext to read its PDFs back
   python3 python3-icalendar python3-aiosmtpd unzip
+  # a spreadsheet reader, to read the roll-up's XLSX back
+  python3-openpyxl
   libreoffice-writer-nogui poppler-utils fonts-liberation
   # serve: a load generator for bench/serve
   wrk

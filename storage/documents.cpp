@@ -233,6 +233,19 @@ Status SociStore::IssueDocument(const Definition& def, const DocumentDef& doc, c
   ins.content = content;
   ins.sha256 = Sha256Hex(content);
   ins.Run();
+  // The figures as this issue states them, for the regional centre once signed.
+  if (doc.to_region && doc.statistics_year >= 0)
+    if (const auto* year = std::get_if<std::int64_t>(&fields[doc.statistics_year])) {
+      AnnualFigures f;
+      if (Status s = AnnualFiguresUnlocked(static_cast<int>(*year), now, &f); !s.ok()) return s;
+      json figures = AnnualFiguresJson(f);
+      for (const auto& d : f.declared) figures["titles"][d.group][d.value] = d.title;
+      const std::string text = figures.dump();
+      long long y = *year;
+      *sql_ << "INSERT INTO annual_reports (institution, year, instance, issue, figures, issued_at)"
+               " VALUES (" + I() + ", :y, :i, :n, :f, :t)",
+          soci::use(y), soci::use(id), soci::use(issue), soci::use(text), soci::use(issued_at);
+    }
   return Status::Ok();
 }
 
@@ -646,6 +659,12 @@ Status SociStore::Sign(const std::string& id, const std::string& doc_arg, const 
     std::string note = doc + " issue " + std::to_string(wanted) + " signed as " + ruling.as +
                        (own ? "" : " (" + ruling.capacity + ")") + (all ? "; the document is signed" : "");
     if (Status s = AppendNote(*def, rec, actor.id, ruling.as, "sign", note, now); !s.ok()) return s;
+    if (all && dd.to_region) {
+      const std::string at = FormatInstant(now.instant);
+      *sql_ << "UPDATE annual_reports SET signed_at = :a WHERE institution = " + I() +
+                   " AND instance = :i AND issue = :v",
+          soci::use(at), soci::use(id), soci::use(wanted);
+    }
     tx.Commit();
     if (status_out) *status_out = status;
     return Status::Ok();

@@ -215,6 +215,14 @@ class DocumentPeople {
 // The SHA-256 of `bytes` as 64 lowercase hex digits (libsodium).
 std::string Sha256Hex(const std::string& bytes);
 
+// A table of an institution as schema.cpp creates it (migrations 16, 17).
+struct TableShape {
+  const char* name;
+  const char* columns;  // after `institution`
+  const char* keys;     // the table's keys, each naming `institution`
+  std::vector<const char*> indexes;  // "NAME ON TABLE (COLUMNS)"
+};
+
 class SociStore : public Store {
  public:
   SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options);
@@ -384,6 +392,8 @@ class SociStore : public Store {
   Status Tick(const Now& now, TickReport* report) override;
   Status TickSome(const Now& now, int limit, TickReport* report) override;
   Status Institutions(std::vector<std::string>* out) override;
+  Status IsRegionalCentre(bool* out) override;
+  Status ReadRegion(int year, const std::string& actor_id, RegionView* out) override;
   Status UseInstitution(const std::string& id) override;
   const std::string& institution() const override { return institution_; }
   Status AnnualStatistics(int year, const Now& now, AnnualFigures* out) override;
@@ -552,6 +562,9 @@ class SociStore : public Store {
   // passed CheckInstitutionId (a-z, 0-9, '-', '_'), so it needs no escaping.
   std::string I() const { return "'" + institution_ + "'"; }
   void MigrateToInstitutions();  // migration 16
+  void MigrateToRegion();        // migration 17
+  void CreateTable(const TableShape& t);
+  void Wall(const std::string& table);
   // SQLite, no institution given: the file's one institution, once it has one.
   void AdoptFileInstitution();
   static std::vector<std::string> InstitutionTables();

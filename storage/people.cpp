@@ -20,6 +20,10 @@ std::vector<std::string> SociStore::DeclaredRoles() {
       for (const auto& r : d->roles)
         if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
   }
+  // A regional centre's staff: no workflow declares them, the centre does.
+  int regional = 0;
+  *sql_ << "SELECT COUNT(*) FROM regional_centres WHERE institution = " + I(), soci::into(regional);
+  if (regional > 0) roles.push_back("regional");
   std::sort(roles.begin(), roles.end());
   return roles;
 }

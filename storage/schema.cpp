@@ -240,6 +240,9 @@ const std::vector<std::vector<const char*>> kMigrations = {
     {
         // 16: institutions (MigrateToInstitutions).
     },
+    {
+        // 17: the regional centre (MigrateToRegion).
+    },
 };
 
 // Work a migration does beyond its statements, after them.
@@ -254,12 +257,14 @@ constexpr int kPairFactsMigration = 9;
 // none. schema_version alone stays the database's, not an institution's.
 constexpr int kInstitutionsMigration = 16;
 
-struct TableShape {
-  const char* name;
-  const char* columns;  // after `institution`
-  const char* keys;     // the table's keys, each naming `institution`
-  std::vector<const char*> indexes;  // "NAME ON TABLE (COLUMNS)"
-};
+// 17: the regional centre. annual_reports keeps the figures of each issue of
+// a document that goes to the region (`to_region: true`) and when its last
+// signature came; regional_centres marks the institutions that are regional
+// centres. On PostgreSQL a transaction within a regional centre reads, past
+// its own rows, the signed reports, the list of institutions and their
+// display names, and nothing else of theirs; the views region_institutions
+// and region_reports are all a regional database role may read.
+constexpr int kRegionMigration = 17;
 
 // In creation order: a table comes after those its foreign keys name.
 const std::vector<TableShape>& Tables16() {
@@ -356,6 +361,19 @@ const std::vector<TableShape>& Tables16() {
   return kShapes;
 }
 
+const std::vector<TableShape>& Tables17() {
+  static const std::vector<TableShape> kShapes = {
+      {"regional_centres", "created_at TEXT NOT NULL",
+       "PRIMARY KEY (institution), FOREIGN KEY (institution) REFERENCES institutions (institution)", {}},
+      {"annual_reports", "year BIGINT NOT NULL, instance TEXT NOT NULL, issue BIGINT NOT NULL, figures TEXT NOT NULL,"
+       " issued_at TEXT NOT NULL, signed_at TEXT",
+       "PRIMARY KEY (institution, year, instance, issue),"
+       " FOREIGN KEY (institution, instance) REFERENCES instances (institution, id)",
+       {"annual_reports_by_year ON annual_reports (year, institution)"}},
+  };
+  return kShapes;
+}
+
 // The column names of a TableShape's `columns`.
 std::vector<std::string> ColumnNames(const char* columns) {
   std::vector<std::string> out;
@@ -370,10 +388,33 @@ std::vector<std::string> ColumnNames(const char* columns) {
 
 }  // namespace
 
-// Every table of an institution, as migration 16 leaves them.
+// A table of TableShape, with its indexes.
+void SociStore::CreateTable(const TableShape& t) {
+  std::string create = std::string("CREATE TABLE ") + t.name + " (institution TEXT NOT NULL, " + t.columns +
+                       (t.keys ? std::string(", ") + t.keys : std::string()) + ")";
+  if (auto p = create.find("{ID}"); p != std::string::npos) create.replace(p, 4, sqlite_ ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL");
+  // SQLite numbers reminders with its rowid; a key of two columns cannot.
+  if (auto p = create.find("{ID_KEY}"); p != std::string::npos)
+    create.replace(p, 8, sqlite_ ? "UNIQUE (institution, id)" : "PRIMARY KEY (institution, id)");
+  *sql_ << create;
+  for (const char* index : t.indexes) *sql_ << std::string("CREATE INDEX ") + index;
+}
+
+// PostgreSQL: row security enabled and forced on `table`, with the policy
+// that shows a transaction the rows of the institution it set.
+void SociStore::Wall(const std::string& table) {
+  *sql_ << "ALTER TABLE " + table + " ENABLE ROW LEVEL SECURITY";
+  *sql_ << "ALTER TABLE " + table + " FORCE ROW LEVEL SECURITY";
+  *sql_ << "CREATE POLICY institution_wall ON " + table +
+               " USING (institution = current_setting('mentorflow.institution', true))"
+               " WITH CHECK (institution = current_setting('mentorflow.institution', true))";
+}
+
+// Every table of an institution, as migrations 16 and 17 leave them.
 std::vector<std::string> SociStore::InstitutionTables() {
   std::vector<std::string> out;
   for (const auto& t : Tables16()) out.push_back(t.name);
+  for (const auto& t : Tables17()) out.push_back(t.name);
   return out;
 }
 
@@ -387,16 +428,7 @@ void SociStore::MigrateToInstitutions() {
     if (existed(t)) *sql_ << std::string("CREATE TABLE ") + t.name + "_v15 AS SELECT * FROM " + t.name;
   for (auto t = shapes.rbegin(); t != shapes.rend(); ++t)
     if (existed(*t)) *sql_ << std::string("DROP TABLE ") + t->name;
-  for (const auto& t : shapes) {
-    std::string create = std::string("CREATE TABLE ") + t.name + " (institution TEXT NOT NULL, " + t.columns +
-                         (t.keys ? std::string(", ") + t.keys : std::string()) + ")";
-    if (auto p = create.find("{ID}"); p != std::string::npos) create.replace(p, 4, sqlite_ ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL");
-    // SQLite numbers reminders with its rowid; a key of two columns cannot.
-    if (auto p = create.find("{ID_KEY}"); p != std::string::npos)
-      create.replace(p, 8, sqlite_ ? "UNIQUE (institution, id)" : "PRIMARY KEY (institution, id)");
-    *sql_ << create;
-    for (const char* index : t.indexes) *sql_ << std::string("CREATE INDEX ") + index;
-  }
+  for (const auto& t : shapes) CreateTable(t);
   for (const auto& t : shapes) {
     if (!existed(t)) continue;
     std::string names;
@@ -407,19 +439,32 @@ void SociStore::MigrateToInstitutions() {
   }
   if (!sqlite_) {
     *sql_ << "SELECT setval(pg_get_serial_sequence('reminders', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM reminders";
-    for (const auto& t : shapes) {
-      const std::string name = t.name;
-      *sql_ << "ALTER TABLE " + name + " ENABLE ROW LEVEL SECURITY";
-      *sql_ << "ALTER TABLE " + name + " FORCE ROW LEVEL SECURITY";
-      *sql_ << "CREATE POLICY institution_wall ON " + name +
-                   " USING (institution = current_setting('mentorflow.institution', true))"
-                   " WITH CHECK (institution = current_setting('mentorflow.institution', true))";
-    }
+    for (const auto& t : shapes) Wall(t.name);
     // The list of institutions (ids, nothing else) for a transaction that
     // names '*': tick and deliver go round them; no other table answers it.
     *sql_ << "CREATE POLICY institutions_listed ON institutions FOR SELECT"
              " USING (current_setting('mentorflow.institution', true) = '*')";
   }
+}
+
+void SociStore::MigrateToRegion() {
+  for (const auto& t : Tables17()) CreateTable(t);
+  if (sqlite_) return;  // a file holds one institution: no region to read
+  for (const auto& t : Tables17()) Wall(t.name);
+  const std::string regional =
+      "EXISTS (SELECT 1 FROM regional_centres r"
+      " WHERE r.institution = current_setting('mentorflow.institution', true))";
+  *sql_ << "CREATE POLICY regional_reads ON annual_reports FOR SELECT USING (signed_at IS NOT NULL AND " + regional + ")";
+  *sql_ << "CREATE POLICY regional_reads ON institutions FOR SELECT USING (" + regional + ")";
+  *sql_ << "CREATE POLICY regional_reads ON settings FOR SELECT USING (key = 'institution' AND " + regional + ")";
+  // The views say again what the policies allow, so that they show no more
+  // when their owner is a superuser (whom row security does not bind).
+  *sql_ << "CREATE VIEW region_institutions AS SELECT i.institution, s.value AS name, i.created_at"
+           " FROM institutions i LEFT JOIN settings s ON s.institution = i.institution AND s.key = 'institution'"
+           " WHERE " + regional + " AND i.institution <> current_setting('mentorflow.institution', true)";
+  *sql_ << "CREATE VIEW region_reports AS SELECT DISTINCT ON (a.institution, a.year) a.institution, a.year,"
+           " a.figures, a.signed_at FROM annual_reports a WHERE a.signed_at IS NOT NULL AND " + regional +
+           " ORDER BY a.institution, a.year, a.signed_at DESC, a.issued_at DESC, a.issue DESC";
 }
 
 namespace {
@@ -512,6 +557,7 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       // Filled once every table names its institution (its statements do).
       if (next == kPairFactsMigration) rebuild_pair_facts = true;
       if (next == kInstitutionsMigration) MigrateToInstitutions();
+      if (next == kRegionMigration) MigrateToRegion();
       *sql_ << "INSERT INTO schema_version (version) VALUES (:v)", soci::use(next);
     }
     if (rebuild_pair_facts) RebuildPairFacts();
@@ -621,6 +667,27 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       *sql_ << "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES" + in;
       *sql_ << "REVOKE INSERT, UPDATE, DELETE ON schema_version FROM " + role;
       *sql_ << "GRANT USAGE, SELECT ON ALL SEQUENCES" + in;
+    }
+    if (options.regional) {
+      if (sqlite_)
+        return Status::BadInput("--regional: a regional centre reads the institutions of a region's PostgreSQL"
+                                " database; an SQLite file holds one institution");
+      int n = 0;
+      *sql_ << "SELECT COUNT(*) FROM regional_centres WHERE institution = " + I(), soci::into(n);
+      if (n == 0) {
+        const std::string now = FormatInstant(when.instant);
+        *sql_ << "INSERT INTO regional_centres (institution, created_at) VALUES (" + I() + ", :t)", soci::use(now);
+      }
+    }
+    if (!options.regional_role.empty()) {
+      if (sqlite_) return Status::BadInput("--regional-role: a PostgreSQL role; SQLite has none");
+      if (Status s = CheckRoleName(options.regional_role); !s.ok()) return s;
+      std::string schema;
+      *sql_ << "SELECT current_schema()", soci::into(schema);
+      const std::string role = "\"" + options.regional_role + "\"";
+      // The two views, and no table: what the region's figures need.
+      *sql_ << "GRANT USAGE ON SCHEMA \"" + schema + "\" TO " + role;
+      *sql_ << "GRANT SELECT ON region_institutions, region_reports TO " + role;
     }
     if (options.no_director) {
       int directors = 0;

@@ -243,11 +243,37 @@ class Store {
     // PostgreSQL: the role `serve` and the commands connect as, granted the
     // rows of every table (never their ownership); empty: no grant.
     std::string app_role;
+    // PostgreSQL: this institution is the region's mentoring centre: it
+    // reads the list of institutions and their signed annual reports, and
+    // nothing else of theirs.
+    bool regional = false;
+    // PostgreSQL: a role granted the two views of the region
+    // (region_institutions, region_reports) and no table; empty: no grant.
+    std::string regional_role;
   };
   // Creates or upgrades the schema, stores the settings given, then
   // registers each definition of `catalog` whose version is new. A changed
   // file under an already registered version is refused (bump `version:`).
   // A database written by a newer mentorflow is refused. Safe to run twice.
+  // ---- the regional centre ----
+  struct RegionInstitution {
+    std::string id, name;  // name: the institution's setting, empty when unset
+  };
+  struct RegionReport {
+    std::string institution, signed_at;  // signed_at: an instant
+    nlohmann::json figures;              // AnnualFiguresJson, and "titles": {group: {value: title}}
+  };
+  struct RegionView {
+    std::vector<RegionInstitution> institutions;  // every other institution, by id
+    std::vector<RegionReport> reports;            // the last signed report of each that has one
+  };
+  // Whether this institution is a regional centre (init --regional).
+  virtual Status IsRegionalCentre(bool* out) = 0;
+  // The region for `year`, read through the views region_institutions and
+  // region_reports. Refused unless this institution is a regional centre and
+  // the actor holds its role regional or director there.
+  virtual Status ReadRegion(int year, const std::string& actor_id, RegionView* out) = 0;
+
   // ---- institutions ----
   // Every institution of the database, by id (on PostgreSQL a transaction
   // that names '*' reads this list and no other row).
@@ -665,7 +691,7 @@ class Store {
   // for a server (README).
   virtual Status Backup(const std::string& path, long long* bytes) = 0;
 
-  static constexpr int kSchemaVersion = 16;
+  static constexpr int kSchemaVersion = 17;
 };
 
 }  // namespace mentorflow

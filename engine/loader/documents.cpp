@@ -127,7 +127,8 @@ void Loader::ParseDocuments(const YAML::Node& n) {
 void Loader::ParseDocumentStatistics(const YAML::Node& st, bool collective, DocumentDef& doc) {
   if (collective) Error(M(st), msg::StatisticsOnCollective(doc.name));
   if (!IsMap(st, "statistics")) return;
-  CheckKeys(st, {"annual"}, "a document's statistics");
+  CheckKeys(st, {"annual", "to_region"}, "a document's statistics");
+  if (st["to_region"]) doc.to_region = Bool(st["to_region"], "to_region").value_or(false);
   if (!st["annual"]) {
     Error(M(st), msg::MissingKey("annual", "statistics"));
     return;

@@ -28,6 +28,7 @@ Status SociStore::ReadRegion(int year, const std::string& actor_id, RegionView* 
     return Status(Code::kRefused,
                   "only a regional centre reads the region (init --institution-id ID --regional makes one)", "role");
   return Guard([&]() -> Status {
+    if (Status s = CheckActor(actor_id); !s.ok()) return s;
     const Actor actor = LoadActor(actor_id);
     if (!actor.Holds("regional") && !actor.Holds("director"))
       return Status(Code::kRefused, "the region's figures are read by the regional centre's staff (role regional)"

@@ -95,7 +95,8 @@ std::string DumpTables(const std::string& url, const std::string& institution) {
                         "person_data", "counters", "instances", "history", "timers", "reminders", "documents",
                         "settings", "person_history", "orders", "order_items", "consents", "destruction_acts",
                         "pair_facts", "accounts", "account_tokens", "sessions", "login_failures", "calendar_feeds",
-                        "calendar", "data_tables", "person_attributes", "document_people"}) {
+                        "calendar", "data_tables", "person_attributes", "document_people", "regional_centres",
+                        "annual_reports"}) {
     soci::rowset<soci::row> rs = (s.prepare << std::string("SELECT * FROM ") + t);
     out += std::string("## ") + t + "\n";
     std::vector<std::string> lines;

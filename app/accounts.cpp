@@ -97,7 +97,7 @@ Status SendLink(Context& ctx, const std::string& person, const std::string& kind
   if (local.size() > 10) local[10] = ' ';
   const nlohmann::json context = {{"recipient", {{"name", name}}},
                                   {"institution", {{"name", institution}}},
-                                  {"link", base + "/account/password?token=" + token},
+                                  {"link", base + "/account/password?institution=" + ctx.store.institution() + "&token=" + token},
                                   {"hours", hours},
                                   {"valid_until", RussianDate(FormatDate(LocalDate(until, ctx.zone))) +
                                                       " " + local.substr(11)}};

@@ -5,8 +5,11 @@
 #include <xlsxwriter.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "app/documents.h"
 #include "app/stats.h"
@@ -316,6 +319,38 @@ Status RollupFile(const Context& ctx, const Rollup& r, const std::string& format
     std::remove(odt.c_str());
     return s;
   });
+}
+
+Result<RollupDownload> RollupBytes(const Context& ctx, const Rollup& r, const std::string& format) {
+  static const std::map<std::string, std::string> kTypes = {
+      {"csv", "text/csv; charset=utf-8"},
+      {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+      {"html", "text/html; charset=utf-8"},
+      {"odt", "application/vnd.oasis.opendocument.text"},
+      {"pdf", "application/pdf"}};
+  auto type = kTypes.find(format);
+  if (type == kTypes.end()) return Status::BadInput("format: csv, xlsx, html, odt or pdf, got '" + format + "'");
+  RollupDownload out{"", type->second, "region-" + std::to_string(r.year) + "." + format};
+  if (format == "csv" || format == "html") {
+    if (Status s = RollupFile(ctx, r, format, "", &out.bytes); !s.ok()) return s;
+    return out;
+  }
+  char dir_template[] = "/tmp/mentorflow-rollup-XXXXXX";
+  if (!::mkdtemp(dir_template)) return Status::Internal("cannot make a temporary directory");
+  const std::string dir = dir_template, path = dir + "/" + out.filename;
+  std::string unused;
+  Status st = RollupFile(ctx, r, format, path, &unused);
+  if (st.ok()) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) st = Status::Internal("cannot read back " + out.filename);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out.bytes = ss.str();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (!st.ok()) return st;
+  return out;
 }
 
 }  // namespace mentorflow::app

@@ -61,4 +61,10 @@ Result<Rollup> RegionRollup(Context& ctx, int year);
 Status RollupFile(const Context& ctx, const Rollup& r, const std::string& format, const std::string& path,
                   std::string* out);
 
+// The same as bytes to send: content type and a file name ("region-2026.csv").
+struct RollupDownload {
+  std::string bytes, content_type, filename;
+};
+Result<RollupDownload> RollupBytes(const Context& ctx, const Rollup& r, const std::string& format);
+
 }  // namespace mentorflow::app

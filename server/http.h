@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/context.h"
+#include "app/rollup.h"
 #include "server/server.h"
 
 namespace mentorflow::server {
@@ -24,6 +25,10 @@ struct Call {
   app::Context ctx;                // actor: the session's person (empty when public)
   std::string address;             // the client's, for throttling
   std::string session_token, csrf;
+  // A regional server (serve over several institutions): the institution
+  // this request is for, or "" before one is chosen. Empty on a server of
+  // one institution.
+  std::string institution;
   json body;                       // a JSON request body (an object), or null
   std::string Path(int i) const { return req.matches[i]; }
   std::string Query(const std::string& name) const {
@@ -65,6 +70,20 @@ struct Route {
   std::vector<Param> body;  // members of a JSON object body
   std::function<Reply(Call&)> handle;
 };
+
+// The session cookie for `token` (ASVS 5.0 V3.3: __Host-, Secure, HttpOnly,
+// SameSite=Strict). On a regional server its value is INSTITUTION.TOKEN:
+// the next request is within that institution.
+std::string SessionCookie(const Call& c, const std::string& token);
+std::string ClearedCookie();
+
+// Within a regional server: `path` with the institution of the request as
+// its query parameter (links to files and feeds opened without a session).
+std::string WithInstitution(const Call& c, const std::string& path);
+
+// The region's roll-up for ?year= (by default the year whose reports are
+// due or were due last: this one in December, else the one before).
+app::Result<app::Rollup> RegionOf(Call& c);
 
 const std::vector<Route>& Routes();
 // The pages (server/pages.cpp): HTML for people; forms post here with the

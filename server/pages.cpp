@@ -17,18 +17,12 @@
 #include "app/people.h"
 #include "engine/render.h"
 #include "server/http.h"
+#include "app/stats.h"
 #include "server/web.h"
 
 namespace mentorflow::server {
 
 namespace {
-
-constexpr const char* kCookie = "__Host-mf_session";
-
-std::string SessionCookie(const std::string& token) {
-  return std::string(kCookie) + "=" + token + "; Path=/; Secure; HttpOnly; SameSite=Strict";
-}
-std::string ClearedCookie() { return std::string(kCookie) + "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"; }
 
 // Percent-encodes a path segment (ids like 6:agreement:1; an order's N/YYYY keeps its slash).
 std::string Seg(const std::string& s) {
@@ -66,6 +60,8 @@ json Base(Call& c, const std::string& title) {
     c.ctx.store.Names({c.ctx.actor}, &names);
     j["user"] = {{"id", c.ctx.actor}, {"name", names.count(c.ctx.actor) ? names[c.ctx.actor] : c.ctx.actor}};
     j["office"] = Office(c);
+    bool regional = false;
+    j["regional"] = c.ctx.store.IsRegionalCentre(&regional).ok() && regional;
   }
   const std::string done = c.Query("done");
   if (!done.empty() && done.size() < 40) {
@@ -189,22 +185,46 @@ json FieldsJson(Call& c, const std::vector<app::InputView>& inputs, const Status
 
 // ---- accounts ---------------------------------------------------------------
 
+// A regional server's forms before a session: the institutions to choose
+// from, the request's own (or the browser's last) chosen.
+json Chosen(Call& c, json j) {
+  if (!c.options.region) return j;
+  std::vector<Store::RegionInstitution> list;
+  if (Status s = c.ctx.store.InstitutionDirectory(&list); !s.ok()) return j;
+  json options = json::array();
+  for (const auto& i : list)
+    options.push_back({{"id", i.id}, {"name", i.name.empty() ? i.id : i.name}, {"selected", i.id == c.institution}});
+  j["choose_institution"] = true;
+  j["institutions"] = std::move(options);
+  j["chosen"] = c.institution;
+  // The page shows no one institution's name before a session.
+  if (c.ctx.actor.empty()) j["institution"] = web::Text(c.ctx.templates, "titles.region_server");
+  return j;
+}
+
+// A regional server remembers for a year which institution this browser
+// logged in to (its id, no secret): the login page chooses it next time.
+std::string InstitutionCookie(const Call& c) {
+  return "__Host-mf_institution=" + c.institution + "; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000";
+}
+
 Reply LoginPage(Call& c) {
   if (!c.ctx.actor.empty()) return Redirect("/");
-  return Html(c, "login", Base(c, web::Text(c.ctx.templates, "titles.login")));
+  return Html(c, "login", Chosen(c, Base(c, web::Text(c.ctx.templates, "titles.login"))));
 }
 
 Reply LoginPost(Call& c) {
   app::LoginRequest r{c.Query("login"), c.Query("password"), c.address};
   auto s = app::Login(c.ctx, r);
   if (!s.ok()) {
-    json j = Base(c, web::Text(c.ctx.templates, "titles.login"));
+    json j = Chosen(c, Base(c, web::Text(c.ctx.templates, "titles.login")));
     j["error"] = web::ErrorText(c.ctx.templates, s.status());
     j["login"] = r.login;
     return Html(c, "login", j, HttpStatus(s.status()));
   }
   Reply out = Redirect("/");
-  out.cookies.push_back(SessionCookie(s->token));
+  out.cookies.push_back(SessionCookie(c, s->token));
+  if (!c.institution.empty()) out.cookies.push_back(InstitutionCookie(c));
   return out;
 }
 
@@ -216,14 +236,14 @@ Reply LogoutPost(Call& c) {
 }
 
 Reply SetPasswordPage(Call& c) {
-  json j = Base(c, web::Text(c.ctx.templates, "titles.set_password"));
+  json j = Chosen(c, Base(c, web::Text(c.ctx.templates, "titles.set_password")));
   j["token"] = c.Query("token");
   return Html(c, "set_password", j);
 }
 
 Reply SetPasswordPost(Call& c) {
   const std::string token = c.Query("token"), password = c.Query("password");
-  json j = Base(c, web::Text(c.ctx.templates, "titles.set_password"));
+  json j = Chosen(c, Base(c, web::Text(c.ctx.templates, "titles.set_password")));
   j["token"] = token;
   if (password != c.Query("password2")) {
     j["error"] = web::Text(c.ctx.templates, "errors.password_mismatch");
@@ -235,15 +255,15 @@ Reply SetPasswordPost(Call& c) {
     if (person.status().rule() == "password") j["password_error"] = true;
     return Html(c, "set_password", j, HttpStatus(person.status()));
   }
-  return Redirect("/login?done=password_set");
+  return Redirect(WithInstitution(c, "/login?done=password_set"));
 }
 
-Reply ForgotPage(Call& c) { return Html(c, "forgot", Base(c, web::Text(c.ctx.templates, "titles.forgot"))); }
+Reply ForgotPage(Call& c) { return Html(c, "forgot", Chosen(c, Base(c, web::Text(c.ctx.templates, "titles.forgot")))); }
 
 Reply ForgotPost(Call& c) {
   Status st = app::ForgotPassword(c.ctx, c.Query("login"), {c.options.base_url});
   if (!st.ok() && st.code() != Code::kBadInput) return ErrorPage(c, st);
-  json j = Base(c, web::Text(c.ctx.templates, "titles.forgot"));
+  json j = Chosen(c, Base(c, web::Text(c.ctx.templates, "titles.forgot")));
   if (!st.ok()) {
     j["error"] = web::ErrorText(c.ctx.templates, st);
     return Html(c, "forgot", j, 400);
@@ -267,13 +287,59 @@ Reply ChangePasswordPost(Call& c) {
     return Html(c, "account", j, HttpStatus(s.status()));
   }
   Reply out = Redirect("/account?done=password_changed");
-  out.cookies.push_back(SessionCookie(s->token));
+  out.cookies.push_back(SessionCookie(c, s->token));
   return out;
 }
 
 // ---- «Мои задачи» -------------------------------------------------------------
 
+// ---- the regional centre --------------------------------------------------
+
+Reply RegionPage(Call& c) {
+  auto r = RegionOf(c);
+  if (!r.ok()) return ErrorPage(c, r.status());
+  const json rolled = app::RollupJson(*r);
+  const std::string withheld =
+      r->titles.contains("suppressed") ? r->titles["suppressed"].get<std::string>() : std::string("< 5");
+  auto word = [&](const char* key) {
+    return r->titles.contains(key) ? r->titles[key].get<std::string>() : std::string(key);
+  };
+  auto figures = [&](const json& line) {
+    json out = json::array();
+    for (const auto& col : rolled["columns"]) {
+      const json& v = line["figures"][col["key"].get<std::string>()];
+      out.push_back({{"title", col["title"]}, {"value", v.is_null() ? withheld : std::to_string(v.get<long long>())}});
+    }
+    return out;
+  };
+  json j = Base(c, web::Text(c.ctx.templates, "titles.region"));
+  j["year"] = r->year;
+  j["prev"] = r->year - 1;
+  j["next"] = r->year + 1;
+  j["count"] = r->institutions.size();
+  j["submitted"] = r->submitted;
+  j["late"] = r->late;
+  j["pending"] = std::to_string(r->pending);
+  j["totals"] = figures(rolled["total"]);
+  const std::string show = c.Query("show");
+  json list = json::array();
+  for (const auto& i : rolled["institutions"]) {
+    const std::string id = i["id"], name = i["name"].get<std::string>().empty() ? id : i["name"].get<std::string>();
+    const std::string status = i["status"];
+    std::string text = status == "submitted" ? app::FillTitle(word("submitted"), web::DateRu(i["signed_on"])) : word(status.c_str());
+    json item = {{"name", name}, {"status", text}, {"late", status == "late"}};
+    if (status == "submitted") {
+      item["href"] = "/region?year=" + std::to_string(r->year) + "&show=" + Seg(id);
+      if (id == show) j["shown"] = {{"name", name}, {"figures", figures(i)}};
+    }
+    list.push_back(std::move(item));
+  }
+  j["institutions"] = std::move(list);
+  return Html(c, "region", j);
+}
+
 Reply TasksPage(Call& c) {
+  if (bool regional = false; c.ctx.store.IsRegionalCentre(&regional).ok() && regional) return Redirect("/region");
   auto t = app::Tasks(c.ctx);
   if (!t.ok()) return ErrorPage(c, t.status());
   json j = Base(c, web::Text(c.ctx.templates, "titles.tasks"));
@@ -847,6 +913,7 @@ std::vector<Route> MakePages() {
   // {doc}, {id}, {name} as for the API (PathPattern).
   return {
       {"GET", "/", A::kSession, "«Мои задачи»", {}, {}, TasksPage},
+      {"GET", "/region", A::kSession, "the region's annual reports (a regional centre)", {}, {}, RegionPage},
       {"GET", "/login", A::kPublic, "log in", {}, {}, LoginPage},
       {"POST", "/login", A::kPublic, "log in", {}, {}, LoginPost},
       {"POST", "/logout", A::kSession, "log out", {}, {}, LogoutPost},
@@ -889,6 +956,7 @@ const std::vector<Route>& PageRoutes() {
 
 Reply PageError(Call& c, const Status& st) {
   if (st.rule() == "session") return Redirect("/login");
+  if (st.rule() == "institution") return Redirect("/login?done=choose_institution");
   return ErrorPage(c, st);
 }
 

@@ -27,13 +27,21 @@ Status Call::Member(const std::string& name, std::string* out, bool required) co
 }
 
 namespace {
-
 constexpr const char* kCookie = "__Host-mf_session";
+}  // namespace
 
-std::string SessionCookie(const std::string& token) {
-  return std::string(kCookie) + "=" + token + "; Path=/; Secure; HttpOnly; SameSite=Strict";
+std::string SessionCookie(const Call& c, const std::string& token) {
+  const std::string value = c.institution.empty() ? token : c.institution + "." + token;
+  return std::string(kCookie) + "=" + value + "; Path=/; Secure; HttpOnly; SameSite=Strict";
 }
 std::string ClearedCookie() { return std::string(kCookie) + "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"; }
+
+std::string WithInstitution(const Call& c, const std::string& path) {
+  if (c.institution.empty()) return path;
+  return path + (path.find('?') == std::string::npos ? "?" : "&") + "institution=" + c.institution;
+}
+
+namespace {
 
 Reply Json(json body, int status = 200) {
   Reply r;
@@ -151,7 +159,7 @@ Reply Login(Call& c) {
   auto s = app::Login(c.ctx, r);
   if (!s.ok()) return Reply::Of(s.status());
   Reply out = Json({{"person", s->person}, {"csrf", s->csrf}});
-  out.cookies.push_back(SessionCookie(s->token));
+  out.cookies.push_back(SessionCookie(c, s->token));
   return out;
 }
 
@@ -162,7 +170,7 @@ Reply ChangePassword(Call& c) {
   auto s = app::ChangePassword(c.ctx, current, next, c.address);
   if (!s.ok()) return Reply::Of(s.status());
   Reply out = Json({{"person", s->person}, {"csrf", s->csrf}});
-  out.cookies.push_back(SessionCookie(s->token));
+  out.cookies.push_back(SessionCookie(c, s->token));
   return out;
 }
 
@@ -191,13 +199,29 @@ Reply NewCalendar(Call& c) {
   std::string base = c.options.base_url;
   if (base.empty()) c.ctx.store.GetSetting("base_url", &base);
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return Json({{"url", base + "/api/v1/calendar/" + *token + ".ics"}}, 201);
+  return Json({{"url", base + WithInstitution(c, "/api/v1/calendar/" + *token + ".ics")}}, 201);
 }
 
 Reply Agenda(Call& c) {
   return From(app::Agenda(c.ctx, {c.Query("person"), c.Query("from"), c.Query("to")}),
               [](const app::AgendaView& a) { return app::AgendaJson(a); });
 }
+
+}  // namespace
+
+app::Result<app::Rollup> RegionOf(Call& c) {
+  const std::string text = c.Query("year");
+  const date::year_month_day today{c.ctx.now.today};
+  int year = static_cast<int>(today.year()) - (today.month() == date::December ? 0 : 1);
+  if (!text.empty()) {
+    if (text.size() != 4 || text.find_first_not_of("0123456789") != std::string::npos)
+      return Status::BadInput("year: a calendar year, e.g. ?year=2026");
+    year = std::stoi(text);
+  }
+  return app::RegionRollup(c.ctx, year);
+}
+
+namespace {
 
 Reply Stats(Call& c, const std::string& what) {
   std::string text;
@@ -399,6 +423,25 @@ std::vector<Route> MakeRoutes() {
          return From(app::Ranking(c.ctx, c.Query("workflow"), c.Query("direction")),
                      [](const Store::RatingReport& r) { return app::RankingJson(r); });
        }},
+      {"GET", "/api/v1/region/rollup", A::kSession,
+       "The region's annual reports for a year: who has sent, who is late, the sums with counts below 5 withheld"
+       " (a regional centre's staff)",
+       {{"year", "the year the reports are for (default: the one due last)"}}, {},
+       [](Call& c) { return From(RegionOf(c), [](const app::Rollup& r) { return app::RollupJson(r); }); }},
+      {"GET", "/api/v1/region/rollup.{export}", A::kSession,
+       "The region's roll-up as a file: csv, xlsx, or the document for the centre's director (html, odt, pdf)",
+       {{"year", "the year the reports are for (default: the one due last)"}}, {},
+       [](Call& c) {
+         auto r = RegionOf(c);
+         if (!r.ok()) return Reply::Of(r.status());
+         auto file = app::RollupBytes(c.ctx, *r, c.Path(1));
+         if (!file.ok()) return Reply::Of(file.status());
+         Reply out;
+         out.raw = std::move(file->bytes);
+         out.content_type = file->content_type;
+         out.filename = file->filename;
+         return out;
+       }},
       {"GET", "/api/v1/openapi.json", A::kPublic, "This document", {}, {}, [](Call&) { return Json(OpenApi()); }},
   };
 }
@@ -425,6 +468,7 @@ std::string PathPattern(const std::string& path) {
     const std::string name = (*it)[1];
     out += name == "doc"       ? "([^/]+(?:/[0-9]{4})?)"
            : name == "format"  ? "(html|odt|pdf)"
+           : name == "export"  ? "(csv|xlsx|html|odt|pdf)"
            : name == "file"    ? "([a-z]+\\.(?:css|js))"
            : name == "version" ? "([0-9]{1,9})"
                                : "([^/.]+)";

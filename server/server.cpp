@@ -21,6 +21,7 @@
 #include "app/accounts.h"
 #include "app/codec.h"
 #include "app/outbox.h"
+#include "app/region.h"
 #include "engine/calendar.h"
 #include "engine/text.h"
 #include "server/http.h"
@@ -110,6 +111,37 @@ std::string ClientAddress(const httplib::Request& req, const ServeOptions& o) {
 }
 
 constexpr const char* kFormCookie = "__Host-mf_form";
+// A regional server: the institution this browser logged in to last.
+constexpr const char* kInstitutionCookie = "__Host-mf_institution";
+
+// On a regional server: the institution a request is for, and the session
+// token its cookie carries. A public route (logging in, a link from an
+// e-mail, a calendar feed) names it in `institution` (a query or form field,
+// or a member of a JSON body), else the browser's last choice; a route of
+// a session takes it from the session cookie alone. "" when none is valid.
+std::string RequestInstitution(const httplib::Request& req, bool public_route, std::string* token) {
+  const std::string cookie = CookieValue(req, "__Host-mf_session");
+  std::string from_cookie;
+  *token = cookie;
+  if (auto dot = cookie.find('.'); dot != std::string::npos) {
+    from_cookie = cookie.substr(0, dot);
+    *token = cookie.substr(dot + 1);
+  }
+  std::string id;
+  if (public_route) {
+    if (req.has_param("institution")) id = req.get_param_value("institution");
+    if (id.empty() && req.get_header_value("Content-Type").rfind("application/json", 0) == 0) {
+      const json body = json::parse(req.body, nullptr, false);
+      if (body.is_object() && body.contains("institution") && body["institution"].is_string())
+        id = body["institution"].get<std::string>();
+    }
+    if (id.empty()) id = from_cookie;
+    if (id.empty()) id = CookieValue(req, kInstitutionCookie);
+  } else {
+    id = from_cookie;
+  }
+  return CheckInstitutionId(id).ok() ? id : "";
+}
 
 // Runs one route: the store, the moment, the session and its CSRF token,
 // the body; then the handler. A page (`page`) answers HTML: no session
@@ -121,11 +153,26 @@ void Handle(const Route& route, bool page, const ServeOptions& o, const httplib:
   Status st;
   Store* store = ThreadStore(o, &st);
   if (!store) return SendError(res, Status(Code::kInternal, "the database is not available", "unavailable"));
-  std::string zone;
-  if (Status s = store->GetSetting("zone", &zone); !s.ok()) return SendError(res, s);
+  std::string token, institution;
+  if (o.region) {
+    institution = RequestInstitution(req, route.access == Access::kPublic, &token);
+    if (institution.empty() || !store->UseInstitution(institution).ok()) store->UseNoInstitution();
+  } else {
+    token = CookieValue(req, "__Host-mf_session");
+  }
+  std::string zone = "Europe/Moscow";
+  if (Status s = store->GetSetting("zone", &zone); !s.ok()) {
+    // A regional server asked for no institution, or one it does not hold:
+    // within none (its pages list the institutions; nothing else reads).
+    if (!o.region || s.code() != Code::kNotFound) return SendError(res, s);
+    store->UseNoInstitution();
+    institution.clear();
+    zone = "Europe/Moscow";
+  }
   Now now;
   if (Status s = app::ResolveNow(o.now, zone, &now); !s.ok()) return SendError(res, s);
-  Call call{req, o, app::Context{*store, "", now, zone, o.templates}, ClientAddress(req, o), "", "", json()};
+  Call call{req, o, app::Context{*store, "", now, zone, o.templates}, ClientAddress(req, o), "", "", institution,
+            json()};
   const bool change = std::string(route.method) != "GET";
   auto refuse = [&](const Status& s) {
     if (!page) return SendError(res, s);
@@ -133,7 +180,7 @@ void Handle(const Route& route, bool page, const ServeOptions& o, const httplib:
   };
   std::string sent_csrf = req.get_header_value("X-CSRF-Token");
   if (page && sent_csrf.empty() && req.has_param("csrf")) sent_csrf = req.get_param_value("csrf");
-  call.session_token = CookieValue(req, "__Host-mf_session");
+  call.session_token = token;
   if (route.access == Access::kSession || (page && !call.session_token.empty())) {
     auto session = app::Authenticate(call.ctx, call.session_token);
     if (session.ok()) {
@@ -154,6 +201,10 @@ void Handle(const Route& route, bool page, const ServeOptions& o, const httplib:
   // Every change carries the CSRF token (ASVS 5.0 V3.5).
   if (change && (route.access == Access::kSession || page) && !SameSecret(sent_csrf, call.csrf))
     return refuse(Status(Code::kRefused, "this change needs the session's CSRF token (X-CSRF-Token)", "csrf"));
+  // A regional server: logging in, a password from a link, a forgotten one
+  // are each within an institution the request names.
+  if (o.region && change && route.access == Access::kPublic && institution.empty())
+    return refuse(Status(Code::kBadInput, "choose the institution (the field 'institution')", "institution"));
   if (!page && change && !req.body.empty()) {
     const std::string type = req.get_header_value("Content-Type");
     if (type.compare(0, 16, "application/json") != 0)
@@ -164,7 +215,8 @@ void Handle(const Route& route, bool page, const ServeOptions& o, const httplib:
   }
   Reply reply;
   const std::string path = route.path;
-  if (page && !change && path.rfind("/static/", 0) != 0 && path.rfind("/diagrams/", 0) != 0) {
+  const bool within = !o.region || !institution.empty();  // a regional login page reads no institution's rows
+  if (page && !change && within && path.rfind("/static/", 0) != 0 && path.rfind("/diagrams/", 0) != 0) {
     // A page reads many things, each a recorded read: one commit for them all.
     Status st = store->Together([&]() -> Status {
       reply = route.handle(call);
@@ -205,6 +257,14 @@ class Clock {
     }
   }
   void Once(Store& store) {
+    if (o_.region) {  // every institution in turn, each in its own zone
+      auto tick = app::TickRegion(store, o_.now, 100);
+      if (!tick.ok()) spdlog::error("tick: {}", tick.status().message());
+      if (o_.deliver_via.empty()) return;
+      auto sent = app::DeliverRegion(store, o_.deliver_via, o_.now, 20);
+      if (!sent.ok()) spdlog::error("deliver: {}", sent.status().message());
+      return;
+    }
     std::string zone;
     if (!store.GetSetting("zone", &zone).ok()) return;
     Now now;
@@ -254,6 +314,10 @@ void WidenBacklog(int port) {
 
 }  // namespace
 
+namespace {
+int Listen(const ServeOptions& o, int port, std::chrono::seconds every);
+}  // namespace
+
 int Serve(const ServeOptions& o) {
   const auto colon = o.listen.rfind(':');
   int port = 0;
@@ -265,7 +329,6 @@ int Serve(const ServeOptions& o) {
     spdlog::error("--listen: expected HOST:PORT, got '{}'", o.listen);
     return 1;
   }
-  const std::string host = o.listen.substr(0, colon);
   std::chrono::seconds every{0};
   if (!o.tick_every.empty()) {
     const std::string& text = o.tick_every;
@@ -282,15 +345,27 @@ int Serve(const ServeOptions& o) {
       return 1;
     }
   }
+  ServeOptions options = o;
   {  // the database answers before the port opens
     Status st;
     auto store = Store::Open(o.db, &st, StoreOptions{o.templates, false, o.institution});
+    std::vector<std::string> institutions;
+    if (store && o.institution.empty() && (st = store->Institutions(&institutions)).ok())
+      options.region = app::IsRegion(institutions, o.db);
     std::string zone;
-    if (!store || !(st = store->GetSetting("zone", &zone)).ok()) {
+    if (!store || (!options.region && !(st = store->GetSetting("zone", &zone)).ok()) || !st.ok()) {
       spdlog::error("{}", st.message());
       return 1;
     }
+    if (options.region) spdlog::info("serve: {} institutions; each logs in to its own", institutions.size());
   }
+  return Listen(options, port, every);
+}
+
+namespace {
+
+int Listen(const ServeOptions& o, int port, std::chrono::seconds every) {
+  const std::string host = o.listen.substr(0, o.listen.rfind(':'));
 
   httplib::Server svr;
   const int workers = std::max(1, o.workers);
@@ -392,5 +467,7 @@ int Serve(const ServeOptions& o) {
   spdlog::info("serve: stopped");
   return 0;
 }
+
+}  // namespace
 
 }  // namespace mentorflow::server

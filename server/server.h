@@ -26,6 +26,11 @@ struct ServeOptions {
   int read_timeout_seconds = 10, write_timeout_seconds = 10;
   std::string tick_every;     // "10m": tick inside the server; empty: never
   std::string deliver_via;    // with tick_every: deliver after each tick
+  // Set by Serve: no `institution` given and the database holds several.
+  // Each request is then within the institution its session cookie names
+  // (INSTITUTION.TOKEN), or before a session the one it asks for (the
+  // field or query parameter `institution`), and the login page lists them.
+  bool region = false;
 };
 
 // Serves until SIGTERM or SIGINT (in-flight requests finish); returns the

@@ -393,6 +393,8 @@ class SociStore : public Store {
   Status TickSome(const Now& now, int limit, TickReport* report) override;
   Status Institutions(std::vector<std::string>* out) override;
   Status IsRegionalCentre(bool* out) override;
+  void UseNoInstitution() override;
+  Status InstitutionDirectory(std::vector<RegionInstitution>* out) override;
   Status ReadRegion(int year, const std::string& actor_id, RegionView* out) override;
   Status UseInstitution(const std::string& id) override;
   const std::string& institution() const override { return institution_; }

@@ -457,6 +457,10 @@ void SociStore::MigrateToRegion() {
   *sql_ << "CREATE POLICY regional_reads ON annual_reports FOR SELECT USING (signed_at IS NOT NULL AND " + regional + ")";
   *sql_ << "CREATE POLICY regional_reads ON institutions FOR SELECT USING (" + regional + ")";
   *sql_ << "CREATE POLICY regional_reads ON settings FOR SELECT USING (key = 'institution' AND " + regional + ")";
+  // The directory of a regional server's login page: each institution's
+  // display name, for a transaction that names '*' (as its list is).
+  *sql_ << "CREATE POLICY institutions_named ON settings FOR SELECT"
+           " USING (key = 'institution' AND current_setting('mentorflow.institution', true) = '*')";
   // The views say again what the policies allow, so that they show no more
   // when their owner is a superuser (whom row security does not bind).
   *sql_ << "CREATE VIEW region_institutions AS SELECT i.institution, s.value AS name, i.created_at"
@@ -714,6 +718,31 @@ Status SociStore::Institutions(std::vector<std::string>* out) {
     if (!sqlite_) *sql_ << BeginContext();  // back within this store's own
     return Status::Ok();
   });
+}
+
+Status SociStore::InstitutionDirectory(std::vector<RegionInstitution>* out) {
+  return Guard([&]() -> Status {
+    const int v = SchemaVersion();
+    if (v != kSchemaVersion)
+      return Status::BadInput("the database has schema version " + std::to_string(v) + "; this mentorflow needs " +
+                              std::to_string(kSchemaVersion) + " (run 'mentorflow init')");
+    if (!sqlite_) *sql_ << "SELECT set_config('mentorflow.institution', '*', true)";
+    soci::rowset<soci::row> rs =
+        (sql_->prepare << "SELECT i.institution, s.value FROM institutions i LEFT JOIN settings s"
+                          " ON s.institution = i.institution AND s.key = 'institution'"
+                          " ORDER BY COALESCE(s.value, i.institution), i.institution");
+    out->clear();
+    for (const auto& r : rs) out->push_back({RowText(r, 0), RowText(r, 1)});
+    if (!sqlite_) *sql_ << BeginContext();  // back within this store's own
+    return Status::Ok();
+  });
+}
+
+void SociStore::UseNoInstitution() {
+  institution_ = kNoInstitution;
+  explicit_institution_ = true;
+  ready_ = false;
+  settings_cache_.clear();
 }
 
 Status SociStore::UseInstitution(const std::string& id) {

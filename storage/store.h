@@ -214,6 +214,8 @@ struct StoreOptions {
 // An institution id: 1 to 40 of a-z, 0-9, '-' and '_', from a letter or digit.
 Status CheckInstitutionId(const std::string& id);
 constexpr const char* kDefaultInstitution = "default";
+// No institution (ids never begin with '_'): a store set to it reads nothing.
+constexpr const char* kNoInstitution = "_none";
 
 // The settings an institution keeps in its database, with their defaults.
 // `settings KEY VALUE` checks each value (a known zone, a positive number).
@@ -281,6 +283,12 @@ class Store {
   // Acts within `id` from now on (between transactions): what tick and
   // deliver do to serve every institution in turn.
   virtual Status UseInstitution(const std::string& id) = 0;
+  // Acts within no institution: every read finds nothing (a regional
+  // server's request that has not said which institution it is for).
+  virtual void UseNoInstitution() = 0;
+  // Every institution with its display name, by name: a regional server's
+  // login page (on PostgreSQL read as '*', which shows the names only).
+  virtual Status InstitutionDirectory(std::vector<RegionInstitution>* out) = 0;
   virtual const std::string& institution() const = 0;
 
   virtual Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,

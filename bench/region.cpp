@@ -18,6 +18,10 @@
 //   3. The same event through PgBouncer in transaction mode (?pool=transaction,
 //      MENTORFLOW_TEST_PGBOUNCER from scripts/with-postgres.sh) against a
 //      direct connection: the ratio.
+//   4. The regional centre's roll-up of a year (`region rollup`, the command)
+//      over every institution's signed annual report: seconds (aim < 5) and
+//      peak RSS, beside one institution's own `stats annual` of its 500
+//      instances in the same run.
 //
 //   bench_region [INSTITUTIONS] [PER_INSTITUTION] [DUE]   (default 1000 500 5000)
 #include <soci/postgresql/soci-postgresql.h>
@@ -198,6 +202,58 @@ Ticks TickProcesses(const std::string& url, int processes, const std::string& no
   return t;
 }
 
+// A regional centre `centre` with its specialist r1, and a signed annual
+// report for 2026 from every other institution, its figures varying.
+void Reports(const std::string& url, int institutions) {
+  auto catalog = mf::Catalog::Load({MENTORFLOW_SOURCE_DIR "/workflows"}, mf::LoadOptions{MENTORFLOW_SOURCE_DIR "/templates"});
+  mf::Status st;
+  auto store = mf::Store::Open(url, &st, {MENTORFLOW_SOURCE_DIR "/templates", false, "centre"});
+  Check(st, "open");
+  mf::Store::InitOptions init = mf::bench::DirectorD1();
+  init.regional = true;
+  Check(store->Init(catalog, At("2026-09-01"), nullptr, init), "init the centre");
+  Check(store->AddPerson({"r1", "Специалист", {"regional"}, "", "", "r1@example.org"}, "d1", At("2026-09-01")), "r1");
+  store.reset();
+  const std::string super = std::getenv("MENTORFLOW_TEST_PG_SUPER");
+  soci::session s(soci::postgresql,
+                  mf::PostgresConnectionString(super.substr(0, super.rfind('/') + 1) + url.substr(url.rfind('/') + 1)));
+  std::string values;
+  for (int k = 0; k < institutions; ++k) {
+    const int m = 20 + k % 37, t = k % 9;
+    char figures[1024];
+    std::snprintf(figures, sizeof figures,
+                  "{\"year\":2026,\"mentors\":%d,\"mentees\":%d,\"mentees_minors\":%d,\"pairs\":{\"formed\":%d,"
+                  "\"active\":%d,\"completed\":%d,\"terminated\":%d,\"extended\":%d},\"by_form\":{\"virtual\":%d,"
+                  "\"short_term\":%d},\"by_kind\":{\"volunteer_pupil\":%d},\"terminated_by_reason\":{\"mutual\":%d,"
+                  "\"mentor_initiative\":%d},\"monitoring\":{\"due\":2,\"on_time\":%d,\"late\":%d,\"missed\":0}}",
+                  m, m + 3, m - 5, m / 2, m + 3, m / 4, t, k % 6, m, 3, m + 3, t / 2, t - t / 2, 2 - k % 2, k % 2);
+    values += std::string(values.empty() ? "" : ", ") + "('" + Id(k) + "', 2026, '1', 101, '" + figures +
+              "', '2026-12-15T09:00:00Z', '2026-12-20T09:00:00Z')";
+  }
+  s << "INSERT INTO annual_reports (institution, year, instance, issue, figures, issued_at, signed_at) VALUES " + values;
+  s << "ANALYZE annual_reports";
+}
+
+struct Timed {
+  double seconds = 0;
+  long peak_kb = 0;
+};
+
+// The command `args` on `url` (its output to /dev/null): seconds and peak RSS.
+Timed Command(const std::string& url, const std::string& args) {
+  const std::string cmd = std::string("exec '") + MENTORFLOW_BINARY + "' --db '" + url + "' " + args + " > /dev/null";
+  const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
+  const auto t0 = Clock::now();
+  pid_t pid = 0;
+  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+    Check(mf::Status::Internal("spawn"), args.c_str());
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Check(mf::Status::Internal("failed"), args.c_str());
+  return {Since(t0), ru.ru_maxrss};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -261,6 +317,29 @@ int main(int argc, char** argv) {
     std::printf("  one event through PgBouncer (transaction mode): %.3f ms, direct %.3f ms; ratio %.2f\n",
                 through / 2 * 1e3, direct / 2 * 1e3, through / direct);
   }
+
+  // 4. The regional centre's roll-up, beside one school's own figures.
+  Reports(region, institutions);
+  Timed rollup, csv, xlsx, school;
+  for (int round = 0; round < 3; ++round) {
+    const std::string centre = "--institution-id centre --now 2027-01-10T10:00 region rollup --year 2026 --as r1 ";
+    const Timed j = Command(region, centre + "--json");
+    const Timed c = Command(region, centre + "--format csv");
+    const std::string out = (std::filesystem::temp_directory_path() / ("mf_bench_region_" + std::to_string(getpid()) +
+                                                                       ".xlsx")).string();
+    const Timed x = Command(region, centre + "--format xlsx --out " + out);
+    std::filesystem::remove(out);
+    const Timed one = Command(region, "--institution-id " + busy + " --now 2027-01-10T10:00 stats annual --year 2026 --json");
+    if (round == 0 || j.seconds < rollup.seconds) rollup = j;
+    if (round == 0 || c.seconds < csv.seconds) csv = c;
+    if (round == 0 || x.seconds < xlsx.seconds) xlsx = x;
+    if (round == 0 || one.seconds < school.seconds) school = one;
+  }
+  std::printf("  region rollup of %d signed reports: json %.3f s (peak RSS %.1f MiB), csv %.3f s, xlsx %.3f s%s;"
+              " one school's stats annual %.3f s (peak RSS %.1f MiB); ratio %.2f\n",
+              institutions, rollup.seconds, rollup.peak_kb / 1024.0, csv.seconds, xlsx.seconds,
+              rollup.seconds < 5 ? "" : "  (aim < 5 s)", school.seconds, school.peak_kb / 1024.0,
+              rollup.seconds / school.seconds);
 
   mf::bench::DropDatabase(single);
   mf::bench::DropDatabase(region);

@@ -221,15 +221,19 @@ TEST(Region, AConnectionWithNoInstitutionSetReadsNothing) {
     EXPECT_THROW(raw << "INSERT INTO counters (institution, name, value) VALUES ('default', 'x', 1)", soci::soci_error);
   }
   // '*' lists the institutions (their ids, as tick and deliver go round
-  // them) and shows no other row.
+  // them, and their names, as a regional server's login page shows them)
+  // and shows no other row.
   {
     soci::session listing = testing::OpenRaw(db.url(), "*");
     for (const auto& t : TablesOf(listing)) {
       if (t == "schema_version") continue;
       long long n = -1;
       listing << "SELECT COUNT(*) FROM " + t, soci::into(n);
-      EXPECT_EQ(n, t == "institutions" ? 1 : 0) << t;
+      EXPECT_EQ(n, t == "institutions" || t == "settings" ? 1 : 0) << t;
     }
+    long long other = -1;
+    listing << "SELECT COUNT(*) FROM settings WHERE key <> 'institution'", soci::into(other);
+    EXPECT_EQ(other, 0) << "of the settings, the name alone";
     EXPECT_THROW(listing << "INSERT INTO institutions (institution, created_at) VALUES ('x', '2026-01-01')",
                  soci::soci_error);
   }

@@ -12,8 +12,14 @@
 namespace mentorflow::testing {
 
 inline void UndoInstitutions(soci::session& raw, bool sqlite) {
-  // Schema 17's region goes first: its tables name the institutions.
-  if (!sqlite) raw << "DROP VIEW region_reports, region_institutions";
+  // Schema 17's region goes first: its tables name the institutions, and
+  // its views and policies name its tables.
+  if (!sqlite) {
+    raw << "DROP VIEW region_reports, region_institutions";
+    raw << "DROP POLICY regional_reads ON institutions";
+    raw << "DROP POLICY regional_reads ON settings";
+    raw << "DROP POLICY institutions_named ON settings";
+  }
   raw << "DROP TABLE annual_reports";
   raw << "DROP TABLE regional_centres";
   const std::vector<std::string> tables = {

@@ -584,7 +584,8 @@ TEST_P(Serve, TheOpenApiDocumentValidatesAndEveryRouteInItAnswers) {
   for (auto path = doc.body["paths"].begin(); path != doc.body["paths"].end(); ++path) {
     std::string url = path.key();
     for (auto [param, value] : {std::pair<std::string, std::string>{"{id}", pair1_}, {"{doc}", pair1_ + ":agreement"},
-                                {"{token}", std::string(22, 'A')}, {"{format}", "html"}}) {
+                                {"{token}", std::string(22, 'A')}, {"{format}", "html"},
+                                {"{export}", "csv"}}) {
       if (auto at = url.find(param); at != std::string::npos) url.replace(at, param.size(), value);
     }
     for (auto op = path.value().begin(); op != path.value().end(); ++op) {

@@ -284,6 +284,9 @@ void AddAdminCommands(CLI::App& app, Globals& g, Commands* out) {
   init->add_option("--app-role", o->init.app_role,
                    "PostgreSQL: grant this role the rows of every table (the role serve and the commands connect as;"
                    " it must be neither a superuser nor BYPASSRLS)");
+  init->add_flag("--shared-workflows", o->init.shared_workflows,
+                 "PostgreSQL: register the workflows once for every institution of the database, and nothing else;"
+                 " each institution's init then keeps no copy of them (a changed one is its own, under a new version)");
   init->add_flag("--regional", o->init.regional,
                  "PostgreSQL: this institution is the region's mentoring centre; it reads the list of institutions"
                  " and their signed annual reports (region rollup), and nothing else of theirs");

@@ -63,7 +63,7 @@ std::vector<std::string> SociStore::InstancesNaming(const std::string& person_id
 
 std::vector<std::string> SociStore::KnownPurposes() {
   std::vector<std::string> out = {kDefaultPurpose};
-  soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions WHERE institution = " + I() + " ORDER BY name");
+  soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM " + CurrentDefinitions() + " ORDER BY name");
   const std::vector<std::string> names(rs.begin(), rs.end());
   for (const auto& name : names) {
     Status st;

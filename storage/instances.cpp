@@ -35,7 +35,9 @@ const Definition* SociStore::DefinitionFor(const std::string& name, int version,
   std::string source;
   long long v = version;
   soci::indicator ind = soci::i_null;
-  *sql_ << "SELECT source FROM workflow_definitions WHERE institution = " + I() + " AND name = :n AND version = :v",
+  // Its own first: a shared version of the same number has the same content (init refuses other).
+  *sql_ << "SELECT source FROM workflow_definitions WHERE institution IN (" + I() + ", '" + kSharedInstitution +
+               "') AND name = :n AND version = :v ORDER BY CASE WHEN institution = " + I() + " THEN 0 ELSE 1 END LIMIT 1",
       soci::into(source, ind), soci::use(name), soci::use(v);
   if (ind != soci::i_ok) {
     *st = Status::NotFound("workflow '" + name + "' version " + std::to_string(version) + " is not registered");
@@ -53,9 +55,20 @@ const Definition* SociStore::DefinitionFor(const std::string& name, int version,
 int SociStore::LatestVersion(const std::string& name) {
   long long v = 0;
   soci::indicator ind = soci::i_null;
-  *sql_ << "SELECT MAX(version) FROM workflow_definitions WHERE institution = " + I() + " AND name = :n",
-      soci::into(v, ind), soci::use(name);
+  *sql_ << "SELECT MAX(version) FROM " + CurrentDefinitions() + " WHERE name = :n", soci::into(v, ind), soci::use(name);
   return ind == soci::i_ok ? static_cast<int>(v) : 0;
+}
+
+std::string SociStore::AllDefinitions() const {
+  return std::string("(SELECT name, version, source FROM workflow_definitions WHERE institution IN (") + I() + ", '" +
+         kSharedInstitution + "')) wd";
+}
+
+std::string SociStore::CurrentDefinitions() const {
+  return "(SELECT name, version, source FROM workflow_definitions WHERE institution = " + I() +
+         " UNION ALL SELECT s.name, s.version, s.source FROM workflow_definitions s WHERE s.institution = '" +
+         kSharedInstitution + "' AND NOT EXISTS (SELECT 1 FROM workflow_definitions o WHERE o.institution = " + I() +
+         " AND o.name = s.name)) wd";
 }
 
 // One atomic increment: two processes starting instances at once never get
@@ -381,8 +394,8 @@ Status SociStore::Migrate(const std::string& workflow, int to_version, const Sta
     Tx tx(*this);
     std::vector<int> versions;
     {
-      soci::rowset<long long> rs = (sql_->prepare << "SELECT version FROM workflow_definitions WHERE institution = " +
-                                                     I() + " AND name = :n ORDER BY version",
+      soci::rowset<long long> rs = (sql_->prepare << "SELECT DISTINCT version FROM " + AllDefinitions() +
+                                                     " WHERE name = :n ORDER BY version",
                                     soci::use(workflow));
       for (long long v : rs) versions.push_back(static_cast<int>(v));
     }

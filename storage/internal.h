@@ -563,8 +563,18 @@ class SociStore : public Store {
   // The institution as an SQL literal: every statement names it. The id
   // passed CheckInstitutionId (a-z, 0-9, '-', '_'), so it needs no escaping.
   std::string I() const { return "'" + institution_ + "'"; }
+  // The workflow definitions this institution reads, as a derived table `wd`
+  // (name, version, source): every version of its own and of the shared
+  // ones (AllDefinitions), or those that are current (CurrentDefinitions):
+  // its own, and the shared ones of a name it has none of.
+  std::string AllDefinitions() const;
+  std::string CurrentDefinitions() const;
   void MigrateToInstitutions();  // migration 16
   void MigrateToRegion();        // migration 17
+  // Registers the new versions of `catalog`'s workflows for the institution
+  // `into` (an SQL literal: I(), or the shared one).
+  Status RegisterDefinitions(const Catalog& catalog, const std::string& into, const Now& when,
+                             std::vector<std::string>* registered);
   void CreateTable(const TableShape& t);
   void Wall(const std::string& table);
   // SQLite, no institution given: the file's one institution, once it has one.

@@ -119,7 +119,7 @@ Status SociStore::IssueOrder(const std::string& wanted, const std::string& actor
     {
       std::vector<std::pair<std::string, long long>> latest;
       soci::rowset<soci::row> rs =
-          (sql_->prepare << "SELECT name, MAX(version) FROM workflow_definitions WHERE institution = " + I() +
+          (sql_->prepare << "SELECT name, MAX(version) FROM " + CurrentDefinitions() +
                             " GROUP BY name ORDER BY name");
       for (const auto& r : rs) latest.emplace_back(r.get<std::string>(0), RowInt(r, 1));
       for (const auto& [wf, v] : latest) {

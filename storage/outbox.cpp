@@ -229,8 +229,8 @@ Status SociStore::Agenda(const std::string& person, Date from, Date to, std::vec
     {
       std::vector<std::pair<std::string, long long>> defs;
       {
-        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version FROM workflow_definitions WHERE institution = " +
-                                                      I());
+        soci::rowset<soci::row> rs = (sql_->prepare << "SELECT DISTINCT name, version FROM " +
+                                                      AllDefinitions());
         for (const auto& r : rs) defs.push_back({r.get<std::string>(0), RowInt(r, 1)});
       }
       std::vector<std::string> listing;

@@ -10,7 +10,7 @@ namespace mentorflow::storage {
 std::vector<std::string> SociStore::DeclaredRoles() {
   std::vector<std::pair<std::string, long long>> defs;
   {
-    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT name, version FROM workflow_definitions WHERE institution = " + I());
+    soci::rowset<soci::row> rs = (sql_->prepare << "SELECT DISTINCT name, version FROM " + AllDefinitions());
     for (const auto& r : rs) defs.push_back({r.get<std::string>(0), RowInt(r, 1)});
   }
   std::vector<std::string> roles;
@@ -31,7 +31,7 @@ std::vector<std::string> SociStore::DeclaredRoles() {
 std::vector<AttributeDef> SociStore::DeclaredAttributes() {
   std::vector<std::string> names;
   {
-    soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions WHERE institution = " + I() + " ORDER BY name");
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM " + CurrentDefinitions() + " ORDER BY name");
     for (const auto& n : rs) names.push_back(n);
   }
   std::vector<AttributeDef> out;

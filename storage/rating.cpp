@@ -25,8 +25,8 @@ Status SociStore::Rating(const std::string& workflow, const std::string& group, 
       if (!latest->rating) return Status::BadInput("workflow '" + workflow + "' has no rating");
     } else {
       std::vector<std::string> names;
-      soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM workflow_definitions WHERE institution = " +
-                                                        I() + " ORDER BY name");
+      soci::rowset<std::string> rs = (sql_->prepare << "SELECT DISTINCT name FROM " +
+                                                        CurrentDefinitions() + " ORDER BY name");
       for (const auto& n : rs) names.push_back(n);
       std::vector<const Definition*> rated;
       for (const auto& n : names) {

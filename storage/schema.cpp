@@ -454,6 +454,9 @@ void SociStore::MigrateToRegion() {
   const std::string regional =
       "EXISTS (SELECT 1 FROM regional_centres r"
       " WHERE r.institution = current_setting('mentorflow.institution', true))";
+  // The workflows registered for every institution (init --shared-workflows).
+  *sql_ << std::string("CREATE POLICY shared_definitions ON workflow_definitions FOR SELECT USING (institution = '") +
+               kSharedInstitution + "')";
   *sql_ << "CREATE POLICY regional_reads ON annual_reports FOR SELECT USING (signed_at IS NOT NULL AND " + regional + ")";
   *sql_ << "CREATE POLICY regional_reads ON institutions FOR SELECT USING (" + regional + ")";
   *sql_ << "CREATE POLICY regional_reads ON settings FOR SELECT USING (key = 'institution' AND " + regional + ")";
@@ -510,6 +513,44 @@ Status CheckSetting(const std::string& key, const std::string& value) {
 
 }  // namespace
 
+Status SociStore::RegisterDefinitions(const Catalog& catalog, const std::string& into, const Now& when,
+                                      std::vector<std::string>* registered) {
+  const std::string shared = std::string("'") + kSharedInstitution + "'";
+  for (const auto& def : catalog.definitions()) {
+    std::ifstream in(def->source_path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string source = ss.str(), hash = Fnv1a(source), old_hash;
+    long long version = def->version;
+    soci::indicator ind = soci::i_null;
+    if (into != shared) {  // registered for every institution: no copy; other content: a number of its own
+      *sql_ << "SELECT hash FROM workflow_definitions WHERE institution = " + shared + " AND name = :n AND version = :v",
+          soci::into(old_hash, ind), soci::use(def->name), soci::use(version);
+      if (ind == soci::i_ok && old_hash == hash) continue;
+      if (ind == soci::i_ok)
+        return Status::BadInput(def->source_path + ": workflow '" + def->name + "' version " +
+                                std::to_string(def->version) +
+                                " is registered for every institution with other content; an institution's own"
+                                " version needs a number of its own (bump 'version:')");
+    }
+    *sql_ << "SELECT hash FROM workflow_definitions WHERE institution = " + into + " AND name = :n AND version = :v",
+        soci::into(old_hash, ind), soci::use(def->name), soci::use(version);
+    if (ind == soci::i_ok) {
+      if (old_hash != hash)
+        return Status::BadInput(def->source_path + ": workflow '" + def->name + "' version " +
+                                std::to_string(def->version) +
+                                " is already registered with different content; bump 'version:'");
+      continue;
+    }
+    std::string now = FormatInstant(when.instant);
+    *sql_ << "INSERT INTO workflow_definitions (institution, name, version, source, hash, registered_at)"
+             " VALUES (" + into + ", :n, :v, :s, :h, :t)",
+        soci::use(def->name), soci::use(version), soci::use(source), soci::use(hash), soci::use(now);
+    if (registered) registered->push_back(def->name + " v" + std::to_string(def->version));
+  }
+  return Status::Ok();
+}
+
 bool SociStore::SchemaTableExists() {
   int n = 0;
   if (sqlite_)
@@ -565,6 +606,16 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       *sql_ << "INSERT INTO schema_version (version) VALUES (:v)", soci::use(next);
     }
     if (rebuild_pair_facts) RebuildPairFacts();
+    if (options.shared_workflows) {  // the workflows alone, for every institution
+      if (sqlite_)
+        return Status::BadInput("--shared-workflows: a database several institutions share (PostgreSQL); an SQLite"
+                                " file holds one institution, which registers its own");
+      *sql_ << std::string("SELECT set_config('mentorflow.institution', '") + kSharedInstitution + "', true)";
+      const std::string shared = std::string("'") + kSharedInstitution + "'";
+      if (Status s = RegisterDefinitions(catalog, shared, when, registered); !s.ok()) return s;
+      tx.Commit();
+      return Status::Ok();
+    }
     if (sqlite_) {
       // SQLite keeps one institution per file.
       std::string other;
@@ -612,28 +663,7 @@ Status SociStore::Init(const Catalog& catalog, const Now& when, std::vector<std:
       }
     }
     settings_cache_.clear();
-    for (const auto& def : catalog.definitions()) {
-      std::ifstream in(def->source_path, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string source = ss.str(), hash = Fnv1a(source), old_hash;
-      long long version = def->version;
-      soci::indicator ind = soci::i_null;
-      *sql_ << "SELECT hash FROM workflow_definitions WHERE institution = " + I() + " AND name = :n AND version = :v",
-          soci::into(old_hash, ind), soci::use(def->name), soci::use(version);
-      if (ind == soci::i_ok) {
-        if (old_hash != hash)
-          return Status::BadInput(def->source_path + ": workflow '" + def->name + "' version " +
-                                  std::to_string(def->version) +
-                                  " is already registered with different content; bump 'version:'");
-        continue;
-      }
-      std::string now = FormatInstant(when.instant);
-      *sql_ << "INSERT INTO workflow_definitions (institution, name, version, source, hash, registered_at)"
-               " VALUES (" + I() + ", :n, :v, :s, :h, :t)",
-          soci::use(def->name), soci::use(version), soci::use(source), soci::use(hash), soci::use(now);
-      if (registered) registered->push_back(def->name + " v" + std::to_string(def->version));
-    }
+    if (Status s = RegisterDefinitions(catalog, I(), when, registered); !s.ok()) return s;
     for (const auto& t : catalog.tables()) {
       std::string hash = Fnv1a(t.source), old_hash;
       long long version = 0;

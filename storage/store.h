@@ -216,6 +216,9 @@ Status CheckInstitutionId(const std::string& id);
 constexpr const char* kDefaultInstitution = "default";
 // No institution (ids never begin with '_'): a store set to it reads nothing.
 constexpr const char* kNoInstitution = "_none";
+// The workflows registered for every institution of a database
+// (`init --shared-workflows`) are kept under this institution.
+constexpr const char* kSharedInstitution = "_shared";
 
 // The settings an institution keeps in its database, with their defaults.
 // `settings KEY VALUE` checks each value (a known zone, a positive number).
@@ -252,6 +255,12 @@ class Store {
     // PostgreSQL: a role granted the two views of the region
     // (region_institutions, region_reports) and no table; empty: no grant.
     std::string regional_role;
+    // PostgreSQL: register the catalog's workflows once for every
+    // institution (and nothing else). An institution's own `init` then keeps
+    // no copy of a workflow registered so; one whose content differs is its
+    // own under a version number the shared one does not have, and its
+    // latest version is the one it starts.
+    bool shared_workflows = false;
   };
   // Creates or upgrades the schema, stores the settings given, then
   // registers each definition of `catalog` whose version is new. A changed

@@ -533,6 +533,11 @@ TEST(Region, AnSqliteFileHoldsOneInstitution) {
   EXPECT_EQ(second.code, 1);
   EXPECT_NE(second.err.find("holds institution 'school-a'"), std::string::npos) << second.err;
   EXPECT_TRUE(testing::DumpTables(db.url()) == before);
+  // Workflows for every institution: a file has one.
+  auto shared = RunCli("--db '" + db.url() + "' --now 2026-09-01 init --shared-workflows");
+  EXPECT_EQ(shared.code, 1);
+  EXPECT_NE(shared.err.find("an SQLite file holds one institution"), std::string::npos) << shared.err;
+  EXPECT_TRUE(testing::DumpTables(db.url()) == before);
   auto other = RunCli("--db '" + db.url() + "' --institution-id school-b list");
   EXPECT_EQ(other.code, 2) << other.err;
   EXPECT_NE(other.err.find("no institution 'school-b'"), std::string::npos) << other.err;
@@ -549,6 +554,81 @@ TEST(Region, AnSqliteFileHoldsOneInstitution) {
   int foreign = -1;
   raw << "SELECT COUNT(*) FROM instances WHERE institution <> 'school-a'", soci::into(foreign);
   EXPECT_EQ(foreign, 0);
+}
+
+// Issue 27: "shared regional workflows can be registered once and
+// overridden per institution". `init --shared-workflows` registers the
+// workflows for the whole database; an institution's `init` then keeps no
+// copy of them, and a changed workflow under a new version is its own.
+TEST(Region, SharedWorkflowsAreRegisteredOnceAndAnInstitutionOverridesOne) {
+  if (!NeedPostgres()) GTEST_SKIP() << "needs PostgreSQL";
+  TestDatabase db("postgresql", "region_shared");
+  ASSERT_TRUE(db.available()) << db.why_not();
+  auto shared = RunCli("--db '" + db.url() + "' --now 2026-09-01 init --shared-workflows");
+  ASSERT_EQ(shared.code, 0) << shared.err;
+  Populate(db.url(), "school-a", "Ольга Карпова");
+  Populate(db.url(), "school-b", "Ирина Волкова");
+  auto count = [&](const std::string& institution, const std::string& where) {
+    soci::session s = testing::OpenRaw(db.url(), institution);
+    long long n = -1;
+    s << "SELECT COUNT(*) FROM workflow_definitions WHERE " + where, soci::into(n);
+    return n;
+  };
+  const long long workflows = count("school-a", "institution = '_shared'");
+  EXPECT_GE(workflows, 12) << "every shipped workflow, once";
+  EXPECT_EQ(count("school-a", "institution = 'school-a'"), 0) << "no copy of a shared workflow";
+  EXPECT_EQ(count("school-b", "institution = 'school-b'"), 0);
+  // The schools work on the shared workflows (Populate started one).
+  auto list = RunCli("--db '" + db.url() + "' --institution-id school-a --now 2026-09-01 list --as c1 --json");
+  ASSERT_EQ(list.code, 0) << list.err;
+  const auto started = nlohmann::json::parse(list.out);
+  ASSERT_EQ(started.size(), 1u) << list.out;
+  EXPECT_EQ(started[0]["workflow"], "information_support");
+  const int shared_version = started[0]["version"];
+
+  // school-a overrides information_support with a version of its own.
+  const std::string dir = ::testing::TempDir() + "/mf_shared_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  struct Remove {
+    std::string dir;
+    ~Remove() { std::filesystem::remove_all(dir); }
+  } remove{dir};
+  std::string text = testing::ReadText(testing::SourcePath("workflows/information_support.yaml"));
+  const std::string was = "version: " + std::to_string(shared_version);
+  ASSERT_NE(text.find(was), std::string::npos);
+  const std::string same_version = text;
+  text.replace(text.find(was), was.size(), "version: " + std::to_string(shared_version + 1));
+  text += "\n# school-a's own\n";
+  std::ofstream(dir + "/information_support.yaml") << text;
+  auto own = RunCli("--db '" + db.url() + "' --institution-id school-a --workflows " + dir + " --now 2026-09-02 init");
+  ASSERT_EQ(own.code, 0) << own.err;
+  EXPECT_EQ(count("school-a", "institution = 'school-a'"), 1);
+  auto a = RunCli("--db '" + db.url() + "' --institution-id school-a --now 2026-09-02 start information_support --as c1 --json");
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(nlohmann::json::parse(a.out)["version"], shared_version + 1) << "its own, the latest";
+  auto b = RunCli("--db '" + db.url() + "' --institution-id school-b --now 2026-09-02 start information_support --as c1 --json");
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(nlohmann::json::parse(b.out)["version"], shared_version) << "b keeps the region's";
+  // a's instance started on the shared version runs on it still.
+  auto shown = RunCli("--db '" + db.url() + "' --institution-id school-a --now 2026-09-02 show " +
+                      started[0]["id"].get<std::string>() + " --as c1 --json");
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["version"], shared_version);
+
+  // Other content under the region's version number is refused: which one
+  // an instance of that version runs would be ambiguous.
+  std::filesystem::remove(dir + "/information_support.yaml");
+  std::ofstream(dir + "/information_support.yaml") << same_version + "\n# not the region's\n";
+  const std::string before = testing::DumpTables(db.url(), "school-b");
+  auto clash = RunCli("--db '" + db.url() + "' --institution-id school-b --workflows " + dir + " --now 2026-09-02 init");
+  EXPECT_EQ(clash.code, 1) << clash.err;
+  EXPECT_NE(clash.err.find("registered for every institution"), std::string::npos) << clash.err;
+  EXPECT_EQ(testing::DumpTables(db.url(), "school-b"), before);
+  // A school cannot write the region's workflows, even by hand.
+  soci::session raw = testing::OpenRaw(db.url(), "school-a");
+  EXPECT_THROW(raw << "INSERT INTO workflow_definitions (institution, name, version, source, hash, registered_at)"
+                      " VALUES ('_shared', 'x', 1, 'x', 'x', 'x')",
+               soci::soci_error);
 }
 
 }  // namespace

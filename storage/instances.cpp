@@ -43,12 +43,17 @@ const Definition* SociStore::DefinitionFor(const std::string& name, int version,
     *st = Status::NotFound("workflow '" + name + "' version " + std::to_string(version) + " is not registered");
     return nullptr;
   }
+  if (auto p = parsed_.find(source); p != parsed_.end()) {
+    defs_[key] = p->second;
+    return p->second.get();
+  }
   auto r = LoadWorkflowText(source, name + " v" + std::to_string(version) + " (stored)", LoadOptions{});
   if (!r.ok()) {
     *st = Status::Internal("stored workflow does not load: " + r.errors.front().ToString());
     return nullptr;
   }
   defs_[key] = r.definition;
+  parsed_[source] = r.definition;
   return r.definition.get();
 }
 

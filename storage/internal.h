@@ -616,6 +616,10 @@ class SociStore : public Store {
   Status batch_failure_;
   Statements q_;
   std::map<std::string, std::shared_ptr<const Definition>> defs_;
+  // Each stored text parsed once, whichever institutions registered it (a
+  // region's schools mostly hold the same files): the text is the key, so
+  // only the same bytes share a definition.
+  std::map<std::string, std::shared_ptr<const Definition>> parsed_;
   std::map<std::string, std::string> settings_cache_;
 
  public:

@@ -34,11 +34,7 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-bool NeedPostgres() {
-  if (!testing::PostgresAdminUrl().empty() && !Env("MENTORFLOW_TEST_PG_SUPER").empty()) return true;
-  if (Env("CI") == "true") ADD_FAILURE() << "CI=true: the PostgreSQL region tests must run (scripts/with-postgres.sh)";
-  return false;
-}
+bool NeedPostgres() { return testing::NeedClusterOrFail("the region tests"); }
 
 // `url` with its user (and password) replaced by `user`.
 std::string AsUser(const std::string& url, const std::string& user) {

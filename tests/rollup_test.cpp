@@ -33,11 +33,7 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-bool NeedPostgres() {
-  if (!testing::PostgresAdminUrl().empty() && !Env("MENTORFLOW_TEST_PG_SUPER").empty()) return true;
-  if (Env("CI") == "true") ADD_FAILURE() << "CI=true: the PostgreSQL roll-up tests must run (scripts/with-postgres.sh)";
-  return false;
-}
+bool NeedPostgres() { return testing::NeedClusterOrFail("the roll-up tests"); }
 
 // ---- the suppression alone ----------------------------------------------
 

@@ -19,6 +19,15 @@ std::string PostgresAdminUrl() {
   return v ? v : "";
 }
 
+bool NeedClusterOrFail(const std::string& what) {
+  const char* super = std::getenv("MENTORFLOW_TEST_PG_SUPER");
+  if (!PostgresAdminUrl().empty() && super && *super) return true;
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true")
+    ADD_FAILURE() << "CI=true: " << what << " must run on PostgreSQL (scripts/with-postgres.sh)";
+  return false;
+}
+
 TestDatabase::TestDatabase(const std::string& backend, const std::string& name) : backend_(backend) {
   name_ = "mf_";
   for (char c : name.substr(0, 40)) name_ += std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_';

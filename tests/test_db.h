@@ -43,4 +43,9 @@ soci::session OpenRaw(const std::string& url, const std::string& institution = "
 // The PostgreSQL cluster's URL, or "" (and, with CI=true, a test failure).
 std::string PostgresAdminUrl();
 
+// Whether the cluster of scripts/with-postgres.sh is there, with its
+// superuser's URL too (MENTORFLOW_TEST_PG_SUPER); when it is not and
+// CI=true, a test failure naming `what` (CI never skips them).
+bool NeedClusterOrFail(const std::string& what);
+
 }  // namespace mentorflow::testing

@@ -557,7 +557,10 @@ class SociStore : public Store {
                            const std::vector<ReminderSpec>& specs, const Now& now);
   // Leaving a state on `today`: its reminders whose day has not come are cancelled.
   void CancelReminders(const std::string& id, const std::string& key_prefix, Date today);
-  long long PromoteDueReminders(Date until);
+  // Reminders whose day is `until` or earlier become pending: the
+  // institution's (once per tick), or one instance's (before a deadline of
+  // it fires, so that leaving the state does not cancel them unsent).
+  long long PromoteDueReminders(Date until, const std::string& instance = "");
 
   // ---- institutions (schema.cpp, session.cpp) ----
   // The institution as an SQL literal: every statement names it. The id

@@ -147,11 +147,15 @@ void SociStore::CancelReminders(const std::string& id, const std::string& key_pr
   c.Run();
 }
 
-long long SociStore::PromoteDueReminders(Date until) {
-  std::string day = FormatDate(until);
-  soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
-                                         " AND status = 'scheduled' AND send_on <= :d",
-                        soci::use(day));
+long long SociStore::PromoteDueReminders(Date until, const std::string& instance) {
+  std::string day = FormatDate(until), id = instance;
+  soci::statement st = instance.empty()
+                           ? (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
+                                                   " AND status = 'scheduled' AND send_on <= :d",
+                              soci::use(day))
+                           : (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
+                                                   " AND instance = :i AND status = 'scheduled' AND send_on <= :d",
+                              soci::use(id), soci::use(day));
   st.execute(true);
   return st.get_affected_rows();
 }

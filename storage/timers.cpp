@@ -33,9 +33,10 @@ Status SociStore::FireTimer(const std::string& instance, const std::string& key,
     return Status::Ok();
   }
   const Date due_day = *due_date;
-  // Reminders that came due before this deadline passed go out first:
-  // leaving the state would otherwise cancel them unsent.
-  report->reminders_due += PromoteDueReminders(due_day);
+  // Reminders of this instance that came due before this deadline passed go
+  // out first: leaving the state would otherwise cancel them unsent. (The
+  // institution's others come due once, at the end of the tick or turn.)
+  report->reminders_due += PromoteDueReminders(due_day, instance);
   auto& del = q_.Get(q_.delete_timer);
   del.instance = instance;
   del.key = key;
@@ -120,7 +121,16 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
     long long skip = 0;
     for (int fired = 0;; ++fired) {
       if (limit > 0 && fired >= limit) {
+        // A turn ends with deadlines left: the institution's reminders come
+        // due up to the last day fired (no deadline left is earlier, so none
+        // of them is one a firing still to come would cancel).
         report->more = true;
+        const auto last = report->fired.empty() ? std::nullopt : ParseDate(report->fired.back().due.substr(0, 10));
+        if (last) {
+          Tx tx(*this);
+          report->reminders_due += PromoteDueReminders(*last);
+          tx.Commit();
+        }
         return Status::Ok();
       }
       Tx tx(*this);

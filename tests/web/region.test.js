@@ -112,6 +112,8 @@ test('the centre sets its password, logs in choosing the centre and reads the re
   assert.match(page.url(), /\/login\?done=password_set&institution=rc$/);
   assert.equal(await page.locator('#institution').inputValue(), 'rc');
   await look(page, 'region-login');
+  // "Forgot the password" keeps the institution chosen.
+  assert.equal(await page.locator('a[href^="/account/forgot"]').getAttribute('href'), '/account/forgot?institution=rc');
   await page.fill('#login', 'r1@example.org');
   await page.fill('#password', PASSWORD.r1);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button[type=submit]')]);

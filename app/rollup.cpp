@@ -212,6 +212,8 @@ std::string Word(const Rollup& r, const char* key) {
   return r.titles.contains(key) && r.titles[key].is_string() ? r.titles[key].get<std::string>() : key;
 }
 
+}  // namespace
+
 std::string Cell(const Rollup& r, const Rollup::Line& line, std::size_t c) {
   if (!line.submitted) return "";
   return line.hidden[c] ? Word(r, "suppressed") : std::to_string(line.values[c]);
@@ -221,6 +223,8 @@ std::string StatusText(const Rollup& r, const Rollup::Line& line) {
   if (line.submitted) return FillTitle(Word(r, "submitted"), RussianDate(line.signed_on));
   return Word(r, line.late ? "late" : "pending");
 }
+
+namespace {
 
 json DocumentContext(const Context& ctx, const Rollup& r) {
   std::string centre;

@@ -53,6 +53,12 @@ struct Rollup {
 // role regional or director there.
 Result<Rollup> RegionRollup(Context& ctx, int year);
 
+// What a person reads of a line: a count, or «менее 5» when withheld ("" for
+// an institution that has not sent); and its status («подписаны 11.12.2026»,
+// late, not yet due). The words come from titles.yaml's `region:`.
+std::string Cell(const Rollup& r, const Rollup::Line& line, std::size_t column);
+std::string StatusText(const Rollup& r, const Rollup::Line& line);
+
 // The roll-up as files: csv (one row per institution, then the total),
 // xlsx (the same table, numbers as numbers), html (the document for the
 // regional centre's director: the region's totals and who has sent), odt

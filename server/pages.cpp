@@ -298,18 +298,10 @@ Reply ChangePasswordPost(Call& c) {
 Reply RegionPage(Call& c) {
   auto r = RegionOf(c);
   if (!r.ok()) return ErrorPage(c, r.status());
-  const json rolled = app::RollupJson(*r);
-  const std::string withheld =
-      r->titles.contains("suppressed") ? r->titles["suppressed"].get<std::string>() : std::string("< 5");
-  auto word = [&](const char* key) {
-    return r->titles.contains(key) ? r->titles[key].get<std::string>() : std::string(key);
-  };
-  auto figures = [&](const json& line) {
+  auto figures = [&](const app::Rollup::Line& line) {
     json out = json::array();
-    for (const auto& col : rolled["columns"]) {
-      const json& v = line["figures"][col["key"].get<std::string>()];
-      out.push_back({{"title", col["title"]}, {"value", v.is_null() ? withheld : std::to_string(v.get<long long>())}});
-    }
+    for (std::size_t k = 0; k < r->columns.size(); ++k)
+      out.push_back({{"title", r->columns[k].title}, {"value", app::Cell(*r, line, k)}});
     return out;
   };
   json j = Base(c, web::Text(c.ctx.templates, "titles.region"));
@@ -320,17 +312,15 @@ Reply RegionPage(Call& c) {
   j["submitted"] = r->submitted;
   j["late"] = r->late;
   j["pending"] = std::to_string(r->pending);
-  j["totals"] = figures(rolled["total"]);
+  j["totals"] = figures(r->total);
   const std::string show = c.Query("show");
   json list = json::array();
-  for (const auto& i : rolled["institutions"]) {
-    const std::string id = i["id"], name = i["name"].get<std::string>().empty() ? id : i["name"].get<std::string>();
-    const std::string status = i["status"];
-    std::string text = status == "submitted" ? app::FillTitle(word("submitted"), web::DateRu(i["signed_on"])) : word(status.c_str());
-    json item = {{"name", name}, {"status", text}, {"late", status == "late"}};
-    if (status == "submitted") {
-      item["href"] = "/region?year=" + std::to_string(r->year) + "&show=" + Seg(id);
-      if (id == show) j["shown"] = {{"name", name}, {"figures", figures(i)}};
+  for (const auto& line : r->institutions) {
+    const std::string name = line.name.empty() ? line.id : line.name;
+    json item = {{"name", name}, {"status", app::StatusText(*r, line)}, {"late", line.late}};
+    if (line.submitted) {
+      item["href"] = "/region?year=" + std::to_string(r->year) + "&show=" + Seg(line.id);
+      if (line.id == show) j["shown"] = {{"name", name}, {"figures", figures(line)}};
     }
     list.push_back(std::move(item));
   }

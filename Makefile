@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 
 PREFIX     ?= /usr/local
 
-.PHONY: all deps web-deps build demo test fuzz bench install package clean
+.PHONY: all deps web-deps bench-deps build demo test fuzz bench install package clean
 
 all: build
 
@@ -39,10 +39,15 @@ fuzz-build: deps
 fuzz: fuzz-build
 	scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz_loader $${FUZZ_SECONDS:-600}
 
-bench: build
+# bench/tick's yardstick (graphile-worker), exactly as locked.
+bench-deps: deps
+	cd bench/queue && npm ci --no-audit --no-fund --loglevel=error
+
+bench: build bench-deps
 	./$(BUILD)/bench_dispatch
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_persist 2000
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick 100000
+	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick queue 5000
 	./$(BUILD)/bench_deliver 1000
 	./$(BUILD)/bench_documents 2000
 	scripts/with-postgres.sh ./$(BUILD)/bench_stats 500000

@@ -147,7 +147,12 @@ double TickRate(int n, int processes) {
   const auto t0 = Clock::now();
   for (int p = 0; p < processes; ++p) {
     outs.push_back(Temp("out" + std::to_string(p)));
-    if (!Spawn({MENTORFLOW_BINARY, "--db", url, "--now", "2026-09-10", "tick"}, outs.back(), &pids[p]))
+    // MF_BENCH_WRAP="perf record -g -o FILE" runs each tick under a profiler.
+    std::vector<std::string> args;
+    std::istringstream wrap(std::getenv("MF_BENCH_WRAP") ? std::getenv("MF_BENCH_WRAP") : "");
+    for (std::string w; wrap >> w;) args.push_back(w);
+    args.insert(args.end(), {MENTORFLOW_BINARY, "--db", url, "--now", "2026-09-10", "tick"});
+    if (!Spawn(args, outs.back(), &pids[p]))
       Check(mf::Status::Internal("spawn mentorflow"), "tick");
   }
   bool ok = true;

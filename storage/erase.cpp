@@ -267,6 +267,7 @@ Status SociStore::ReadAct(const std::string& person_id, DocumentRecord* out) {
 
 Status SociStore::ErasePerson(const std::string& person_id, const std::string& actor_id, const Now& now,
                               DocumentRecord* act) {
+  ForgetLookups();
   Status result = Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckActor(actor_id); !s.ok()) return s;

@@ -179,7 +179,8 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
   if (def.name == kPairWorkflow) RecordPairFacts(id, seq, hist.at, h.event, h.from, h.to, changes);
   for (const auto& key : d.cancel_timers) {
     bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
-    if (!rearmed) {  // a re-armed timer is overwritten below
+    // A re-armed timer is overwritten below; the one firing is gone already.
+    if (!rearmed && firing_timer_ != std::make_pair(id, key)) {
       auto& del = q_.Get(q_.delete_timer);
       del.instance = id;
       del.key = key;
@@ -202,6 +203,7 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
       for (const auto& r : ReminderRecipients(def, d.fields, s.deadline->notify, world, now.today)) to.push_back(r.id);
     up.recipients = json(to).dump();
     up.Run();
+    if (earliest_timer_set_.empty() || up.due < earliest_timer_set_) earliest_timer_set_ = up.due;
   }
   if (Status s = ScheduleReminders(def, id, d.fields, d.reminders, now); !s.ok()) return s;
   for (int doc : d.documents) {

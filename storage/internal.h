@@ -152,6 +152,10 @@ struct ClosePairFacts;
 struct InsertPairFacts;
 struct SetPairEvents;
 struct SelectBirthYear;
+struct DeleteClaimedTimer;
+struct PromoteInstanceReminders;
+struct SelectPeopleWithRole;
+struct SelectBirthGuardian;
 
 // Prepared on first use, each once per session.
 // Each binds the store's institution as `inst`.
@@ -184,6 +188,10 @@ struct Statements {
   std::unique_ptr<InsertPairFacts> insert_pair_facts;
   std::unique_ptr<SetPairEvents> set_pair_events;
   std::unique_ptr<SelectBirthYear> select_birth_year;
+  std::unique_ptr<DeleteClaimedTimer> delete_claimed_timer;
+  std::unique_ptr<PromoteInstanceReminders> promote_instance_reminders;
+  std::unique_ptr<SelectPeopleWithRole> select_people_with_role;
+  std::unique_ptr<SelectBirthGuardian> select_birth_guardian;
   void Clear();  // every one prepared goes (deallocated on the server)
 
  private:
@@ -422,11 +430,26 @@ class SociStore : public Store {
   Status Backup(const std::string& path, long long* bytes) override;
 
   // ---- timers.cpp ----
+  // What became of a due timer: fired (or dropped, its instance gone);
+  // skipped (its instance or due date cannot be read: nothing changed, it
+  // waits); gone (no longer as it was read: nothing changed).
+  enum class Firing { kFired, kSkipped, kGone };
   // Fires one due timer inside the open transaction: deletes it and sends its
-  // event as system at its moment (a refusal is a history note). `skipped`
-  // when its instance or due date cannot be read: nothing changed, it waits.
+  // event as system at its moment (a refusal is a history note).
   Status FireTimer(const std::string& instance, const std::string& key, const std::string& state,
-                   const std::string& event, const std::string& due, TickReport* report, bool* skipped);
+                   const std::string& event, const std::string& due, TickReport* report, Firing* result);
+  // How many due timers a tick claims and fires in one transaction: one
+  // commit for them all, and locks held for tens of milliseconds.
+  static constexpr int kTickBatch = 50;
+  struct DueTimer {
+    std::string instance, key, state, event, due;
+    bool busy = false;  // PostgreSQL: its instance is held by another transaction
+  };
+  // Up to `room` due timers at `now`, earliest first, past the first `skip`;
+  // on PostgreSQL locked with their instances (SKIP LOCKED: none is waited for).
+  std::vector<DueTimer> ClaimDue(const Now& now, int room, long long skip);
+  Status FireBatch(const Now& now, int room, bool careful, long long skip, TickReport* part, int* claimed, int* fired,
+                   long long* skipped, Status* fault, bool* redo);
   // Before anything is applied to `instance` at `now`: fires its deadlines
   // already past due, in due order, in the open transaction, so that what
   // an event meets never depends on when `tick` last ran.
@@ -624,6 +647,40 @@ class SociStore : public Store {
   // only the same bytes share a definition.
   std::map<std::string, std::shared_ptr<const Definition>> parsed_;
   std::map<std::string, std::string> settings_cache_;
+
+ public:
+  // While a tick fires a batch (one transaction), what no firing changes is
+  // read once for the batch: who holds a role, a person's birth date,
+  // guardian and name. Never kept past the transaction, so a role taken
+  // away is seen by the next batch; a write to people forgets it at once.
+  struct Lookups {
+    std::map<std::string, std::vector<std::string>, std::less<>> by_role;
+    std::map<std::string, std::pair<std::optional<Date>, std::string>, std::less<>> birth_guardian;
+    std::map<std::string, std::string, std::less<>> name;
+  };
+  class LookupScope {
+   public:
+    explicit LookupScope(SociStore& s) : s_(s) { s_.lookups_.emplace(); }
+    ~LookupScope() { s_.lookups_.reset(); }
+    LookupScope(const LookupScope&) = delete;
+    LookupScope& operator=(const LookupScope&) = delete;
+
+   private:
+    SociStore& s_;
+  };
+  void ForgetLookups() {
+    if (lookups_) *lookups_ = Lookups{};
+  }
+  std::pair<std::optional<Date>, std::string> BirthAndGuardian(std::string_view id);
+  // The timer being fired (FireTimer): ApplyEffects need not delete it again.
+  std::pair<std::string, std::string> firing_timer_;
+  // The earliest due of the timers set since a tick's batch began: a claimed
+  // timer due later waits for the next batch, so that deadlines fire in due
+  // order even when a firing sets one that is due already.
+  std::string earliest_timer_set_;
+
+ private:
+  std::optional<Lookups> lookups_;
 
  public:
   // PostgreSQL: bounds every wait for the server (storage/watchdog.h).

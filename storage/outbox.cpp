@@ -148,14 +148,17 @@ void SociStore::CancelReminders(const std::string& id, const std::string& key_pr
 }
 
 long long SociStore::PromoteDueReminders(Date until, const std::string& instance) {
-  std::string day = FormatDate(until), id = instance;
-  soci::statement st = instance.empty()
-                           ? (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
-                                                   " AND status = 'scheduled' AND send_on <= :d",
-                              soci::use(day))
-                           : (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
-                                                   " AND instance = :i AND status = 'scheduled' AND send_on <= :d",
-                              soci::use(id), soci::use(day));
+  std::string day = FormatDate(until);
+  if (!instance.empty()) {  // before each firing: prepared once
+    auto& q = q_.Get(q_.promote_instance_reminders);
+    q.instance = instance;
+    q.day = day;
+    q.Run();
+    return q.st->get_affected_rows();
+  }
+  soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
+                                             " AND status = 'scheduled' AND send_on <= :d",
+                        soci::use(day));
   st.execute(true);
   return st.get_affected_rows();
 }

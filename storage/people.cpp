@@ -164,6 +164,7 @@ Status SociStore::CheckRoles(const std::vector<std::string>& roles) {
 
 Status SociStore::InsertPerson(const PersonRecord& given, const std::string& actor_id, const std::string& capacity,
                                const Now& now) {
+  ForgetLookups();
   PersonRecord p = given;
   if (Status s = CheckId("a person id", p.id); !s.ok()) return s;
   if (UpperCase(p.id) == "SYSTEM")  // in any case: 'System' would pass for it in a history
@@ -225,6 +226,7 @@ Status SociStore::AddPerson(const PersonRecord& p, const std::string& actor_id, 
 }
 
 Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_id, const Now& now) {
+  ForgetLookups();
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     if (Status s = CheckActor(actor_id); !s.ok()) return s;
@@ -316,6 +318,7 @@ Status SociStore::UpdatePerson(const PersonUpdate& u, const std::string& actor_i
 
 void SociStore::WriteParticulars(const std::string& person_id, const PersonUpdate& u,
                                  std::vector<std::string>* changed) {
+  ForgetLookups();
   const std::pair<const char*, const std::optional<std::string>*> columns[] = {
       {"address", &u.address},
       {"document_kind", &u.document_kind},
@@ -710,11 +713,29 @@ Status SociStore::ExportPerson(const std::string& person_id, const std::string& 
 }
 
 std::string SociStore::PersonName(const std::string& id) {
+  if (lookups_)
+    if (auto it = lookups_->name.find(id); it != lookups_->name.end()) return it->second;
   auto& q = q_.Get(q_.select_person_name);
   q.person = id;
   q.name_ind = soci::i_null;
-  if (!q.Run() || q.name_ind != soci::i_ok) return id;
-  return q.name;
+  std::string name = !q.Run() || q.name_ind != soci::i_ok ? id : q.name;
+  if (lookups_) lookups_->name.emplace(id, name);
+  return name;
+}
+
+std::pair<std::optional<Date>, std::string> SociStore::BirthAndGuardian(std::string_view id) {
+  if (lookups_)
+    if (auto it = lookups_->birth_guardian.find(id); it != lookups_->birth_guardian.end()) return it->second;
+  auto& q = q_.Get(q_.select_birth_guardian);
+  q.person = id;
+  q.birth_ind = q.guardian_ind = soci::i_null;
+  std::pair<std::optional<Date>, std::string> out;
+  if (q.Run()) {
+    if (q.birth_ind == soci::i_ok) out.first = ParseDate(q.birth);
+    if (q.guardian_ind == soci::i_ok) out.second = q.guardian;
+  }
+  if (lookups_) lookups_->birth_guardian.emplace(std::string(id), out);
+  return out;
 }
 
 Actor SociStore::LoadActor(const std::string& id) {
@@ -750,11 +771,13 @@ bool SociStore::DbWorld::PersonHasRole(std::string_view id, std::string_view rol
 }
 
 std::vector<std::string> SociStore::DbWorld::PeopleWithRole(std::string_view role) const {
+  if (s_.lookups_)
+    if (auto it = s_.lookups_->by_role.find(role); it != s_.lookups_->by_role.end()) return it->second;
   std::vector<std::string> out;
-  std::string r(role);
-  soci::rowset<std::string> rs =
-      (s_.sql_->prepare << "SELECT person FROM person_roles WHERE institution = " + s_.I() + " AND role = :r ORDER BY person", soci::use(r));
-  for (const auto& p : rs) out.push_back(p);
+  auto& q = s_.q_.Get(s_.q_.select_people_with_role);
+  q.role = role;
+  q.ForEach([&] { out.push_back(q.person); });
+  if (s_.lookups_) s_.lookups_->by_role.emplace(std::string(role), out);
   return out;
 }
 
@@ -814,19 +837,9 @@ const DataTable* SociStore::DbWorld::Table(std::string_view name) const {
   return it->second ? &*it->second : nullptr;
 }
 
-std::string SociStore::DbWorld::GuardianOf(std::string_view id) const {
-  std::string person(id), guardian;
-  soci::indicator gi = soci::i_null;
-  *s_.sql_ << "SELECT guardian FROM people WHERE institution = " + s_.I() + " AND id = :id", soci::into(guardian, gi), soci::use(person);
-  return gi == soci::i_ok ? guardian : std::string();
-}
+std::string SociStore::DbWorld::GuardianOf(std::string_view id) const { return s_.BirthAndGuardian(id).second; }
 
-std::optional<Date> SociStore::DbWorld::BirthOf(std::string_view id) const {
-  std::string person(id), birth;
-  soci::indicator bi = soci::i_null;
-  *s_.sql_ << "SELECT birth FROM person_data WHERE institution = " + s_.I() + " AND id = :id", soci::into(birth, bi), soci::use(person);
-  return bi == soci::i_ok ? ParseDate(birth) : std::nullopt;
-}
+std::optional<Date> SociStore::DbWorld::BirthOf(std::string_view id) const { return s_.BirthAndGuardian(id).first; }
 
 std::optional<World::ParentView> SociStore::DbWorld::Parent(std::string_view id) const {
   std::string key(id), workflow, state, fields;

@@ -295,7 +295,8 @@ void Statements::Clear() {
   cancel_reminders.reset(), upsert_timer.reset(), upsert_reminder.reset(), select_last_issue.reset();
   insert_document.reset(), set_document_status.reset(), select_person_name.reset();
   select_open_pair_facts.reset(), close_pair_facts.reset(), insert_pair_facts.reset(), set_pair_events.reset();
-  select_birth_year.reset();
+  select_birth_year.reset(), delete_claimed_timer.reset(), promote_instance_reminders.reset();
+  select_people_with_role.reset(), select_birth_guardian.reset();
 }
 
 SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options)

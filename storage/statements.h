@@ -98,6 +98,50 @@ struct InsertHistory : Prepared {
   }
 };
 
+// The timer a tick claimed, deleted before it fires, only if it is still
+// what was claimed: a firing earlier in the same batch (a cascade, a state
+// left) may have removed or re-armed it meanwhile. `due || ''` keeps the
+// planner on the primary key: by (due, institution) it would read every
+// timer due that day.
+struct DeleteClaimedTimer : Prepared {
+  std::string instance, key, state, event, due;
+  DeleteClaimedTimer(soci::session& sql, bool) {
+    Prepare((sql.prepare << "DELETE FROM timers WHERE institution = :inst AND instance = :i AND timer_key = :k"
+                            " AND state = :s AND event = :e AND (due || '') = :d",
+             soci::use(inst), soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due)));
+  }
+};
+
+// One instance's reminders whose day has come, before its deadline fires.
+struct PromoteInstanceReminders : Prepared {
+  std::string instance, day;
+  PromoteInstanceReminders(soci::session& sql, bool) {
+    Prepare((sql.prepare << "UPDATE reminders SET status = 'pending' WHERE institution = :inst AND instance = :i"
+                            " AND status = 'scheduled' AND send_on <= :d",
+             soci::use(inst), soci::use(instance), soci::use(day)));
+  }
+};
+
+// Who holds a role, in id order.
+struct SelectPeopleWithRole : Prepared {
+  std::string role, person;
+  SelectPeopleWithRole(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT person FROM person_roles WHERE institution = :inst AND role = :r ORDER BY person",
+             soci::into(person), soci::use(inst), soci::use(role)));
+  }
+};
+
+// A person's date of birth and guardian, in one round trip.
+struct SelectBirthGuardian : Prepared {
+  std::string person, birth, guardian;
+  soci::indicator birth_ind = soci::i_null, guardian_ind = soci::i_null;
+  SelectBirthGuardian(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT d.birth, p.guardian FROM people p LEFT JOIN person_data d"
+                            " ON d.institution = p.institution AND d.id = p.id WHERE p.institution = :inst AND p.id = :id",
+             soci::into(birth, birth_ind), soci::into(guardian, guardian_ind), soci::use(inst), soci::use(person)));
+  }
+};
+
 struct DeleteTimer : Prepared {
   std::string instance, key;
   DeleteTimer(soci::session& sql, bool) {

@@ -1,14 +1,20 @@
-// `tick`: firing the deadlines that have passed, one transaction each, in
-// due order, and bringing reminders whose day has come into the outbox.
+// `tick`: firing the deadlines that have passed, in due order, in batches of
+// one transaction each, and bringing reminders whose day has come into the
+// outbox.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+#include <set>
+
+#include "engine/text.h"
 #include "storage/statements.h"
 
 namespace mentorflow::storage {
 
 Status SociStore::FireTimer(const std::string& instance, const std::string& key, const std::string& state,
-                            const std::string& event, const std::string& due, TickReport* report, bool* skipped) {
-  *skipped = false;
+                            const std::string& event, const std::string& due, TickReport* report, Firing* result) {
+  *result = Firing::kSkipped;
   const std::string zone = Zone();
   const bool at_minute = due.size() > 10;
   const auto due_date = at_minute ? (ParseDateTime(due) ? ParseDate(due.substr(0, 10)) : std::nullopt) : ParseDate(due);
@@ -22,25 +28,34 @@ Status SociStore::FireTimer(const std::string& instance, const std::string& key,
     } catch (const StoredStateError& e) {
       spdlog::error("tick [{}]: {}; its deadline '{}' (due {}) waits until it is repaired", institution_, e.what(), event, due);
       report->unreadable.push_back(instance);
-      *skipped = true;
       return Status::Ok();
     }
   }
   if (!due_date) {
     spdlog::error("tick [{}]: timer {} of instance {} has no valid due date; left as it is", institution_, key, instance);
     report->unreadable.push_back(instance);
-    *skipped = true;
     return Status::Ok();
   }
+  // Nothing is written before this point. The timer goes, if it is still the
+  // one read: an earlier firing of the same batch may have removed it or set
+  // it again (then the next claim takes it as it is now).
+  auto& del = q_.Get(q_.delete_claimed_timer);
+  del.instance = instance;
+  del.key = key;
+  del.state = state;
+  del.event = event;
+  del.due = due;
+  del.Run();
+  if (del.st->get_affected_rows() != 1) {
+    *result = Firing::kGone;
+    return Status::Ok();
+  }
+  *result = Firing::kFired;
   const Date due_day = *due_date;
   // Reminders of this instance that came due before this deadline passed go
   // out first: leaving the state would otherwise cancel them unsent. (The
   // institution's others come due once, at the end of the tick or turn.)
   report->reminders_due += PromoteDueReminders(due_day, instance);
-  auto& del = q_.Get(q_.delete_timer);
-  del.instance = instance;
-  del.key = key;
-  del.Run();
   const Now at = at_minute ? Now::At(*ParseLocalTime(due, zone), zone) : FiringMoment(due_day, zone);
   if (!def) {
     spdlog::warn("tick [{}]: timer {} of instance {} has no instance; dropped", institution_, key, instance);
@@ -56,6 +71,12 @@ Status SociStore::FireTimer(const std::string& instance, const std::string& key,
   DbWorld world(*this);
   Outcome o = Dispatch(*def, *snap, event, {}, system, at, world);
   if (o.ok()) {
+    // The decision cancels this timer (its state is left): it is gone already.
+    firing_timer_ = {instance, key};
+    struct Done {
+      std::pair<std::string, std::string>& f;
+      ~Done() { f = {}; }
+    } done{firing_timer_};
     if (Status s = ApplyDecision(*def, rec, *o.decision, at, nullptr); !s.ok()) return s;
     fired.to = def->states[o.decision->to].name;
     spdlog::info("tick [{}]: {} #{} {} (due {}) -> {}", institution_, rec.workflow, instance, event, due, fired.to);
@@ -84,9 +105,9 @@ Status SociStore::FireOverdue(const std::string& instance, const Now& now) {
         soci::into(key, ind), soci::into(state), soci::into(event), soci::into(due), soci::use(instance, "i"),
         soci::use(today, "today"), soci::use(minute, "minute");
     if (ind != soci::i_ok) return Status::Ok();
-    bool skipped = false;
-    if (Status s = FireTimer(instance, key, state, event, due, &report, &skipped); !s.ok()) return s;
-    if (skipped) return Status::Ok();  // an unreadable instance: the event will say so
+    Firing result = Firing::kSkipped;
+    if (Status s = FireTimer(instance, key, state, event, due, &report, &result); !s.ok()) return s;
+    if (result == Firing::kSkipped) return Status::Ok();  // an unreadable instance: the event will say so
   }
   return Status::Ok();
 }
@@ -106,20 +127,14 @@ Status SociStore::Tick(const Now& now, TickReport* report) { return TickSome(now
 Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
-    const std::string today = FormatDate(now.today), minute = now.Minute();
-    // On PostgreSQL each process claims the earliest timer nobody else holds:
-    // two ticks at once fire different timers, each exactly once. A day's
-    // timer ("YYYY-MM-DD") fires once the day has passed; a datetime's
-    // ("YYYY-MM-DDTHH:MM", local) at its minute.
-    const std::string next_timer = std::string(
-        "SELECT instance, timer_key, state, event, due FROM timers WHERE institution = " + I() +
-        " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute))"
-        " ORDER BY due, instance, timer_key LIMIT 1 OFFSET :skip") + (sqlite_ ? "" : " FOR UPDATE SKIP LOCKED");
     // Timers of instances that cannot be read stay (they fire once the
     // instance is repaired) and are stepped over, so that one hand-edited
-    // instance does not stop every deadline of the institution.
+    // instance does not stop every deadline of the institution; so are those
+    // of instances another process holds (its command fires them itself).
     long long skip = 0;
-    for (int fired = 0;; ++fired) {
+    int fired = 0;
+    Status fault;  // the first firing that failed: the others stand, it waits for the next tick
+    for (;;) {
       if (limit > 0 && fired >= limit) {
         // A turn ends with deadlines left: the institution's reminders come
         // due up to the last day fired (no deadline left is earlier, so none
@@ -131,43 +146,138 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
           report->reminders_due += PromoteDueReminders(*last);
           tx.Commit();
         }
-        return Status::Ok();
+        return fault;
       }
-      Tx tx(*this);
-      std::string instance, key, state, event, due;
-      soci::indicator ind = soci::i_null;
-      *sql_ << next_timer, soci::into(instance, ind), soci::into(key), soci::into(state), soci::into(event),
-          soci::into(due), soci::use(today, "today"), soci::use(minute, "minute"), soci::use(skip, "skip");
-      if (ind != soci::i_ok) {
-        report->reminders_due += PromoteDueReminders(now.today);
-        tx.Commit();
-        return Status::Ok();
+      const int room = limit > 0 ? std::min(kTickBatch, limit - fired) : kTickBatch;
+      TickReport part;
+      int claimed = 0, part_fired = 0;
+      long long part_skip = 0;
+      bool redo = false;
+      if (Status s = FireBatch(now, room, false, skip, &part, &claimed, &part_fired, &part_skip, &fault, &redo);
+          !s.ok())
+        return s;
+      if (redo) {
+        part = TickReport{};
+        part_fired = 0, part_skip = 0;
+        if (Status s = FireBatch(now, room, true, skip, &part, &claimed, &part_fired, &part_skip, &fault, &redo);
+            !s.ok())
+          return s;
       }
-      if (!sqlite_) {
-        // The instance next, without waiting: a command holding it fires
-        // this deadline itself before its own change (FireOverdue), and
-        // waiting here while it waits for this timer's row would deadlock.
-        int free = 0, exists = 0;
-        *sql_ << "SELECT COUNT(*) FROM (SELECT id FROM instances WHERE institution = " + I() +
-                     " AND id = :i FOR UPDATE SKIP LOCKED) t",
-            soci::into(free), soci::use(instance);
-        if (!free)
-          *sql_ << "SELECT COUNT(*) FROM instances WHERE institution = " + I() + " AND id = :i", soci::into(exists),
-              soci::use(instance);
-        if (!free && exists) {
-          ++skip;
-          continue;
-        }
-      }
-      bool skipped = false;
-      if (Status s = FireTimer(instance, key, state, event, due, report, &skipped); !s.ok()) return s;
-      if (skipped) {
-        ++skip;
-        continue;  // the transaction rolls back: nothing of this timer changed
-      }
-      tx.Commit();
+      fired += part_fired;
+      skip += part_skip;
+      report->fired.insert(report->fired.end(), std::make_move_iterator(part.fired.begin()),
+                           std::make_move_iterator(part.fired.end()));
+      report->unreadable.insert(report->unreadable.end(), part.unreadable.begin(), part.unreadable.end());
+      report->reminders_due += part.reminders_due;
+      if (claimed == 0) return fault;  // nothing left that this process may fire
     }
   });
+}
+
+// One batch of a tick: up to `room` due timers, earliest first, claimed and
+// fired in one transaction (one commit, one fsync). Without `careful` there
+// is no savepoint: should a firing fail, nothing is committed and `*redo`
+// asks for the batch again with one savepoint per firing, so that only the
+// failed firing is undone (its timer stays; `*fault` says why).
+Status SociStore::FireBatch(const Now& now, int room, bool careful, long long skip, TickReport* part, int* claimed,
+                            int* fired, long long* skipped, Status* fault, bool* redo) {
+  *redo = false;
+  Tx tx(*this);
+  LookupScope lookups(*this);
+  const std::vector<DueTimer> due = ClaimDue(now, room, skip);
+  *claimed = static_cast<int>(due.size());
+  if (due.empty()) {
+    part->reminders_due += PromoteDueReminders(now.today);
+    tx.Commit();
+    return Status::Ok();
+  }
+  auto script = [&](const std::string& text) {
+    if (sqlite_) *sql_ << text;
+    else Script(text);
+  };
+  earliest_timer_set_.clear();
+  for (const DueTimer& t : due) {
+    if (!earliest_timer_set_.empty() && earliest_timer_set_ <= t.due) break;  // set by a firing: it goes first
+    if (t.busy) {
+      ++*skipped;
+      continue;
+    }
+    if (careful) script("SAVEPOINT mf_firing");
+    Firing result = Firing::kSkipped;
+    const std::size_t had_fired = part->fired.size(), had_unreadable = part->unreadable.size();
+    const long long had_due = part->reminders_due;
+    Status s = Guard([&] { return FireTimer(t.instance, t.key, t.state, t.event, t.due, part, &result); });
+    if (!s.ok()) {
+      if (!careful) {
+        *redo = true;
+        return Status::Ok();  // rolled back: the batch runs again, careful
+      }
+      script("ROLLBACK TO SAVEPOINT mf_firing");
+      script("RELEASE SAVEPOINT mf_firing");
+      spdlog::error("tick [{}]: the deadline '{}' of instance {} (due {}) failed and waits for the next tick: {}",
+                    institution_, t.event, t.instance, t.due, s.message());
+      if (fault->ok()) *fault = s;
+      // What this firing had added to the report is undone with it.
+      part->fired.resize(had_fired);
+      part->unreadable.resize(had_unreadable);
+      part->reminders_due = had_due;
+      ++*skipped;
+      continue;
+    }
+    if (careful) script("RELEASE SAVEPOINT mf_firing");
+    if (result == Firing::kFired) ++*fired;
+    if (result == Firing::kSkipped) ++*skipped;
+  }
+  tx.Commit();
+  return Status::Ok();
+}
+
+std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, long long skip) {
+  const std::string today = FormatDate(now.today), minute = now.Minute();
+  // On PostgreSQL each process claims the earliest timers nobody else holds:
+  // two ticks at once fire different timers, each exactly once. A day's
+  // timer ("YYYY-MM-DD") fires once the day has passed; a datetime's
+  // ("YYYY-MM-DDTHH:MM", local) at its minute.
+  std::vector<DueTimer> out;
+  {
+    long long n = room;
+    soci::rowset<soci::row> rs =
+        (sql_->prepare << "SELECT instance, timer_key, state, event, due FROM timers WHERE institution = " + I() +
+                              " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute))"
+                              " ORDER BY due, instance, timer_key LIMIT :n OFFSET :skip" +
+                              (sqlite_ ? "" : " FOR UPDATE SKIP LOCKED"),
+         soci::use(today, "today"), soci::use(minute, "minute"), soci::use(n, "n"), soci::use(skip, "skip"));
+    for (const auto& r : rs)
+      out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2), r.get<std::string>(3),
+                     r.get<std::string>(4), false});
+  }
+  if (sqlite_ || out.empty()) return out;
+  // Their instances next, in one statement and without waiting: a command
+  // holding one fires its deadlines itself before its own change
+  // (FireOverdue), and waiting here while it waits for this timer's row
+  // would deadlock. Such a timer is stepped over.
+  auto listed = [&](const std::set<std::string>& ids) {
+    std::string in;
+    for (const auto& id : ids)
+      if (CheckId("an instance id", id).ok()) in += (in.empty() ? "'" : ", '") + id + "'";
+    return in;
+  };
+  std::set<std::string> wanted, locked, exist;
+  for (const auto& t : out) wanted.insert(t.instance);
+  if (const std::string in = listed(wanted); !in.empty()) {
+    soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() +
+                                                         " AND id IN (" + in + ") FOR UPDATE SKIP LOCKED");
+    locked.insert(rs.begin(), rs.end());
+  }
+  std::set<std::string> others;
+  std::set_difference(wanted.begin(), wanted.end(), locked.begin(), locked.end(), std::inserter(others, others.end()));
+  if (const std::string in = listed(others); !in.empty()) {
+    soci::rowset<std::string> rs =
+        (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() + " AND id IN (" + in + ")");
+    exist.insert(rs.begin(), rs.end());
+  }
+  for (auto& t : out) t.busy = exist.count(t.instance) > 0;  // held by another; one with no instance is dropped
+  return out;
 }
 
 }  // namespace mentorflow::storage

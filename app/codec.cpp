@@ -153,10 +153,14 @@ json TickJson(const Store::TickReport& report, Date today) {
     fired.push_back({{"instance", f.instance}, {"workflow", f.workflow}, {"event", f.event}, {"due", f.due},
                      {"at", f.at}, {"from", f.from}, {"to", f.to}, {"refused", f.refused},
                      {"reason", f.refused ? json(f.reason) : json()}});
+  json failed = json::array();
+  for (const auto& f : report.failed)
+    failed.push_back({{"instance", f.instance}, {"event", f.event}, {"due", f.due}, {"error", f.error}});
   return {{"today", FormatDate(today)},
           {"fired", fired},
           {"reminders_due", report.reminders_due},
-          {"unreadable", report.unreadable}};
+          {"unreadable", report.unreadable},
+          {"failed", failed}};
 }
 
 json DeliveryJson(const Delivery& d) {

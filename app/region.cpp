@@ -51,15 +51,21 @@ Result<RegionRun> Rounds(Store& store, const std::string& fixed_now, std::size_t
 
 Result<RegionRun> TickRegion(Store& store, const std::string& fixed_now, int per_turn, std::size_t start,
                              int max_rounds) {
-  return Rounds(store, fixed_now, start, max_rounds, [&](RegionTurn* t, const Now& now, bool* more) {
+  std::size_t failed = 0;
+  auto run = Rounds(store, fixed_now, start, max_rounds, [&](RegionTurn* t, const Now& now, bool* more) {
     Status st = store.TickSome(now, per_turn, &t->tick);
     if (st.code() == Code::kConflict) {  // a user changed an instance meanwhile: the next round goes on
       *more = true;
       return Status::Ok();
     }
+    failed += t->tick.failed.size();
     *more = t->tick.more;
     return st;
   });
+  // A firing undone (its institution's other deadlines went on) fails the run as a whole.
+  if (run.ok() && failed > 0 && run->status.ok())
+    run->status = Status::Internal(std::to_string(failed) + " deadline(s) failed and were undone; they fire at the next tick");
+  return run;
 }
 
 Result<RegionRun> DeliverRegion(Store& store, const std::string& via, const std::string& fixed_now, int per_turn,

@@ -50,6 +50,10 @@ int RegionTick(const Globals& g, Store& store, int per_turn) {
                 << (f.refused ? "refused: " + E(f.reason) : E(f.from) + " -> " + E(f.to)) << "\n";
     fired += t.tick.fired.size();
     due += t.tick.reminders_due;
+    for (const auto& f : t.tick.failed)
+      std::cerr << "mentorflow: " << E(t.institution) << ": the deadline '" << E(f.event) << "' of instance "
+                << E(f.instance) << " (due " << f.due << ") failed and was undone; it fires at the next tick: "
+                << E(f.error) << "\n";
     if (!t.status.ok()) std::cerr << "mentorflow: " << E(t.institution) << ": " << t.status.message() << "\n";
   }
   std::cout << fired << " deadline(s) fired, " << due << " reminder(s) came due, in " << r->rounds
@@ -97,13 +101,14 @@ int Tick(const Globals& g, const Options& o) {
                 << "\n";
     std::cout << report.fired.size() << " deadline(s) fired, " << report.reminders_due << " reminder(s) came due\n";
   }
-  if (!report.unreadable.empty()) {
+  for (const auto& f : report.failed)
+    std::cerr << "mentorflow: the deadline '" << E(f.event) << "' of instance " << E(f.instance) << " (due " << f.due
+              << ") failed and was undone; it fires at the next tick: " << E(f.error) << "\n";
+  if (!report.unreadable.empty())
     std::cerr << "mentorflow: the deadlines of instance(s) " << E(Join(report.unreadable))
               << " did not fire: their stored state or fields are not what their workflow knows (see the log);"
                  " the rest fired\n";
-    return 5;
-  }
-  return 0;
+  return report.unreadable.empty() && report.failed.empty() ? 0 : 5;
 }
 
 int Reminders(const Globals& g, const Options& o) {

@@ -449,7 +449,7 @@ class SociStore : public Store {
   // on PostgreSQL locked with their instances (SKIP LOCKED: none is waited for).
   std::vector<DueTimer> ClaimDue(const Now& now, int room, long long skip);
   Status FireBatch(const Now& now, int room, bool careful, long long skip, TickReport* part, int* claimed, int* fired,
-                   long long* skipped, Status* fault, bool* redo);
+                   long long* skipped, bool* redo);
   // Before anything is applied to `instance` at `now`: fires its deadlines
   // already past due, in due order, in the open transaction, so that what
   // an event meets never depends on when `tick` last ran.

@@ -595,10 +595,12 @@ class Store {
   // ---- time ----
   // Fires every deadline overdue at `now` (due before its calendar day), in
   // due order, each as the system at its own moment (engine/rules.h
-  // FiringMoment), one transaction per firing; reminders whose day has come
-  // become pending first. A refused deadline event is a history entry, not an
-  // error. Safe to repeat and to run in several processes at once: each
-  // timer fires once (claimed under FOR UPDATE SKIP LOCKED on PostgreSQL).
+  // FiringMoment), in batches of one transaction each; reminders whose day
+  // has come become pending first. A refused deadline event is a history
+  // entry, not an error. A firing that fails is undone alone: the rest of its
+  // batch commits, and its timer waits for the next tick (`failed`). Safe to
+  // repeat and to run in several processes at once: each timer fires once
+  // (claimed under FOR UPDATE SKIP LOCKED on PostgreSQL).
   struct TickReport {
     struct Fired {
       std::string instance, workflow, event, due, at, from, to;
@@ -610,6 +612,12 @@ class Store {
     // Instances whose stored state or fields their workflow does not know (a
     // hand-edited database): their deadlines did not fire and wait.
     std::vector<std::string> unreadable;
+    // Deadlines whose firing failed (a database error, a stored document
+    // in a status documents do not have): undone, they wait for the next tick.
+    struct Failed {
+      std::string instance, event, due, error;
+    };
+    std::vector<Failed> failed;
     // TickSome stopped at its limit: more may be due (then nothing else,
     // reminders_due included, was done after the last firing).
     bool more = false;

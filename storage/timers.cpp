@@ -133,7 +133,6 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
     // of instances another process holds (its command fires them itself).
     long long skip = 0;
     int fired = 0;
-    Status fault;  // the first firing that failed: the others stand, it waits for the next tick
     for (;;) {
       if (limit > 0 && fired >= limit) {
         // A turn ends with deadlines left: the institution's reminders come
@@ -146,20 +145,20 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
           report->reminders_due += PromoteDueReminders(*last);
           tx.Commit();
         }
-        return fault;
+        return Status::Ok();
       }
       const int room = limit > 0 ? std::min(kTickBatch, limit - fired) : kTickBatch;
       TickReport part;
       int claimed = 0, part_fired = 0;
       long long part_skip = 0;
       bool redo = false;
-      if (Status s = FireBatch(now, room, false, skip, &part, &claimed, &part_fired, &part_skip, &fault, &redo);
+      if (Status s = FireBatch(now, room, false, skip, &part, &claimed, &part_fired, &part_skip, &redo);
           !s.ok())
         return s;
       if (redo) {
         part = TickReport{};
         part_fired = 0, part_skip = 0;
-        if (Status s = FireBatch(now, room, true, skip, &part, &claimed, &part_fired, &part_skip, &fault, &redo);
+        if (Status s = FireBatch(now, room, true, skip, &part, &claimed, &part_fired, &part_skip, &redo);
             !s.ok())
           return s;
       }
@@ -168,8 +167,9 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
       report->fired.insert(report->fired.end(), std::make_move_iterator(part.fired.begin()),
                            std::make_move_iterator(part.fired.end()));
       report->unreadable.insert(report->unreadable.end(), part.unreadable.begin(), part.unreadable.end());
+      report->failed.insert(report->failed.end(), part.failed.begin(), part.failed.end());
       report->reminders_due += part.reminders_due;
-      if (claimed == 0) return fault;  // nothing left that this process may fire
+      if (claimed == 0) return Status::Ok();  // nothing left that this process may fire
     }
   });
 }
@@ -178,9 +178,9 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
 // fired in one transaction (one commit, one fsync). Without `careful` there
 // is no savepoint: should a firing fail, nothing is committed and `*redo`
 // asks for the batch again with one savepoint per firing, so that only the
-// failed firing is undone (its timer stays; `*fault` says why).
+// failed firing is undone (its timer stays, and `part->failed` says why).
 Status SociStore::FireBatch(const Now& now, int room, bool careful, long long skip, TickReport* part, int* claimed,
-                            int* fired, long long* skipped, Status* fault, bool* redo) {
+                            int* fired, long long* skipped, bool* redo) {
   *redo = false;
   Tx tx(*this);
   LookupScope lookups(*this);
@@ -216,11 +216,11 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
       script("RELEASE SAVEPOINT mf_firing");
       spdlog::error("tick [{}]: the deadline '{}' of instance {} (due {}) failed and waits for the next tick: {}",
                     institution_, t.event, t.instance, t.due, s.message());
-      if (fault->ok()) *fault = s;
       // What this firing had added to the report is undone with it.
       part->fired.resize(had_fired);
       part->unreadable.resize(had_unreadable);
       part->reminders_due = had_due;
+      part->failed.push_back({t.instance, t.event, t.due, s.message()});
       ++*skipped;
       continue;
     }

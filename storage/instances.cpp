@@ -273,6 +273,7 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
   upd.Run();
   if (upd.st->get_affected_rows() != 1)
     return Status::Conflict("instance " + rec.id + " was changed by someone else meanwhile; nothing was applied, try again");
+  if (lookups_) lookups_->touched.insert(rec.id);
   // Every change of an instance adds one history entry and one to its
   // version, so the next entry's number is the new version.
   if (Status s = ApplyEffects(def, rec.id, d, rec.version + 1, now); !s.ok()) return s;

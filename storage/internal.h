@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -434,20 +435,23 @@ class SociStore : public Store {
   // skipped (its instance or due date cannot be read: nothing changed, it
   // waits); gone (no longer as it was read: nothing changed).
   enum class Firing { kFired, kSkipped, kGone };
-  // Fires one due timer inside the open transaction: deletes it and sends its
-  // event as system at its moment (a refusal is a history note).
-  Status FireTimer(const std::string& instance, const std::string& key, const std::string& state,
-                   const std::string& event, const std::string& due, TickReport* report, Firing* result);
-  // How many due timers a tick claims and fires in one transaction: one
-  // commit for them all, and locks held for tens of milliseconds.
-  static constexpr int kTickBatch = 50;
   struct DueTimer {
     std::string instance, key, state, event, due;
     bool busy = false;  // PostgreSQL: its instance is held by another transaction
+    std::optional<InstanceRecord> rec;  // PostgreSQL: the instance as the claim locked it
+    bool promoted = false;  // its instance's reminders due by then are pending already
   };
+  // Fires one due timer inside the open transaction: deletes it and sends its
+  // event as system at its moment (a refusal is a history note).
+  Status FireTimer(const DueTimer& t, TickReport* report, Firing* result);
+  // How many due timers a tick claims and fires in one transaction: one
+  // commit for them all, and locks held for tens of milliseconds.
+  static constexpr int kTickBatch = 50;
   // Up to `room` due timers at `now`, earliest first, past the first `skip`;
-  // on PostgreSQL locked with their instances (SKIP LOCKED: none is waited for).
-  std::vector<DueTimer> ClaimDue(const Now& now, int room, long long skip);
+  // on PostgreSQL locked with their instances (SKIP LOCKED: none is waited
+  // for), which are read as they are locked, and the reminders due before
+  // each instance's first one promoted (counted in `promoted`).
+  std::vector<DueTimer> ClaimDue(const Now& now, int room, long long skip, long long* promoted);
   Status FireBatch(const Now& now, int room, bool careful, long long skip, TickReport* part, int* claimed, int* fired,
                    long long* skipped, bool* redo);
   // Before anything is applied to `instance` at `now`: fires its deadlines
@@ -657,6 +661,7 @@ class SociStore : public Store {
     std::map<std::string, std::vector<std::string>, std::less<>> by_role;
     std::map<std::string, std::pair<std::optional<Date>, std::string>, std::less<>> birth_guardian;
     std::map<std::string, std::string, std::less<>> name;
+    std::set<std::string> touched;  // instances a firing of the batch has changed
   };
   class LookupScope {
    public:

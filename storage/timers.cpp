@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include "engine/text.h"
@@ -12,17 +13,27 @@
 
 namespace mentorflow::storage {
 
-Status SociStore::FireTimer(const std::string& instance, const std::string& key, const std::string& state,
-                            const std::string& event, const std::string& due, TickReport* report, Firing* result) {
+Status SociStore::FireTimer(const DueTimer& t, TickReport* report, Firing* result) {
+  const std::string &instance = t.instance, &key = t.key, &state = t.state, &event = t.event, &due = t.due;
   *result = Firing::kSkipped;
   const std::string zone = Zone();
   const bool at_minute = due.size() > 10;
   const auto due_date = at_minute ? (ParseDateTime(due) ? ParseDate(due.substr(0, 10)) : std::nullopt) : ParseDate(due);
   InstanceRecord rec;
   const Definition* def = nullptr;
-  Actor system;
+  Actor system = Actor::System();
   std::optional<Snapshot> snap;
-  if (due_date && LoadInstance(instance, &rec, &def, "system", &system).ok()) {
+  // The instance as the batch locked it, unless a firing of the batch has
+  // changed it since.
+  const bool preloaded = t.rec && !(lookups_ && lookups_->touched.count(instance));
+  if (preloaded) {
+    rec = *t.rec;
+    Status st;
+    def = DefinitionFor(rec.workflow, rec.workflow_version, &st);
+  } else if (due_date) {
+    LoadInstance(instance, &rec, &def, "system", &system);
+  }
+  if (due_date && def) {
     try {
       snap = SnapshotOf(*def, rec);
     } catch (const StoredStateError& e) {
@@ -55,7 +66,7 @@ Status SociStore::FireTimer(const std::string& instance, const std::string& key,
   // Reminders of this instance that came due before this deadline passed go
   // out first: leaving the state would otherwise cancel them unsent. (The
   // institution's others come due once, at the end of the tick or turn.)
-  report->reminders_due += PromoteDueReminders(due_day, instance);
+  if (!t.promoted) report->reminders_due += PromoteDueReminders(due_day, instance);
   const Now at = at_minute ? Now::At(*ParseLocalTime(due, zone), zone) : FiringMoment(due_day, zone);
   if (!def) {
     spdlog::warn("tick [{}]: timer {} of instance {} has no instance; dropped", institution_, key, instance);
@@ -106,7 +117,7 @@ Status SociStore::FireOverdue(const std::string& instance, const Now& now) {
         soci::use(today, "today"), soci::use(minute, "minute");
     if (ind != soci::i_ok) return Status::Ok();
     Firing result = Firing::kSkipped;
-    if (Status s = FireTimer(instance, key, state, event, due, &report, &result); !s.ok()) return s;
+    if (Status s = FireTimer({instance, key, state, event, due}, &report, &result); !s.ok()) return s;
     if (result == Firing::kSkipped) return Status::Ok();  // an unreadable instance: the event will say so
   }
   return Status::Ok();
@@ -184,7 +195,7 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
   *redo = false;
   Tx tx(*this);
   LookupScope lookups(*this);
-  const std::vector<DueTimer> due = ClaimDue(now, room, skip);
+  const std::vector<DueTimer> due = ClaimDue(now, room, skip, &part->reminders_due);
   *claimed = static_cast<int>(due.size());
   if (due.empty()) {
     part->reminders_due += PromoteDueReminders(now.today);
@@ -206,7 +217,7 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
     Firing result = Firing::kSkipped;
     const std::size_t had_fired = part->fired.size(), had_unreadable = part->unreadable.size();
     const long long had_due = part->reminders_due;
-    Status s = Guard([&] { return FireTimer(t.instance, t.key, t.state, t.event, t.due, part, &result); });
+    Status s = Guard([&] { return FireTimer(t, part, &result); });
     if (!s.ok()) {
       if (!careful) {
         *redo = true;
@@ -232,7 +243,7 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
   return Status::Ok();
 }
 
-std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, long long skip) {
+std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, long long skip, long long* promoted) {
   const std::string today = FormatDate(now.today), minute = now.Minute();
   // On PostgreSQL each process claims the earliest timers nobody else holds:
   // two ticks at once fire different timers, each exactly once. A day's
@@ -263,11 +274,19 @@ std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, l
     return in;
   };
   std::set<std::string> wanted, locked, exist;
+  std::map<std::string, InstanceRecord> held;  // as locked: read in the same round trip
   for (const auto& t : out) wanted.insert(t.instance);
   if (const std::string in = listed(wanted); !in.empty()) {
-    soci::rowset<std::string> rs = (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() +
-                                                         " AND id IN (" + in + ") FOR UPDATE SKIP LOCKED");
-    locked.insert(rs.begin(), rs.end());
+    soci::rowset<soci::row> rs =
+        (sql_->prepare << "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated"
+                          " FROM instances WHERE institution = " + I() + " AND id IN (" + in + ") FOR UPDATE SKIP LOCKED");
+    for (const auto& r : rs) {
+      const std::string id = r.get<std::string>(0);
+      locked.insert(id);
+      held[id] = InstanceRecord{id, r.get<std::string>(1), static_cast<int>(RowInt(r, 2)), r.get<std::string>(3),
+                                r.get<std::string>(4), r.get_indicator(5) == soci::i_ok ? r.get<std::string>(5) : "",
+                                static_cast<long>(RowInt(r, 6)), r.get<std::string>(7), r.get<std::string>(8)};
+    }
   }
   std::set<std::string> others;
   std::set_difference(wanted.begin(), wanted.end(), locked.begin(), locked.end(), std::inserter(others, others.end()));
@@ -276,7 +295,27 @@ std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, l
         (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() + " AND id IN (" + in + ")");
     exist.insert(rs.begin(), rs.end());
   }
-  for (auto& t : out) t.busy = exist.count(t.instance) > 0;  // held by another; one with no instance is dropped
+  // The reminders of each instance that came due by its first deadline here
+  // go out before it fires (FireTimer would promote them itself): one
+  // statement for the batch. A later deadline of the same instance in the
+  // batch promotes its own, after the first has fired.
+  std::string promote;
+  std::set<std::string> first;
+  for (auto& t : out) {
+    t.busy = exist.count(t.instance) > 0;  // held by another; one with no instance is dropped
+    if (auto it = held.find(t.instance); it != held.end()) t.rec = it->second;
+    const auto day = ParseDate(t.due.substr(0, 10));
+    if (!t.rec || !day || !first.insert(t.instance).second) continue;
+    promote += std::string(promote.empty() ? "" : " OR ") + "(instance = '" + t.instance + "' AND send_on <= '" +
+               FormatDate(*day) + "')";
+    t.promoted = true;
+  }
+  if (!promote.empty()) {
+    soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
+                                               " AND status = 'scheduled' AND (" + promote + ")");
+    st.execute(true);
+    *promoted = st.get_affected_rows();
+  }
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <array>
 #include <mutex>
 #include <set>
 #include <optional>
@@ -157,6 +158,7 @@ struct DeleteClaimedTimer;
 struct PromoteInstanceReminders;
 struct SelectPeopleWithRole;
 struct SelectBirthGuardian;
+struct UpsertReminderRows;
 
 // Prepared on first use, each once per session.
 // Each binds the store's institution as `inst`.
@@ -166,6 +168,13 @@ struct Statements {
   template <class T>
   T& Get(std::unique_ptr<T>& slot) {
     if (!slot) slot = std::make_unique<T>(sql_, sqlite_);
+    slot->inst = institution_;
+    return *slot;
+  }
+  // A statement that takes `n` rows, one prepared per n.
+  template <class T>
+  T& Get(std::unique_ptr<T>& slot, std::size_t n) {
+    if (!slot) slot = std::make_unique<T>(sql_, sqlite_, n);
     slot->inst = institution_;
     return *slot;
   }
@@ -193,6 +202,8 @@ struct Statements {
   std::unique_ptr<PromoteInstanceReminders> promote_instance_reminders;
   std::unique_ptr<SelectPeopleWithRole> select_people_with_role;
   std::unique_ptr<SelectBirthGuardian> select_birth_guardian;
+  static constexpr std::size_t kReminderRows = 4;  // at most, in one statement
+  std::array<std::unique_ptr<UpsertReminderRows>, kReminderRows + 1> upsert_reminder_rows;  // by row count, from 2
   void Clear();  // every one prepared goes (deallocated on the server)
 
  private:

@@ -83,6 +83,24 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
     if (def.fields[i].type != FieldType::kList) shown[def.fields[i].name] = FieldDisplay(def.fields[i], fields[i], name);
   base["fields"] = shown;
   const std::string created = FormatInstant(now.instant);
+  // The rows go in a few at a time: one statement, one round trip.
+  std::vector<UpsertReminderRows::Row> rows;
+  auto flush = [&] {
+    if (rows.size() == 1) {
+      auto& up = q_.Get(q_.upsert_reminder);
+      const auto& w = rows[0];
+      up.instance = w.instance, up.workflow = w.workflow, up.key = w.key, up.on = w.on, up.recipient = w.recipient;
+      up.kind = w.kind, up.deadline = w.deadline, up.deadline_ind = w.deadline_ind, up.event = w.event;
+      up.event_ind = w.event_ind, up.template_name = w.template_name, up.subject = w.subject, up.body = w.body;
+      up.status = w.status, up.created = w.created;
+      up.Run();
+    } else if (!rows.empty()) {
+      auto& up = q_.Get(q_.upsert_reminder_rows[rows.size()], rows.size());
+      std::move(rows.begin(), rows.end(), up.rows.begin());
+      up.Run();
+    }
+    rows.clear();
+  };
   for (const auto& spec : specs) {
     const auto to = ReminderRecipients(def, fields, spec.notify, world, now.today);
     if (to.empty()) {
@@ -117,7 +135,7 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
       if (!ward.empty()) ctx["recipient"]["ward"] = {{"id", ward}, {"name", PersonName(ward)}};
       RenderedReminder text;
       if (Status st = RenderReminder(options_.templates_dir, spec.template_name, ctx, &text); !st.ok()) return st;
-      auto& up = q_.Get(q_.upsert_reminder);
+      UpsertReminderRows::Row up;
       up.instance = id;
       up.workflow = def.name;
       up.key = spec.key;
@@ -133,9 +151,16 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
       up.body = text.text;
       up.status = spec.on <= now.today ? "pending" : "scheduled";
       up.created = created;
-      up.Run();
+      // Two rows of one key in one statement would be an error (ON CONFLICT
+      // touches a row once): the first goes in on its own.
+      const bool clash = std::any_of(rows.begin(), rows.end(), [&](const auto& w) {
+        return w.key == up.key && w.on == up.on && w.recipient == up.recipient;
+      });
+      if (clash || rows.size() == Statements::kReminderRows) flush();
+      rows.push_back(std::move(up));
     }
   }
+  flush();
   return Status::Ok();
 }
 

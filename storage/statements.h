@@ -200,6 +200,43 @@ struct UpsertReminder : Prepared {
   }
 };
 
+// The same for `rows.size()` reminders in one statement (one round trip for
+// all the recipients of a firing). No two rows may share a key.
+struct UpsertReminderRows : Prepared {
+  struct Row {
+    std::string instance, workflow, key, on, recipient, kind, deadline, event, template_name, subject, body, status,
+        created;
+    soci::indicator deadline_ind = soci::i_null, event_ind = soci::i_null;
+  };
+  std::vector<Row> rows;
+  UpsertReminderRows(soci::session& sql, bool, std::size_t n) : rows(n) {
+    std::string values;
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::string r = std::to_string(k);
+      values += std::string(k ? ", " : "") + "(:inst, :i" + r + ", :w" + r + ", :k" + r + ", :o" + r + ", :r" + r + ", :kd" +
+                r + ", :dl" + r + ", :e" + r + ", :t" + r + ", :s" + r + ", :b" + r + ", :st" + r + ", 0, :c" + r + ")";
+    }
+    auto p = (sql.prepare << "INSERT INTO reminders (institution, instance, workflow, reminder_key, send_on, recipient, kind,"
+                             " deadline, event, template, subject, body, status, tries, created) VALUES " + values +
+                             " ON CONFLICT (institution, instance, reminder_key, send_on, recipient) DO UPDATE SET"
+                             " kind = excluded.kind, deadline = excluded.deadline, event = excluded.event,"
+                             " template = excluded.template, subject = excluded.subject, body = excluded.body,"
+                             " status = excluded.status, tries = 0, last_error = NULL, next_attempt = NULL"
+                             " WHERE reminders.status = 'cancelled'",
+              soci::use(inst, "inst"));
+    for (std::size_t k = 0; k < n; ++k) {
+      Row& w = rows[k];
+      const std::string r = std::to_string(k);
+      p, soci::use(w.instance, "i" + r), soci::use(w.workflow, "w" + r), soci::use(w.key, "k" + r),
+          soci::use(w.on, "o" + r), soci::use(w.recipient, "r" + r), soci::use(w.kind, "kd" + r),
+          soci::use(w.deadline, w.deadline_ind, "dl" + r), soci::use(w.event, w.event_ind, "e" + r),
+          soci::use(w.template_name, "t" + r), soci::use(w.subject, "s" + r), soci::use(w.body, "b" + r),
+          soci::use(w.status, "st" + r), soci::use(w.created, "c" + r);
+    }
+    Prepare(std::move(p));
+  }
+};
+
 struct SelectLastIssue : Prepared {
   std::string instance, name, status;
   long long issue = 0;

@@ -1,6 +1,7 @@
 #include "app/delivery.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -245,8 +246,13 @@ Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryRe
   std::string claim_timeout = "600", smtp_timeout = "30";
   store.GetSetting("deliver_claim_timeout_seconds", &claim_timeout);
   store.GetSetting("smtp_timeout_seconds", &smtp_timeout);
-  const long long per_claim =
-      std::clamp<long long>(std::stoll(claim_timeout) / (2 * std::max<long long>(1, std::stoll(smtp_timeout))), 1, 50);
+  // A claim may be taken over once it is older than the claim timeout: every
+  // message of a batch must be on its way well before. So a batch sends only
+  // while even the slowest answer (smtp_timeout) would end within half of it;
+  // what is left goes back and is claimed afresh.
+  const auto budget = std::chrono::seconds(std::max<long long>(1, std::stoll(claim_timeout)) / 2);
+  const auto slowest = std::chrono::seconds(std::max<long long>(1, std::stoll(smtp_timeout)));
+  const long long per_claim = 50;
   std::string last_error;
   for (;;) {
     std::vector<ReminderRecord> batch;
@@ -266,32 +272,52 @@ Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryRe
                                 " tried): " + last_error);
       return Status::Ok();
     }
-    for (size_t k = 0; k < batch.size(); ++k) {
+    // Sent one after another over one connection (libcurl keeps it open
+    // between messages), each recorded as soon as it is answered: a process
+    // killed mid-batch sends again at most the one message it had in flight.
+    std::vector<Store::DeliveryAnswer> answers;
+    bool unreachable = false;
+    const auto claimed_at = std::chrono::steady_clock::now();
+    for (size_t k = 0; k < batch.size() && !unreachable; ++k) {
+      if (k > 0 && std::chrono::steady_clock::now() - claimed_at + slowest > budget) break;
       const ReminderRecord& r = batch[k];
       OutgoingMessage m{r.id, MessageIdFor(r, from), from, r.to_email, r.to_name, r.to, r.subject, r.text,
                         Rfc5322Date(now.instant), r};
       Status sent = channel.Send(m);
-      Store::DeliveryOutcome outcome{sent.ok(), sent.code() == Code::kBadInput, sent.message()};
-      std::string status;
-      if (Status s = store.FinishDelivery(r.id, claimer, outcome, now, &status); !s.ok()) return s;
-      report->lines.push_back({r.id, r.to, status, sent.message()});
-      if (sent.ok()) {
+      std::vector<Store::DeliveryAnswer> one{{r.id, {sent.ok(), sent.code() == Code::kBadInput, sent.message()}, ""}};
+      Status recorded = store.FinishDeliveries(&one, claimer, now);
+      if (!recorded.ok() && recorded.code() != Code::kConflict) return recorded;
+      answers.push_back(std::move(one[0]));
+      unreachable = !sent.ok() && channel.ServerUnreachable();
+    }
+    for (size_t k = 0; k < answers.size(); ++k) {
+      const ReminderRecord& r = batch[k];
+      const auto& a = answers[k];
+      if (a.new_status.empty()) continue;  // no longer this claimer's: whoever holds it records it
+      report->lines.push_back({r.id, r.to, a.new_status, a.outcome.error});
+      if (a.outcome.delivered) {
         ++report->sent;
         spdlog::info("deliver [{}]: reminder {} to {} via {}: sent", store.institution(), r.id, r.to, channel.Describe());
       } else {
-        status == "dead" ? ++report->dead : ++report->failed;
-        last_error = sent.message();
-        spdlog::warn("deliver [{}]: reminder {} to {} via {}: {} ({})", store.institution(), r.id, r.to, channel.Describe(), status,
-                     sent.message());
-        if (channel.ServerUnreachable()) {
-          // Waiting once per reminder on a server that does not answer would
-          // hold the claims past their timeout: the rest wait for the next run.
-          for (size_t rest = k + 1; rest < batch.size(); ++rest)
-            if (Status s = store.ReleaseDelivery(batch[rest].id, claimer); !s.ok()) return s;
-          return Status::Internal(channel.Describe() + " did not answer (" + sent.message() +
-                                  "): gave up after the first failure; the rest stay pending for the next run");
-        }
+        a.new_status == "dead" ? ++report->dead : ++report->failed;
+        last_error = a.outcome.error;
+        spdlog::warn("deliver [{}]: reminder {} to {} via {}: {} ({})", store.institution(), r.id, r.to,
+                     channel.Describe(), a.new_status, a.outcome.error);
       }
+    }
+    if (!unreachable && answers.size() < batch.size()) {  // out of time: the rest go back, untried
+      for (size_t rest = answers.size(); rest < batch.size(); ++rest)
+        if (Status s = store.ReleaseDelivery(batch[rest].id, claimer); !s.ok()) return s;
+      claimed -= static_cast<int>(batch.size() - answers.size());
+      continue;
+    }
+    if (unreachable) {
+      // Waiting once per reminder on a server that does not answer would
+      // hold the claims past their timeout: the rest wait for the next run.
+      for (size_t rest = answers.size(); rest < batch.size(); ++rest)
+        if (Status s = store.ReleaseDelivery(batch[rest].id, claimer); !s.ok()) return s;
+      return Status::Internal(channel.Describe() + " did not answer (" + last_error +
+                              "): gave up after the first failure; the rest stay pending for the next run");
     }
   }
 }

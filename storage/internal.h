@@ -268,6 +268,24 @@ class SociStore : public Store {
   };
   // SQLite: the writers of this process on the file at `path` take turns on one mutex.
   void SerialiseWritersOf(const std::string& path);
+  // While one lives, the transactions it spans commit without waiting for
+  // the disk (SQLite: synchronous=NORMAL, set before the transaction; on
+  // PostgreSQL, call Relax() inside it: synchronous_commit off). They
+  // survive a killed process, not a power loss: for what may be redone,
+  // such as an outbox's claims and marks (a mark lost is a message sent
+  // again, under the same Message-ID).
+  class LightCommits {
+   public:
+    explicit LightCommits(SociStore& s);
+    ~LightCommits();
+    void Relax();  // PostgreSQL, inside the transaction
+    LightCommits(const LightCommits&) = delete;
+    LightCommits& operator=(const LightCommits&) = delete;
+
+   private:
+    SociStore& s_;
+    bool pragma_ = false;
+  };
 
   // ---- Store ----
   Status Init(const Catalog& catalog, const Now& now, std::vector<std::string>* registered,
@@ -436,8 +454,7 @@ class SociStore : public Store {
   Status Ack(long long id, const std::string& actor_id, const Now& now) override;
   Status ClaimForDelivery(const Now& now, const std::string& claimer, int limit,
                           std::vector<ReminderRecord>* out) override;
-  Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome, const Now& now,
-                        std::string* new_status) override;
+  Status FinishDeliveries(std::vector<DeliveryAnswer>* answers, const std::string& claimer, const Now& now) override;
   Status ReleaseDelivery(long long id, const std::string& claimer) override;
   Status Backup(const std::string& path, long long* bytes) override;
 

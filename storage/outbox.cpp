@@ -411,6 +411,9 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
     }
     const std::string at = FormatInstant(now.instant);
     std::vector<long long> claimed;
+    LightCommits light(*this);
+    Tx tx(*this);
+    light.Relax();
     for (const auto& c : cands) {
       if (static_cast<int>(claimed.size()) >= limit) break;
       if (!c.claimed_by.empty() && !ClaimIsStale(c.claimed_by, c.claimed_at, now, timeout)) continue;
@@ -421,7 +424,6 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
         if (!step.status.ok()) continue;
         to = step.to;
       }
-      Tx tx(*this);
       std::string old_claim = c.claimed_by, new_status(ReminderStatusName(to)), old_status = c.status;
       long long id = c.id;
       soci::statement st = (sql_->prepare << "UPDATE reminders SET status = :ns, claimed_by = :me, claimed_at = :at"
@@ -431,56 +433,66 @@ Status SociStore::ClaimForDelivery(const Now& now, const std::string& claimer, i
                             soci::use(old_status), soci::use(old_claim));
       st.execute(true);
       if (st.get_affected_rows() != 1) continue;  // another process took it first
-      tx.Commit();
       claimed.push_back(id);
     }
-    for (long long id : claimed) {
+    tx.Commit();  // the claims together: one commit, not waiting for the disk
+    std::string in;
+    for (long long id : claimed) in += (in.empty() ? "" : ", ") + std::to_string(id);
+    if (!in.empty()) {
       soci::rowset<soci::row> rs = (sql_->prepare << std::string(kReminderColumns) + " WHERE r.institution = " + I() +
-                                                       " AND r.id = :id",
-                                    soci::use(id));
+                                                       " AND r.id IN (" + in + ") ORDER BY r.send_on, r.id");
       for (const auto& r : rs) out->push_back(ReminderFromRow(r));
     }
     return Status::Ok();
   });
 }
 
-Status SociStore::FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
-                                 const Now& now, std::string* new_status) {
+Status SociStore::FinishDeliveries(std::vector<DeliveryAnswer>* answers, const std::string& claimer, const Now& now) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
+    LightCommits light(*this);
     Tx tx(*this);
-    std::string status, claimed_by;
-    long long tries = 0;
-    soci::indicator ind = soci::i_null, ci = soci::i_null;
-    *sql_ << "SELECT status, tries, claimed_by FROM reminders WHERE institution = " + I() + " AND id = :id",
-        soci::into(status, ind), soci::into(tries),
-        soci::into(claimed_by, ci), soci::use(id);
-    if (ind != soci::i_ok) return Status::NotFound("no reminder " + std::to_string(id));
-    if (ci != soci::i_ok || claimed_by != claimer)
-      return Status::Conflict("reminder " + std::to_string(id) + " is no longer held by this delivery");
-    DeliveryFacts facts{static_cast<int>(tries + 1), std::stoi(Setting("deliver_max_tries")), outcome.permanent};
-    LifecycleStep step = Advance(*ParseReminderStatus(status),
-                                 outcome.delivered ? ReminderEvent::kDelivered : ReminderEvent::kFail, facts);
-    if (!step.status.ok()) return step.status;
-    std::string to(ReminderStatusName(step.to)), at = FormatInstant(now.instant);
-    long long n = tries + 1;
-    if (outcome.delivered) {
-      *sql_ << "UPDATE reminders SET status = :s, tries = :n, sent_at = :a, last_error = NULL, claimed_by = NULL"
-               " WHERE institution = " + I() + " AND id = :id",
-          soci::use(to), soci::use(n), soci::use(at), soci::use(id);
-      // An account's message carries a single-use link: once sent, it is not kept.
-      *sql_ << "UPDATE reminders SET body = '(sent; the link is not kept)' WHERE institution = " + I() +
-                   " AND id = :id AND workflow = 'account'",
-          soci::use(id);
-    } else {
-      std::string next = FormatInstant(NextAttempt(now.instant, facts.tries, std::stoi(Setting("deliver_backoff_seconds"))));
-      *sql_ << "UPDATE reminders SET status = :s, tries = :n, last_error = :e, next_attempt = :na, claimed_by = NULL"
-               " WHERE institution = " + I() + " AND id = :id",
-          soci::use(to), soci::use(n), soci::use(outcome.error), soci::use(next), soci::use(id);
+    light.Relax();
+    const int max_tries = std::stoi(Setting("deliver_max_tries"));
+    const int backoff = std::stoi(Setting("deliver_backoff_seconds"));
+    const std::string at = FormatInstant(now.instant);
+    Status lost;  // the first reminder this claimer no longer held
+    for (DeliveryAnswer& a : *answers) {
+      a.new_status.clear();
+      long long id = a.id;
+      std::string status, claimed_by;
+      long long tries = 0;
+      soci::indicator ind = soci::i_null, ci = soci::i_null;
+      *sql_ << "SELECT status, tries, claimed_by FROM reminders WHERE institution = " + I() + " AND id = :id",
+          soci::into(status, ind), soci::into(tries), soci::into(claimed_by, ci), soci::use(id);
+      if (ind != soci::i_ok || ci != soci::i_ok || claimed_by != claimer) {
+        if (lost.ok())
+          lost = Status::Conflict("reminder " + std::to_string(id) + " is no longer held by this delivery");
+        continue;
+      }
+      const DeliveryOutcome& outcome = a.outcome;
+      DeliveryFacts facts{static_cast<int>(tries + 1), max_tries, outcome.permanent};
+      LifecycleStep step = Advance(*ParseReminderStatus(status),
+                                   outcome.delivered ? ReminderEvent::kDelivered : ReminderEvent::kFail, facts);
+      if (!step.status.ok()) return step.status;
+      std::string to(ReminderStatusName(step.to));
+      long long n = tries + 1;
+      if (outcome.delivered) {
+        // An account's message carries a single-use link: once sent, it is not kept.
+        *sql_ << "UPDATE reminders SET status = :s, tries = :n, sent_at = :a, last_error = NULL, claimed_by = NULL,"
+                 " body = CASE WHEN workflow = 'account' THEN '(sent; the link is not kept)' ELSE body END"
+                 " WHERE institution = " + I() + " AND id = :id",
+            soci::use(to), soci::use(n), soci::use(at), soci::use(id);
+      } else {
+        std::string next = FormatInstant(NextAttempt(now.instant, facts.tries, backoff));
+        *sql_ << "UPDATE reminders SET status = :s, tries = :n, last_error = :e, next_attempt = :na, claimed_by = NULL"
+                 " WHERE institution = " + I() + " AND id = :id",
+            soci::use(to), soci::use(n), soci::use(outcome.error), soci::use(next), soci::use(id);
+      }
+      a.new_status = to;
     }
     tx.Commit();
-    if (new_status) *new_status = to;
-    return Status::Ok();
+    return lost;
   });
 }
 

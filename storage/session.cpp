@@ -411,6 +411,24 @@ void SociStore::SerialiseWritersOf(const std::string& path) {
   writers_ = m.get();
 }
 
+SociStore::LightCommits::LightCommits(SociStore& s) : s_(s) {
+  if (!s_.sqlite_ || s_.in_tx_ || s_.in_batch_) return;  // within a transaction: it decides
+  *s_.sql_ << "PRAGMA synchronous=NORMAL";
+  pragma_ = true;
+}
+
+SociStore::LightCommits::~LightCommits() {
+  if (!pragma_) return;
+  try {
+    *s_.sql_ << "PRAGMA synchronous=FULL";
+  } catch (...) {
+  }
+}
+
+void SociStore::LightCommits::Relax() {
+  if (!s_.sqlite_) *s_.sql_ << "SET LOCAL synchronous_commit = off";
+}
+
 SociStore::Tx::~Tx() {
   if (done_ || nested_) return;
   s_.in_tx_ = false;

@@ -644,8 +644,11 @@ class Store {
   // while a message is on the wire. Claim() marks up to `limit` deliverable
   // reminders (pending; failed whose backoff has passed; claims left by a
   // process that died) as taken by `claimer` ("host:pid"); each is claimed
-  // by one process only. Finish() records the channel's answer for a
-  // reminder this claimer holds.
+  // by one process only, and all of them in one transaction. Finish()
+  // records the channel's answers for reminders this claimer holds, in one
+  // transaction: a reminder is marked sent only after it was sent, so a
+  // process that dies between the two sends it again (at least once, under
+  // the same Message-ID).
   virtual Status ClaimForDelivery(const Now& now, const std::string& claimer, int limit,
                                   std::vector<ReminderRecord>* out) = 0;
   struct DeliveryOutcome {
@@ -653,8 +656,15 @@ class Store {
     bool permanent = false;  // an error that a retry cannot clear
     std::string error;
   };
-  virtual Status FinishDelivery(long long id, const std::string& claimer, const DeliveryOutcome& outcome,
-                                const Now& now, std::string* new_status) = 0;
+  struct DeliveryAnswer {
+    long long id = 0;
+    DeliveryOutcome outcome;
+    std::string new_status;  // out: its status now ("" when this claimer no longer held it)
+  };
+  // A reminder no longer held by `claimer` is left as it is (Conflict, once
+  // the others are recorded).
+  virtual Status FinishDeliveries(std::vector<DeliveryAnswer>* answers, const std::string& claimer,
+                                  const Now& now) = 0;
   // Gives back a reminder this claimer holds, untried: it is deliverable
   // again at once, its tries unchanged.
   virtual Status ReleaseDelivery(long long id, const std::string& claimer) = 0;

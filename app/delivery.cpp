@@ -306,6 +306,8 @@ Status DeliverPending(Store& store, Channel& channel, const Now& now, DeliveryRe
       }
     }
     if (!unreachable && answers.size() < batch.size()) {  // out of time: the rest go back, untried
+      spdlog::info("deliver [{}]: {} claim(s) given back untried, to be claimed afresh (claim timeout)",
+                   store.institution(), batch.size() - answers.size());
       for (size_t rest = answers.size(); rest < batch.size(); ++rest)
         if (Status s = store.ReleaseDelivery(batch[rest].id, claimer); !s.ok()) return s;
       claimed -= static_cast<int>(batch.size() - answers.size());

@@ -344,6 +344,28 @@ TEST_P(Outbox, ConcurrentDeliversSendEachReminderOnce) {
   EXPECT_EQ(ids.size(), 20u);
 }
 
+// Issue 28: a batch claims up to 50 at once, but sends only while even the
+// slowest answer (smtp_timeout) would come within half the claim timeout;
+// the rest go back untried and are claimed afresh. Here (2 s and 1 s) every
+// batch is cut after its first message, and still each reminder is sent once.
+TEST_P(Outbox, ABatchSendsOnlyWhileItsClaimsAreSafeAndTheRestAreClaimedAgain) {
+  SmtpServer smtp(Dir("budget"));
+  ASSERT_GT(smtp.port(), 0);
+  MonitoringDue(6);  // 12 reminders
+  ASSERT_EQ(Db("settings deliver_claim_timeout_seconds 2 --as d1", "2026-12-07").code, 0);
+  ASSERT_EQ(Db("settings smtp_timeout_seconds 1 --as d1", "2026-12-07").code, 0);
+  auto run = Db("deliver --log-level info --json --via " + smtp.url(), "2026-12-07");
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["sent"], 12) << run.out;
+  EXPECT_NE(run.err.find("11 claim(s) given back untried"), std::string::npos) << run.err;
+  std::set<std::string> ids;
+  for (const auto& m : smtp.Messages()) ids.insert(m["message_id"].get<std::string>());
+  EXPECT_EQ(smtp.Messages().size(), 12u);
+  EXPECT_EQ(ids.size(), 12u);
+  for (const auto& rem : Json("reminders --as d1 --status sent", "2026-12-07")) EXPECT_EQ(rem["tries"], 1) << rem.dump();
+  EXPECT_EQ(Json("reminders --as d1 --status sent", "2026-12-07").size(), 12u);
+}
+
 TEST_P(Outbox, JsonLinesChannelWritesOneLinePerReminder) {
   MonitoringDue(2);
   const std::string path = Dir("jsonl") + ".jsonl";

@@ -310,7 +310,8 @@ TEST_P(Tick, AKilledTickCommitsNoneOfItsBatchAndTheNextFinishesIt) {
   SetTrigger("mf_stall", ids[3], "(SELECT COUNT(*) FROM mf_slow a, mf_slow b, mf_slow c)", "PERFORM pg_sleep(600)");
   const std::string log = ::testing::TempDir() + "/mf_tick_kill_" + GetParam() + ".log";
   // On PostgreSQL, no statement_timeout ends the stall before the kill.
-  const std::string url = db_->url() + (GetParam() == "postgresql" ? "?statement_timeout=10min" : "");
+  const std::string sep = db_->url().find('?') == std::string::npos ? "?" : "&";
+  const std::string url = db_->url() + (GetParam() == "postgresql" ? sep + "statement_timeout=10min" : "");
   const std::string cmd = std::string("exec ") + MENTORFLOW_CLI + " --db '" + url +
                           "' --now 2026-09-12 --log-level info tick > /dev/null 2> '" + log + "'";
   pid_t child = fork();

@@ -158,25 +158,27 @@ Snapshot SociStore::SnapshotOf(const Definition& def, const InstanceRecord& rec)
 }
 
 Status SociStore::ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq,
-                               const Now& now) {
+                               const Now& now, bool history_written) {
   const auto& h = d.history;
-  auto& hist = q_.Get(q_.insert_history);
-  hist.instance = id;
-  hist.seq = seq;
-  hist.at = FormatInstant(h.at);
-  hist.actor = h.actor;
-  hist.role = h.role;
-  hist.event = h.event;
-  hist.from = h.from;
-  hist.from_ind = h.from.empty() ? soci::i_null : soci::i_ok;
-  hist.to = h.to;
-  const json changes = ChangesJson(def, h.changes);
-  hist.changes = changes.dump();
-  hist.workflow_version = def.version;
-  hist.note = h.note;
-  hist.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
-  hist.Run();
-  if (def.name == kPairWorkflow) RecordPairFacts(id, seq, hist.at, h.event, h.from, h.to, changes);
+  const std::string at = FormatInstant(h.at);
+  if (!history_written) {
+    auto& hist = q_.Get(q_.insert_history);
+    hist.instance = id;
+    hist.seq = seq;
+    hist.at = at;
+    hist.actor = h.actor;
+    hist.role = h.role;
+    hist.event = h.event;
+    hist.from = h.from;
+    hist.from_ind = h.from.empty() ? soci::i_null : soci::i_ok;
+    hist.to = h.to;
+    hist.changes = ChangesJson(def, h.changes).dump();
+    hist.workflow_version = def.version;
+    hist.note = h.note;
+    hist.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
+    hist.Run();
+  }
+  if (def.name == kPairWorkflow) RecordPairFacts(id, seq, at, h.event, h.from, h.to, ChangesJson(def, h.changes));
   for (const auto& key : d.cancel_timers) {
     bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
     // A re-armed timer is overwritten below; the one firing is gone already.
@@ -229,7 +231,7 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
         set.Run();
       }
     }
-    if (Status s = IssueDocument(def, dd, id, d.fields, issue, hist.at, now); !s.ok()) return s;
+    if (Status s = IssueDocument(def, dd, id, d.fields, issue, at, now); !s.ok()) return s;
   }
   for (const auto& [workflow, set] : d.starts)
     if (Status s = StartBeside(workflow, set, now); !s.ok()) return s;
@@ -264,19 +266,32 @@ Status SociStore::StartBeside(const std::string& workflow,
 
 Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec, const Decision& d, const Now& now,
                                 InstanceRecord* out) {
-  auto& upd = q_.Get(q_.update_instance);
-  upd.state = def.states[d.to].name;
-  upd.fields = FieldsJson(def, d.fields).dump();
-  upd.updated = FormatInstant(now.instant);
-  upd.id = rec.id;
-  upd.version = rec.version;
-  upd.Run();
-  if (upd.st->get_affected_rows() != 1)
-    return Status::Conflict("instance " + rec.id + " was changed by someone else meanwhile; nothing was applied, try again");
-  if (lookups_) lookups_->touched.insert(rec.id);
+  const std::string state = def.states[d.to].name, fields = FieldsJson(def, d.fields).dump(),
+                    updated = FormatInstant(now.instant);
   // Every change of an instance adds one history entry and one to its
   // version, so the next entry's number is the new version.
-  if (Status s = ApplyEffects(def, rec.id, d, rec.version + 1, now); !s.ok()) return s;
+  const long long seq = rec.version + 1;
+  long long changed = 0;
+  if (sqlite_) {
+    auto& upd = q_.Get(q_.update_instance);
+    upd.state = state, upd.fields = fields, upd.updated = updated, upd.id = rec.id, upd.version = rec.version;
+    upd.Run();
+    changed = upd.st->get_affected_rows();
+  } else {  // the history entry in the same round trip
+    const auto& h = d.history;
+    auto& q = q_.Get(q_.update_instance_with_history);
+    q.state = state, q.fields = fields, q.updated = updated, q.id = rec.id, q.version = rec.version;
+    q.seq = seq, q.at = FormatInstant(h.at), q.actor = h.actor, q.role = h.role, q.event = h.event;
+    q.from = h.from, q.from_ind = h.from.empty() ? soci::i_null : soci::i_ok, q.to = h.to;
+    q.changes = ChangesJson(def, h.changes).dump(), q.workflow_version = def.version;
+    q.note = h.note, q.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
+    q.Run();
+    changed = q.st->get_affected_rows();
+  }
+  if (changed != 1)
+    return Status::Conflict("instance " + rec.id + " was changed by someone else meanwhile; nothing was applied, try again");
+  if (lookups_) lookups_->touched.insert(rec.id);
+  if (Status s = ApplyEffects(def, rec.id, d, seq, now, !sqlite_); !s.ok()) return s;
   // A finished instance's documents still waiting for signatures expire.
   if (def.states[d.to].final && !def.documents.empty()) {
     std::vector<std::tuple<std::string, long long, std::string>> open;
@@ -298,10 +313,10 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
   }
   if (out) {
     *out = rec;
-    out->state = upd.state;
-    out->fields_json = upd.fields;
+    out->state = state;
+    out->fields_json = fields;
     out->version = rec.version + 1;
-    out->updated = upd.updated;
+    out->updated = updated;
   }
   // A finished instance's running children hear of it (`parent_finished`,
   // by system, where their workflow takes it): a terminated pair's plan

@@ -159,6 +159,7 @@ struct PromoteInstanceReminders;
 struct SelectPeopleWithRole;
 struct SelectBirthGuardian;
 struct UpsertReminderRows;
+struct UpdateInstanceWithHistory;
 
 // Prepared on first use, each once per session.
 // Each binds the store's institution as `inst`.
@@ -202,6 +203,7 @@ struct Statements {
   std::unique_ptr<PromoteInstanceReminders> promote_instance_reminders;
   std::unique_ptr<SelectPeopleWithRole> select_people_with_role;
   std::unique_ptr<SelectBirthGuardian> select_birth_guardian;
+  std::unique_ptr<UpdateInstanceWithHistory> update_instance_with_history;
   static constexpr std::size_t kReminderRows = 4;  // at most, in one statement
   std::array<std::unique_ptr<UpsertReminderRows>, kReminderRows + 1> upsert_reminder_rows;  // by row count, from 2
   void Clear();  // every one prepared goes (deallocated on the server)
@@ -562,7 +564,9 @@ class SociStore : public Store {
   Snapshot SnapshotOf(const Definition& def, const InstanceRecord& rec);
   // Everything a decision asks for except the instance row itself: history,
   // timers, reminders (recipients resolved, texts rendered), documents.
-  Status ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq, const Now& now);
+  // `history_written`: its history entry is in already (ApplyDecision on PostgreSQL).
+  Status ApplyEffects(const Definition& def, const std::string& id, const Decision& d, long long seq, const Now& now,
+                      bool history_written = false);
   // ---- pair_facts.cpp ----
   // Keeps a pair's facts with its history entry `seq` (called for every entry
   // of a mentoring_pair, in the entry's transaction).

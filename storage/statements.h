@@ -85,6 +85,28 @@ struct UpdateInstance : Prepared {
   }
 };
 
+// PostgreSQL: the instance's change and its history entry in one round trip
+// (one row inserted when the version still matched, none otherwise).
+struct UpdateInstanceWithHistory : Prepared {
+  std::string state, fields, updated, id, at, actor, role, event, from, to, changes, note;
+  long long version = 0, seq = 0, workflow_version = 0;
+  soci::indicator from_ind = soci::i_ok, note_ind = soci::i_null;
+  UpdateInstanceWithHistory(soci::session& sql, bool) {
+    Prepare((sql.prepare << "WITH u AS (UPDATE instances SET state = :s, fields = :f, version = version + 1,"
+                            " updated = :u WHERE id = :id AND version = :v AND institution = :inst"
+                            " RETURNING institution, id)"
+                            " INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state,"
+                            " to_state, changes, workflow_version, note)"
+                            " SELECT u.institution, u.id, CAST(:q AS BIGINT), CAST(:a AS TEXT), CAST(:ac AS TEXT),"
+                            " CAST(:r AS TEXT), CAST(:e AS TEXT), CAST(:fr AS TEXT), CAST(:t AS TEXT),"
+                            " CAST(:c AS TEXT), CAST(:wv AS BIGINT), CAST(:n AS TEXT) FROM u",
+             soci::use(state), soci::use(fields), soci::use(updated), soci::use(id), soci::use(version),
+             soci::use(inst), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role), soci::use(event),
+             soci::use(from, from_ind), soci::use(to), soci::use(changes), soci::use(workflow_version),
+             soci::use(note, note_ind)));
+  }
+};
+
 struct InsertHistory : Prepared {
   std::string instance, at, actor, role, event, from, to, changes, note;
   long long seq = 0, workflow_version = 0;

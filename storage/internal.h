@@ -160,6 +160,7 @@ struct SelectPeopleWithRole;
 struct SelectBirthGuardian;
 struct UpsertReminderRows;
 struct UpdateInstanceWithHistory;
+struct ClaimTimers;
 
 // Prepared on first use, each once per session.
 // Each binds the store's institution as `inst`.
@@ -204,6 +205,7 @@ struct Statements {
   std::unique_ptr<SelectPeopleWithRole> select_people_with_role;
   std::unique_ptr<SelectBirthGuardian> select_birth_guardian;
   std::unique_ptr<UpdateInstanceWithHistory> update_instance_with_history;
+  std::unique_ptr<ClaimTimers> claim_timers;
   static constexpr std::size_t kReminderRows = 4;  // at most, in one statement
   std::array<std::unique_ptr<UpsertReminderRows>, kReminderRows + 1> upsert_reminder_rows;  // by row count, from 2
   void Clear();  // every one prepared goes (deallocated on the server)
@@ -483,7 +485,7 @@ class SociStore : public Store {
   // each instance's first one promoted (counted in `promoted`).
   std::vector<DueTimer> ClaimDue(const Now& now, int room, long long skip, long long* promoted);
   Status FireBatch(const Now& now, int room, bool careful, long long skip, TickReport* part, int* claimed, int* fired,
-                   long long* skipped, bool* redo);
+                   long long* skipped, bool* redo, bool* last);
   // Before anything is applied to `instance` at `now`: fires its deadlines
   // already past due, in due order, in the open transaction, so that what
   // an event meets never depends on when `tick` last ran.
@@ -619,7 +621,8 @@ class SociStore : public Store {
   // Reminders whose day is `until` or earlier become pending: the
   // institution's (once per tick), or one instance's (before a deadline of
   // it fires, so that leaving the state does not cancel them unsent).
-  long long PromoteDueReminders(Date until, const std::string& instance = "");
+  // Institution-wide (`instance` empty), `now` is the tick's.
+  long long PromoteDueReminders(Date until, const std::string& instance, const Now* now = nullptr);
 
   // ---- institutions (schema.cpp, session.cpp) ----
   // The institution as an SQL literal: every statement names it. The id

@@ -172,7 +172,7 @@ void SociStore::CancelReminders(const std::string& id, const std::string& key_pr
   c.Run();
 }
 
-long long SociStore::PromoteDueReminders(Date until, const std::string& instance) {
+long long SociStore::PromoteDueReminders(Date until, const std::string& instance, const Now* now) {
   std::string day = FormatDate(until);
   if (!instance.empty()) {  // before each firing: prepared once
     auto& q = q_.Get(q_.promote_instance_reminders);
@@ -181,9 +181,24 @@ long long SociStore::PromoteDueReminders(Date until, const std::string& instance
     q.Run();
     return q.st->get_affected_rows();
   }
-  soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
-                                             " AND status = 'scheduled' AND send_on <= :d",
-                        soci::use(day));
+  // The institution's, once a tick has fired what it could: those of
+  // instances with no deadline still due at `now` (an instance with one left
+  // promotes its own before it fires, so that a state it leaves still
+  // cancels what had not come due by then). On PostgreSQL a row another
+  // transaction holds is stepped over, never waited for: that transaction's
+  // own tick brings it in, or the next one does.
+  std::string today = FormatDate(now->today), minute = now->Minute();
+  const std::string settled = "r.institution = " + I() + " AND r.status = 'scheduled' AND r.send_on <= :d"
+                              " AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.institution = r.institution"
+                              " AND t.instance = r.instance AND (t.due < :today OR (LENGTH(t.due) > 10 AND t.due <= :minute)))";
+  soci::statement st =
+      sqlite_ ? (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE id IN (SELECT r.id FROM reminders r WHERE " +
+                                      settled + ")",
+                 soci::use(day, "d"), soci::use(today, "today"), soci::use(minute, "minute"))
+              : (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
+                                      " AND id IN (SELECT r.id FROM reminders r WHERE " + settled +
+                                      " FOR UPDATE OF r SKIP LOCKED)",
+                 soci::use(day, "d"), soci::use(today, "today"), soci::use(minute, "minute"));
   st.execute(true);
   return st.get_affected_rows();
 }

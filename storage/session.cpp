@@ -298,7 +298,7 @@ void Statements::Clear() {
   select_birth_year.reset(), delete_claimed_timer.reset(), promote_instance_reminders.reset();
   select_people_with_role.reset(), select_birth_guardian.reset();
   for (auto& rows : upsert_reminder_rows) rows.reset();
-  update_instance_with_history.reset();
+  update_instance_with_history.reset(), claim_timers.reset();
 }
 
 SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options)

@@ -134,6 +134,24 @@ struct DeleteClaimedTimer : Prepared {
   }
 };
 
+// A tick's claim: the earliest due timers past the first `skip`, on
+// PostgreSQL each locked (SKIP LOCKED: held elsewhere, left out). A day's
+// timer ("YYYY-MM-DD") is due once the day has passed; a datetime's
+// ("YYYY-MM-DDTHH:MM", local) at its minute.
+struct ClaimTimers : Prepared {
+  std::string today, minute, instance, key, state, event, due;
+  long long n = 0, skip = 0;
+  ClaimTimers(soci::session& sql, bool sqlite) {
+    Prepare((sql.prepare << std::string("SELECT instance, timer_key, state, event, due FROM timers WHERE institution = :inst"
+                                        " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute))"
+                                        " ORDER BY due, instance, timer_key LIMIT :n OFFSET :skip") +
+                                (sqlite ? "" : " FOR UPDATE SKIP LOCKED"),
+             soci::into(instance), soci::into(key), soci::into(state), soci::into(event), soci::into(due),
+             soci::use(inst, "inst"), soci::use(today, "today"), soci::use(minute, "minute"), soci::use(n, "n"),
+             soci::use(skip, "skip")));
+  }
+};
+
 // One instance's reminders whose day has come, before its deadline fires.
 struct PromoteInstanceReminders : Prepared {
   std::string instance, day;

@@ -164,7 +164,7 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
         const auto last = report->fired.empty() ? std::nullopt : ParseDate(report->fired.back().due.substr(0, 10));
         if (last) {
           Tx tx(*this);
-          report->reminders_due += PromoteDueReminders(*last);
+          report->reminders_due += PromoteDueReminders(*last, "", &now);
           tx.Commit();
         }
         return Status::Ok();
@@ -173,14 +173,14 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
       TickReport part;
       int claimed = 0, part_fired = 0;
       long long part_skip = 0;
-      bool redo = false;
-      if (Status s = FireBatch(now, room, false, skip, &part, &claimed, &part_fired, &part_skip, &redo);
+      bool redo = false, last = false;
+      if (Status s = FireBatch(now, room, false, skip, &part, &claimed, &part_fired, &part_skip, &redo, &last);
           !s.ok())
         return s;
       if (redo) {
         part = TickReport{};
         part_fired = 0, part_skip = 0;
-        if (Status s = FireBatch(now, room, true, skip, &part, &claimed, &part_fired, &part_skip, &redo);
+        if (Status s = FireBatch(now, room, true, skip, &part, &claimed, &part_fired, &part_skip, &redo, &last);
             !s.ok())
           return s;
       }
@@ -191,7 +191,7 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
       report->unreadable.insert(report->unreadable.end(), part.unreadable.begin(), part.unreadable.end());
       report->failed.insert(report->failed.end(), part.failed.begin(), part.failed.end());
       report->reminders_due += part.reminders_due;
-      if (claimed == 0) return Status::Ok();  // nothing left that this process may fire
+      if (claimed == 0 || last) return Status::Ok();  // nothing left that this process may fire
     }
   });
 }
@@ -201,15 +201,17 @@ Status SociStore::TickSome(const Now& now, int limit, TickReport* report) {
 // is no savepoint: should a firing fail, nothing is committed and `*redo`
 // asks for the batch again with one savepoint per firing, so that only the
 // failed firing is undone (its timer stays, and `part->failed` says why).
+// `*last`: nothing was left to claim, and the reminders have come due.
 Status SociStore::FireBatch(const Now& now, int room, bool careful, long long skip, TickReport* part, int* claimed,
-                            int* fired, long long* skipped, bool* redo) {
+                            int* fired, long long* skipped, bool* redo, bool* last) {
   *redo = false;
+  *last = false;
   Tx tx(*this);
   LookupScope lookups(*this);
   const std::vector<DueTimer> due = ClaimDue(now, room, skip, &part->reminders_due);
   *claimed = static_cast<int>(due.size());
   if (due.empty()) {
-    part->reminders_due += PromoteDueReminders(now.today);
+    part->reminders_due += PromoteDueReminders(now.today, "", &now);
     tx.Commit();
     return Status::Ok();
   }
@@ -218,8 +220,12 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
     else Script(text);
   };
   earliest_timer_set_.clear();
+  bool cut = false;
   for (const DueTimer& t : due) {
-    if (!earliest_timer_set_.empty() && earliest_timer_set_ <= t.due) break;  // set by a firing: it goes first
+    if (!earliest_timer_set_.empty() && earliest_timer_set_ <= t.due) {  // set by a firing: it goes first
+      cut = true;
+      break;
+    }
     if (t.busy) {
       ++*skipped;
       continue;
@@ -250,6 +256,16 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
     if (result == Firing::kFired) ++*fired;
     if (result == Firing::kSkipped) ++*skipped;
   }
+  // Fewer due than the batch could take, and no firing set one that is due
+  // already: nothing is left, and the institution's reminders come due in
+  // this transaction instead of after one more claim that finds nothing.
+  const std::string today = FormatDate(now.today), minute = now.Minute();
+  const std::string& set = earliest_timer_set_;
+  const bool set_due = !set.empty() && (set < today || (set.size() > 10 && set <= minute));
+  if (!cut && !set_due && static_cast<int>(due.size()) < room) {
+    part->reminders_due += PromoteDueReminders(now.today, "", &now);
+    *last = true;
+  }
   tx.Commit();
   return Status::Ok();
 }
@@ -257,22 +273,11 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
 std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, long long skip, long long* promoted) {
   const std::string today = FormatDate(now.today), minute = now.Minute();
   // On PostgreSQL each process claims the earliest timers nobody else holds:
-  // two ticks at once fire different timers, each exactly once. A day's
-  // timer ("YYYY-MM-DD") fires once the day has passed; a datetime's
-  // ("YYYY-MM-DDTHH:MM", local) at its minute.
+  // two ticks at once fire different timers, each exactly once.
   std::vector<DueTimer> out;
-  {
-    long long n = room;
-    soci::rowset<soci::row> rs =
-        (sql_->prepare << "SELECT instance, timer_key, state, event, due FROM timers WHERE institution = " + I() +
-                              " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute))"
-                              " ORDER BY due, instance, timer_key LIMIT :n OFFSET :skip" +
-                              (sqlite_ ? "" : " FOR UPDATE SKIP LOCKED"),
-         soci::use(today, "today"), soci::use(minute, "minute"), soci::use(n, "n"), soci::use(skip, "skip"));
-    for (const auto& r : rs)
-      out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2), r.get<std::string>(3),
-                     r.get<std::string>(4), false});
-  }
+  auto& q = q_.Get(q_.claim_timers);
+  q.today = today, q.minute = minute, q.n = room, q.skip = skip;
+  q.ForEach([&] { out.push_back({q.instance, q.key, q.state, q.event, q.due}); });
   if (sqlite_ || out.empty()) return out;
   // Their instances next, in one statement and without waiting: a command
   // holding one fires its deadlines itself before its own change

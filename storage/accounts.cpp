@@ -57,20 +57,21 @@ Status SociStore::IssueAccountToken(const std::string& person_id, const std::str
         soci::use(at), soci::use(person_id), soci::use(k);
     *sql_ << "INSERT INTO account_tokens (institution, token_hash, person, kind, created_at, expires_at) VALUES (" + I() + ", :h, :p, :k, :c, :e)",
         soci::use(token_hash), soci::use(person_id), soci::use(k), soci::use(at), soci::use(expires_at);
-    auto& q = q_.Get(q_.upsert_reminder);
-    q.instance = "account:" + person_id;
-    q.workflow = "account";
-    q.key = kind + ":" + token_hash.substr(0, 16);
-    q.on = FormatDate(now.today);
-    q.recipient = person_id;
-    q.kind = "notice";
-    q.deadline_ind = soci::i_null;
-    q.event_ind = soci::i_null;
-    q.template_name = "account_" + kind;
-    q.subject = mail.subject;
-    q.body = mail.body;
-    q.status = "pending";
-    q.created = at;
+    auto& q = q_.Get(q_.upsert_reminder_rows[1], 1);
+    auto& row = q.rows[0];
+    row.instance = "account:" + person_id;
+    row.workflow = "account";
+    row.key = kind + ":" + token_hash.substr(0, 16);
+    row.on = FormatDate(now.today);
+    row.recipient = person_id;
+    row.kind = "notice";
+    row.deadline_ind = soci::i_null;
+    row.event_ind = soci::i_null;
+    row.template_name = "account_" + kind;
+    row.subject = mail.subject;
+    row.body = mail.body;
+    row.status = "pending";
+    row.created = at;
     q.Run();
     if (kind == "invite")
       if (Status s = AppendPersonHistory(person_id, actor_id, capacity, "invited", "an account invitation sent", now);

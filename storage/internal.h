@@ -144,7 +144,6 @@ struct InsertHistory;
 struct DeleteTimer;
 struct CancelReminders;
 struct UpsertTimer;
-struct UpsertReminder;
 struct SelectLastIssue;
 struct InsertDocument;
 struct SetDocumentStatus;
@@ -190,7 +189,6 @@ struct Statements {
   std::unique_ptr<DeleteTimer> delete_timer;
   std::unique_ptr<CancelReminders> cancel_reminders;
   std::unique_ptr<UpsertTimer> upsert_timer;
-  std::unique_ptr<UpsertReminder> upsert_reminder;
   std::unique_ptr<SelectLastIssue> select_last_issue;
   std::unique_ptr<InsertDocument> insert_document;
   std::unique_ptr<SetDocumentStatus> set_document_status;
@@ -207,7 +205,7 @@ struct Statements {
   std::unique_ptr<UpdateInstanceWithHistory> update_instance_with_history;
   std::unique_ptr<ClaimTimers> claim_timers;
   static constexpr std::size_t kReminderRows = 4;  // at most, in one statement
-  std::array<std::unique_ptr<UpsertReminderRows>, kReminderRows + 1> upsert_reminder_rows;  // by row count, from 2
+  std::array<std::unique_ptr<UpsertReminderRows>, kReminderRows + 1> upsert_reminder_rows;  // by row count
   void Clear();  // every one prepared goes (deallocated on the server)
 
  private:

@@ -86,15 +86,7 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
   // The rows go in a few at a time: one statement, one round trip.
   std::vector<UpsertReminderRows::Row> rows;
   auto flush = [&] {
-    if (rows.size() == 1) {
-      auto& up = q_.Get(q_.upsert_reminder);
-      const auto& w = rows[0];
-      up.instance = w.instance, up.workflow = w.workflow, up.key = w.key, up.on = w.on, up.recipient = w.recipient;
-      up.kind = w.kind, up.deadline = w.deadline, up.deadline_ind = w.deadline_ind, up.event = w.event;
-      up.event_ind = w.event_ind, up.template_name = w.template_name, up.subject = w.subject, up.body = w.body;
-      up.status = w.status, up.created = w.created;
-      up.Run();
-    } else if (!rows.empty()) {
+    if (!rows.empty()) {
       auto& up = q_.Get(q_.upsert_reminder_rows[rows.size()], rows.size());
       std::move(rows.begin(), rows.end(), up.rows.begin());
       up.Run();

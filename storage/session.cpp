@@ -292,7 +292,7 @@ Statements::~Statements() = default;
 void Statements::Clear() {
   select_instance.reset(), select_documents.reset(), select_roles.reset(), select_has_role.reset();
   select_consent.reset(), update_instance.reset(), insert_history.reset(), delete_timer.reset();
-  cancel_reminders.reset(), upsert_timer.reset(), upsert_reminder.reset(), select_last_issue.reset();
+  cancel_reminders.reset(), upsert_timer.reset(), select_last_issue.reset();
   insert_document.reset(), set_document_status.reset(), select_person_name.reset();
   select_open_pair_facts.reset(), close_pair_facts.reset(), insert_pair_facts.reset(), set_pair_events.reset();
   select_birth_year.reset(), delete_claimed_timer.reset(), promote_instance_reminders.reset();

@@ -218,30 +218,10 @@ struct UpsertTimer : Prepared {
   }
 };
 
-// One reminder to one person. Re-armed with the same key, day and person, a
-// cancelled row comes back; a row already sent or acknowledged stays as it is.
-struct UpsertReminder : Prepared {
-  std::string instance, workflow, key, on, recipient, kind, deadline, event, template_name, subject, body, status,
-      created;
-  soci::indicator deadline_ind = soci::i_null, event_ind = soci::i_null;
-  UpsertReminder(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO reminders (institution, instance, workflow, reminder_key, send_on, recipient, kind,"
-                            " deadline, event, template, subject, body, status, tries, created)"
-                            " VALUES (:inst, :i, :w, :k, :o, :r, :kd, :dl, :e, :t, :s, :b, :st, 0, :c)"
-                            " ON CONFLICT (institution, instance, reminder_key, send_on, recipient) DO UPDATE SET"
-                            " kind = excluded.kind, deadline = excluded.deadline, event = excluded.event,"
-                            " template = excluded.template, subject = excluded.subject, body = excluded.body,"
-                            " status = excluded.status, tries = 0, last_error = NULL, next_attempt = NULL"
-                            " WHERE reminders.status = 'cancelled'",
-             soci::use(inst), soci::use(instance), soci::use(workflow), soci::use(key), soci::use(on),
-             soci::use(recipient),
-             soci::use(kind), soci::use(deadline, deadline_ind), soci::use(event, event_ind), soci::use(template_name),
-             soci::use(subject), soci::use(body), soci::use(status), soci::use(created)));
-  }
-};
-
-// The same for `rows.size()` reminders in one statement (one round trip for
-// all the recipients of a firing). No two rows may share a key.
+// Reminders, one to one person each: `rows.size()` of them in one statement
+// (one round trip for all the recipients of a decision). Re-armed with the
+// same key, day and person, a cancelled row comes back; a row already sent or
+// acknowledged stays as it is. No two rows may share a key.
 struct UpsertReminderRows : Prepared {
   struct Row {
     std::string instance, workflow, key, on, recipient, kind, deadline, event, template_name, subject, body, status,

@@ -186,7 +186,8 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
       auto& del = q_.Get(q_.delete_timer);
       del.instance = id;
       del.key = key;
-      del.Run();
+      Defer(del);
+      if (lookups_) lookups_->timers_written.emplace(id, key);
     }
     CancelReminders(id, key + ":", now.today);
   }
@@ -204,7 +205,8 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
     if (s.deadline)
       for (const auto& r : ReminderRecipients(def, d.fields, s.deadline->notify, world, now.today)) to.push_back(r.id);
     up.recipients = json(to).dump();
-    up.Run();
+    Defer(up);
+    if (lookups_) lookups_->timers_written.emplace(id, t.key);
     if (earliest_timer_set_.empty() || up.due < earliest_timer_set_) earliest_timer_set_ = up.due;
   }
   if (Status s = ScheduleReminders(def, id, d.fields, d.reminders, now); !s.ok()) return s;
@@ -285,8 +287,9 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
     q.from = h.from, q.from_ind = h.from.empty() ? soci::i_null : soci::i_ok, q.to = h.to;
     q.changes = ChangesJson(def, h.changes).dump(), q.workflow_version = def.version;
     q.note = h.note, q.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
-    q.Run();
-    changed = q.st->get_affected_rows();
+    // Within a tick's batch the instance is locked and its version known:
+    // the change waits in the pipeline, and must change its one row.
+    changed = Defer(q, defer_ ? 1 : -1);
   }
   if (changed != 1)
     return Status::Conflict("instance " + rec.id + " was changed by someone else meanwhile; nothing was applied, try again");

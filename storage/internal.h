@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/rules.h"
+#include "storage/pipeline.h"
 #include "storage/store.h"
 #include "storage/watchdog.h"
 
@@ -114,11 +115,13 @@ PairFactsStep AdvancePairFacts(PairFacts* facts, const PairFactsEntry& entry);
 struct Prepared {
   std::optional<soci::statement> st;
   std::string inst;  // the institution, bound by every statement
+  PgPipeline* pipe = nullptr;  // writes still waiting there are answered before this runs
   void Prepare(soci::details::prepare_temp_type p) { st.emplace(std::move(p)); }
   // Executes; for a query, fetches the first row and reports whether there
   // was one, then reads to the end so that SQLite does not keep the statement
   // (and its read snapshot) open until the next execute.
   bool Run() {
+    if (pipe) pipe->Flush();
     st->execute(true);
     bool got = st->got_data();
     while (got && st->fetch()) {
@@ -127,11 +130,34 @@ struct Prepared {
   }
   template <class F>
   void ForEach(F row) {
+    if (pipe) pipe->Flush();
     st->execute(true);
     if (!st->got_data()) return;
     do row();
     while (st->fetch());
   }
+};
+
+// A write that may wait in a PgPipeline (SociStore::Defer): its parameters
+// are named as in its text, so that the same values bind through SOCI or go
+// out in the pipeline.
+struct Deferrable : Prepared {
+  std::string text;
+  PgNumbered numbered;  // the text as the pipeline sends it
+  struct Bind {
+    std::string name;
+    std::string* text = nullptr;
+    long long* number = nullptr;
+    soci::indicator* ind = nullptr;  // null when it is never NULL
+  };
+  std::vector<Bind> binds;
+  void Text(std::string name, std::string& v, soci::indicator* ind = nullptr) {
+    binds.push_back({std::move(name), &v, nullptr, ind});
+  }
+  void Number(std::string name, long long& v) { binds.push_back({std::move(name), nullptr, &v, nullptr}); }
+  // Prepares `sql` with every bind added so far (and the institution as :inst).
+  void PrepareText(soci::session& sql, std::string sql_text);
+  std::vector<PgParam> Values() const;  // in the order of numbered.names
 };
 
 struct SelectInstance;
@@ -170,6 +196,7 @@ struct Statements {
   T& Get(std::unique_ptr<T>& slot) {
     if (!slot) slot = std::make_unique<T>(sql_, sqlite_);
     slot->inst = institution_;
+    slot->pipe = pipe;
     return *slot;
   }
   // A statement that takes `n` rows, one prepared per n.
@@ -177,8 +204,10 @@ struct Statements {
   T& Get(std::unique_ptr<T>& slot, std::size_t n) {
     if (!slot) slot = std::make_unique<T>(sql_, sqlite_, n);
     slot->inst = institution_;
+    slot->pipe = pipe;
     return *slot;
   }
+  PgPipeline* pipe = nullptr;  // PostgreSQL, not behind a pool: SociStore's
   std::unique_ptr<SelectInstance> select_instance;
   std::unique_ptr<SelectDocuments> select_documents;
   std::unique_ptr<SelectRoles> select_roles;
@@ -650,6 +679,29 @@ class SociStore : public Store {
   // PostgreSQL: statements in one round trip (libpq's simple query), for
   // the transactions' own: BEGIN with the institution, COMMIT with the next.
   void Script(const std::string& text);
+  // PostgreSQL, not behind a pool: writes Defer() queues while defer_ is on
+  // (a tick's batch) wait here for the next statement that reads, or the
+  // commit; every other statement (SOCI's query transformation, Prepared's
+  // Run, Script) has them answered first, and a rollback drops them.
+  std::unique_ptr<PgPipeline> pipe_;
+  bool defer_ = false;
+  void BeforeStatement(const std::string& text);
+  // Runs `w`, or queues it while defer_ is on. `must`: the rows it must
+  // change (-1: any), checked when answered; `count`: when queued, its rows
+  // are counted by pipe_ (TakeCounted). Returns the rows it changed, or when
+  // queued `must` (0 for any).
+  long long Defer(Deferrable& w, long long must = -1, bool count = false);
+  class Deferring {  // defer_ on for a scope (when there is a pipeline)
+   public:
+    Deferring(SociStore& s, bool on) : s_(s), was_(s.defer_) { s_.defer_ = on && s_.pipe_; }
+    ~Deferring() { s_.defer_ = was_; }
+    Deferring(const Deferring&) = delete;
+    Deferring& operator=(const Deferring&) = delete;
+
+   private:
+    SociStore& s_;
+    bool was_;
+  };
  public:
   // ?pool=transaction: no statement outlives its transaction, and each
   // transaction sets the waits the URL gives.
@@ -695,6 +747,7 @@ class SociStore : public Store {
     std::map<std::string, std::pair<std::optional<Date>, std::string>, std::less<>> birth_guardian;
     std::map<std::string, std::string, std::less<>> name;
     std::set<std::string> touched;  // instances a firing of the batch has changed
+    std::set<std::pair<std::string, std::string>> timers_written;  // (instance, key) set or deleted by the batch
   };
   class LookupScope {
    public:
@@ -706,8 +759,12 @@ class SociStore : public Store {
    private:
     SociStore& s_;
   };
-  void ForgetLookups() {
-    if (lookups_) *lookups_ = Lookups{};
+  void ForgetLookups() {  // what the batch has changed it still knows
+    if (!lookups_) return;
+    Lookups fresh;
+    fresh.touched = std::move(lookups_->touched);
+    fresh.timers_written = std::move(lookups_->timers_written);
+    *lookups_ = std::move(fresh);
   }
   std::pair<std::optional<Date>, std::string> BirthAndGuardian(std::string_view id);
   // The timer being fired (FireTimer): ApplyEffects need not delete it again.

@@ -89,7 +89,7 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
     if (!rows.empty()) {
       auto& up = q_.Get(q_.upsert_reminder_rows[rows.size()], rows.size());
       std::move(rows.begin(), rows.end(), up.rows.begin());
-      up.Run();
+      Defer(up);
     }
     rows.clear();
   };
@@ -161,7 +161,7 @@ void SociStore::CancelReminders(const std::string& id, const std::string& key_pr
   c.instance = id;
   c.prefix = key_prefix + "%";
   c.today = FormatDate(today);
-  c.Run();
+  Defer(c);
 }
 
 long long SociStore::PromoteDueReminders(Date until, const std::string& instance, const Now* now) {
@@ -170,8 +170,7 @@ long long SociStore::PromoteDueReminders(Date until, const std::string& instance
     auto& q = q_.Get(q_.promote_instance_reminders);
     q.instance = instance;
     q.day = day;
-    q.Run();
-    return q.st->get_affected_rows();
+    return Defer(q, -1, true);  // queued: counted by pipe_
   }
   // The institution's, once a tick has fired what it could: those of
   // instances with no deadline still due at `now` (an instance with one left

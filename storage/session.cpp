@@ -307,7 +307,62 @@ SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptio
       options_(std::move(options)),
       institution_(options_.institution.empty() ? kDefaultInstitution : options_.institution),
       explicit_institution_(!options_.institution.empty()),
-      q_(*sql_, sqlite, institution_) {}
+      q_(*sql_, sqlite, institution_) {
+  if (sqlite_) return;
+  pipe_ = std::make_unique<PgPipeline>(
+      [this] { return static_cast<soci::postgresql_session_backend*>(sql_->get_backend())->conn_; });
+  q_.pipe = pipe_.get();
+  sql_->set_query_transformation([this](const std::string& text) {
+    BeforeStatement(text);
+    return text;
+  });
+}
+
+void SociStore::BeforeStatement(const std::string& text) {
+  if (!pipe_ || !pipe_->pending()) return;
+  if (text.rfind("ROLLBACK", 0) == 0)
+    pipe_->Discard();
+  else
+    pipe_->Flush();
+}
+
+long long SociStore::Defer(Deferrable& w, long long must, bool count) {
+  if (defer_ && pipe_) {
+    if (w.numbered.text.empty()) w.numbered = NumberPlaceholders(w.text);
+    pipe_->Send(w.numbered.text, w.Values(), must, count);
+    return must < 0 ? 0 : must;
+  }
+  w.Run();
+  return w.st->get_affected_rows();
+}
+
+void Deferrable::PrepareText(soci::session& sql, std::string sql_text) {
+  text = std::move(sql_text);
+  soci::details::prepare_temp_type p = (sql.prepare << text, soci::use(inst, "inst"));
+  for (Bind& b : binds) {
+    if (b.number) p, soci::use(*b.number, b.name);
+    else if (b.ind) p, soci::use(*b.text, *b.ind, b.name);
+    else p, soci::use(*b.text, b.name);
+  }
+  Prepare(std::move(p));
+}
+
+std::vector<PgParam> Deferrable::Values() const {
+  std::vector<PgParam> out;
+  out.reserve(numbered.names.size());
+  for (const std::string& name : numbered.names) {
+    if (name == "inst") {
+      out.emplace_back(inst);
+      continue;
+    }
+    auto b = std::find_if(binds.begin(), binds.end(), [&](const Bind& x) { return x.name == name; });
+    if (b == binds.end()) throw soci::soci_error("storage: no value bound for :" + name);
+    if (b->ind && *b->ind == soci::i_null) out.emplace_back(std::nullopt);
+    else if (b->number) out.emplace_back(std::to_string(*b->number));
+    else out.emplace_back(*b->text);
+  }
+  return out;
+}
 
 std::string SociStore::BeginContext() const {
   if (!pooled_) return "SELECT set_config('mentorflow.institution', " + I() + ", true)";
@@ -319,6 +374,9 @@ std::string SociStore::BeginContext() const {
 
 void SociStore::Pooled(long long lock_ms, long long statement_ms) {
   pooled_ = true;
+  // Nothing may stay prepared past a transaction behind a pool: no writes wait.
+  pipe_.reset();
+  q_.pipe = nullptr;
   lock_ms_ = lock_ms;
   statement_ms_ = statement_ms;
 }
@@ -384,6 +442,7 @@ void SociStore::Tx::End(const char* end) {
 }
 
 void SociStore::Script(const std::string& text) {
+  BeforeStatement(text);
   auto* backend = static_cast<soci::postgresql_session_backend*>(sql_->get_backend());
   PGresult* r = PQexec(backend->conn_, text.c_str());
   const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

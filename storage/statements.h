@@ -87,23 +87,22 @@ struct UpdateInstance : Prepared {
 
 // PostgreSQL: the instance's change and its history entry in one round trip
 // (one row inserted when the version still matched, none otherwise).
-struct UpdateInstanceWithHistory : Prepared {
+struct UpdateInstanceWithHistory : Deferrable {
   std::string state, fields, updated, id, at, actor, role, event, from, to, changes, note;
   long long version = 0, seq = 0, workflow_version = 0;
   soci::indicator from_ind = soci::i_ok, note_ind = soci::i_null;
   UpdateInstanceWithHistory(soci::session& sql, bool) {
-    Prepare((sql.prepare << "WITH u AS (UPDATE instances SET state = :s, fields = :f, version = version + 1,"
-                            " updated = :u WHERE id = :id AND version = :v AND institution = :inst"
-                            " RETURNING institution, id)"
-                            " INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state,"
-                            " to_state, changes, workflow_version, note)"
-                            " SELECT u.institution, u.id, CAST(:q AS BIGINT), CAST(:a AS TEXT), CAST(:ac AS TEXT),"
-                            " CAST(:r AS TEXT), CAST(:e AS TEXT), CAST(:fr AS TEXT), CAST(:t AS TEXT),"
-                            " CAST(:c AS TEXT), CAST(:wv AS BIGINT), CAST(:n AS TEXT) FROM u",
-             soci::use(state), soci::use(fields), soci::use(updated), soci::use(id), soci::use(version),
-             soci::use(inst), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role), soci::use(event),
-             soci::use(from, from_ind), soci::use(to), soci::use(changes), soci::use(workflow_version),
-             soci::use(note, note_ind)));
+    Text("s", state), Text("f", fields), Text("u", updated), Text("id", id), Number("v", version);
+    Number("q", seq), Text("a", at), Text("ac", actor), Text("r", role), Text("e", event), Text("fr", from, &from_ind);
+    Text("t", to), Text("c", changes), Number("wv", workflow_version), Text("n", note, &note_ind);
+    PrepareText(sql, "WITH u AS (UPDATE instances SET state = :s, fields = :f, version = version + 1,"
+                     " updated = :u WHERE id = :id AND version = :v AND institution = :inst"
+                     " RETURNING institution, id)"
+                     " INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state,"
+                     " to_state, changes, workflow_version, note)"
+                     " SELECT u.institution, u.id, CAST(:q AS BIGINT), CAST(:a AS TEXT), CAST(:ac AS TEXT),"
+                     " CAST(:r AS TEXT), CAST(:e AS TEXT), CAST(:fr AS TEXT), CAST(:t AS TEXT),"
+                     " CAST(:c AS TEXT), CAST(:wv AS BIGINT), CAST(:n AS TEXT) FROM u");
   }
 };
 
@@ -125,12 +124,12 @@ struct InsertHistory : Prepared {
 // left) may have removed or re-armed it meanwhile. `due || ''` keeps the
 // planner on the primary key: by (due, institution) it would read every
 // timer due that day.
-struct DeleteClaimedTimer : Prepared {
+struct DeleteClaimedTimer : Deferrable {
   std::string instance, key, state, event, due;
   DeleteClaimedTimer(soci::session& sql, bool) {
-    Prepare((sql.prepare << "DELETE FROM timers WHERE institution = :inst AND instance = :i AND timer_key = :k"
-                            " AND state = :s AND event = :e AND (due || '') = :d",
-             soci::use(inst), soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due)));
+    Text("i", instance), Text("k", key), Text("s", state), Text("e", event), Text("d", due);
+    PrepareText(sql, "DELETE FROM timers WHERE institution = :inst AND instance = :i AND timer_key = :k"
+                     " AND state = :s AND event = :e AND (due || '') = :d");
   }
 };
 
@@ -153,12 +152,12 @@ struct ClaimTimers : Prepared {
 };
 
 // One instance's reminders whose day has come, before its deadline fires.
-struct PromoteInstanceReminders : Prepared {
+struct PromoteInstanceReminders : Deferrable {
   std::string instance, day;
   PromoteInstanceReminders(soci::session& sql, bool) {
-    Prepare((sql.prepare << "UPDATE reminders SET status = 'pending' WHERE institution = :inst AND instance = :i"
-                            " AND status = 'scheduled' AND send_on <= :d",
-             soci::use(inst), soci::use(instance), soci::use(day)));
+    Text("i", instance), Text("d", day);
+    PrepareText(sql, "UPDATE reminders SET status = 'pending' WHERE institution = :inst AND instance = :i"
+                     " AND status = 'scheduled' AND send_on <= :d");
   }
 };
 
@@ -182,11 +181,11 @@ struct SelectBirthGuardian : Prepared {
   }
 };
 
-struct DeleteTimer : Prepared {
+struct DeleteTimer : Deferrable {
   std::string instance, key;
   DeleteTimer(soci::session& sql, bool) {
-    Prepare((sql.prepare << "DELETE FROM timers WHERE institution = :inst AND instance = :i AND timer_key = :k",
-             soci::use(inst), soci::use(instance), soci::use(key)));
+    Text("i", instance), Text("k", key);
+    PrepareText(sql, "DELETE FROM timers WHERE institution = :inst AND instance = :i AND timer_key = :k");
   }
 };
 
@@ -194,27 +193,26 @@ struct DeleteTimer : Prepared {
 // not come: cancelled (served by the (instance, reminder_key) index). Those
 // whose day has come stay, whether a tick has promoted them yet or not:
 // what goes out must not depend on how often `tick` runs.
-struct CancelReminders : Prepared {
+struct CancelReminders : Deferrable {
   std::string instance, prefix, today;
   // `status || ''` keeps both planners on the instance's index: by (status,
   // send_on) SQLite would scan every scheduled reminder of the institution,
   // and so may PostgreSQL's generic plan for a prepared statement.
   CancelReminders(soci::session& sql, bool) {
-    Prepare((sql.prepare << "UPDATE reminders SET status = 'cancelled' WHERE institution = :inst AND instance = :i"
-                            " AND reminder_key LIKE :k AND (status || '') = 'scheduled' AND (send_on || '') > :d",
-             soci::use(inst), soci::use(instance), soci::use(prefix), soci::use(today)));
+    Text("i", instance), Text("k", prefix), Text("d", today);
+    PrepareText(sql, "UPDATE reminders SET status = 'cancelled' WHERE institution = :inst AND instance = :i"
+                     " AND reminder_key LIKE :k AND (status || '') = 'scheduled' AND (send_on || '') > :d");
   }
 };
 
-struct UpsertTimer : Prepared {
+struct UpsertTimer : Deferrable {
   std::string instance, key, state, event, due, recipients;
   UpsertTimer(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO timers (institution, instance, timer_key, state, event, due, recipients)"
-                            " VALUES (:inst, :i, :k, :s, :e, :d, :r)"
-                            " ON CONFLICT (institution, instance, timer_key) DO UPDATE SET state = excluded.state,"
-                            " event = excluded.event, due = excluded.due, recipients = excluded.recipients",
-             soci::use(inst), soci::use(instance), soci::use(key), soci::use(state), soci::use(event), soci::use(due),
-             soci::use(recipients)));
+    Text("i", instance), Text("k", key), Text("s", state), Text("e", event), Text("d", due), Text("r", recipients);
+    PrepareText(sql, "INSERT INTO timers (institution, instance, timer_key, state, event, due, recipients)"
+                     " VALUES (:inst, :i, :k, :s, :e, :d, :r)"
+                     " ON CONFLICT (institution, instance, timer_key) DO UPDATE SET state = excluded.state,"
+                     " event = excluded.event, due = excluded.due, recipients = excluded.recipients");
   }
 };
 
@@ -222,7 +220,7 @@ struct UpsertTimer : Prepared {
 // (one round trip for all the recipients of a decision). Re-armed with the
 // same key, day and person, a cancelled row comes back; a row already sent or
 // acknowledged stays as it is. No two rows may share a key.
-struct UpsertReminderRows : Prepared {
+struct UpsertReminderRows : Deferrable {
   struct Row {
     std::string instance, workflow, key, on, recipient, kind, deadline, event, template_name, subject, body, status,
         created;
@@ -236,24 +234,21 @@ struct UpsertReminderRows : Prepared {
       values += std::string(k ? ", " : "") + "(:inst, :i" + r + ", :w" + r + ", :k" + r + ", :o" + r + ", :r" + r + ", :kd" +
                 r + ", :dl" + r + ", :e" + r + ", :t" + r + ", :s" + r + ", :b" + r + ", :st" + r + ", 0, :c" + r + ")";
     }
-    auto p = (sql.prepare << "INSERT INTO reminders (institution, instance, workflow, reminder_key, send_on, recipient, kind,"
-                             " deadline, event, template, subject, body, status, tries, created) VALUES " + values +
-                             " ON CONFLICT (institution, instance, reminder_key, send_on, recipient) DO UPDATE SET"
-                             " kind = excluded.kind, deadline = excluded.deadline, event = excluded.event,"
-                             " template = excluded.template, subject = excluded.subject, body = excluded.body,"
-                             " status = excluded.status, tries = 0, last_error = NULL, next_attempt = NULL"
-                             " WHERE reminders.status = 'cancelled'",
-              soci::use(inst, "inst"));
     for (std::size_t k = 0; k < n; ++k) {
       Row& w = rows[k];
       const std::string r = std::to_string(k);
-      p, soci::use(w.instance, "i" + r), soci::use(w.workflow, "w" + r), soci::use(w.key, "k" + r),
-          soci::use(w.on, "o" + r), soci::use(w.recipient, "r" + r), soci::use(w.kind, "kd" + r),
-          soci::use(w.deadline, w.deadline_ind, "dl" + r), soci::use(w.event, w.event_ind, "e" + r),
-          soci::use(w.template_name, "t" + r), soci::use(w.subject, "s" + r), soci::use(w.body, "b" + r),
-          soci::use(w.status, "st" + r), soci::use(w.created, "c" + r);
+      Text("i" + r, w.instance), Text("w" + r, w.workflow), Text("k" + r, w.key), Text("o" + r, w.on);
+      Text("r" + r, w.recipient), Text("kd" + r, w.kind), Text("dl" + r, w.deadline, &w.deadline_ind);
+      Text("e" + r, w.event, &w.event_ind), Text("t" + r, w.template_name), Text("s" + r, w.subject);
+      Text("b" + r, w.body), Text("st" + r, w.status), Text("c" + r, w.created);
     }
-    Prepare(std::move(p));
+    PrepareText(sql, "INSERT INTO reminders (institution, instance, workflow, reminder_key, send_on, recipient, kind,"
+                     " deadline, event, template, subject, body, status, tries, created) VALUES " + values +
+                     " ON CONFLICT (institution, instance, reminder_key, send_on, recipient) DO UPDATE SET"
+                     " kind = excluded.kind, deadline = excluded.deadline, event = excluded.event,"
+                     " template = excluded.template, subject = excluded.subject, body = excluded.body,"
+                     " status = excluded.status, tries = 0, last_error = NULL, next_attempt = NULL"
+                     " WHERE reminders.status = 'cancelled'");
   }
 };
 

@@ -49,17 +49,24 @@ Status SociStore::FireTimer(const DueTimer& t, TickReport* report, Firing* resul
   }
   // Nothing is written before this point. The timer goes, if it is still the
   // one read: an earlier firing of the same batch may have removed it or set
-  // it again (then the next claim takes it as it is now).
+  // it again (then the next claim takes it as it is now). One the batch has
+  // not written is as claimed (locked since): its delete may wait in the
+  // pipeline, and must find its row.
   auto& del = q_.Get(q_.delete_claimed_timer);
   del.instance = instance;
   del.key = key;
   del.state = state;
   del.event = event;
   del.due = due;
-  del.Run();
-  if (del.st->get_affected_rows() != 1) {
-    *result = Firing::kGone;
-    return Status::Ok();
+  const bool as_claimed = defer_ && lookups_ && !lookups_->timers_written.count({instance, key});
+  if (as_claimed) {
+    Defer(del, 1);
+  } else {
+    Deferring now(*this, false);
+    if (Defer(del) != 1) {
+      *result = Firing::kGone;
+      return Status::Ok();
+    }
   }
   *result = Firing::kFired;
   const Date due_day = *due_date;
@@ -208,6 +215,11 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
   *last = false;
   Tx tx(*this);
   LookupScope lookups(*this);
+  // Without savepoints, the batch's writes wait in the pipeline (PostgreSQL)
+  // until something reads, or the commit: should one fail, the batch runs
+  // again, careful, with every write answered at once.
+  Deferring deferring(*this, !careful);
+  if (pipe_) pipe_->TakeCounted();  // what an undone batch had counted
   const std::vector<DueTimer> due = ClaimDue(now, room, skip, &part->reminders_due);
   *claimed = static_cast<int>(due.size());
   if (due.empty()) {
@@ -256,6 +268,19 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
     if (result == Firing::kFired) ++*fired;
     if (result == Firing::kSkipped) ++*skipped;
   }
+  // What still waits in the pipeline is answered here, where a failure can
+  // still send the batch round again.
+  if (pipe_ && pipe_->pending()) {
+    if (Status s = Guard([&] {
+          pipe_->Flush();
+          return Status::Ok();
+        });
+        !s.ok()) {
+      *redo = true;
+      return Status::Ok();
+    }
+  }
+  if (pipe_) part->reminders_due += pipe_->TakeCounted();
   // Fewer due than the batch could take, and no firing set one that is due
   // already: nothing is left, and the institution's reminders come due in
   // this transaction instead of after one more claim that finds nothing.

@@ -227,6 +227,12 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
     tx.Commit();
     return Status::Ok();
   }
+  auto again = [&](const Status& why) {  // rolled back by tx: the batch runs again, careful
+    spdlog::warn("tick [{}]: a batch of {} deadline(s) is undone and runs again, one savepoint per firing: {}",
+                 institution_, due.size(), why.message());
+    *redo = true;
+    return Status::Ok();
+  };
   auto script = [&](const std::string& text) {
     if (sqlite_) *sql_ << text;
     else Script(text);
@@ -248,10 +254,7 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
     const long long had_due = part->reminders_due;
     Status s = Guard([&] { return FireTimer(t, part, &result); });
     if (!s.ok()) {
-      if (!careful) {
-        *redo = true;
-        return Status::Ok();  // rolled back: the batch runs again, careful
-      }
+      if (!careful) return again(s);
       script("ROLLBACK TO SAVEPOINT mf_firing");
       script("RELEASE SAVEPOINT mf_firing");
       spdlog::error("tick [{}]: the deadline '{}' of instance {} (due {}) failed and waits for the next tick: {}",
@@ -275,10 +278,8 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
           pipe_->Flush();
           return Status::Ok();
         });
-        !s.ok()) {
-      *redo = true;
-      return Status::Ok();
-    }
+        !s.ok())
+      return again(s);
   }
   if (pipe_) part->reminders_due += pipe_->TakeCounted();
   // Fewer due than the batch could take, and no firing set one that is due

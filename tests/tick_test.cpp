@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "storage/pipeline.h"
 #include "tests/store_fixture.h"
 
 namespace mentorflow {
@@ -293,6 +294,51 @@ TEST_P(Tick, AFiringThatFailsInsideABatchIsUndoneAloneAndFiresAtTheNextTick) {
   ASSERT_EQ(next["fired"].size(), 1u) << next.dump(1);
   EXPECT_EQ(next["fired"][0]["instance"], victim);
   ExpectExactlyOnce(ids, 1);
+}
+
+// Issue 28: a claimed timer goes before it fires, and only if it is still
+// there as claimed. On PostgreSQL that delete waits in the pipeline with the
+// rest of the batch's writes, and must find its row when answered. Here a
+// trigger keeps one timer's row from going (as if it had been taken from
+// under the claim): that deadline does not fire, the batch is undone and runs
+// again one firing at a time (PostgreSQL), and the other four fire once each.
+TEST_P(Tick, ATimerNotFoundAsClaimedDoesNotFireAndTheRestOfItsBatchDoes) {
+  auto ids = StartMany(5);
+  const std::string victim = ids[1];
+  if (GetParam() == "sqlite") {
+    testing::ExecSql(db_->url(), "CREATE TRIGGER mf_keep BEFORE DELETE ON timers WHEN OLD.instance = '" + victim +
+                                     "' BEGIN SELECT RAISE(IGNORE); END");
+  } else {
+    testing::ExecSql(db_->url(), "CREATE FUNCTION mf_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                                 " IF OLD.instance = '" + victim + "' THEN RETURN NULL; END IF; RETURN OLD; END $$");
+    testing::ExecSql(db_->url(), "CREATE TRIGGER mf_keep BEFORE DELETE ON timers FOR EACH ROW EXECUTE FUNCTION mf_keep()");
+  }
+  auto r = Db("tick --json", "2026-09-12");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const auto out = nlohmann::json::parse(r.out);
+  ASSERT_EQ(out["fired"].size(), 4u) << out.dump(1);
+  for (const auto& f : out["fired"]) EXPECT_NE(f["instance"], victim);
+  EXPECT_TRUE(out["failed"].empty()) << out.dump(1);
+  if (GetParam() == "postgresql") {
+    EXPECT_NE(r.err.find("is undone and runs again"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("must change 1"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(Json("history --as d1 " + victim, "2026-09-12").size(), 1u);
+  EXPECT_EQ(Json("show --as d1 " + victim, "2026-09-12")["state"], "publishing");
+  testing::ExecSql(db_->url(), std::string("DROP TRIGGER mf_keep") + (GetParam() == "sqlite" ? "" : " ON timers"));
+  auto next = Json("tick", "2026-09-12");
+  ASSERT_EQ(next["fired"].size(), 1u) << next.dump(1);
+  EXPECT_EQ(next["fired"][0]["instance"], victim);
+  ExpectExactlyOnce(ids, 1);
+}
+
+// The pipeline sends a statement's text with libpq's numbered placeholders:
+// a name used twice keeps its number, quoted text and casts are left alone.
+TEST(PgPipelineText, NamesBecomeNumbersByFirstAppearance) {
+  const auto n = storage::NumberPlaceholders(
+      "INSERT INTO t VALUES (:inst, :a0, 'x:y', CAST(:b AS TEXT), :inst, now()::text, (:a0 || ''))");
+  EXPECT_EQ(n.text, "INSERT INTO t VALUES ($1, $2, 'x:y', CAST($3 AS TEXT), $1, now()::text, ($2 || ''))");
+  EXPECT_EQ(n.names, (std::vector<std::string>{"inst", "a0", "b"}));
 }
 
 // kill -9 in the middle of a batch: the firings it had applied are not

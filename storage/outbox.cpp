@@ -178,10 +178,11 @@ long long SociStore::PromoteDueReminders(Date until, const std::string& instance
   // cancels what had not come due by then). On PostgreSQL a row another
   // transaction holds is stepped over, never waited for: that transaction's
   // own tick brings it in, or the next one does.
+  // (`t.timer_key >= ''`, every key: see FireOverdueFirst.)
   std::string today = FormatDate(now->today), minute = now->Minute();
   const std::string settled = "r.institution = " + I() + " AND r.status = 'scheduled' AND r.send_on <= :d"
                               " AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.institution = r.institution"
-                              " AND t.instance = r.instance AND (t.due < :today OR (LENGTH(t.due) > 10 AND t.due <= :minute)))";
+                              " AND t.instance = r.instance AND t.timer_key >= '' AND (t.due < :today OR (LENGTH(t.due) > 10 AND t.due <= :minute)))";
   soci::statement st =
       sqlite_ ? (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE id IN (SELECT r.id FROM reminders r WHERE " +
                                       settled + ")",

@@ -119,7 +119,7 @@ Status SociStore::FireOverdue(const std::string& instance, const Now& now) {
     std::string key, state, event, due;
     soci::indicator ind = soci::i_null;
     *sql_ << "SELECT timer_key, state, event, due FROM timers WHERE institution = " + I() + " AND instance = :i"
-             " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute)) ORDER BY due, timer_key LIMIT 1",
+             " AND timer_key >= '' AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute)) ORDER BY due, timer_key LIMIT 1",
         soci::into(key, ind), soci::into(state), soci::into(event), soci::into(due), soci::use(instance, "i"),
         soci::use(today, "today"), soci::use(minute, "minute");
     if (ind != soci::i_ok) return Status::Ok();
@@ -137,8 +137,11 @@ Status SociStore::FireOverdueFirst(const std::string& id, const Now& now) {
     const std::string today = FormatDate(now.today), minute = now.Minute();
     std::string instance = id;
     int n = 0;
+    // `timer_key >= ''` (every key) keeps SQLite on the primary key: by
+    // the institution's part of timers_pending it would read every timer
+    // of the institution, and an import would grow with its square.
     *sql_ << "SELECT COUNT(*) FROM timers WHERE institution = " + I() + " AND instance = :i"
-             " AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute))",
+             " AND timer_key >= '' AND (due < :today OR (LENGTH(due) > 10 AND due <= :minute))",
         soci::into(n), soci::use(instance, "i"), soci::use(today, "today"), soci::use(minute, "minute");
     if (n == 0) return Status::Ok();
   }

@@ -4,7 +4,9 @@
 // transaction pattern. Prints events/s and the ratio to the floor.
 //
 //   1. one transaction per event (what `mentorflow send` does), SQLite and PostgreSQL;
-//   2. batch import: every event in one transaction (Store::Batch);
+//   2. batch import: every event in one transaction (Store::Batch), on one
+//      instance, and spread ten to an instance over EVENTS/10 instances (as
+//      an import of a school's pairs and their records goes);
 //   3. PostgreSQL, four processes at once, each on its own instance;
 //   4. import-size series: `mentorflow import` of 10, 40 and 100 x EVENTS
 //      JSON lines (20 000, 80 000, 200 000 by default) into a new SQLite
@@ -143,11 +145,22 @@ void OneByOneAndBatch(const std::string& label, const std::string& url, int even
   });
   double batch = events / Seconds(t0);
   if (!st.ok()) std::fprintf(stderr, "%s\n", st.message().c_str());
+  const auto spread_ids = Prepare(url, std::max(1, events / 10));
+  t0 = Clock::now();
+  st = store->Batch([&] {
+    for (int i = 0; i < events; ++i)
+      if (auto s = Publish(*store, spread_ids[static_cast<std::size_t>(i / 10) % spread_ids.size()], i); !s.ok())
+        return s;
+    return mf::Status::Ok();
+  });
+  double spread = events / Seconds(t0);
+  if (!st.ok()) std::fprintf(stderr, "%s\n", st.message().c_str());
   CreateFloorTable(url, "floor_rows");
   double floor_one = Floor(url, "floor_rows", 0, events, 1);
   double floor_batch = Floor(url, "floor_rows", events, events, events);
   Print(label + ", a transaction each", one, floor_one);
   Print(label + ", one batch", batch, floor_batch);
+  Print(label + ", one batch, 10 per instance", spread, floor_batch);
 }
 
 // Runs `work(p)` in `n` child processes at once; returns the wall time.

@@ -566,6 +566,9 @@ Status SociStore::Guard(const std::function<Status()>& body) {
       Script(BeginFresh());
     }
     st = body();
+    // In a batch, what one call left waiting in the pipeline is answered
+    // before the next begins: a failure is that call's, and says so.
+    if (in_batch_ && guard_depth_ == 2 && pipe_) pipe_->Flush();
     end_context(true);
   } catch (const soci::soci_error& e) {
     end_context(false);
@@ -621,11 +624,16 @@ Status SociStore::Batch(const std::function<Status()>& body, bool dry_run) {
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
     Tx tx(*this);
+    // One transaction: its calls' writes wait in the pipeline (PostgreSQL)
+    // until each call ends, and what no call changes is read once.
+    LookupScope lookups(*this);
+    Deferring deferring(*this, true);
     in_batch_ = true;
     batch_failure_ = Status::Ok();
     Status st;
     try {
       st = body();
+      if (pipe_) pipe_->Flush();
     } catch (...) {
       in_batch_ = false;
       throw;

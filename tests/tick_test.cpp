@@ -332,6 +332,36 @@ TEST_P(Tick, ATimerNotFoundAsClaimedDoesNotFireAndTheRestOfItsBatchDoes) {
   ExpectExactlyOnce(ids, 1);
 }
 
+// Issue 28: an import is one transaction, and on PostgreSQL each line's
+// writes wait in the pipeline until the line is done. A write the database
+// refuses (a fault injected into the third line's history entry) is still
+// that line's: the import names it, and keeps nothing.
+TEST_P(Tick, AnImportWhoseWriteTheDatabaseRefusesNamesItsLineAndKeepsNothing) {
+  const std::string before = Db("list --as d1 --json", "2026-09-01").out;
+  if (GetParam() == "sqlite") {
+    testing::ExecSql(db_->url(), "CREATE TRIGGER mf_fault BEFORE INSERT ON history WHEN NEW.seq = 3"
+                                 " BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+  } else {
+    testing::ExecSql(db_->url(), "CREATE FUNCTION mf_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                                 " IF NEW.seq = 3 THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$");
+    testing::ExecSql(db_->url(), "CREATE TRIGGER mf_fault BEFORE INSERT ON history FOR EACH ROW EXECUTE FUNCTION mf_fault()");
+  }
+  const std::string file = ::testing::TempDir() + "/mf_fault_" + std::to_string(getpid()) + ".jsonl";
+  {
+    std::ofstream out(file);
+    out << R"({"start": "information_support", "ref": "a", "as": "c1"})" << "\n";
+    for (int i = 0; i < 4; ++i)
+      out << R"({"send": "@a", "event": "publish", "as": "c1", "set": {"last_url": "https://example.org/)" << i
+          << R"("}})" << "\n";
+  }
+  auto r = Db("import " + file, "2026-09-01");
+  std::filesystem::remove(file);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find(".jsonl:3:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was imported"), std::string::npos) << r.err;
+  EXPECT_EQ(Db("list --as d1 --json", "2026-09-01").out, before);
+}
+
 // The pipeline sends a statement's text with libpq's numbered placeholders:
 // a name used twice keeps its number, quoted text and casts are left alone.
 TEST(PgPipelineText, NamesBecomeNumbersByFirstAppearance) {

@@ -179,6 +179,9 @@ struct ClosePairFacts;
 struct InsertPairFacts;
 struct SetPairEvents;
 struct SelectBirthYear;
+struct LockInstances;
+struct SelectInstanceIds;
+struct PromoteBatchReminders;
 struct DeleteClaimedTimer;
 struct PromoteInstanceReminders;
 struct SelectPeopleWithRole;
@@ -233,6 +236,9 @@ struct Statements {
   std::unique_ptr<SelectBirthGuardian> select_birth_guardian;
   std::unique_ptr<UpdateInstanceWithHistory> update_instance_with_history;
   std::unique_ptr<ClaimTimers> claim_timers;
+  std::unique_ptr<LockInstances> lock_instances;
+  std::unique_ptr<SelectInstanceIds> select_instance_ids;
+  std::unique_ptr<PromoteBatchReminders> promote_batch_reminders;
   static constexpr std::size_t kReminderRows = 4;  // at most, in one statement
   std::array<std::unique_ptr<UpsertReminderRows>, kReminderRows + 1> upsert_reminder_rows;  // by row count
   void Clear();  // every one prepared goes (deallocated on the server)

@@ -299,6 +299,7 @@ void Statements::Clear() {
   select_people_with_role.reset(), select_birth_guardian.reset();
   for (auto& rows : upsert_reminder_rows) rows.reset();
   update_instance_with_history.reset(), claim_timers.reset();
+  lock_instances.reset(), select_instance_ids.reset(), promote_batch_reminders.reset();
 }
 
 SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options)

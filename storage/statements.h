@@ -161,6 +161,46 @@ struct PromoteInstanceReminders : Deferrable {
   }
 };
 
+// PostgreSQL, a tick's batch: the instances of its timers, each locked as it
+// is read, those another transaction holds left out (SKIP LOCKED, never a
+// wait). `ids` is an array literal (ArrayLiteral): one statement prepared
+// once, whatever the batch's size.
+struct LockInstances : Prepared {
+  std::string ids, id, workflow, state, fields, parent, created, updated;
+  long long workflow_version = 0, version = 0;
+  soci::indicator parent_ind = soci::i_null;
+  LockInstances(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated"
+                            " FROM instances WHERE institution = :inst AND id = ANY(CAST(:ids AS TEXT[]))"
+                            " FOR UPDATE SKIP LOCKED",
+             soci::into(id), soci::into(workflow), soci::into(workflow_version), soci::into(state), soci::into(fields),
+             soci::into(parent, parent_ind), soci::into(version), soci::into(created), soci::into(updated),
+             soci::use(inst, "inst"), soci::use(ids, "ids")));
+  }
+};
+
+// Which of `ids` (an array literal) exist, locked or not.
+struct SelectInstanceIds : Prepared {
+  std::string ids, id;
+  SelectInstanceIds(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT id FROM instances WHERE institution = :inst AND id = ANY(CAST(:ids AS TEXT[]))",
+             soci::into(id), soci::use(inst, "inst"), soci::use(ids, "ids")));
+  }
+};
+
+// PostgreSQL, a tick's batch: each instance's reminders whose day has come
+// by its first deadline in the batch (`ids` and `days`, array literals of one
+// length, pair by position).
+struct PromoteBatchReminders : Deferrable {
+  std::string ids, days;
+  PromoteBatchReminders(soci::session& sql, bool) {
+    Text("ids", ids), Text("days", days);
+    PrepareText(sql, "UPDATE reminders r SET status = 'pending'"
+                     " FROM unnest(CAST(:ids AS TEXT[]), CAST(:days AS TEXT[])) AS u(i, d)"
+                     " WHERE r.institution = :inst AND r.instance = u.i AND r.status = 'scheduled' AND r.send_on <= u.d");
+  }
+};
+
 // Who holds a role, in id order.
 struct SelectPeopleWithRole : Prepared {
   std::string role, person;

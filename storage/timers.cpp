@@ -299,6 +299,16 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
   return Status::Ok();
 }
 
+// A PostgreSQL array literal of ids or dates ({"1","2"}), each checked: an
+// id that is not a plain id (a hand-edited row) is left out.
+template <class Range>
+std::string ArrayLiteral(const Range& values) {
+  std::string out = "{";
+  for (const auto& v : values)
+    if (CheckId("an instance id", v).ok()) out += (out.size() > 1 ? ",\"" : "\"") + v + "\"";
+  return out + "}";
+}
+
 std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, long long skip, long long* promoted) {
   const std::string today = FormatDate(now.today), minute = now.Minute();
   // On PostgreSQL each process claims the earliest timers nobody else holds:
@@ -312,54 +322,46 @@ std::vector<SociStore::DueTimer> SociStore::ClaimDue(const Now& now, int room, l
   // holding one fires its deadlines itself before its own change
   // (FireOverdue), and waiting here while it waits for this timer's row
   // would deadlock. Such a timer is stepped over.
-  auto listed = [&](const std::set<std::string>& ids) {
-    std::string in;
-    for (const auto& id : ids)
-      if (CheckId("an instance id", id).ok()) in += (in.empty() ? "'" : ", '") + id + "'";
-    return in;
-  };
   std::set<std::string> wanted, locked, exist;
   std::map<std::string, InstanceRecord> held;  // as locked: read in the same round trip
   for (const auto& t : out) wanted.insert(t.instance);
-  if (const std::string in = listed(wanted); !in.empty()) {
-    soci::rowset<soci::row> rs =
-        (sql_->prepare << "SELECT id, workflow, workflow_version, state, fields, parent, version, created, updated"
-                          " FROM instances WHERE institution = " + I() + " AND id IN (" + in + ") FOR UPDATE SKIP LOCKED");
-    for (const auto& r : rs) {
-      const std::string id = r.get<std::string>(0);
-      locked.insert(id);
-      held[id] = InstanceRecord{id, r.get<std::string>(1), static_cast<int>(RowInt(r, 2)), r.get<std::string>(3),
-                                r.get<std::string>(4), r.get_indicator(5) == soci::i_ok ? r.get<std::string>(5) : "",
-                                static_cast<long>(RowInt(r, 6)), r.get<std::string>(7), r.get<std::string>(8)};
-    }
+  {
+    auto& lock = q_.Get(q_.lock_instances);
+    lock.ids = ArrayLiteral(wanted);
+    lock.ForEach([&] {
+      locked.insert(lock.id);
+      held[lock.id] = InstanceRecord{lock.id, lock.workflow, static_cast<int>(lock.workflow_version), lock.state,
+                                     lock.fields, lock.parent_ind == soci::i_ok ? lock.parent : "",
+                                     static_cast<long>(lock.version), lock.created, lock.updated};
+    });
   }
   std::set<std::string> others;
   std::set_difference(wanted.begin(), wanted.end(), locked.begin(), locked.end(), std::inserter(others, others.end()));
-  if (const std::string in = listed(others); !in.empty()) {
-    soci::rowset<std::string> rs =
-        (sql_->prepare << "SELECT id FROM instances WHERE institution = " + I() + " AND id IN (" + in + ")");
-    exist.insert(rs.begin(), rs.end());
+  if (!others.empty()) {
+    auto& ids = q_.Get(q_.select_instance_ids);
+    ids.ids = ArrayLiteral(others);
+    ids.ForEach([&] { exist.insert(ids.id); });
   }
   // The reminders of each instance that came due by its first deadline here
   // go out before it fires (FireTimer would promote them itself): one
   // statement for the batch. A later deadline of the same instance in the
   // batch promotes its own, after the first has fired.
-  std::string promote;
+  std::vector<std::string> ids, days;
   std::set<std::string> first;
   for (auto& t : out) {
     t.busy = exist.count(t.instance) > 0;  // held by another; one with no instance is dropped
     if (auto it = held.find(t.instance); it != held.end()) t.rec = it->second;
     const auto day = ParseDate(t.due.substr(0, 10));
     if (!t.rec || !day || !first.insert(t.instance).second) continue;
-    promote += std::string(promote.empty() ? "" : " OR ") + "(instance = '" + t.instance + "' AND send_on <= '" +
-               FormatDate(*day) + "')";
+    ids.push_back(t.instance);
+    days.push_back(FormatDate(*day));
     t.promoted = true;
   }
-  if (!promote.empty()) {
-    soci::statement st = (sql_->prepare << "UPDATE reminders SET status = 'pending' WHERE institution = " + I() +
-                                               " AND status = 'scheduled' AND (" + promote + ")");
-    st.execute(true);
-    *promoted = st.get_affected_rows();
+  if (!ids.empty()) {  // queued while the batch defers: then counted by pipe_
+    auto& q = q_.Get(q_.promote_batch_reminders);
+    q.ids = ArrayLiteral(ids);
+    q.days = ArrayLiteral(days);
+    *promoted += Defer(q, -1, true);
   }
   return out;
 }

@@ -207,7 +207,8 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
     up.recipients = json(to).dump();
     Defer(up);
     if (lookups_) lookups_->timers_written.emplace(id, t.key);
-    if (earliest_timer_set_.empty() || up.due < earliest_timer_set_) earliest_timer_set_ = up.due;
+    if (lookups_ && (lookups_->earliest_timer_set.empty() || up.due < lookups_->earliest_timer_set))
+      lookups_->earliest_timer_set = up.due;
   }
   if (Status s = ScheduleReminders(def, id, d.fields, d.reminders, now); !s.ok()) return s;
   for (int doc : d.documents) {

@@ -754,6 +754,10 @@ class SociStore : public Store {
     std::map<std::string, std::string, std::less<>> name;
     std::set<std::string> touched;  // instances a firing of the batch has changed
     std::set<std::pair<std::string, std::string>> timers_written;  // (instance, key) set or deleted by the batch
+    // The earliest due of the timers the batch has set: a claimed timer due
+    // later waits for the next batch, so that deadlines fire in due order
+    // even when a firing sets one that is due already.
+    std::string earliest_timer_set;
   };
   class LookupScope {
    public:
@@ -770,15 +774,12 @@ class SociStore : public Store {
     Lookups fresh;
     fresh.touched = std::move(lookups_->touched);
     fresh.timers_written = std::move(lookups_->timers_written);
+    fresh.earliest_timer_set = std::move(lookups_->earliest_timer_set);
     *lookups_ = std::move(fresh);
   }
   std::pair<std::optional<Date>, std::string> BirthAndGuardian(std::string_view id);
   // The timer being fired (FireTimer): ApplyEffects need not delete it again.
   std::pair<std::string, std::string> firing_timer_;
-  // The earliest due of the timers set since a tick's batch began: a claimed
-  // timer due later waits for the next batch, so that deadlines fire in due
-  // order even when a firing sets one that is due already.
-  std::string earliest_timer_set_;
 
  private:
   std::optional<Lookups> lookups_;

@@ -240,10 +240,10 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
     if (sqlite_) *sql_ << text;
     else Script(text);
   };
-  earliest_timer_set_.clear();
   bool cut = false;
   for (const DueTimer& t : due) {
-    if (!earliest_timer_set_.empty() && earliest_timer_set_ <= t.due) {  // set by a firing: it goes first
+    const std::string& set = lookups_->earliest_timer_set;
+    if (!set.empty() && set <= t.due) {  // set by a firing: it goes first
       cut = true;
       break;
     }
@@ -289,7 +289,7 @@ Status SociStore::FireBatch(const Now& now, int room, bool careful, long long sk
   // already: nothing is left, and the institution's reminders come due in
   // this transaction instead of after one more claim that finds nothing.
   const std::string today = FormatDate(now.today), minute = now.Minute();
-  const std::string& set = earliest_timer_set_;
+  const std::string& set = lookups_->earliest_timer_set;
   const bool set_due = !set.empty() && (set < today || (set.size() > 10 && set <= minute));
   if (!cut && !set_due && static_cast<int>(due.size()) < room) {
     part->reminders_due += PromoteDueReminders(now.today, "", &now);

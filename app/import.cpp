@@ -106,6 +106,7 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
     *out = it->second;
     return Status::Ok();
   };
+  Store::BatchSteps steps{[&] { return name + ":" + std::to_string(n); }, {}};
   Status st = store.Batch([&]() -> Status {
     while (std::getline(in, raw)) {
       ++n;
@@ -178,7 +179,9 @@ Status Import(Store& store, const std::string& name, const std::string& text, co
       if (opts.progress && result->lines % opts.progress_every == 0) opts.progress(result->lines);
     }
     return Status::Ok();
-  }, opts.dry_run);
+  }, opts.dry_run, &steps);
+  // A write held back and refused later is the failure of the line that made it.
+  if (!st.ok() && !steps.failed.empty()) result->where = steps.failed;
   return st;
 }
 

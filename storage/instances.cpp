@@ -96,6 +96,11 @@ Status SociStore::LoadInstance(const std::string& id, InstanceRecord* rec, const
 
 Status SociStore::ShowUnlocked(const std::string& id, InstanceRecord* out, const std::string& actor_id, Actor* actor) {
   if (Status s = CheckId("an instance id", id); !s.ok()) return s;
+  if (Held* h = Holding() ? HeldOf(id) : nullptr) {  // locked since the batch first read it
+    if (actor) *actor = Actor{actor_id, RolesOf(actor_id)};
+    if (out) *out = h->rec;
+    return Status::Ok();
+  }
   auto& q = q_.Get(q_.select_instance);
   q.id = id;
   q.actor = actor_id;
@@ -179,14 +184,28 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
     hist.Run();
   }
   if (def.name == kPairWorkflow) RecordPairFacts(id, seq, at, h.event, h.from, h.to, ChangesJson(def, h.changes));
+  // Held (a batch on PostgreSQL): timers and reminder writes wait in `held`.
+  Held* held = Holding() ? HeldOf(id) : nullptr;
+  ReminderStep step;
+  step.today = FormatDate(now.today);
+  struct Collect {
+    ReminderStep*& slot;
+    ~Collect() { slot = nullptr; }
+  } collect{collecting_};
+  if (held) collecting_ = &step;
   for (const auto& key : d.cancel_timers) {
     bool rearmed = std::any_of(d.timers.begin(), d.timers.end(), [&](const TimerSpec& t) { return t.key == key; });
     // A re-armed timer is overwritten below; the one firing is gone already.
     if (!rearmed && firing_timer_ != std::make_pair(id, key)) {
-      auto& del = q_.Get(q_.delete_timer);
-      del.instance = id;
-      del.key = key;
-      Defer(del);
+      if (held) {
+        held->timers[key].reset();
+        held->dues.erase(key);
+      } else {
+        auto& del = q_.Get(q_.delete_timer);
+        del.instance = id;
+        del.key = key;
+        Defer(del);
+      }
       if (lookups_) lookups_->timers_written.emplace(id, key);
     }
     CancelReminders(id, key + ":", now.today);
@@ -195,22 +214,44 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
   DbWorld world(*this);
   for (const auto& t : d.timers) {
     const StateDef& s = def.states[t.state];
-    auto& up = q_.Get(q_.upsert_timer);
-    up.instance = id;
-    up.key = t.key;
-    up.state = s.name;
-    up.event = t.event;
-    up.due = t.at.empty() ? FormatDate(t.due) : t.at;
+    TimerWrite w{s.name, t.event, t.at.empty() ? FormatDate(t.due) : t.at, ""};
     std::vector<std::string> to;  // whose agenda shows it
     if (s.deadline)
       for (const auto& r : ReminderRecipients(def, d.fields, s.deadline->notify, world, now.today)) to.push_back(r.id);
-    up.recipients = json(to).dump();
-    Defer(up);
+    w.recipients = json(to).dump();
     if (lookups_) lookups_->timers_written.emplace(id, t.key);
-    if (lookups_ && (lookups_->earliest_timer_set.empty() || up.due < lookups_->earliest_timer_set))
-      lookups_->earliest_timer_set = up.due;
+    if (lookups_ && (lookups_->earliest_timer_set.empty() || w.due < lookups_->earliest_timer_set))
+      lookups_->earliest_timer_set = w.due;
+    if (held) {
+      held->dues[t.key] = w.due;
+      held->timers[t.key] = std::move(w);
+      continue;
+    }
+    auto& up = q_.Get(q_.upsert_timer);
+    up.instance = id;
+    up.key = t.key;
+    up.state = w.state;
+    up.event = w.event;
+    up.due = w.due;
+    up.recipients = w.recipients;
+    Defer(up);
   }
   if (Status s = ScheduleReminders(def, id, d.fields, d.reminders, now); !s.ok()) return s;
+  if (held) {
+    collecting_ = nullptr;
+    // Its latest decision's writes may have queued reads meanwhile, which
+    // wrote it out: what is left still waits.
+    if (Held* h2 = HeldOf(id)) {
+      QueueReminderStep(*h2, std::move(step));
+      if (!h2->timers.empty()) {
+        lookups_->dirty.insert(id);
+        pipe_->Hold();
+      }
+    } else {
+      for (const auto& prefix : step.cancels) DeferCancelReminders(id, prefix, step.today);
+      DeferReminderRows(step.rows);
+    }
+  }
   for (int doc : d.documents) {
     const DocumentDef& dd = def.documents[doc];
     auto& last = q_.Get(q_.select_last_issue);
@@ -280,7 +321,30 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
     upd.state = state, upd.fields = fields, upd.updated = updated, upd.id = rec.id, upd.version = rec.version;
     upd.Run();
     changed = upd.st->get_affected_rows();
+  } else if (Holding()) {  // held: the row written once, the history entry queued now
+    Held& held = HoldInstance(rec);
+    if (held.rec.version != rec.version)
+      return Status::Conflict("instance " + rec.id + " was changed by someone else meanwhile; nothing was applied, try again");
+    const auto& h = d.history;
+    auto& q = q_.Get(q_.insert_history);
+    q.instance = rec.id, q.seq = seq, q.at = FormatInstant(h.at), q.actor = h.actor, q.role = h.role, q.event = h.event;
+    q.from = h.from, q.from_ind = h.from.empty() ? soci::i_null : soci::i_ok, q.to = h.to;
+    q.changes = ChangesJson(def, h.changes).dump(), q.workflow_version = def.version;
+    q.note = h.note, q.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
+    Defer(q, 1);
+    Held* now_held = HeldOf(rec.id);  // a read above may have written it out (still held)
+    if (!now_held) now_held = &HoldInstance(rec);
+    now_held->rec.state = state, now_held->rec.fields_json = fields, now_held->rec.updated = updated;
+    now_held->rec.version = rec.version + 1;
+    if (now_held->since.empty()) now_held->since = pipe_->step();
+    lookups_->dirty.insert(rec.id);
+    pipe_->Hold();
+    changed = 1;
   } else {  // the history entry in the same round trip
+    if (HeldOf(rec.id)) {  // written out first, then read again when next held
+      pipe_->Flush();
+      lookups_->held.erase(rec.id);
+    }
     const auto& h = d.history;
     auto& q = q_.Get(q_.update_instance_with_history);
     q.state = state, q.fields = fields, q.updated = updated, q.id = rec.id, q.version = rec.version;

@@ -167,6 +167,8 @@ struct SelectHasRole;
 struct SelectConsent;
 struct UpdateInstance;
 struct InsertHistory;
+struct WriteInstance;
+struct SelectTimerDues;
 struct DeleteTimer;
 struct CancelReminders;
 struct UpsertTimer;
@@ -187,6 +189,12 @@ struct PromoteInstanceReminders;
 struct SelectPeopleWithRole;
 struct SelectBirthGuardian;
 struct UpsertReminderRows;
+// One reminder row to insert or re-arm (UpsertReminderRows).
+struct UpsertReminderRowsRow {
+  std::string instance, workflow, key, on, recipient, kind, deadline, event, template_name, subject, body, status,
+      created;
+  soci::indicator deadline_ind = soci::i_null, event_ind = soci::i_null;
+};
 struct UpdateInstanceWithHistory;
 struct ClaimTimers;
 
@@ -218,6 +226,8 @@ struct Statements {
   std::unique_ptr<SelectConsent> select_consent;
   std::unique_ptr<UpdateInstance> update_instance;
   std::unique_ptr<InsertHistory> insert_history;
+  std::unique_ptr<WriteInstance> write_instance;
+  std::unique_ptr<SelectTimerDues> select_timer_dues;
   std::unique_ptr<DeleteTimer> delete_timer;
   std::unique_ptr<CancelReminders> cancel_reminders;
   std::unique_ptr<UpsertTimer> upsert_timer;
@@ -428,7 +438,7 @@ class SociStore : public Store {
               std::string* status_out) override;
   Status Migrate(const std::string& workflow, int to_version, const StateMap& state_map, const std::string& actor_id,
                  const Now& now, bool dry_run, MigrationReport* report) override;
-  Status Batch(const std::function<Status()>& body, bool dry_run) override;
+  Status Batch(const std::function<Status()>& body, bool dry_run, BatchSteps* steps) override;
   Status IssueAccountToken(const std::string& person_id, const std::string& kind, const std::string& token_hash,
                            const std::string& expires_at, const AccountMail& mail, const std::string& actor_id,
                            const Now& now) override;
@@ -534,7 +544,7 @@ class SociStore : public Store {
   Status Guard(const std::function<Status()>& body);
   // `--as`: a well-formed id, and never `system` — deadlines and cascades
   // act as system from inside the store (acting_as_system_), nobody else.
-  Status CheckActor(const std::string& actor_id) const;
+  Status CheckActor(const std::string& actor_id);
   bool acting_as_system_ = false;
   // While one lives, the store itself acts as system (a cascade, a duty).
   class SystemScope {
@@ -651,6 +661,9 @@ class SociStore : public Store {
                            const std::vector<ReminderSpec>& specs, const Now& now);
   // Leaving a state on `today`: its reminders whose day has not come are cancelled.
   void CancelReminders(const std::string& id, const std::string& key_prefix, Date today);
+  void DeferCancelReminders(const std::string& id, const std::string& key_prefix, const std::string& today);
+  // Rows in statements of up to Statements::kReminderRows, no key twice in one.
+  void DeferReminderRows(const std::vector<UpsertReminderRowsRow>& rows);
   // Reminders whose day is `until` or earlier become pending: the
   // institution's (once per tick), or one instance's (before a deadline of
   // it fires, so that leaving the state does not cancel them unsent).
@@ -748,6 +761,25 @@ class SociStore : public Store {
   // read once for the batch: who holds a role, a person's birth date,
   // guardian and name. Never kept past the transaction, so a role taken
   // away is seen by the next batch; a write to people forgets it at once.
+  // A timer a batch has set (or, as nullopt, deleted) and not yet written.
+  struct TimerWrite {
+    std::string state, event, due, recipients;
+  };
+  // One decision's reminder writes, in order: cancels by key prefix, then rows.
+  struct ReminderStep {
+    std::vector<std::string> cancels;  // prefixes
+    std::string today;
+    std::vector<UpsertReminderRowsRow> rows;
+    bool Same(const ReminderStep& o) const;
+  };
+  struct Held {
+    InstanceRecord rec;      // as the batch has left it
+    long long stored = 0;    // the version the database holds
+    std::map<std::string, std::optional<TimerWrite>> timers;  // not yet written
+    std::map<std::string, std::string> dues;  // every timer it has: key -> due
+    std::string since;       // the step of the first change not yet written
+    std::optional<ReminderStep> last;  // the reminder writes of its latest change
+  };
   struct Lookups {
     std::map<std::string, std::vector<std::string>, std::less<>> by_role;
     std::map<std::string, std::pair<std::optional<Date>, std::string>, std::less<>> birth_guardian;
@@ -758,6 +790,16 @@ class SociStore : public Store {
     // later waits for the next batch, so that deadlines fire in due order
     // even when a firing sets one that is due already.
     std::string earliest_timer_set;
+    // Store::Batch on PostgreSQL (Holding()): the instances the batch has
+    // changed, each locked since its first read (select_instance), with what
+    // it has not yet written of them (WriteHeld).
+    std::map<std::string, Held, std::less<>> held;
+    std::set<std::string> dirty;  // held instances with writes not yet queued
+    // FireOverdueFirst's read of an instance's timers (key -> due), for the
+    // held entry the same call then makes.
+    std::optional<std::pair<std::string, std::map<std::string, std::string>>> dues_read;
+    std::set<std::string, std::less<>> people;  // CheckActor: registered
+    std::map<std::string, std::vector<std::string>, std::less<>> roles_of;
   };
   class LookupScope {
    public:
@@ -775,8 +817,32 @@ class SociStore : public Store {
     fresh.touched = std::move(lookups_->touched);
     fresh.timers_written = std::move(lookups_->timers_written);
     fresh.earliest_timer_set = std::move(lookups_->earliest_timer_set);
+    fresh.held = std::move(lookups_->held);
+    fresh.dirty = std::move(lookups_->dirty);
+    fresh.dues_read = std::move(lookups_->dues_read);
     *lookups_ = std::move(fresh);
   }
+  // ---- held.cpp: Store::Batch on PostgreSQL ----
+  // An instance's changes are coalesced: its row and timers are written once
+  // before the next statement that is not one of the batch's own writes (and
+  // at the end), not once per change; its history entries and reminders are
+  // queued in the pipeline as they come. Reads of it in between are answered
+  // from the held record, which the lock since its first read keeps true.
+  bool Holding() const { return in_batch_ && defer_ && pipe_ && lookups_; }
+  Held* HeldOf(std::string_view id);
+  Held& HoldInstance(const InstanceRecord& as_read);
+  std::vector<std::string> RolesOf(const std::string& person);  // read once a batch (until it changes people)
+  std::map<std::string, std::string> ReadDues(const std::string& id);
+  void WriteHeld();
+  void DropHeld();
+  static constexpr std::size_t kMostHeld = 1000;
+  void BetweenHeldSteps();  // as each call of the batch's body begins
+  // ApplyEffects of a held instance: its reminder writes are collected here
+  // and queued once complete, unless they repeat its latest change's exactly
+  // (cancel and re-arm the same rows to the same text: nothing would change).
+  ReminderStep* collecting_ = nullptr;
+  void QueueReminderStep(Held& h, ReminderStep step);
+  BatchSteps* batch_steps_ = nullptr;
   std::pair<std::optional<Date>, std::string> BirthAndGuardian(std::string_view id);
   // The timer being fired (FireTimer): ApplyEffects need not delete it again.
   std::pair<std::string, std::string> firing_timer_;

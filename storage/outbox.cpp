@@ -83,16 +83,7 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
     if (def.fields[i].type != FieldType::kList) shown[def.fields[i].name] = FieldDisplay(def.fields[i], fields[i], name);
   base["fields"] = shown;
   const std::string created = FormatInstant(now.instant);
-  // The rows go in a few at a time: one statement, one round trip.
   std::vector<UpsertReminderRows::Row> rows;
-  auto flush = [&] {
-    if (!rows.empty()) {
-      auto& up = q_.Get(q_.upsert_reminder_rows[rows.size()], rows.size());
-      std::move(rows.begin(), rows.end(), up.rows.begin());
-      Defer(up);
-    }
-    rows.clear();
-  };
   for (const auto& spec : specs) {
     const auto to = ReminderRecipients(def, fields, spec.notify, world, now.today);
     if (to.empty()) {
@@ -143,24 +134,52 @@ Status SociStore::ScheduleReminders(const Definition& def, const std::string& id
       up.body = text.text;
       up.status = spec.on <= now.today ? "pending" : "scheduled";
       up.created = created;
-      // Two rows of one key in one statement would be an error (ON CONFLICT
-      // touches a row once): the first goes in on its own.
-      const bool clash = std::any_of(rows.begin(), rows.end(), [&](const auto& w) {
-        return w.key == up.key && w.on == up.on && w.recipient == up.recipient;
-      });
-      if (clash || rows.size() == Statements::kReminderRows) flush();
       rows.push_back(std::move(up));
     }
   }
-  flush();
+  if (collecting_)
+    std::move(rows.begin(), rows.end(), std::back_inserter(collecting_->rows));
+  else
+    DeferReminderRows(rows);
   return Status::Ok();
 }
 
+void SociStore::DeferReminderRows(const std::vector<UpsertReminderRowsRow>& all) {
+  // The rows go in a few at a time: one statement, one round trip.
+  std::vector<UpsertReminderRows::Row> rows;
+  auto flush = [&] {
+    if (!rows.empty()) {
+      auto& up = q_.Get(q_.upsert_reminder_rows[rows.size()], rows.size());
+      std::move(rows.begin(), rows.end(), up.rows.begin());
+      Defer(up);
+    }
+    rows.clear();
+  };
+  for (const auto& up : all) {
+    // Two rows of one key in one statement would be an error (ON CONFLICT
+    // touches a row once): the first goes in on its own.
+    const bool clash = std::any_of(rows.begin(), rows.end(), [&](const auto& w) {
+      return w.key == up.key && w.on == up.on && w.recipient == up.recipient;
+    });
+    if (clash || rows.size() == Statements::kReminderRows) flush();
+    rows.push_back(up);
+  }
+  flush();
+}
+
 void SociStore::CancelReminders(const std::string& id, const std::string& key_prefix, Date today) {
+  if (collecting_) {
+    collecting_->cancels.push_back(key_prefix);
+    return;
+  }
+  DeferCancelReminders(id, key_prefix, FormatDate(today));
+}
+
+void SociStore::DeferCancelReminders(const std::string& id, const std::string& key_prefix, const std::string& today) {
   auto& c = q_.Get(q_.cancel_reminders);
   c.instance = id;
   c.prefix = key_prefix + "%";
-  c.today = FormatDate(today);
+  c.today = today;
   Defer(c);
 }
 

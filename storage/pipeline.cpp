@@ -45,7 +45,7 @@ void PgPipeline::Send(const std::string& text, const std::vector<PgParam>& param
     names_.clear();
     prepared_on_ = c;
   }
-  if (waiting_.size() >= kMostWaiting) Flush();
+  if (waiting_.size() >= kMostWaiting) Answer();
   if (waiting_.empty() && PQpipelineStatus(c) == PQ_PIPELINE_OFF && PQenterPipelineMode(c) != 1)
     throw soci::soci_error("storage: could not enter pipeline mode: " + std::string(PQerrorMessage(c)));
   auto named = names_.find(text);
@@ -63,7 +63,7 @@ void PgPipeline::Send(const std::string& text, const std::vector<PgParam>& param
   if (PQsendQueryPrepared(c, named->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
                           0) != 1)
     throw soci::soci_error("storage: could not queue a write: " + std::string(PQerrorMessage(c)));
-  waiting_.push_back({false, rows, count, {}});
+  waiting_.push_back({false, rows, count, {}, step_});
 }
 
 std::optional<std::pair<std::string, std::string>> PgPipeline::Drain(PGconn* c) {
@@ -75,16 +75,19 @@ std::optional<std::pair<std::string, std::string>> PgPipeline::Drain(PGconn* c) 
     if (st == PGRES_COMMAND_OK && !w.prepare) {
       const long long n = std::atoll(PQcmdTuples(r));
       if (w.count) counted_ += n;
-      if (w.rows >= 0 && n != w.rows && !failure)
+      if (w.rows >= 0 && n != w.rows && !failure) {
         failure.emplace("a deferred write changed " + std::to_string(n) + " row(s) where it must change " +
                             std::to_string(w.rows),
                         "");
+        failed_step_ = w.step;
+      }
     } else if (st != PGRES_COMMAND_OK) {
       if (w.prepare) names_.erase(w.text);  // not prepared after all
       if (!failure) {
         const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
         failure.emplace(r ? PQresultErrorMessage(r) : PQerrorMessage(c), state ? state : "");
         if (st == PGRES_PIPELINE_ABORTED) failure->second = "25P02";
+        failed_step_ = w.step;
       }
     }
     if (r) PQclear(r);
@@ -104,6 +107,14 @@ std::optional<std::pair<std::string, std::string>> PgPipeline::Drain(PGconn* c) 
 }
 
 void PgPipeline::Flush() {
+  if (held_) {
+    held_ = false;
+    if (write_held_) write_held_();
+  }
+  Answer();
+}
+
+void PgPipeline::Answer() {
   if (waiting_.empty()) return;
   auto failure = Drain(conn_());
   if (!failure) return;
@@ -112,6 +123,10 @@ void PgPipeline::Flush() {
 }
 
 void PgPipeline::Discard() {
+  if (held_) {
+    held_ = false;
+    if (drop_held_) drop_held_();
+  }
   if (waiting_.empty()) return;
   Drain(conn_());
   counted_ = 0;

@@ -300,6 +300,7 @@ void Statements::Clear() {
   for (auto& rows : upsert_reminder_rows) rows.reset();
   update_instance_with_history.reset(), claim_timers.reset();
   lock_instances.reset(), select_instance_ids.reset(), promote_batch_reminders.reset();
+  write_instance.reset(), select_timer_dues.reset();
 }
 
 SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptions options)
@@ -313,6 +314,7 @@ SociStore::SociStore(std::unique_ptr<soci::session> sql, bool sqlite, StoreOptio
   pipe_ = std::make_unique<PgPipeline>(
       [this] { return static_cast<soci::postgresql_session_backend*>(sql_->get_backend())->conn_; });
   q_.pipe = pipe_.get();
+  pipe_->OnHeld([this] { WriteHeld(); }, [this] { DropHeld(); });
   sql_->set_query_transformation([this](const std::string& text) {
     BeforeStatement(text);
     return text;
@@ -524,16 +526,18 @@ bool IsConstraintViolation(const soci::soci_error& e) {
 
 }  // namespace
 
-Status SociStore::CheckActor(const std::string& actor_id) const {
+Status SociStore::CheckActor(const std::string& actor_id) {
   if (actor_id == "system" && !acting_as_system_)
     return Status(Code::kRefused, "role: 'system' is reserved: only deadlines and cascades act as it", "role");
   if (Status s = CheckId("--as", actor_id); !s.ok()) return s;
   if (actor_id == "system" || !ready_) return Status::Ok();
+  if (lookups_ && lookups_->people.count(actor_id)) return Status::Ok();  // until the batch changes people
   // Someone who is not registered is nobody: not found, not a role refusal.
   int n = 0;
   *sql_ << "SELECT COUNT(*) FROM people WHERE institution = " + I() + " AND id = :id", soci::into(n),
       soci::use(actor_id);
   if (n == 0) return Status::NotFound("--as: no person '" + actor_id + "'");
+  if (lookups_) lookups_->people.insert(actor_id);
   return Status::Ok();
 }
 
@@ -566,10 +570,10 @@ Status SociStore::Guard(const std::function<Status()>& body) {
       context_open_ = true;  // so that a failure here rolls back too
       Script(BeginFresh());
     }
+    // In a batch, each of the body's calls is a step: what it queues in the
+    // pipeline is marked with it (Store::BatchSteps).
+    if (in_batch_ && guard_depth_ == 2) BetweenHeldSteps();
     st = body();
-    // In a batch, what one call left waiting in the pipeline is answered
-    // before the next begins: a failure is that call's, and says so.
-    if (in_batch_ && guard_depth_ == 2 && pipe_) pipe_->Flush();
     end_context(true);
   } catch (const soci::soci_error& e) {
     end_context(false);
@@ -620,7 +624,7 @@ Status SociStore::Together(const std::function<Status()>& body) {
   });
 }
 
-Status SociStore::Batch(const std::function<Status()>& body, bool dry_run) {
+Status SociStore::Batch(const std::function<Status()>& body, bool dry_run, BatchSteps* steps) {
   if (in_batch_) return Status::Internal("Batch() cannot be nested");
   return Guard([&]() -> Status {
     if (Status s = Ready(); !s.ok()) return s;
@@ -631,16 +635,27 @@ Status SociStore::Batch(const std::function<Status()>& body, bool dry_run) {
     Deferring deferring(*this, true);
     in_batch_ = true;
     batch_failure_ = Status::Ok();
+    batch_steps_ = steps;
+    if (pipe_) pipe_->TakeFailedStep();
+    struct End {
+      SociStore& s;
+      ~End() {
+        s.in_batch_ = false;
+        s.batch_steps_ = nullptr;
+        if (s.pipe_) s.pipe_->Step({});
+      }
+    } end{*this};
     Status st;
     try {
       st = body();
       if (pipe_) pipe_->Flush();
     } catch (...) {
-      in_batch_ = false;
+      if (steps && pipe_) steps->failed = pipe_->TakeFailedStep();
       throw;
     }
-    in_batch_ = false;
     if (st.ok()) st = batch_failure_;
+    // A write refused after its call had ended: its own step says where.
+    if (!st.ok() && steps && pipe_) steps->failed = pipe_->TakeFailedStep();
     if (st.ok() && !dry_run) tx.Commit();
     return st;
   });

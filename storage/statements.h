@@ -106,16 +106,36 @@ struct UpdateInstanceWithHistory : Deferrable {
   }
 };
 
-struct InsertHistory : Prepared {
+struct InsertHistory : Deferrable {
   std::string instance, at, actor, role, event, from, to, changes, note;
   long long seq = 0, workflow_version = 0;
   soci::indicator from_ind = soci::i_ok, note_ind = soci::i_null;
   InsertHistory(soci::session& sql, bool) {
-    Prepare((sql.prepare << "INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state, to_state,"
-                            " changes, workflow_version, note) VALUES (:inst, :i, :s, :a, :ac, :r, :e, :f, :t, :c, :wv, :n)",
-             soci::use(inst), soci::use(instance), soci::use(seq), soci::use(at), soci::use(actor), soci::use(role), soci::use(event),
-             soci::use(from, from_ind), soci::use(to), soci::use(changes), soci::use(workflow_version),
-             soci::use(note, note_ind)));
+    Text("i", instance), Number("s", seq), Text("a", at), Text("ac", actor), Text("r", role), Text("e", event);
+    Text("f", from, &from_ind), Text("t", to), Text("c", changes), Number("wv", workflow_version), Text("n", note, &note_ind);
+    PrepareText(sql, "INSERT INTO history (institution, instance, seq, at, actor, role, event, from_state, to_state,"
+                     " changes, workflow_version, note) VALUES (:inst, :i, :s, :a, :ac, :r, :e, :f, :t, :c, :wv, :n)");
+  }
+};
+
+// A held instance written (SociStore::WriteHeld): from the version the
+// database holds to the one the batch has reached.
+struct WriteInstance : Deferrable {
+  std::string state, fields, updated, id;
+  long long version = 0, stored = 0;
+  WriteInstance(soci::session& sql, bool) {
+    Text("s", state), Text("f", fields), Text("u", updated), Text("id", id), Number("v", version), Number("o", stored);
+    PrepareText(sql, "UPDATE instances SET state = :s, fields = :f, version = :v, updated = :u"
+                     " WHERE institution = :inst AND id = :id AND version = :o");
+  }
+};
+
+// Every timer of one instance, with its due (SociStore::ReadDues).
+struct SelectTimerDues : Prepared {
+  std::string instance, key, due;
+  SelectTimerDues(soci::session& sql, bool) {
+    Prepare((sql.prepare << "SELECT timer_key, due FROM timers WHERE institution = :inst AND instance = :i",
+             soci::into(key), soci::into(due), soci::use(inst), soci::use(instance)));
   }
 };
 
@@ -261,11 +281,7 @@ struct UpsertTimer : Deferrable {
 // same key, day and person, a cancelled row comes back; a row already sent or
 // acknowledged stays as it is. No two rows may share a key.
 struct UpsertReminderRows : Deferrable {
-  struct Row {
-    std::string instance, workflow, key, on, recipient, kind, deadline, event, template_name, subject, body, status,
-        created;
-    soci::indicator deadline_ind = soci::i_null, event_ind = soci::i_null;
-  };
+  using Row = UpsertReminderRowsRow;
   std::vector<Row> rows;
   UpsertReminderRows(soci::session& sql, bool, std::size_t n) : rows(n) {
     std::string values;

@@ -455,7 +455,17 @@ class Store {
   // this store commit together when it returns Ok, and none of them does
   // otherwise (for imports: all of a file or nothing of it). With `dry_run`
   // the body runs in full and nothing is kept.
-  virtual Status Batch(const std::function<Status()>& body, bool dry_run = false) = 0;
+  //
+  // On PostgreSQL a batch holds writes back and sends them together, so a
+  // write the database refuses may fail a later call or the end of the
+  // batch. `steps`, when given, names the body's steps (an import's lines):
+  // `name` is asked at each call for the step the body is at, and on such a
+  // failure Batch sets `failed` to the step that made the refused write.
+  struct BatchSteps {
+    std::function<std::string()> name;
+    std::string failed;
+  };
+  virtual Status Batch(const std::function<Status()>& body, bool dry_run = false, BatchSteps* steps = nullptr) = 0;
 
   // The registered definition of `workflow` at `version` (0: the latest),
   // as its instances run it: titles of states, fields and events for what

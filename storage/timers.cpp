@@ -131,7 +131,32 @@ Status SociStore::FireOverdue(const std::string& instance, const Now& now) {
 }
 
 Status SociStore::FireOverdueFirst(const std::string& id, const Now& now) {
-  {
+  if (Holding()) {
+    // A batch: the instance's timers are read once, and kept with it while
+    // it is held (what its changes set or delete is known).
+    const std::string today = FormatDate(now.today), minute = now.Minute();
+    const std::map<std::string, std::string>* dues = nullptr;
+    Held* h = HeldOf(id);
+    if (h) {
+      dues = &h->dues;
+    } else {
+      if (!CheckId("an instance id", id).ok()) return Status::Ok();  // the command says what is wrong
+      lookups_->dues_read.emplace(id, ReadDues(id));
+      dues = &lookups_->dues_read->second;
+    }
+    const bool overdue = std::any_of(dues->begin(), dues->end(), [&](const auto& kv) {
+      const std::string& due = kv.second;
+      return due < today || (due.size() > 10 && due <= minute);
+    });
+    if (!overdue) return Status::Ok();
+    // It fires first, on what the database holds: the batch's writes go out,
+    // and the instance is read again.
+    lookups_->dues_read.reset();
+    if (h) {
+      pipe_->Flush();
+      lookups_->held.erase(id);
+    }
+  } else {
     // Mostly there is nothing overdue: a look without locking spares the
     // command a transaction (and on PostgreSQL a commit) of its own.
     const std::string today = FormatDate(now.today), minute = now.Minute();

@@ -433,10 +433,12 @@ TEST_P(Concurrency, AStoppedServerOrWriterEndsTheWaitWithinItsBound) {
     int pid = 0;
     for (int i = 0; i < 200 && pid == 0 && !import_done; ++i) {
       soci::indicator ind = soci::i_null;
-      // The backend inside the import's transaction: behind PgBouncer an
-      // idle server connection may carry the same name from an earlier
-      // client, and stopping that one stops nothing.
-      admin << "SELECT MAX(pid) FROM pg_stat_activity WHERE application_name = :a AND xact_start IS NOT NULL",
+      // The backend inside the import's long transaction (its batch): behind
+      // PgBouncer each transaction may get another server connection, and
+      // an idle one, or one that served the import's short opening
+      // transactions, may carry the same name; stopping it stops nothing.
+      admin << "SELECT MAX(pid) FROM pg_stat_activity WHERE application_name = :a"
+               " AND xact_start < now() - interval '500 milliseconds'",
           soci::into(pid, ind), soci::use(app);
       if (ind != soci::i_ok) pid = 0;
       if (pid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));

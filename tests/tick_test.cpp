@@ -363,6 +363,70 @@ TEST_P(Tick, AnImportWhoseWriteTheDatabaseRefusesNamesItsLineAndKeepsNothing) {
   EXPECT_EQ(Db("list --as d1 --json", "2026-09-01").out, before);
 }
 
+// An import applies its lines in one batch, which on PostgreSQL holds each
+// instance's row and timers and writes them once, and queues a decision's
+// reminder writes only when they differ from the previous decision's. What
+// it leaves must be what the same commands leave one by one: the same
+// history, state, version, deadlines and reminder rows. The lines repeat a
+// publication on one day (the same reminder rows each time), move to another
+// day (other rows), and come back after both deadlines have passed, so that
+// they fire first inside the batch (week_missed, then still_missed).
+TEST_P(Tick, AnImportLeavesWhatTheSameCommandsOneByOneLeave) {
+  const auto by_hand = StartMany(1).front();
+  std::vector<std::pair<std::string, std::string>> lines;  // (at, url)
+  for (int i = 0; i < 4; ++i) lines.emplace_back("2026-09-01", "https://example.org/a" + std::to_string(i));
+  lines.emplace_back("2026-09-03", "https://example.org/b");
+  lines.emplace_back("2026-09-03", "https://example.org/c");
+  for (int i = 0; i < 3; ++i) lines.emplace_back("2026-09-20T10:00", "https://example.org/d" + std::to_string(i));
+  const std::string file = ::testing::TempDir() + "/mf_same_" + std::to_string(getpid()) + ".jsonl";
+  {
+    std::ofstream out(file);
+    out << R"({"start": "information_support", "ref": "a", "as": "c1", "at": "2026-09-01"})" << "\n";
+    for (const auto& [at, url] : lines)
+      out << R"({"send": "@a", "event": "publish", "as": "c1", "at": ")" << at << R"(", "set": {"last_url": ")" << url
+          << R"("}})" << "\n";
+  }
+  auto r = Db("import " + file, "2026-09-20T10:00");
+  std::filesystem::remove(file);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string imported = r.out.substr(r.out.find("= ") + 2, r.out.find('\n') - r.out.find("= ") - 2);
+  for (const auto& [at, url] : lines) {
+    auto s = Db("send " + by_hand + " publish --as c1 --set last_url=" + url, at);
+    ASSERT_EQ(s.code, 0) << s.err;
+  }
+  // Each other's number aside (in a reminder's text, "№ N").
+  auto without_id = [](nlohmann::json j, const std::string& id) {
+    for (auto& e : j) {
+      e.erase("instance"), e.erase("id");
+      for (const char* k : {"subject", "text"})
+        if (e.contains(k))
+          for (std::string t = e[k], from = "№ " + id; t.find(from) != std::string::npos;) {
+            t.replace(t.find(from), from.size(), "№ N");
+            e[k] = t;
+          }
+    }
+    return j;
+  };
+  const auto history = Json("history --as d1 " + imported, "2026-09-20T10:00");
+  EXPECT_EQ(history.size(), 1 + lines.size() + 2) << history.dump(1);  // the start, the lines, two deadlines
+  EXPECT_EQ(without_id(history, imported), without_id(Json("history --as d1 " + by_hand, "2026-09-20T10:00"), by_hand));
+  auto shown = Json("show --as d1 " + imported, "2026-09-20T10:00"), expected = Json("show --as d1 " + by_hand, "2026-09-20T10:00");
+  shown.erase("id"), expected.erase("id");
+  EXPECT_EQ(shown, expected);
+  EXPECT_EQ(shown["revision"], history.size());
+  for (const std::string status : {"scheduled", "pending", "cancelled"}) {
+    auto mine = without_id(Json("reminders --as d1 --status " + status + " --instance " + imported, "2026-09-20T10:00"),
+                           imported);
+    EXPECT_EQ(mine, without_id(Json("reminders --as d1 --status " + status + " --instance " + by_hand, "2026-09-20T10:00"),
+                               by_hand))
+        << status;
+    if (status != "pending") EXPECT_FALSE(mine.empty()) << status;
+  }
+  // The deadline the last publication set is the only one, and it fires once.
+  auto fired = Json("tick", "2026-10-01");
+  EXPECT_EQ(fired["fired"].size(), 2u) << fired.dump(1);  // each instance's week, missed on 27 September
+}
+
 // The pipeline sends a statement's text with libpq's numbered placeholders:
 // a name used twice keeps its number, quoted text and casts are left alone.
 TEST(PgPipelineText, NamesBecomeNumbersByFirstAppearance) {

@@ -73,6 +73,14 @@ std::vector<std::string> SociStore::RolesOf(const std::string& person) {
   return roles;
 }
 
+void SociStore::HoldAsRead(const InstanceRecord& locked, std::map<std::string, std::string> dues) {
+  if (HeldOf(locked.id)) return;  // what the batch holds is newer, or the same
+  Held& h = lookups_->held[locked.id];
+  h.rec = locked;
+  h.stored = locked.version;
+  h.dues = std::move(dues);
+}
+
 void SociStore::QueueReminderStep(Held& h, ReminderStep step) {
   if (h.last && h.last->Same(step)) return;
   for (const auto& prefix : step.cancels) DeferCancelReminders(h.rec.id, prefix, step.today);

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -828,9 +829,41 @@ class SociStore : public Store {
   // at the end), not once per change; its history entries and reminders are
   // queued in the pipeline as they come. Reads of it in between are answered
   // from the held record, which the lock since its first read keeps true.
-  bool Holding() const { return in_batch_ && defer_ && pipe_ && lookups_; }
+  bool Holding() const { return holding_ && defer_ && pipe_ && lookups_; }
+  bool holding_ = false;  // Store::Batch, or an order's approval of its pairs
+  // Holding() on for a scope, with lookups and deferred writes; what is
+  // held is written out as it ends (Flush) unless an enclosing scope holds.
+  class HoldingScope {
+   public:
+    explicit HoldingScope(SociStore& s)
+        : s_(s), was_(s.holding_), lookups_(s.lookups_ ? std::nullopt : std::make_optional<int>(0)),
+          deferring_(s, true) {
+      if (lookups_) s_.lookups_.emplace();
+      s_.holding_ = true;
+    }
+    ~HoldingScope() {
+      // Its caller flushes before it ends; after a failure the rollback
+      // drops what is held. Otherwise what is left is queued, never lost.
+      if (lookups_ && s_.lookups_ && !s_.lookups_->dirty.empty() && !std::uncaught_exceptions()) try {
+          s_.WriteHeld();
+        } catch (...) {
+        }
+      s_.holding_ = was_;
+      if (lookups_) s_.lookups_.reset();
+    }
+    HoldingScope(const HoldingScope&) = delete;
+    HoldingScope& operator=(const HoldingScope&) = delete;
+
+   private:
+    SociStore& s_;
+    bool was_;
+    std::optional<int> lookups_;  // set: this scope made the lookups
+    Deferring deferring_;
+  };
   Held* HeldOf(std::string_view id);
   Held& HoldInstance(const InstanceRecord& as_read);
+  // Held as read and locked elsewhere (an order's pairs), with its timers.
+  void HoldAsRead(const InstanceRecord& locked, std::map<std::string, std::string> dues);
   std::vector<std::string> RolesOf(const std::string& person);  // read once a batch (until it changes people)
   std::map<std::string, std::string> ReadDues(const std::string& id);
   void WriteHeld();

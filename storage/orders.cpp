@@ -332,35 +332,78 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
         soci::use(status), soci::use(year), soci::use(number);
     if (all) {
       // Every listed instance still where it was when the order was issued,
-      // then the event to each: one refusal and nothing is applied.
-      std::vector<std::pair<std::string, long long>> items;
-      soci::rowset<soci::row> rs = (sql_->prepare << "SELECT instance, seq FROM order_items WHERE institution = " + I() +
-                                                     " AND year = :y AND number = :n ORDER BY position",
-                                    soci::use(year), soci::use(number));
-      for (const auto& r : rs) items.emplace_back(r.get<std::string>(0), RowInt(r, 1));
-      const std::string reissue = "; nothing was approved — the curator issues a new order (doc issue " + dd.name + ")";
-      for (const auto& [id, seq] : items) {
+      // then the event to each: one refusal and nothing is applied. On
+      // PostgreSQL the pairs are read, locked and checked in one statement,
+      // their deadlines in one more, and held (storage/held.cpp): each
+      // pair's row and deadlines are written once, its other writes queued
+      // without waiting, all answered before the commit.
+      HoldingScope holding(*this);
+      struct Item {
         InstanceRecord rec;
-        const Definition* d = nullptr;
-        if (Status s = LoadInstance(id, &rec, &d, "", nullptr); !s.ok()) return s;
-        const std::string collected = def->states[dd.collects].name;
-        long long moved = 0;
-        std::string event, at;
-        soci::indicator ei = soci::i_null;
-        *sql_ << "SELECT MIN(seq) FROM history WHERE institution = " + I() +
-                     " AND instance = :i AND seq > :s AND from_state <> to_state",
-            soci::into(moved, ei), soci::use(id), soci::use(seq);
-        if (ei == soci::i_ok)
-          *sql_ << "SELECT event, at FROM history WHERE institution = " + I() + " AND instance = :i AND seq = :s",
-              soci::into(event), soci::into(at),
-              soci::use(id), soci::use(moved);
-        if (rec.state != collected || ei == soci::i_ok)
+        long long seq = 0, moved = 0;
+        bool has_moved = false;
+      };
+      std::vector<Item> items;
+      {
+        soci::rowset<soci::row> rs =
+            (sql_->prepare << "SELECT t.instance, t.seq, i.workflow, i.workflow_version, i.state, i.fields, i.parent,"
+                              " i.version, i.created, i.updated, (SELECT MIN(h.seq) FROM history h WHERE"
+                              " h.institution = t.institution AND h.instance = t.instance AND h.seq > t.seq AND"
+                              " h.from_state <> h.to_state) FROM order_items t JOIN instances i ON"
+                              " i.institution = t.institution AND i.id = t.instance WHERE t.institution = " + I() +
+                                  " AND t.year = :y AND t.number = :n ORDER BY t.position" +
+                                  (sqlite_ ? "" : " FOR UPDATE OF i"),
+             soci::use(year), soci::use(number));
+        for (const auto& r : rs) {
+          Item it;
+          it.seq = RowInt(r, 1);
+          it.rec = InstanceRecord{r.get<std::string>(0), r.get<std::string>(2), static_cast<int>(RowInt(r, 3)),
+                                  r.get<std::string>(4), r.get<std::string>(5), RowText(r, 6),
+                                  static_cast<long>(RowInt(r, 7)), r.get<std::string>(8), r.get<std::string>(9)};
+          it.has_moved = r.get_indicator(10) == soci::i_ok;
+          if (it.has_moved) it.moved = RowInt(r, 10);
+          items.push_back(std::move(it));
+        }
+      }
+      {  // an item whose instance is gone (a join cannot lock the side that may be missing)
+        std::vector<std::string> listed;
+        soci::rowset<std::string> rs = (sql_->prepare << "SELECT instance FROM order_items WHERE institution = " + I() +
+                                                         " AND year = :y AND number = :n ORDER BY position",
+                                        soci::use(year), soci::use(number));
+        listed.assign(rs.begin(), rs.end());
+        for (std::size_t k = 0; k < listed.size(); ++k)
+          if (k >= items.size() || items[k].rec.id != listed[k]) return Status::NotFound("no instance '" + listed[k] + "'");
+      }
+      if (Holding()) {
+        std::map<std::string, std::map<std::string, std::string>> dues;
+        soci::rowset<soci::row> rs =
+            (sql_->prepare << "SELECT instance, timer_key, due FROM timers WHERE institution = " + I() +
+                                  " AND instance IN (SELECT instance FROM order_items WHERE institution = " + I() +
+                                  " AND year = :y AND number = :n)",
+             soci::use(year), soci::use(number));
+        for (const auto& r : rs) dues[r.get<std::string>(0)][r.get<std::string>(1)] = r.get<std::string>(2);
+        for (const auto& it : items)
+          HoldAsRead(it.rec, std::move(dues[it.rec.id]));
+      }
+      const std::string reissue = "; nothing was approved — the curator issues a new order (doc issue " + dd.name + ")";
+      const std::string collected = def->states[dd.collects].name;
+      for (const auto& it : items) {
+        const std::string& id = it.rec.id;
+        Status dst;
+        const Definition* d = DefinitionFor(it.rec.workflow, it.rec.workflow_version, &dst);
+        if (!d) return dst;
+        if (it.rec.state != collected || it.has_moved) {
+          std::string event, at;
+          if (it.has_moved)
+            *sql_ << "SELECT event, at FROM history WHERE institution = " + I() + " AND instance = :i AND seq = :s",
+                soci::into(event), soci::into(at), soci::use(id), soci::use(it.moved);
           return Status(Code::kRefused,
                         "changed: " + d->name + " " + id + " has changed since order " + number_text +
                             " was issued (" +
-                            (ei == soci::i_ok ? "'" + event + "' on " + LocalDay(at, Zone()) + ", " : std::string()) +
-                            "now in state '" + rec.state + "')" + reissue,
+                            (it.has_moved ? "'" + event + "' on " + LocalDay(at, Zone()) + ", " : std::string()) +
+                            "now in state '" + it.rec.state + "')" + reissue,
                         "changed");
+        }
         InstanceRecord after;
         Refusal refusal;
         Status s = Send(id, dd.on_signed, {}, actor_id, now, &after, &refusal);
@@ -370,6 +413,7 @@ Status SociStore::SignOrder(const std::string& number_text, const std::string& a
                         s.code() == Code::kRefused ? "changed" : s.rule());
         if (sent) sent->push_back(id);
       }
+      if (pipe_) pipe_->Flush();
     }
     tx.Commit();
     if (status_out) *status_out = status;

@@ -634,6 +634,7 @@ Status SociStore::Batch(const std::function<Status()>& body, bool dry_run, Batch
     LookupScope lookups(*this);
     Deferring deferring(*this, true);
     in_batch_ = true;
+    holding_ = true;
     batch_failure_ = Status::Ok();
     batch_steps_ = steps;
     if (pipe_) pipe_->TakeFailedStep();
@@ -641,6 +642,7 @@ Status SociStore::Batch(const std::function<Status()>& body, bool dry_run, Batch
       SociStore& s;
       ~End() {
         s.in_batch_ = false;
+        s.holding_ = false;
         s.batch_steps_ = nullptr;
         if (s.pipe_) s.pipe_->Step({});
       }

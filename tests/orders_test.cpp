@@ -94,8 +94,26 @@ TEST_P(Orders, OneOrderListsEveryPendingPairAndItsSignatureApprovesThemAll) {
     auto h = Json("history --as d1 " + id, "2026-09-04");
     EXPECT_EQ(h.back()["event"], "approve");
     EXPECT_EQ(h.back()["actor"], "d1");
-    EXPECT_EQ(Json("show --as d1 " + id, "2026-09-04")["fields"]["ends_on"], "2027-06-04");  // 9 months from approval
+    const auto shown = Json("show --as d1 " + id, "2026-09-04");
+    EXPECT_EQ(shown["fields"]["ends_on"], "2027-06-04");  // 9 months from approval
+    // The pair's row is written at the version its history reached (on
+    // PostgreSQL the approval holds each pair and writes it once).
+    EXPECT_EQ(shown["revision"], h.size()) << id;
+    // Its term's reminders: 30 and 7 days before the end, to the mentor and the curator.
+    auto rs = Json("reminders --as d1 --status scheduled --instance " + id, "2026-09-04");
+    std::set<std::string> when;
+    for (const auto& r : rs) when.insert(r["on"].get<std::string>() + " " + r["to"].get<std::string>());
+    for (const char* on : {"2027-05-05", "2027-05-28"})
+      for (const std::string to : {std::string("c1"), "m" + std::to_string(&id - &pairs_[0] + 1)})
+        EXPECT_TRUE(when.count(on + std::string(" ") + to)) << id << ": " << on << " " << to << " in " << rs.dump(1);
   }
+  // The term's end fires once for each pair, and the next change of a pair
+  // finds it where the approval left it.
+  int ended = 0;
+  const auto ticked = Json("tick", "2027-06-05");
+  for (const auto& f : ticked["fired"]) ended += f["event"] == "term_ended";
+  EXPECT_EQ(ended, 3) << ticked.dump(1);
+  EXPECT_NE(State(pairs_[0]), "active");
   EXPECT_EQ(Json("doc show --as d1 1/2026", "2026-09-04")["signers"][0]["person"], "d1");
   // Signed once: a second signature is refused.
   EXPECT_EQ(Db("doc sign 1/2026 --as d1", "2026-09-04").code, 3);

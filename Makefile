@@ -49,7 +49,7 @@ bench: build bench-deps
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick 100000
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_tick queue 5000
 	./$(BUILD)/bench_deliver 1000
-	./$(BUILD)/bench_documents 2000
+	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_documents 2000
 	scripts/with-postgres.sh ./$(BUILD)/bench_stats 500000
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_serve 300
 	MENTORFLOW_PG_FSYNC=on scripts/with-postgres.sh ./$(BUILD)/bench_region 1000 500 5000

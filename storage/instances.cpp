@@ -58,10 +58,15 @@ const Definition* SociStore::DefinitionFor(const std::string& name, int version,
 }
 
 int SociStore::LatestVersion(const std::string& name) {
+  // Within a batch, read once: only `init` registers versions, never inside one.
+  if (lookups_)
+    if (auto it = lookups_->latest_version.find(name); it != lookups_->latest_version.end()) return it->second;
   long long v = 0;
   soci::indicator ind = soci::i_null;
   *sql_ << "SELECT MAX(version) FROM " + CurrentDefinitions() + " WHERE name = :n", soci::into(v, ind), soci::use(name);
-  return ind == soci::i_ok ? static_cast<int>(v) : 0;
+  const int latest = ind == soci::i_ok ? static_cast<int>(v) : 0;
+  if (lookups_) lookups_->latest_version[name] = latest;
+  return latest;
 }
 
 std::string SociStore::AllDefinitions() const {

@@ -800,6 +800,7 @@ class SociStore : public Store {
     // held entry the same call then makes.
     std::optional<std::pair<std::string, std::map<std::string, std::string>>> dues_read;
     std::set<std::string, std::less<>> people;  // CheckActor: registered
+    std::map<std::string, int, std::less<>> latest_version;  // LatestVersion, by workflow
     std::map<std::string, std::vector<std::string>, std::less<>> roles_of;
   };
   class LookupScope {
@@ -821,6 +822,7 @@ class SociStore : public Store {
     fresh.held = std::move(lookups_->held);
     fresh.dirty = std::move(lookups_->dirty);
     fresh.dues_read = std::move(lookups_->dues_read);
+    fresh.latest_version = std::move(lookups_->latest_version);
     *lookups_ = std::move(fresh);
   }
   // ---- held.cpp: Store::Batch on PostgreSQL ----

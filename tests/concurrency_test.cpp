@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -309,7 +310,9 @@ TEST_P(Concurrency, ABackupWhileFourProcessesWriteIsOneConsistentMoment) {
 // code failed nine of ten), three on SQLite.
 TEST_P(Concurrency, SigningAnOrderWhileTheNextIsIssuedSerialises) {
   constexpr int kPairs = 200;
-  const int trials = GetParam() == "postgresql" ? 6 : 3;  // each trial a fresh order of 200 pairs
+  // Each trial a fresh order of 200 pairs. Behind PgBouncer (the pooled
+  // run of this suite) the locks are the same, and three trials suffice.
+  const int trials = GetParam() == "postgresql" && !std::getenv("MENTORFLOW_TEST_PG_POOLED") ? 6 : 3;
   ProgrammeAtWork();
   Status st;
   auto store = Store::Open(db_->url(), &st, {SourcePath("templates")});

@@ -56,11 +56,8 @@ SociStore::Held& SociStore::HoldInstance(const InstanceRecord& as_read) {
   else
     dues = ReadDues(as_read.id);
   lookups_->dues_read.reset();
-  Held& h = lookups_->held[as_read.id];
-  h.rec = as_read;
-  h.stored = as_read.version;
-  h.dues = std::move(dues);
-  return h;
+  HoldAsRead(as_read, std::move(dues));
+  return *HeldOf(as_read.id);
 }
 
 std::vector<std::string> SociStore::RolesOf(const std::string& person) {

@@ -244,17 +244,11 @@ Status SociStore::ApplyEffects(const Definition& def, const std::string& id, con
   if (Status s = ScheduleReminders(def, id, d.fields, d.reminders, now); !s.ok()) return s;
   if (held) {
     collecting_ = nullptr;
-    // Its latest decision's writes may have queued reads meanwhile, which
-    // wrote it out: what is left still waits.
-    if (Held* h2 = HeldOf(id)) {
-      QueueReminderStep(*h2, std::move(step));
-      if (!h2->timers.empty()) {
-        lookups_->dirty.insert(id);
-        pipe_->Hold();
-      }
-    } else {
-      for (const auto& prefix : step.cancels) DeferCancelReminders(id, prefix, step.today);
-      DeferReminderRows(step.rows);
+    QueueReminderStep(*held, std::move(step));
+    // A read above may have written it out: what it set since still waits.
+    if (!held->timers.empty()) {
+      lookups_->dirty.insert(id);
+      pipe_->Hold();
     }
   }
   for (int doc : d.documents) {
@@ -337,11 +331,11 @@ Status SociStore::ApplyDecision(const Definition& def, const InstanceRecord& rec
     q.changes = ChangesJson(def, h.changes).dump(), q.workflow_version = def.version;
     q.note = h.note, q.note_ind = h.note.empty() ? soci::i_null : soci::i_ok;
     Defer(q, 1);
-    Held* now_held = HeldOf(rec.id);  // a read above may have written it out (still held)
-    if (!now_held) now_held = &HoldInstance(rec);
-    now_held->rec.state = state, now_held->rec.fields_json = fields, now_held->rec.updated = updated;
-    now_held->rec.version = rec.version + 1;
-    if (now_held->since.empty()) now_held->since = pipe_->step();
+    // (A read meanwhile may write it out; it stays held: entries go only
+    // between the batch's calls, or before a deadline of theirs fires.)
+    held.rec.state = state, held.rec.fields_json = fields, held.rec.updated = updated;
+    held.rec.version = rec.version + 1;
+    if (held.since.empty()) held.since = pipe_->step();
     lookups_->dirty.insert(rec.id);
     pipe_->Hold();
     changed = 1;
